@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "runsheet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "runsheet", targets: ["runsheet"]),
+        .library(name: "RunsheetCore", targets: ["RunsheetCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCmark",
+            pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"])]
+        ),
+        // The only target that sees the C API: it copies cmark's tree into Swift values.
+        .target(name: "RunsheetMarkdown", dependencies: ["CCmark"]),
+        .target(
+            name: "RunsheetCore",
+            dependencies: ["RunsheetMarkdown", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "RunsheetCLI",
+            dependencies: ["RunsheetCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "runsheet", dependencies: ["RunsheetCLI"]),
+        .target(name: "RunsheetTestSupport", dependencies: ["RunsheetCore"], path: "Tests/RunsheetTestSupport"),
+        .testTarget(name: "RunsheetMarkdownTests", dependencies: ["RunsheetMarkdown", "RunsheetTestSupport"]),
+        .testTarget(name: "RunsheetCoreTests", dependencies: ["RunsheetCore", "RunsheetTestSupport"]),
+        .testTarget(name: "RunsheetCLITests", dependencies: ["RunsheetCore", "RunsheetTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+enum CheckFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, sarif
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Lint runbooks and print findings as path:line:col.",
+        discussion: """
+            PATH may be a file or a directory (searched recursively for *.md, hidden folders skipped).
+            Exit codes: 0 no errors; 1 errors found (or warnings, with --strict); 2 bad usage or unreadable input.
+            Examples:
+              runsheet check runbooks/
+              runsheet check --strict --format sarif runbooks/ > runsheet.sarif
+            """
+    )
+
+    @Argument(help: "Runbook files or directories.")
+    var paths: [String]
+
+    @Option(help: "Output format: text, json or sarif.")
+    var format: CheckFormat = .text
+
+    @Flag(help: "Treat warnings as errors for the exit code.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "Print only the summary line and errors, no warnings.")
+    var quiet = false
+
+    func run() throws {
+        let files = RunbookFiles.expand(paths)
+        var results: [(path: String, diagnostics: [Diagnostic])] = []
+        let compiler = Compiler()
+        var readFailures = 0
+        for problem in files.problems {
+            Output.error(problem)
+        }
+        for path in files.paths {
+            do {
+                let result = try compiler.compile(path: path)
+                results.append((path, result.diagnostics))
+            } catch {
+                Output.error(Self.describe(error, path: path))
+                results.append((path, []))
+                readFailures += 1
+            }
+        }
+        let all = results.flatMap(\.diagnostics)
+        let errors = all.filter { $0.severity == .error }.count
+        let warnings = all.count - errors
+        switch format {
+        case .text:
+            let style = Style(enabled: Output.colorEnabled(fd: 1))
+            for diagnostic in all where !(quiet && diagnostic.severity == .warning) {
+                let label = diagnostic.severity == .error ? style.red("error") : style.yellow("warning")
+                Output.line("\(style.bold("\(diagnostic.path):\(diagnostic.line):\(diagnostic.column):")) \(label): \(diagnostic.message) \(style.dim("[\(diagnostic.code)]"))")
+            }
+            let summary = "checked \(files.paths.count) file\(files.paths.count == 1 ? "" : "s"): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
+            FileHandle.standardError.write(Data((summary + "\n").utf8))
+        case .json:
+            Output.out(try CheckReport.json(results))
+        case .sarif:
+            Output.out(try CheckReport.sarif(results, version: RunsheetCommand.version))
+        }
+        if readFailures > 0 || !files.problems.isEmpty {
+            throw CommandFailure(status: .usage, message: "")
+        }
+        if files.paths.isEmpty {
+            throw CommandFailure(status: .usage, message: "no Markdown files found in \(paths.joined(separator: ", "))")
+        }
+        if errors > 0 || (strict && warnings > 0) {
+            throw CommandFailure(status: .findings, message: "")
+        }
+    }
+
+    static func describe(_ error: any Error, path: String) -> String {
+        if let error = error as? LocalizedError, let description = error.errorDescription { return description }
+        return "\(path): \(error)"
+    }
+}
+

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+enum GraphFormat: String, ExpressibleByArgument, CaseIterable {
+    case json, mermaid, dot
+}
+
+struct CompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile",
+        abstract: "Print a runbook's step graph as JSON (the versioned IR), Mermaid or Graphviz DOT.",
+        discussion: """
+            Findings are printed to standard error; with errors nothing is printed and the exit code is 1.
+            Examples:
+              runsheet compile runbooks/deploy-blue-green.md --format mermaid
+              runsheet compile runbooks/upgrade.md --format dot | dot -Tsvg > upgrade.svg
+            """
+    )
+
+    @Argument(help: "The runbook file.")
+    var file: String
+
+    @Option(help: "Output format: json, mermaid or dot.")
+    var format: GraphFormat = .json
+
+    func run() throws {
+        let result: CompileResult
+        do {
+            result = try Compiler().compile(path: file)
+        } catch {
+            throw CommandFailure(status: .usage, message: Check.describe(error, path: file))
+        }
+        for diagnostic in result.diagnostics {
+            FileHandle.standardError.write(Data((diagnostic.formatted + "\n").utf8))
+        }
+        if result.hasErrors {
+            throw CommandFailure(status: .findings, message: "\(file) has \(result.errors.count) error(s); nothing compiled")
+        }
+        switch format {
+        case .json: Output.out(try RunbookJSON.encode(result.runbook))
+        case .mermaid: Output.out(GraphRenderer.mermaid(result.runbook))
+        case .dot: Output.out(GraphRenderer.dot(result.runbook))
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Writes to the standard streams, with colour only on a terminal that wants it.
+enum Output {
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(("runsheet: " + text + "\n").utf8))
+    }
+
+    static func line(_ text: String) { out(text + "\n") }
+
+    /// True when `fd` is a terminal, NO_COLOR is unset and TERM is not dumb.
+    static func colorEnabled(fd: Int32) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        if env["NO_COLOR"] != nil { return false }
+        if env["TERM"] == "dumb" { return false }
+        return isatty(fd) != 0
+    }
+}
+
+/// ANSI styling that is a no-op when colour is off.
+struct Style: Sendable {
+    var enabled: Bool
+
+    func apply(_ code: String, _ text: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func bold(_ text: String) -> String { apply("1", text) }
+    func red(_ text: String) -> String { apply("31", text) }
+    func yellow(_ text: String) -> String { apply("33", text) }
+    func green(_ text: String) -> String { apply("32", text) }
+    func dim(_ text: String) -> String { apply("2", text) }
+    func cyan(_ text: String) -> String { apply("36", text) }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+
+/// Exit codes shared by every command; documented in the README.
+public enum ExitStatus: Int32 {
+    case success = 0
+    /// Findings with errors, a failed verification, a NO-GO.
+    case findings = 1
+    /// Bad usage, or a file that cannot be read or written.
+    case usage = 2
+}
+
+/// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
+public enum RunsheetMain {
+    public static func run(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try RunsheetCommand.parseAsRoot(arguments)
+            try command.run()
+            exit(ExitStatus.success.rawValue)
+        } catch let status as CommandFailure {
+            if !status.message.isEmpty { Output.error(status.message) }
+            exit(status.status.rawValue)
+        } catch {
+            let code = RunsheetCommand.exitCode(for: error)
+            if code == .success {
+                print(RunsheetCommand.fullMessage(for: error))
+                exit(0)
+            }
+            if let exitCode = error as? ExitCode {
+                exit(exitCode.rawValue)
+            }
+            let message = RunsheetCommand.fullMessage(for: error)
+            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+        }
+    }
+}
+
+/// A failure already explained in one sentence.
+struct CommandFailure: Error {
+    var status: ExitStatus
+    var message: String
+}
+
+public struct RunsheetCommand: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "runsheet",
+        abstract: "Compile Markdown runbooks into step graphs, lint them, and walk people through them.",
+        discussion: """
+            Exit codes: 0 success; 1 findings with errors (or a failed check); 2 bad usage or an unreadable file.
+            Examples:
+              runsheet check runbooks/
+              runsheet compile runbooks/deploy-blue-green.md --format mermaid
+            """,
+        version: version,
+        subcommands: [Check.self, CompileCommand.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,118 @@
+import Foundation
+import RunsheetMarkdown
+
+/// A compiled runbook with everything found wrong with it.
+public struct CompileResult: Sendable {
+    public var runbook: Runbook
+    public var diagnostics: [Diagnostic]
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// Compiles Markdown runbooks into step graphs.
+public struct Compiler: Sendable {
+    /// Reads a file's bytes; includes are resolved through it too.
+    public typealias Loader = @Sendable (String) throws -> [UInt8]
+
+    let loader: Loader
+
+    public init(loader: @escaping Loader = { try FileReader.read($0) }) {
+        self.loader = loader
+    }
+
+    /// Reads and compiles the file at `path`. Read failures are thrown; everything else is a diagnostic.
+    public func compile(path: String) throws -> CompileResult {
+        compile(path: path, bytes: try loader(path))
+    }
+
+    /// Compiles bytes that were read from `path`.
+    public func compile(path: String, bytes: [UInt8]) -> CompileResult {
+        compile(path: path, bytes: bytes, including: [Self.canonical(path)])
+    }
+
+    func compile(path: String, bytes: [UInt8], including stack: [String]) -> CompileResult {
+        if let problem = SourceFile.encodingProblem(in: bytes) {
+            let source = SourceFile(path: path, bytes: [])
+            var runbook = Lowering.empty(path: path)
+            runbook.title = (path as NSString).lastPathComponent
+            let diagnostic: Diagnostic
+            switch problem {
+            case .nulByte(let offset):
+                let (line, column) = Self.position(of: offset, in: bytes)
+                diagnostic = Diagnostic(.error, "binary-file", "this is a binary file, not Markdown (NUL byte at byte offset \(offset))", path: path, line: line, column: column)
+            case .invalidUTF8(let offset):
+                let (line, column) = Self.position(of: offset, in: bytes)
+                diagnostic = Diagnostic(.error, "invalid-utf8", String(format: "invalid UTF-8 at byte offset %d (byte 0x%02X); save the file as UTF-8", offset, bytes[offset]), path: path, line: line, column: column)
+            }
+            _ = source
+            return CompileResult(runbook: runbook, diagnostics: [diagnostic])
+        }
+        let source = SourceFile(path: path, bytes: bytes)
+        var lowering = Lowering(source: source, compiler: self, includeStack: stack)
+        return lowering.run()
+    }
+
+    static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// Line and character column of a byte offset in raw bytes that may not be valid UTF-8.
+    private static func position(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {
+        var line = 1
+        var column = 1
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while i < offset {
+            if bytes[i] == 0x0A {
+                line += 1
+                column = 1
+            } else if bytes[i] & 0xC0 != 0x80 {
+                column += 1
+            }
+            i += 1
+        }
+        return (line, column)
+    }
+}
+
+/// Reads regular files only, so a FIFO or device never blocks a command.
+public enum FileReader {
+    public enum ReadError: Error, Equatable, LocalizedError {
+        case notFound(String)
+        case notRegularFile(String)
+        case unreadable(String, String)
+
+        public var errorDescription: String? {
+            switch self {
+            case .notFound(let path): "\(path): no such file"
+            case .notRegularFile(let path): "\(path): not a regular file"
+            case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
+            }
+        }
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw ReadError.notFound(path) }
+            throw ReadError.unreadable(path, String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ReadError.notRegularFile(path) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReadError.unreadable(path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var result = [UInt8]()
+        result.reserveCapacity(Int(info.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError.unreadable(path, String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import Yams
+
+/// The YAML header of a runbook, validated.
+struct FrontMatter {
+    var id: String?
+    var title: String?
+    var version: String?
+    var owner: String?
+    var description: String?
+    var releaseClass: ReleaseClass = .normal
+    var service: String?
+    var environment: String?
+    var shell: String = "bash"
+    var production = false
+    var params: [Parameter] = []
+    /// Declared params by name, with where each was declared.
+    var paramLines: [String: (line: Int, column: Int)] = [:]
+    var roles: [String] = []
+    /// True when the file has a `params` key, which turns on placeholders.
+    var declaresParams = false
+
+    static let knownKeys = [
+        "runsheet", "id", "title", "version", "owner", "description", "class", "service", "environment",
+        "shell", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "signing",
+        "tags", "requires",
+    ]
+    static let paramKeys = ["type", "default", "choices", "pattern", "secret", "prompt", "description"]
+}
+
+/// Where the front matter sits in the file.
+struct FrontMatterBlock {
+    /// The YAML text between the fences.
+    var yaml: String
+    /// 1-based line of the first YAML line.
+    var firstLine: Int
+    /// Byte offset where the Markdown body starts, and its first line.
+    var bodyOffset: Int
+    var bodyLine: Int
+
+    /// Finds a `---` fenced block at the very top of the file; nil when there is none or it is not closed.
+    static func locate(in source: SourceFile) -> FrontMatterBlock? {
+        guard source.lineCount >= 2, isFence(source, 1, opening: true) else { return nil }
+        var line = 2
+        while line <= source.lineCount {
+            if isFence(source, line, opening: false) {
+                let yamlStart = source.lineRange(2).lowerBound
+                let yamlEnd = source.lineRange(line).lowerBound
+                let yaml = String(decoding: source.bytes[yamlStart..<max(yamlStart, yamlEnd)], as: UTF8.self)
+                let bodyOffset = line < source.lineCount ? source.lineRange(line + 1).lowerBound : source.bytes.count
+                return FrontMatterBlock(yaml: yaml, firstLine: 2, bodyOffset: bodyOffset, bodyLine: line + 1)
+            }
+            line += 1
+        }
+        return nil
+    }
+
+    private static func isFence(_ source: SourceFile, _ line: Int, opening: Bool) -> Bool {
+        var text = source.bytes[source.lineRange(line)]
+        while let last = text.last, last == 0x20 || last == 0x09 { text = text.dropLast() }
+        return text.elementsEqual("---".utf8) || (!opening && text.elementsEqual("...".utf8))
+    }
+}
+
+extension FrontMatter {
+    /// Parses and checks the YAML; problems go to `report` with file positions.
+    static func parse(_ block: FrontMatterBlock, report: (Severity, String, String, Int, Int) -> Void) -> FrontMatter {
+        var result = FrontMatter()
+        let base = block.firstLine - 1
+        func at(_ node: Node) -> (Int, Int) {
+            guard let mark = node.mark else { return (block.firstLine, 1) }
+            return (base + mark.line, mark.column)
+        }
+        func problem(_ node: Node, _ message: String, code: String = "front-matter", severity: Severity = .error) {
+            let (line, column) = at(node)
+            report(severity, code, message, line, column)
+        }
+
+        let root: Node?
+        do {
+            root = try composeKeepingLastDuplicate(block.yaml) { key, line in
+                report(.warning, "front-matter", "front matter key '\(key)' is repeated; the last value is used, as on GitHub", base + line, 1)
+            }
+        } catch let error as YamlError {
+            let (message, line, column) = describe(error)
+            report(.error, "front-matter", "front matter is not valid YAML: \(message)", base + line, column)
+            return result
+        } catch {
+            report(.error, "front-matter", "front matter is not valid YAML: \(error)", block.firstLine, 1)
+            return result
+        }
+        guard let root, case .mapping(let mapping) = root else {
+            if root != nil {
+                report(.error, "front-matter", "front matter must be a mapping of keys to values", block.firstLine, 1)
+            }
+            return result
+        }
+
+        func string(_ node: Node, _ key: String) -> String? {
+            guard case .scalar(let scalar) = node else {
+                problem(node, "'\(key)' must be a single value, not a list or mapping")
+                return nil
+            }
+            return scalar.string
+        }
+
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { continue }
+            switch key {
+            case "runsheet":
+                if value.int != 1 { problem(value, "'runsheet' is the dialect version and must be 1") }
+            case "id": result.id = string(value, key)
+            case "title": result.title = string(value, key)
+            case "version": result.version = string(value, key)
+            case "owner": result.owner = string(value, key)
+            case "description": result.description = string(value, key)
+            case "service": result.service = string(value, key)
+            case "environment": result.environment = string(value, key)
+            case "shell":
+                if let shell = string(value, key) {
+                    if shell.trimmed.isEmpty { problem(value, "'shell' must name a program") } else { result.shell = shell }
+                }
+            case "class":
+                if let text = string(value, key) {
+                    if let cls = ReleaseClass(rawValue: text.lowercased()) {
+                        result.releaseClass = cls
+                    } else {
+                        problem(value, "release class '\(text)' is not one of standard, normal, emergency, major", code: "bad-class")
+                    }
+                }
+            case "production":
+                if let flag = value.bool { result.production = flag } else { problem(value, "'production' must be true or false") }
+            case "roles":
+                result.roles = parseRoles(value, problem: problem)
+            case "params":
+                result.declaresParams = true
+                parseParams(value, into: &result, at: at, problem: problem)
+            case "policy", "calendar", "windows", "freezes", "signing", "tags", "requires":
+                break  // Reserved: read by governance and readiness.
+            default:
+                if key.count >= 3,
+                   let near = EditDistance.closest(to: key, in: knownKeys, maximum: key.count >= 6 ? 2 : 1) {
+                    problem(keyNode, "unknown front matter key '\(key)'; did you mean '\(near)'?", code: "unknown-key", severity: .warning)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Composes YAML; a repeated top-level key that runsheet does not read is dropped in favour of
+    /// its last occurrence (GitHub's issue templates tolerate this), and reported through `repeated`.
+    static func composeKeepingLastDuplicate(_ yaml: String, repeated: (String, Int) -> Void) throws -> Node? {
+        do {
+            return try Yams.compose(yaml: yaml)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            guard duplicates.allSatisfy({ !knownKeys.contains($0) }) else {
+                throw YamlError.duplicatedKeysInMapping(duplicates: duplicates, context: context)
+            }
+            var lines = yaml.components(separatedBy: "\n")
+            var blanked = false
+            for key in duplicates {
+                let indices = lines.indices.filter { lines[$0].hasPrefix(key + ":") }
+                for index in indices.dropLast() {
+                    repeated(key, index + 1)
+                    lines[index] = "#"
+                    blanked = true
+                }
+            }
+            guard blanked else { throw YamlError.duplicatedKeysInMapping(duplicates: duplicates, context: context) }
+            return try Yams.compose(yaml: lines.joined(separator: "\n"))
+        }
+    }
+
+    private static func parseRoles(_ value: Node, problem: (Node, String, String, Severity) -> Void) -> [String] {
+        switch value {
+        case .sequence(let sequence):
+            return sequence.compactMap { item in
+                guard let name = item.string, !name.isEmpty else {
+                    problem(item, "each role must be a name", "front-matter", .error)
+                    return nil
+                }
+                return name
+            }
+        case .mapping(let mapping):
+            return mapping.compactMap { $0.key.string }
+        case .scalar(let scalar):
+            return scalar.string.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        default:
+            problem(value, "'roles' must be a list of role names", "front-matter", .error)
+            return []
+        }
+    }
+
+    private static func parseParams(
+        _ value: Node, into result: inout FrontMatter, at: (Node) -> (Int, Int),
+        problem: (Node, String, String, Severity) -> Void
+    ) {
+        guard case .mapping(let mapping) = value else {
+            if case .scalar(let s) = value, s.string.isEmpty || s.string == "~" || s.string == "null" { return }
+            problem(value, "'params' must map parameter names to their settings", "front-matter", .error)
+            return
+        }
+        for (nameNode, spec) in mapping {
+            guard let name = nameNode.string else { continue }
+            guard Placeholders.isParameterName(name) else {
+                problem(nameNode, "parameter name '\(name)' must start with a letter or '_' and hold only letters, digits, '_' and '-'", "front-matter", .error)
+                continue
+            }
+            var parameter = Parameter(name: name, type: .string, defaultValue: nil, choices: nil, pattern: nil,
+                                      secret: false, prompt: nil, description: nil)
+            switch spec {
+            case .scalar(let scalar):
+                parameter.defaultValue = scalar.string
+            case .mapping(let settings):
+                var typeNode: Node?
+                for (settingNode, settingValue) in settings {
+                    guard let setting = settingNode.string else { continue }
+                    switch setting {
+                    case "type":
+                        typeNode = settingValue
+                        if let text = settingValue.string, let kind = Parameter.Kind(rawValue: text) {
+                            parameter.type = kind
+                        } else {
+                            problem(settingValue, "parameter '\(name)' has type '\(settingValue.string ?? "?")'; use string, int, number, bool or choice", "front-matter", .error)
+                        }
+                    case "default":
+                        guard case .scalar(let s) = settingValue else {
+                            problem(settingValue, "the default of '\(name)' must be a single value", "front-matter", .error)
+                            continue
+                        }
+                        parameter.defaultValue = s.string
+                    case "choices":
+                        guard case .sequence(let items) = settingValue else {
+                            problem(settingValue, "the choices of '\(name)' must be a list", "front-matter", .error)
+                            continue
+                        }
+                        parameter.choices = items.compactMap(\.string)
+                    case "pattern":
+                        guard let pattern = settingValue.string else { continue }
+                        if (try? NSRegularExpression(pattern: pattern)) == nil {
+                            problem(settingValue, "the pattern of '\(name)' is not a valid regular expression", "front-matter", .error)
+                        }
+                        parameter.pattern = pattern
+                    case "secret":
+                        guard let flag = settingValue.bool else {
+                            problem(settingValue, "'secret' of '\(name)' must be true or false", "front-matter", .error)
+                            continue
+                        }
+                        parameter.secret = flag
+                    case "prompt": parameter.prompt = settingValue.string
+                    case "description": parameter.description = settingValue.string
+                    case "required":
+                        break  // Documented as implied by a missing default; accepted for readability.
+                    default:
+                        let near = EditDistance.closest(to: setting, in: paramKeys, maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
+                        problem(settingNode, "unknown setting '\(setting)' for parameter '\(name)'\(near)", "unknown-key", .warning)
+                    }
+                }
+                if parameter.choices != nil && typeNode == nil { parameter.type = .choice }
+                if parameter.type == .choice && (parameter.choices ?? []).isEmpty {
+                    problem(nameNode, "parameter '\(name)' is a choice but lists no choices", "front-matter", .error)
+                }
+                if let value = parameter.defaultValue, let message = parameter.problem(with: value) {
+                    problem(nameNode, "the default of '\(name)' is invalid: \(message)", "front-matter", .error)
+                }
+            default:
+                problem(spec, "parameter '\(name)' must have a default value or a mapping of settings", "front-matter", .error)
+                continue
+            }
+            if result.paramLines[name] != nil {
+                problem(nameNode, "parameter '\(name)' is declared twice", "front-matter", .error)
+                continue
+            }
+            result.paramLines[name] = at(nameNode)
+            result.params.append(parameter)
+        }
+    }
+
+    /// The error's problem text and its 1-based line and column within the YAML.
+    static func describe(_ error: YamlError) -> (String, Int, Int) {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+             .composer(_, let problem, let mark, _):
+            return (problem, mark.line, mark.column)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ("duplicate key '\(duplicates.joined(separator: "', '"))'", context.mark.line, context.mark.column)
+        case .reader(let problem, _, _, _):
+            return (problem, 1, 1)
+        default:
+            return ("\(error)", 1, 1)
+        }
+    }
+}
+
+extension Parameter {
+    /// Why `value` is not acceptable for this parameter, or nil when it is.
+    public func problem(with value: String) -> String? {
+        switch type {
+        case .int where Int(value) == nil: return "'\(value)' is not a whole number"
+        case .number where Double(value) == nil: return "'\(value)' is not a number"
+        case .bool where !["true", "false", "yes", "no"].contains(value.lowercased()): return "'\(value)' is not true or false"
+        case .choice where !(choices ?? []).contains(value):
+            return "'\(value)' is not one of \((choices ?? []).joined(separator: ", "))"
+        default: break
+        }
+        if let pattern, let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") {
+            let range = NSRange(value.startIndex..., in: value)
+            if regex.firstMatch(in: value, range: range) == nil { return "'\(secret ? "••••" : value)' does not match \(pattern)" }
+        }
+        return nil
+    }
+}

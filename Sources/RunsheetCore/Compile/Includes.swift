@@ -1,0 +1,77 @@
+import Foundation
+
+extension Lowering {
+    /// Compiles each included runbook and splices its steps in after the including step.
+    mutating func spliceIncludes(_ runbook: inout Runbook) {
+        let includers = runbook.steps.indices.filter { runbook.steps[$0].include != nil && runbook.steps[$0].origin == nil }
+        for stepIndex in includers.reversed() {
+            let step = runbook.steps[stepIndex]
+            guard let relative = step.include else { continue }
+            let raw = steps[stepIndex].annotations.first { AnnotationKey.normalize($0.key) == "include" }
+            let (line, column) = (raw?.line ?? step.line, raw?.column ?? step.column)
+            let directory = (source.path as NSString).deletingLastPathComponent
+            let path = relative.hasPrefix("/") ? relative : (directory.isEmpty ? relative : directory + "/" + relative)
+            let canonical = Compiler.canonical(path)
+            if includeStack.contains(canonical) {
+                report(.error, "include-cycle", "including '\(relative)' creates a cycle: \((includeStack + [canonical]).map { ($0 as NSString).lastPathComponent }.joined(separator: " -> "))", line: line, column: column)
+                continue
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try compiler.loader(path)
+            } catch {
+                report(.error, "include-missing", "cannot include '\(relative)': \((error as? LocalizedError)?.errorDescription ?? "\(error)")", line: line, column: column)
+                continue
+            }
+            let included = compiler.compile(path: path, bytes: bytes, including: includeStack + [canonical])
+            if included.hasErrors {
+                report(.error, "include-failed", "included runbook '\(relative)' has \(included.errors.count) error(s)", line: line, column: column)
+                diagnostics += included.diagnostics.filter { $0.severity == .error && $0.path != source.path }
+            }
+            for parameter in included.runbook.params where !runbook.params.contains(where: { $0.name == parameter.name }) {
+                if parameter.required {
+                    report(.error, "include-failed", "included runbook '\(relative)' needs parameter '\(parameter.name)'; declare it here or give it a default there", line: line, column: column)
+                }
+                runbook.params.append(parameter)
+            }
+            for role in included.runbook.roles where !runbook.roles.contains(role) { runbook.roles.append(role) }
+            splice(included.runbook, into: &runbook, after: stepIndex)
+        }
+    }
+
+    private func splice(_ included: Runbook, into runbook: inout Runbook, after stepIndex: Int) {
+        let host = runbook.steps[stepIndex]
+        let prefix = host.id + "/"
+        let hostNext = runbook.edges.first { $0.from == host.id && ($0.kind == .next || $0.kind == .jump) }
+        var inserted = included.steps.map { step -> Step in
+            var s = step
+            s.id = prefix + step.id
+            s.parent = step.parent.map { prefix + $0 } ?? host.id
+            s.depth = step.depth + host.depth + 1
+            s.section = step.section.map { prefix + $0 }
+            s.origin = step.origin ?? included.path
+            return s
+        }
+        // Place after the host and its own children.
+        var position = stepIndex + 1
+        while position < runbook.steps.count, runbook.steps[position].depth > host.depth { position += 1 }
+        runbook.steps.insert(contentsOf: inserted, at: position)
+        inserted.removeAll()
+        runbook.sections += included.sections.map { section in
+            var s = section
+            s.id = prefix + section.id
+            s.parent = section.parent.map { prefix + $0 }
+            return s
+        }
+        var edges = runbook.edges
+        if let start = included.start, let i = edges.firstIndex(where: { $0 == hostNext }) {
+            edges[i].to = prefix + start
+        }
+        for edge in included.edges {
+            var e = Edge(from: prefix + edge.from, to: edge.to.map { prefix + $0 }, kind: edge.kind)
+            if edge.to == nil && (edge.kind == .next || edge.kind == .jump) { e.to = hostNext?.to }
+            edges.append(e)
+        }
+        runbook.edges = edges
+    }
+}

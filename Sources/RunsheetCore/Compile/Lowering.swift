@@ -1,0 +1,155 @@
+import Foundation
+import RunsheetMarkdown
+
+/// Lowers one parsed file to a `Runbook`: sections, steps, annotations, ids, then flow.
+struct Lowering {
+    let source: SourceFile
+    let compiler: Compiler
+    let includeStack: [String]
+    var diagnostics: [Diagnostic] = []
+    var front = FrontMatter()
+    var document = MarkdownDocument.empty
+    var sections: [SectionDraft] = []
+    var steps: [StepDraft] = []
+    /// Section annotations, applied once every section exists.
+    var sectionAnnotations: [(section: Int, annotation: RawAnnotation)] = []
+    /// `#anchor` links anywhere in the file, for the dangling-link check.
+    var anchorLinks: [(anchor: String, line: Int, column: Int)] = []
+    /// Where each branch or jump target was written, for dangling-target errors.
+    var targetPositions: [(target: Target, line: Int, column: Int)] = []
+    /// GitHub anchors of headings whose section id is a custom `{#id}`.
+    var extraAnchors = Set<String>()
+
+    struct SectionDraft {
+        var id: String
+        var title: String
+        var level: Int
+        var line: Int
+        var parent: Int?
+        var section = Section(id: "", title: "", level: 0, line: 0, parent: nil, branch: false, when: nil, onFailure: nil, next: nil)
+    }
+
+    struct StepDraft {
+        var node: Int32
+        var step: Step
+        var sectionIndex: Int?
+        var parentIndex: Int?
+        var annotations: [RawAnnotation] = []
+        /// Lines of annotation items and child steps, left out of the body.
+        var excludedLines: [ClosedRange<Int>] = []
+        var explicitID = false
+    }
+
+    init(source: SourceFile, compiler: Compiler, includeStack: [String]) {
+        self.source = source
+        self.compiler = compiler
+        self.includeStack = includeStack
+    }
+
+    static func empty(path: String) -> Runbook {
+        Runbook(path: path, id: "", title: "", version: nil, owner: nil, description: nil, releaseClass: .normal,
+                service: nil, environment: nil, shell: "bash", production: false, params: [], roles: [],
+                sections: [], steps: [], start: nil, edges: [])
+    }
+
+    mutating func report(_ severity: Severity, _ code: String, _ message: String, line: Int, column: Int) {
+        diagnostics.append(Diagnostic(severity, code, message, path: source.path, line: line, column: column))
+    }
+
+    /// Reports at a cmark position (byte column).
+    mutating func report(_ severity: Severity, _ code: String, _ message: String, at position: SourcePosition) {
+        let column = source.characterColumn(line: position.line, byteColumn: max(position.column, 1))
+        report(severity, code, message, line: position.line, column: column)
+    }
+
+    mutating func run() -> CompileResult {
+        var bodyOffset = 0
+        var bodyLine = 1
+        if let block = FrontMatterBlock.locate(in: source) {
+            var found: [(Severity, String, String, Int, Int)] = []
+            front = FrontMatter.parse(block) { found.append(($0, $1, $2, $3, $4)) }
+            for (severity, code, message, line, column) in found {
+                report(severity, code, message, line: line, column: column)
+            }
+            bodyOffset = block.bodyOffset
+            bodyLine = block.bodyLine
+        }
+        document = source.bytes.withUnsafeBufferPointer {
+            CommonMarkParser.parse(UnsafeBufferPointer(rebasing: $0[bodyOffset...]), lineOffset: bodyLine - 1)
+        }
+        let stepNodes = classify()
+        walk(stepNodes: stepNodes)
+        assignIDs()
+        var runbook = build()
+        applyAnnotations(&runbook)
+        FlowAnalysis.link(&runbook, lowering: &self)
+        checkAnchors(runbook)
+        checkParameters(runbook)
+        checkRoles(runbook)
+        spliceIncludes(&runbook)
+        FlowAnalysis.check(runbook, lowering: &self)
+        if runbook.steps.isEmpty {
+            report(.warning, "no-steps", "nothing in this file became a step; add task items such as '- [ ] Do this'", line: 1, column: 1)
+        }
+        diagnostics.sort { ($0.path != source.path ? 1 : 0, $0.line, $0.column) < ($1.path != source.path ? 1 : 0, $1.line, $1.column) }
+        return CompileResult(runbook: runbook, diagnostics: diagnostics)
+    }
+
+    // MARK: - Pass 1: which items are steps
+
+    /// The byte offset of the `[ ]` marker's middle character when the item is a task item.
+    func taskBox(_ item: Int32) -> Int? {
+        let paragraph = document[item].firstChild
+        guard paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph else { return nil }
+        let start = document[paragraph].range.start
+        let offset = source.offset(line: start.line, byteColumn: start.column)
+        let line = source.lineRange(start.line)
+        let b = source.bytes
+        guard offset + 2 < line.upperBound, b[offset] == 0x5B, b[offset + 2] == 0x5D,
+              b[offset + 1] == 0x20 || b[offset + 1] == 0x78 || b[offset + 1] == 0x58 else { return nil }
+        let after = offset + 3
+        guard after >= line.upperBound || b[after] == 0x20 || b[after] == 0x09 else { return nil }
+        return offset + 1
+    }
+
+    /// Task items; when there are none, numbered items not nested in another item.
+    mutating func classify() -> [Bool] {
+        let count = document.nodes.count
+        var isStep = [Bool](repeating: false, count: count)
+        var procedures: [Int32] = []
+        var hasTask = false
+        var openItems: [Int32] = []
+        let ends = subtreeEnds()
+        for i in 0..<Int32(count) where document[i].kind == .item {
+            while let top = openItems.last, ends[Int(top)] <= i { openItems.removeLast() }
+            if taskBox(i) != nil {
+                isStep[Int(i)] = true
+                hasTask = true
+            } else if openItems.isEmpty, document[document[i].parent].ordered {
+                procedures.append(i)
+            }
+            openItems.append(i)
+        }
+        if !hasTask {
+            for i in procedures { isStep[Int(i)] = true }
+        }
+        return isStep
+    }
+
+    /// For each node, one past the index of the last node in its subtree (nodes are in pre-order).
+    func subtreeEnds() -> [Int32] {
+        let count = document.nodes.count
+        var ends = [Int32](repeating: 0, count: count)
+        var i = count - 1
+        while i >= 0 {
+            let last = document.nodes[i].lastChild
+            ends[i] = last == MarkdownNode.none ? Int32(i + 1) : ends[Int(last)]
+            i -= 1
+        }
+        return ends
+    }
+}
+
+extension MarkdownDocument {
+    static let empty = CommonMarkParser.parse([UInt8]())
+}

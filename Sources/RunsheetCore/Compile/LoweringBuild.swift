@@ -1,0 +1,234 @@
+import Foundation
+import RunsheetMarkdown
+
+extension Lowering {
+    /// Explicit ids first, then text slugs; clashing slugs are qualified by section, then numbered.
+    mutating func assignIDs() {
+        var taken: [String: Int] = [:]
+        for index in steps.indices {
+            guard let raw = steps[index].annotations.first(where: { AnnotationKey.normalize($0.key) == "id" }) else { continue }
+            let id = raw.value.trimmed
+            guard AnnotationValue.isStepID(id) else {
+                report(.error, "bad-annotation", "step id '\(id)' may hold only lowercase letters, digits, '-', '_' and '.'", line: raw.line, column: raw.column)
+                continue
+            }
+            if let first = taken[id] {
+                report(.error, "duplicate-id", "step id '\(id)' is already used by the step on line \(steps[first].step.line)", line: raw.line, column: raw.column)
+                continue
+            }
+            taken[id] = index
+            steps[index].step.id = id
+            steps[index].explicitID = true
+        }
+        var bySlug: [String: [Int]] = [:]
+        var order: [String] = []
+        for index in steps.indices where steps[index].step.id.isEmpty {
+            var slug = Slug.stepID(steps[index].step.title)
+            if slug.isEmpty { slug = "step" }
+            if bySlug[slug] == nil { order.append(slug) }
+            bySlug[slug, default: []].append(index)
+        }
+        for slug in order {
+            let group = bySlug[slug]!
+            if group.count == 1 && taken[slug] == nil {
+                steps[group[0]].step.id = slug
+                taken[slug] = group[0]
+                continue
+            }
+            var counts: [String: Int] = [:]
+            for index in group {
+                // Qualify by the parent step, else the section: both survive edits elsewhere.
+                let qualifier = steps[index].parentIndex.map { Slug.stepID(steps[$0].step.title, limit: 32) }
+                    ?? steps[index].sectionIndex.map { Slug.stepID(sections[$0].title, limit: 32) } ?? ""
+                let base = qualifier.isEmpty ? slug : "\(qualifier).\(slug)"
+                var id = base
+                var n = counts[base, default: 0]
+                while taken[id] != nil {
+                    n += 1
+                    id = "\(base)-\(n + 1)"
+                }
+                counts[base] = n
+                if id != base {
+                    report(.warning, "ambiguous-id", "several steps read '\(steps[index].step.title)'; this one got the id '\(id)', which changes if they are reordered; add an 'Id:' annotation", line: steps[index].step.line, column: steps[index].step.column)
+                }
+                taken[id] = index
+                steps[index].step.id = id
+            }
+        }
+    }
+
+    /// Assembles the runbook from the drafts (annotations not applied yet).
+    mutating func build() -> Runbook {
+        var runbook = Self.empty(path: source.path)
+        let fileName = (source.path as NSString).lastPathComponent
+        let stem = fileName.hasSuffix(".md") ? String(fileName.dropLast(3)) : fileName
+        runbook.id = front.id ?? Slug.stepID(stem, limit: 64)
+        runbook.title = front.title ?? sections.first(where: { $0.level == 1 })?.title ?? stem
+        runbook.version = front.version
+        runbook.owner = front.owner
+        runbook.description = front.description
+        runbook.releaseClass = front.releaseClass
+        runbook.service = front.service
+        runbook.environment = front.environment
+        runbook.shell = front.shell
+        runbook.production = front.production
+        runbook.params = front.params
+        runbook.roles = front.roles
+        runbook.sections = sections.map { draft in
+            var section = draft.section
+            section.id = draft.id
+            section.title = draft.title
+            section.level = draft.level
+            section.line = draft.line
+            section.parent = draft.parent.map { sections[$0].id }
+            return section
+        }
+        runbook.steps.reserveCapacity(steps.count)
+        for index in steps.indices {
+            var step = steps[index].step
+            step.section = steps[index].sectionIndex.map { sections[$0].id }
+            if let parent = steps[index].parentIndex {
+                step.parent = steps[parent].step.id
+                step.depth = steps[parent].step.depth + 1
+                steps[index].step.depth = step.depth
+            }
+            step.body = body(of: steps[index])
+            runbook.steps.append(step)
+        }
+        return runbook
+    }
+
+    /// The step's own Markdown: the item's lines after the marker, less annotations and child steps.
+    func body(of draft: StepDraft) -> String {
+        guard draft.step.kind != .command else { return "" }
+        let span = lineSpan(draft.node)
+        var lines: [String] = []
+        let paragraph = document[draft.node].firstChild
+        var firstLine = span.lowerBound
+        if paragraph != MarkdownNode.none {
+            let start = document[paragraph].range.start
+            firstLine = start.line
+            let range = source.lineRange(start.line)
+            var from = min(source.offset(line: start.line, byteColumn: start.column), range.upperBound)
+            if draft.step.boxOffset != nil { from = min(from + 3, range.upperBound) }
+            lines.append(String(decoding: source.bytes[from..<range.upperBound], as: UTF8.self).trimmed)
+        }
+        var rest: [String] = []
+        if firstLine < span.upperBound {
+            for line in (firstLine + 1)...span.upperBound where !draft.excludedLines.contains(where: { $0.contains(line) }) {
+                rest.append(source.lineText(line))
+            }
+        }
+        let indent = rest.filter { !$0.trimmed.isEmpty }.map { $0.prefix(while: { $0 == " " || $0 == "\t" }).count }.min() ?? 0
+        lines += rest.map { String($0.dropFirst(min(indent, $0.prefix(while: { $0 == " " || $0 == "\t" }).count))) }
+        while let last = lines.last, last.trimmed.isEmpty { lines.removeLast() }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: - Annotations
+
+    mutating func applyAnnotations(_ runbook: inout Runbook) {
+        for (sectionIndex, raw) in sectionAnnotations {
+            guard let key = AnnotationKey(rawValue: AnnotationKey.normalize(raw.key)) else { continue }
+            switch key {
+            case .when: runbook.sections[sectionIndex].when = condition(raw)
+            case .onFailure: runbook.sections[sectionIndex].onFailure = target(raw, allowed: [.abort, .continue])
+            case .next: runbook.sections[sectionIndex].next = target(raw, allowed: [.end])
+            default: break
+            }
+        }
+        for index in steps.indices {
+            for raw in steps[index].annotations {
+                guard let key = AnnotationKey(rawValue: AnnotationKey.normalize(raw.key)) else { continue }
+                apply(key, raw, to: &runbook.steps[index])
+            }
+        }
+    }
+
+    private mutating func apply(_ key: AnnotationKey, _ raw: RawAnnotation, to step: inout Step) {
+        func bad(_ message: String, code: String = "bad-annotation") {
+            report(.error, code, "\(key.display): \(message)", line: raw.line, column: raw.column)
+        }
+        func duration() -> Int? {
+            guard let seconds = Duration.seconds(raw.value) else {
+                bad("'\(raw.value)' is not a duration; write e.g. 90s, 5m, 1h30m", code: "bad-duration")
+                return nil
+            }
+            return seconds
+        }
+        switch key {
+        case .id: break
+        case .estimate: step.estimateSeconds = duration()
+        case .timeout: step.timeoutSeconds = duration()
+        case .when: step.when = condition(raw)
+        case .onFailure: step.onFailure = target(raw, allowed: [.abort, .continue])
+        case .onReject: step.onReject = target(raw, allowed: [.abort])
+        case .next: step.next = target(raw, allowed: [.end])
+        case .signOff:
+            switch AnnotationValue.signOff(raw.value) {
+            case .success(let rule): step.signOffs.append(rule)
+            case .failure(let problem): bad(problem.text)
+            }
+        case .separation:
+            switch AnnotationValue.separation(raw.value) {
+            case .success(let kinds): step.separation = kinds
+            case .failure(let problem): bad(problem.text)
+            }
+        case .retries:
+            switch AnnotationValue.retries(raw.value) {
+            case .success(let retries): step.retries = retries
+            case .failure(let problem): bad(problem.text)
+            }
+        case .poll:
+            switch AnnotationValue.poll(raw.value) {
+            case .success(let poll): step.poll = poll
+            case .failure(let problem): bad(problem.text)
+            }
+        case .expectExit:
+            switch AnnotationValue.exitCodes(raw.value) {
+            case .success(let codes): step.expectExit = codes
+            case .failure(let problem): bad(problem.text)
+            }
+        case .expectOutput:
+            switch AnnotationValue.output(raw.value) {
+            case .success(let expectation): step.expectOutput = expectation
+            case .failure(let problem): bad(problem.text)
+            }
+        case .include:
+            guard let link = raw.link, !link.hasPrefix("#"), !link.contains("://") else {
+                bad("link the runbook to include, e.g. [Backup](backup.md)")
+                return
+            }
+            step.include = link.removingPercentEncoding ?? link
+        case .role:
+            let role = raw.value.trimmed.trimmingQuotes
+            guard AnnotationValue.isRoleName(role) else { return bad("'\(raw.value)' is not a role name") }
+            step.role = role
+        case .production:
+            guard let flag = AnnotationValue.flag(raw.value) else { return bad("'\(raw.value)' is not yes or no") }
+            step.production = flag
+        }
+    }
+
+    private mutating func condition(_ raw: RawAnnotation) -> Condition? {
+        do {
+            return try Condition.parse(raw.value)
+        } catch {
+            if case .malformed(let message) = error {
+                report(.error, "bad-condition", "When: \(message)", line: raw.line, column: raw.column)
+            }
+            return nil
+        }
+    }
+
+    private mutating func target(_ raw: RawAnnotation, allowed: [Target]) -> Target? {
+        switch AnnotationValue.target(raw, allowed: allowed) {
+        case .success(let target):
+            targetPositions.append((target, raw.line, raw.column))
+            return target
+        case .failure(let message):
+            report(.error, "bad-annotation", "\(raw.key): \(message.text)", line: raw.line, column: raw.column)
+            return nil
+        }
+    }
+}

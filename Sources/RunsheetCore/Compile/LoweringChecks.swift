@@ -1,0 +1,124 @@
+import Foundation
+
+extension Lowering {
+    /// Finds `needle` in the source from `line` on (at most `span` lines); falls back to `line`, column 1.
+    func locate(_ needle: String, from line: Int, span: Int = 200) -> (Int, Int) {
+        let last = min(source.lineCount, line + span)
+        guard line <= last else { return (line, 1) }
+        for l in line...last {
+            let text = source.lineText(l)
+            if let range = text.range(of: needle) {
+                return (l, text.distance(from: text.startIndex, to: range.lowerBound) + 1)
+            }
+        }
+        return (line, 1)
+    }
+
+    mutating func checkAnchors(_ runbook: Runbook) {
+        let ids = Set(runbook.sections.map { $0.id.lowercased() }).union(extraAnchors)
+        for link in anchorLinks {
+            let anchor = (link.anchor.removingPercentEncoding ?? link.anchor).lowercased()
+            if !ids.contains(anchor) {
+                let near = EditDistance.closest(to: anchor, in: Array(ids), maximum: 3).map { "; did you mean '#\($0)'?" } ?? ""
+                report(.warning, "dangling-link", "link to '#\(link.anchor)' matches no heading in this file\(near)", line: link.line, column: link.column)
+            }
+        }
+    }
+
+    mutating func checkParameters(_ runbook: Runbook) {
+        let declared = Set(front.params.map(\.name))
+        var used = Set<String>()
+        func scanText(_ text: String, line: Int, span: Int, executable: Bool) {
+            for occurrence in Placeholders.scan(text) {
+                used.insert(occurrence.name)
+                guard !Placeholders.builtins.contains(occurrence.name), !declared.contains(occurrence.name) else { continue }
+                let written = String(decoding: Array(text.utf8)[occurrence.range], as: UTF8.self)
+                let (l, c) = locate(written, from: line, span: span)
+                if front.declaresParams {
+                    let near = EditDistance.closest(to: occurrence.name, in: Array(declared), maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
+                    report(.error, "undefined-param", "'{{\(occurrence.name)}}' is not a declared parameter\(near)", line: l, column: c)
+                } else if executable {
+                    report(.warning, "undeclared-placeholder", "'\(written)' in a run block is left as it is because this runbook declares no params; declare '\(occurrence.name)' under params in the front matter", line: l, column: c)
+                }
+            }
+        }
+        for draft in steps {
+            let step = draft.step
+            let span = lineSpan(draft.node)
+            let lines = span.upperBound - span.lowerBound + 1
+            scanText(step.title, line: step.line, span: lines, executable: false)
+            if !step.body.isEmpty { scanText(step.body, line: step.line, span: lines, executable: false) }
+            for command in step.commands {
+                scanText(command.code, line: command.line, span: command.code.utf8.count + 2, executable: command.run)
+            }
+            for annotation in draft.annotations {
+                scanText(annotation.value, line: annotation.line, span: 2, executable: false)
+            }
+        }
+        checkConditions(runbook, declared: declared, used: &used)
+        for parameter in front.params where !used.contains(parameter.name) {
+            let (line, column) = front.paramLines[parameter.name] ?? (1, 1)
+            report(.warning, "unused-param", "parameter '\(parameter.name)' is never used", line: line, column: column)
+        }
+    }
+
+    private mutating func checkConditions(_ runbook: Runbook, declared: Set<String>, used: inout Set<String>) {
+        var conditions: [(Condition, Int, Int)] = []
+        for (index, draft) in steps.enumerated() {
+            guard let when = runbook.steps[index].when,
+                  let raw = draft.annotations.first(where: { AnnotationKey.normalize($0.key) == "when" }) else { continue }
+            conditions.append((when, raw.line, raw.column))
+        }
+        for (sectionIndex, raw) in sectionAnnotations where AnnotationKey.normalize(raw.key) == "when" {
+            if let when = runbook.sections[sectionIndex].when { conditions.append((when, raw.line, raw.column)) }
+        }
+        let parameters = Dictionary(front.params.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for (condition, line, column) in conditions {
+            for clause in condition.clauses {
+                if clause.name == "class" {
+                    for value in clause.values where ReleaseClass(rawValue: value) == nil {
+                        report(.error, "bad-condition", "When: '\(value)' is not a release class (standard, normal, emergency, major)", line: line, column: column)
+                    }
+                    continue
+                }
+                used.insert(clause.name)
+                guard let parameter = parameters[clause.name] else {
+                    let near = EditDistance.closest(to: clause.name, in: Array(declared) + ["class"], maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
+                    report(.error, "undefined-param", "When: '\(clause.name)' is not a declared parameter\(near)", line: line, column: column)
+                    continue
+                }
+                if let choices = parameter.choices, parameter.type == .choice {
+                    for value in clause.values where !choices.contains(value) {
+                        report(.error, "bad-condition", "When: '\(value)' is not a choice of '\(parameter.name)' (\(choices.joined(separator: ", ")))", line: line, column: column)
+                    }
+                }
+            }
+        }
+    }
+
+    mutating func checkRoles(_ runbook: Runbook) {
+        let declared = Set(front.roles)
+        for draft in steps {
+            for raw in draft.annotations {
+                let key = AnnotationKey.normalize(raw.key)
+                let roles: [String]
+                switch key {
+                case "sign-off":
+                    guard case .success(let rule) = AnnotationValue.signOff(raw.value) else { continue }
+                    roles = rule.roles
+                case "role":
+                    roles = [raw.value.trimmed.trimmingQuotes]
+                default:
+                    continue
+                }
+                for role in roles where !declared.contains(role) {
+                    let hint = declared.isEmpty
+                        ? "declare it under 'roles' in the front matter"
+                        : (EditDistance.closest(to: role, in: Array(declared), maximum: 2).map { "did you mean '\($0)'?" }
+                            ?? "declared roles are \(front.roles.joined(separator: ", "))")
+                    report(.error, "undeclared-role", "role '\(role)' is not declared; \(hint)", line: raw.line, column: raw.column)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import RunsheetMarkdown
+
+extension Lowering {
+    static let shellLanguages: Set<String> = ["sh", "bash", "shell", "zsh", "ksh", "fish", "console", "shell-session", "pwsh", "powershell"]
+
+    /// Pass 2: sections, steps, their annotations and commands, in one pre-order sweep.
+    mutating func walk(stepNodes isStep: [Bool]) {
+        let ends = subtreeEnds()
+        let count = Int32(document.nodes.count)
+        let hasSteps = isStep.contains(true)
+        var openSteps: [(end: Int32, step: Int)] = []
+        var openSections: [Int] = []
+        var anchors = AnchorAllocator()
+        var lastParagraph: Int32 = MarkdownNode.none
+        /// Nodes to skip: section annotation lists.
+        var skipUntil: Int32 = 0
+        var i: Int32 = 0
+        while i < count {
+            defer { i += 1 }
+            while let top = openSteps.last, top.end <= i { openSteps.removeLast() }
+            if i < skipUntil { continue }
+            let node = document[i]
+            switch node.kind {
+            case .heading:
+                var title = document.plainText(i).trimmed
+                while let top = openSections.last, sections[top].level >= Int(node.level) { openSections.removeLast() }
+                var id = anchors.unique(Slug.githubAnchor(title))
+                // Hugo, kramdown and pandoc accept `{#custom-id}`; GitHub shows it as text and slugs it.
+                if title.hasSuffix("}"), let open = title.range(of: "{#", options: .backwards) {
+                    let custom = String(title[open.upperBound...].dropLast())
+                    if !custom.isEmpty, !custom.contains(" ") {
+                        extraAnchors.insert(id)
+                        id = custom
+                        title = String(title[..<open.lowerBound]).trimmed
+                    }
+                }
+                sections.append(SectionDraft(id: id, title: title, level: Int(node.level), line: node.range.start.line, parent: openSections.last))
+                openSections.append(sections.count - 1)
+                lastParagraph = MarkdownNode.none
+                skipUntil = sectionAnnotationList(after: i, section: sections.count - 1, ends: ends)
+            case .item where isStep[Int(i)]:
+                let parentIndex = openSteps.last?.step
+                if let parentIndex {
+                    steps[parentIndex].excludedLines.append(lineSpan(i))
+                }
+                steps.append(makeStep(i, section: openSections.last, parent: parentIndex))
+                openSteps.append((ends[Int(i)], steps.count - 1))
+            case .item:
+                // A bullet directly under a step may be an annotation of that step.
+                guard let owner = openSteps.last?.step, document[node.parent].parent == steps[owner].node,
+                      let annotation = annotation(of: i) else { break }
+                let normalized = AnnotationKey.normalize(annotation.key)
+                if AnnotationKey(rawValue: normalized) != nil {
+                    steps[owner].annotations.append(annotation)
+                    steps[owner].excludedLines.append(lineSpan(i))
+                } else if let near = AnnotationKey.suggestion(for: normalized) {
+                    report(.warning, "unknown-annotation", "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
+                } else if listHasKnownAnnotation(document[i].parent) {
+                    report(.warning, "unknown-annotation", "unknown annotation '\(annotation.key)' among annotations; known keys are \(AnnotationKey.allCases.map(\.display).joined(separator: ", "))", line: annotation.line, column: annotation.column)
+                }
+            case .codeBlock:
+                let info = document.info(i).trimmed
+                let words = info.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                let runFlag = words.dropFirst().contains("run") || words.first == "run"
+                let language = words.first == "run" ? nil : words.first
+                let shell = language.flatMap { Self.shellLanguages.contains($0) && !["console", "shell-session", "shell"].contains($0) ? $0 : nil } ?? front.shell
+                let command = Command(language: language, shell: shell, code: document.literal(i), run: runFlag, line: node.range.start.line)
+                if let owner = openSteps.last?.step {
+                    steps[owner].step.commands.append(command)
+                } else if !hasSteps, runFlag || language.map(Self.shellLanguages.contains) == true {
+                    var draft = makeCommandStep(i, command: command, title: commandTitle(lastParagraph, code: command.code), section: openSections.last)
+                    draft.step.commands = [command]
+                    steps.append(draft)
+                }
+            case .paragraph:
+                let parentKind = document[node.parent].kind
+                if parentKind == .document || parentKind == .blockQuote { lastParagraph = i }
+            case .link:
+                let url = document.info(i)
+                if url.hasPrefix("#") && url.count > 1 {
+                    let position = node.range.start
+                    anchorLinks.append((String(url.dropFirst()), position.line, source.characterColumn(line: position.line, byteColumn: position.column)))
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    /// The inclusive line span of a node, with cmark's trailing "line:0" ends pulled back.
+    func lineSpan(_ index: Int32) -> ClosedRange<Int> {
+        let range = document[index].range
+        var end = range.end.line
+        if range.end.column == 0 && end > range.start.line { end -= 1 }
+        return range.start.line...max(range.start.line, end)
+    }
+
+    /// `Key: value` from an item's first paragraph, read from the source bytes.
+    func annotation(of item: Int32) -> RawAnnotation? {
+        let paragraph = document[item].firstChild
+        guard paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph else { return nil }
+        let start = document[paragraph].range.start
+        let lineRange = source.lineRange(start.line)
+        let from = min(source.offset(line: start.line, byteColumn: start.column), lineRange.upperBound)
+        var text = String(decoding: source.bytes[from..<lineRange.upperBound], as: UTF8.self)
+        let span = lineSpan(paragraph)
+        if span.upperBound > span.lowerBound {
+            for line in (span.lowerBound + 1)...span.upperBound {
+                text += " " + source.lineText(line).trimmed
+            }
+        }
+        guard let (key, value) = AnnotationValue.split(text) else { return nil }
+        var link: String?
+        var c = document[paragraph].firstChild
+        while c != MarkdownNode.none {
+            if document[c].kind == .link { link = document.info(c); break }
+            c = document[c].nextSibling
+        }
+        return RawAnnotation(key: key, value: value, link: link, line: start.line,
+                             column: source.characterColumn(line: start.line, byteColumn: start.column))
+    }
+
+    func listHasKnownAnnotation(_ list: Int32) -> Bool {
+        for item in document.children(list) {
+            if let a = annotation(of: item), AnnotationKey(rawValue: AnnotationKey.normalize(a.key)) != nil { return true }
+        }
+        return false
+    }
+
+    /// Reads the leading `Key: value` items of a bullet list right after a heading as section
+    /// annotations. Returns the node index up to which the walk should skip (annotation items).
+    mutating func sectionAnnotationList(after heading: Int32, section: Int, ends: [Int32]) -> Int32 {
+        let next = document[heading].nextSibling
+        guard next != MarkdownNode.none, document[next].kind == .list, !document[next].ordered else { return 0 }
+        var found: [RawAnnotation] = []
+        var lastItem: Int32 = MarkdownNode.none
+        for item in document.children(next) {
+            guard taskBox(item) == nil, let a = annotation(of: item),
+                  let key = AnnotationKey(rawValue: AnnotationKey.normalize(a.key)), AnnotationKey.sectionKeys.contains(key)
+            else { break }
+            found.append(a)
+            lastItem = item
+        }
+        guard !found.isEmpty else { return 0 }
+        for a in found { sectionAnnotations.append((section, a)) }
+        return ends[Int(lastItem)]
+    }
+
+    func makeStep(_ item: Int32, section: Int?, parent: Int?) -> StepDraft {
+        let node = document[item]
+        let box = taskBox(item)
+        var title = document.plainText(node.firstChild)
+        let kind: Step.Kind = box != nil ? .task : .procedure
+        var checked = false
+        if let box {
+            checked = source.bytes[box] != 0x20
+            title = String(title.dropFirst(3))
+        }
+        let start = node.range.start
+        let step = Step(
+            id: "", title: title.trimmed, kind: kind, checked: checked,
+            section: nil, parent: nil, depth: 0, line: start.line,
+            column: source.characterColumn(line: start.line, byteColumn: start.column),
+            boxOffset: box, body: "", estimateSeconds: nil, when: nil, commands: [], timeoutSeconds: nil,
+            retries: nil, poll: nil, expectExit: [0], expectOutput: nil, signOffs: [], separation: [],
+            onFailure: nil, onReject: nil, next: nil, role: nil, production: false, include: nil, origin: nil)
+        return StepDraft(node: item, step: step, sectionIndex: section, parentIndex: parent)
+    }
+
+    func makeCommandStep(_ block: Int32, command: Command, title: String, section: Int?) -> StepDraft {
+        var draft = makeStep(block, section: section, parent: nil)
+        draft.step.kind = .command
+        draft.step.title = title
+        return draft
+    }
+
+    /// The closest preceding paragraph's first sentence, else the command's first line.
+    func commandTitle(_ paragraph: Int32, code: String) -> String {
+        if paragraph != MarkdownNode.none {
+            var text = document.plainText(paragraph).trimmed
+            if let stop = text.range(of: ". ") { text = String(text[..<stop.lowerBound]) }
+            while text.last == ":" || text.last == "." { text.removeLast() }
+            if !text.isEmpty { return text.count > 80 ? String(text.prefix(79)) + "…" : text }
+        }
+        let first = code.split(separator: "\n").first.map { String($0).trimmed } ?? "command"
+        let line = first.isEmpty ? "command" : first
+        return "Run " + (line.count > 72 ? String(line.prefix(71)) + "…" : line)
+    }
+}

@@ -1,0 +1,92 @@
+/// One thing an operator does, or a machine does for them.
+public struct Step: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        /// A GitHub task-list item.
+        case task
+        /// A numbered item, in a file with no task items.
+        case procedure
+        /// A stand-alone shell block, in a file with neither.
+        case command
+    }
+
+    public var id: String
+    public var title: String
+    public var kind: Kind
+    /// True when the box was already ticked in the source.
+    public var checked: Bool
+    public var section: String?
+    public var parent: String?
+    public var depth: Int
+    public var line: Int
+    public var column: Int
+    /// Byte offset in the file of the character between `[` and `]`, for rewriting the box.
+    public var boxOffset: Int?
+    /// The step's Markdown body (the item without its marker, annotations and child steps).
+    public var body: String
+    public var estimateSeconds: Int?
+    public var when: Condition?
+    public var commands: [Command]
+    public var timeoutSeconds: Int?
+    public var retries: Retries?
+    public var poll: Poll?
+    public var expectExit: [Int32]
+    public var expectOutput: OutputExpectation?
+    public var signOffs: [SignOffRule]
+    public var separation: [Separation]
+    public var onFailure: Target?
+    public var onReject: Target?
+    public var next: Target?
+    public var role: String?
+    public var production: Bool
+    /// The included runbook's path, relative to this runbook.
+    public var include: String?
+    /// For steps spliced in from an included runbook: that runbook's path.
+    public var origin: String?
+
+    /// True when the step waits for sign-offs.
+    public var isGate: Bool { !signOffs.isEmpty }
+}
+
+/// A fenced code block belonging to a step.
+public struct Command: Sendable, Codable, Equatable {
+    /// The info string's first word, if any.
+    public var language: String?
+    /// The program that runs the code (`bash -c CODE`).
+    public var shell: String
+    public var code: String
+    /// Only blocks flagged `run` are ever executed.
+    public var run: Bool
+    public var line: Int
+}
+
+public struct Retries: Sendable, Codable, Equatable {
+    public var count: Int
+    public var delaySeconds: Int
+}
+
+public struct Poll: Sendable, Codable, Equatable {
+    public var intervalSeconds: Int
+    public var limitSeconds: Int
+}
+
+/// What a command's output must contain.
+public enum OutputExpectation: Sendable, Codable, Equatable {
+    case contains(String)
+    case regex(String)
+
+    enum CodingKeys: String, CodingKey { case contains, regex }
+}
+
+/// One `Sign-off:` line: `count` distinct people, each holding any of `roles`.
+public struct SignOffRule: Sendable, Codable, Equatable {
+    public var count: Int
+    public var roles: [String]
+}
+
+/// People who may not sign a gate.
+public enum Separation: String, Sendable, Codable, CaseIterable {
+    /// The person who started the run.
+    case starter
+    /// Anyone who completed a step since the previous gate.
+    case executor
+}

@@ -1,0 +1,137 @@
+internal import CCmark
+
+/// Parses CommonMark with libcmark and copies the tree into `MarkdownDocument` values.
+public enum CommonMarkParser {
+    /// Parses UTF-8 bytes. `lineOffset` is added to every line number, so a body that follows
+    /// front matter still reports positions in the whole file.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, lineOffset: Int = 0) -> MarkdownDocument {
+        let root: OpaquePointer? = bytes.baseAddress.map { base in
+            base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                cmark_parse_document($0, bytes.count, CMARK_OPT_DEFAULT)
+            }
+        } ?? "".withCString { cmark_parse_document($0, 0, CMARK_OPT_DEFAULT) }
+        guard let root else { return MarkdownDocument(nodes: [], storage: []) }
+        defer { cmark_node_free(root) }
+        return copy(root, lineOffset: lineOffset)
+    }
+
+    public static func parse(_ bytes: [UInt8], lineOffset: Int = 0) -> MarkdownDocument {
+        bytes.withUnsafeBufferPointer { parse($0, lineOffset: lineOffset) }
+    }
+
+    public static func parse(_ text: String, lineOffset: Int = 0) -> MarkdownDocument {
+        var text = text
+        return text.withUTF8 { parse($0, lineOffset: lineOffset) }
+    }
+
+    private static func copy(_ root: OpaquePointer, lineOffset: Int) -> MarkdownDocument {
+        var nodes: [MarkdownNode] = []
+        var storage: [UInt8] = []
+        var stack: [Int32] = []
+        guard let iterator = cmark_iter_new(root) else { return MarkdownDocument(nodes: [], storage: []) }
+        defer { cmark_iter_free(iterator) }
+
+        func store(_ cString: UnsafePointer<CChar>?) -> StringSlice {
+            guard let cString else { return .empty }
+            let start = storage.count
+            var p = cString
+            while p.pointee != 0 {
+                storage.append(UInt8(bitPattern: p.pointee))
+                p += 1
+            }
+            return StringSlice(start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: storage.count - start))
+        }
+
+        while true {
+            let event = cmark_iter_next(iterator)
+            if event == CMARK_EVENT_DONE { break }
+            guard let node = cmark_iter_get_node(iterator) else { continue }
+            if event == CMARK_EVENT_EXIT {
+                _ = stack.popLast()
+                continue
+            }
+            let kind = nodeKind(cmark_node_get_type(node))
+            let index = Int32(nodes.count)
+            let parent = stack.last ?? MarkdownNode.none
+            var value = MarkdownNode(
+                kind: kind,
+                range: SourceRange(
+                    start: SourcePosition(
+                        line: Int(cmark_node_get_start_line(node)) + lineOffset,
+                        column: Int(cmark_node_get_start_column(node))),
+                    end: SourcePosition(
+                        line: Int(cmark_node_get_end_line(node)) + lineOffset,
+                        column: Int(cmark_node_get_end_column(node)))),
+                parent: parent,
+                firstChild: MarkdownNode.none,
+                lastChild: MarkdownNode.none,
+                nextSibling: MarkdownNode.none,
+                literal: .empty,
+                info: .empty,
+                level: 0,
+                ordered: false,
+                tight: false)
+            switch kind {
+            case .text, .code, .codeBlock, .htmlBlock, .htmlInline:
+                value.literal = store(cmark_node_get_literal(node))
+                if kind == .codeBlock { value.info = store(cmark_node_get_fence_info(node)) }
+            case .link, .image:
+                value.info = store(cmark_node_get_url(node))
+                value.literal = store(cmark_node_get_title(node))
+            case .heading:
+                value.level = Int32(cmark_node_get_heading_level(node))
+            case .list:
+                value.ordered = cmark_node_get_list_type(node) == CMARK_ORDERED_LIST
+                value.level = Int32(cmark_node_get_list_start(node))
+                value.tight = cmark_node_get_list_tight(node) != 0
+            default:
+                break
+            }
+            nodes.append(value)
+            if parent != MarkdownNode.none {
+                let last = nodes[Int(parent)].lastChild
+                if last == MarkdownNode.none {
+                    nodes[Int(parent)].firstChild = index
+                } else {
+                    nodes[Int(last)].nextSibling = index
+                }
+                nodes[Int(parent)].lastChild = index
+            }
+            if !isLeaf(kind) { stack.append(index) }
+        }
+        return MarkdownDocument(nodes: nodes, storage: storage)
+    }
+
+    private static func isLeaf(_ kind: MarkdownNodeKind) -> Bool {
+        switch kind {
+        case .htmlBlock, .thematicBreak, .codeBlock, .text, .softBreak, .lineBreak, .code, .htmlInline: true
+        default: false
+        }
+    }
+
+    private static func nodeKind(_ type: cmark_node_type) -> MarkdownNodeKind {
+        switch type {
+        case CMARK_NODE_DOCUMENT: .document
+        case CMARK_NODE_BLOCK_QUOTE: .blockQuote
+        case CMARK_NODE_LIST: .list
+        case CMARK_NODE_ITEM: .item
+        case CMARK_NODE_CODE_BLOCK: .codeBlock
+        case CMARK_NODE_HTML_BLOCK: .htmlBlock
+        case CMARK_NODE_CUSTOM_BLOCK: .customBlock
+        case CMARK_NODE_PARAGRAPH: .paragraph
+        case CMARK_NODE_HEADING: .heading
+        case CMARK_NODE_THEMATIC_BREAK: .thematicBreak
+        case CMARK_NODE_TEXT: .text
+        case CMARK_NODE_SOFTBREAK: .softBreak
+        case CMARK_NODE_LINEBREAK: .lineBreak
+        case CMARK_NODE_CODE: .code
+        case CMARK_NODE_HTML_INLINE: .htmlInline
+        case CMARK_NODE_CUSTOM_INLINE: .customInline
+        case CMARK_NODE_EMPH: .emphasis
+        case CMARK_NODE_STRONG: .strong
+        case CMARK_NODE_LINK: .link
+        case CMARK_NODE_IMAGE: .image
+        default: .customInline
+        }
+    }
+}

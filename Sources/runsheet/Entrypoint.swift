@@ -1,0 +1,8 @@
+import RunsheetCLI
+
+@main
+struct Entrypoint {
+    static func main() {
+        RunsheetMain.run()
+    }
+}
