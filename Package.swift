@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -22,17 +23,23 @@ let package = Package(
         .target(name: "RunsheetMarkdown", dependencies: ["CCmark"]),
         .target(
             name: "RunsheetCore",
-            dependencies: ["RunsheetMarkdown", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "RunsheetMarkdown",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "RunsheetCLI",
             dependencies: ["RunsheetCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "runsheet", dependencies: ["RunsheetCLI"]),
+        // libFuzzer target; scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING.
+        .executableTarget(name: "runsheet-fuzz", dependencies: ["RunsheetCore"], path: "Fuzz/RunsheetFuzz"),
         .target(name: "RunsheetTestSupport", dependencies: ["RunsheetCore"], path: "Tests/RunsheetTestSupport"),
         .testTarget(name: "RunsheetMarkdownTests", dependencies: ["RunsheetMarkdown", "RunsheetTestSupport"]),
         .testTarget(name: "RunsheetCoreTests", dependencies: ["RunsheetCore", "RunsheetTestSupport"]),
-        .testTarget(name: "RunsheetCLITests", dependencies: ["RunsheetCore", "RunsheetTestSupport"]),
+        .testTarget(name: "RunsheetCLITests", dependencies: ["RunsheetCore", "RunsheetTestSupport", "runsheet"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,8 @@ extension Lowering {
 
     mutating func checkAnchors(_ runbook: Runbook) {
         let ids = Set(runbook.sections.map { $0.id.lowercased() }).union(extraAnchors)
-        for link in anchorLinks {
+        let targetLines = Set(targetPositions.map(\.line))
+        for link in anchorLinks where !targetLines.contains(link.line) {
             let anchor = (link.anchor.removingPercentEncoding ?? link.anchor).lowercased()
             if !ids.contains(anchor) {
                 let near = EditDistance.closest(to: anchor, in: Array(ids), maximum: 3).map { "; did you mean '#\($0)'?" } ?? ""

@@ -57,16 +57,34 @@ public struct Command: Sendable, Codable, Equatable {
     /// Only blocks flagged `run` are ever executed.
     public var run: Bool
     public var line: Int
+
+    public init(language: String?, shell: String, code: String, run: Bool, line: Int) {
+        self.language = language
+        self.shell = shell
+        self.code = code
+        self.run = run
+        self.line = line
+    }
 }
 
 public struct Retries: Sendable, Codable, Equatable {
     public var count: Int
     public var delaySeconds: Int
+
+    public init(count: Int, delaySeconds: Int) {
+        self.count = count
+        self.delaySeconds = delaySeconds
+    }
 }
 
 public struct Poll: Sendable, Codable, Equatable {
     public var intervalSeconds: Int
     public var limitSeconds: Int
+
+    public init(intervalSeconds: Int, limitSeconds: Int) {
+        self.intervalSeconds = intervalSeconds
+        self.limitSeconds = limitSeconds
+    }
 }
 
 /// What a command's output must contain.
@@ -81,6 +99,11 @@ public enum OutputExpectation: Sendable, Codable, Equatable {
 public struct SignOffRule: Sendable, Codable, Equatable {
     public var count: Int
     public var roles: [String]
+
+    public init(count: Int, roles: [String]) {
+        self.count = count
+        self.roles = roles
+    }
 }
 
 /// People who may not sign a gate.

@@ -1,0 +1,134 @@
+import Crypto
+import Foundation
+
+/// One line of a run's journal. The journal is the truth: run state is a fold over these.
+public struct RunEvent: Sendable, Equatable, Codable {
+    public static let schema = "runsheet.journal/1"
+
+    /// 1-based position in the journal.
+    public var seq: Int
+    /// UTC time, ISO 8601 with milliseconds: `2026-11-22T04:55:01.123Z`.
+    public var time: String
+    public var type: EventType
+    /// Who did it (see `Actor`), from which host, and whether a terminal, a script or CI drove it.
+    public var actor: String
+    public var host: String
+    public var via: String
+    /// The step the event is about, if any.
+    public var step: String?
+    /// Type-specific fields (documented in docs/JOURNAL.md).
+    public var data: [String: JSONValue]
+    /// `hash` of the previous event; empty for the first.
+    public var prev: String
+    /// SHA-256 (hex) of this event's canonical encoding without `hash`.
+    public var hash: String
+
+    public init(seq: Int, time: String, type: EventType, actor: String, host: String, via: String,
+                step: String? = nil, data: [String: JSONValue] = [:], prev: String = "", hash: String = "") {
+        self.seq = seq
+        self.time = time
+        self.type = type
+        self.actor = actor
+        self.host = host
+        self.via = via
+        self.step = step
+        self.data = data
+        self.prev = prev
+        self.hash = hash
+    }
+
+    /// Canonical encoding: JSON, keys sorted, no insignificant whitespace, slashes unescaped.
+    public func canonicalJSON() throws -> Data {
+        try RunEvent.canonicalEncoder.encode(self)
+    }
+
+    /// The hash this event should carry: SHA-256 of its canonical encoding with `hash` empty.
+    public func computedHash() throws -> String {
+        var copy = self
+        copy.hash = ""
+        return SHA256Hex.of(try copy.canonicalJSON())
+    }
+
+    /// Returns a copy chained after `previous` (hash of the previous event, or "") and sealed with its own hash.
+    public func sealed(seq: Int, after previous: String) throws -> RunEvent {
+        var copy = self
+        copy.seq = seq
+        copy.prev = previous
+        copy.hash = ""
+        copy.hash = try copy.computedHash()
+        return copy
+    }
+
+    static let canonicalEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+/// The kinds of journal event.
+public enum EventType: String, Sendable, Codable, CaseIterable {
+    /// data: schema, runId, runbook (path), runbookId, title, sha256, gitCommit?, params, class, stepHashes, runsheetVersion
+    case runStarted = "run.started"
+    /// data: sha256 of the runbook now, changes {added, removed, changed}
+    case runResumed = "run.resumed"
+    /// The operator left; the run stays resumable. data: at (step id)
+    case runPaused = "run.paused"
+    /// data: outcome (completed | failed | rolled-back | aborted), reason?
+    case runEnded = "run.ended"
+    case stepStarted = "step.started"
+    /// data: next (step id or absent for the end)
+    case stepCompleted = "step.completed"
+    /// data: reason, automatic (bool), next
+    case stepSkipped = "step.skipped"
+    /// data: reason, next (where the run goes: a branch target, or absent)
+    case stepFailed = "step.failed"
+    /// data: index, attempt, command (as shown, secrets masked), exit, signal?, timedOut, interrupted,
+    /// durationMs, outputBytes, outputSha256, outputFile
+    case commandFinished = "command.finished"
+    /// data: text
+    case note = "note"
+    /// data: from (step), to (step or absent), kind (failure | reject)
+    case branchTaken = "branch.taken"
+    /// The operator moved: data: to, reason (back | goto)
+    case cursorMoved = "cursor.moved"
+    /// A step the operator added during the run. data: title, after
+    case stepAdded = "step.added"
+    /// Governance (sign-offs, exceptions, follow-ups): reserved for the governance issue.
+    case signOff = "signoff.signed"
+    case signOffRejected = "signoff.rejected"
+}
+
+/// Hex SHA-256.
+public enum SHA256Hex {
+    public static func of(_ data: Data) -> String {
+        SHA256.hash(data: data).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    public static func of(_ bytes: [UInt8]) -> String { of(Data(bytes)) }
+    public static func of(_ text: String) -> String { of(Data(text.utf8)) }
+}
+
+/// Timestamps as the journal writes them.
+public enum Timestamp {
+    public static func now() -> String { format(Date()) }
+
+    public static func format(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let millis = Int((date.timeIntervalSince1970 - Double(t)) * 1000) % 1000
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}
