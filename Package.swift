@@ -31,11 +31,12 @@ let package = Package(
         ),
         .target(
             name: "RunsheetCLI",
-            dependencies: ["RunsheetCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RunsheetCore", "RunsheetMarkdown", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "runsheet", dependencies: ["RunsheetCLI"]),
         // libFuzzer target; scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING.
         .executableTarget(name: "runsheet-fuzz", dependencies: ["RunsheetCore"], path: "Fuzz/RunsheetFuzz"),
+        .executableTarget(name: "runsheet-bench", dependencies: ["RunsheetCore"], path: "Benchmarks/JournalBench"),
         .target(name: "RunsheetTestSupport", dependencies: ["RunsheetCore"], path: "Tests/RunsheetTestSupport"),
         .testTarget(name: "RunsheetMarkdownTests", dependencies: ["RunsheetMarkdown", "RunsheetTestSupport"]),
         .testTarget(name: "RunsheetCoreTests", dependencies: ["RunsheetCore", "RunsheetTestSupport"]),

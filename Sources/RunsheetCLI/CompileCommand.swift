@@ -38,7 +38,9 @@ struct CompileCommand: ParsableCommand {
             throw CommandFailure(status: .findings, message: "\(file) has \(result.errors.count) error(s); nothing compiled")
         }
         switch format {
-        case .json: Output.out(try RunbookJSON.encode(result.runbook))
+        case .json:
+            // Streamed in chunks: the JSON of a large runbook is several times its size.
+            RunbookJSON.write(result.runbook) { FileHandle.standardOutput.write(Data(buffer: $0)) }
         case .mermaid: Output.out(GraphRenderer.mermaid(result.runbook))
         case .dot: Output.out(GraphRenderer.dot(result.runbook))
         }

@@ -24,17 +24,18 @@ enum RunbookFiles {
             var found: [String] = []
             let base = URL(fileURLWithPath: argument)
             let enumerator = manager.enumerator(
-                at: base, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey],
+                at: base, includingPropertiesForKeys: [],
                 options: [.skipsHiddenFiles],
                 errorHandler: { url, error in
                     result.problems.append("\(url.path): cannot read: \((error as NSError).localizedDescription)")
                     return true
                 })
+            let prefix = base.path + "/"
             while let url = enumerator?.nextObject() as? URL {
-                guard url.pathExtension.lowercased() == "md" else { continue }
-                let values = try? url.resourceValues(forKeys: [.isDirectoryKey])
-                if values?.isDirectory == true { continue }
-                let relative = url.path.hasPrefix(base.path + "/") ? String(url.path.dropFirst(base.path.count + 1)) : url.lastPathComponent
+                // The enumerator marks directories (it does not follow symbolic links), so no stat is needed here.
+                guard !url.hasDirectoryPath, url.pathExtension.lowercased() == "md" else { continue }
+                let path = url.path
+                let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : url.lastPathComponent
                 found.append(argument.hasSuffix("/") ? argument + relative : argument + "/" + relative)
             }
             result.paths += found.sorted()

@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 
 /// Exit codes shared by every command; documented in the README.
-public enum ExitStatus: Int32 {
+public enum ExitStatus: Int32, Sendable {
     case success = 0
     /// Findings with errors, a failed verification, a NO-GO.
     case findings = 1
     /// Bad usage, or a file that cannot be read or written.
     case usage = 2
+    /// The run is paused (quit, end of scripted input, or --auto reached a manual step): resume it later.
+    case paused = 3
 }
 
 /// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
@@ -55,7 +57,7 @@ public struct RunsheetCommand: ParsableCommand {
               runsheet compile runbooks/deploy-blue-green.md --format mermaid
             """,
         version: version,
-        subcommands: [Check.self, CompileCommand.self]
+        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self]
     )
 
     public init() {}

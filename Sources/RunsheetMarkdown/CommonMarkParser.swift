@@ -1,4 +1,9 @@
 internal import CCmark
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// Parses CommonMark with libcmark and copies the tree into `MarkdownDocument` values.
 public enum CommonMarkParser {
@@ -12,7 +17,7 @@ public enum CommonMarkParser {
         } ?? "".withCString { cmark_parse_document($0, 0, CMARK_OPT_DEFAULT) }
         guard let root else { return MarkdownDocument(nodes: [], storage: []) }
         defer { cmark_node_free(root) }
-        return copy(root, lineOffset: lineOffset)
+        return copy(root, lineOffset: lineOffset, sizeHint: bytes.count)
     }
 
     public static func parse(_ bytes: [UInt8], lineOffset: Int = 0) -> MarkdownDocument {
@@ -24,22 +29,36 @@ public enum CommonMarkParser {
         return text.withUTF8 { parse($0, lineOffset: lineOffset) }
     }
 
-    private static func copy(_ root: OpaquePointer, lineOffset: Int) -> MarkdownDocument {
+    private static func copy(_ root: OpaquePointer, lineOffset: Int, sizeHint: Int) -> MarkdownDocument {
         var nodes: [MarkdownNode] = []
         var storage: [UInt8] = []
         var stack: [Int32] = []
-        guard let iterator = cmark_iter_new(root) else { return MarkdownDocument(nodes: [], storage: []) }
+        guard let counter = cmark_iter_new(root), let iterator = cmark_iter_new(root) else {
+            return MarkdownDocument(nodes: [], storage: [])
+        }
         defer { cmark_iter_free(iterator) }
+        // Counting first sizes the array exactly: growing it by doubling would briefly hold two copies.
+        var count = 0
+        while true {
+            let event = cmark_iter_next(counter)
+            if event == CMARK_EVENT_DONE { break }
+            if event == CMARK_EVENT_ENTER { count += 1 }
+        }
+        // cmark_iter_reset would step past the root, so counting uses an iterator of its own.
+        cmark_iter_free(counter)
+        nodes.reserveCapacity(count)
+        storage.reserveCapacity(sizeHint)
 
         func store(_ cString: UnsafePointer<CChar>?) -> StringSlice {
             guard let cString else { return .empty }
             let start = storage.count
-            var p = cString
-            while p.pointee != 0 {
-                storage.append(UInt8(bitPattern: p.pointee))
-                p += 1
+            let length = strlen(cString)
+            if length > 0 {
+                cString.withMemoryRebound(to: UInt8.self, capacity: length) {
+                    storage.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+                }
             }
-            return StringSlice(start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: storage.count - start))
+            return StringSlice(start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: length))
         }
 
         while true {

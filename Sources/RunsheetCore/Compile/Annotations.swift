@@ -14,6 +14,7 @@ enum AnnotationKey: String, CaseIterable {
     case include, role, production
 
     static let sectionKeys: [AnnotationKey] = [.when, .onFailure, .next]
+    private static let names = allCases.map(\.rawValue)
 
     /// The documented spelling.
     var display: String {
@@ -29,14 +30,22 @@ enum AnnotationKey: String, CaseIterable {
 
     /// Case-insensitive, with spaces, hyphens and underscores alike.
     static func normalize(_ key: String) -> String {
-        String(key.lowercased().map { $0 == " " || $0 == "_" ? "-" : $0 })
+        if key.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: key.utf8.map { byte -> UInt8 in
+                switch byte {
+                case 0x20, 0x5F: 0x2D
+                case 0x41...0x5A: byte | 0x20
+                default: byte
+                }
+            }, as: UTF8.self)
+        }
+        return String(key.lowercased().map { $0 == " " || $0 == "_" ? "-" : $0 })
     }
 
     /// The known key a misspelt one most likely meant.
     static func suggestion(for normalized: String) -> AnnotationKey? {
         let length = normalized.count
         guard length >= 5 else { return nil }
-        let names = allCases.map(\.rawValue)
         return EditDistance.closest(to: normalized, in: names, maximum: length >= 8 ? 2 : 1).flatMap(AnnotationKey.init)
     }
 }
@@ -132,7 +141,7 @@ enum AnnotationValue {
         }
         var delay = 0
         if parts.count == 2 {
-            guard let seconds = Duration.seconds(parts[1]) else { return .failure("'\(parts[1])' is not a duration") }
+            guard let seconds = DurationText.seconds(parts[1]) else { return .failure("'\(parts[1])' is not a duration") }
             delay = seconds
         } else if parts.count > 2 {
             return .failure("'\(value)' is not a retry count; write e.g. '3' or '3 every 10s'")
@@ -153,7 +162,7 @@ enum AnnotationValue {
         }
         guard let separator else { return .failure("'\(value)' has no limit; \(usage)") }
         let parts = rest.components(separatedBy: separator)
-        guard parts.count == 2, let interval = Duration.seconds(parts[0]), let limit = Duration.seconds(parts[1]) else {
+        guard parts.count == 2, let interval = DurationText.seconds(parts[0]), let limit = DurationText.seconds(parts[1]) else {
             return .failure("'\(value)' is not a poll; \(usage)")
         }
         guard interval > 0, limit >= interval else {

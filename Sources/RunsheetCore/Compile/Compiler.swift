@@ -28,7 +28,8 @@ public struct Compiler: Sendable {
 
     /// Compiles bytes that were read from `path`.
     public func compile(path: String, bytes: [UInt8]) -> CompileResult {
-        compile(path: path, bytes: bytes, including: [Self.canonical(path)])
+        // The include stack starts empty: the file's canonical path is worked out only if it includes another.
+        compile(path: path, bytes: bytes, including: [])
     }
 
     func compile(path: String, bytes: [UInt8], including stack: [String]) -> CompileResult {

@@ -2,7 +2,11 @@
 enum EditDistance {
     /// Levenshtein distance with adjacent transpositions counted as one edit.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        if let a = asciiBytes(a), let b = asciiBytes(b) { return distance(a, b) }
+        return distance(Array(a), Array(b))
+    }
+
+    private static func distance<Element: Equatable>(_ a: [Element], _ b: [Element]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous2 = [Int](repeating: 0, count: b.count + 1)
@@ -22,11 +26,34 @@ enum EditDistance {
         return previous[b.count]
     }
 
+    /// The bytes of a string whose every byte is one character (ASCII without CR LF pairs).
+    private static func asciiBytes(_ text: String) -> [UInt8]? {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte >= 0x80 || (previous == 0x0D && byte == 0x0A) { return nil }
+            previous = byte
+        }
+        return Array(text.utf8)
+    }
+
     /// The closest candidate within `maximum` edits, if any.
     static func closest(to word: String, in candidates: [String], maximum: Int) -> String? {
+        let ascii = asciiBytes(word)
+        let characters = ascii == nil ? Array(word) : []
+        let length = ascii?.count ?? characters.count
         var best: (String, Int)?
         for candidate in candidates {
-            let d = distance(word, candidate)
+            // The distance is at least the difference in length: skip candidates that cannot win.
+            let limit = min(maximum, (best?.1 ?? Int.max) - 1)
+            let d: Int
+            if let ascii, let other = asciiBytes(candidate) {
+                guard abs(other.count - length) <= limit else { continue }
+                d = distance(ascii, other)
+            } else {
+                let other = Array(candidate)
+                guard abs(other.count - length) <= limit else { continue }
+                d = distance(ascii.map { Array(String(decoding: $0, as: UTF8.self)) } ?? characters, other)
+            }
             if d <= maximum && d < (best?.1 ?? Int.max) { best = (candidate, d) }
         }
         return best?.0

@@ -4,6 +4,8 @@ extension Lowering {
     /// Compiles each included runbook and splices its steps in after the including step.
     mutating func spliceIncludes(_ runbook: inout Runbook) {
         let includers = runbook.steps.indices.filter { runbook.steps[$0].include != nil && runbook.steps[$0].origin == nil }
+        guard !includers.isEmpty else { return }
+        let includeStack = self.includeStack.isEmpty ? [Compiler.canonical(source.path)] : self.includeStack
         for stepIndex in includers.reversed() {
             let step = runbook.steps[stepIndex]
             guard let relative = step.include else { continue }

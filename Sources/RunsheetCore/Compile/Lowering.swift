@@ -5,6 +5,8 @@ import RunsheetMarkdown
 struct Lowering {
     let source: SourceFile
     let compiler: Compiler
+    /// Canonical paths of the files including this one, this one last; empty for a file compiled
+    /// on its own, whose canonical path is worked out only when it includes another.
     let includeStack: [String]
     var diagnostics: [Diagnostic] = []
     var front = FrontMatter()

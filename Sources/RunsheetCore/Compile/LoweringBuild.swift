@@ -99,10 +99,12 @@ extension Lowering {
     }
 
     /// The step's own Markdown: the item's lines after the marker, less annotations and child steps.
+    /// The other lines lose their common indentation (spaces and tabs), and trailing blank lines go.
     func body(of draft: StepDraft) -> String {
         guard draft.step.kind != .command else { return "" }
         let span = lineSpan(draft.node)
-        var lines: [String] = []
+        var lines: [(range: Range<Int>, indent: Int, blank: Bool)] = []
+        var first: String?
         let paragraph = document[draft.node].firstChild
         var firstLine = span.lowerBound
         if paragraph != MarkdownNode.none {
@@ -111,18 +113,60 @@ extension Lowering {
             let range = source.lineRange(start.line)
             var from = min(source.offset(line: start.line, byteColumn: start.column), range.upperBound)
             if draft.step.boxOffset != nil { from = min(from + 3, range.upperBound) }
-            lines.append(String(decoding: source.bytes[from..<range.upperBound], as: UTF8.self).trimmed)
+            first = String(decoding: source.bytes[from..<range.upperBound], as: UTF8.self).trimmed
         }
-        var rest: [String] = []
         if firstLine < span.upperBound {
-            for line in (firstLine + 1)...span.upperBound where !draft.excludedLines.contains(where: { $0.contains(line) }) {
-                rest.append(source.lineText(line))
+            let excluded = draft.excludedLines.sorted { $0.lowerBound < $1.lowerBound }
+            var nextExcluded = 0
+            var excludedThrough = Int.min
+            for line in (firstLine + 1)...span.upperBound {
+                while nextExcluded < excluded.count && excluded[nextExcluded].lowerBound <= line {
+                    excludedThrough = max(excludedThrough, excluded[nextExcluded].upperBound)
+                    nextExcluded += 1
+                }
+                guard excludedThrough < line else { continue }
+                let range = source.lineRange(line)
+                let (indent, blank) = indentation(range)
+                lines.append((range, indent, blank))
             }
         }
-        let indent = rest.filter { !$0.trimmed.isEmpty }.map { $0.prefix(while: { $0 == " " || $0 == "\t" }).count }.min() ?? 0
-        lines += rest.map { String($0.dropFirst(min(indent, $0.prefix(while: { $0 == " " || $0 == "\t" }).count))) }
-        while let last = lines.last, last.trimmed.isEmpty { lines.removeLast() }
-        return lines.joined(separator: "\n")
+        let indent = lines.lazy.filter { !$0.blank }.map(\.indent).min() ?? 0
+        while let last = lines.last, last.blank { lines.removeLast() }
+        if lines.isEmpty && first?.isEmpty == true { first = nil }
+        var out: [UInt8] = []
+        if let first { out.append(contentsOf: first.utf8) }
+        for (n, line) in lines.enumerated() {
+            if n > 0 || first != nil { out.append(0x0A) }
+            // The first `indent` characters are single-byte spaces or tabs, so bytes can be dropped.
+            out.append(contentsOf: source.bytes[(line.range.lowerBound + min(indent, line.indent))..<line.range.upperBound])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// How many leading characters of a source line are spaces or tabs, and whether it is blank.
+    private func indentation(_ range: Range<Int>) -> (indent: Int, blank: Bool) {
+        let bytes = source.bytes
+        var i = range.lowerBound
+        while i < range.upperBound && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
+        var indent = i - range.lowerBound
+        var ascii = true
+        var blank = true
+        for k in i..<range.upperBound {
+            let b = bytes[k]
+            if b >= 0x80 {
+                ascii = false
+            } else if b != 0x20 && !(0x09...0x0D).contains(b) {
+                blank = false
+                break
+            }
+        }
+        if !ascii {
+            // A combining mark can join the last space into one character; let `Character` decide.
+            let text = String(decoding: bytes[range], as: UTF8.self)
+            indent = text.prefix(while: { $0 == " " || $0 == "\t" }).count
+            if blank { blank = text.trimmed.isEmpty }
+        }
+        return (indent, blank)
     }
 
     // MARK: - Annotations
@@ -150,7 +194,7 @@ extension Lowering {
             report(.error, code, "\(key.display): \(message)", line: raw.line, column: raw.column)
         }
         func duration() -> Int? {
-            guard let seconds = Duration.seconds(raw.value) else {
+            guard let seconds = DurationText.seconds(raw.value) else {
                 bad("'\(raw.value)' is not a duration; write e.g. 90s, 5m, 1h30m", code: "bad-duration")
                 return nil
             }

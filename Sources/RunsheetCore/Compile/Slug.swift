@@ -3,30 +3,64 @@ public enum Slug {
     /// The anchor GitHub gives a heading with this plain text (before de-duplication):
     /// lowercased, punctuation and symbols removed, each space turned into a hyphen.
     public static func githubAnchor(_ text: String) -> String {
+        if let ascii = asciiAnchor(text) { return ascii }
         var out = String.UnicodeScalarView()
         for scalar in text.lowercased().unicodeScalars {
-            switch scalar {
-            case " ": out.append("-")
-            case "-", "_": out.append(scalar)
+            if scalar.isASCII {
+                if let kept = keptASCII(UInt8(scalar.value)) { out.append(Unicode.Scalar(kept)) }
+                continue
+            }
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                 .nonspacingMark, .spacingMark, .enclosingMark,
+                 .decimalNumber, .letterNumber, .otherNumber:
+                out.append(scalar)
             default:
-                switch scalar.properties.generalCategory {
-                case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-                     .nonspacingMark, .spacingMark, .enclosingMark,
-                     .decimalNumber, .letterNumber, .otherNumber:
-                    out.append(scalar)
-                default:
-                    break
-                }
+                break
             }
         }
         return String(out)
     }
 
+    /// What an ASCII byte becomes in an anchor: letters, digits, `-` and `_` stay, a space turns
+    /// into `-`, everything else (punctuation, symbols, controls) goes.
+    @inline(__always)
+    private static func keptASCII(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x20: 0x2D
+        case 0x2D, 0x5F, 0x30...0x39, 0x41...0x5A, 0x61...0x7A: byte
+        default: nil
+        }
+    }
+
+    /// The anchor of all-ASCII text, lowercased byte by byte; nil when the text is not ASCII.
+    private static func asciiAnchor(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { utf8 -> String? in
+            var isASCII = true
+            let result = String(unsafeUninitializedCapacity: utf8.count) { out in
+                var n = 0
+                for byte in utf8 {
+                    guard byte < 0x80 else { isASCII = false; return 0 }
+                    let lower = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+                    if let kept = keptASCII(lower) {
+                        out[n] = kept
+                        n += 1
+                    }
+                }
+                return n
+            }
+            return isASCII ? result : nil
+        }
+    }
+
     /// A compact id from free text: the GitHub anchor with runs of hyphens folded,
     /// cut to at most `limit` characters at a hyphen.
     public static func stepID(_ text: String, limit: Int = 48) -> String {
+        let anchor = githubAnchor(text)
+        if let ascii = asciiStepID(anchor, limit: limit) { return ascii }
         var folded = ""
-        for ch in githubAnchor(text) {
+        for ch in anchor {
             if ch == "-" && (folded.isEmpty || folded.last == "-") { continue }
             folded.append(ch)
         }
@@ -37,6 +71,29 @@ public enum Slug {
             return String(cut[..<hyphen])
         }
         return String(folded.prefix(limit)).trimmingSuffix("-")
+    }
+
+    /// `stepID`'s folding and cutting on an ASCII anchor, where every byte is one character.
+    private static func asciiStepID(_ anchor: String, limit: Int) -> String? {
+        var anchor = anchor
+        return anchor.withUTF8 { utf8 -> String? in
+            var folded: [UInt8] = []
+            folded.reserveCapacity(utf8.count)
+            for byte in utf8 {
+                guard byte < 0x80 else { return nil }
+                if byte == 0x2D && (folded.isEmpty || folded.last == 0x2D) { continue }
+                folded.append(byte)
+            }
+            while folded.last == 0x2D { folded.removeLast() }
+            guard folded.count > limit else { return String(decoding: folded, as: UTF8.self) }
+            let cut = folded[...limit]
+            if let hyphen = cut.lastIndex(of: 0x2D), hyphen >= limit / 2 {
+                return String(decoding: cut[..<hyphen], as: UTF8.self)
+            }
+            var end = limit
+            while end > 0 && folded[end - 1] == 0x2D { end -= 1 }
+            return String(decoding: folded[..<end], as: UTF8.self)
+        }
     }
 }
 
@@ -68,9 +125,32 @@ extension String {
 
     /// Leading and trailing spaces, tabs and line breaks removed.
     var trimmed: String {
+        if let range = asciiTrimmedRange() {
+            if range.count == utf8.count { return self }
+            let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+            return String(self[start..<utf8.index(start, offsetBy: range.count)])
+        }
         var scalars = Substring(self)
         while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
         while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
         return String(scalars)
+    }
+
+    /// The UTF-8 range `trimmed` keeps, when ASCII bytes on both sides of each cut decide it;
+    /// nil when a non-ASCII character borders a cut (it could join the whitespace into one
+    /// grapheme, or be whitespace itself), so the character-based path must decide.
+    private func asciiTrimmedRange() -> Range<Int>? {
+        var copy = self
+        return copy.withUTF8 { utf8 -> Range<Int>? in
+            func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+            var start = 0
+            while start < utf8.count && isSpace(utf8[start]) { start += 1 }
+            if start == utf8.count { return 0..<0 }
+            guard utf8[start] < 0x80 else { return nil }
+            var end = utf8.count
+            while isSpace(utf8[end - 1]) { end -= 1 }
+            guard utf8[end - 1] < 0x80 else { return nil }
+            return start..<end
+        }
     }
 }

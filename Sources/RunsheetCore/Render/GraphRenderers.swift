@@ -21,7 +21,7 @@ public enum GraphRenderer {
         func node(_ i: Int) -> String {
             let step = runbook.steps[i]
             var label = step.title
-            if let estimate = step.estimateSeconds { label += " (" + Duration.format(estimate) + ")" }
+            if let estimate = step.estimateSeconds { label += " (" + DurationText.format(estimate) + ")" }
             let text = mermaidLabel(label)
             if step.isGate { return "  s\(i){{\(text)}}\n" }
             if step.commands.contains(where: \.run) { return "  s\(i)[/\(text)/]\n" }

@@ -1,5 +1,5 @@
 /// Durations as runbooks write them: `90s`, `5m`, `1h30m`, `1h 30m`, `2 hours`, `1d`.
-public enum Duration {
+public enum DurationText {
     private static let units: [(names: [String], seconds: Int)] = [
         (["s", "sec", "secs", "second", "seconds"], 1),
         (["m", "min", "mins", "minute", "minutes"], 60),

@@ -1,0 +1,118 @@
+import Foundation
+import RunsheetCore
+
+/// Drives `JournalFile` and `JournalVerifier` for scripts/bench-journal. Prints `key=value` lines.
+///
+///     runsheet-bench generate PATH COUNT        a journal of COUNT events, written in one go
+///     runsheet-bench replay PATH [REPS]         JournalFile.read, median and best of REPS
+///     runsheet-bench verify PATH                JournalVerifier.verify once
+///     runsheet-bench append PATH COUNT [ACTOR]  COUNT durable appends (creates PATH if missing)
+@main
+struct JournalBench {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            switch (arguments.first, arguments.count) {
+            case ("generate", 3): try generate(path: arguments[1], count: try number(arguments[2]))
+            case ("replay", 2), ("replay", 3): try replay(path: arguments[1], reps: arguments.count == 3 ? try number(arguments[2]) : 5)
+            case ("verify", 2): try verify(path: arguments[1])
+            case ("append", 3), ("append", 4):
+                try append(path: arguments[1], count: try number(arguments[2]), actor: arguments.count == 4 ? arguments[3] : "bench")
+            default:
+                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|append PATH [COUNT|REPS] [ACTOR]\n".utf8))
+                exit(2)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("runsheet-bench: \(error.localizedDescription)\n".utf8))
+            exit(1)
+        }
+    }
+
+    struct UsageError: LocalizedError {
+        var errorDescription: String?
+    }
+
+    static func number(_ text: String) throws -> Int {
+        guard let value = Int(text), value > 0 else { throw UsageError(errorDescription: "\(text) is not a positive number") }
+        return value
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func started() -> RunEvent {
+        RunEvent(seq: 0, time: Timestamp.now(), type: .runStarted, actor: "bench", host: "bench-host", via: "script",
+                 data: ["schema": .string(RunEvent.schema), "runId": "bench", "runbook": "runbooks/deploy.md", "title": "Deploy"])
+    }
+
+    /// The event mix of a long run: each step starts, runs a command, and completes; some get notes.
+    static func event(_ index: Int, actor: String) -> RunEvent {
+        let step = "drain-node-\(index / 4)"
+        let base = RunEvent(seq: 0, time: Timestamp.now(), type: .note, actor: actor, host: "bench-host", via: "terminal", step: step)
+        var event = base
+        switch index % 4 {
+        case 0:
+            event.type = .stepStarted
+        case 1:
+            event.type = .commandFinished
+            event.data = ["index": 0, "attempt": 1, "command": .string("kubectl drain node-\(index / 4) --ignore-daemonsets --timeout=5m"),
+                          "exit": 0, "timedOut": false, "interrupted": false, "durationMs": .int(index % 9_000),
+                          "outputBytes": .int(index % 70_000), "outputSha256": .string(SHA256Hex.of("\(index)")),
+                          "outputFile": .string("output/\(step)-1.log")]
+        case 2:
+            event.type = .stepCompleted
+            event.data = ["next": .string("drain-node-\(index / 4 + 1)")]
+        default:
+            event.step = nil
+            event.data = ["text": .string("\(actor) #\(index): node drained, pods rescheduled")]
+        }
+        return event
+    }
+
+    static func generate(path: String, count: Int) throws {
+        var previous = try JournalFile.create(at: path, first: started())
+        var text = Data()
+        for index in 1..<count {
+            previous = try event(index, actor: "bench").sealed(seq: index + 1, after: previous.hash)
+            text.append(try previous.canonicalJSON())
+            text.append(0x0A)
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: text)
+        try handle.synchronize()
+        try handle.close()
+        print("events=\(count)")
+    }
+
+    static func replay(path: String, reps: Int) throws {
+        var times: [Double] = []
+        var count = 0
+        for _ in 0..<reps {
+            let clock = ContinuousClock()
+            let start = clock.now
+            count = try JournalFile.read(at: path, repair: false).events.count
+            times.append(seconds(clock.now - start))
+        }
+        times.sort()
+        print("events=\(count) median=\(times[times.count / 2]) best=\(times[0])")
+    }
+
+    static func verify(path: String) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let report = try JournalVerifier.verify(path: path)
+        print("events=\(report.eventCount) intact=\(report.isIntact) seconds=\(seconds(clock.now - start))")
+    }
+
+    static func append(path: String, count: Int, actor: String) throws {
+        if !FileManager.default.fileExists(atPath: path) { try JournalFile.create(at: path, first: started()) }
+        let file = try JournalFile(path: path)
+        let clock = ContinuousClock()
+        let start = clock.now
+        for index in 1...count { try file.append(event(index, actor: actor)) }
+        let elapsed = seconds(clock.now - start)
+        print("appends=\(count) seconds=\(elapsed) perSecond=\(Double(count) / elapsed)")
+    }
+}

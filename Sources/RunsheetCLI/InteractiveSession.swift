@@ -1,0 +1,151 @@
+import Foundation
+import RunsheetCore
+
+extension WalkThrough {
+    /// The full-screen walk-through: one screen per step, single-key actions.
+    func runInteractive(tty: TTY) throws -> ExitStatus {
+        catchInterrupts()
+        tty.enterRawMode()
+        defer { tty.restore() }
+        var message = ""
+        while !engine.state.finished {
+            tty.write("\u{1B}[H\u{1B}[2J" + screen(width: tty.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
+            guard let key = try tty.readKey(timeout: 1) else { continue }
+            message = ""
+            do {
+                switch key {
+                case .character("d"):
+                    if !engine.runnableCommands.isEmpty, !commandsPassed() {
+                        guard try confirm(tty, "This step's command has not passed. Mark it done anyway? [y/N] ") else { continue }
+                    }
+                    try engine.complete()
+                case .character("r"):
+                    let count = engine.runnableCommands.count
+                    guard count > 0 else { message = "This step has no command marked to run."; continue }
+                    guard try confirm(tty, "Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
+                    tty.restore()
+                    tty.write("\r\n")
+                    try runCommands(write: { tty.write($0) })
+                    tty.write(style.dim("press any key") + "\n")
+                    tty.enterRawMode()
+                    _ = try tty.readKey(timeout: 3600)
+                case .character("s"):
+                    guard let reason = try tty.readLine(prompt: "\r\nReason to skip (Esc cancels): ", secret: false) else { continue }
+                    try engine.skip(reason: reason)
+                case .character("f"):
+                    guard let reason = try tty.readLine(prompt: "\r\nWhat failed (Esc cancels): ", secret: false) else { continue }
+                    guard try confirm(tty, "Mark this step failed and follow its failure branch? [y/N] ") else { continue }
+                    try engine.fail(reason: reason)
+                case .character("n"):
+                    guard let text = try tty.readLine(prompt: "\r\nNote (Esc cancels): ", secret: false) else { continue }
+                    try engine.note(text)
+                    message = "Noted."
+                case .character("b"):
+                    try engine.back()
+                case .character("g"):
+                    guard let id = try tty.readLine(prompt: "\r\nGo to step id (Esc cancels): ", secret: false) else { continue }
+                    try engine.goTo(id.trimmed)
+                case .character("x"):
+                    guard let reason = try tty.readLine(prompt: "\r\nWhy abort the run (Esc cancels): ", secret: false) else { continue }
+                    guard try confirm(tty, "End the whole run as aborted? It cannot be resumed. [y/N] ") else { continue }
+                    try engine.abort(reason: reason)
+                case .character("?"), .character("h"):
+                    tty.write("\u{1B}[H\u{1B}[2J" + Self.help.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n\r\n" + style.dim("press any key"))
+                    _ = try tty.readKey(timeout: 3600)
+                case .character("q"), .interrupt:
+                    try engine.pause()
+                    tty.restore()
+                    tty.write("\u{1B}[H\u{1B}[2J" + resumeHint() + "\n")
+                    return .paused
+                default:
+                    message = "Unknown key. Press ? for help."
+                }
+            } catch let error as RunError {
+                message = error.errorDescription ?? "\(error)"
+            } catch is EndOfInput {
+                try engine.pause()
+                tty.restore()
+                tty.write("\n" + resumeHint() + "\n")
+                return .paused
+            }
+        }
+        tty.restore()
+        tty.write("\u{1B}[H\u{1B}[2J" + screen(width: tty.width, message: "") + "\n")
+        return exitStatus
+    }
+
+    func confirm(_ tty: TTY, _ question: String) throws -> Bool {
+        tty.write("\r\n" + style.yellow(question))
+        while true {
+            guard let key = try tty.readKey(timeout: 3600) else { continue }
+            tty.write("\r\n")
+            return key == .character("y") || key == .character("Y")
+        }
+    }
+
+    func commandsPassed() -> Bool {
+        guard let step = engine.currentStep else { return true }
+        let records = engine.state.record(step.id).commands
+        return !records.isEmpty && records.last?.passed == true
+    }
+
+    /// The screen for the current step, at most `width` columns wide.
+    func screen(width: Int, message: String) -> String {
+        let width = max(40, min(width, 120))
+        let state = engine.state
+        var out: [String] = []
+        let rule = style.dim(String(repeating: "─", count: width))
+        out.append(style.bold(truncate(engine.runbook.title, width - 2)))
+        out.append(style.dim(truncate("run \(state.runID) · \(state.startedBy)", width)))
+        let (settled, total) = engine.progress
+        let barWidth = max(10, min(40, width - 30))
+        let filled = total == 0 ? barWidth : barWidth * settled / total
+        let bar = "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled) + "]"
+        let elapsed = Date().timeIntervalSince(Timestamp.parse(state.startedAt) ?? started)
+        out.append("\(bar) \(settled)/\(total)  elapsed \(clock(elapsed))")
+        out.append(rule)
+        guard let step = engine.currentStep, !state.finished else {
+            out.append(outcomeLine())
+            return out.joined(separator: "\n") + "\n"
+        }
+        if let section = engine.section(of: step) {
+            out.append(style.dim("Section: " + truncate(section.title, width - 9)) + (section.branch ? style.yellow("  (branch)") : ""))
+        }
+        var timing = ""
+        if let begun = state.record(step.id).startedAt.flatMap(Timestamp.parse) {
+            timing = "step " + clock(Date().timeIntervalSince(begun))
+            if let estimate = step.estimateSeconds { timing += " / est " + DurationText.format(estimate) }
+        }
+        out.append(style.bold("▶ " + truncate(engine.displayText(step.title), width - 2)))
+        out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
+        if step.isGate {
+            out.append(style.yellow("Gate: needs " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ")))
+        }
+        out.append("")
+        let body = TerminalMarkdown.render(engine.displayText(step.body), width: width - 2, style: style)
+        out += body.prefix(30).map { "  " + $0 }
+        for command in step.commands where command.run {
+            out.append("")
+            out.append(style.dim("  command (\(command.shell)):"))
+            for line in engine.display(command).split(separator: "\n") { out.append("  $ " + style.cyan(String(line))) }
+        }
+        let record = state.record(step.id)
+        if let last = record.commands.last {
+            out.append(style.dim("  last run: exit \(last.exitCode.map(String.init) ?? "-")" + (last.passed ? " ✓" : " ✗") + " · output in \(last.outputFile ?? "-")"))
+        }
+        for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor)): ") + note.text) }
+        out.append(rule)
+        out.append("[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit")
+        if !message.isEmpty { out.append(style.yellow(message)) }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    func clock(_ seconds: TimeInterval) -> String {
+        let s = max(0, Int(seconds))
+        return String(format: "%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
+    }
+
+    func truncate(_ text: String, _ width: Int) -> String {
+        text.count <= width ? text : String(text.prefix(max(1, width - 1))) + "…"
+    }
+}

@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+extension ReleaseClass: ExpressibleByArgument {}
+
+/// Opening runs: compile the runbook, find the journal, fold it.
+enum RunSupport {
+    static func compile(_ path: String) throws -> (CompileResult, [UInt8]) {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(path)
+        } catch {
+            throw CommandFailure(status: .usage, message: Check.describe(error, path: path))
+        }
+        let result = Compiler().compile(path: path, bytes: bytes)
+        if result.hasErrors {
+            for d in result.diagnostics where d.severity == .error { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
+            throw CommandFailure(status: .findings, message: "\(path) has \(result.errors.count) error(s); fix them first ('runsheet check \(path)')")
+        }
+        return (result, bytes)
+    }
+
+    static func journalPath(_ directory: String) -> String { directory + "/journal.jsonl" }
+
+    /// Reads a run's events, repairing a torn last line (reported on standard error).
+    static func events(in directory: String, repair: Bool = true) throws -> [RunEvent] {
+        let path = journalPath(directory)
+        do {
+            let contents = try JournalFile.read(at: path, repair: repair)
+            if let torn = contents.tornLine {
+                Output.error("\(path): the last line was cut short by a crash (\(torn.bytes) bytes at offset \(torn.offset)); \(repair ? "kept a copy beside the journal and removed it" : "ignored it")")
+            }
+            return contents.events
+        } catch {
+            throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
+        }
+    }
+
+    static func style() -> Style { Style(enabled: Output.colorEnabled(fd: 1)) }
+
+    static func drive(_ walk: WalkThrough, auto: Bool) throws -> ExitStatus {
+        if auto { return try walk.runAuto(write: Output.out) }
+        if isatty(0) != 0 && isatty(1) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
+            return try walk.runInteractive(tty: TTY())
+        }
+        return try walk.runScripted(readLine: { Swift.readLine(strippingNewline: true) }, write: Output.out)
+    }
+
+    static func finish(_ status: ExitStatus) throws {
+        if status != .success { throw CommandFailure(status: status, message: "") }
+    }
+
+    static func prompt(for parameter: Parameter) -> String? {
+        guard isatty(0) != 0 else { return nil }
+        let tty = TTY()
+        let label = parameter.prompt ?? parameter.name
+        let choices = parameter.choices.map { " [\($0.joined(separator: "/"))]" } ?? ""
+        tty.enterRawMode()
+        defer { tty.restore() }
+        return (try? tty.readLine(prompt: "\(label)\(choices): ", secret: parameter.secret)) ?? nil
+    }
+}
+
+extension JournalFile: JournalWriter {}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a run of a runbook and walk through it.",
+        discussion: """
+            On a terminal: one screen per step with single-key actions (press ? for help).
+            Without a terminal, one action per line on standard input: done, run, skip REASON,
+            fail REASON, note TEXT, back, goto ID, abort REASON, quit.
+            Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 paused (resume later).
+            Examples:
+              runsheet run runbooks/deploy-blue-green.md --param version=1.4.2
+              printf 'done\\nrun\\nquit\\n' | runsheet run runbooks/upgrade.md --as alice@example.com
+              runsheet run runbooks/demo.md --auto
+            """
+    )
+
+    @Argument(help: "The runbook to run.")
+    var file: String
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value.", valueName: "name=value"))
+    var params: [String] = []
+
+    @Option(name: .customLong("as"), help: "Who is acting (default: RUNSHEET_USER, git user.email, login).")
+    var actorName: String?
+
+    @Option(help: "Where runs are kept (default: runs/ at the Git root, else beside the runbook).")
+    var runsDir: String?
+
+    @Option(name: .customLong("class"), help: "Override the release class: standard, normal, emergency, major.")
+    var releaseClass: ReleaseClass?
+
+    @Flag(help: "Show the resolved plan and run nothing.")
+    var dryRun = false
+
+    @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
+    var auto = false
+
+    func run() throws {
+        let (result, bytes) = try RunSupport.compile(file)
+        var runbook = result.runbook
+        if let releaseClass { runbook.releaseClass = releaseClass }
+        let given = try ParameterInput.parse(params)
+        let values = try ParameterInput.resolve(runbook, given: given, ask: RunSupport.prompt)
+        if dryRun {
+            Output.out(Plan.render(runbook, values: values))
+            return
+        }
+        let actor = RunContext.actor(explicit: actorName)
+        let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: directory)
+        let runID = RunContext.newRunID(runbookID: runbook.id)
+        let runDirectory = (runsDirectory as NSString).appendingPathComponent(runID)
+        do {
+            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(status: .usage, message: "cannot create the run folder \(runDirectory): \((error as NSError).localizedDescription)")
+        }
+        let engine = try RunEngine.start(
+            runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
+            gitCommit: RunContext.gitCommit(for: file), values: values, actor: actor,
+            runsheetVersion: RunsheetCommand.version
+        ) { first in
+            let path = RunSupport.journalPath(runDirectory)
+            let written = try JournalFile.create(at: path, first: first)
+            return (try JournalFile(path: path), written)
+        }
+        FileHandle.standardError.write(Data("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n".utf8))
+        try RunSupport.finish(try RunSupport.drive(WalkThrough(engine: engine, style: RunSupport.style()), auto: auto))
+    }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Resume a run where it stopped.",
+        discussion: """
+            If the runbook changed since the run started, progress is mapped by step id and the
+            added, removed and changed steps are listed. Secret parameters are asked for again.
+            Examples:
+              runsheet resume checkout-deploy-20261122-051200-ab12
+              runsheet resume checkout-deploy --param token=$TOKEN
+            """
+    )
+
+    @Argument(help: "The run id (or a unique prefix, or the run's folder).")
+    var runID: String
+
+    @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value (secrets are not stored).", valueName: "name=value"))
+    var params: [String] = []
+
+    @Option(name: .customLong("as"), help: "Who is acting.")
+    var actorName: String?
+
+    @Option(help: "Where runs are kept.")
+    var runsDir: String?
+
+    @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
+    var auto = false
+
+    func run() throws {
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+        let events = try RunSupport.events(in: directory)
+        let state = RunState.fold(events)
+        if let outcome = state.outcome {
+            throw CommandFailure(status: .usage, message: "run \(state.runID) has already ended (\(outcome.rawValue)); start a new run with 'runsheet run \(state.runbookPath)'")
+        }
+        let (result, bytes) = try RunSupport.compile(state.runbookPath)
+        var runbook = result.runbook
+        runbook.releaseClass = state.releaseClass
+        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(params), recorded: state.params, ask: RunSupport.prompt)
+        let sha = SHA256Hex.of(bytes)
+        let changes = RunbookChanges(recorded: state.stepHashes, runbook: runbook)
+        if sha != state.runbookSHA256 {
+            var lines = ["runsheet: \(state.runbookPath) changed since this run started; progress is kept by step id"]
+            if !changes.added.isEmpty { lines.append("  added:   " + changes.added.joined(separator: ", ")) }
+            if !changes.removed.isEmpty { lines.append("  removed: " + changes.removed.joined(separator: ", ")) }
+            if !changes.changed.isEmpty { lines.append("  changed: " + changes.changed.joined(separator: ", ")) }
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
+                               actor: RunContext.actor(explicit: actorName), values: values, runDirectory: directory)
+        try engine.resume(sha256: sha, changes: changes)
+        try RunSupport.finish(try RunSupport.drive(WalkThrough(engine: engine, style: RunSupport.style()), auto: auto))
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import RunsheetCore
+
+/// Where runs live, who is acting, and the facts about a runbook file recorded at start.
+enum RunContext {
+    /// `--as`, then RUNSHEET_USER, then `git config user.email`, then the login name.
+    static func actor(explicit: String?) -> Actor {
+        let env = ProcessInfo.processInfo.environment
+        var name = explicit?.trimmed ?? ""
+        if name.isEmpty { name = env["RUNSHEET_USER"]?.trimmed ?? "" }
+        if name.isEmpty { name = gitOutput(["config", "user.email"], in: FileManager.default.currentDirectoryPath) ?? "" }
+        if name.isEmpty { name = loginName() }
+        let via: String
+        if env["CI"].map({ !$0.isEmpty && $0 != "false" }) == true {
+            via = "ci"
+        } else {
+            via = isatty(0) != 0 ? "terminal" : "script"
+        }
+        return Actor(name: name, host: hostName(), via: via)
+    }
+
+    static func loginName() -> String {
+        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The Git work tree holding `directory`, if any.
+    static func gitRoot(of directory: String) -> String? {
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(".git").path) { return url.path }
+            let parent = url.deletingLastPathComponent()
+            if parent.path == url.path { return nil }
+            url = parent
+        }
+    }
+
+    /// `--runs-dir`, then RUNSHEET_RUNS_DIR, then `runs/` at the Git root around `near`, else `runs/` in `near`.
+    static func runsDirectory(explicit: String?, near: String) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let env = ProcessInfo.processInfo.environment["RUNSHEET_RUNS_DIR"], !env.isEmpty { return env }
+        if let root = gitRoot(of: near) { return root + "/runs" }
+        return (near as NSString).appendingPathComponent("runs")
+    }
+
+    /// The commit of the runbook's repository, with `+dirty` when the runbook has local edits.
+    static func gitCommit(for path: String) -> String? {
+        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        guard gitRoot(of: directory) != nil, let commit = gitOutput(["rev-parse", "HEAD"], in: directory) else { return nil }
+        let dirty = gitOutput(["status", "--porcelain", "--", (path as NSString).lastPathComponent], in: directory).map { !$0.isEmpty } ?? false
+        return dirty ? commit + "+dirty" : commit
+    }
+
+    static func gitOutput(_ arguments: [String], in directory: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmed
+    }
+
+    /// `<runbook-id>-<yyyymmdd>-<hhmmss>-<4 hex>`: sortable, readable, unique enough per second.
+    static func newRunID(runbookID: String) -> String {
+        var t = time(nil)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                           Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        let suffix = String(format: "%04x", Int.random(in: 0..<0x10000))
+        let base = runbookID.isEmpty ? "run" : String(runbookID.prefix(40))
+        return "\(base)-\(stamp)-\(suffix)"
+    }
+
+    /// Finds a run by id, unique id prefix, run folder or journal path.
+    static func locateRun(_ reference: String, runsDirectory: String) throws -> (id: String, directory: String) {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if reference.hasSuffix(".jsonl"), manager.fileExists(atPath: reference) {
+            let directory = (reference as NSString).deletingLastPathComponent
+            return ((directory as NSString).lastPathComponent, directory)
+        }
+        if manager.fileExists(atPath: reference + "/journal.jsonl", isDirectory: &isDirectory), reference.contains("/") {
+            return ((reference as NSString).lastPathComponent, reference)
+        }
+        let exact = (runsDirectory as NSString).appendingPathComponent(reference)
+        if manager.fileExists(atPath: exact + "/journal.jsonl") { return (reference, exact) }
+        let ids = (try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? []
+        let matches = ids.filter { $0.hasPrefix(reference) && manager.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
+        if matches.count == 1 { return (matches[0], runsDirectory + "/" + matches[0]) }
+        if matches.count > 1 {
+            throw CommandFailure(status: .usage, message: "run id '\(reference)' is ambiguous: \(matches.sorted().prefix(5).joined(separator: ", ")); give more of it")
+        }
+        throw CommandFailure(status: .usage, message: "no run '\(reference)' in \(runsDirectory); 'runsheet status' lists the runs there (or pass --runs-dir)")
+    }
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+}

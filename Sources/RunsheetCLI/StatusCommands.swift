@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one run in detail, or a table of recent runs.",
+        discussion: """
+            Examples:
+              runsheet status
+              runsheet status checkout-deploy-20261122-051200-ab12
+            """
+    )
+
+    @Argument(help: "A run id (or unique prefix); without it, recent runs are listed.")
+    var runID: String?
+
+    @Option(help: "Where runs are kept.")
+    var runsDir: String?
+
+    @Option(help: "How many recent runs to list.")
+    var limit = 20
+
+    func run() throws {
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        if let runID {
+            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+            let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
+            Output.out(detail(state))
+            return
+        }
+        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? [])
+            .filter { FileManager.default.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
+        guard !ids.isEmpty else {
+            Output.line("no runs in \(runsDirectory) yet; start one with 'runsheet run RUNBOOK'")
+            return
+        }
+        var rows: [(String, RunState)] = []
+        for id in ids {
+            guard let events = try? JournalFile.read(at: runsDirectory + "/" + id + "/journal.jsonl", repair: false).events else { continue }
+            rows.append((id, RunState.fold(events)))
+        }
+        rows.sort { $0.1.startedAt > $1.1.startedAt }
+        var table = [["RUN", "RUNBOOK", "STATUS", "STEPS", "STARTED", "BY"]]
+        for (id, state) in rows.prefix(limit) {
+            let settled = state.steps.values.filter { [.done, .skipped, .failed].contains($0.status) }.count
+            table.append([id, state.runbookID, state.outcome?.rawValue ?? "in progress", "\(settled)/\(state.stepHashes.count)",
+                          String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), state.startedBy])
+        }
+        Output.out(Self.format(table))
+    }
+
+    static func format(_ rows: [[String]]) -> String {
+        var widths = [Int](repeating: 0, count: rows.first?.count ?? 0)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    func detail(_ state: RunState) -> String {
+        var lines: [String] = []
+        lines.append("run      \(state.runID)")
+        lines.append("runbook  \(state.title) (\(state.runbookPath))")
+        lines.append("sha256   \(state.runbookSHA256)" + (state.gitCommit.map { "  commit \($0)" } ?? ""))
+        lines.append("class    \(state.releaseClass.rawValue)")
+        if !state.params.isEmpty {
+            lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+        lines.append("started  \(state.startedAt) by \(state.startedBy) on \(state.host) (\(state.via))")
+        let settled = state.steps.values.filter { [.done, .skipped, .failed].contains($0.status) }.count
+        lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
+        if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor)") }
+        lines.append("actors   \(state.actors.joined(separator: ", "))")
+        lines.append("events   \(state.eventCount), head \(String(state.headHash.prefix(16)))")
+        let settledSteps = state.steps.filter { $0.value.status != .pending && $0.value.status != .active }
+            .sorted { ($0.value.endedAt ?? "") < ($1.value.endedAt ?? "") }
+        if !settledSteps.isEmpty { lines.append("") }
+        for (id, record) in settledSteps {
+            let mark = record.status == .done ? "✓" : record.status == .skipped ? "–" : "✗"
+            var line = "  \(mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
+            if let reason = record.reason { line += "  (\(reason))" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a run's journal: every event intact, in order, none removed.",
+        discussion: """
+            Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or reordered; 2 no such run.
+            Example:
+              runsheet verify checkout-deploy-20261122-051200-ab12
+            """
+    )
+
+    @Argument(help: "The run id (or unique prefix, or the run's folder).")
+    var runID: String
+
+    @Option(help: "Where runs are kept.")
+    var runsDir: String?
+
+    func run() throws {
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+        let path = RunSupport.journalPath(directory)
+        let report: VerificationReport
+        do {
+            report = try JournalVerifier.verify(path: path)
+        } catch {
+            throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
+        }
+        if let problem = report.problem {
+            Output.line("\(path):\(problem.line): journal does not verify: \(problem.message)")
+            throw CommandFailure(status: .findings, message: "")
+        }
+        var line = "\(path): intact, \(report.eventCount) events, head \(report.headHash ?? "-")"
+        if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
+        Output.line(line)
+    }
+}
+
+/// The `--dry-run` plan: every step in walk order, resolved, with nothing run.
+enum Plan {
+    static func render(_ runbook: Runbook, values: [String: String]) -> String {
+        var lines = ["Plan for \(runbook.title) (\(runbook.path)), class \(runbook.releaseClass.rawValue); nothing will run."]
+        var conditionValues = values
+        conditionValues["class"] = runbook.releaseClass.rawValue
+        let failures = Dictionary(runbook.edges.filter { $0.kind == .failure && $0.to != nil }.map { ($0.from, $0.to!) }, uniquingKeysWith: { a, _ in a })
+        var section: String?
+        for (n, step) in runbook.steps.enumerated() {
+            if step.section != section, let s = runbook.sections.first(where: { $0.id == step.section }) {
+                lines.append("")
+                lines.append("## \(s.title)" + (s.branch ? "  (entered only on failure or rejection)" : ""))
+                section = step.section
+            }
+            let indent = String(repeating: "  ", count: step.depth)
+            var line = "\(indent)\(n + 1). [\(step.id)] \(step.title)"
+            if let estimate = step.estimateSeconds { line += "  ~\(DurationText.format(estimate))" }
+            if let when = step.when { line += when.holds(in: conditionValues) ? "  (when \(when.text): yes)" : "  (when \(when.text): no, will be skipped)" }
+            lines.append(line)
+            if step.isGate {
+                lines.append(indent + "   gate: " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and "))
+            }
+            for command in step.commands where command.run {
+                let shown = Placeholders.substitute(command.code) { name in
+                    if runbook.params.first(where: { $0.name == name })?.secret == true { return "••••" }
+                    return values[name]
+                }
+                for codeLine in shown.split(separator: "\n") { lines.append(indent + "   $ " + codeLine) }
+            }
+            if let target = failures[step.id] { lines.append(indent + "   on failure → \(target)") }
+        }
+        let total = runbook.steps.compactMap(\.estimateSeconds).reduce(0, +)
+        lines.append("")
+        lines.append("\(runbook.steps.count) steps" + (total > 0 ? ", estimated \(DurationText.format(total))" : ""))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,184 @@
+import Dispatch
+import Foundation
+import RunsheetCore
+
+/// Drives a run: interactively on a terminal, line by line from a script, or unattended.
+final class WalkThrough {
+    let engine: RunEngine
+    let runner = CommandRunner()
+    let style: Style
+    let started = Date()
+    private var interruptSource: DispatchSourceSignal?
+
+    init(engine: RunEngine, style: Style) {
+        self.engine = engine
+        self.style = style
+    }
+
+    /// Ctrl-C stops a running command, never the run.
+    func catchInterrupts() {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let runner = self.runner
+        source.setEventHandler { runner.interrupt() }
+        source.resume()
+        interruptSource = source
+    }
+
+    var exitStatus: ExitStatus {
+        switch engine.state.outcome {
+        case .completed?: .success
+        case nil: .paused
+        default: .findings
+        }
+    }
+
+    func resumeHint() -> String { "run \(engine.state.runID) paused; resume with: runsheet resume \(engine.state.runID)" }
+
+    func outcomeLine() -> String {
+        guard let outcome = engine.state.outcome else { return resumeHint() }
+        let text = "run \(engine.state.runID) \(outcome.rawValue)" + (engine.state.endReason.map { ": \($0)" } ?? "")
+        return outcome == .completed ? style.green(text) : style.red(text)
+    }
+
+    // MARK: - Scripted
+
+    /// One action per line: done, run, skip REASON, fail REASON, note TEXT, back, goto ID, abort REASON, quit.
+    func runScripted(readLine: () -> String?, write: (String) -> Void) throws -> ExitStatus {
+        catchInterrupts()
+        announce(write)
+        while !engine.state.finished {
+            guard let raw = readLine() else {
+                try engine.pause()
+                write(resumeHint() + "\n")
+                return .paused
+            }
+            let line = raw.trimmed
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let (verb, argument) = split(line)
+            do {
+                switch verb {
+                case "done", "d": try engine.complete()
+                case "skip", "s": try engine.skip(reason: argument)
+                case "fail", "f": try engine.fail(reason: argument)
+                case "note", "n":
+                    try engine.note(argument)
+                    write("  noted\n")
+                    continue
+                case "back", "b": try engine.back()
+                case "goto", "g": try engine.goTo(argument)
+                case "run", "r": try runCommands(write: write)
+                case "abort", "x": try engine.abort(reason: argument)
+                case "quit", "q":
+                    try engine.pause()
+                    write(resumeHint() + "\n")
+                    return .paused
+                case "help", "?":
+                    write(Self.help + "\n")
+                    continue
+                default:
+                    throw CommandFailure(status: .usage, message: "unknown action '\(verb)'; use one of done, run, skip, fail, note, back, goto, abort, quit")
+                }
+            } catch let error as RunError {
+                write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n")
+                continue
+            } catch let failure as CommandFailure {
+                try engine.pause()
+                throw failure
+            }
+            announce(write)
+        }
+        write(outcomeLine() + "\n")
+        return exitStatus
+    }
+
+    func split(_ line: String) -> (String, String) {
+        guard let space = line.firstIndex(of: " ") else { return (line.lowercased(), "") }
+        return (String(line[..<space]).lowercased(), String(line[line.index(after: space)...]).trimmed)
+    }
+
+    func announce(_ write: (String) -> Void) {
+        guard !engine.state.finished, let step = engine.currentStep else { return }
+        let (settled, total) = engine.progress
+        var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title))"
+        if step.isGate { line += "  (sign-off: " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ") + ")" }
+        write(style.bold(line) + "\n")
+        for command in step.commands where command.run {
+            write("  $ " + engine.display(command).split(separator: "\n").joined(separator: "\n    ") + "\n")
+        }
+    }
+
+    func runCommands(write: (String) -> Void) throws {
+        let sink = LineSink()
+        let result = try engine.runCommands(runner: runner, onAttempt: { index, attempt, _ in
+            write(self.style.dim("  ┌ command \(index)" + (attempt > 1 ? ", attempt \(attempt)" : "")) + "\n")
+        }, onOutput: { chunk in sink.write(chunk) })
+        sink.flush()
+        switch result {
+        case .passed: write("  " + style.green("✓ commands passed") + "\n")
+        case .failed(let reason): write("  " + style.red("✗ \(reason)") + "\n")
+        case .interrupted: write("  " + style.yellow("■ interrupted; the step is still open") + "\n")
+        }
+    }
+
+    static let help = """
+        Actions (keys on a terminal, words in scripts):
+          d done          mark the step done and go on
+          r run           run the step's commands (asks first on a terminal)
+          s skip REASON   skip the step, with a reason
+          f fail REASON   mark it failed; the run follows the step's On failure branch
+          n note TEXT     add a note to the step
+          b back          go to the previous step
+          g goto ID       go to a step by id
+          x abort REASON  end the run as aborted
+          ? help          this text
+          q quit          leave; the run stays resumable
+        """
+
+    // MARK: - Unattended
+
+    /// Runs command steps until a manual step or gate needs a person.
+    func runAuto(write: (String) -> Void) throws -> ExitStatus {
+        catchInterrupts()
+        while !engine.state.finished, let step = engine.currentStep {
+            announce(write)
+            guard !step.isGate, !engine.runnableCommands.isEmpty else {
+                try engine.pause()
+                write("  \(step.isGate ? "gate" : "manual step") '\(step.id)' needs a person\n" + resumeHint() + "\n")
+                return .paused
+            }
+            try runCommands(write: write)
+            if engine.currentStep?.id == step.id && !engine.state.finished {
+                try engine.pause()
+                write(resumeHint() + "\n")
+                return .paused
+            }
+        }
+        write(outcomeLine() + "\n")
+        return exitStatus
+    }
+}
+
+/// Streams command output line by line with a gutter.
+final class LineSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = ""
+
+    func write(_ chunk: String) {
+        lock.withLock {
+            pending += chunk
+            while let newline = pending.firstIndex(of: "\n") {
+                let line = pending[..<newline]
+                FileHandle.standardOutput.write(Data(("  │ " + line + "\n").utf8))
+                pending = String(pending[pending.index(after: newline)...])
+            }
+        }
+    }
+
+    func flush() {
+        lock.withLock {
+            if !pending.isEmpty { FileHandle.standardOutput.write(Data(("  │ " + pending + "\n").utf8)) }
+            pending = ""
+        }
+    }
+}

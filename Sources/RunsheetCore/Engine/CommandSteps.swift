@@ -1,0 +1,93 @@
+import Foundation
+
+/// How running a step's commands ended.
+public enum CommandStepResult: Sendable, Equatable {
+    case passed
+    case failed(String)
+    /// Ctrl-C stopped a command: the operator decides what happens to the step.
+    case interrupted
+}
+
+extension RunEngine {
+    /// The commands of the current step that are marked to run.
+    public var runnableCommands: [Command] { currentStep?.commands.filter(\.run) ?? [] }
+
+    /// Runs every `run` block of the current step with its retries, polling and expectations,
+    /// records each attempt, then completes or fails the step.
+    public func runCommands(
+        runner: CommandRunner, onAttempt: (Int, Int, String) -> Void = { _, _, _ in },
+        onOutput: @escaping @Sendable (String) -> Void
+    ) throws -> CommandStepResult {
+        let step = try requireOpen()
+        let commands = step.commands.enumerated().filter { $0.element.run }
+        guard !commands.isEmpty else { throw RunError.noCommand(step.id) }
+        let runbookDirectory = (runbook.path as NSString).deletingLastPathComponent
+        var environment = ["RUNSHEET_RUN_ID": state.runID, "RUNSHEET_RUN_DIR": runDirectory, "RUNSHEET_STEP": step.id]
+        for (name, value) in values { environment["RUNSHEET_PARAM_" + name.replacingOccurrences(of: "-", with: "_")] = value }
+        for (index, command) in commands {
+            let shown = display(command)
+            let started = Date()
+            var attempt = 0
+            while true {
+                attempt += 1
+                onAttempt(index + 1, attempt, shown)
+                let relative = "output/\(step.id.replacingOccurrences(of: "/", with: "_"))-\(index + 1)-\(attempt).log"
+                let spec = CommandSpec(
+                    shell: command.shell, script: executable(command), environment: environment,
+                    workingDirectory: runbookDirectory.isEmpty ? "." : runbookDirectory,
+                    timeoutSeconds: step.timeoutSeconds,
+                    outputPath: (runDirectory as NSString).appendingPathComponent(relative), secrets: secretValues)
+                let outcome = try runner.run(spec, onOutput: onOutput)
+                let verdict = judge(outcome, step: step, outputPath: spec.outputPath)
+                var data: [String: JSONValue] = [
+                    "index": .int(index + 1), "attempt": .int(attempt), "command": .string(shown),
+                    "timedOut": .bool(outcome.timedOut), "interrupted": .bool(outcome.interrupted),
+                    "durationMs": .int(outcome.durationMs), "outputBytes": .int(outcome.outputBytes),
+                    "outputSha256": .string(outcome.outputSHA256), "outputFile": .string(relative),
+                    "passed": .bool(verdict == nil),
+                ]
+                if let code = outcome.exitCode { data["exit"] = .int(Int(code)) }
+                if let signal = outcome.signal { data["signal"] = .int(Int(signal)) }
+                try record(.commandFinished, step: step.id, data)
+                if outcome.interrupted { return .interrupted }
+                guard let problem = verdict else { break }
+                if let retries = step.retries, attempt <= retries.count {
+                    if retries.delaySeconds > 0 { Thread.sleep(forTimeInterval: Double(retries.delaySeconds)) }
+                    continue
+                }
+                if let poll = step.poll, Date().timeIntervalSince(started) + Double(poll.intervalSeconds) <= Double(poll.limitSeconds) {
+                    Thread.sleep(forTimeInterval: Double(poll.intervalSeconds))
+                    continue
+                }
+                let reason = commands.count > 1 ? "command \(index + 1) \(problem)" : "command \(problem)"
+                try fail(reason: attempt > 1 ? "\(reason) after \(attempt) attempts" : reason)
+                return .failed(reason)
+            }
+        }
+        try complete()
+        return .passed
+    }
+
+    /// Why an attempt failed, or nil when it passed.
+    func judge(_ outcome: CommandOutcome, step: Step, outputPath: String) -> String? {
+        if outcome.timedOut { return "timed out after \(step.timeoutSeconds.map(DurationText.format) ?? "its limit")" }
+        if outcome.interrupted { return "was interrupted" }
+        guard let code = outcome.exitCode else { return "was killed by signal \(outcome.signal ?? 0)" }
+        if !step.expectExit.contains(code) {
+            return "exited \(code) (expected \(step.expectExit.map(String.init).joined(separator: " or ")))"
+        }
+        if let expectation = step.expectOutput {
+            let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            switch expectation {
+            case .contains(let text):
+                if !output.contains(text) { return "output does not contain '\(text)'" }
+            case .regex(let pattern):
+                let regex = try? NSRegularExpression(pattern: pattern)
+                if regex?.firstMatch(in: output, range: NSRange(output.startIndex..., in: output)) == nil {
+                    return "output does not match /\(pattern)/"
+                }
+            }
+        }
+        return nil
+    }
+}

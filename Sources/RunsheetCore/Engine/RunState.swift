@@ -1,0 +1,180 @@
+/// The state of a run: a pure fold over its journal events. Resume, status, reports and
+/// verification all start here, never from a second copy of state.
+public struct RunState: Sendable, Equatable {
+    public enum Outcome: String, Sendable, Codable {
+        case completed
+        case failed
+        case rolledBack = "rolled-back"
+        case aborted
+    }
+
+    public enum StepStatus: String, Sendable, Codable {
+        case pending, active, done, skipped, failed
+    }
+
+    public struct CommandRecord: Sendable, Equatable {
+        public var index: Int
+        public var attempt: Int
+        public var command: String
+        public var exitCode: Int?
+        public var timedOut: Bool
+        public var interrupted: Bool
+        public var durationMs: Int
+        public var outputFile: String?
+        public var outputSha256: String?
+        public var passed: Bool
+    }
+
+    public struct Note: Sendable, Equatable {
+        public var text: String
+        public var actor: String
+        public var time: String
+    }
+
+    public struct StepRecord: Sendable, Equatable {
+        public var status: StepStatus = .pending
+        public var actor: String?
+        public var startedAt: String?
+        public var endedAt: String?
+        public var reason: String?
+        public var automatic = false
+        public var notes: [Note] = []
+        public var commands: [CommandRecord] = []
+    }
+
+    public var runID = ""
+    public var runbookPath = ""
+    public var runbookID = ""
+    public var title = ""
+    public var runbookSHA256 = ""
+    public var gitCommit: String?
+    public var params: [String: String] = [:]
+    public var releaseClass = ReleaseClass.normal
+    public var startedBy = ""
+    public var startedAt = ""
+    public var host = ""
+    public var via = ""
+    public var stepHashes: [String: String] = [:]
+    public var steps: [String: StepRecord] = [:]
+    /// The step the operator is on; nil once the walk has reached the end.
+    public var cursor: String?
+    public var outcome: Outcome?
+    public var endReason: String?
+    /// Set while walking a branch: `failure` or `reject`.
+    public var branch: String?
+    public var notes: [Note] = []
+    public var actors: [String] = []
+    public var eventCount = 0
+    public var headHash = ""
+    public var lastTime = ""
+    public var endedAt: String?
+    /// Steps added by the operator during the run: (id, title, after).
+    public var addedSteps: [(id: String, title: String, after: String?)] = []
+    /// Session boundaries, for elapsed-time accounting.
+    public var pausedAt: [String] = []
+
+    public var finished: Bool { outcome != nil }
+
+    public init() {}
+
+    public static func == (lhs: RunState, rhs: RunState) -> Bool {
+        lhs.runID == rhs.runID && lhs.eventCount == rhs.eventCount && lhs.headHash == rhs.headHash
+            && lhs.steps == rhs.steps && lhs.cursor == rhs.cursor && lhs.outcome == rhs.outcome
+    }
+
+    public func record(_ step: String) -> StepRecord { steps[step] ?? StepRecord() }
+
+    /// Folds events in order. Unknown event types are ignored so newer minor versions still replay.
+    public static func fold(_ events: [RunEvent]) -> RunState {
+        var state = RunState()
+        for event in events { state.apply(event) }
+        return state
+    }
+
+    public mutating func apply(_ event: RunEvent) {
+        eventCount += 1
+        headHash = event.hash
+        lastTime = event.time
+        if !actors.contains(event.actor) { actors.append(event.actor) }
+        let data = event.data
+        func setCursor(_ key: String = "next") { cursor = data[key]?.string }
+        switch event.type {
+        case .runStarted:
+            runID = data["runId"]?.string ?? ""
+            runbookPath = data["runbook"]?.string ?? ""
+            runbookID = data["runbookId"]?.string ?? ""
+            title = data["title"]?.string ?? ""
+            runbookSHA256 = data["sha256"]?.string ?? ""
+            gitCommit = data["gitCommit"]?.string
+            params = (data["params"]?.object ?? [:]).compactMapValues(\.string)
+            releaseClass = data["class"]?.string.flatMap(ReleaseClass.init) ?? .normal
+            stepHashes = (data["stepHashes"]?.object ?? [:]).compactMapValues(\.string)
+            startedBy = event.actor
+            startedAt = event.time
+            host = event.host
+            via = event.via
+            setCursor("start")
+        case .runResumed:
+            if let sha = data["sha256"]?.string { runbookSHA256 = sha }
+            if let hashes = data["stepHashes"]?.object { stepHashes = hashes.compactMapValues(\.string) }
+            if data["cursor"] != nil { setCursor("cursor") }
+        case .runPaused:
+            pausedAt.append(event.time)
+        case .runEnded:
+            outcome = data["outcome"]?.string.flatMap(Outcome.init) ?? .aborted
+            endReason = data["reason"]?.string
+            endedAt = event.time
+            cursor = nil
+        case .stepStarted:
+            guard let step = event.step else { break }
+            var record = steps[step] ?? StepRecord()
+            record.status = .active
+            record.startedAt = event.time
+            record.endedAt = nil
+            record.reason = nil
+            steps[step] = record
+            cursor = step
+        case .stepCompleted, .stepSkipped, .stepFailed:
+            guard let step = event.step else { break }
+            var record = steps[step] ?? StepRecord()
+            record.status = event.type == .stepCompleted ? .done : event.type == .stepSkipped ? .skipped : .failed
+            record.actor = event.actor
+            record.endedAt = event.time
+            if record.startedAt == nil { record.startedAt = event.time }
+            record.reason = data["reason"]?.string
+            record.automatic = data["automatic"]?.bool ?? false
+            steps[step] = record
+            setCursor()
+        case .commandFinished:
+            guard let step = event.step else { break }
+            var record = steps[step] ?? StepRecord()
+            record.commands.append(CommandRecord(
+                index: data["index"]?.int ?? 0, attempt: data["attempt"]?.int ?? 1,
+                command: data["command"]?.string ?? "", exitCode: data["exit"]?.int,
+                timedOut: data["timedOut"]?.bool ?? false, interrupted: data["interrupted"]?.bool ?? false,
+                durationMs: data["durationMs"]?.int ?? 0, outputFile: data["outputFile"]?.string,
+                outputSha256: data["outputSha256"]?.string, passed: data["passed"]?.bool ?? false))
+            steps[step] = record
+        case .note:
+            let note = Note(text: data["text"]?.string ?? "", actor: event.actor, time: event.time)
+            if let step = event.step {
+                var record = steps[step] ?? StepRecord()
+                record.notes.append(note)
+                steps[step] = record
+            } else {
+                notes.append(note)
+            }
+        case .branchTaken:
+            branch = data["kind"]?.string ?? "failure"
+            setCursor("to")
+        case .cursorMoved:
+            setCursor("to")
+        case .stepAdded:
+            if let step = event.step {
+                addedSteps.append((step, data["title"]?.string ?? "", data["after"]?.string))
+            }
+        case .signOff, .signOffRejected:
+            break
+        }
+    }
+}

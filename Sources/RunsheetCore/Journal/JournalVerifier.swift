@@ -1,0 +1,152 @@
+import Foundation
+
+/// What `JournalVerifier` found in a journal file.
+public struct VerificationReport: Sendable, Equatable {
+    public var path: String
+    /// Complete lines in the file.
+    public var eventCount: Int
+    /// The last event's hash when the chain is intact. Record it outside the file (a commit, a
+    /// ticket, a signed checkpoint) to detect later removal of trailing events.
+    public var headHash: String?
+    /// The first problem in file order; nil when every line checks out.
+    public var problem: JournalProblem?
+    /// A partial last line left by a crash. Not tampering: the next append saves and removes it.
+    public var tornLine: TornLine?
+
+    public var isIntact: Bool { problem == nil }
+}
+
+/// The first line where a journal stops being the hash chain runsheet wrote.
+public struct JournalProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The line is not a journal event.
+        case unreadable
+        /// The line's content does not match its hash, or it was rewritten with a recomputed hash.
+        case altered
+        /// Events are missing: seq jumps and the missing events are nowhere later in the file.
+        case removed
+        /// The line is out of place: seq goes backwards, skips ahead of an event found later, or the
+        /// line chains to an event other than the one before it.
+        case reordered
+        /// The line repeats an earlier event.
+        case duplicated
+        /// The first event is not `run.started`.
+        case wrongStart
+    }
+
+    public var kind: Kind
+    /// 1-based line number.
+    public var line: Int
+    /// The seq written on that line, if the line could be read.
+    public var seq: Int?
+    /// One sentence, without the path or line (the CLI prints `path:line: message`).
+    public var message: String
+
+    public var description: String { "line \(line): \(message)" }
+}
+
+/// Checks a journal's hash chain from its first line to its last.
+///
+/// This catches any change to, removal of, or reordering of events that has a later event after
+/// it. It cannot catch removal of trailing events from the file alone: the shorter file is a
+/// valid chain. Detecting that needs an anchor kept elsewhere, such as the `headHash` recorded in
+/// a Git commit of the runs folder or in a signed checkpoint.
+public enum JournalVerifier {
+    /// Verifies the journal at `path`. Problems in the chain are values in the report; I/O failures,
+    /// an empty file and an unknown format version are thrown as `JournalError`.
+    public static func verify(path: String) throws -> VerificationReport {
+        let snapshot = try JournalSnapshot(path: path, repair: false)
+        guard !snapshot.lines.isEmpty else { throw JournalError.empty(path: path) }
+        var report = VerificationReport(path: path, eventCount: snapshot.lines.count, headHash: nil, problem: nil,
+                                        tornLine: snapshot.torn)
+        report.problem = try snapshot.bytes.withUnsafeBufferPointer { buffer in
+            try firstProblem(in: buffer, lines: snapshot.lines, path: path)
+        }
+        if report.problem == nil {
+            report.headHash = try snapshot.bytes.withUnsafeBufferPointer { buffer in
+                try JournalFile.decodeLine(buffer, snapshot.lines[snapshot.lines.count - 1], path: path) { snapshot.lines.count }.hash
+            }
+        }
+        return report
+    }
+
+    private static func firstProblem(in buffer: UnsafeBufferPointer<UInt8>, lines: [Range<Int>], path: String) throws -> JournalProblem? {
+        var events: [RunEvent?] = []
+        var reasons: [Int: String] = [:]
+        events.reserveCapacity(lines.count)
+        for (index, range) in lines.enumerated() {
+            if let event = FastEventDecoder.decode(buffer, range) {
+                events.append(event)
+                continue
+            }
+            switch JournalFile.slowDecode(Data(buffer[range])) {
+            case .success(let event): events.append(event)
+            case .failure(let failure): events.append(nil); reasons[index] = failure.text
+            }
+        }
+        var previous: RunEvent?
+        for (index, range) in lines.enumerated() {
+            let line = index + 1
+            guard let event = events[index] else {
+                return JournalProblem(kind: .unreadable, line: line, seq: nil, message: "not a journal event (\(reasons[index] ?? "invalid JSON"))")
+            }
+            var unsealed = event
+            unsealed.hash = ""
+            let encoding = try unsealed.canonicalJSON()
+            if SHA256Hex.of(encoding) != event.hash {
+                return JournalProblem(kind: .altered, line: line, seq: event.seq,
+                                      message: "its hash does not match its content, so it was changed after it was written")
+            }
+            if !(JournalFile.filling(hash: event.hash, into: encoding).map { buffer[range].elementsEqual($0) } ?? false) {
+                return JournalProblem(kind: .altered, line: line, seq: event.seq,
+                                      message: "its bytes are not the canonical encoding of its content (extra spacing, fields or escapes), so it was edited after it was written")
+            }
+            if let problem = chainProblem(at: index, events: events, previous: previous) { return problem }
+            if index == 0 {
+                guard event.type == .runStarted else {
+                    return JournalProblem(kind: .wrongStart, line: 1, seq: event.seq,
+                                          message: "the first event is \(event.type.rawValue), but a journal starts with run.started")
+                }
+                try JournalFile.checkStart(event, path: path)
+            }
+            previous = event
+        }
+        return nil
+    }
+
+    /// Why `events[index]` does not follow `previous` (seq + 1, prev = its hash), classified by
+    /// looking at the rest of the file; nil when it does.
+    private static func chainProblem(at index: Int, events: [RunEvent?], previous: RunEvent?) -> JournalProblem? {
+        guard let event = events[index] else { return nil }
+        let line = index + 1
+        let expectedSeq = (previous?.seq ?? 0) + 1
+        let expectedPrev = previous?.hash ?? ""
+        if event.seq == expectedSeq && event.prev == expectedPrev { return nil }
+        func problem(_ kind: JournalProblem.Kind, _ message: String, line: Int = line, seq: Int? = event.seq) -> JournalProblem {
+            JournalProblem(kind: kind, line: line, seq: seq, message: message)
+        }
+        let missing = expectedSeq..<max(event.seq, expectedSeq)
+        if event.seq > expectedSeq {
+            if let later = events.indices.dropFirst(index + 1).first(where: { events[$0].map { missing.contains($0.seq) } ?? false }),
+               let found = events[later] {
+                return problem(.reordered, "seq \(event.seq) comes before seq \(found.seq) on line \(later + 1), so lines are out of order")
+            }
+            let what = missing.count == 1 ? "seq \(expectedSeq) is" : "seq \(expectedSeq) to \(event.seq - 1) are"
+            return problem(.removed, "the event\(missing.count == 1 ? "" : "s") with \(what) missing before this line, so \(missing.count == 1 ? "it was" : "they were") removed")
+        }
+        if event.seq < expectedSeq {
+            if let earlier = events[..<index].firstIndex(where: { $0?.hash == event.hash }) {
+                return problem(.duplicated, "it repeats line \(earlier + 1) (seq \(event.seq))")
+            }
+            return problem(.reordered, "seq \(event.seq) comes after seq \(expectedSeq - 1), so lines are out of order")
+        }
+        if !event.prev.isEmpty, let target = events.firstIndex(where: { $0?.hash == event.prev }), let chained = events[target] {
+            return problem(.reordered, "it chains to line \(target + 1) (seq \(chained.seq)) instead of the line before it, so lines are out of order")
+        }
+        guard let previous else {
+            return problem(.altered, "the first event has a prev hash, so it was rewritten and its hash recomputed")
+        }
+        return problem(.altered, "its hash differs from the one line \(line) records for it, so one of the two lines was rewritten and its hash recomputed",
+                       line: index, seq: previous.seq)
+    }
+}

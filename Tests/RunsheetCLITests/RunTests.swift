@@ -1,0 +1,130 @@
+import Foundation
+import RunsheetCore
+import RunsheetTestSupport
+import Testing
+
+/// Scripted runs through the real binary: actions on standard input, assertions on the journal.
+@Suite struct RunTests {
+    static let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
+
+    func journal(_ runs: URL) throws -> (URL, [RunEvent]) {
+        let ids = try FileManager.default.contentsOfDirectory(atPath: runs.path)
+        #expect(ids.count == 1)
+        let directory = runs.appendingPathComponent(ids[0])
+        let events = try JournalFile.read(at: directory.appendingPathComponent("journal.jsonl").path, repair: false).events
+        return (directory, events)
+    }
+
+    @Test func happyPathCompletesAndRecordsEverything() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--as", "alice@example.com"],
+                                           stdin: "done\nrun\nnote all good\nrun\n")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("hello world ••••"))
+        #expect(!result.stdout.contains("s3cr3t-value"))
+        #expect(result.stdout.contains("completed"))
+        let (directory, events) = try journal(runs)
+        #expect(events.map(\.type) == [
+            .runStarted, .stepStarted, .stepCompleted, .stepStarted, .commandFinished, .stepCompleted,
+            .stepStarted, .note, .commandFinished, .stepCompleted, .stepSkipped, .runEnded,
+        ])
+        #expect(events.allSatisfy { $0.actor == "alice@example.com" && $0.via == "script" })
+        let state = RunState.fold(events)
+        #expect(state.outcome == .completed)
+        #expect(state.record("only-in-emergencies").automatic)
+        #expect(state.params["token"] == "••••" && state.params["target"] == "world")
+        let raw = try String(contentsOf: directory.appendingPathComponent("journal.jsonl"), encoding: .utf8)
+        #expect(!raw.contains("s3cr3t-value"))
+        let output = try String(contentsOf: directory.appendingPathComponent("output/say-hello-1-1.log"), encoding: .utf8)
+        #expect(output == "hello world ••••\n")
+        #expect(events[4].data["outputSha256"]?.string == SHA256Hex.of(output))
+        let verify = try Fixtures.runsheet(["verify", directory.path])
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test func failureBranchesToRollback() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=fail"],
+                                           stdin: "done\nrun\nrun\ndone\n")
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("rolled-back"))
+        let (_, events) = try journal(runs)
+        let state = RunState.fold(events)
+        #expect(state.outcome == .rolledBack)
+        #expect(state.record("deploy-the-service").status == .failed)
+        #expect(state.record("roll-back-the-service").status == .done)
+        #expect(events.contains { $0.type == .branchTaken && $0.data["to"]?.string == "roll-back-the-service" })
+    }
+
+    @Test func quitThenResumeContinuesWhereItStopped() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let first = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nquit\n")
+        #expect(first.status == 3)
+        let (directory, _) = try journal(runs)
+        let id = directory.lastPathComponent
+        #expect(first.stdout.contains("resume with: runsheet resume \(id)"))
+        let status = try Fixtures.runsheet(["status", id, "--runs-dir", runs.path])
+        #expect(status.stdout.contains("at       say-hello"))
+        let second = try Fixtures.runsheet(["resume", String(id.prefix(id.count - 2)), "--runs-dir", runs.path], stdin: "run\nrun\n")
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        #expect(second.stdout.contains("▶ [1/5] say-hello"))
+        let state = RunState.fold(try journal(runs).1)
+        #expect(state.outcome == .completed)
+        #expect(state.record("read-the-notes").status == .done)
+    }
+
+    @Test func resumeReportsRunbookChanges() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let dir = try Fixtures.temporaryDirectory()
+        let copy = dir.appendingPathComponent("r.md")
+        try "# R\n- [ ] one\n- [ ] two\n- [ ] three\n".write(to: copy, atomically: true, encoding: .utf8)
+        _ = try Fixtures.runsheet(["run", copy.path, "--runs-dir", runs.path], stdin: "done\nquit\n")
+        try "# R\n- [ ] one\n- [ ] two, edited\n- [ ] four\n".write(to: copy, atomically: true, encoding: .utf8)
+        let id = try journal(runs).0.lastPathComponent
+        let resumed = try Fixtures.runsheet(["resume", id, "--runs-dir", runs.path], stdin: "quit\n")
+        #expect(resumed.stderr.contains("changed since this run started"))
+        #expect(resumed.stderr.contains("added:   two-edited, four"))
+        #expect(resumed.stderr.contains("removed: three, two"))
+    }
+
+    @Test func hostileParameterValuesAreData() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("pwned-\(UUID().uuidString)").path
+        for value in ["x; touch \(marker)", "$(touch \(marker))", "`touch \(marker)`", "' ; touch \(marker); '"] {
+            let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=\(value)"],
+                                               stdin: "done\nrun\nquit\n")
+            #expect(result.status == 3)
+            #expect(result.stdout.contains("hello \(value) ••••"), "\(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: marker))
+        }
+    }
+
+    @Test func dryRunShowsThePlanAndRunsNothing() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--dry-run", "--runs-dir", runs.path, "--param", "target=eu"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("$ echo hello eu ••••"), "\(result.stdout)")
+        #expect(result.stdout.contains("(when class is emergency: no, will be skipped)"))
+        #expect(result.stdout.contains("on failure → roll-back-the-service"))
+        #expect((try FileManager.default.contentsOfDirectory(atPath: runs.path)).isEmpty)
+    }
+
+    @Test func autoRunsCommandsAndStopsAtManualSteps() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--auto"])
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("manual step 'read-the-notes' needs a person"))
+    }
+
+    @Test func mistakesGetOneSentence() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let unknown = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "nope=1"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown parameter 'nope'"))
+        let missingRun = try Fixtures.runsheet(["resume", "does-not-exist", "--runs-dir", runs.path])
+        #expect(missingRun.status == 2 && missingRun.stderr.contains("no run 'does-not-exist'"))
+        let badAction = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "dance\n")
+        #expect(badAction.status == 2 && badAction.stderr.contains("unknown action 'dance'"))
+        let noReason = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "skip\nquit\n")
+        #expect(noReason.stdout.contains("skip needs a reason"))
+    }
+}

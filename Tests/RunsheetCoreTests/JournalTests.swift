@@ -1,0 +1,452 @@
+import Foundation
+@testable import RunsheetCore
+import RunsheetTestSupport
+import Testing
+
+private let eventTime = "2026-11-22T04:55:01.123Z"
+
+private struct TestFailure: Error { var text: String }
+
+private func started(_ data: [String: JSONValue] = [:]) -> RunEvent {
+    RunEvent(seq: 0, time: eventTime, type: .runStarted, actor: "alice", host: "ops-1", via: "terminal",
+             data: ["schema": .string(RunEvent.schema), "runId": "r1"].merging(data) { $1 })
+}
+
+private func note(_ text: String, actor: String = "alice") -> RunEvent {
+    RunEvent(seq: 0, time: eventTime, type: .note, actor: actor, host: "ops-1", via: "terminal", data: ["text": .string(text)])
+}
+
+/// A fresh journal path in its own temporary run folder.
+private func journalPath() throws -> String {
+    try Fixtures.temporaryDirectory("journal").appendingPathComponent("journal.jsonl").path
+}
+
+/// A journal with run.started followed by `notes` note events (11 lines for 10 notes).
+private func journal(notes: Int) throws -> String {
+    let path = try journalPath()
+    try JournalFile.create(at: path, first: started())
+    let file = try JournalFile(path: path)
+    for index in 1...notes { try file.append(note("note \(index)")) }
+    return path
+}
+
+private func lines(of path: String) throws -> [String] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+}
+
+private func write(lines: [String], to path: String) throws {
+    try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+}
+
+private func appendRaw(_ text: String, to path: String) throws {
+    let handle = try #require(FileHandle(forWritingAtPath: path))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(text.utf8))
+    try handle.close()
+}
+
+private final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [String] = []
+    func add(_ error: String) { lock.withLock { errors.append(error) } }
+    var all: [String] { lock.withLock { errors } }
+}
+
+/// Runs each body on its own `Thread` and waits for all of them.
+private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
+    let failures = Failures()
+    let done = DispatchSemaphore(value: 0)
+    for body in bodies {
+        Thread {
+            do { try body() } catch { failures.add("\(error)") }
+            done.signal()
+        }.start()
+    }
+    for _ in bodies { done.wait() }
+    return failures.all
+}
+
+@Suite struct JournalFileTests {
+    @Test func createAppendAndReadRoundTrip() throws {
+        let path = try journalPath()
+        var written = [try JournalFile.create(at: path, first: started(["title": "Deploy"]))]
+        let file = try JournalFile(path: path)
+        written.append(try file.append(RunEvent(seq: 0, time: eventTime, type: .stepStarted, actor: "alice", host: "ops-1", via: "terminal", step: "drain")))
+        written.append(try file.append(RunEvent(
+            seq: 99, time: eventTime, type: .commandFinished, actor: "alice", host: "ops-1", via: "terminal", step: "drain",
+            data: ["index": 0, "attempt": 1, "command": "kubectl drain node-7 --ignore-daemonsets", "exit": 0, "timedOut": false,
+                   "interrupted": false, "durationMs": 1234, "outputBytes": 0, "outputFile": "output/drain-1.log",
+                   "nested": .array([.object(["x": .null]), -7, "é \"q\" \n 😀"])])))
+        file.close()
+        written.append(try file.append(note("reopened after close")))
+
+        #expect(written.map(\.seq) == [1, 2, 3, 4])
+        let contents = try JournalFile.read(at: path, repair: false)
+        #expect(contents.events == written)
+        #expect(contents.tornLine == nil)
+        let expectedBytes = try written.map { try $0.canonicalJSON() + Data("\n".utf8) }.reduce(Data(), +)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == expectedBytes)
+        #expect(file.repairedTornLines.isEmpty)
+    }
+
+    @Test func hashChainValuesAreTheDocumentedOnes() throws {
+        let path = try journalPath()
+        let first = try JournalFile.create(at: path, first: RunEvent(
+            seq: 7, time: eventTime, type: .runStarted, actor: "alice", host: "ops-1", via: "terminal",
+            data: ["runId": "r1", "schema": "runsheet.journal/1"], prev: "ignored", hash: "ignored"))
+        let second = try JournalFile(path: path).append(RunEvent(
+            seq: 0, time: "2026-11-22T04:56:10.450Z", type: .note, actor: "alice", host: "ops-1", via: "terminal",
+            step: "drain", data: ["text": "drained node-7"]))
+        // The worked example in docs/JOURNAL.md.
+        let firstUnsealed = #"{"actor":"alice","data":{"runId":"r1","schema":"runsheet.journal/1"},"hash":"","host":"ops-1","prev":"","seq":1,"time":"2026-11-22T04:55:01.123Z","type":"run.started","via":"terminal"}"#
+        #expect(SHA256Hex.of(firstUnsealed) == "6cce07f225bf98dcd6cadb8c49fcb9e276483891721612dcc7346997301355ad")
+        #expect(first.hash == "6cce07f225bf98dcd6cadb8c49fcb9e276483891721612dcc7346997301355ad")
+        #expect(first.prev == "" && first.seq == 1)
+        #expect(second.prev == first.hash && second.seq == 2)
+        #expect(second.hash == "b121d3c7c2778abb0a616e1993af78d7f6b58fef15827b64d0c265fd308c0024")
+        #expect(try lines(of: path) == [
+            #"{"actor":"alice","data":{"runId":"r1","schema":"runsheet.journal/1"},"hash":"6cce07f225bf98dcd6cadb8c49fcb9e276483891721612dcc7346997301355ad","host":"ops-1","prev":"","seq":1,"time":"2026-11-22T04:55:01.123Z","type":"run.started","via":"terminal"}"#,
+            #"{"actor":"alice","data":{"text":"drained node-7"},"hash":"b121d3c7c2778abb0a616e1993af78d7f6b58fef15827b64d0c265fd308c0024","host":"ops-1","prev":"6cce07f225bf98dcd6cadb8c49fcb9e276483891721612dcc7346997301355ad","seq":2,"step":"drain","time":"2026-11-22T04:56:10.450Z","type":"note","via":"terminal"}"#,
+        ])
+        for event in try JournalFile.read(at: path, repair: false).events { #expect(try event.computedHash() == event.hash) }
+    }
+
+    @Test func linesLongerThanTheReadChunkAreFoundFromTheEnd() throws {
+        let path = try journalPath()
+        try JournalFile.create(at: path, first: started())
+        let file = try JournalFile(path: path)
+        for size in [10, 5_000, 20_000, 3, 70_000, 1] { try file.append(note(String(repeating: "x", count: size))) }
+        let report = try JournalVerifier.verify(path: path)
+        #expect(report.isIntact && report.eventCount == 7)
+    }
+
+    @Test func refusesWhatIsNotAJournal() throws {
+        let path = try journal(notes: 1)
+        #expect(throws: JournalError.alreadyExists(path: path)) { try JournalFile.create(at: path, first: started()) }
+        let other = try journalPath()
+        #expect(throws: JournalError.notRunStarted(path: other, type: "note")) { try JournalFile.create(at: other, first: note("x")) }
+        #expect(throws: JournalError.unsupportedSchema(path: other, schema: "runsheet.journal/2")) {
+            try JournalFile.create(at: other, first: started(["schema": "runsheet.journal/2"]))
+        }
+        #expect(throws: JournalError.notFound(path: other)) { try JournalFile(path: other) }
+        #expect(throws: JournalError.notFound(path: other)) { try JournalFile.read(at: other, repair: false) }
+        #expect(JournalFile.supports(schema: "runsheet.journal/1") && JournalFile.supports(schema: "runsheet.journal/1.3"))
+        #expect(!JournalFile.supports(schema: "runsheet.journal/10") && !JournalFile.supports(schema: "runsheet.journal/1.")
+            && !JournalFile.supports(schema: "other/1"))
+    }
+
+    @Test func badLinesAreNamedByPathAndLine() throws {
+        let path = try journal(notes: 4)
+        var text = try lines(of: path)
+        text[2] = "{\"actor\":"
+        try write(lines: text, to: path)
+        let error = try #require(throws: JournalError.self) { try JournalFile.read(at: path, repair: false) }
+        #expect(error == .notAnEvent(path: path, line: 3, reason: "invalid JSON"))
+        #expect(error.localizedDescription == "\(path):3: not a journal event (invalid JSON).")
+
+        text[2] = text[3].replacingOccurrences(of: "\"type\":\"note\"", with: "\"type\":\"coffee.break\"")
+        try write(lines: text, to: path)
+        #expect(throws: JournalError.notAnEvent(path: path, line: 3, reason: "unknown event type \"coffee.break\"")) {
+            try JournalFile.read(at: path, repair: false)
+        }
+        // append reads only the last line, but still names it.
+        text[2] = text[3]
+        text[4] = "[]"
+        try write(lines: text, to: path)
+        #expect(throws: JournalError.notAnEvent(path: path, line: 5, reason: "not a JSON object")) {
+            try JournalFile(path: path).append(note("x"))
+        }
+    }
+
+    @Test func tornLineIsDetectedAndRepairedKeepingEarlierEvents() throws {
+        let path = try journal(notes: 5)
+        let before = try JournalFile.read(at: path, repair: false).events
+        let size = try Data(contentsOf: URL(fileURLWithPath: path)).count
+        let torn = #"{"actor":"alice","data":{"te"#
+        try appendRaw(torn, to: path)
+
+        let detected = try JournalFile.read(at: path, repair: false)
+        #expect(detected.events == before)
+        #expect(detected.tornLine == TornLine(offset: size, bytes: torn.utf8.count, savedAs: nil))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == size + torn.utf8.count)  // detection changes nothing
+        let report = try JournalVerifier.verify(path: path)
+        #expect(report.isIntact && report.eventCount == 6 && report.tornLine?.offset == size)
+
+        let repaired = try JournalFile.read(at: path, repair: true)
+        #expect(repaired.events == before)
+        #expect(repaired.tornLine == TornLine(offset: size, bytes: torn.utf8.count, savedAs: "\(path).torn-\(size)"))
+        #expect(try String(contentsOfFile: "\(path).torn-\(size)", encoding: .utf8) == torn)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == size)
+        #expect(try JournalFile.read(at: path, repair: false).tornLine == nil)
+    }
+
+    @Test func appendRepairsATornLineFirst() throws {
+        let path = try journal(notes: 2)
+        let size = try Data(contentsOf: URL(fileURLWithPath: path)).count
+        try appendRaw("{\"act", to: path)
+        try "{\"actor\":\"b".write(toFile: "\(path).torn-\(size)", atomically: false, encoding: .utf8)  // an earlier crash at the same offset
+        let file = try JournalFile(path: path)
+        let appended = try file.append(note("after the crash"))
+        #expect(appended.seq == 4)
+        #expect(file.repairedTornLines == [TornLine(offset: size, bytes: 5, savedAs: "\(path).torn-\(size)-2")])
+        #expect(try String(contentsOfFile: "\(path).torn-\(size)-2", encoding: .utf8) == "{\"act")
+        let report = try JournalVerifier.verify(path: path)
+        #expect(report.isIntact && report.eventCount == 4 && report.headHash == appended.hash)
+    }
+
+    @Test func twoThreadsWithTheirOwnDescriptorsNeverInterleave() throws {
+        let path = try journalPath()
+        try JournalFile.create(at: path, first: started())
+        let failures = onThreads((0..<2).map { worker in
+            { let file = try JournalFile(path: path); for index in 1...1_000 { try file.append(note("thread \(worker) #\(index)")) } }
+        })
+        #expect(failures.isEmpty)
+        try expectIntact(path, events: 2_001, writers: ["thread 0": 1_000, "thread 1": 1_000])
+    }
+
+    @Test func threadsSharingOneInstanceNeverInterleave() throws {
+        let path = try journalPath()
+        try JournalFile.create(at: path, first: started())
+        let file = try JournalFile(path: path)
+        let failures = onThreads((0..<2).map { worker in
+            { for index in 1...300 { try file.append(note("shared \(worker) #\(index)")) } }
+        })
+        #expect(failures.isEmpty)
+        try expectIntact(path, events: 601, writers: ["shared 0": 300, "shared 1": 300])
+    }
+
+    /// A Python process appends chained events under `fcntl.flock` while this process appends too.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
+    func anotherProcessHonoursTheLock() throws {
+        let path = try journalPath()
+        try JournalFile.create(at: path, first: started())
+        let script = try journalPath().replacingOccurrences(of: "journal.jsonl", with: "append.py")
+        try pythonAppender.write(toFile: script, atomically: true, encoding: .utf8)
+        let pythonDone = Failures()
+        var bodies: [@Sendable () throws -> Void] = [
+            {
+                let result = try Fixtures.run("/usr/bin/python3", [script, path, "400", "python"])
+                if result.status != 0 { throw TestFailure(text: "python3: \(result.stderr)") }
+                pythonDone.add("done")
+            },
+            {
+                // Keep appending until Python has finished, so the two really overlap.
+                let file = try JournalFile(path: path)
+                var index = 0
+                while index < 200 || pythonDone.all.isEmpty {
+                    index += 1
+                    try file.append(note("swift #\(index)", actor: "swift"))
+                }
+            },
+        ]
+        let bench = Fixtures.binary.deletingLastPathComponent().appendingPathComponent("runsheet-bench").path
+        let benchWriters = FileManager.default.isExecutableFile(atPath: bench) ? ["bench-a", "bench-b"] : []
+        for name in benchWriters {
+            bodies.append {
+                let result = try Fixtures.run(bench, ["append", path, "300", name])
+                if result.status != 0 { throw TestFailure(text: "runsheet-bench: \(result.stderr)") }
+            }
+        }
+        let failures = onThreads(bodies)
+        #expect(failures.isEmpty)
+
+        let events = try JournalFile.read(at: path, repair: false).events
+        let swiftCount = events.filter { $0.actor == "swift" }.count
+        try expectIntact(path, events: 1 + 400 + swiftCount + 300 * benchWriters.count,
+                         writers: ["python": 400].merging(benchWriters.map { ($0, 300) }) { $1 })
+        // Python's events are spread among Swift's, not in one block: the processes took turns.
+        let pythonLines = events.indices.filter { events[$0].actor == "python" }
+        #expect(pythonLines.last! - pythonLines.first! + 1 > pythonLines.count)
+    }
+
+    private func expectIntact(_ path: String, events count: Int, writers: [String: Int],
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let events = try JournalFile.read(at: path, repair: false).events
+        #expect(events.count == count, sourceLocation: sourceLocation)
+        #expect(events.map(\.seq) == Array(1...events.count), sourceLocation: sourceLocation)
+        for (writer, expected) in writers {
+            let written = events.filter { $0.data["text"]?.string?.hasPrefix(writer + " ") ?? false || $0.actor == writer }
+            #expect(written.count == expected, "\(writer)", sourceLocation: sourceLocation)
+        }
+        let report = try JournalVerifier.verify(path: path)
+        #expect(report.problem == nil, sourceLocation: sourceLocation)
+        #expect(report.eventCount == count && report.headHash == events.last?.hash, sourceLocation: sourceLocation)
+    }
+}
+
+/// Appends argv[2] chained note events written by actor argv[3], each under flock like runsheet.
+private let pythonAppender = #"""
+import fcntl, hashlib, json, os, sys
+
+path, count, actor = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+def canonical(event):
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+fd = os.open(path, os.O_RDWR | os.O_APPEND)
+for index in range(1, count + 1):
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        size = os.fstat(fd).st_size
+        tail = os.pread(fd, min(size, 65536), max(0, size - 65536))
+        assert tail.endswith(b"\n"), "torn line"
+        last = json.loads(tail[:-1].rsplit(b"\n", 1)[-1])
+        event = {"actor": actor, "data": {"text": f"{actor} #{index}"}, "hash": "", "host": "ops-2",
+                 "prev": last["hash"], "seq": last["seq"] + 1, "time": "2026-11-22T04:55:01.123Z",
+                 "type": "note", "via": "script"}
+        event["hash"] = hashlib.sha256(canonical(event)).hexdigest()
+        os.write(fd, canonical(event) + b"\n")
+        os.fsync(fd)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+"""#
+
+@Suite struct JournalVerifierTests {
+    /// A journal of run.started and 9 notes (10 lines) with one change applied to its lines.
+    private func tampered(_ change: (inout [String]) throws -> Void) throws -> VerificationReport {
+        let path = try journal(notes: 9)
+        var text = try lines(of: path)
+        try change(&text)
+        try write(lines: text, to: path)
+        return try JournalVerifier.verify(path: path)
+    }
+
+    @Test func intactJournalReportsCountAndHead() throws {
+        let path = try journal(notes: 9)
+        let report = try JournalVerifier.verify(path: path)
+        let events = try JournalFile.read(at: path, repair: false).events
+        #expect(report.isIntact && report.eventCount == 10)
+        #expect(report.headHash == events.last?.hash)
+    }
+
+    @Test func flippedByteInAMiddleLineIsAltered() throws {
+        let report = try tampered { text in
+            var bytes = Array(text[4].utf8)
+            let at = try #require(text[4].range(of: "note 4")).lowerBound.utf16Offset(in: text[4])
+            bytes[at] ^= 0x01  // "note 4" becomes "oote 4"
+            text[4] = String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(report.problem?.kind == .altered && report.problem?.line == 5 && report.problem?.seq == 5)
+        #expect(report.headHash == nil)
+    }
+
+    @Test func flippedStructuralByteIsUnreadable() throws {
+        let report = try tampered { text in text[6] = text[6].replacingOccurrences(of: "\"seq\":", with: "\"seq\";") }
+        #expect(report.problem == JournalProblem(kind: .unreadable, line: 7, seq: nil, message: "not a journal event (invalid JSON)"))
+    }
+
+    @Test func deletedMiddleLineIsRemoved() throws {
+        let report = try tampered { text in text.remove(at: 4) }
+        #expect(report.problem == JournalProblem(kind: .removed, line: 5, seq: 6,
+                                                 message: "the event with seq 5 is missing before this line, so it was removed"))
+        #expect(report.eventCount == 9)
+    }
+
+    @Test func swappedLinesAreReordered() throws {
+        let report = try tampered { text in text.swapAt(3, 4) }
+        #expect(report.problem?.kind == .reordered && report.problem?.line == 4 && report.problem?.seq == 5)
+        #expect(report.problem?.message == "seq 5 comes before seq 4 on line 5, so lines are out of order")
+    }
+
+    @Test func editedLastLineIsAltered() throws {
+        let report = try tampered { text in text[9] = text[9].replacingOccurrences(of: "note 9", with: "note X") }
+        #expect(report.problem?.kind == .altered && report.problem?.line == 10)
+    }
+
+    @Test func rewrittenAndRehashedLineIsCaughtByTheNextOne() throws {
+        let report = try tampered { text in
+            var event = try JSONDecoder().decode(RunEvent.self, from: Data(text[3].utf8))
+            event.data["text"] = "nothing happened"
+            event = try event.sealed(seq: event.seq, after: event.prev)
+            text[3] = String(decoding: try event.canonicalJSON(), as: UTF8.self)
+        }
+        #expect(report.problem?.kind == .altered && report.problem?.line == 4 && report.problem?.seq == 4)
+    }
+
+    @Test func reformattedLineIsAlteredEvenIfItsHashStillMatches() throws {
+        let report = try tampered { text in text[2] = text[2].replacingOccurrences(of: "\"seq\":3,", with: "\"seq\": 3,\"extra\":1,") }
+        #expect(report.problem?.kind == .altered && report.problem?.line == 3)
+        #expect(report.problem?.message.contains("canonical") == true)
+    }
+
+    @Test func duplicatedAndMissingStartAreNamed() throws {
+        #expect(try tampered { text in text.insert(text[5], at: 6) }.problem?.kind == .duplicated)
+        let headless = try tampered { text in text.removeFirst() }
+        #expect(headless.problem?.kind == .removed && headless.problem?.line == 1)
+    }
+
+    @Test func removingTrailingLinesCannotBeSeenFromTheFileAlone() throws {
+        let report = try tampered { text in text.removeLast(3) }
+        #expect(report.isIntact && report.eventCount == 7)  // documented limit: needs an outside anchor
+    }
+}
+
+@Suite struct FastEventDecoderTests {
+    private func decodeFast(_ line: [UInt8]) -> RunEvent? {
+        line.withUnsafeBufferPointer { FastEventDecoder.decode($0, 0..<$0.count) }
+    }
+
+    private func randomValue(depth: Int, using generator: inout some RandomNumberGenerator) -> JSONValue {
+        let texts = ["", "plain", "é😀", "q\"b\\s/", "\u{0}\u{1}\u{1f}\u{7f}", "\n\r\t\u{8}\u{c}", "\u{2028}\u{FFFF}", "ａ"]
+        switch Int.random(in: 0..<(depth > 2 ? 4 : 6), using: &generator) {
+        case 0: return .string(texts.randomElement(using: &generator)! + String(Int.random(in: 0...99, using: &generator)))
+        case 1: return .int([Int.min, Int.max, 0, -1, Int.random(in: -1_000_000...1_000_000, using: &generator)].randomElement(using: &generator)!)
+        case 2: return .bool(Bool.random(using: &generator))
+        case 3: return .null
+        case 4: return .array((0..<Int.random(in: 0...3, using: &generator)).map { _ in randomValue(depth: depth + 1, using: &generator) })
+        default:
+            return .object(Dictionary((0..<Int.random(in: 0...3, using: &generator)).map { index in
+                ("k\(index)\(texts.randomElement(using: &generator)!)", randomValue(depth: depth + 1, using: &generator))
+            }) { first, _ in first })
+        }
+    }
+
+    /// The fast decoder returns exactly what JSONDecoder returns, or declines.
+    @Test func agreesWithJSONDecoder() throws {
+        var generator = SystemRandomNumberGenerator()
+        let decoder = JSONDecoder()
+        var samples: [[UInt8]] = []
+        for seq in 1...300 {
+            let data = Dictionary((0..<Int.random(in: 0...4, using: &generator)).map { ("f\($0)", randomValue(depth: 0, using: &generator)) }) { a, _ in a }
+            let event = RunEvent(seq: seq, time: eventTime, type: EventType.allCases.randomElement(using: &generator)!, actor: "a\u{e9}\"",
+                                 host: "h/1", via: "v", step: Bool.random(using: &generator) ? nil : "s\\\(seq)", data: data, prev: "p", hash: "h")
+            let line = Array(try event.canonicalJSON())
+            #expect(decodeFast(line) == event)
+            samples.append(line)
+        }
+        samples.append(Array(#"{"actor":"a\u00e9\ud83d\ude00\n\/","data":{"x":[1,-2,{"y":null}]},"hash":"","host":"h","prev":"","seq":1,"step":null,"time":"t","type":"note","via":"v","extra":[true,{"z":1}]}"#.utf8))
+        #expect(decodeFast(samples.last!) == (try decoder.decode(RunEvent.self, from: Data(samples.last!))))
+        let alphabet = Array(#"{}[]",:\u0123456789abcdefnulltrue-.eE "#.utf8) + [0, 0x80, 0xC3, 0xA9, 0xFF, 0x0A, 0xED]
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var line = samples.randomElement(using: &generator)!
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let at = Int.random(in: 0..<line.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: line[at] = alphabet.randomElement(using: &generator)!
+                case 1: line.insert(alphabet.randomElement(using: &generator)!, at: at)
+                default: if line.count > 1 { line.remove(at: at) }
+                }
+            }
+            guard let fast = decodeFast(line) else { continue }
+            accepted += 1
+            let reference = try? decoder.decode(RunEvent.self, from: Data(line))
+            #expect(fast == reference, "\(String(decoding: line, as: UTF8.self))")
+        }
+        #expect(accepted > 1_000)
+    }
+
+    /// Appending encodes each event once and fills in the hash; the bytes must be those of `sealed`.
+    @Test func sealingMatchesRunEventSealed() throws {
+        var generator = SystemRandomNumberGenerator()
+        for seq in 1...200 {
+            let data = Dictionary((0..<Int.random(in: 0...5, using: &generator)).map { ("hash\($0)", randomValue(depth: 0, using: &generator)) }) { a, _ in a }
+            let event = RunEvent(seq: 0, time: eventTime, type: .note, actor: #"a "hash":"" b"#, host: "h", via: "v",
+                                 step: seq.isMultiple(of: 2) ? nil : #""hash":"""#, data: data)
+            let (sealed, line) = try JournalFile.seal(event, seq: seq, after: "p\(seq)")
+            let reference = try event.sealed(seq: seq, after: "p\(seq)")
+            #expect(sealed == reference)
+            #expect(line == (try reference.canonicalJSON()) + Data("\n".utf8))
+        }
+    }
+}
