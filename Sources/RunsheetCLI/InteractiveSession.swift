@@ -122,7 +122,10 @@ extension WalkThrough {
             out.append(style.yellow("Gate: needs " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ")))
         }
         out.append("")
-        let body = TerminalMarkdown.render(engine.displayText(step.body), width: width - 2, style: style)
+        var body = TerminalMarkdown.render(engine.displayText(step.body), width: width - 2, style: style)
+        // The first paragraph is the title, already shown above, unless it wraps into more.
+        if body.first?.trimmed == engine.displayText(step.title).trimmed { body.removeFirst() }
+        while body.first?.isEmpty == true { body.removeFirst() }
         out += body.prefix(30).map { "  " + $0 }
         for command in step.commands where command.run {
             out.append("")

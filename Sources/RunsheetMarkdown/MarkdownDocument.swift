@@ -173,27 +173,27 @@ public struct MarkdownDocument: Sendable {
     }
 
     public func appendPlainText(_ index: Int32, to out: inout [UInt8]) {
-        // Iterative pre-order walk: inline nesting can be arbitrarily deep.
-        var stack: [Int32] = [index]
-        var first = true
-        while let top = stack.popLast() {
-            let node = self[top]
-            if !first || node.kind == .text || node.kind == .code {
+        // Pre-order walk along child, sibling and parent links: no recursion and no stack, since
+        // inline nesting can be arbitrarily deep.
+        var current = index
+        while true {
+            let node = self[current]
+            if current != index || node.kind == .text || node.kind == .code {
                 switch node.kind {
                 case .text, .code: out.append(contentsOf: bytes(node.literal))
                 case .softBreak, .lineBreak: out.append(0x20)
                 default: break
                 }
             }
-            first = false
-            guard node.kind != .codeBlock && node.kind != .htmlBlock && node.kind != .htmlInline else { continue }
-            var children: [Int32] = []
-            var c = node.firstChild
-            while c != MarkdownNode.none {
-                children.append(c)
-                c = self[c].nextSibling
+            let opaque = node.kind == .codeBlock || node.kind == .htmlBlock || node.kind == .htmlInline
+            if !opaque && node.firstChild != MarkdownNode.none {
+                current = node.firstChild
+                continue
             }
-            stack.append(contentsOf: children.reversed())
+            var up = current
+            while up != index && self[up].nextSibling == MarkdownNode.none { up = self[up].parent }
+            if up == index { return }
+            current = self[up].nextSibling
         }
     }
 }

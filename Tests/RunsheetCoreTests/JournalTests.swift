@@ -156,6 +156,11 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         #expect(throws: JournalError.notAnEvent(path: path, line: 5, reason: "not a JSON object")) {
             try JournalFile(path: path).append(note("x"))
         }
+        text[4] = text[3].replacingOccurrences(of: "\"seq\":4,", with: "\"seq\":\(Int.max),")
+        try write(lines: text, to: path)
+        #expect(throws: JournalError.notAnEvent(path: path, line: 5, reason: "seq \(Int.max) is out of range")) {
+            try JournalFile(path: path).append(note("x"))
+        }
     }
 
     @Test func tornLineIsDetectedAndRepairedKeepingEarlierEvents() throws {

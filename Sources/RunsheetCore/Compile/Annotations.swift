@@ -64,6 +64,7 @@ struct RawAnnotation {
 enum AnnotationValue {
     /// Splits `Key: value` off the front of a line; nil when the line does not have that shape.
     static func split(_ text: String) -> (key: String, value: String)? {
+        if let fast = asciiKeySplit(text) { return fast.key.map { ($0, fast.value) } }
         guard let colon = text.firstIndex(of: ":") else { return nil }
         let key = text[..<colon]
         guard let first = key.first, first.isLetter, key.count <= 30,
@@ -72,6 +73,39 @@ enum AnnotationValue {
         let after = text[text.index(after: colon)...]
         guard after.isEmpty || after.first == " " || after.first == "\t" else { return nil }
         return (String(key), String(after).trimmed)
+    }
+
+    /// `split` decided on bytes when the key and the two bytes after the colon are ASCII (so no
+    /// character can span the cuts); nil to leave it to `split`'s character-based path. `key` is
+    /// nil when the line is not a `Key: value` line.
+    private static func asciiKeySplit(_ text: String) -> (key: String?, value: String)? {
+        let utf8 = text.utf8
+        var words = 0
+        var previous: UInt8 = 0x20
+        var length = 0
+        var colon: String.Index?
+        for index in utf8.indices {
+            let byte = utf8[index]
+            if byte == 0x3A { colon = index; break }
+            guard byte < 0x80 else { return nil }
+            if length < 31 {
+                let isLetter = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                guard length > 0 || isLetter, isLetter || byte == 0x20 || byte == 0x2D || byte == 0x5F else { return (nil, "") }
+                if byte != 0x20 && previous == 0x20 { words += 1 }
+            }
+            previous = byte
+            length += 1
+        }
+        guard let colon else { return (nil, "") }
+        let afterColon = utf8.index(after: colon)
+        var next = afterColon
+        for _ in 0..<2 where next < utf8.endIndex {
+            guard utf8[next] < 0x80 else { return nil }
+            next = utf8.index(after: next)
+        }
+        guard length > 0, length <= 30, words <= 3, previous != 0x20 else { return (nil, "") }
+        if afterColon < utf8.endIndex && utf8[afterColon] != 0x20 && utf8[afterColon] != 0x09 { return (nil, "") }
+        return (String(text[..<colon]), String(text[afterColon...]).trimmed)
     }
 
     /// `[Text](#section)`, `#section`, or one of the allowed words.

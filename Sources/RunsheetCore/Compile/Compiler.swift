@@ -54,6 +54,19 @@ public struct Compiler: Sendable {
         return lowering.run()
     }
 
+    /// `NSString.lastPathComponent`, without bridging when a plain `/` clearly ends the directory part.
+    static func lastPathComponent(_ path: String) -> String {
+        let utf8 = path.utf8
+        guard let last = utf8.last, last != 0x2F else { return (path as NSString).lastPathComponent }
+        guard let slash = utf8.lastIndex(of: 0x2F) else { return path }
+        // ASCII on both sides, so the slash is a character of its own (not joined to a neighbour).
+        let after = utf8.index(after: slash)
+        guard utf8[after] < 0x80, slash == utf8.startIndex || utf8[utf8.index(before: slash)] < 0x80 else {
+            return (path as NSString).lastPathComponent
+        }
+        return String(path[after...])
+    }
+
     static func canonical(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
@@ -102,8 +115,21 @@ public enum FileReader {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadError.unreadable(path, String(cString: strerror(errno))) }
         defer { close(fd) }
-        var result = [UInt8]()
-        result.reserveCapacity(Int(info.st_size))
+        // Read straight into a buffer of the file's size (and one byte more, to see the end); a file
+        // that grew since the stat is read on in chunks.
+        var atEnd = false
+        var result = try [UInt8](unsafeUninitializedCapacity: max(Int(info.st_size), 0) + 1) { buffer, count in
+            while count < buffer.count {
+                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ReadError.unreadable(path, String(cString: strerror(errno)))
+                }
+                if n == 0 { atEnd = true; break }
+                count += n
+            }
+        }
+        if atEnd { return result }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }

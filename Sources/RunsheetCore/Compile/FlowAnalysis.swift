@@ -3,14 +3,28 @@ enum FlowAnalysis {
     /// Marks branch sections, folds section conditions into steps, and computes every edge.
     static func link(_ runbook: inout Runbook, lowering: inout Lowering) {
         let sectionIndex = Dictionary(runbook.sections.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        func ancestors(_ id: String?) -> [Int] {
+        // Sections are identified by id: `canonical[i]` is the first section with section i's id.
+        let canonical = runbook.sections.map { sectionIndex[$0.id]! }
+        // Each section's chain of enclosing sections, innermost first; the length cap stops cycles.
+        let chains: [[Int]] = runbook.sections.indices.map { start in
             var chain: [Int] = []
-            var current = id.flatMap { sectionIndex[$0] }
+            var current: Int? = start
             while let index = current, chain.count <= runbook.sections.count {
                 chain.append(index)
                 current = runbook.sections[index].parent.flatMap { sectionIndex[$0] }
             }
             return chain
+        }
+        // Each step's chain; neighbours mostly share a section, so the last lookup is reused.
+        var stepChains: [[Int]] = []
+        stepChains.reserveCapacity(runbook.steps.count)
+        var previous: (section: String?, chain: [Int])?
+        for index in runbook.steps.indices {
+            let section = runbook.steps[index].section
+            if previous == nil || previous!.section != section {
+                previous = (section, section.flatMap { sectionIndex[$0] }.map { chains[$0] } ?? [])
+            }
+            stepChains.append(previous!.chain)
         }
         // Dangling targets, and branch sections.
         for (target, line, column) in lowering.targetPositions {
@@ -22,8 +36,9 @@ enum FlowAnalysis {
             }
         }
         var branchIDs = Set<String>()
-        for step in runbook.steps {
-            for target in [step.onFailure, step.onReject] { if case .section(let id)? = target { branchIDs.insert(id) } }
+        for index in runbook.steps.indices {
+            if case .section(let id)? = runbook.steps[index].onFailure { branchIDs.insert(id) }
+            if case .section(let id)? = runbook.steps[index].onReject { branchIDs.insert(id) }
         }
         for section in runbook.sections {
             if case .section(let id)? = section.onFailure { branchIDs.insert(id) }
@@ -31,63 +46,62 @@ enum FlowAnalysis {
         for index in runbook.sections.indices where branchIDs.contains(runbook.sections[index].id) {
             runbook.sections[index].branch = true
         }
-        // Each step's region: nil for the main flow, else its outermost branch section.
-        var region: [String?] = []
+        // Each step's region: nil for the main flow, else its outermost branch section (by canonical index).
+        var region: [Int?] = []
         region.reserveCapacity(runbook.steps.count)
         for index in runbook.steps.indices {
-            let chain = ancestors(runbook.steps[index].section)
-            region.append(chain.last(where: { runbook.sections[$0].branch }).map { runbook.sections[$0].id })
+            let chain = stepChains[index]
+            region.append(chain.last(where: { runbook.sections[$0].branch }).map { canonical[$0] })
             var when = runbook.steps[index].when
             for sectionIdx in chain { if let w = runbook.sections[sectionIdx].when { when = when.map { $0.and(w) } ?? w } }
             runbook.steps[index].when = when
         }
-        // First step of each section (including its subsections).
-        var firstStep: [String: String] = [:]
-        for (index, step) in runbook.steps.enumerated() {
-            for sectionIdx in ancestors(step.section) where firstStep[runbook.sections[sectionIdx].id] == nil {
-                firstStep[runbook.sections[sectionIdx].id] = runbook.steps[index].id
+        // First step of each section (including its subsections), and the step each section ends at.
+        var firstStep = [Int?](repeating: nil, count: runbook.sections.count)
+        var lastStepOfSection = [Int?](repeating: nil, count: runbook.sections.count)
+        for index in runbook.steps.indices {
+            for sectionIdx in stepChains[index] {
+                let key = canonical[sectionIdx]
+                if firstStep[key] == nil { firstStep[key] = index }
+                lastStepOfSection[key] = index
             }
         }
         func resolve(_ target: Target, successor: String?) -> String? {
             switch target {
-            case .section(let id): firstStep[id]
+            case .section(let id): sectionIndex[id].flatMap { firstStep[$0] }.map { runbook.steps[$0].id }
             case .abort, .end: nil
             case .continue: successor
             }
         }
-        // Sections that end at each step (to apply section-level Next).
-        var lastStepOfSection: [String: Int] = [:]
-        for (index, step) in runbook.steps.enumerated() {
-            for sectionIdx in ancestors(step.section) { lastStepOfSection[runbook.sections[sectionIdx].id] = index }
-        }
         var successor = [String?](repeating: nil, count: runbook.steps.count)
-        var lastInRegion: [String: Int] = [:]
-        let mainKey = "\u{0}main"
+        var lastInRegion: [Int: Int] = [:]
+        let mainFlow = -1
         for index in runbook.steps.indices {
-            let key = region[index] ?? mainKey
+            let key = region[index] ?? mainFlow
             if let previous = lastInRegion[key] { successor[previous] = runbook.steps[index].id }
             lastInRegion[key] = index
         }
         var edges: [Edge] = []
         edges.reserveCapacity(runbook.steps.count * 2)
-        for (index, step) in runbook.steps.enumerated() {
-            let chain = ancestors(step.section)
-            var jump = step.next
+        for index in runbook.steps.indices {
+            let chain = stepChains[index]
+            let id = runbook.steps[index].id
+            var jump = runbook.steps[index].next
             if jump == nil {
-                for sectionIdx in chain where lastStepOfSection[runbook.sections[sectionIdx].id] == index {
+                for sectionIdx in chain where lastStepOfSection[canonical[sectionIdx]] == index {
                     if let next = runbook.sections[sectionIdx].next { jump = next; break }
                 }
             }
             if let jump {
-                edges.append(Edge(from: step.id, to: resolve(jump, successor: successor[index]), kind: .jump))
+                edges.append(Edge(from: id, to: resolve(jump, successor: successor[index]), kind: .jump))
             } else {
-                edges.append(Edge(from: step.id, to: successor[index], kind: .next))
+                edges.append(Edge(from: id, to: successor[index], kind: .next))
             }
             let sectionFailure = chain.first(where: { runbook.sections[$0].onFailure != nil }).flatMap { runbook.sections[$0].onFailure }
-            let failure = step.onFailure ?? sectionFailure ?? .abort
-            edges.append(Edge(from: step.id, to: resolve(failure, successor: successor[index]), kind: .failure))
-            if step.isGate {
-                edges.append(Edge(from: step.id, to: resolve(step.onReject ?? .abort, successor: successor[index]), kind: .reject))
+            let failure = runbook.steps[index].onFailure ?? sectionFailure ?? .abort
+            edges.append(Edge(from: id, to: resolve(failure, successor: successor[index]), kind: .failure))
+            if runbook.steps[index].isGate {
+                edges.append(Edge(from: id, to: resolve(runbook.steps[index].onReject ?? .abort, successor: successor[index]), kind: .reject))
             }
         }
         runbook.edges = edges
@@ -98,14 +112,24 @@ enum FlowAnalysis {
     static func check(_ runbook: Runbook, lowering: inout Lowering) {
         let own = runbook.steps.indices.filter { runbook.steps[$0].origin == nil }
         guard !own.isEmpty else { return }
-        let index = Dictionary(runbook.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var index: [String: Int] = [:]
+        index.reserveCapacity(runbook.steps.count)
+        for i in runbook.steps.indices where index[runbook.steps[i].id] == nil { index[runbook.steps[i].id] = i }
         var out = [[Int]](repeating: [], count: runbook.steps.count)
         var successIn = [[Int]](repeating: [], count: runbook.steps.count)
         var successOut = [[Int]](repeating: [], count: runbook.steps.count)
         var endsRun = [Bool](repeating: false, count: runbook.steps.count)
+        // Edges come grouped by step, so the last lookup of each end is reused.
+        var lastFrom: (id: String, index: Int?)?
+        var lastTo: (id: String, index: Int?)?
         for edge in runbook.edges {
-            guard let from = index[edge.from] else { continue }
-            let to = edge.to.flatMap { index[$0] }
+            if lastFrom?.id != edge.from { lastFrom = (edge.from, index[edge.from]) }
+            guard let from = lastFrom!.index else { continue }
+            var to: Int?
+            if let id = edge.to {
+                if lastTo?.id != id { lastTo = (id, index[id]) }
+                to = lastTo!.index
+            }
             if let to { out[from].append(to) }
             if edge.kind == .next || edge.kind == .jump {
                 if let to {

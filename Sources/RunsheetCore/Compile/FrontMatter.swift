@@ -147,11 +147,17 @@ extension FrontMatter {
         return result
     }
 
+    /// Yams works its default encoding out from a copy of the whole environment on every parse;
+    /// it cannot change while runsheet runs, so it is worked out once. With YAMS_DEFAULT_ENCODING
+    /// set, Yams still decides each time (it also prints a note then).
+    private static let yamlEncodingName: String? = getenv("YAMS_DEFAULT_ENCODING") == nil ? Parser.Encoding.default.rawValue : nil
+    private static var yamlEncoding: Parser.Encoding { yamlEncodingName.flatMap(Parser.Encoding.init(rawValue:)) ?? .default }
+
     /// Composes YAML; a repeated top-level key that runsheet does not read is dropped in favour of
     /// its last occurrence (GitHub's issue templates tolerate this), and reported through `repeated`.
     static func composeKeepingLastDuplicate(_ yaml: String, repeated: (String, Int) -> Void) throws -> Node? {
         do {
-            return try Yams.compose(yaml: yaml)
+            return try Yams.compose(yaml: yaml, .default, .default, yamlEncoding)
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
             guard duplicates.allSatisfy({ !knownKeys.contains($0) }) else {
                 throw YamlError.duplicatedKeysInMapping(duplicates: duplicates, context: context)
@@ -167,7 +173,7 @@ extension FrontMatter {
                 }
             }
             guard blanked else { throw YamlError.duplicatedKeysInMapping(duplicates: duplicates, context: context) }
-            return try Yams.compose(yaml: lines.joined(separator: "\n"))
+            return try Yams.compose(yaml: lines.joined(separator: "\n"), .default, .default, yamlEncoding)
         }
     }
 

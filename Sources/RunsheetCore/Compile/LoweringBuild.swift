@@ -20,23 +20,36 @@ extension Lowering {
             steps[index].step.id = id
             steps[index].explicitID = true
         }
-        var bySlug: [String: [Int]] = [:]
-        var order: [String] = []
+        // Steps without an id grouped by slug: groups in order of first appearance, each group's
+        // steps chained in order through `nextInGroup`.
+        var groupOfSlug: [String: Int] = [:]
+        groupOfSlug.reserveCapacity(steps.count)
+        var groups: [(slug: String, first: Int, last: Int, count: Int)] = []
+        var nextInGroup = [Int](repeating: -1, count: steps.count)
         for index in steps.indices where steps[index].step.id.isEmpty {
             var slug = Slug.stepID(steps[index].step.title)
             if slug.isEmpty { slug = "step" }
-            if bySlug[slug] == nil { order.append(slug) }
-            bySlug[slug, default: []].append(index)
+            if let group = groupOfSlug[slug] {
+                nextInGroup[groups[group].last] = index
+                groups[group].last = index
+                groups[group].count += 1
+            } else {
+                groupOfSlug[slug] = groups.count
+                groups.append((slug, index, index, 1))
+            }
         }
-        for slug in order {
-            let group = bySlug[slug]!
-            if group.count == 1 && taken[slug] == nil {
-                steps[group[0]].step.id = slug
-                taken[slug] = group[0]
+        taken.reserveCapacity(steps.count)
+        for (slug, first, _, count) in groups {
+            if count == 1 && taken[slug] == nil {
+                steps[first].step.id = slug
+                taken[slug] = first
                 continue
             }
             var counts: [String: Int] = [:]
-            for index in group {
+            var next = first
+            while next >= 0 {
+                let index = next
+                next = nextInGroup[index]
                 // Qualify by the parent step, else the section: both survive edits elsewhere.
                 let qualifier = steps[index].parentIndex.map { Slug.stepID(steps[$0].step.title, limit: 32) }
                     ?? steps[index].sectionIndex.map { Slug.stepID(sections[$0].title, limit: 32) } ?? ""
@@ -60,7 +73,7 @@ extension Lowering {
     /// Assembles the runbook from the drafts (annotations not applied yet).
     mutating func build() -> Runbook {
         var runbook = Self.empty(path: source.path)
-        let fileName = (source.path as NSString).lastPathComponent
+        let fileName = Compiler.lastPathComponent(source.path)
         let stem = fileName.hasSuffix(".md") ? String(fileName.dropLast(3)) : fileName
         runbook.id = front.id ?? Slug.stepID(stem, limit: 64)
         runbook.title = front.title ?? sections.first(where: { $0.level == 1 })?.title ?? stem
@@ -74,25 +87,26 @@ extension Lowering {
         runbook.production = front.production
         runbook.params = front.params
         runbook.roles = front.roles
+        let sectionIDs = sections.map(\.id)
         runbook.sections = sections.map { draft in
             var section = draft.section
             section.id = draft.id
             section.title = draft.title
             section.level = draft.level
             section.line = draft.line
-            section.parent = draft.parent.map { sections[$0].id }
+            section.parent = draft.parent.map { sectionIDs[$0] }
             return section
         }
         runbook.steps.reserveCapacity(steps.count)
         for index in steps.indices {
             var step = steps[index].step
-            step.section = steps[index].sectionIndex.map { sections[$0].id }
+            step.section = steps[index].sectionIndex.map { sectionIDs[$0] }
             if let parent = steps[index].parentIndex {
                 step.parent = steps[parent].step.id
                 step.depth = steps[parent].step.depth + 1
                 steps[index].step.depth = step.depth
             }
-            step.body = body(of: steps[index])
+            step.body = body(ofStep: index)
             runbook.steps.append(step)
         }
         return runbook
@@ -100,23 +114,24 @@ extension Lowering {
 
     /// The step's own Markdown: the item's lines after the marker, less annotations and child steps.
     /// The other lines lose their common indentation (spaces and tabs), and trailing blank lines go.
-    func body(of draft: StepDraft) -> String {
-        guard draft.step.kind != .command else { return "" }
-        let span = lineSpan(draft.node)
+    func body(ofStep index: Int) -> String {
+        guard steps[index].step.kind != .command else { return "" }
+        let node = steps[index].node
+        let span = lineSpan(node)
         var lines: [(range: Range<Int>, indent: Int, blank: Bool)] = []
         var first: String?
-        let paragraph = document[draft.node].firstChild
+        let paragraph = document[node].firstChild
         var firstLine = span.lowerBound
         if paragraph != MarkdownNode.none {
             let start = document[paragraph].range.start
             firstLine = start.line
             let range = source.lineRange(start.line)
             var from = min(source.offset(line: start.line, byteColumn: start.column), range.upperBound)
-            if draft.step.boxOffset != nil { from = min(from + 3, range.upperBound) }
+            if steps[index].step.boxOffset != nil { from = min(from + 3, range.upperBound) }
             first = String(decoding: source.bytes[from..<range.upperBound], as: UTF8.self).trimmed
         }
         if firstLine < span.upperBound {
-            let excluded = draft.excludedLines.sorted { $0.lowerBound < $1.lowerBound }
+            let excluded = steps[index].excludedLines.sorted { $0.lowerBound < $1.lowerBound }
             var nextExcluded = 0
             var excludedThrough = Int.min
             for line in (firstLine + 1)...span.upperBound {

@@ -43,16 +43,16 @@ extension Lowering {
                 }
             }
         }
-        for draft in steps {
-            let step = draft.step
-            let span = lineSpan(draft.node)
+        for index in steps.indices {
+            let span = lineSpan(steps[index].node)
             let lines = span.upperBound - span.lowerBound + 1
-            scanText(step.title, line: step.line, span: lines, executable: false)
-            if !step.body.isEmpty { scanText(step.body, line: step.line, span: lines, executable: false) }
-            for command in step.commands {
+            let line = steps[index].step.line
+            scanText(steps[index].step.title, line: line, span: lines, executable: false)
+            if !steps[index].step.body.isEmpty { scanText(steps[index].step.body, line: line, span: lines, executable: false) }
+            for command in steps[index].step.commands {
                 scanText(command.code, line: command.line, span: command.code.utf8.count + 2, executable: command.run)
             }
-            for annotation in draft.annotations {
+            for annotation in steps[index].annotations {
                 scanText(annotation.value, line: annotation.line, span: 2, executable: false)
             }
         }
@@ -65,9 +65,9 @@ extension Lowering {
 
     private mutating func checkConditions(_ runbook: Runbook, declared: Set<String>, used: inout Set<String>) {
         var conditions: [(Condition, Int, Int)] = []
-        for (index, draft) in steps.enumerated() {
+        for index in steps.indices {
             guard let when = runbook.steps[index].when,
-                  let raw = draft.annotations.first(where: { AnnotationKey.normalize($0.key) == "when" }) else { continue }
+                  let raw = steps[index].annotations.first(where: { AnnotationKey.normalize($0.key) == "when" }) else { continue }
             conditions.append((when, raw.line, raw.column))
         }
         for (sectionIndex, raw) in sectionAnnotations where AnnotationKey.normalize(raw.key) == "when" {
@@ -99,8 +99,8 @@ extension Lowering {
 
     mutating func checkRoles(_ runbook: Runbook) {
         let declared = Set(front.roles)
-        for draft in steps {
-            for raw in draft.annotations {
+        for index in steps.indices {
+            for raw in steps[index].annotations {
                 let key = AnnotationKey.normalize(raw.key)
                 let roles: [String]
                 switch key {

@@ -14,6 +14,8 @@ extension Lowering {
         var lastParagraph: Int32 = MarkdownNode.none
         /// Nodes to skip: section annotation lists.
         var skipUntil: Int32 = 0
+        /// Lists already searched for a known annotation key (a list of unknown keys would be searched once per item).
+        var knownAnnotationLists: [Int32: Bool] = [:]
         var i: Int32 = 0
         while i < count {
             defer { i += 1 }
@@ -55,7 +57,7 @@ extension Lowering {
                     steps[owner].excludedLines.append(lineSpan(i))
                 } else if let near = AnnotationKey.suggestion(for: normalized) {
                     report(.warning, "unknown-annotation", "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
-                } else if listHasKnownAnnotation(document[i].parent) {
+                } else if listHasKnownAnnotation(node.parent, cache: &knownAnnotationLists) {
                     report(.warning, "unknown-annotation", "unknown annotation '\(annotation.key)' among annotations; known keys are \(AnnotationKey.allCases.map(\.display).joined(separator: ", "))", line: annotation.line, column: annotation.column)
                 }
             case .codeBlock:
@@ -76,6 +78,8 @@ extension Lowering {
                 let parentKind = document[node.parent].kind
                 if parentKind == .document || parentKind == .blockQuote { lastParagraph = i }
             case .link:
+                // Only a URL whose first byte is '#' can start with the character "#".
+                guard document.bytes(node.info).first == 0x23 else { break }
                 let url = document.info(i)
                 if url.hasPrefix("#") && url.count > 1 {
                     let position = node.range.start
@@ -118,6 +122,13 @@ extension Lowering {
         }
         return RawAnnotation(key: key, value: value, link: link, line: start.line,
                              column: source.characterColumn(line: start.line, byteColumn: start.column))
+    }
+
+    func listHasKnownAnnotation(_ list: Int32, cache: inout [Int32: Bool]) -> Bool {
+        if let known = cache[list] { return known }
+        let known = listHasKnownAnnotation(list)
+        cache[list] = known
+        return known
     }
 
     func listHasKnownAnnotation(_ list: Int32) -> Bool {

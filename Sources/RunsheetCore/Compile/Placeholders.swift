@@ -11,6 +11,11 @@ public enum Placeholders {
     }
 
     public static func isParameterName(_ name: String) -> Bool {
+        if name.utf8.allSatisfy({ $0 < 0x80 }) {
+            func isLetter(_ b: UInt8) -> Bool { (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) }
+            guard let first = name.utf8.first, first == 0x5F || isLetter(first) else { return false }
+            return name.utf8.allSatisfy { $0 == 0x5F || $0 == 0x2D || isLetter($0) || (0x30...0x39).contains($0) }
+        }
         guard let first = name.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else { return false }
         return name.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
     }
@@ -18,24 +23,26 @@ public enum Placeholders {
     /// Every `{{name}}` whose name is a parameter name or a built-in. `${{ ... }}` (GitHub Actions) and
     /// dotted names other than built-ins (Go templates, `env.X`) are not placeholders.
     public static func scan(_ text: String) -> [Occurrence] {
-        let bytes = Array(text.utf8)
-        var result: [Occurrence] = []
-        var i = 0
-        while i + 1 < bytes.count {
-            guard bytes[i] == 0x7B, bytes[i + 1] == 0x7B else { i += 1; continue }
-            if i > 0 && bytes[i - 1] == 0x24 { i += 2; continue }  // ${{
-            var j = i + 2
-            while j + 1 < bytes.count && !(bytes[j] == 0x7D && bytes[j + 1] == 0x7D) && bytes[j] != 0x0A && j - i < 80 {
-                j += 1
+        var text = text
+        return text.withUTF8 { bytes in
+            var result: [Occurrence] = []
+            var i = 0
+            while i + 1 < bytes.count {
+                guard bytes[i] == 0x7B, bytes[i + 1] == 0x7B else { i += 1; continue }
+                if i > 0 && bytes[i - 1] == 0x24 { i += 2; continue }  // ${{
+                var j = i + 2
+                while j + 1 < bytes.count && !(bytes[j] == 0x7D && bytes[j + 1] == 0x7D) && bytes[j] != 0x0A && j - i < 80 {
+                    j += 1
+                }
+                guard j + 1 < bytes.count, bytes[j] == 0x7D, bytes[j + 1] == 0x7D else { i += 2; continue }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[(i + 2)..<j]), as: UTF8.self).trimmed
+                if isParameterName(name) || builtins.contains(name) {
+                    result.append(Occurrence(name: name, range: i..<(j + 2)))
+                }
+                i = j + 2
             }
-            guard j + 1 < bytes.count, bytes[j] == 0x7D, bytes[j + 1] == 0x7D else { i += 2; continue }
-            let name = String(decoding: bytes[(i + 2)..<j], as: UTF8.self).trimmed
-            if isParameterName(name) || builtins.contains(name) {
-                result.append(Occurrence(name: name, range: i..<(j + 2)))
-            }
-            i = j + 2
+            return result
         }
-        return result
     }
 
     /// Replaces each known placeholder through `value`; unknown names are left as written.

@@ -5,10 +5,10 @@ public enum Slug {
     public static func githubAnchor(_ text: String) -> String {
         if let ascii = asciiAnchor(text) { return ascii }
         var out = String.UnicodeScalarView()
-        for scalar in text.lowercased().unicodeScalars {
+        func keep(_ scalar: Unicode.Scalar) {
             if scalar.isASCII {
                 if let kept = keptASCII(UInt8(scalar.value)) { out.append(Unicode.Scalar(kept)) }
-                continue
+                return
             }
             switch scalar.properties.generalCategory {
             case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
@@ -17,6 +17,15 @@ public enum Slug {
                 out.append(scalar)
             default:
                 break
+            }
+        }
+        // `lowercased()` maps each scalar on its own, so ASCII scalars are lowercased here directly
+        // and only the others go through their lowercase mapping.
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                keep((0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(UInt8(scalar.value) | 0x20) : scalar)
+            } else {
+                for lower in scalar.properties.lowercaseMapping.unicodeScalars { keep(lower) }
             }
         }
         return String(out)
@@ -57,8 +66,9 @@ public enum Slug {
     /// A compact id from free text: the GitHub anchor with runs of hyphens folded,
     /// cut to at most `limit` characters at a hyphen.
     public static func stepID(_ text: String, limit: Int = 48) -> String {
+        if let ascii = asciiStepID(text, limit: limit, isAnchor: false) { return ascii }
         let anchor = githubAnchor(text)
-        if let ascii = asciiStepID(anchor, limit: limit) { return ascii }
+        if let ascii = asciiStepID(anchor, limit: limit, isAnchor: true) { return ascii }
         var folded = ""
         for ch in anchor {
             if ch == "-" && (folded.isEmpty || folded.last == "-") { continue }
@@ -73,26 +83,35 @@ public enum Slug {
         return String(folded.prefix(limit)).trimmingSuffix("-")
     }
 
-    /// `stepID`'s folding and cutting on an ASCII anchor, where every byte is one character.
-    private static func asciiStepID(_ anchor: String, limit: Int) -> String? {
-        var anchor = anchor
-        return anchor.withUTF8 { utf8 -> String? in
-            var folded: [UInt8] = []
-            folded.reserveCapacity(utf8.count)
-            for byte in utf8 {
-                guard byte < 0x80 else { return nil }
-                if byte == 0x2D && (folded.isEmpty || folded.last == 0x2D) { continue }
-                folded.append(byte)
+    /// `stepID` in one pass over bytes, for ASCII text (every byte is one character); nil when the
+    /// text is not ASCII. `isAnchor` says the text is already an anchor, so only folding and cutting remain.
+    private static func asciiStepID(_ text: String, limit: Int, isAnchor: Bool) -> String? {
+        var text = text
+        return text.withUTF8 { utf8 -> String? in
+            var isASCII = true
+            let id = String(unsafeUninitializedCapacity: utf8.count) { out in
+                var n = 0
+                for var byte in utf8 {
+                    guard byte < 0x80 else { isASCII = false; return 0 }
+                    if !isAnchor {
+                        guard let kept = keptASCII((0x41...0x5A).contains(byte) ? byte | 0x20 : byte) else { continue }
+                        byte = kept
+                    }
+                    if byte == 0x2D && (n == 0 || out[n - 1] == 0x2D) { continue }
+                    out[n] = byte
+                    n += 1
+                }
+                while n > 0 && out[n - 1] == 0x2D { n -= 1 }
+                guard n > limit else { return n }
+                // Cut at the last hyphen of the first limit + 1 characters, if it is not too early.
+                var hyphen = limit
+                while hyphen >= 0 && out[hyphen] != 0x2D { hyphen -= 1 }
+                if hyphen >= 0 && hyphen >= limit / 2 { return hyphen }
+                var end = limit
+                while end > 0 && out[end - 1] == 0x2D { end -= 1 }
+                return end
             }
-            while folded.last == 0x2D { folded.removeLast() }
-            guard folded.count > limit else { return String(decoding: folded, as: UTF8.self) }
-            let cut = folded[...limit]
-            if let hyphen = cut.lastIndex(of: 0x2D), hyphen >= limit / 2 {
-                return String(decoding: cut[..<hyphen], as: UTF8.self)
-            }
-            var end = limit
-            while end > 0 && folded[end - 1] == 0x2D { end -= 1 }
-            return String(decoding: folded[..<end], as: UTF8.self)
+            return isASCII ? id : nil
         }
     }
 }

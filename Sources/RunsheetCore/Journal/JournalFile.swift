@@ -122,19 +122,24 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
                     end = torn.offset
                 }
                 guard let last = tail.lastLine else { throw JournalError.empty(path: path) }
+                let lastLineNumber = { [path] in try Self.lineNumber(at: last.offset, fd: fd, path: path) }
                 let previous = try last.bytes.withUnsafeBufferPointer { buffer in
-                    try Self.decodeLine(buffer, 0..<buffer.count, path: path) {
-                        try Self.lineNumber(at: last.offset, fd: fd, path: path)
-                    }
+                    try Self.decodeLine(buffer, 0..<buffer.count, path: path, line: lastLineNumber)
+                }
+                guard previous.seq >= 1, previous.seq < Int.max else {
+                    throw JournalError.notAnEvent(path: path, line: try lastLineNumber(), reason: "seq \(previous.seq) is out of range")
                 }
                 let (sealed, line) = try Self.seal(event, seq: previous.seq + 1, after: previous.hash)
                 do {
                     try line.withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
+                    try Self.sync(fd, path: path)
                 } catch {
-                    _ = ftruncate(fd, off_t(end))  // never leave our own torn line behind
+                    // After a failed write or fsync the event may be partly or wholly on disk: cut it
+                    // off, so that an append that throws never leaves its event in the journal.
+                    _ = ftruncate(fd, off_t(end))
+                    _ = fsync(fd)
                     throw error
                 }
-                try Self.sync(fd, path: path)
                 return sealed
             }
         }
