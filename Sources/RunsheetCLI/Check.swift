@@ -38,11 +38,11 @@ struct Check: ParsableCommand {
         for problem in files.problems {
             Output.error(problem)
         }
-        for path in files.paths {
-            do {
-                let result = try compiler.compile(path: path)
-                results.append((path, result.diagnostics))
-            } catch {
+        for (path, outcome) in zip(files.paths, Self.compileAll(files.paths, with: compiler)) {
+            switch outcome {
+            case .success(let diagnostics):
+                results.append((path, diagnostics))
+            case .failure(let error):
                 Output.error(Self.describe(error, path: path))
                 results.append((path, []))
                 readFailures += 1
@@ -74,6 +74,31 @@ struct Check: ParsableCommand {
         if errors > 0 || (strict && warnings > 0) {
             throw CommandFailure(status: .findings, message: "")
         }
+    }
+
+    /// Compiles the files on all cores; the outcomes come back in the order of `paths`, so the
+    /// output is the same as compiling one file after the other.
+    static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<[Diagnostic], any Error>] {
+        let outcomes = Outcomes(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            outcomes[index] = Result { try compiler.compile(path: paths[index]).diagnostics }
+        }
+        return outcomes.values
+    }
+
+    /// One slot per file, filled from several threads; NSLock because Mutex needs macOS 15.
+    private final class Outcomes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var slots: [Result<[Diagnostic], any Error>]
+
+        init(count: Int) { slots = Array(repeating: .success([]), count: count) }
+
+        subscript(index: Int) -> Result<[Diagnostic], any Error> {
+            get { lock.withLock { slots[index] } }
+            set { lock.withLock { slots[index] = newValue } }
+        }
+
+        var values: [Result<[Diagnostic], any Error>] { lock.withLock { slots } }
     }
 
     static func describe(_ error: any Error, path: String) -> String {

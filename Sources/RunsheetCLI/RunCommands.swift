@@ -115,19 +115,22 @@ struct Run: ParsableCommand {
         let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: directory)
         let runID = RunContext.newRunID(runbookID: runbook.id)
         let runDirectory = (runsDirectory as NSString).appendingPathComponent(runID)
+        // The run folder appears under its id only once its first event is on disk, so a crash
+        // while starting leaves no half-made run behind (at most a hidden staging folder).
+        let staging = (runsDirectory as NSString).appendingPathComponent(".\(runID).starting")
         do {
-            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         } catch {
-            throw CommandFailure(status: .usage, message: "cannot create the run folder \(runDirectory): \((error as NSError).localizedDescription)")
+            throw CommandFailure(status: .usage, message: "cannot create the run folder in \(runsDirectory): \((error as NSError).localizedDescription)")
         }
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: actor,
             runsheetVersion: RunsheetCommand.version
         ) { first in
-            let path = RunSupport.journalPath(runDirectory)
-            let written = try JournalFile.create(at: path, first: first)
-            return (try JournalFile(path: path), written)
+            let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: first)
+            try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
+            return (try JournalFile(path: RunSupport.journalPath(runDirectory)), written)
         }
         FileHandle.standardError.write(Data("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n".utf8))
         try RunSupport.finish(try RunSupport.drive(WalkThrough(engine: engine, style: RunSupport.style()), auto: auto))

@@ -30,7 +30,7 @@ struct Status: ParsableCommand {
             return
         }
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? [])
-            .filter { FileManager.default.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
+            .filter { !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
         guard !ids.isEmpty else {
             Output.line("no runs in \(runsDirectory) yet; start one with 'runsheet run RUNBOOK'")
             return

@@ -21,6 +21,8 @@ enum TerminalMarkdown {
                 if node.kind == .heading { text = style.bold(text) }
                 lines += wrap(text, width: width - indent.count).map { indent + $0 }
             case .codeBlock:
+                // Blocks marked `run` are shown apart, with their values substituted.
+                if d.info(block).split(separator: " ").dropFirst().contains("run") || d.info(block) == "run" { continue }
                 for line in d.literal(block).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
                     lines.append(indent + "  " + style.cyan(String(line)))
                 }

@@ -49,7 +49,28 @@ public struct MarkdownNode: Sendable {
     public static let none: Int32 = -1
 
     public var kind: MarkdownNodeKind
-    public var range: SourceRange
+    /// For lists: true when ordered.
+    public var ordered: Bool
+    /// For lists: true when tight.
+    public var tight: Bool
+    /// The source range, stored as four 32-bit numbers (cmark's own width): large documents have
+    /// hundreds of thousands of nodes.
+    public var range: SourceRange {
+        get {
+            SourceRange(start: SourcePosition(line: Int(startLine), column: Int(startColumn)),
+                        end: SourcePosition(line: Int(endLine), column: Int(endColumn)))
+        }
+        set {
+            startLine = Int32(truncatingIfNeeded: newValue.start.line)
+            startColumn = Int32(truncatingIfNeeded: newValue.start.column)
+            endLine = Int32(truncatingIfNeeded: newValue.end.line)
+            endColumn = Int32(truncatingIfNeeded: newValue.end.column)
+        }
+    }
+    private var startLine: Int32
+    private var startColumn: Int32
+    private var endLine: Int32
+    private var endColumn: Int32
     public var parent: Int32
     public var firstChild: Int32
     public var lastChild: Int32
@@ -60,10 +81,24 @@ public struct MarkdownNode: Sendable {
     public var info: StringSlice
     /// Heading level, or list start number.
     public var level: Int32
-    /// For lists: true when ordered.
-    public var ordered: Bool
-    /// For lists: true when tight.
-    public var tight: Bool
+
+    init(kind: MarkdownNodeKind, range: SourceRange, parent: Int32, firstChild: Int32, lastChild: Int32, nextSibling: Int32,
+         literal: StringSlice, info: StringSlice, level: Int32, ordered: Bool, tight: Bool) {
+        self.kind = kind
+        startLine = Int32(truncatingIfNeeded: range.start.line)
+        startColumn = Int32(truncatingIfNeeded: range.start.column)
+        endLine = Int32(truncatingIfNeeded: range.end.line)
+        endColumn = Int32(truncatingIfNeeded: range.end.column)
+        self.parent = parent
+        self.firstChild = firstChild
+        self.lastChild = lastChild
+        self.nextSibling = nextSibling
+        self.literal = literal
+        self.info = info
+        self.level = level
+        self.ordered = ordered
+        self.tight = tight
+    }
 }
 
 /// A parsed CommonMark document: immutable Swift values, no C pointers.

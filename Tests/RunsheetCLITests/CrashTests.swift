@@ -55,7 +55,7 @@ import Testing
             }.max() ?? 0
             acknowledged = max(acknowledged, settled)
             if runID == nil {
-                runID = (try? FileManager.default.contentsOfDirectory(atPath: runs.path))?.first
+                runID = (try? FileManager.default.contentsOfDirectory(atPath: runs.path))?.first { !$0.hasPrefix(".") }
                 #expect(runID != nil || acknowledged == 0)
             }
             guard let runID else { continue }

@@ -9,7 +9,7 @@ import Testing
 
     func journal(_ runs: URL) throws -> (URL, [RunEvent]) {
         let ids = try FileManager.default.contentsOfDirectory(atPath: runs.path)
-        #expect(ids.count == 1)
+        #expect(ids.count == 1, "a run leaves exactly its own folder: \(ids)")
         let directory = runs.appendingPathComponent(ids[0])
         let events = try JournalFile.read(at: directory.appendingPathComponent("journal.jsonl").path, repair: false).events
         return (directory, events)

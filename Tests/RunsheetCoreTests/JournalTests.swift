@@ -123,6 +123,12 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
     @Test func refusesWhatIsNotAJournal() throws {
         let path = try journal(notes: 1)
         #expect(throws: JournalError.alreadyExists(path: path)) { try JournalFile.create(at: path, first: started()) }
+        let folder = (path as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["journal.jsonl"])  // no staging file left
+        let orphan = folder + "/missing/journal.jsonl"
+        let error = try #require(throws: JournalError.self) { try JournalFile.create(at: orphan, first: started()) }
+        #expect(error == .system(path: orphan, operation: "create", errno: ENOENT))
+        #expect(error.localizedDescription == "\(orphan): create failed: No such file or directory.")
         let other = try journalPath()
         #expect(throws: JournalError.notRunStarted(path: other, type: "note")) { try JournalFile.create(at: other, first: note("x")) }
         #expect(throws: JournalError.unsupportedSchema(path: other, schema: "runsheet.journal/2")) {

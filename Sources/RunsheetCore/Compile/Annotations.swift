@@ -59,6 +59,19 @@ struct RawAnnotation {
     var line: Int
     /// Character column of the key.
     var column: Int
+    /// `key` normalized, and the annotation key it names, if any: worked out once, read often.
+    let normalizedKey: String
+    let knownKey: AnnotationKey?
+
+    init(key: String, value: String, link: String?, line: Int, column: Int) {
+        self.key = key
+        self.value = value
+        self.link = link
+        self.line = line
+        self.column = column
+        normalizedKey = AnnotationKey.normalize(key)
+        knownKey = AnnotationKey(rawValue: normalizedKey)
+    }
 }
 
 enum AnnotationValue {
@@ -114,7 +127,10 @@ enum AnnotationValue {
             guard link.hasPrefix("#"), link.count > 1 else {
                 return .failure("'\(link)' is not a link to a section of this file; use [Title](#anchor)")
             }
-            return .success(.section(String(link.dropFirst()).removingPercentEncoding ?? String(link.dropFirst())))
+            let anchor = String(link.dropFirst())
+            // Plain ASCII without '%' decodes to itself.
+            if anchor.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x25 }) { return .success(.section(anchor)) }
+            return .success(.section(anchor.removingPercentEncoding ?? anchor))
         }
         let word = raw.value.trimmed.lowercased()
         if word.hasPrefix("#") && word.count > 1 { return .success(.section(String(word.dropFirst()))) }
@@ -216,12 +232,14 @@ enum AnnotationValue {
         return codes.isEmpty ? .failure("list at least one exit code") : .success(codes)
     }
 
-    static func output(_ value: String) -> Result<OutputExpectation, ValueProblem> {
+    static func output(
+        _ value: String, isValidPattern: (String) -> Bool = { (try? NSRegularExpression(pattern: $0)) != nil }
+    ) -> Result<OutputExpectation, ValueProblem> {
         var text = value.trimmed
         if text.count >= 2, text.hasPrefix("`"), text.hasSuffix("`") { text = String(text.dropFirst().dropLast()).trimmed }
         if text.count >= 2, text.hasPrefix("/"), text.hasSuffix("/") {
             let pattern = String(text.dropFirst().dropLast())
-            guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+            guard isValidPattern(pattern) else {
                 return .failure("'\(pattern)' is not a valid regular expression")
             }
             return .success(.regex(pattern))

@@ -115,9 +115,10 @@ enum FlowAnalysis {
         var index: [String: Int] = [:]
         index.reserveCapacity(runbook.steps.count)
         for i in runbook.steps.indices where index[runbook.steps[i].id] == nil { index[runbook.steps[i].id] = i }
-        var out = [[Int]](repeating: [], count: runbook.steps.count)
-        var successIn = [[Int]](repeating: [], count: runbook.steps.count)
-        var successOut = [[Int]](repeating: [], count: runbook.steps.count)
+        var links: [(from: Int, to: Int)] = []
+        var successes: [(from: Int, to: Int)] = []
+        links.reserveCapacity(runbook.edges.count)
+        successes.reserveCapacity(runbook.steps.count)
         var endsRun = [Bool](repeating: false, count: runbook.steps.count)
         // Edges come grouped by step, so the last lookup of each end is reused.
         var lastFrom: (id: String, index: Int?)?
@@ -130,16 +131,16 @@ enum FlowAnalysis {
                 if lastTo?.id != id { lastTo = (id, index[id]) }
                 to = lastTo!.index
             }
-            if let to { out[from].append(to) }
+            if let to { links.append((from, to)) }
             if edge.kind == .next || edge.kind == .jump {
                 if let to {
-                    successIn[to].append(from)
-                    successOut[from].append(to)
+                    successes.append((from, to))
                 } else {
                     endsRun[from] = true
                 }
             }
         }
+        let out = Adjacency(nodes: runbook.steps.count, edges: links)
         var reached = [Bool](repeating: false, count: runbook.steps.count)
         var queue: [Int] = runbook.start.flatMap { index[$0] }.map { [$0] } ?? []
         for i in queue { reached[i] = true }
@@ -154,6 +155,7 @@ enum FlowAnalysis {
             lowering.report(.warning, "unreachable-step", "step '\(step.id)' can never be reached from the first step", line: step.line, column: step.column)
         }
         // Steps from which a chain of successes reaches the end of the run.
+        let successIn = Adjacency(nodes: runbook.steps.count, edges: successes.map { ($0.to, $0.from) })
         var exits = endsRun
         queue = runbook.steps.indices.filter { endsRun[$0] }
         while let i = queue.popLast() {
@@ -162,6 +164,8 @@ enum FlowAnalysis {
                 queue.append(j)
             }
         }
+        guard own.contains(where: { reached[$0] && !exits[$0] }) else { return }
+        let successOut = Adjacency(nodes: runbook.steps.count, edges: successes)
         var covered = [Bool](repeating: false, count: runbook.steps.count)
         for i in own where reached[i] && !exits[i] && !covered[i] {
             let step = runbook.steps[i]
@@ -176,4 +180,24 @@ enum FlowAnalysis {
             }
         }
     }
+}
+
+/// Adjacency lists in two flat arrays: node i's targets are `targets[offsets[i]..<offsets[i + 1]]`, in edge order.
+private struct Adjacency {
+    private var offsets: [Int]
+    private var targets: [Int]
+
+    init(nodes: Int, edges: [(from: Int, to: Int)]) {
+        offsets = [Int](repeating: 0, count: nodes + 1)
+        for edge in edges { offsets[edge.from + 1] += 1 }
+        for i in 0..<nodes { offsets[i + 1] += offsets[i] }
+        var next = offsets
+        targets = [Int](repeating: 0, count: edges.count)
+        for edge in edges {
+            targets[next[edge.from]] = edge.to
+            next[edge.from] += 1
+        }
+    }
+
+    subscript(node: Int) -> ArraySlice<Int> { targets[offsets[node]..<offsets[node + 1]] }
 }

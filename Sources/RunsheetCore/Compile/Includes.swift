@@ -9,7 +9,7 @@ extension Lowering {
         for stepIndex in includers.reversed() {
             let step = runbook.steps[stepIndex]
             guard let relative = step.include else { continue }
-            let raw = steps[stepIndex].annotations.first { AnnotationKey.normalize($0.key) == "include" }
+            let raw = steps[stepIndex].annotations.first { $0.knownKey == .include }
             let (line, column) = (raw?.line ?? step.line, raw?.column ?? step.column)
             let directory = (source.path as NSString).deletingLastPathComponent
             let path = relative.hasPrefix("/") ? relative : (directory.isEmpty ? relative : directory + "/" + relative)

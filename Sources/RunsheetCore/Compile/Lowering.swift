@@ -21,6 +21,10 @@ struct Lowering {
     var targetPositions: [(target: Target, line: Int, column: Int)] = []
     /// GitHub anchors of headings whose section id is a custom `{#id}`.
     var extraAnchors = Set<String>()
+    /// Annotation values already read: runbooks repeat the same durations, conditions and patterns.
+    var readDurations: [String: Int?] = [:]
+    var readConditions: [String: Result<Condition, Condition.ParseError>] = [:]
+    var validPatterns: [String: Bool] = [:]
 
     struct SectionDraft {
         var id: String

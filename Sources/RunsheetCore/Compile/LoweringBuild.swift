@@ -6,7 +6,7 @@ extension Lowering {
     mutating func assignIDs() {
         var taken: [String: Int] = [:]
         for index in steps.indices {
-            guard let raw = steps[index].annotations.first(where: { AnnotationKey.normalize($0.key) == "id" }) else { continue }
+            guard let raw = steps[index].annotations.first(where: { $0.knownKey == .id }) else { continue }
             let id = raw.value.trimmed
             guard AnnotationValue.isStepID(id) else {
                 report(.error, "bad-annotation", "step id '\(id)' may hold only lowercase letters, digits, '-', '_' and '.'", line: raw.line, column: raw.column)
@@ -188,7 +188,7 @@ extension Lowering {
 
     mutating func applyAnnotations(_ runbook: inout Runbook) {
         for (sectionIndex, raw) in sectionAnnotations {
-            guard let key = AnnotationKey(rawValue: AnnotationKey.normalize(raw.key)) else { continue }
+            guard let key = raw.knownKey else { continue }
             switch key {
             case .when: runbook.sections[sectionIndex].when = condition(raw)
             case .onFailure: runbook.sections[sectionIndex].onFailure = target(raw, allowed: [.abort, .continue])
@@ -198,7 +198,7 @@ extension Lowering {
         }
         for index in steps.indices {
             for raw in steps[index].annotations {
-                guard let key = AnnotationKey(rawValue: AnnotationKey.normalize(raw.key)) else { continue }
+                guard let key = raw.knownKey else { continue }
                 apply(key, raw, to: &runbook.steps[index])
             }
         }
@@ -209,7 +209,14 @@ extension Lowering {
             report(.error, code, "\(key.display): \(message)", line: raw.line, column: raw.column)
         }
         func duration() -> Int? {
-            guard let seconds = DurationText.seconds(raw.value) else {
+            let seconds: Int?
+            if let known = readDurations[raw.value] {
+                seconds = known
+            } else {
+                seconds = DurationText.seconds(raw.value)
+                readDurations.updateValue(seconds, forKey: raw.value)
+            }
+            guard let seconds else {
                 bad("'\(raw.value)' is not a duration; write e.g. 90s, 5m, 1h30m", code: "bad-duration")
                 return nil
             }
@@ -249,7 +256,13 @@ extension Lowering {
             case .failure(let problem): bad(problem.text)
             }
         case .expectOutput:
-            switch AnnotationValue.output(raw.value) {
+            let output = AnnotationValue.output(raw.value) { pattern in
+                if let valid = validPatterns[pattern] { return valid }
+                let valid = (try? NSRegularExpression(pattern: pattern)) != nil
+                validPatterns[pattern] = valid
+                return valid
+            }
+            switch output {
             case .success(let expectation): step.expectOutput = expectation
             case .failure(let problem): bad(problem.text)
             }
@@ -270,8 +283,15 @@ extension Lowering {
     }
 
     private mutating func condition(_ raw: RawAnnotation) -> Condition? {
+        let parsed: Result<Condition, Condition.ParseError>
+        if let known = readConditions[raw.value] {
+            parsed = known
+        } else {
+            parsed = Result { () throws(Condition.ParseError) in try Condition.parse(raw.value) }
+            readConditions[raw.value] = parsed
+        }
         do {
-            return try Condition.parse(raw.value)
+            return try parsed.get()
         } catch {
             if case .malformed(let message) = error {
                 report(.error, "bad-condition", "When: \(message)", line: raw.line, column: raw.column)

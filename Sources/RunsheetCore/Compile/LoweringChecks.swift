@@ -18,7 +18,9 @@ extension Lowering {
         let ids = Set(runbook.sections.map { $0.id.lowercased() }).union(extraAnchors)
         let targetLines = Set(targetPositions.map(\.line))
         for link in anchorLinks where !targetLines.contains(link.line) {
-            let anchor = (link.anchor.removingPercentEncoding ?? link.anchor).lowercased()
+            // Plain ASCII without '%' decodes to itself.
+            let decoded = link.anchor.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x25 }) ? link.anchor : link.anchor.removingPercentEncoding
+            let anchor = (decoded ?? link.anchor).lowercased()
             if !ids.contains(anchor) {
                 let near = EditDistance.closest(to: anchor, in: Array(ids), maximum: 3).map { "; did you mean '#\($0)'?" } ?? ""
                 report(.warning, "dangling-link", "link to '#\(link.anchor)' matches no heading in this file\(near)", line: link.line, column: link.column)
@@ -67,10 +69,10 @@ extension Lowering {
         var conditions: [(Condition, Int, Int)] = []
         for index in steps.indices {
             guard let when = runbook.steps[index].when,
-                  let raw = steps[index].annotations.first(where: { AnnotationKey.normalize($0.key) == "when" }) else { continue }
+                  let raw = steps[index].annotations.first(where: { $0.knownKey == .when }) else { continue }
             conditions.append((when, raw.line, raw.column))
         }
-        for (sectionIndex, raw) in sectionAnnotations where AnnotationKey.normalize(raw.key) == "when" {
+        for (sectionIndex, raw) in sectionAnnotations where raw.knownKey == .when {
             if let when = runbook.sections[sectionIndex].when { conditions.append((when, raw.line, raw.column)) }
         }
         let parameters = Dictionary(front.params.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -101,13 +103,12 @@ extension Lowering {
         let declared = Set(front.roles)
         for index in steps.indices {
             for raw in steps[index].annotations {
-                let key = AnnotationKey.normalize(raw.key)
                 let roles: [String]
-                switch key {
-                case "sign-off":
+                switch raw.knownKey {
+                case .signOff:
                     guard case .success(let rule) = AnnotationValue.signOff(raw.value) else { continue }
                     roles = rule.roles
-                case "role":
+                case .role:
                     roles = [raw.value.trimmed.trimmingQuotes]
                 default:
                     continue

@@ -51,8 +51,8 @@ extension Lowering {
                 // A bullet directly under a step may be an annotation of that step.
                 guard let owner = openSteps.last?.step, document[node.parent].parent == steps[owner].node,
                       let annotation = annotation(of: i) else { break }
-                let normalized = AnnotationKey.normalize(annotation.key)
-                if AnnotationKey(rawValue: normalized) != nil {
+                let normalized = annotation.normalizedKey
+                if annotation.knownKey != nil {
                     steps[owner].annotations.append(annotation)
                     steps[owner].excludedLines.append(lineSpan(i))
                 } else if let near = AnnotationKey.suggestion(for: normalized) {
@@ -133,7 +133,7 @@ extension Lowering {
 
     func listHasKnownAnnotation(_ list: Int32) -> Bool {
         for item in document.children(list) {
-            if let a = annotation(of: item), AnnotationKey(rawValue: AnnotationKey.normalize(a.key)) != nil { return true }
+            if let a = annotation(of: item), a.knownKey != nil { return true }
         }
         return false
     }
@@ -147,7 +147,7 @@ extension Lowering {
         var lastItem: Int32 = MarkdownNode.none
         for item in document.children(next) {
             guard taskBox(item) == nil, let a = annotation(of: item),
-                  let key = AnnotationKey(rawValue: AnnotationKey.normalize(a.key)), AnnotationKey.sectionKeys.contains(key)
+                  let key = a.knownKey, AnnotationKey.sectionKeys.contains(key)
             else { break }
             found.append(a)
             lastItem = item
@@ -189,7 +189,10 @@ extension Lowering {
     func commandTitle(_ paragraph: Int32, code: String) -> String {
         if paragraph != MarkdownNode.none {
             var text = document.plainText(paragraph).trimmed
-            if let stop = text.range(of: ". ") { text = String(text[..<stop.lowerBound]) }
+            // Foundation's search is slow; without the bytes ". " there is nothing for it to find.
+            if text.containsUTF8(0x2E, 0x20), let stop = text.range(of: ". ") {
+                text = String(text[..<stop.lowerBound])
+            }
             while text.last == ":" || text.last == "." { text.removeLast() }
             if !text.isEmpty { return text.count > 80 ? String(text.prefix(79)) + "…" : text }
         }

@@ -136,6 +136,16 @@ struct AnchorAllocator {
 }
 
 extension String {
+    /// True when the UTF-8 bytes `first` and `second` occur back to back.
+    func containsUTF8(_ first: UInt8, _ second: UInt8) -> Bool {
+        var previous: UInt8?
+        for byte in utf8 {
+            if previous == first && byte == second { return true }
+            previous = byte
+        }
+        return false
+    }
+
     func trimmingSuffix(_ suffix: Character) -> String {
         var s = self
         while s.last == suffix { s.removeLast() }

@@ -83,25 +83,31 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
 
     /// Creates the journal with its first event, which must be `run.started` with a known
     /// `data.schema`. Fails if the file exists. Returns the event as written (seq 1, sealed).
+    ///
+    /// The journal appears complete or not at all, even if the process is killed: the line is
+    /// written and synced under a temporary name, then `link(2)`ed to `path`, which fails if
+    /// `path` exists (so creation is exclusive, like `O_CREAT|O_EXCL`).
     @discardableResult
     public static func create(at path: String, first: RunEvent) throws -> RunEvent {
         try checkStart(first, path: path)
-        let sealed = try first.sealed(seq: 1, after: "")
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
+        let (sealed, line) = try seal(first, seq: 1, after: "")
+        let staging = "\(path).creating-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw JournalError.system(path: path, operation: "create", errno: errno) }
+        defer {
+            closeFile(fd)
+            _ = unlink(staging)
+        }
+        try line.withUnsafeBytes { try writeAll(fd, $0, path: staging) }
+        try sync(fd, path: staging)
+        guard link(staging, path) == 0 else {
             throw errno == EEXIST ? JournalError.alreadyExists(path: path) : JournalError.system(path: path, operation: "create", errno: errno)
         }
-        defer { closeFile(fd) }
+        _ = unlink(staging)
         do {
-            try withFileLock(fd, LOCK_EX, path: path) {
-                var line = try sealed.canonicalJSON()
-                line.append(0x0A)
-                try line.withUnsafeBytes { try writeAll(fd, $0, path: path) }
-                try sync(fd, path: path)
-            }
             try syncDirectory(of: path)
         } catch {
-            _ = unlink(path)  // a journal without its durable first event never existed
+            _ = unlink(path)  // a journal whose directory entry may not survive a crash was never created
             throw error
         }
         return sealed
@@ -274,7 +280,6 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         return try body()
     }
 
-
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var written = 0
         while written < bytes.count {
@@ -283,6 +288,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
                 guard errno == EINTR else { throw JournalError.system(path: path, operation: "write", errno: errno) }
                 continue
             }
+            guard result > 0 else { throw JournalError.system(path: path, operation: "write", errno: EIO) }
             written += result
         }
     }

@@ -59,36 +59,30 @@ public enum JournalVerifier {
         guard !snapshot.lines.isEmpty else { throw JournalError.empty(path: path) }
         var report = VerificationReport(path: path, eventCount: snapshot.lines.count, headHash: nil, problem: nil,
                                         tornLine: snapshot.torn)
-        report.problem = try snapshot.bytes.withUnsafeBufferPointer { buffer in
-            try firstProblem(in: buffer, lines: snapshot.lines, path: path)
-        }
-        if report.problem == nil {
-            report.headHash = try snapshot.bytes.withUnsafeBufferPointer { buffer in
-                try JournalFile.decodeLine(buffer, snapshot.lines[snapshot.lines.count - 1], path: path) { snapshot.lines.count }.hash
+        let decoded = snapshot.bytes.withUnsafeBufferPointer { buffer in
+            snapshot.lines.map { range in
+                FastEventDecoder.decode(buffer, range).map { .success($0) } ?? JournalFile.slowDecode(Data(buffer[range]))
             }
         }
+        let events = decoded.map { try? $0.get() }
+        report.problem = try snapshot.bytes.withUnsafeBufferPointer { buffer in
+            try firstProblem(in: buffer, lines: snapshot.lines, decoded: decoded, events: events, path: path)
+        }
+        if report.problem == nil { report.headHash = events.last??.hash }
         return report
     }
 
-    private static func firstProblem(in buffer: UnsafeBufferPointer<UInt8>, lines: [Range<Int>], path: String) throws -> JournalProblem? {
-        var events: [RunEvent?] = []
-        var reasons: [Int: String] = [:]
-        events.reserveCapacity(lines.count)
-        for (index, range) in lines.enumerated() {
-            if let event = FastEventDecoder.decode(buffer, range) {
-                events.append(event)
-                continue
-            }
-            switch JournalFile.slowDecode(Data(buffer[range])) {
-            case .success(let event): events.append(event)
-            case .failure(let failure): events.append(nil); reasons[index] = failure.text
-            }
-        }
+    private static func firstProblem(in buffer: UnsafeBufferPointer<UInt8>, lines: [Range<Int>],
+                                     decoded: [Result<RunEvent, JournalFile.LineFailure>], events: [RunEvent?],
+                                     path: String) throws -> JournalProblem? {
         var previous: RunEvent?
         for (index, range) in lines.enumerated() {
             let line = index + 1
-            guard let event = events[index] else {
-                return JournalProblem(kind: .unreadable, line: line, seq: nil, message: "not a journal event (\(reasons[index] ?? "invalid JSON"))")
+            let event: RunEvent
+            switch decoded[index] {
+            case .success(let value): event = value
+            case .failure(let failure):
+                return JournalProblem(kind: .unreadable, line: line, seq: nil, message: "not a journal event (\(failure.text))")
             }
             var unsealed = event
             unsealed.hash = ""
