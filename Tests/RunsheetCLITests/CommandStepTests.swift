@@ -1,0 +1,47 @@
+import Foundation
+import RunsheetCore
+import RunsheetTestSupport
+import Testing
+
+/// Retries, polling, expected output and timeouts, through the real binary and real shells.
+@Suite struct CommandStepTests {
+    static let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/health-checks.md").path
+
+    @Test func retriesPollingAndTimeoutsDecideTheOutcome() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let started = Date()
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "marker=m", "--auto"])
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 25, "the 30 s command must be killed by its 1 s timeout")
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs.path).first)
+        let events = try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events
+        let state = RunState.fold(events)
+        let flaky = state.record("flaky-command-succeeds-on-the-third-try")
+        #expect(flaky.status == .done)
+        #expect(flaky.commands.map(\.exitCode) == [1, 1, 0])
+        #expect(flaky.commands.map(\.passed) == [false, false, true])
+        let poll = state.record("poll-until-the-marker-appears")
+        #expect(poll.status == .done)
+        #expect(poll.commands.count == 3)
+        #expect(poll.commands.last?.passed == true)
+        let slow = state.record("slow-command-times-out")
+        #expect(slow.status == .failed)
+        #expect(slow.reason?.contains("timed out after 1s") == true)
+        #expect(slow.commands.first?.timedOut == true)
+        #expect(state.cursor == "last-step")
+        #expect(result.stdout.contains("manual step 'last-step' needs a person"))
+    }
+
+    @Test func failureWithoutBranchEndsTheRunFailed() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let dir = try Fixtures.temporaryDirectory()
+        let runbook = dir.appendingPathComponent("f.md")
+        try "# F\n- [ ] breaks\n\n  ```sh run\n  exit 4\n  ```\n- [ ] never\n".write(to: runbook, atomically: true, encoding: .utf8)
+        let result = try Fixtures.runsheet(["run", runbook.path, "--runs-dir", runs.path, "--auto"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("failed: step 'breaks' failed: command exited 4 (expected 0)"))
+        let aborted = try Fixtures.runsheet(["run", runbook.path, "--runs-dir", runs.path], stdin: "abort change window closed\n")
+        #expect(aborted.status == 1)
+        #expect(aborted.stdout.contains("aborted: change window closed"))
+    }
+}
