@@ -43,7 +43,7 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "tmux is required (scripts/install-deps installs it)")
         let runs = try Fixtures.temporaryDirectory()
         let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
-        let command = "TERM=xterm-256color NO_COLOR=1 \(Fixtures.binary.path) run \(fixture) --runs-dir \(runs.path) --as bob; echo EXITED-$?; sleep 30"
+        let command = "env -u CI TERM=xterm-256color NO_COLOR=1 \(Fixtures.binary.path) run \(fixture) --runs-dir \(runs.path) --as bob; echo EXITED-$?; sleep 30"
         try start(["new-session", "-d", "-s", session, "-x", "90", "-y", "40", command])
         defer { _ = try? tmux(["kill-session", "-t", session]) }
 

@@ -28,6 +28,12 @@ import Testing
         #expect(Self.chunkedJSON(runbook, chunkSize: 4096) == expected)
     }
 
+    @Test(arguments: try Fixtures.corpusFiles() + [fixture])
+    func diagnosticsAloneMatchACompile(file: URL) throws {
+        let compiler = Compiler()
+        #expect(try compiler.diagnostics(path: file.path) == (try compiler.compile(path: file.path).diagnostics))
+    }
+
     @Test func jsonWriterMatchesJSONEncoderWithEveryFieldSet() throws {
         let awkward = "quote \" backslash \\ slash / tab \t cr \r nl \n bell \u{7} nul \u{0} esc \u{1B} us \u{1F} del \u{7F} bs \u{8} ff \u{C} é ✓ 🚀 \u{2028}"
         var runbook = try Compiler().compile(path: Self.fixture.path).runbook
