@@ -81,7 +81,7 @@ struct Check: ParsableCommand {
     static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<[Diagnostic], any Error>] {
         let outcomes = Outcomes(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            outcomes[index] = Result { try compiler.compile(path: paths[index]).diagnostics }
+            outcomes[index] = Result { try compiler.diagnostics(path: paths[index]) }
         }
         return outcomes.values
     }

@@ -33,20 +33,20 @@ public enum CommonMarkParser {
         var nodes: [MarkdownNode] = []
         var storage: [UInt8] = []
         var stack: [Int32] = []
-        guard let counter = cmark_iter_new(root), let iterator = cmark_iter_new(root) else {
-            return MarkdownDocument(nodes: [], storage: [])
-        }
+        guard let iterator = cmark_iter_new(root) else { return MarkdownDocument(nodes: [], storage: []) }
         defer { cmark_iter_free(iterator) }
-        // Counting first sizes the array exactly: growing it by doubling would briefly hold two copies.
-        var count = 0
-        while true {
-            let event = cmark_iter_next(counter)
-            if event == CMARK_EVENT_DONE { break }
-            if event == CMARK_EVENT_ENTER { count += 1 }
+        // For a large document, counting first sizes the array exactly: growing it by doubling would
+        // briefly hold two copies. (cmark_iter_reset would step past the root, hence a second iterator.)
+        if sizeHint >= 1 << 20, let counter = cmark_iter_new(root) {
+            var count = 0
+            while true {
+                let event = cmark_iter_next(counter)
+                if event == CMARK_EVENT_DONE { break }
+                if event == CMARK_EVENT_ENTER { count += 1 }
+            }
+            cmark_iter_free(counter)
+            nodes.reserveCapacity(count)
         }
-        // cmark_iter_reset would step past the root, so counting uses an iterator of its own.
-        cmark_iter_free(counter)
-        nodes.reserveCapacity(count)
         storage.reserveCapacity(sizeHint)
 
         func store(_ cString: UnsafePointer<CChar>?) -> StringSlice {

@@ -56,7 +56,7 @@ public struct MarkdownNode: Sendable {
     /// The source range, stored as four 32-bit numbers (cmark's own width): large documents have
     /// hundreds of thousands of nodes.
     public var range: SourceRange {
-        get {
+        @inlinable get {
             SourceRange(start: SourcePosition(line: Int(startLine), column: Int(startColumn)),
                         end: SourcePosition(line: Int(endLine), column: Int(endColumn)))
         }
@@ -67,10 +67,10 @@ public struct MarkdownNode: Sendable {
             endColumn = Int32(truncatingIfNeeded: newValue.end.column)
         }
     }
-    private var startLine: Int32
-    private var startColumn: Int32
-    private var endLine: Int32
-    private var endColumn: Int32
+    @usableFromInline var startLine: Int32
+    @usableFromInline var startColumn: Int32
+    @usableFromInline var endLine: Int32
+    @usableFromInline var endColumn: Int32
     public var parent: Int32
     public var firstChild: Int32
     public var lastChild: Int32
@@ -104,7 +104,7 @@ public struct MarkdownNode: Sendable {
 /// A parsed CommonMark document: immutable Swift values, no C pointers.
 public struct MarkdownDocument: Sendable {
     public let nodes: [MarkdownNode]
-    let storage: [UInt8]
+    @usableFromInline let storage: [UInt8]
 
     init(nodes: [MarkdownNode], storage: [UInt8]) {
         self.nodes = nodes
@@ -114,7 +114,7 @@ public struct MarkdownDocument: Sendable {
     /// The root document node's index.
     public var root: Int32 { 0 }
 
-    public subscript(index: Int32) -> MarkdownNode { nodes[Int(index)] }
+    @inlinable public subscript(index: Int32) -> MarkdownNode { nodes[Int(index)] }
 
     public func string(_ slice: StringSlice) -> String {
         if slice.count == 0 { return "" }
@@ -124,7 +124,7 @@ public struct MarkdownDocument: Sendable {
         }
     }
 
-    public func bytes(_ slice: StringSlice) -> ArraySlice<UInt8> {
+    @inlinable public func bytes(_ slice: StringSlice) -> ArraySlice<UInt8> {
         let start = Int(slice.start)
         return storage[start..<start + Int(slice.count)]
     }

@@ -57,6 +57,14 @@ import Testing
         #expect(!files.contains { $0.contains(".hidden") })
     }
 
+    @Test func suggestionsDoNotDependOnHashSeeds() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try write("# aa\n# bb\n# ab-x\n[link](#ab)\n- [ ] s\n", "tie.md", in: dir)
+        let outputs = try (0..<4).map { _ in try Fixtures.runsheet(["check", dir.path]).stdout }
+        #expect(Set(outputs).count == 1)
+        #expect(outputs[0].contains("did you mean '#aa'?"))
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let missing = try Fixtures.runsheet(["check", "/nonexistent/runbook.md"])
         #expect(missing.status == 2)

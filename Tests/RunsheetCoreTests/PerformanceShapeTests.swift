@@ -42,6 +42,14 @@ import Testing
         condition.clauses[0].values.append(awkward)
         (runbook.title, runbook.version, runbook.description, runbook.releaseClass) = (awkward, "1.2", awkward, .emergency)
         runbook.roles.append(awkward)
+        // Every special byte at every offset of short strings: the escaper skips clean runs eight bytes at a time.
+        for length in 1...20 {
+            for offset in 0..<length {
+                for special in ["\"", "\\", "\n", "\u{1}", "\u{1F}", "\u{7F}", "é", "/"] {
+                    runbook.roles.append(String(repeating: "a", count: offset) + special + String(repeating: "b", count: length - offset - 1))
+                }
+            }
+        }
         runbook.params[0].description = awkward
         runbook.params[1].defaultValue = nil
         runbook.params[1].choices = []

@@ -31,13 +31,21 @@ enum AnnotationKey: String, CaseIterable {
     /// Case-insensitive, with spaces, hyphens and underscores alike.
     static func normalize(_ key: String) -> String {
         if key.utf8.allSatisfy({ $0 < 0x80 }) {
-            return String(decoding: key.utf8.map { byte -> UInt8 in
-                switch byte {
-                case 0x20, 0x5F: 0x2D
-                case 0x41...0x5A: byte | 0x20
-                default: byte
+            if !key.utf8.contains(where: { $0 == 0x20 || $0 == 0x5F || (0x41...0x5A).contains($0) }) { return key }
+            var key = key
+            return key.withUTF8 { utf8 in
+                String(unsafeUninitializedCapacity: utf8.count) { out in
+                    for i in 0..<utf8.count {
+                        let byte = utf8[i]
+                        switch byte {
+                        case 0x20, 0x5F: out[i] = 0x2D
+                        case 0x41...0x5A: out[i] = byte | 0x20
+                        default: out[i] = byte
+                        }
+                    }
+                    return utf8.count
                 }
-            }, as: UTF8.self)
+            }
         }
         return String(key.lowercased().map { $0 == " " || $0 == "_" ? "-" : $0 })
     }
@@ -92,33 +100,33 @@ enum AnnotationValue {
     /// character can span the cuts); nil to leave it to `split`'s character-based path. `key` is
     /// nil when the line is not a `Key: value` line.
     private static func asciiKeySplit(_ text: String) -> (key: String?, value: String)? {
-        let utf8 = text.utf8
-        var words = 0
-        var previous: UInt8 = 0x20
-        var length = 0
-        var colon: String.Index?
-        for index in utf8.indices {
-            let byte = utf8[index]
-            if byte == 0x3A { colon = index; break }
-            guard byte < 0x80 else { return nil }
-            if length < 31 {
-                let isLetter = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                guard length > 0 || isLetter, isLetter || byte == 0x20 || byte == 0x2D || byte == 0x5F else { return (nil, "") }
-                if byte != 0x20 && previous == 0x20 { words += 1 }
+        var copy = text
+        // The colon's byte offset, nil to defer to `split`, or -1 when the line is not `Key: value`.
+        let found: Int? = copy.withUTF8 { utf8 in
+            var words = 0
+            var previous: UInt8 = 0x20
+            var colon = -1
+            for i in 0..<utf8.count {
+                let byte = utf8[i]
+                if byte == 0x3A { colon = i; break }
+                guard byte < 0x80 else { return nil }
+                if i < 31 {
+                    let isLetter = (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                    guard i > 0 || isLetter, isLetter || byte == 0x20 || byte == 0x2D || byte == 0x5F else { return -1 }
+                    if byte != 0x20 && previous == 0x20 { words += 1 }
+                }
+                previous = byte
             }
-            previous = byte
-            length += 1
+            guard colon >= 0 else { return -1 }
+            for k in (colon + 1)..<min(colon + 3, utf8.count) where utf8[k] >= 0x80 { return nil }
+            guard colon > 0, colon <= 30, words <= 3, previous != 0x20 else { return -1 }
+            if colon + 1 < utf8.count && utf8[colon + 1] != 0x20 && utf8[colon + 1] != 0x09 { return -1 }
+            return colon
         }
-        guard let colon else { return (nil, "") }
-        let afterColon = utf8.index(after: colon)
-        var next = afterColon
-        for _ in 0..<2 where next < utf8.endIndex {
-            guard utf8[next] < 0x80 else { return nil }
-            next = utf8.index(after: next)
-        }
-        guard length > 0, length <= 30, words <= 3, previous != 0x20 else { return (nil, "") }
-        if afterColon < utf8.endIndex && utf8[afterColon] != 0x20 && utf8[afterColon] != 0x09 { return (nil, "") }
-        return (String(text[..<colon]), String(text[afterColon...]).trimmed)
+        guard let found else { return nil }
+        guard found >= 0 else { return (nil, "") }
+        let colon = text.utf8.index(text.utf8.startIndex, offsetBy: found)
+        return (String(text[..<colon]), String(text[text.utf8.index(after: colon)...]).trimmed)
     }
 
     /// `[Text](#section)`, `#section`, or one of the allowed words.

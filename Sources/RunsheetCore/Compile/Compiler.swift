@@ -26,13 +26,19 @@ public struct Compiler: Sendable {
         compile(path: path, bytes: try loader(path))
     }
 
+    /// Reads and checks the file at `path`: the diagnostics of `compile(path:)`, without working
+    /// out what no check reads (step bodies). Read failures are thrown.
+    public func diagnostics(path: String) throws -> [Diagnostic] {
+        compile(path: path, bytes: try loader(path), including: [], bodies: false).diagnostics
+    }
+
     /// Compiles bytes that were read from `path`.
     public func compile(path: String, bytes: [UInt8]) -> CompileResult {
         // The include stack starts empty: the file's canonical path is worked out only if it includes another.
         compile(path: path, bytes: bytes, including: [])
     }
 
-    func compile(path: String, bytes: [UInt8], including stack: [String]) -> CompileResult {
+    func compile(path: String, bytes: [UInt8], including stack: [String], bodies: Bool = true) -> CompileResult {
         if let problem = SourceFile.encodingProblem(in: bytes) {
             let source = SourceFile(path: path, bytes: [])
             var runbook = Lowering.empty(path: path)
@@ -50,7 +56,7 @@ public struct Compiler: Sendable {
             return CompileResult(runbook: runbook, diagnostics: [diagnostic])
         }
         let source = SourceFile(path: path, bytes: bytes)
-        var lowering = Lowering(source: source, compiler: self, includeStack: stack)
+        var lowering = Lowering(source: source, compiler: self, includeStack: stack, bodies: bodies)
         return lowering.run()
     }
 

@@ -25,7 +25,7 @@ extension Lowering {
                 report(.error, "include-missing", "cannot include '\(relative)': \((error as? LocalizedError)?.errorDescription ?? "\(error)")", line: line, column: column)
                 continue
             }
-            let included = compiler.compile(path: path, bytes: bytes, including: includeStack + [canonical])
+            let included = compiler.compile(path: path, bytes: bytes, including: includeStack + [canonical], bodies: bodies)
             if included.hasErrors {
                 report(.error, "include-failed", "included runbook '\(relative)' has \(included.errors.count) error(s)", line: line, column: column)
                 diagnostics += included.diagnostics.filter { $0.severity == .error && $0.path != source.path }

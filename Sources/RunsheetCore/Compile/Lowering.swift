@@ -8,6 +8,8 @@ struct Lowering {
     /// Canonical paths of the files including this one, this one last; empty for a file compiled
     /// on its own, whose canonical path is worked out only when it includes another.
     let includeStack: [String]
+    /// False when only diagnostics are wanted: step bodies are then left empty.
+    let bodies: Bool
     var diagnostics: [Diagnostic] = []
     var front = FrontMatter()
     var document = MarkdownDocument.empty
@@ -46,10 +48,11 @@ struct Lowering {
         var explicitID = false
     }
 
-    init(source: SourceFile, compiler: Compiler, includeStack: [String]) {
+    init(source: SourceFile, compiler: Compiler, includeStack: [String], bodies: Bool = true) {
         self.source = source
         self.compiler = compiler
         self.includeStack = includeStack
+        self.bodies = bodies
     }
 
     static func empty(path: String) -> Runbook {

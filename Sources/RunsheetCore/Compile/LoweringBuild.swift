@@ -106,7 +106,7 @@ extension Lowering {
                 step.depth = steps[parent].step.depth + 1
                 steps[index].step.depth = step.depth
             }
-            step.body = body(ofStep: index)
+            if bodies { step.body = body(ofStep: index) }
             runbook.steps.append(step)
         }
         return runbook

@@ -22,7 +22,7 @@ extension Lowering {
             let decoded = link.anchor.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x25 }) ? link.anchor : link.anchor.removingPercentEncoding
             let anchor = (decoded ?? link.anchor).lowercased()
             if !ids.contains(anchor) {
-                let near = EditDistance.closest(to: anchor, in: Array(ids), maximum: 3).map { "; did you mean '#\($0)'?" } ?? ""
+                let near = EditDistance.closest(to: anchor, in: ids.sorted(), maximum: 3).map { "; did you mean '#\($0)'?" } ?? ""
                 report(.warning, "dangling-link", "link to '#\(link.anchor)' matches no heading in this file\(near)", line: link.line, column: link.column)
             }
         }
@@ -38,7 +38,7 @@ extension Lowering {
                 let written = String(decoding: Array(text.utf8)[occurrence.range], as: UTF8.self)
                 let (l, c) = locate(written, from: line, span: span)
                 if front.declaresParams {
-                    let near = EditDistance.closest(to: occurrence.name, in: Array(declared), maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
+                    let near = EditDistance.closest(to: occurrence.name, in: declared.sorted(), maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
                     report(.error, "undefined-param", "'{{\(occurrence.name)}}' is not a declared parameter\(near)", line: l, column: c)
                 } else if executable {
                     report(.warning, "undeclared-placeholder", "'\(written)' in a run block is left as it is because this runbook declares no params; declare '\(occurrence.name)' under params in the front matter", line: l, column: c)
@@ -86,7 +86,7 @@ extension Lowering {
                 }
                 used.insert(clause.name)
                 guard let parameter = parameters[clause.name] else {
-                    let near = EditDistance.closest(to: clause.name, in: Array(declared) + ["class"], maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
+                    let near = EditDistance.closest(to: clause.name, in: declared.sorted() + ["class"], maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
                     report(.error, "undefined-param", "When: '\(clause.name)' is not a declared parameter\(near)", line: line, column: column)
                     continue
                 }
@@ -116,7 +116,7 @@ extension Lowering {
                 for role in roles where !declared.contains(role) {
                     let hint = declared.isEmpty
                         ? "declare it under 'roles' in the front matter"
-                        : (EditDistance.closest(to: role, in: Array(declared), maximum: 2).map { "did you mean '\($0)'?" }
+                        : (EditDistance.closest(to: role, in: declared.sorted(), maximum: 2).map { "did you mean '\($0)'?" }
                             ?? "declared roles are \(front.roles.joined(separator: ", "))")
                     report(.error, "undeclared-role", "role '\(role)' is not declared; \(hint)", line: raw.line, column: raw.column)
                 }

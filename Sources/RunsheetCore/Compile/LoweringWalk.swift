@@ -160,12 +160,21 @@ extension Lowering {
     func makeStep(_ item: Int32, section: Int?, parent: Int?) -> StepDraft {
         let node = document[item]
         let box = taskBox(item)
-        var title = document.plainText(node.firstChild)
+        var text: [UInt8] = []
+        if node.firstChild != MarkdownNode.none { document.appendPlainText(node.firstChild, to: &text) }
+        let title: String
         let kind: Step.Kind = box != nil ? .task : .procedure
         var checked = false
         if let box {
             checked = source.bytes[box] != 0x20
-            title = String(title.dropFirst(3))
+            // The marker's three characters are three bytes when they and the byte after are ASCII (no CR LF).
+            if text.count >= 3, text[..<min(4, text.count)].allSatisfy({ $0 < 0x80 }), !text[..<3].contains(0x0D) {
+                title = String(decoding: text[3...], as: UTF8.self)
+            } else {
+                title = String(String(decoding: text, as: UTF8.self).dropFirst(3))
+            }
+        } else {
+            title = String(decoding: text, as: UTF8.self)
         }
         let start = node.range.start
         let step = Step(

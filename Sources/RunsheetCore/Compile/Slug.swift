@@ -42,22 +42,29 @@ public enum Slug {
         }
     }
 
+    /// For each ASCII byte of free text: the anchor byte it becomes once lowercased, or 0 when it goes.
+    private static let anchorBytes: [UInt8] = (0..<128).map { byte in
+        keptASCII((0x41...0x5A).contains(byte) ? UInt8(byte) | 0x20 : UInt8(byte)) ?? 0
+    }
+
     /// The anchor of all-ASCII text, lowercased byte by byte; nil when the text is not ASCII.
     private static func asciiAnchor(_ text: String) -> String? {
         var text = text
         return text.withUTF8 { utf8 -> String? in
             var isASCII = true
-            let result = String(unsafeUninitializedCapacity: utf8.count) { out in
-                var n = 0
-                for byte in utf8 {
-                    guard byte < 0x80 else { isASCII = false; return 0 }
-                    let lower = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
-                    if let kept = keptASCII(lower) {
-                        out[n] = kept
-                        n += 1
+            let result = anchorBytes.withUnsafeBufferPointer { table in
+                String(unsafeUninitializedCapacity: utf8.count) { out in
+                    var n = 0
+                    for byte in utf8 {
+                        guard byte < 0x80 else { isASCII = false; return 0 }
+                        let kept = table[Int(byte)]
+                        if kept != 0 {
+                            out[n] = kept
+                            n += 1
+                        }
                     }
+                    return n
                 }
-                return n
             }
             return isASCII ? result : nil
         }
@@ -89,27 +96,29 @@ public enum Slug {
         var text = text
         return text.withUTF8 { utf8 -> String? in
             var isASCII = true
-            let id = String(unsafeUninitializedCapacity: utf8.count) { out in
-                var n = 0
-                for var byte in utf8 {
-                    guard byte < 0x80 else { isASCII = false; return 0 }
-                    if !isAnchor {
-                        guard let kept = keptASCII((0x41...0x5A).contains(byte) ? byte | 0x20 : byte) else { continue }
-                        byte = kept
+            let id = anchorBytes.withUnsafeBufferPointer { table in
+                String(unsafeUninitializedCapacity: utf8.count) { out in
+                    var n = 0
+                    for var byte in utf8 {
+                        guard byte < 0x80 else { isASCII = false; return 0 }
+                        if !isAnchor {
+                            byte = table[Int(byte)]
+                            if byte == 0 { continue }
+                        }
+                        if byte == 0x2D && (n == 0 || out[n - 1] == 0x2D) { continue }
+                        out[n] = byte
+                        n += 1
                     }
-                    if byte == 0x2D && (n == 0 || out[n - 1] == 0x2D) { continue }
-                    out[n] = byte
-                    n += 1
+                    while n > 0 && out[n - 1] == 0x2D { n -= 1 }
+                    guard n > limit else { return n }
+                    // Cut at the last hyphen of the first limit + 1 characters, if it is not too early.
+                    var hyphen = limit
+                    while hyphen >= 0 && out[hyphen] != 0x2D { hyphen -= 1 }
+                    if hyphen >= 0 && hyphen >= limit / 2 { return hyphen }
+                    var end = limit
+                    while end > 0 && out[end - 1] == 0x2D { end -= 1 }
+                    return end
                 }
-                while n > 0 && out[n - 1] == 0x2D { n -= 1 }
-                guard n > limit else { return n }
-                // Cut at the last hyphen of the first limit + 1 characters, if it is not too early.
-                var hyphen = limit
-                while hyphen >= 0 && out[hyphen] != 0x2D { hyphen -= 1 }
-                if hyphen >= 0 && hyphen >= limit / 2 { return hyphen }
-                var end = limit
-                while end > 0 && out[end - 1] == 0x2D { end -= 1 }
-                return end
             }
             return isASCII ? id : nil
         }

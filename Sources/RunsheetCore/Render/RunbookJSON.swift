@@ -17,12 +17,11 @@ public enum RunbookJSON {
     public static func write(
         _ runbook: Runbook, chunkSize: Int = 1 << 18, to sink: (UnsafeBufferPointer<UInt8>) throws -> Void
     ) rethrows {
-        var out = JSONOutput()
-        out.bytes.reserveCapacity(chunkSize == .max ? 4096 : chunkSize + 4096)
+        var out = JSONOutput(capacity: chunkSize == .max ? 1 << 16 : chunkSize + 4096)
         func flush(_ out: inout JSONOutput, _ force: Bool) throws {
-            guard force || out.bytes.count >= chunkSize, !out.bytes.isEmpty else { return }
-            try out.bytes.withUnsafeBufferPointer { try sink($0) }
-            out.bytes.removeAll(keepingCapacity: true)
+            guard force || out.written.count >= chunkSize, !out.written.isEmpty else { return }
+            try sink(out.written)
+            out.clear()
         }
         // Keys in UTF-8 order, as `.sortedKeys` writes them.
         out.beginObject()
@@ -62,7 +61,7 @@ public enum RunbookJSON {
         out.key("title"); out.string(runbook.title)
         out.optional("version", runbook.version)
         out.endObject()
-        out.bytes.append(0x0A)
+        out.newline()
         try flush(&out, true)
     }
 
@@ -73,11 +72,58 @@ public enum RunbookJSON {
 
 /// Pretty-printed JSON in Foundation's layout: two-space indent, `"key" : value`, and empty
 /// containers written as an opening bracket, a blank line and the closing bracket.
-private struct JSONOutput {
-    var bytes: [UInt8] = []
+private struct JSONOutput: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
     private var depth = 0
     /// True when the next key or element follows a sibling and needs a comma.
     private var needsComma = false
+
+    /// A growable byte buffer of its own: appending to an `Array` checks uniqueness every time.
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes written since the last `clear()`.
+    var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+    mutating func clear() { count = 0 }
+
+    private mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        capacity = max(count + extra, 2 * capacity)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        grown.initialize(from: base, count: count)
+        base.deallocate()
+        base = grown
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    private mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (base + count).initialize(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    private mutating func put(_ text: StaticString) {
+        if text.hasPointerRepresentation {
+            put(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        } else {
+            text.withUTF8Buffer { put($0) }
+        }
+    }
+
+    mutating func newline() { put(0x0A) }
 
     mutating func beginObject() { open(0x7B) }
     mutating func endObject() { close(0x7D) }
@@ -85,33 +131,29 @@ private struct JSONOutput {
     mutating func endArray() { close(0x5D) }
 
     private mutating func open(_ bracket: UInt8) {
-        bytes.append(bracket)
-        bytes.append(0x0A)
+        put(bracket)
+        put(0x0A)
         depth += 1
         needsComma = false
     }
 
     private mutating func close(_ bracket: UInt8) {
-        bytes.append(0x0A)
+        put(0x0A)
         depth -= 1
         indent()
-        bytes.append(bracket)
+        put(bracket)
         needsComma = true
     }
 
     private mutating func indent() {
-        for _ in 0..<depth {
-            bytes.append(0x20)
-            bytes.append(0x20)
-        }
+        reserve(2 * depth)
+        (base + count).initialize(repeating: 0x20, count: 2 * depth)
+        count += 2 * depth
     }
 
     /// Starts an array element.
     mutating func element() {
-        if needsComma {
-            bytes.append(0x2C)
-            bytes.append(0x0A)
-        }
+        if needsComma { put(",\n") }
         needsComma = true
         indent()
     }
@@ -119,9 +161,9 @@ private struct JSONOutput {
     /// Starts an object member; `name` needs no escaping.
     mutating func key(_ name: StaticString) {
         element()
-        bytes.append(0x22)
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [0x22, 0x20, 0x3A, 0x20])
+        put(0x22)
+        put(name)
+        put("\" : ")
     }
 
     /// A member left out when nil, as synthesized `Codable` does with `encodeIfPresent`.
@@ -143,59 +185,73 @@ private struct JSONOutput {
         string(value.description)
     }
 
-    mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+    mutating func null() { put("null") }
 
-    mutating func bool(_ value: Bool) {
-        if value {
-            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
-        } else {
-            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
-        }
-    }
+    mutating func bool(_ value: Bool) { put(value ? "true" : "false") }
 
     mutating func int(_ value: Int) {
         guard value >= 0 else {
-            bytes.append(contentsOf: String(value).utf8)
+            var text = String(value)
+            text.withUTF8 { put($0) }
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes hold any Int's digits
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var rest = UInt(value)
-            var i = buffer.count
-            repeat {
-                i -= 1
-                buffer[i] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
-                rest /= 10
-            } while rest > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+        reserve(20)  // the digits of any Int
+        var rest = UInt(value)
+        var digits = 1
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
         }
+        rest = UInt(value)
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            base[count + i] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+            rest /= 10
+        }
+        count += digits
     }
 
     mutating func string(_ value: String) {
-        bytes.append(0x22)
+        put(0x22)
         var value = value
         value.withUTF8 { utf8 in
+            guard let start = utf8.baseAddress else { return }
             var mark = 0
-            for i in 0..<utf8.count {
-                let c = utf8[i]
+            var i = 0
+            while i < utf8.count {
+                // Eight bytes at a time while none is a control character, a quote or a backslash.
+                if i + 8 <= utf8.count {
+                    let word = UnsafeRawPointer(start + i).loadUnaligned(as: UInt64.self)
+                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                    let control = (word &- 0x20 &* ones) & ~word & highs
+                    let quote = ((word ^ (0x22 &* ones)) &- ones) & ~(word ^ (0x22 &* ones)) & highs
+                    let backslash = ((word ^ (0x5C &* ones)) &- ones) & ~(word ^ (0x5C &* ones)) & highs
+                    if control | quote | backslash == 0 {
+                        i += 8
+                        continue
+                    }
+                }
+                let c = start[i]
+                i += 1
                 guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                if i > mark { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark..<i])) }
-                mark = i + 1
+                put(UnsafeBufferPointer(start: start + mark, count: i - 1 - mark))
+                mark = i
                 switch c {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
-                case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
-                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+                case 0x22: put("\\\"")
+                case 0x5C: put("\\\\")
+                case 0x08: put("\\b")
+                case 0x0C: put("\\f")
+                case 0x0A: put("\\n")
+                case 0x0D: put("\\r")
+                case 0x09: put("\\t")
                 default:
-                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, Self.hex(c >> 4), Self.hex(c & 0xF)])
+                    put("\\u00")
+                    put(Self.hex(c >> 4))
+                    put(Self.hex(c & 0xF))
                 }
             }
-            if utf8.count > mark { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark...])) }
+            put(UnsafeBufferPointer(start: start + mark, count: utf8.count - mark))
         }
-        bytes.append(0x22)
+        put(0x22)
     }
 
     private static func hex(_ digit: UInt8) -> UInt8 { digit < 10 ? 0x30 + digit : 0x61 + digit - 10 }
