@@ -92,4 +92,29 @@ import Testing
         let shown = try waitFor("EXITED-3")
         #expect(shown.contains("paused; resume with: runsheet resume"))
     }
+
+    @Test func ctrlCStopsTheCommandNotTheRun() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/slow.md").path
+        let command = "env -u CI TERM=xterm NO_COLOR=1 \(Fixtures.binary.path) run \(fixture) --runs-dir \(runs.path); echo EXITED-$?; sleep 30"
+        try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", command])
+        defer { _ = try? tmux(["kill-session", "-t", session]) }
+        _ = try waitFor("▶ Wait for the cache to warm")
+        _ = try tmux(["send-keys", "-t", session, "r"])
+        _ = try waitFor("Run this command now? [y/N]")
+        _ = try tmux(["send-keys", "-t", session, "y"])
+        _ = try waitFor("│ warming")
+        _ = try tmux(["send-keys", "-t", session, "C-c"])
+        let shown = try waitFor("interrupted; the step is still open", seconds: 10)
+        #expect(!shown.contains("EXITED-"))
+        _ = try tmux(["send-keys", "-t", session, "Space"])
+        _ = try waitFor("▶ Wait for the cache to warm")
+        _ = try tmux(["send-keys", "-t", session, "q"])
+        _ = try waitFor("EXITED-3")
+        let ids = try FileManager.default.contentsOfDirectory(atPath: runs.path)
+        let events = try JournalFile.read(at: runs.appendingPathComponent(ids[0] + "/journal.jsonl").path).events
+        let record = RunState.fold(events).record("wait-for-the-cache-to-warm")
+        #expect(record.commands.first?.interrupted == true)
+        #expect(record.status == .active)
+    }
 }
