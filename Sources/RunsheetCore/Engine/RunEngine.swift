@@ -138,12 +138,7 @@ public final class RunEngine {
     }
 
     /// The command as the operator sees it: values substituted, secrets masked.
-    public func display(_ command: Command) -> String {
-        Placeholders.substitute(command.code) { name in
-            if let parameter = runbook.params.first(where: { $0.name == name }), parameter.secret { return "••••" }
-            return builtin(name) ?? values[name]
-        }
-    }
+    public func display(_ command: Command) -> String { displayText(command.code) }
 
     /// Text with placeholders filled for display (secrets masked).
     public func displayText(_ text: String) -> String {
