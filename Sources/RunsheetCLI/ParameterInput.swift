@@ -19,8 +19,9 @@ enum ParameterInput {
     }
 
     /// Every parameter resolved and checked. `ask` prompts on a terminal; nil when there is none.
+    /// With `lenient`, missing values are left out instead of failing (for `--dry-run`).
     static func resolve(_ runbook: Runbook, given: [String: String], recorded: [String: String] = [:],
-                        ask: ((Parameter) -> String?)?) throws -> [String: String] {
+                        lenient: Bool = false, ask: ((Parameter) -> String?)?) throws -> [String: String] {
         let declared = Set(runbook.params.map(\.name))
         if let unknown = given.keys.sorted().first(where: { !declared.contains($0) }) {
             let names = runbook.params.map(\.name).joined(separator: ", ")
@@ -34,6 +35,7 @@ enum ParameterInput {
             if value == nil { value = parameter.defaultValue }
             if value == nil, let ask { value = ask(parameter) }
             guard let resolved = value else {
+                if lenient { continue }
                 let what = parameter.prompt.map { " (\($0))" } ?? ""
                 throw CommandFailure(status: .usage, message: "missing parameter '\(parameter.name)'\(what): pass --param \(parameter.name)=VALUE or set \(environmentName(parameter.name))")
             }

@@ -105,11 +105,14 @@ struct Run: ParsableCommand {
         var runbook = result.runbook
         if let releaseClass { runbook.releaseClass = releaseClass }
         let given = try ParameterInput.parse(params)
-        let values = try ParameterInput.resolve(runbook, given: given, ask: RunSupport.prompt)
         if dryRun {
+            let values = try ParameterInput.resolve(runbook, given: given, lenient: true, ask: nil)
             Output.out(Plan.render(runbook, values: values))
+            let missing = runbook.params.filter { values[$0.name] == nil }.map(\.name)
+            if !missing.isEmpty { Output.line("missing for a real run: " + missing.joined(separator: ", ")) }
             return
         }
+        let values = try ParameterInput.resolve(runbook, given: given, ask: RunSupport.prompt)
         let actor = RunContext.actor(explicit: actorName)
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: directory)

@@ -109,6 +109,10 @@ import Testing
         #expect(result.stdout.contains("(when class is emergency: no, will be skipped)"))
         #expect(result.stdout.contains("on failure → roll-back-the-service"))
         #expect((try FileManager.default.contentsOfDirectory(atPath: runs.path)).isEmpty)
+        let bundled = Fixtures.packageRoot.appendingPathComponent("runbooks/blue-green-deploy.md").path
+        let partial = try Fixtures.runsheet(["run", bundled, "--dry-run", "--param", "version=1.4.2"])
+        #expect(partial.status == 0, "\(partial.stderr)")
+        #expect(partial.stdout.contains("missing for a real run: notify_token"))
     }
 
     @Test func autoRunsCommandsAndStopsAtManualSteps() throws {
