@@ -38,10 +38,12 @@ struct Check: ParsableCommand {
         for problem in files.problems {
             Output.error(problem)
         }
+        // A finding in a shared file (the roles file) is reported once, not once per runbook.
+        var seen = Set<Diagnostic>()
         for (path, outcome) in zip(files.paths, Self.compileAll(files.paths, with: compiler)) {
             switch outcome {
             case .success(let diagnostics):
-                results.append((path, diagnostics))
+                results.append((path, diagnostics.filter { $0.path == path || seen.insert($0).inserted }))
             case .failure(let error):
                 Output.error(Self.describe(error, path: path))
                 results.append((path, []))

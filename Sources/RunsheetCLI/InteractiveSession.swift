@@ -10,7 +10,19 @@ extension WalkThrough {
         var message = ""
         while !engine.state.finished {
             tty.write("\u{1B}[H\u{1B}[2J" + screen(width: tty.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
-            guard let key = try tty.readKey(timeout: 1) else { continue }
+            guard let key = try tty.readKey(timeout: 1) else {
+                // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
+                if engine.currentGate != nil {
+                    if let events = reloadEvents?() { engine.reload(events) }
+                    switch try engine.settleGate() {
+                    case .approved: message = "Gate approved."
+                    case .rejected(let reason): message = "Gate rejected: \(reason)"
+                    case .timedOut: message = "Gate timed out."
+                    case .waiting: break
+                    }
+                }
+                continue
+            }
             message = ""
             do {
                 switch key {
@@ -120,6 +132,10 @@ extension WalkThrough {
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
         if step.isGate {
             out.append(style.yellow("Gate: needs " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ")))
+            if let status = engine.currentGate {
+                out.append(style.yellow(truncate(gateLine(status), width)))
+                out.append(style.dim(truncate("waiting; others sign with: runsheet sign \(state.runID) \(step.id)", width)))
+            }
         }
         out.append("")
         var body = TerminalMarkdown.render(engine.displayText(step.body), width: width - 2, style: style)

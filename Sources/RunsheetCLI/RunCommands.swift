@@ -40,6 +40,12 @@ enum RunSupport {
     static func style() -> Style { Style(enabled: Output.colorEnabled(fd: 1)) }
 
     static func drive(_ walk: WalkThrough, auto: Bool) throws -> ExitStatus {
+        let journal = journalPath(walk.engine.runDirectory)
+        walk.reloadEvents = { try? JournalFile.read(at: journal).events }
+        if let (roles, problems) = RolesFile.load(forRunbook: walk.engine.runbook.path) {
+            if let first = problems.first { throw CommandFailure(status: .usage, message: first.formatted) }
+            walk.engine.roles = roles
+        }
         if auto { return try walk.runAuto(write: Output.out) }
         if isatty(0) != 0 && isatty(1) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
             return try walk.runInteractive(tty: TTY())

@@ -9,6 +9,8 @@ final class WalkThrough {
     let style: Style
     let started = Date()
     private var interruptSource: DispatchSourceSignal?
+    /// Reads the journal again, to see sign-offs written by other processes.
+    var reloadEvents: (() -> [RunEvent]?)?
 
     init(engine: RunEngine, style: Style) {
         self.engine = engine
@@ -55,6 +57,7 @@ final class WalkThrough {
             }
             let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") { continue }
+            if engine.currentStep?.isGate == true, let events = reloadEvents?() { engine.reload(events) }
             let (verb, argument) = split(line)
             do {
                 switch verb {
@@ -69,6 +72,7 @@ final class WalkThrough {
                 case "goto", "g": try engine.goTo(argument)
                 case "run", "r": try runCommands(write: write)
                 case "abort", "x": try engine.abort(reason: argument)
+                case "wait", "w": try waitAtGate(write: write)
                 case "quit", "q":
                     try engine.pause()
                     write(resumeHint() + "\n")
@@ -92,6 +96,43 @@ final class WalkThrough {
         return exitStatus
     }
 
+    /// Polls the journal until the gate is approved, rejected or timed out.
+    func waitAtGate(write: (String) -> Void) throws {
+        guard engine.currentGate != nil else {
+            write("  nothing to wait for: this step is not a gate\n")
+            return
+        }
+        var lastShown = ""
+        while true {
+            if let events = reloadEvents?() { engine.reload(events) }
+            if let status = engine.currentGate {
+                let line = gateLine(status)
+                if line != lastShown {
+                    write("  " + line + "\n")
+                    lastShown = line
+                }
+            }
+            switch try engine.settleGate() {
+            case .waiting: Thread.sleep(forTimeInterval: 0.3)
+            case .approved:
+                write("  " + style.green("✓ gate approved") + "\n")
+                return
+            case .rejected(let reason):
+                write("  " + style.red("✗ gate rejected: \(reason)") + "\n")
+                return
+            case .timedOut:
+                write("  " + style.red("✗ gate timed out") + "\n")
+                return
+            }
+        }
+    }
+
+    func gateLine(_ status: GateStatus) -> String {
+        let signed = status.signatures.map { $0.problem == nil ? "\($0.signer) (\($0.role))" : "\($0.signer) (\($0.role), not counted: \($0.problem!))" }
+        return "signed: " + (signed.isEmpty ? "nobody yet" : signed.joined(separator: ", ")) +
+            (status.missing.isEmpty ? "" : "; needs " + status.missing.joined(separator: " and "))
+    }
+
     func split(_ line: String) -> (String, String) {
         guard let space = line.firstIndex(of: " ") else { return (line.lowercased(), "") }
         return (String(line[..<space]).lowercased(), String(line[line.index(after: space)...]).trimmed)
@@ -103,6 +144,7 @@ final class WalkThrough {
         var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title))"
         if step.isGate { line += "  (sign-off: " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ") + ")" }
         write(style.bold(line) + "\n")
+        if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
         for command in step.commands where command.run {
             write("  $ " + engine.display(command).split(separator: "\n").joined(separator: "\n    ") + "\n")
         }
@@ -131,6 +173,7 @@ final class WalkThrough {
           b back          go to the previous step
           g goto ID       go to a step by id
           x abort REASON  end the run as aborted
+          w wait          at a gate: wait until it is signed, rejected or times out
           ? help          this text
           q quit          leave; the run stays resumable
         """

@@ -57,5 +57,6 @@ public enum DiagnosticCode {
         ("include-cycle", "Runbooks include each other in a cycle."),
         ("include-failed", "An included runbook has errors."),
         ("no-steps", "Nothing in the file became a step."),
+        ("roles-file", "The repository roles file is malformed."),
     ]
 }

@@ -100,7 +100,12 @@ extension Lowering {
     }
 
     mutating func checkRoles(_ runbook: Runbook) {
-        let declared = Set(front.roles)
+        var declared = Set(front.roles)
+        let needsRoles = steps.contains { $0.annotations.contains { $0.knownKey == .signOff || $0.knownKey == .role } }
+        if needsRoles, source.path != "fuzz.md", let (file, problems) = RolesFile.load(forRunbook: source.path) {
+            declared.formUnion(file.roles)
+            diagnostics += problems
+        }
         for index in steps.indices {
             for raw in steps[index].annotations {
                 let roles: [String]
@@ -115,9 +120,9 @@ extension Lowering {
                 }
                 for role in roles where !declared.contains(role) {
                     let hint = declared.isEmpty
-                        ? "declare it under 'roles' in the front matter"
+                        ? "declare it under 'roles' in the front matter or in \(RolesFile.relativePath)"
                         : (EditDistance.closest(to: role, in: declared.sorted(), maximum: 2).map { "did you mean '\($0)'?" }
-                            ?? "declared roles are \(front.roles.joined(separator: ", "))")
+                            ?? "declared roles are \(declared.sorted().joined(separator: ", "))")
                     report(.error, "undeclared-role", "role '\(role)' is not declared; \(hint)", line: raw.line, column: raw.column)
                 }
             }

@@ -27,6 +27,7 @@ public enum RunError: Error, Equatable, LocalizedError {
     case reasonRequired(String)
     case noCommand(String)
     case atFirstStep
+    case gateWaiting(String)
 
     public var errorDescription: String? {
         switch self {
@@ -35,6 +36,7 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .reasonRequired(let action): "\(action) needs a reason, e.g. '\(action) the host is already patched'"
         case .noCommand(let id): "step '\(id)' has no command marked to run"
         case .atFirstStep: "this is the first step; there is nothing to go back to"
+        case .gateWaiting(let needs): "this gate still needs \(needs); sign with 'runsheet sign', or use 'wait'"
         }
     }
 }
@@ -42,7 +44,7 @@ public enum RunError: Error, Equatable, LocalizedError {
 /// Walks a runbook: every action becomes a journal event, and the state is the fold of them.
 public final class RunEngine {
     public let runbook: Runbook
-    public private(set) var state: RunState
+    public internal(set) var state: RunState
     public let runDirectory: String
     public let actor: Actor
     let journal: JournalWriter
@@ -52,6 +54,8 @@ public final class RunEngine {
     let successor: [String: String?]
     let failureTarget: [String: String?]
     let stepIndex: [String: Int]
+    /// The repository's roles file, when there is one.
+    public var roles: RolesFile?
 
     public init(runbook: Runbook, state: RunState, journal: JournalWriter, actor: Actor,
                 values: [String: String], runDirectory: String) {
@@ -194,6 +198,10 @@ public final class RunEngine {
 
     public func complete() throws {
         let step = try requireOpen()
+        if step.isGate {
+            let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, roles: roles)
+            if !status.satisfied { throw RunError.gateWaiting(status.missing.joined(separator: " and ")) }
+        }
         let next = successor[step.id] ?? nil
         try record(.stepCompleted, step: step.id, Self.next(next))
         try arrive(at: next)

@@ -25,6 +25,18 @@ public struct RunState: Sendable, Equatable {
         public var passed: Bool
     }
 
+    /// A sign-off or rejection recorded on a gate.
+    public struct SignatureRecord: Sendable, Equatable {
+        public var signer: String
+        public var role: String
+        public var time: String
+        public var comment: String?
+        /// The hash of the step as signed; a later edit makes the signature stale.
+        public var stepHash: String
+        public var runbookSHA256: String
+        public var host: String
+    }
+
     public struct Note: Sendable, Equatable {
         public var text: String
         public var actor: String
@@ -70,6 +82,9 @@ public struct RunState: Sendable, Equatable {
     public var endedAt: String?
     /// Steps added by the operator during the run: (id, title, after).
     public var addedSteps: [(id: String, title: String, after: String?)] = []
+    /// Sign-offs and rejections per gate step, in journal order.
+    public var signatures: [String: [SignatureRecord]] = [:]
+    public var rejections: [String: [(signer: String, reason: String, time: String)]] = [:]
     /// Session boundaries, for elapsed-time accounting.
     public var pausedAt: [String] = []
 
@@ -173,8 +188,15 @@ public struct RunState: Sendable, Equatable {
             if let step = event.step {
                 addedSteps.append((step, data["title"]?.string ?? "", data["after"]?.string))
             }
-        case .signOff, .signOffRejected:
-            break
+        case .signOff:
+            guard let step = event.step else { break }
+            signatures[step, default: []].append(SignatureRecord(
+                signer: event.actor, role: data["role"]?.string ?? "", time: event.time,
+                comment: data["comment"]?.string, stepHash: data["stepHash"]?.string ?? "",
+                runbookSHA256: data["sha256"]?.string ?? "", host: event.host))
+        case .signOffRejected:
+            guard let step = event.step else { break }
+            rejections[step, default: []].append((event.actor, data["reason"]?.string ?? "", event.time))
         }
     }
 }

@@ -1,0 +1,126 @@
+import Foundation
+
+/// What happened at a gate while the operator waited.
+public enum GateProgress: Sendable, Equatable {
+    case waiting
+    case approved
+    case rejected(String)
+    case timedOut
+}
+
+extension RunEngine {
+    /// The status of the gate the run is on, or nil when the current step is no gate.
+    public var currentGate: GateStatus? {
+        guard let step = currentStep, step.isGate, !state.finished else { return nil }
+        return GateStatus.evaluate(step: step, state: state, runbook: runbook, roles: roles)
+    }
+
+    /// Replaces the state with the fold of the journal as it is now (others may have appended).
+    public func reload(_ events: [RunEvent]) {
+        guard events.count > state.eventCount else { return }
+        state = RunState.fold(events)
+    }
+
+    /// Moves past the gate once its rule is met, follows On reject on a rejection, and fails
+    /// it when its Timeout has passed. Returns what happened.
+    @discardableResult
+    public func settleGate(now: Date = Date()) throws -> GateProgress {
+        guard let step = currentStep, step.isGate, let status = currentGate else { return .waiting }
+        if let rejection = status.rejection {
+            let target = rejectTarget(step)
+            try record(.stepFailed, step: step.id, ["reason": .string("rejected by \(rejection.signer): \(rejection.reason)")].merging(Self.next(target)) { a, _ in a })
+            if let target {
+                try record(.branchTaken, step: step.id, ["from": .string(step.id), "to": .string(target), "kind": "reject"])
+                try arrive(at: target)
+            } else {
+                try record(.runEnded, ["outcome": .string(RunState.Outcome.aborted.rawValue), "reason": .string("gate '\(step.id)' rejected by \(rejection.signer): \(rejection.reason)")])
+            }
+            return .rejected(rejection.reason)
+        }
+        if status.satisfied {
+            try complete()
+            return .approved
+        }
+        if let limit = step.timeoutSeconds, let started = state.record(step.id).startedAt.flatMap(Timestamp.parse),
+           now.timeIntervalSince(started) > Double(limit) {
+            try fail(reason: "gate not approved within \(DurationText.format(limit)); still needs \(status.missing.joined(separator: " and "))")
+            return .timedOut
+        }
+        return .waiting
+    }
+
+    func rejectTarget(_ step: Step) -> String? {
+        runbook.edges.first { $0.from == step.id && $0.kind == .reject }?.to
+    }
+}
+
+/// Building sign-off and rejection events, with the checks that keep the wrong person out.
+public enum SignOffs {
+    public enum Refusal: Error, Equatable, LocalizedError {
+        case notAGate(String)
+        case noEligibleRole(signer: String, needed: [String])
+        case separation(String)
+        case alreadySigned(String)
+        case finished
+
+        public var errorDescription: String? {
+            switch self {
+            case .notAGate(let id): "step '\(id)' is not a gate; only steps with a Sign-off annotation take signatures"
+            case .noEligibleRole(let signer, let needed): "\(signer) holds none of the roles this gate needs (\(needed.joined(separator: ", "))); check \(RolesFile.relativePath) or sign with --role"
+            case .separation(let message): message
+            case .alreadySigned(let signer): "\(signer) has already signed this gate"
+            case .finished: "the run has ended; there is nothing left to sign"
+            }
+        }
+    }
+
+    /// The role a signer signs with: the one asked for, else the first role they hold that the gate needs.
+    public static func role(for signer: String, step: Step, requested: String?, roles: RolesFile?) throws -> String {
+        let needed = step.signOffs.flatMap(\.roles)
+        if let requested {
+            guard needed.contains(requested) else { throw Refusal.noEligibleRole(signer: signer, needed: needed) }
+            if let roles, !roles.holds(signer, requested) { throw Refusal.noEligibleRole(signer: signer, needed: needed) }
+            return requested
+        }
+        if let roles {
+            guard let role = needed.first(where: { roles.holds(signer, $0) }) else {
+                throw Refusal.noEligibleRole(signer: signer, needed: needed)
+            }
+            return role
+        }
+        guard needed.count == 1, let only = needed.first else {
+            throw Refusal.noEligibleRole(signer: signer, needed: needed)
+        }
+        return only
+    }
+
+    /// A `signoff.signed` event, after refusing signers the gate's separation rules exclude.
+    public static func signature(
+        state: RunState, runbook: Runbook, step: Step, signer: Actor, role requested: String?, comment: String?,
+        runbookSHA256: String, roles: RolesFile?
+    ) throws -> RunEvent {
+        guard !state.finished else { throw Refusal.finished }
+        guard step.isGate else { throw Refusal.notAGate(step.id) }
+        let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
+        if step.separation.contains(.starter), signer.name == state.startedBy {
+            throw Refusal.separation("\(signer.name) started this run, and gate '\(step.id)' may not be approved by the person who started it; ask another \(role)")
+        }
+        if step.separation.contains(.executor), GateStatus.executors(before: step, state: state, runbook: runbook).contains(signer.name) {
+            throw Refusal.separation("\(signer.name) carried out steps that gate '\(step.id)' approves, so may not sign it; ask another \(role)")
+        }
+        if state.signatures[step.id]?.contains(where: { $0.signer == signer.name && $0.stepHash == StepHash.of(step) }) == true {
+            throw Refusal.alreadySigned(signer.name)
+        }
+        var data: [String: JSONValue] = ["role": .string(role), "stepHash": .string(StepHash.of(step)), "sha256": .string(runbookSHA256)]
+        if let comment, !comment.isEmpty { data["comment"] = .string(comment) }
+        return RunEvent(seq: 0, time: Timestamp.now(), type: .signOff, actor: signer.name, host: signer.host, via: signer.via, step: step.id, data: data)
+    }
+
+    public static func rejection(state: RunState, step: Step, signer: Actor, reason: String, roles: RolesFile?) throws -> RunEvent {
+        guard !state.finished else { throw Refusal.finished }
+        guard step.isGate else { throw Refusal.notAGate(step.id) }
+        let role = try role(for: signer.name, step: step, requested: nil, roles: roles)
+        return RunEvent(seq: 0, time: Timestamp.now(), type: .signOffRejected, actor: signer.name, host: signer.host, via: signer.via,
+                        step: step.id, data: ["reason": .string(reason), "role": .string(role)])
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Where a gate stands: which signatures count, what is still needed, and why others do not count.
+public struct GateStatus: Sendable, Equatable {
+    public struct Signature: Sendable, Equatable {
+        public var signer: String
+        public var role: String
+        public var time: String
+        /// Why this signature does not count, or nil when it does.
+        public var problem: String?
+    }
+
+    public var signatures: [Signature]
+    /// One phrase per unmet rule: "1 more of sre or dba".
+    public var missing: [String]
+    public var rejection: (signer: String, reason: String)?
+
+    public var satisfied: Bool { missing.isEmpty && rejection == nil }
+
+    public static func == (lhs: GateStatus, rhs: GateStatus) -> Bool {
+        lhs.signatures == rhs.signatures && lhs.missing == rhs.missing && lhs.rejection?.signer == rhs.rejection?.signer
+    }
+
+    /// Evaluates a gate against the run's record. `roles` is nil when the repository has no roles file:
+    /// then the role a signer names is taken as given.
+    public static func evaluate(step: Step, state: RunState, runbook: Runbook, roles: RolesFile?) -> GateStatus {
+        let currentHash = StepHash.of(step)
+        let executors = GateStatus.executors(before: step, state: state, runbook: runbook)
+        var signatures: [Signature] = []
+        var counted: [(signer: String, role: String)] = []
+        for record in state.signatures[step.id] ?? [] {
+            var problem: String?
+            if record.stepHash != currentHash {
+                problem = "the step changed after it was signed"
+            } else if let roles, !roles.holds(record.signer, record.role) {
+                problem = "\(record.signer) does not hold the role \(record.role) in \(RolesFile.relativePath)"
+            } else if step.separation.contains(.starter), record.signer == state.startedBy {
+                problem = "\(record.signer) started the run and may not approve it"
+            } else if step.separation.contains(.executor), executors.contains(record.signer) {
+                problem = "\(record.signer) carried out steps this gate approves"
+            } else if counted.contains(where: { $0.signer == record.signer && $0.role == record.role }) {
+                problem = "\(record.signer) already signed as \(record.role)"
+            }
+            if problem == nil { counted.append((record.signer, record.role)) }
+            signatures.append(Signature(signer: record.signer, role: record.role, time: record.time, problem: problem))
+        }
+        var missing: [String] = []
+        for rule in step.signOffs {
+            let people = Set(counted.filter { rule.roles.contains($0.role) }.map(\.signer))
+            if people.count < rule.count {
+                missing.append("\(rule.count - people.count) more of \(rule.roles.joined(separator: " or "))")
+            }
+        }
+        let rejection = state.rejections[step.id]?.last.map { ($0.signer, $0.reason) }
+        return GateStatus(signatures: signatures, missing: missing, rejection: rejection)
+    }
+
+    /// People who completed a step between the previous gate and this one.
+    public static func executors(before gate: Step, state: RunState, runbook: Runbook) -> Set<String> {
+        guard let index = runbook.steps.firstIndex(where: { $0.id == gate.id }) else { return [] }
+        var people = Set<String>()
+        var i = index - 1
+        while i >= 0, !runbook.steps[i].isGate {
+            let record = state.record(runbook.steps[i].id)
+            if record.status == .done, let actor = record.actor { people.insert(actor) }
+            i -= 1
+        }
+        return people
+    }
+}
