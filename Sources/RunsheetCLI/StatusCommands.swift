@@ -83,7 +83,53 @@ struct Status: ParsableCommand {
             if let reason = record.reason { line += "  (\(reason))" }
             lines.append(line)
         }
+        let signed = state.signatures.sorted { $0.key < $1.key }
+        if !signed.isEmpty { lines.append("") }
+        for (step, records) in signed {
+            for record in records {
+                lines.append("  ✍ \(step)  \(record.signer) as \(record.role)  \(record.time)" + (record.comment.map { "  \"\($0)\"" } ?? ""))
+            }
+        }
+        for (step, rejections) in state.rejections.sorted(by: { $0.key < $1.key }) {
+            for rejection in rejections { lines.append("  ✗ \(step)  rejected by \(rejection.signer)  \(rejection.time)  (\(rejection.reason))") }
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a run's trail: who did what, when, from which host, on which runbook commit.",
+        discussion: """
+            Example:
+              runsheet audit checkout-deploy-20261122-051200-ab12
+            """
+    )
+
+    @Argument(help: "The run id (or unique prefix).") var runID: String
+    @Option(help: "Where runs are kept.") var runsDir: String?
+
+    func run() throws {
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+        let events = try RunSupport.events(in: directory, repair: false)
+        let state = RunState.fold(events)
+        var lines = ["Audit trail of run \(state.runID): \(state.title) (\(state.runbookPath))",
+                     "runbook sha256 \(state.runbookSHA256)" + (state.gitCommit.map { ", commit \($0)" } ?? ", not in a Git repository"), ""]
+        for event in events {
+            var what = event.type.rawValue
+            if let step = event.step { what += " " + step }
+            let details = ["reason", "text", "role", "comment", "outcome", "to", "exit", "command"].compactMap { key -> String? in
+                guard let value = event.data[key] else { return nil }
+                switch value {
+                case .string(let text): return "\(key)=\(text.split(separator: "\n").first.map(String.init) ?? "")"
+                case .int(let number): return "\(key)=\(number)"
+                default: return nil
+                }
+            }
+            lines.append("\(event.time)  \(event.actor)@\(event.host) (\(event.via))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
+        }
+        Output.out(lines.joined(separator: "\n") + "\n")
     }
 }
 

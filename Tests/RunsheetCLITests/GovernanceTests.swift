@@ -120,6 +120,13 @@ import Testing
         #expect(signatures[0].data["comment"]?.string == "dashboards green")
         #expect(signatures.allSatisfy { $0.data["stepHash"]?.string?.isEmpty == false && $0.data["sha256"]?.string?.count == 64 })
         #expect(try sign(["verify", id], in: dir).status == 0)
+        let status = try sign(["status", id], in: dir)
+        #expect(status.stdout.contains("✍ approve-the-change  carol as sre"))
+        let audit = try sign(["audit", id], in: dir)
+        #expect(audit.status == 0)
+        #expect(audit.stdout.contains("erin@"))
+        #expect(audit.stdout.contains("signoff.signed approve-the-change  role=release-manager"))
+        #expect(audit.stdout.split(separator: "\n").count == events.count + 2, "one line per event after the two header lines")
     }
 
     @Test func executorMayNotApproveAndRejectionBranches() throws {
