@@ -174,8 +174,7 @@ struct Resume: ParsableCommand {
     var auto = false
 
     func run() throws {
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
-        let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
         let events = try RunSupport.events(in: directory)
         let state = RunState.fold(events)
         if let outcome = state.outcome {

@@ -84,6 +84,12 @@ enum RunContext {
         return "\(base)-\(stamp)-\(suffix)"
     }
 
+    /// The folder of a run named on the command line, looked up in `--runs-dir` or the default runs folder.
+    static func runDirectory(_ reference: String, runsDir: String?) throws -> String {
+        let runsDirectory = runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        return try locateRun(reference, runsDirectory: runsDirectory).directory
+    }
+
     /// Finds a run by id, unique id prefix, run folder or journal path.
     static func locateRun(_ reference: String, runsDirectory: String) throws -> (id: String, directory: String) {
         let manager = FileManager.default

@@ -12,8 +12,7 @@ struct GateContext {
     var roles: RolesFile?
 
     static func open(run: String, step id: String, runsDir: String?) throws -> GateContext {
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
-        let (_, directory) = try RunContext.locateRun(run, runsDirectory: runsDirectory)
+        let directory = try RunContext.runDirectory(run, runsDir: runsDir)
         let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
         let (result, bytes) = try RunSupport.compile(state.runbookPath)
         guard let step = result.runbook.step(id) else {

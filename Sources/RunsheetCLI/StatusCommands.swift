@@ -110,8 +110,7 @@ struct Audit: ParsableCommand {
     @Option(help: "Where runs are kept.") var runsDir: String?
 
     func run() throws {
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
-        let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
         let events = try RunSupport.events(in: directory, repair: false)
         let state = RunState.fold(events)
         var lines = ["Audit trail of run \(state.runID): \(state.title) (\(state.runbookPath))",
@@ -150,8 +149,7 @@ struct Verify: ParsableCommand {
     var runsDir: String?
 
     func run() throws {
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
-        let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
         let path = RunSupport.journalPath(directory)
         let report: VerificationReport
         do {
