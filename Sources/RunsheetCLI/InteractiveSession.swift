@@ -131,7 +131,7 @@ extension WalkThrough {
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title), width - 2)))
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
         if step.isGate {
-            out.append(style.yellow("Gate: needs " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ")))
+            out.append(style.yellow("Gate: needs " + step.signOffSummary))
             if let status = engine.currentGate {
                 out.append(style.yellow(truncate(gateLine(status), width)))
                 out.append(style.dim(truncate("waiting; others sign with: runsheet sign \(state.runID) \(step.id)", width)))

@@ -31,7 +31,7 @@ enum ParameterInput {
         var values: [String: String] = [:]
         for parameter in runbook.params {
             var value = given[parameter.name] ?? env[environmentName(parameter.name)]
-            if value == nil, let old = recorded[parameter.name], !(parameter.secret && old == "••••") { value = old }
+            if value == nil, let old = recorded[parameter.name], !(parameter.secret && old == ShellQuoting.mask) { value = old }
             if value == nil { value = parameter.defaultValue }
             if value == nil, let ask { value = ask(parameter) }
             guard let resolved = value else {

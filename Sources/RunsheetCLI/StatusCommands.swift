@@ -43,7 +43,7 @@ struct Status: ParsableCommand {
         rows.sort { $0.1.startedAt > $1.1.startedAt }
         var table = [["RUN", "RUNBOOK", "STATUS", "STEPS", "STARTED", "BY"]]
         for (id, state) in rows.prefix(limit) {
-            let settled = state.steps.values.filter { [.done, .skipped, .failed].contains($0.status) }.count
+            let settled = state.steps.values.filter(\.status.isSettled).count
             table.append([id, state.runbookID, state.outcome?.rawValue ?? "in progress", "\(settled)/\(state.stepHashes.count)",
                           String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), state.startedBy])
         }
@@ -69,7 +69,7 @@ struct Status: ParsableCommand {
             lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         lines.append("started  \(state.startedAt) by \(state.startedBy) on \(state.host) (\(state.via))")
-        let settled = state.steps.values.filter { [.done, .skipped, .failed].contains($0.status) }.count
+        let settled = state.steps.values.filter(\.status.isSettled).count
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor)") }
         lines.append("actors   \(state.actors.joined(separator: ", "))")
@@ -187,13 +187,10 @@ enum Plan {
             if let when = step.when { line += when.holds(in: conditionValues) ? "  (when \(when.text): yes)" : "  (when \(when.text): no, will be skipped)" }
             lines.append(line)
             if step.isGate {
-                lines.append(indent + "   gate: " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and "))
+                lines.append(indent + "   gate: " + step.signOffSummary)
             }
             for command in step.commands where command.run {
-                let shown = Placeholders.substitute(command.code) { name in
-                    if runbook.params.first(where: { $0.name == name })?.secret == true { return "••••" }
-                    return values[name]
-                }
+                let shown = Placeholders.display(command.code, params: runbook.params) { values[$0] }
                 for codeLine in shown.split(separator: "\n") { lines.append(indent + "   $ " + codeLine) }
             }
             if let target = failures[step.id] { lines.append(indent + "   on failure → \(target)") }

@@ -142,7 +142,7 @@ final class WalkThrough {
         guard !engine.state.finished, let step = engine.currentStep else { return }
         let (settled, total) = engine.progress
         var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title))"
-        if step.isGate { line += "  (sign-off: " + step.signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ") + ")" }
+        if step.isGate { line += "  (sign-off: " + step.signOffSummary + ")" }
         write(style.bold(line) + "\n")
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
         for command in step.commands where command.run {

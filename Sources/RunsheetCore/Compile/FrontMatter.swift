@@ -311,7 +311,7 @@ extension Parameter {
         }
         if let pattern, let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") {
             let range = NSRange(value.startIndex..., in: value)
-            if regex.firstMatch(in: value, range: range) == nil { return "'\(secret ? "••••" : value)' does not match \(pattern)" }
+            if regex.firstMatch(in: value, range: range) == nil { return "'\(secret ? ShellQuoting.mask : value)' does not match \(pattern)" }
         }
         return nil
     }

@@ -45,6 +45,15 @@ public enum Placeholders {
         }
     }
 
+    /// Text as an operator may see it: placeholders filled through `value`, secret parameters masked.
+    public static func display(_ text: String, params: [Parameter], value: (String) -> String?) -> String {
+        guard text.contains("{{") else { return text }
+        return substitute(text) { name in
+            if params.contains(where: { $0.name == name && $0.secret }) { return ShellQuoting.mask }
+            return value(name)
+        }
+    }
+
     /// Replaces each known placeholder through `value`; unknown names are left as written.
     public static func substitute(_ text: String, _ value: (String) -> String?) -> String {
         let occurrences = scan(text)

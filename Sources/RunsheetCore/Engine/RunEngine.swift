@@ -88,7 +88,7 @@ public final class RunEngine {
     ) throws -> RunEngine {
         var params: [String: JSONValue] = [:]
         for parameter in runbook.params {
-            if let value = values[parameter.name] { params[parameter.name] = .string(parameter.secret ? "••••" : value) }
+            if let value = values[parameter.name] { params[parameter.name] = .string(parameter.secret ? ShellQuoting.mask : value) }
         }
         var data: [String: JSONValue] = [
             "schema": .string(RunEvent.schema), "runId": .string(runID), "runbook": .string(runbook.path),
@@ -113,7 +113,7 @@ public final class RunEngine {
 
     /// Steps settled (done, skipped or failed) against all steps.
     public var progress: (settled: Int, total: Int) {
-        let settled = runbook.steps.filter { [.done, .skipped, .failed].contains(state.record($0.id).status) }.count
+        let settled = runbook.steps.filter { state.record($0.id).status.isSettled }.count
         return (settled, runbook.steps.count)
     }
 
@@ -146,11 +146,7 @@ public final class RunEngine {
 
     /// Text with placeholders filled for display (secrets masked).
     public func displayText(_ text: String) -> String {
-        guard text.contains("{{") else { return text }
-        return Placeholders.substitute(text) { name in
-            if let parameter = runbook.params.first(where: { $0.name == name }), parameter.secret { return "••••" }
-            return builtin(name) ?? values[name]
-        }
+        Placeholders.display(text, params: runbook.params) { builtin($0) ?? values[$0] }
     }
 
     /// The command as executed: each value one shell-quoted word.

@@ -10,6 +10,9 @@ public struct RunState: Sendable, Equatable {
 
     public enum StepStatus: String, Sendable, Codable {
         case pending, active, done, skipped, failed
+
+        /// Done, skipped or failed: nothing more is expected of the step.
+        public var isSettled: Bool { self == .done || self == .skipped || self == .failed }
     }
 
     public struct CommandRecord: Sendable, Equatable {

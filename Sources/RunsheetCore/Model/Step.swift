@@ -45,6 +45,11 @@ public struct Step: Sendable, Codable, Equatable {
 
     /// True when the step waits for sign-offs.
     public var isGate: Bool { !signOffs.isEmpty }
+
+    /// The gate's rule in words: "2 of sre or dba and 1 of release-manager".
+    public var signOffSummary: String {
+        signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ")
+    }
 }
 
 /// A fenced code block belonging to a step.
