@@ -23,16 +23,22 @@ public enum RunbookJSON {
             try sink(out.written)
             out.clear()
         }
+        // The long arrays are flushed element by element.
+        func streamed<Element>(
+            _ key: StaticString, _ items: [Element], _ out: inout JSONOutput, _ element: (inout JSONOutput, Element) -> Void
+        ) throws {
+            out.key(key); out.beginArray()
+            for item in items {
+                out.element(); element(&out, item)
+                try flush(&out, false)
+            }
+            out.endArray()
+        }
         // Keys in UTF-8 order, as `.sortedKeys` writes them.
         out.beginObject()
         out.key("class"); out.string(runbook.releaseClass.rawValue)
         out.optional("description", runbook.description)
-        out.key("edges"); out.beginArray()
-        for edge in runbook.edges {
-            out.element(); out.edge(edge)
-            try flush(&out, false)
-        }
-        out.endArray()
+        try streamed("edges", runbook.edges, &out) { $0.edge($1) }
         out.optional("environment", runbook.environment)
         out.key("id"); out.string(runbook.id)
         out.optional("owner", runbook.owner)
@@ -43,21 +49,11 @@ public enum RunbookJSON {
         out.key("production"); out.bool(runbook.production)
         out.key("roles"); out.strings(runbook.roles)
         out.key("schema"); out.string(runbook.schema)
-        out.key("sections"); out.beginArray()
-        for section in runbook.sections {
-            out.element(); out.section(section)
-            try flush(&out, false)
-        }
-        out.endArray()
+        try streamed("sections", runbook.sections, &out) { $0.section($1) }
         out.optional("service", runbook.service)
         out.key("shell"); out.string(runbook.shell)
         out.optional("start", runbook.start)
-        out.key("steps"); out.beginArray()
-        for step in runbook.steps {
-            out.element(); out.step(step)
-            try flush(&out, false)
-        }
-        out.endArray()
+        try streamed("steps", runbook.steps, &out) { $0.step($1) }
         out.key("title"); out.string(runbook.title)
         out.optional("version", runbook.version)
         out.endObject()
