@@ -41,10 +41,22 @@ import Testing
             return false
         }
 
+        /// Closes the operator's input and waits for the exit status; an operator still running a
+        /// minute later is killed, so a hung run fails its test instead of stalling the suite.
         func finish() -> Int32 {
             try? input.fileHandleForWriting.close()
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning {
+                Issue.record("the operator's run did not end within a minute of its input closing; it printed:\n\(text)")
+                kill(process.processIdentifier, SIGKILL)
+            }
             process.waitUntilExit()
             return process.terminationStatus
+        }
+
+        deinit {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
     }
 

@@ -8,20 +8,29 @@ import Testing
 @Suite(.serialized) struct TerminalTests {
     let session = "runsheet-test-\(UUID().uuidString.prefix(8))"
 
+    /// Runs tmux against a server of this test's own (named after the session), never one the
+    /// machine may already run. tmux goes through the project's own command runner, which reaps
+    /// the client itself: Foundation's Process can wait forever on a client whose server, a daemon
+    /// it forks, inherits the descriptors Process watches. Descriptors above 2 are closed first so
+    /// the server keeps no other test's pipes open either. Every call has a time limit.
+    @discardableResult
     func tmux(_ arguments: [String]) throws -> ProcessResult {
-        try Fixtures.run("/usr/bin/tmux", arguments)
+        let script = """
+            unset TMUX
+            for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+            exec /usr/bin/tmux -L \(session) \(arguments.map(ShellQuoting.quote).joined(separator: " "))
+            """
+        let output = Fixtures.temporaryFile("tmux-output")
+        let outcome = try CommandRunner().run(CommandSpec(shell: "bash", script: script, timeoutSeconds: 20, outputPath: output)) { _ in }
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: output)
+        return ProcessResult(status: Int32(outcome.exitCode ?? -1), stdout: text, stderr: "")
     }
 
-    /// Starts the tmux server without handing it our pipes (it would keep them open forever).
+    /// Starts the session's tmux server with `command` in a window of the given size.
     func start(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
-        process.waitUntilExit()
+        let result = try tmux(arguments)
+        #expect(result.status == 0, "tmux \(arguments.joined(separator: " ")) exited \(result.status): \(result.stdout)")
     }
 
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]).stdout }
@@ -45,7 +54,7 @@ import Testing
         let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
         let command = "env -u CI TERM=xterm-256color NO_COLOR=1 \(Fixtures.binary.path) run \(fixture) --runs-dir \(runs.path) --as bob; echo EXITED-$?; sleep 30"
         try start(["new-session", "-d", "-s", session, "-x", "90", "-y", "40", command])
-        defer { _ = try? tmux(["kill-session", "-t", session]) }
+        defer { _ = try? tmux(["kill-server"]) }
 
         var shown = try waitFor("▶ Read the notes")
         #expect(shown.contains("Run demo"))
@@ -86,7 +95,7 @@ import Testing
         let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
         let command = "TERM=xterm NO_COLOR=1 \(Fixtures.binary.path) run \(fixture) --runs-dir \(runs.path); echo EXITED-$?; sleep 30"
         try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", command])
-        defer { _ = try? tmux(["kill-session", "-t", session]) }
+        defer { _ = try? tmux(["kill-server"]) }
         _ = try waitFor("▶ Read the notes")
         _ = try tmux(["send-keys", "-t", session, "q"])
         let shown = try waitFor("EXITED-3")
@@ -98,7 +107,7 @@ import Testing
         let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/slow.md").path
         let command = "env -u CI TERM=xterm NO_COLOR=1 \(Fixtures.binary.path) run \(fixture) --runs-dir \(runs.path); echo EXITED-$?; sleep 30"
         try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", command])
-        defer { _ = try? tmux(["kill-session", "-t", session]) }
+        defer { _ = try? tmux(["kill-server"]) }
         _ = try waitFor("▶ Wait for the cache to warm")
         _ = try tmux(["send-keys", "-t", session, "r"])
         _ = try waitFor("Run this command now? [y/N]")
@@ -116,5 +125,51 @@ import Testing
         let record = RunState.fold(events).record("wait-for-the-cache-to-warm")
         #expect(record.commands.first?.interrupted == true)
         #expect(record.status == .active)
+    }
+
+    @Test func gateScreenShowsSignaturesAndMovesOnByItself() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  sre: [carol, dave]\n  release-manager: [erin]\n"
+            .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try """
+            # Change
+
+            - [ ] Prepare the release
+            - [ ] Approve the change
+              - Sign-off: 2 of sre
+              - Sign-off: release-manager
+              - Separation: starter
+            - [ ] Deploy
+            """.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs").path
+        let command = "cd \(dir.path) && env -u CI TERM=xterm NO_COLOR=1 \(Fixtures.binary.path) run change.md --runs-dir \(runs) --as alice; echo EXITED-$?; sleep 30"
+        try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", command])
+        defer { _ = try? tmux(["kill-server"]) }
+        _ = try waitFor("▶ Prepare the release")
+        try tmux(["send-keys", "-t", session, "d"])
+        var shown = try waitFor("Gate: needs 2 of sre and 1 of release-manager")
+        #expect(shown.contains("signed: nobody yet; needs 2 more of sre and 1 more of release-manager"))
+        #expect(shown.contains("others sign with: runsheet sign"))
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { !$0.hasPrefix(".") })
+
+        // Signatures from other terminals appear on the waiting screen without a keypress.
+        #expect(try Fixtures.runsheet(["sign", id, "approve-the-change", "--as", "carol", "--runs-dir", runs], directory: dir).status == 0)
+        shown = try waitFor("signed: carol (sre); needs 1 more of sre and 1 more of release-manager")
+        // Pressing done early is refused with the reason, and nothing is recorded.
+        try tmux(["send-keys", "-t", session, "d"])
+        _ = try waitFor("this gate still needs 1 more of sre and 1 more of release-manager")
+        #expect(try Fixtures.runsheet(["sign", id, "approve-the-change", "--as", "dave", "--runs-dir", runs], directory: dir).status == 0)
+        #expect(try Fixtures.runsheet(["sign", id, "approve-the-change", "--as", "erin", "--runs-dir", runs], directory: dir).status == 0)
+        shown = try waitFor("▶ Deploy")
+        #expect(shown.contains("Gate approved."))
+        try tmux(["send-keys", "-t", session, "d"])
+        shown = try waitFor("EXITED-0")
+        let events = try JournalFile.read(at: runs + "/" + id + "/journal.jsonl").events
+        let state = RunState.fold(events)
+        #expect(state.outcome == .completed)
+        #expect(state.record("approve-the-change").status == .done)
+        #expect(state.record("approve-the-change").actor == "alice")
+        #expect(events.filter { $0.type == .signOff }.map(\.actor) == ["carol", "dave", "erin"])
     }
 }

@@ -181,7 +181,7 @@ private func firstLinePID(_ text: String) -> pid_t? {
 
     @Test func interruptFromAnotherThreadStopsTheCommand() throws {
         let runner = CommandRunner()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { runner.interrupt() }
+        interrupt(runner, after: 0.5)
         let started = Date()
         let result = try run("echo started; sleep 30 & wait", runner: runner)
         let elapsed = Date().timeIntervalSince(started)
@@ -196,7 +196,7 @@ private func firstLinePID(_ text: String) -> pid_t? {
 
     @Test func interruptEscalatesToSigkillWhenIntIsTrapped() throws {
         let runner = CommandRunner(killGrace: .milliseconds(500))
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { runner.interrupt() }
+        interrupt(runner, after: 0.5)
         let result = try run("trap 'echo caught' INT; while true; do sleep 0.1; done", runner: runner)
         #expect(result.outcome.interrupted)
         #expect(result.outcome.signal == SIGKILL)
@@ -304,4 +304,12 @@ private func firstLinePID(_ text: String) -> pid_t? {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.size] as? NSNumber)?.intValue == size + 5)
     }
+}
+
+/// Interrupts from a thread of its own, so a busy shared pool cannot delay it.
+private func interrupt(_ runner: CommandRunner, after seconds: Double) {
+    Thread {
+        Thread.sleep(forTimeInterval: seconds)
+        runner.interrupt()
+    }.start()
 }

@@ -5,6 +5,12 @@ public struct ProcessResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 extension Fixtures {
@@ -32,9 +38,13 @@ extension Fixtures {
     }
 
     /// Runs a program and waits for it, collecting both output streams.
+    ///
+    /// The streams are read on threads of their own, not on a shared pool a busy test run may have
+    /// exhausted, and a program still running after `timeout` seconds is killed, so a hung child
+    /// fails its test instead of stalling the whole suite.
     public static func run(
         _ executable: String, _ arguments: [String], stdin: String? = nil,
-        environment: [String: String] = [:], directory: URL? = nil
+        environment: [String: String] = [:], directory: URL? = nil, timeout: Double = 400
     ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -49,22 +59,28 @@ extension Fixtures {
         process.standardError = errPipe
         process.standardInput = inPipe
         try process.run()
-        let outData = LockedData(), errData = LockedData()
-        let group = DispatchGroup()
-        for (pipe, sink) in [(outPipe, outData), (errPipe, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
+        let readers = [outPipe, errPipe].map { pipe in
+            let reader = PipeReader(pipe.fileHandleForReading)
+            reader.start()
+            return reader
         }
-        if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
+        if let stdin { try? inPipe.fileHandleForWriting.write(contentsOf: Data(stdin.utf8)) }
         try? inPipe.fileHandleForWriting.close()
+        let watchdog = Watchdog(pid: process.processIdentifier, seconds: timeout)
+        watchdog.start()
         process.waitUntilExit()
-        group.wait()
+        watchdog.cancel()
+        if watchdog.fired {
+            throw ProcessTimeout(description: "\(executable) \(arguments.joined(separator: " ")) was still running after \(Int(timeout)) s and was killed")
+        }
         return ProcessResult(status: process.terminationStatus,
-                             stdout: String(decoding: outData.get(), as: UTF8.self),
-                             stderr: String(decoding: errData.get(), as: UTF8.self))
+                             stdout: String(decoding: readers[0].wait(), as: UTF8.self),
+                             stderr: String(decoding: readers[1].wait(), as: UTF8.self))
+    }
+
+    /// A path for a temporary file that does not exist yet.
+    public static func temporaryFile(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)").path
     }
 
     /// A fresh temporary directory.
@@ -75,9 +91,70 @@ extension Fixtures {
     }
 }
 
-final class LockedData: @unchecked Sendable {
+/// A program that outlived its time limit.
+public struct ProcessTimeout: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Reads a pipe to its end on a dedicated thread.
+final class PipeReader: @unchecked Sendable {
+    private let handle: FileHandle
+    private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var data = Data()
-    func set(_ value: Data) { lock.withLock { data = value } }
-    func get() -> Data { lock.withLock { data } }
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func start() {
+        let thread = Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { data.append(chunk) }
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// What the pipe carried: everything up to end of file, or, when a background process the
+    /// child left behind still holds the pipe 10 s after the child exited, what arrived until then.
+    func wait() -> Data {
+        _ = done.wait(timeout: .now() + 10)
+        return lock.withLock { data }
+    }
+}
+
+/// Kills a process that runs longer than its limit.
+final class Watchdog: @unchecked Sendable {
+    private let pid: Int32
+    private let seconds: Double
+    private let lock = NSLock()
+    private var cancelled = false
+    private var didFire = false
+
+    init(pid: Int32, seconds: Double) {
+        self.pid = pid
+        self.seconds = seconds
+    }
+
+    var fired: Bool { lock.withLock { didFire } }
+
+    func start() {
+        let thread = Thread { [self] in
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if lock.withLock({ cancelled }) { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            lock.withLock {
+                guard !cancelled else { return }
+                didFire = true
+                kill(pid, SIGKILL)
+            }
+        }
+        thread.start()
+    }
+
+    func cancel() { lock.withLock { cancelled = true } }
 }
