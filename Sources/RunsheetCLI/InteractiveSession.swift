@@ -12,8 +12,10 @@ extension WalkThrough {
             tty.write("\u{1B}[H\u{1B}[2J" + screen(width: tty.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
             guard let key = try tty.readKey(timeout: 1) else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
-                if engine.currentGate != nil {
+                if engine.currentGate != nil || engine.calendarConflict() != nil {
                     if let events = reloadEvents?() { engine.reload(events) }
+                }
+                if engine.currentGate != nil, engine.calendarConflict() == nil {
                     switch try engine.settleGate() {
                     case .approved: message = "Gate approved."
                     case .rejected(let reason): message = "Gate rejected: \(reason)"
@@ -131,11 +133,16 @@ extension WalkThrough {
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title), width - 2)))
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
         if step.isGate {
-            out.append(style.yellow("Gate: needs " + step.signOffSummary))
+            out.append(style.yellow("Gate: needs " + engine.gateSummary(step)))
             if let status = engine.currentGate {
                 out.append(style.yellow(truncate(gateLine(status), width)))
                 out.append(style.dim(truncate("waiting; others sign with: runsheet sign \(state.runID) \(step.id)", width)))
             }
+        }
+        if let conflict = engine.calendarConflict() {
+            let roles = engine.governance.calendar?.exceptionRoles.joined(separator: " or ") ?? "release-manager"
+            out.append(style.red(truncate("⛔ Production change blocked: \(conflict)", width)))
+            out.append(style.dim(truncate("waiting for an exception from a \(roles): runsheet sign \(state.runID) \(step.id) --exception --reason ...", width)))
         }
         out.append("")
         var body = TerminalMarkdown.render(engine.displayText(step.body), width: width - 2, style: style)

@@ -42,15 +42,20 @@ enum RunSupport {
     static func drive(_ walk: WalkThrough, auto: Bool) throws -> ExitStatus {
         let journal = journalPath(walk.engine.runDirectory)
         walk.reloadEvents = { try? JournalFile.read(at: journal).events }
-        if let (roles, problems) = RolesFile.load(forRunbook: walk.engine.runbook.path) {
-            if let first = problems.first { throw CommandFailure(status: .usage, message: first.formatted) }
-            walk.engine.roles = roles
-        }
         if auto { return try walk.runAuto(write: Output.out) }
         if isatty(0) != 0 && isatty(1) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
             return try walk.runInteractive(tty: TTY())
         }
         return try walk.runScripted(readLine: { Swift.readLine(strippingNewline: true) }, write: Output.out)
+    }
+
+    /// The roles file, class policy and calendar for a runbook; a broken one stops the command.
+    static func governance(for runbook: Runbook) throws -> Governance {
+        let (governance, problems) = Governance.load(for: runbook)
+        if let first = problems.first(where: { $0.severity == .error }) {
+            throw CommandFailure(status: .usage, message: first.formatted)
+        }
+        return governance
     }
 
     static func finish(_ status: ExitStatus) throws {
@@ -113,12 +118,14 @@ struct Run: ParsableCommand {
         let given = try ParameterInput.parse(params)
         if dryRun {
             let values = try ParameterInput.resolve(runbook, given: given, lenient: true, ask: nil)
-            Output.out(Plan.render(runbook, values: values))
+            let governance = try RunSupport.governance(for: runbook)
+            Output.out(Plan.render(runbook, values: values, policy: governance.policy[runbook.releaseClass]))
             let missing = runbook.params.filter { values[$0.name] == nil }.map(\.name)
             if !missing.isEmpty { Output.line("missing for a real run: " + missing.joined(separator: ", ")) }
             return
         }
         let values = try ParameterInput.resolve(runbook, given: given, ask: RunSupport.prompt)
+        let governance = try RunSupport.governance(for: runbook)
         let actor = RunContext.actor(explicit: actorName)
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: directory)
@@ -135,7 +142,7 @@ struct Run: ParsableCommand {
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: actor,
-            runsheetVersion: RunsheetCommand.version
+            runsheetVersion: RunsheetCommand.version, governance: governance
         ) { first in
             let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: first)
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
@@ -194,7 +201,8 @@ struct Resume: ParsableCommand {
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
-                               actor: RunContext.actor(explicit: actorName), values: values, runDirectory: directory)
+                               actor: RunContext.actor(explicit: actorName), values: values, runDirectory: directory,
+                               governance: try RunSupport.governance(for: runbook))
         try engine.resume(sha256: sha, changes: changes)
         try RunSupport.finish(try RunSupport.drive(WalkThrough(engine: engine, style: RunSupport.style()), auto: auto))
     }

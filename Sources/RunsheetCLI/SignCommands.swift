@@ -8,22 +8,28 @@ struct GateContext {
     var state: RunState
     var runbook: Runbook
     var sha256: String
-    var step: Step
-    var roles: RolesFile?
+    var step: Step?
+    var governance: Governance
 
-    static func open(run: String, step id: String, runsDir: String?) throws -> GateContext {
+    /// Opens the run; `id` names the step, or is nil for an act on the whole run (a follow-up review).
+    static func open(run: String, step id: String?, runsDir: String?) throws -> GateContext {
         let directory = try RunContext.runDirectory(run, runsDir: runsDir)
         let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
         let (result, bytes) = try RunSupport.compile(state.runbookPath)
-        guard let step = result.runbook.step(id) else {
-            throw CommandFailure(status: .usage, message: "there is no step '\(id)' in \(state.runbookPath); gates are: \(result.runbook.steps.filter(\.isGate).map(\.id).joined(separator: ", "))")
+        var runbook = result.runbook
+        runbook.releaseClass = state.releaseClass
+        var step: Step?
+        if let id {
+            guard let found = runbook.step(id) else {
+                throw CommandFailure(status: .usage, message: "there is no step '\(id)' in \(state.runbookPath); gates are: \(runbook.steps.filter(\.isGate).map(\.id).joined(separator: ", "))")
+            }
+            step = found
         }
-        let roles = RolesFile.load(forRunbook: state.runbookPath)
-        if let problems = roles?.1, let first = problems.first {
-            throw CommandFailure(status: .usage, message: "\(first.formatted)")
-        }
-        return GateContext(directory: directory, state: state, runbook: result.runbook, sha256: SHA256Hex.of(bytes), step: step, roles: roles?.0)
+        return GateContext(directory: directory, state: state, runbook: runbook, sha256: SHA256Hex.of(bytes), step: step,
+                           governance: try RunSupport.governance(for: runbook))
     }
+
+    var roles: RolesFile? { governance.roles }
 
     func append(_ event: RunEvent) throws -> RunEvent {
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
@@ -34,39 +40,68 @@ struct GateContext {
 
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sign off a gate of a run, from any terminal.",
+        abstract: "Sign off a gate, grant a change-calendar exception, or record a follow-up review.",
         discussion: """
-            The signature names the signer, the role used, the time, the comment, and the runbook
+            A signature names the signer, the role used, the time, the comment, and the runbook
             SHA-256 and step it approves; if the step's text changes later, it no longer counts.
+            --exception lets a production step go ahead outside the change windows or inside a
+            freeze; it needs --reason and a role the calendar's exception-roles names.
+            --follow-up records the review an emergency change owes (see the class policy); it
+            takes no step, needs --comment, and works after the run has ended.
             Examples:
               runsheet sign checkout-deploy-20261122 approve-the-switch-to-green --as carol@example.com
               runsheet sign checkout-deploy approve-the-switch-to-green --role sre --comment "dashboards green"
+              runsheet sign checkout-deploy switch-traffic --exception --reason "security fix, CVE-2026-1234"
+              runsheet sign hotfix-20261122 --follow-up --comment "PIR held 2026-11-24, notes in INC-881"
             """
     )
 
     @Argument(help: "The run id (or unique prefix).") var runID: String
-    @Argument(help: "The gate's step id.") var step: String
+    @Argument(help: "The step id: a gate, or with --exception a production step. Not given with --follow-up.") var step: String?
     @Option(name: .customLong("as"), help: "Who is signing.") var actorName: String?
-    @Option(help: "The role to sign with (default: the first role you hold that the gate needs).") var role: String?
-    @Option(help: "A comment kept with the signature.") var comment: String?
+    @Option(help: "The role to sign with (default: the first role you hold that is needed).") var role: String?
+    @Option(help: "A comment kept with the signature (required with --follow-up).") var comment: String?
+    @Flag(help: "Grant an exception to the change calendar for a production step.") var exception = false
+    @Option(help: "Why the exception is needed (with --exception).") var reason: String?
+    @Flag(help: "Record the follow-up review the run's class requires.") var followUp = false
     @Option(help: "Where runs are kept.") var runsDir: String?
+
+    func validate() throws {
+        if exception && followUp { throw ValidationError("use --exception or --follow-up, not both") }
+        if followUp && step != nil { throw ValidationError("--follow-up reviews the whole run; leave out the step id") }
+        if !followUp && step == nil { throw ValidationError("name the step to sign, e.g. 'runsheet sign \(runID) approve-release'") }
+        if exception && (reason ?? "").trimmed.isEmpty { throw ValidationError("--exception needs --reason saying why the change cannot wait") }
+    }
 
     func run() throws {
         let context = try GateContext.open(run: runID, step: step, runsDir: runsDir)
         let signer = RunContext.actor(explicit: actorName)
-        let event: RunEvent
         do {
-            event = try SignOffs.signature(state: context.state, runbook: context.runbook, step: context.step, signer: signer,
-                                           role: role, comment: comment, runbookSHA256: context.sha256, roles: context.roles)
+            if followUp {
+                let event = try SignOffs.review(state: context.state, signer: signer, role: role, comment: comment ?? "", roles: context.roles)
+                let written = try context.append(event)
+                Output.line("recorded the follow-up review of \(context.state.runID) as \(written.data["role"]?.string ?? "") (\(signer.name))")
+                return
+            }
+            guard let step = context.step else { return }
+            if exception {
+                let event = try SignOffs.exception(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
+                                                   reason: reason ?? "", governance: context.governance)
+                let written = try context.append(event)
+                Output.line("granted an exception for \(step.id) as \(written.data["role"]?.string ?? "") (\(signer.name)): \(written.data["conflict"]?.string ?? "")")
+                return
+            }
+            let event = try SignOffs.signature(state: context.state, runbook: context.runbook, step: step, signer: signer,
+                                               role: role, comment: comment, runbookSHA256: context.sha256, roles: context.roles)
+            let written = try context.append(event)
+            var state = context.state
+            state.apply(written)
+            let status = GateStatus.evaluate(step: step, state: state, runbook: context.runbook, governance: context.governance)
+            Output.line("signed \(step.id) as \(written.data["role"]?.string ?? "") (\(signer.name)); " +
+                        (status.satisfied ? "the gate's rule is met" : "still needs \(status.missing.joined(separator: " and "))"))
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
-        let written = try context.append(event)
-        var state = context.state
-        state.apply(written)
-        let status = GateStatus.evaluate(step: context.step, state: state, runbook: context.runbook, roles: context.roles)
-        Output.line("signed \(context.step.id) as \(written.data["role"]?.string ?? "") (\(signer.name)); " +
-                    (status.satisfied ? "the gate's rule is met" : "still needs \(status.missing.joined(separator: " and "))"))
     }
 }
 
@@ -90,11 +125,12 @@ struct Reject: ParsableCommand {
         let context = try GateContext.open(run: runID, step: step, runsDir: runsDir)
         let signer = RunContext.actor(explicit: actorName)
         do {
-            let event = try SignOffs.rejection(state: context.state, step: context.step, signer: signer, reason: reason, roles: context.roles)
+            guard let step = context.step else { return }
+            let event = try SignOffs.rejection(state: context.state, step: step, signer: signer, reason: reason, roles: context.roles)
             _ = try context.append(event)
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
-        Output.line("rejected \(context.step.id) (\(signer.name)): \(reason)")
+        Output.line("rejected \(step) (\(signer.name)): \(reason)")
     }
 }

@@ -48,6 +48,14 @@ struct Status: ParsableCommand {
                           String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), state.startedBy])
         }
         Output.out(Self.format(table))
+        let owing = rows.filter { FollowUp.of($0.1).missing }
+        if !owing.isEmpty {
+            Output.line("")
+            Output.line("\(owing.count) run\(owing.count == 1 ? "" : "s") still owe\(owing.count == 1 ? "s" : "") the follow-up review their class requires:")
+            for (id, state) in owing {
+                Output.line("  \(id) (\(state.releaseClass.rawValue)): \(FollowUp.of(state).phrase ?? ""); record it with: runsheet sign \(id) --follow-up --comment ...")
+            }
+        }
     }
 
     static func format(_ rows: [[String]]) -> String {
@@ -83,16 +91,9 @@ struct Status: ParsableCommand {
             if let reason = record.reason { line += "  (\(reason))" }
             lines.append(line)
         }
-        let signed = state.signatures.sorted { $0.key < $1.key }
-        if !signed.isEmpty { lines.append("") }
-        for (step, records) in signed {
-            for record in records {
-                lines.append("  ✍ \(step)  \(record.signer) as \(record.role)  \(record.time)" + (record.comment.map { "  \"\($0)\"" } ?? ""))
-            }
-        }
-        for (step, rejections) in state.rejections.sorted(by: { $0.key < $1.key }) {
-            for rejection in rejections { lines.append("  ✗ \(step)  rejected by \(rejection.signer)  \(rejection.time)  (\(rejection.reason))") }
-        }
+        let approvals = Approvals.lines(state)
+        if !approvals.isEmpty { lines.append("") }
+        lines += approvals
         return lines.joined(separator: "\n") + "\n"
     }
 }
@@ -164,12 +165,16 @@ struct Verify: ParsableCommand {
         var line = "\(path): intact, \(report.eventCount) events, head \(report.headHash ?? "-")"
         if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
         Output.line(line)
+        // The approvals the intact chain proves.
+        if let events = try? JournalFile.read(at: path, repair: false).events {
+            for approval in Approvals.lines(RunState.fold(events)) { Output.line(approval) }
+        }
     }
 }
 
 /// The `--dry-run` plan: every step in walk order, resolved, with nothing run.
 enum Plan {
-    static func render(_ runbook: Runbook, values: [String: String]) -> String {
+    static func render(_ runbook: Runbook, values: [String: String], policy: ClassPolicy) -> String {
         var lines = ["Plan for \(runbook.title) (\(runbook.path)), class \(runbook.releaseClass.rawValue); nothing will run."]
         var conditionValues = values
         conditionValues["class"] = runbook.releaseClass.rawValue
@@ -187,7 +192,7 @@ enum Plan {
             if let when = step.when { line += when.holds(in: conditionValues) ? "  (when \(when.text): yes)" : "  (when \(when.text): no, will be skipped)" }
             lines.append(line)
             if step.isGate {
-                lines.append(indent + "   gate: " + step.signOffSummary)
+                lines.append(indent + "   gate: " + SignOffRule.summary(policy.rules(for: step)) + (policy.applies(to: step) ? "" : " (does not apply to this class)"))
             }
             for command in step.commands where command.run {
                 let shown = Placeholders.display(command.code, params: runbook.params) { values[$0] }
@@ -199,5 +204,27 @@ enum Plan {
         lines.append("")
         lines.append("\(runbook.steps.count) steps" + (total > 0 ? ", estimated \(DurationText.format(total))" : ""))
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Sign-offs, rejections, calendar exceptions and the follow-up review of a run, one line each.
+enum Approvals {
+    static func lines(_ state: RunState) -> [String] {
+        var lines: [String] = []
+        for (step, records) in state.signatures.sorted(by: { $0.key < $1.key }) {
+            for record in records {
+                lines.append("  ✍ \(step)  \(record.signer) as \(record.role)  \(record.time)" + (record.comment.map { "  \"\($0)\"" } ?? ""))
+            }
+        }
+        for (step, rejections) in state.rejections.sorted(by: { $0.key < $1.key }) {
+            for rejection in rejections { lines.append("  ✗ \(step)  rejected by \(rejection.signer)  \(rejection.time)  (\(rejection.reason))") }
+        }
+        for (step, grants) in state.exceptions.sorted(by: { $0.key < $1.key }) {
+            for grant in grants { lines.append("  ⚑ \(step)  calendar exception by \(grant.actor) as \(grant.role)  \(grant.time)  (\(grant.text))") }
+        }
+        if let phrase = FollowUp.of(state).phrase {
+            lines.append("  " + (FollowUp.of(state).missing ? "⚠ " : "✍ ") + phrase)
+        }
+        return lines
     }
 }

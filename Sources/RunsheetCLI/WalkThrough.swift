@@ -57,7 +57,7 @@ final class WalkThrough {
             }
             let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if engine.currentStep?.isGate == true, let events = reloadEvents?() { engine.reload(events) }
+            if engine.currentStep?.isGate == true || engine.calendarConflict() != nil, let events = reloadEvents?() { engine.reload(events) }
             let (verb, argument) = split(line)
             do {
                 switch verb {
@@ -96,8 +96,18 @@ final class WalkThrough {
         return exitStatus
     }
 
-    /// Polls the journal until the gate is approved, rejected or timed out.
+    /// Polls the journal until the gate is approved, rejected or timed out, or until the
+    /// exception a blocked production step needs is granted.
     func waitAtGate(write: (String) -> Void) throws {
+        if engine.calendarConflict() != nil {
+            while engine.calendarConflict() != nil {
+                Thread.sleep(forTimeInterval: 0.3)
+                if let events = reloadEvents?() { engine.reload(events) }
+            }
+            let grant = engine.currentStep.flatMap { engine.state.exceptions[$0.id]?.last }
+            write("  " + style.green("✓ exception granted by \(grant?.actor ?? "?"): \(grant?.text ?? "")") + "\n")
+            if engine.currentGate == nil { return }
+        }
         guard engine.currentGate != nil else {
             write("  nothing to wait for: this step is not a gate\n")
             return
@@ -142,8 +152,13 @@ final class WalkThrough {
         guard !engine.state.finished, let step = engine.currentStep else { return }
         let (settled, total) = engine.progress
         var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title))"
-        if step.isGate { line += "  (sign-off: " + step.signOffSummary + ")" }
+        if step.isGate { line += "  (sign-off: " + engine.gateSummary(step) + ")" }
         write(style.bold(line) + "\n")
+        if let conflict = engine.calendarConflict() {
+            let roles = engine.governance.calendar?.exceptionRoles.joined(separator: " or ") ?? "release-manager"
+            write("  " + style.red("⛔ production change blocked: \(conflict)") + "\n")
+            write("  a \(roles) may grant an exception: runsheet sign \(engine.state.runID) \(step.id) --exception --reason \"...\"; then 'wait' or resume\n")
+        }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
         for command in step.commands where command.run {
             write("  $ " + engine.display(command).split(separator: "\n").joined(separator: "\n    ") + "\n")
@@ -185,9 +200,11 @@ final class WalkThrough {
         catchInterrupts()
         while !engine.state.finished, let step = engine.currentStep {
             announce(write)
-            guard !step.isGate, !engine.runnableCommands.isEmpty else {
+            guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil else {
                 try engine.pause()
-                write("  \(step.isGate ? "gate" : "manual step") '\(step.id)' needs a person\n" + resumeHint() + "\n")
+                let why = engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
+                    : "\(step.isGate ? "gate" : "manual step") '\(step.id)' needs a person"
+                write("  \(why)\n" + resumeHint() + "\n")
                 return .paused
             }
             try runCommands(write: write)

@@ -58,5 +58,9 @@ public enum DiagnosticCode {
         ("include-failed", "An included runbook has errors."),
         ("no-steps", "Nothing in the file became a step."),
         ("roles-file", "The repository roles file is malformed."),
+        ("bad-policy", "A class policy in the front matter cannot be understood or names a missing gate or role."),
+        ("policy-file", "The repository policy file is malformed."),
+        ("bad-calendar", "A change window or freeze in the front matter cannot be understood."),
+        ("calendar-file", "The change calendar file is malformed or cannot be read."),
     ]
 }

@@ -19,6 +19,10 @@ struct FrontMatter {
     var roles: [String] = []
     /// True when the file has a `params` key, which turns on placeholders.
     var declaresParams = false
+    var policy = Policy()
+    var policyPosition = (line: 1, column: 1)
+    var calendarPath: String?
+    var inlineCalendar: ChangeCalendar?
 
     static let knownKeys = [
         "runsheet", "id", "title", "version", "owner", "description", "class", "service", "environment",
@@ -135,8 +139,18 @@ extension FrontMatter {
             case "params":
                 result.declaresParams = true
                 parseParams(value, into: &result, at: at, problem: problem)
-            case "policy", "calendar", "windows", "freezes", "signing", "tags", "requires":
-                break  // Reserved: read by governance and readiness.
+            case "policy":
+                result.policyPosition = at(keyNode)
+                result.policy = Policy.parse(value) { problem($0, $1, code: "bad-policy") }
+            case "calendar":
+                result.calendarPath = string(value, key)
+            case "windows", "freezes":
+                var calendar = result.inlineCalendar ?? ChangeCalendar()
+                let periods = ChangeCalendar.periods(value, list: key, zone: TimeZone(identifier: "UTC")!) { problem($0, $1, code: "bad-calendar") }
+                if key == "windows" { calendar.windows += periods } else { calendar.freezes += periods }
+                result.inlineCalendar = calendar
+            case "signing", "tags", "requires":
+                break  // Reserved: read by later features.
             default:
                 if key.count >= 3,
                    let near = EditDistance.closest(to: key, in: knownKeys, maximum: key.count >= 6 ? 2 : 1) {

@@ -94,8 +94,9 @@ struct Lowering {
         FlowAnalysis.link(&runbook, lowering: &self)
         checkAnchors(runbook)
         checkParameters(runbook)
-        checkRoles(runbook)
+        let declaredRoles = checkRoles(runbook)
         spliceIncludes(&runbook)
+        checkGovernance(runbook, declared: declaredRoles)
         FlowAnalysis.check(runbook, lowering: &self)
         if runbook.steps.isEmpty {
             report(.warning, "no-steps", "nothing in this file became a step; add task items such as '- [ ] Do this'", line: 1, column: 1)

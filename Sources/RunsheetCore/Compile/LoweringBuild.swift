@@ -87,6 +87,9 @@ extension Lowering {
         runbook.production = front.production
         runbook.params = front.params
         runbook.roles = front.roles
+        runbook.policy = front.policy
+        runbook.calendarPath = front.calendarPath
+        runbook.inlineCalendar = front.inlineCalendar
         let sectionIDs = sections.map(\.id)
         runbook.sections = sections.map { draft in
             var section = draft.section

@@ -99,9 +99,12 @@ extension Lowering {
         }
     }
 
-    mutating func checkRoles(_ runbook: Runbook) {
+    /// Checks roles, and returns every role declared in the front matter or the roles file.
+    @discardableResult
+    mutating func checkRoles(_ runbook: Runbook) -> Set<String> {
         var declared = Set(front.roles)
         let needsRoles = steps.contains { $0.annotations.contains { $0.knownKey == .signOff || $0.knownKey == .role } }
+            || !front.policy.classes.isEmpty
         if needsRoles, source.path != "fuzz.md", let (file, problems) = RolesFile.load(forRunbook: source.path) {
             declared.formUnion(file.roles)
             diagnostics += problems
@@ -126,6 +129,27 @@ extension Lowering {
                     report(.error, "undeclared-role", "role '\(role)' is not declared; \(hint)", line: raw.line, column: raw.column)
                 }
             }
+        }
+        return declared
+    }
+
+    /// Checks the class policy (front matter and `.runsheet/policy.yaml`) and the change calendar.
+    mutating func checkGovernance(_ runbook: Runbook, declared: Set<String>) {
+        guard source.path != "fuzz.md" else { return }
+        var policy = runbook.policy
+        if let found = RepositoryFile.load(Policy.relativePath, forRunbook: source.path) {
+            let (repository, problems) = Policy.parse(path: found.path, text: found.text)
+            diagnostics += problems
+            policy = repository.overlaid(by: policy)
+        }
+        let (line, column) = front.policyPosition
+        policy.check(against: runbook, declaredRoles: declared) { report(.error, "bad-policy", $0, line: line, column: column) }
+        let production = runbook.production || runbook.steps.contains(where: \.production)
+        guard production || runbook.calendarPath != nil || runbook.inlineCalendar != nil,
+              let (calendar, problems) = ChangeCalendar.load(for: runbook) else { return }
+        diagnostics += problems
+        for role in calendar.exceptionRoles where !declared.isEmpty && !declared.contains(role) {
+            report(.warning, "undeclared-role", "the calendar's exception role '\(role)' is not declared, so nobody can grant an exception", line: 1, column: 1)
         }
     }
 }

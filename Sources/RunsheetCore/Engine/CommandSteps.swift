@@ -19,6 +19,7 @@ extension RunEngine {
         onOutput: @escaping @Sendable (String) -> Void
     ) throws -> CommandStepResult {
         let step = try requireOpen()
+        try requireCalendar(step)
         let commands = step.commands.enumerated().filter { $0.element.run }
         guard !commands.isEmpty else { throw RunError.noCommand(step.id) }
         let runbookDirectory = (runbook.path as NSString).deletingLastPathComponent

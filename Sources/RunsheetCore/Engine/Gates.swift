@@ -12,7 +12,14 @@ extension RunEngine {
     /// The status of the gate the run is on, or nil when the current step is no gate.
     public var currentGate: GateStatus? {
         guard let step = currentStep, step.isGate, !state.finished else { return nil }
-        return GateStatus.evaluate(step: step, state: state, runbook: runbook, roles: roles)
+        return GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
+    }
+
+    /// The gate's rule under the run's class policy, in words.
+    public func gateSummary(_ step: Step) -> String {
+        let rules = classPolicy.rules(for: step)
+        let text = SignOffRule.summary(rules)
+        return rules == step.signOffs ? text : text + " (\(state.releaseClass.rawValue) policy)"
     }
 
     /// Replaces the state with the fold of the journal as it is now (others may have appended).
@@ -62,6 +69,10 @@ public enum SignOffs {
         case separation(String)
         case alreadySigned(String)
         case finished
+        case noRoleFor(signer: String, needed: [String], purpose: String)
+        case notProduction(String)
+        case noFollowUp(String)
+        case reasonRequired(String)
 
         public var errorDescription: String? {
             switch self {
@@ -70,6 +81,10 @@ public enum SignOffs {
             case .separation(let message): message
             case .alreadySigned(let signer): "\(signer) has already signed this gate"
             case .finished: "the run has ended; there is nothing left to sign"
+            case .noRoleFor(let signer, let needed, let purpose): "\(signer) holds none of the roles that may \(purpose) (\(needed.joined(separator: ", "))); check \(RolesFile.relativePath) or use --role"
+            case .notProduction(let id): "step '\(id)' is not a production change, so the change calendar does not apply to it and needs no exception"
+            case .noFollowUp(let releaseClass): "this \(releaseClass) run needs no follow-up review; its class policy asks for none"
+            case .reasonRequired(let what): what
             }
         }
     }
@@ -122,5 +137,52 @@ public enum SignOffs {
         let role = try role(for: signer.name, step: step, requested: nil, roles: roles)
         return RunEvent(seq: 0, time: Timestamp.now(), type: .signOffRejected, actor: signer.name, host: signer.host, via: signer.via,
                         step: step.id, data: ["reason": .string(reason), "role": .string(role)])
+    }
+
+    /// The role a person acts in from a list: the one asked for, else the first they hold.
+    static func role(for signer: String, among needed: [String], requested: String?, roles: RolesFile?, purpose: String) throws -> String {
+        if needed.isEmpty { return requested ?? "reviewer" }
+        let refusal = Refusal.noRoleFor(signer: signer, needed: needed, purpose: purpose)
+        if let requested {
+            guard needed.contains(requested), roles?.holds(signer, requested) ?? true else { throw refusal }
+            return requested
+        }
+        if let roles, let held = needed.first(where: { roles.holds(signer, $0) }) { return held }
+        if roles == nil, needed.count == 1 { return needed[0] }
+        throw refusal
+    }
+
+    /// An `exception.granted` event: leave to carry out a production step outside the change
+    /// calendar. The person who started the run may not grant it.
+    public static func exception(
+        state: RunState, runbook: Runbook, step: Step, signer: Actor, role requested: String?, reason: String,
+        governance: Governance, now: Date = Date()
+    ) throws -> RunEvent {
+        guard !state.finished else { throw Refusal.finished }
+        guard step.production || runbook.production else { throw Refusal.notProduction(step.id) }
+        guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("an exception needs --reason saying why the change cannot wait") }
+        let needed = governance.calendar?.exceptionRoles ?? ["release-manager"]
+        if signer.name == state.startedBy {
+            throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask a \(needed.joined(separator: " or "))")
+        }
+        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles, purpose: "grant a calendar exception")
+        let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
+        return RunEvent(seq: 0, time: Timestamp.now(), type: .exceptionGranted, actor: signer.name, host: signer.host, via: signer.via,
+                        step: step.id, data: ["role": .string(role), "reason": .string(reason.trimmed), "conflict": .string(conflict)])
+    }
+
+    /// A `review.signed` event: the follow-up review the run's class requires, recorded at any time,
+    /// also after the run ended. The person who started the run may not review it.
+    public static func review(state: RunState, signer: Actor, role requested: String?, comment: String, roles: RolesFile?) throws -> RunEvent {
+        guard let followUp = state.followUp else { throw Refusal.noFollowUp(state.releaseClass.rawValue) }
+        guard !comment.trimmed.isEmpty else {
+            throw Refusal.reasonRequired("a follow-up review needs --comment with its findings or a link to them")
+        }
+        if signer.name == state.startedBy {
+            throw Refusal.separation("\(signer.name) started this run and may not review it; ask a \(followUp.roles.joined(separator: " or "))")
+        }
+        let role = try role(for: signer.name, among: followUp.roles, requested: requested, roles: roles, purpose: "sign the follow-up review")
+        return RunEvent(seq: 0, time: Timestamp.now(), type: .reviewSigned, actor: signer.name, host: signer.host, via: signer.via,
+                        data: ["role": .string(role), "comment": .string(comment.trimmed)])
     }
 }

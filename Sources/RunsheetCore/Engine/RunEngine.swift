@@ -28,6 +28,7 @@ public enum RunError: Error, Equatable, LocalizedError {
     case noCommand(String)
     case atFirstStep
     case gateWaiting(String)
+    case outsideCalendar(run: String, step: String, conflict: String, roles: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -37,6 +38,8 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .noCommand(let id): "step '\(id)' has no command marked to run"
         case .atFirstStep: "this is the first step; there is nothing to go back to"
         case .gateWaiting(let needs): "this gate still needs \(needs); sign with 'runsheet sign', or use 'wait'"
+        case .outsideCalendar(let run, let step, let conflict, let roles):
+            "step '\(step)' is a production change and \(conflict); to go ahead, a \(roles.joined(separator: " or ")) must grant an exception: runsheet sign \(run) \(step) --exception --reason \"...\""
         }
     }
 }
@@ -54,11 +57,12 @@ public final class RunEngine {
     let successor: [String: String?]
     let failureTarget: [String: String?]
     let stepIndex: [String: Int]
-    /// The repository's roles file, when there is one.
-    public var roles: RolesFile?
+    /// The roles file, class policy and change calendar that apply.
+    public var governance: Governance
 
     public init(runbook: Runbook, state: RunState, journal: JournalWriter, actor: Actor,
-                values: [String: String], runDirectory: String) {
+                values: [String: String], runDirectory: String, governance: Governance = Governance()) {
+        self.governance = governance
         self.runbook = runbook
         self.state = state
         self.journal = journal
@@ -83,7 +87,7 @@ public final class RunEngine {
     /// Starts a run: writes `run.started` through `makeJournal`, then arrives at the first step.
     public static func start(
         runbook: Runbook, runID: String, runDirectory: String, sha256: String, gitCommit: String?,
-        values: [String: String], actor: Actor, runsheetVersion: String,
+        values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
         makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         var params: [String: JSONValue] = [:]
@@ -99,10 +103,15 @@ public final class RunEngine {
         ]
         if let start = runbook.start { data["start"] = .string(start) }
         if let gitCommit { data["gitCommit"] = .string(gitCommit) }
+        let classPolicy = governance.policy[runbook.releaseClass]
+        if classPolicy.followUp != nil {
+            data["followUp"] = .object(["roles": .array(classPolicy.followUpRoles(in: runbook).map(JSONValue.string)),
+                                        "within": .int(classPolicy.followUpWithin ?? 5 * 86400)])
+        }
         let first = RunEvent(seq: 1, time: Timestamp.now(), type: .runStarted, actor: actor.name, host: actor.host, via: actor.via, data: data)
         let (journal, written) = try makeJournal(first)
         let engine = RunEngine(runbook: runbook, state: RunState.fold([written]), journal: journal, actor: actor,
-                               values: values, runDirectory: runDirectory)
+                               values: values, runDirectory: runDirectory, governance: governance)
         try engine.arrive(at: runbook.start)
         return engine
     }
@@ -185,6 +194,12 @@ public final class RunEngine {
                 target = next
                 continue
             }
+            if step.isGate, !classPolicy.applies(to: step) {
+                let next = successor[id] ?? nil
+                try record(.stepSkipped, step: id, ["reason": .string("the \(state.releaseClass.rawValue) class policy does not apply this gate"), "automatic": true].merging(Self.next(next)) { a, _ in a })
+                target = next
+                continue
+            }
             if state.record(id).status != .active { try record(.stepStarted, step: id) }
             return
         }
@@ -192,10 +207,28 @@ public final class RunEngine {
         try record(.runEnded, ["outcome": .string(outcome.rawValue)])
     }
 
+    /// The policy of the run's class.
+    public var classPolicy: ClassPolicy { governance.policy[state.releaseClass] }
+
+    /// Why the current step may not be carried out now under the change calendar, or nil.
+    public func calendarConflict(at date: Date = Date()) -> String? {
+        guard let step = currentStep, !state.finished else { return nil }
+        return governance.calendarConflict(for: step, in: runbook, state: state, at: date)
+    }
+
+    /// Refuses to carry out a production step outside the change calendar without an exception.
+    func requireCalendar(_ step: Step) throws {
+        if let conflict = governance.calendarConflict(for: step, in: runbook, state: state, at: Date()) {
+            throw RunError.outsideCalendar(run: state.runID, step: step.id, conflict: conflict,
+                                           roles: governance.calendar?.exceptionRoles ?? [])
+        }
+    }
+
     public func complete() throws {
         let step = try requireOpen()
+        try requireCalendar(step)
         if step.isGate {
-            let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, roles: roles)
+            let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
             if !status.satisfied { throw RunError.gateWaiting(status.missing.joined(separator: " and ")) }
         }
         let next = successor[step.id] ?? nil

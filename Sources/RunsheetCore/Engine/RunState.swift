@@ -40,6 +40,15 @@ public struct RunState: Sendable, Equatable {
         public var host: String
     }
 
+    /// An exception to the change calendar, or a follow-up review: who, as which role, why.
+    public struct Grant: Sendable, Equatable {
+        public var actor: String
+        public var role: String
+        public var text: String
+        public var time: String
+        public var host: String
+    }
+
     public struct Note: Sendable, Equatable {
         public var text: String
         public var actor: String
@@ -88,6 +97,11 @@ public struct RunState: Sendable, Equatable {
     /// Sign-offs and rejections per gate step, in journal order.
     public var signatures: [String: [SignatureRecord]] = [:]
     public var rejections: [String: [(signer: String, reason: String, time: String)]] = [:]
+    /// Calendar exceptions per production step, and follow-up reviews of the whole run.
+    public var exceptions: [String: [Grant]] = [:]
+    public var reviews: [Grant] = []
+    /// The follow-up review the run's class requires: who may sign it and within how many seconds.
+    public var followUp: (roles: [String], within: Int)?
     /// Session boundaries, for elapsed-time accounting.
     public var pausedAt: [String] = []
 
@@ -127,6 +141,9 @@ public struct RunState: Sendable, Equatable {
             params = (data["params"]?.object ?? [:]).compactMapValues(\.string)
             releaseClass = data["class"]?.string.flatMap(ReleaseClass.init) ?? .normal
             stepHashes = (data["stepHashes"]?.object ?? [:]).compactMapValues(\.string)
+            if let followUp = data["followUp"]?.object {
+                self.followUp = ((followUp["roles"]?.array ?? []).compactMap(\.string), followUp["within"]?.int ?? 0)
+            }
             startedBy = event.actor
             startedAt = event.time
             host = event.host
@@ -200,6 +217,13 @@ public struct RunState: Sendable, Equatable {
         case .signOffRejected:
             guard let step = event.step else { break }
             rejections[step, default: []].append((event.actor, data["reason"]?.string ?? "", event.time))
+        case .exceptionGranted:
+            guard let step = event.step else { break }
+            exceptions[step, default: []].append(Grant(actor: event.actor, role: data["role"]?.string ?? "",
+                                                       text: data["reason"]?.string ?? "", time: event.time, host: event.host))
+        case .reviewSigned:
+            reviews.append(Grant(actor: event.actor, role: data["role"]?.string ?? "", text: data["comment"]?.string ?? "",
+                                 time: event.time, host: event.host))
         }
     }
 }

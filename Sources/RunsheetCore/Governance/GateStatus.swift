@@ -21,9 +21,10 @@ public struct GateStatus: Sendable, Equatable {
         lhs.signatures == rhs.signatures && lhs.missing == rhs.missing && lhs.rejection?.signer == rhs.rejection?.signer
     }
 
-    /// Evaluates a gate against the run's record. `roles` is nil when the repository has no roles file:
-    /// then the role a signer names is taken as given.
-    public static func evaluate(step: Step, state: RunState, runbook: Runbook, roles: RolesFile?) -> GateStatus {
+    /// Evaluates a gate against the run's record, with the approver counts of the run's class.
+    /// Without a roles file the role a signer names is taken as given.
+    public static func evaluate(step: Step, state: RunState, runbook: Runbook, governance: Governance) -> GateStatus {
+        let roles = governance.roles
         let currentHash = StepHash.of(step)
         let executors = GateStatus.executors(before: step, state: state, runbook: runbook)
         var signatures: [Signature] = []
@@ -45,7 +46,7 @@ public struct GateStatus: Sendable, Equatable {
             signatures.append(Signature(signer: record.signer, role: record.role, time: record.time, problem: problem))
         }
         var missing: [String] = []
-        for rule in step.signOffs {
+        for rule in governance.policy[state.releaseClass].rules(for: step) {
             let people = Set(counted.filter { rule.roles.contains($0.role) }.map(\.signer))
             if people.count < rule.count {
                 missing.append("\(rule.count - people.count) more of \(rule.roles.joined(separator: " or "))")

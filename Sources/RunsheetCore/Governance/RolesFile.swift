@@ -29,16 +29,7 @@ public struct RolesFile: Sendable, Equatable {
 
     /// The nearest roles file from `directory` upwards, stopping at a Git root.
     public static func locate(from directory: String) -> String? {
-        var url = URL(fileURLWithPath: directory.isEmpty ? "." : directory).standardizedFileURL
-        let manager = FileManager.default
-        while true {
-            let candidate = url.appendingPathComponent(relativePath).path
-            if manager.fileExists(atPath: candidate) { return candidate }
-            if manager.fileExists(atPath: url.appendingPathComponent(".git").path) { return nil }
-            let parent = url.deletingLastPathComponent()
-            if parent.path == url.path { return nil }
-            url = parent
-        }
+        RepositoryFile.locate(relativePath, from: directory)
     }
 
     /// Parses a roles file; problems are diagnostics at their position in it.
@@ -116,8 +107,6 @@ public struct RolesFile: Sendable, Equatable {
 
     /// Loads the roles file that applies to a runbook, if any.
     public static func load(forRunbook path: String) -> (RolesFile, [Diagnostic])? {
-        guard let found = locate(from: (path as NSString).deletingLastPathComponent),
-              let text = try? String(contentsOfFile: found, encoding: .utf8) else { return nil }
-        return parse(path: found, text: text)
+        RepositoryFile.load(relativePath, forRunbook: path).map { parse(path: $0.path, text: $0.text) }
     }
 }

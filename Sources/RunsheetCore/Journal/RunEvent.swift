@@ -94,9 +94,14 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case cursorMoved = "cursor.moved"
     /// A step the operator added during the run. data: title, after
     case stepAdded = "step.added"
-    /// Governance (sign-offs, exceptions, follow-ups): reserved for the governance issue.
+    /// A gate approved. data: role, stepHash, sha256 (of the runbook), comment?
     case signOff = "signoff.signed"
+    /// A gate rejected. data: role, reason
     case signOffRejected = "signoff.rejected"
+    /// Leave to make a production change outside the change calendar. data: role, reason, conflict
+    case exceptionGranted = "exception.granted"
+    /// The follow-up review a class policy requires (emergency changes). data: role, comment
+    case reviewSigned = "review.signed"
 }
 
 /// Hex SHA-256.

@@ -23,6 +23,11 @@ public struct Runbook: Sendable, Codable, Equatable {
     /// The first step of the normal flow, or nil when the runbook has no steps.
     public var start: String?
     public var edges: [Edge]
+    /// Class policies declared in the front matter (not part of the JSON form).
+    public var policy = Policy()
+    /// The calendar file the front matter names, and windows and freezes declared inline.
+    public var calendarPath: String?
+    public var inlineCalendar: ChangeCalendar?
 
     enum CodingKeys: String, CodingKey {
         case schema, path, id, title, version, owner, description

@@ -47,9 +47,7 @@ public struct Step: Sendable, Codable, Equatable {
     public var isGate: Bool { !signOffs.isEmpty }
 
     /// The gate's rule in words: "2 of sre or dba and 1 of release-manager".
-    public var signOffSummary: String {
-        signOffs.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ")
-    }
+    public var signOffSummary: String { SignOffRule.summary(signOffs) }
 }
 
 /// A fenced code block belonging to a step.
@@ -104,6 +102,11 @@ public enum OutputExpectation: Sendable, Codable, Equatable {
 public struct SignOffRule: Sendable, Codable, Equatable {
     public var count: Int
     public var roles: [String]
+
+    /// Rules in words: "2 of sre or dba and 1 of release-manager".
+    public static func summary(_ rules: [SignOffRule]) -> String {
+        rules.map { "\($0.count) of \($0.roles.joined(separator: " or "))" }.joined(separator: " and ")
+    }
 
     public init(count: Int, roles: [String]) {
         self.count = count

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Everything the repository says about who may do what, and when: the roles file, the class
+/// policy in force and the change calendar.
+public struct Governance: Sendable {
+    public var roles: RolesFile?
+    /// Built-in defaults overlaid by `.runsheet/policy.yaml` and the runbook's front matter.
+    public var policy: Policy
+    public var calendar: ChangeCalendar?
+
+    public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil) {
+        self.roles = roles
+        self.policy = policy
+        self.calendar = calendar
+    }
+
+    /// Loads the files that apply to a runbook; the diagnostics are their problems.
+    public static func load(for runbook: Runbook) -> (Governance, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var governance = Governance()
+        if let (roles, problems) = RolesFile.load(forRunbook: runbook.path) {
+            governance.roles = roles
+            diagnostics += problems
+        }
+        var repository: Policy?
+        if let found = RepositoryFile.load(Policy.relativePath, forRunbook: runbook.path) {
+            let (policy, problems) = Policy.parse(path: found.path, text: found.text)
+            repository = policy
+            diagnostics += problems
+        }
+        governance.policy = Policy.effective(for: runbook, repository: repository)
+        if let (calendar, problems) = ChangeCalendar.load(for: runbook) {
+            governance.calendar = calendar
+            diagnostics += problems
+        }
+        return (governance, diagnostics)
+    }
+
+    /// Why `step` may not be carried out at `date` under the calendar, or nil when it may.
+    public func calendarConflict(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> String? {
+        guard step.production || runbook.production, let calendar else { return nil }
+        guard state.exceptions[step.id]?.isEmpty ?? true else { return nil }
+        return calendar.conflict(at: date)
+    }
+}
+
+/// Whether a run still owes the follow-up review its class requires.
+public enum FollowUp: Sendable, Equatable {
+    case notRequired
+    case done(by: String, at: String)
+    case due(String)
+    case overdue(String)
+
+    public static func of(_ state: RunState, now: Date = Date()) -> FollowUp {
+        guard let requirement = state.followUp else { return .notRequired }
+        if let review = state.reviews.first { return .done(by: review.actor, at: review.time) }
+        let start = Timestamp.parse(state.startedAt) ?? now
+        let due = start.addingTimeInterval(Double(requirement.within))
+        let text = Timestamp.format(due)
+        return now > due ? .overdue(text) : .due(text)
+    }
+
+    /// A phrase for status lines: "follow-up review overdue since …".
+    public var phrase: String? {
+        switch self {
+        case .notRequired: nil
+        case .done(let by, let at): "follow-up review by \(by) at \(at)"
+        case .due(let date): "follow-up review missing (due \(date))"
+        case .overdue(let date): "follow-up review OVERDUE since \(date)"
+        }
+    }
+
+    public var missing: Bool {
+        switch self {
+        case .due, .overdue: true
+        default: false
+        }
+    }
+}
