@@ -168,6 +168,9 @@ import Testing
         let run = try runsheet(["run", "change.md", "--as", "olly"], in: dir, stdin: "done\ndone\n")
         #expect(run.status == 0, "\(run.stdout)")
         #expect(!run.stdout.contains("blocked"))
+        let state = RunState.fold(try events(dir))
+        #expect(state.record("switch-traffic").status == .done)
+        #expect(state.exceptions.isEmpty)
     }
 
     @Test func freezeNeedsAnExceptionFromADeclaredRole() throws {

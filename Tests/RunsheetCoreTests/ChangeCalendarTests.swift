@@ -1,0 +1,86 @@
+import Foundation
+@testable import RunsheetCore
+import Testing
+
+/// Windows and freezes evaluated at fixed instants, across time zones, midnight and New Year.
+@Suite struct ChangeCalendarTests {
+    func calendar(_ yaml: String) -> (ChangeCalendar, [Diagnostic]) {
+        ChangeCalendar.parse(path: "calendar.yaml", text: yaml)
+    }
+
+    func at(_ text: String) -> Date {
+        let formatter = ISO8601DateFormatter()
+        return formatter.date(from: text)!
+    }
+
+    @Test func weeklyWindowInItsOwnTimeZone() {
+        let (calendar, problems) = calendar("""
+            timezone: Europe/Berlin
+            windows:
+              - {name: daytime, days: [mon, tue, wed, thu], from: "09:00", to: "16:00"}
+            """)
+        #expect(problems.isEmpty)
+        // 2026-11-23 is a Monday; Berlin is UTC+1 in November.
+        #expect(calendar.conflict(at: at("2026-11-23T08:00:00Z")) == nil)   // 09:00 Berlin
+        #expect(calendar.conflict(at: at("2026-11-23T07:59:00Z")) != nil)   // 08:59 Berlin
+        #expect(calendar.conflict(at: at("2026-11-23T14:59:00Z")) == nil)   // 15:59 Berlin
+        #expect(calendar.conflict(at: at("2026-11-23T15:00:00Z"))?.contains("outside every change window (daytime: mon, tue, wed, thu 09:00–16:00 Europe/Berlin)") == true)
+        #expect(calendar.conflict(at: at("2026-11-27T10:00:00Z")) != nil)   // Friday
+    }
+
+    @Test func windowsPastMidnightBelongToTheDayTheyStart() {
+        let (calendar, _) = calendar("windows:\n  - {name: night, days: [fri], from: \"22:00\", to: \"02:00\"}\n")
+        #expect(calendar.conflict(at: at("2026-11-27T23:30:00Z")) == nil)   // Friday night
+        #expect(calendar.conflict(at: at("2026-11-28T01:59:00Z")) == nil)   // early Saturday
+        #expect(calendar.conflict(at: at("2026-11-28T02:00:00Z")) != nil)
+        #expect(calendar.conflict(at: at("2026-11-28T23:30:00Z")) != nil)   // Saturday night
+        #expect(calendar.conflict(at: at("2026-11-27T01:00:00Z")) != nil)   // early Friday belongs to Thursday
+    }
+
+    @Test func freezesOnceWeeklyAndYearly() {
+        let (calendar, problems) = calendar("""
+            freezes:
+              - {name: launch, from: "2026-12-01 18:00", to: "2026-12-02 06:00"}
+              - {name: year-end, from: 12-20, to: 01-05}
+              - {name: friday afternoons, days: [fri], from: "12:00", to: "24:00", timezone: America/New_York}
+            """)
+        #expect(problems.isEmpty)
+        #expect(calendar.conflict(at: at("2026-12-01T17:59:00Z")) == nil)
+        #expect(calendar.conflict(at: at("2026-12-01T18:00:00Z"))?.contains("'launch'") == true)
+        #expect(calendar.conflict(at: at("2026-12-02T06:00:00Z")) == nil)
+        // Yearly, wrapping over New Year, whole days in UTC.
+        #expect(calendar.conflict(at: at("2027-12-20T00:00:00Z"))?.contains("'year-end'") == true)
+        #expect(calendar.conflict(at: at("2028-01-05T23:59:00Z"))?.contains("'year-end'") == true)
+        #expect(calendar.conflict(at: at("2028-01-06T00:00:00Z")) == nil)
+        #expect(calendar.conflict(at: at("2027-12-19T23:59:00Z")) == nil)
+        // Friday 12:00 in New York is 17:00 UTC in November.
+        #expect(calendar.conflict(at: at("2026-11-27T16:59:00Z")) == nil)
+        #expect(calendar.conflict(at: at("2026-11-27T17:00:00Z"))?.contains("'friday afternoons'") == true)
+    }
+
+    @Test func aDateAloneCoversTheWholeDay() {
+        let (calendar, _) = calendar("timezone: Asia/Tokyo\nfreezes:\n  - {name: holiday, from: 2026-12-31, to: 2026-12-31}\n")
+        #expect(calendar.conflict(at: at("2026-12-30T14:59:00Z")) == nil)   // 23:59 on the 30th in Tokyo
+        #expect(calendar.conflict(at: at("2026-12-30T15:00:00Z")) != nil)   // midnight of the 31st in Tokyo
+        #expect(calendar.conflict(at: at("2026-12-31T14:59:00Z")) != nil)
+        #expect(calendar.conflict(at: at("2026-12-31T15:00:00Z")) == nil)
+    }
+
+    @Test func problemsAreReportedAtTheirPositions() {
+        let (_, problems) = calendar("""
+            timezone: Nowhere/Town
+            windows:
+              - {name: a, days: [someday], from: "09:00", to: "17:00"}
+              - {name: b, from: "25:00", to: "17:00"}
+              - {name: c, from: 2026-12-05, to: 2026-12-01}
+            colour: blue
+            """)
+        let lines = problems.map { "\($0.line):\($0.column) \($0.message)" }
+        #expect(lines.contains { $0.hasPrefix("1:11 'Nowhere/Town' is not a time zone") })
+        #expect(lines.contains { $0.hasPrefix("3:21 'someday' is not a day") })
+        #expect(lines.contains { $0.hasPrefix("4:21 'from' must be a time") })
+        #expect(lines.contains { $0.hasPrefix("5:37 'c' ends before it starts") })
+        #expect(lines.contains { $0.hasPrefix("6:1 unknown calendar key 'colour'") })
+        #expect(problems.allSatisfy { $0.code == "calendar-file" && $0.path == "calendar.yaml" })
+    }
+}
