@@ -184,7 +184,13 @@ extension Lowering {
             boxOffset: box, body: "", estimateSeconds: nil, when: nil, commands: [], timeoutSeconds: nil,
             retries: nil, poll: nil, expectExit: [0], expectOutput: nil, signOffs: [], separation: [],
             onFailure: nil, onReject: nil, next: nil, role: nil, production: false, include: nil, origin: nil)
-        return StepDraft(node: item, step: step, sectionIndex: section, parentIndex: parent)
+        var draft = StepDraft(node: item, step: step, sectionIndex: section, parentIndex: parent)
+        let paragraph = node.firstChild
+        if node.kind == .item, paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph {
+            draft.step.trailLine = lineSpan(paragraph).upperBound
+            draft.step.trailColumn = document[paragraph].range.start.column
+        }
+        return draft
     }
 
     func makeCommandStep(_ block: Int32, command: Command, title: String, section: Int?) -> StepDraft {

@@ -42,6 +42,10 @@ public struct Step: Sendable, Codable, Equatable {
     public var include: String?
     /// For steps spliced in from an included runbook: that runbook's path.
     public var origin: String?
+    /// Where `runsheet render` puts the step's trail: after this line (the end of the item's first
+    /// paragraph), as a bullet whose text starts at this 1-based byte column.
+    public var trailLine: Int?
+    public var trailColumn: Int?
 
     /// True when the step waits for sign-offs.
     public var isGate: Bool { !signOffs.isEmpty }

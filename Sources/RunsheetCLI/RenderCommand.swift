@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the runbook's Markdown filled in from a run: boxes ticked and a trail per step.",
+        discussion: """
+            A done step's box becomes [x]; any other step's box is left empty. Each settled step gets
+            one bullet under it: who, when, how long against the estimate, the skip or failure
+            reason, sign-offs and notes. No other byte changes, so the diff against the source
+            shows only those lines.
+            Examples:
+              runsheet render checkout-deploy-20261122-051200-ab12
+              runsheet render checkout-deploy -o runs/checkout-deploy/checklist.md
+            """
+    )
+
+    @Argument(help: "The run id (or unique prefix, or the run's folder).") var runID: String
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
+    @Option(help: "Where runs are kept.") var runsDir: String?
+
+    func run() throws {
+        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
+        let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
+        let (result, bytes) = try RunSupport.compile(state.runbookPath)
+        if SHA256Hex.of(bytes) != state.runbookSHA256 {
+            Output.error("\(state.runbookPath) changed since run \(state.runID) started; its steps are matched by id")
+        }
+        let rendered = ChecklistRenderer.render(source: bytes, runbook: result.runbook, state: state)
+        try OutputFile.write(rendered, to: output)
+    }
+}
+
+/// Writes a command's result to standard output, or to a file in one piece: a temporary file
+/// beside it, renamed over it, so a failure never leaves half a file behind.
+enum OutputFile {
+    static func write(_ bytes: [UInt8], to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        do {
+            try Data(bytes).write(to: temporary)
+            guard rename(temporary.path, url.path) == 0 else {
+                throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw CommandFailure(status: .usage, message: "cannot write \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+}
