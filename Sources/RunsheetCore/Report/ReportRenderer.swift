@@ -1,0 +1,125 @@
+import Foundation
+import Mustache
+
+/// Renders a run report through a Mustache template: the built-in one for the format (a copy of
+/// `templates/reports/run.FORMAT.mustache`) or a team's own.
+public enum ReportRenderer {
+    public enum Format: String, CaseIterable, Sendable {
+        case md, html, json, junit, csv
+    }
+
+    public struct TemplateError: Error, LocalizedError {
+        public var message: String
+        public var errorDescription: String? { message }
+    }
+
+    /// The report in `format`; `template` is the text of a template to use instead of the built-in one.
+    public static func render(_ report: RunReport, format: Format, template: String? = nil) throws -> String {
+        if format == .json && template == nil { return report.json() }
+        let text = template ?? BuiltinTemplates.run[format.rawValue] ?? ""
+        let parsed: MustacheTemplate
+        do {
+            parsed = try MustacheTemplate(string: text)
+        } catch {
+            throw TemplateError(message: "the template is not valid Mustache: \(error)")
+        }
+        return parsed.render(context(report, format: format))
+    }
+
+    /// The values templates see: the report's JSON fields, plus ready-made pieces per format.
+    static func context(_ report: RunReport, format: Format) -> [String: Any] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(report)) ?? Data()
+        var context = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        let run = report.run
+        var steps = context["steps"] as? [[String: Any]] ?? []
+        for (index, step) in report.steps.enumerated() {
+            var extra: [String: Any] = [
+                "number": index + 1,
+                "mark": mark(step.status),
+                "duration": step.durationSeconds.map(DurationText.format) ?? "",
+                "estimate": step.estimateSeconds.map(DurationText.format) ?? "",
+                "overEstimate": (step.durationSeconds ?? 0) > (step.estimateSeconds ?? Int.max),
+                "failed": step.status == "failed",
+                "skipped": step.status == "skipped",
+                "open": step.status == "pending" || step.status == "active",
+                "exitCodes": step.commands.map { $0.exit.map(String.init) ?? ($0.timedOut ? "timeout" : "-") }.joined(separator: ", "),
+                "who": step.actor ?? "",
+                "when": step.endedAt.map(shortTime) ?? "",
+                "seconds": String(format: "%.3f", Double(step.durationSeconds ?? 0)),
+            ]
+            let detail = details(step)
+            if !detail.isEmpty { extra["details"] = detail }
+            extra["mdTitle"] = markdownCell(step.title)
+            extra["mdDetails"] = markdownCell(details(step))
+            let exits: String = step.commands.map { $0.exit.map(String.init) ?? "" }.joined(separator: " ")
+            let signers: String = step.signOffs.map { "\($0.actor) (\($0.role ?? ""))" }.joined(separator: "; ")
+            let notes: String = step.notes.map { $0.text ?? "" }.joined(separator: "; ")
+            var fields: [String] = [step.id, step.title, step.section ?? "", step.status, step.actor ?? ""]
+            fields += [step.startedAt ?? "", step.endedAt ?? "", step.durationSeconds.map(String.init) ?? ""]
+            fields += [step.estimateSeconds.map(String.init) ?? "", step.reason ?? "", exits, signers, notes, step.branch ?? ""]
+            extra["csv"] = fields.map(csvField).joined(separator: ",")
+            steps[index].merge(extra) { _, new in new }
+        }
+        context["steps"] = steps
+        let failed = report.steps.filter { $0.status == "failed" }.count
+        let skipped = report.steps.filter { $0.status == "skipped" }.count
+        context["summary"] = [
+            "done": report.steps.filter { $0.status == "done" }.count, "failed": failed, "skipped": skipped,
+            "open": report.steps.filter { $0.status == "pending" || $0.status == "active" }.count, "total": report.steps.count,
+            "notRun": report.steps.filter { $0.status != "done" && $0.status != "failed" }.count,
+            "duration": run.durationSeconds.map(DurationText.format) ?? "", "seconds": String(format: "%.3f", Double(run.durationSeconds ?? 0)),
+            "params": run.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "),
+            "actors": run.actors.joined(separator: ", "), "commit": run.gitCommit ?? "not recorded",
+            "completed": run.outcome == "completed",
+            "followUp": report.followUp.map { $0.status == "done" ? "done by \($0.by ?? "?") at \($0.at ?? "?")" : "\($0.status) (due \($0.due ?? "?"))" } ?? "",
+            "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": $0.text ?? ""] } },
+        ] as [String: Any]
+        context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
+        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch"
+        context["gantt"] = ReportCharts.gantt(report)
+        context["svgTimeline"] = ReportCharts.svgTimeline(report)
+        return context
+    }
+
+    static func mark(_ status: String) -> String {
+        switch status {
+        case "done": "✓"
+        case "skipped": "–"
+        case "failed": "✗"
+        case "active": "▶"
+        default: "·"
+        }
+    }
+
+    /// Reason, notes, sign-offs, exceptions and branch in one line.
+    static func details(_ step: RunReport.Step) -> String {
+        var parts: [String] = []
+        if let reason = step.reason { parts.append(reason) }
+        if !step.signOffs.isEmpty { parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? ""))" }.joined(separator: ", ")) }
+        for rejection in step.rejections { parts.append("rejected by \(rejection.actor): \(rejection.text ?? "")") }
+        for exception in step.exceptions { parts.append("calendar exception by \(exception.actor): \(exception.text ?? "")") }
+        for note in step.notes { parts.append("note (\(note.actor)): \(note.text ?? "")") }
+        if let branch = step.branch { parts.append("→ \(branch)") }
+        return parts.joined(separator: "; ").split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// Text safe inside a GitHub table cell.
+    static func markdownCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
+            .split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// RFC 4180: quoted when it holds a comma, quote or line break.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// `05:14:03` from an ISO timestamp.
+    static func shortTime(_ timestamp: String) -> String {
+        guard let t = timestamp.firstIndex(of: "T") else { return timestamp }
+        return String(timestamp[timestamp.index(after: t)...].prefix(8))
+    }
+}

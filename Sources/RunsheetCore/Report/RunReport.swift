@@ -1,0 +1,141 @@
+import Foundation
+
+/// Everything a run report shows, computed from the journal and the runbook; no clock is read,
+/// so the same journal always gives the same report. Its JSON form is `runsheet.report/1`.
+public struct RunReport: Codable, Sendable, Equatable {
+    public static let schema = "runsheet.report/1"
+
+    public struct Run: Codable, Sendable, Equatable {
+        public var id: String
+        public var runbookId: String
+        public var title: String
+        public var path: String
+        public var sha256: String
+        public var gitCommit: String?
+        public var releaseClass: String
+        public var params: [String: String]
+        public var host: String
+        public var startedBy: String
+        public var startedAt: String
+        public var endedAt: String?
+        public var durationSeconds: Int?
+        public var outcome: String
+        public var endReason: String?
+        public var actors: [String]
+        /// True when the runbook file differs from the one the run started with.
+        public var runbookChanged: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case id, runbookId, title, path, sha256, gitCommit
+            case releaseClass = "class"
+            case params, host, startedBy, startedAt, endedAt, durationSeconds, outcome, endReason, actors, runbookChanged
+        }
+    }
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var actor: String
+        public var role: String?
+        public var time: String
+        public var text: String?
+    }
+
+    public struct CommandResult: Codable, Sendable, Equatable {
+        public var index: Int
+        public var attempt: Int
+        public var exit: Int?
+        public var timedOut: Bool
+        public var passed: Bool
+        public var durationMs: Int
+    }
+
+    public struct Step: Codable, Sendable, Equatable {
+        public var id: String
+        public var title: String
+        public var section: String?
+        /// pending, active, done, skipped or failed.
+        public var status: String
+        public var actor: String?
+        public var startedAt: String?
+        public var endedAt: String?
+        public var durationSeconds: Int?
+        public var estimateSeconds: Int?
+        public var reason: String?
+        public var automatic: Bool
+        public var notes: [Entry]
+        public var commands: [CommandResult]
+        public var signOffs: [Entry]
+        public var rejections: [Entry]
+        public var exceptions: [Entry]
+        /// Where the run went from this step on failure or rejection.
+        public var branch: String?
+    }
+
+    public struct FollowUpStatus: Codable, Sendable, Equatable {
+        /// done, due or overdue (as of the run's last event).
+        public var status: String
+        public var by: String?
+        public var at: String?
+        public var due: String?
+    }
+
+    public var schema = RunReport.schema
+    public var run: Run
+    public var steps: [Step]
+    public var followUp: FollowUpStatus?
+
+    /// Builds the report of a run. `runbook` is the runbook compiled now; steps the run recorded
+    /// that it no longer has are listed after its own, by id.
+    public static func make(events: [RunEvent], runbook: Runbook, currentSHA256: String) -> RunReport {
+        let state = RunState.fold(events)
+        var branches: [String: String] = [:]
+        for event in events where event.type == .branchTaken {
+            if let from = event.data["from"]?.string { branches[from] = event.data["to"]?.string ?? "end" }
+        }
+        func seconds(_ start: String?, _ end: String?) -> Int? {
+            guard let start = start.flatMap(Timestamp.parse), let end = end.flatMap(Timestamp.parse) else { return nil }
+            return max(0, Int(end.timeIntervalSince(start).rounded()))
+        }
+        let sectionTitles = Dictionary(runbook.sections.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
+        var ids = runbook.steps.map(\.id)
+        ids += state.steps.keys.filter { !ids.contains($0) }.sorted()
+        let steps = ids.map { id -> Step in
+            let step = runbook.step(id)
+            let record = state.record(id)
+            return Step(
+                id: id, title: step.map { Placeholders.display($0.title, params: runbook.params) { state.params[$0] } } ?? id, section: step?.section.flatMap { sectionTitles[$0] },
+                status: record.status.rawValue, actor: record.actor, startedAt: record.startedAt, endedAt: record.endedAt,
+                durationSeconds: record.status.isSettled ? seconds(record.startedAt, record.endedAt) : nil,
+                estimateSeconds: step?.estimateSeconds, reason: record.reason, automatic: record.automatic,
+                notes: record.notes.map { Entry(actor: $0.actor, role: nil, time: $0.time, text: $0.text) },
+                commands: record.commands.map {
+                    CommandResult(index: $0.index, attempt: $0.attempt, exit: $0.exitCode, timedOut: $0.timedOut, passed: $0.passed, durationMs: $0.durationMs)
+                },
+                signOffs: (state.signatures[id] ?? []).map { Entry(actor: $0.signer, role: $0.role, time: $0.time, text: $0.comment) },
+                rejections: (state.rejections[id] ?? []).map { Entry(actor: $0.signer, role: nil, time: $0.time, text: $0.reason) },
+                exceptions: (state.exceptions[id] ?? []).map { Entry(actor: $0.actor, role: $0.role, time: $0.time, text: $0.text) },
+                branch: branches[id])
+        }
+        let run = Run(
+            id: state.runID, runbookId: state.runbookID, title: state.title, path: state.runbookPath, sha256: state.runbookSHA256,
+            gitCommit: state.gitCommit, releaseClass: state.releaseClass.rawValue, params: state.params, host: state.host,
+            startedBy: state.startedBy, startedAt: state.startedAt, endedAt: state.endedAt,
+            durationSeconds: seconds(state.startedAt, state.endedAt), outcome: state.outcome?.rawValue ?? "in progress",
+            endReason: state.endReason, actors: state.actors, runbookChanged: currentSHA256 != state.runbookSHA256)
+        var followUp: FollowUpStatus?
+        switch FollowUp.of(state, now: Timestamp.parse(state.lastTime) ?? Date(timeIntervalSince1970: 0)) {
+        case .notRequired: break
+        case .done(let by, let at): followUp = FollowUpStatus(status: "done", by: by, at: at)
+        case .due(let due): followUp = FollowUpStatus(status: "due", due: due)
+        case .overdue(let due): followUp = FollowUpStatus(status: "overdue", due: due)
+        }
+        return RunReport(run: run, steps: steps, followUp: followUp)
+    }
+
+    /// Pretty, key-sorted JSON: byte-for-byte the same for the same journal.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(self)) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
