@@ -1,0 +1,47 @@
+import Foundation
+import RunsheetCore
+import RunsheetTestSupport
+import Testing
+
+/// The runbooks shipped in runbooks/: lint-clean, and each one plans.
+@Suite struct RunbookLibraryTests {
+    static let directory = Fixtures.packageRoot.appendingPathComponent("runbooks")
+
+    static func files() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".md") }.sorted()
+    }
+
+    @Test func everyRunbookPassesCheckWithoutWarnings() throws {
+        let result = try Fixtures.runsheet(["check", "--strict", "runbooks"], directory: Fixtures.packageRoot)
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stderr.contains("checked \(try Self.files().count) files: 0 errors, 0 warnings"))
+        #expect(try Self.files().count >= 10)
+    }
+
+    @Test(arguments: try files())
+    func everyRunbookPlans(file: String) throws {
+        let result = try Fixtures.runsheet(["run", "runbooks/" + file, "--dry-run"], directory: Fixtures.packageRoot)
+        #expect(result.status == 0, "\(file): \(result.stderr)")
+        #expect(result.stdout.hasPrefix("Plan for "))
+        let runbook = Compiler().compile(path: Self.directory.appendingPathComponent(file).path,
+                                         bytes: try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent(file)))).runbook
+        #expect(result.stdout.contains("\(runbook.steps.count) steps"))
+    }
+
+    @Test func emergencyChangeTakesTheBreakGlassPath() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("emergency-change.md"), to: dir.appendingPathComponent("emergency-change.md"))
+        let runs = dir.appendingPathComponent("runs").path
+        let started = try Fixtures.runsheet(["run", "emergency-change.md", "--as", "olly", "--runs-dir", runs,
+                                             "--param", "change=raise the connection limit", "--param", "ticket=INC-42"],
+                                            stdin: "done\ndone\n", directory: dir)
+        #expect(started.stdout.contains("(sign-off: 1 of sre or release-manager (emergency policy))"))
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { !$0.hasPrefix(".") })
+        #expect(try Fixtures.runsheet(["sign", id, "approve-the-emergency-change", "--as", "sam", "--role", "sre", "--runs-dir", runs], directory: dir).status == 0)
+        let finished = try Fixtures.runsheet(["resume", id, "--as", "olly", "--runs-dir", runs],
+                                             stdin: String(repeating: "done\n", count: 6), directory: dir)
+        #expect(finished.status == 0, "\(finished.stdout)")
+        let status = try Fixtures.runsheet(["status", "--runs-dir", runs], directory: dir)
+        #expect(status.stdout.contains("1 run still owes the follow-up review"))
+    }
+}
