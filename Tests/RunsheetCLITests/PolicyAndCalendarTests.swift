@@ -108,6 +108,8 @@ import Testing
         #expect(started["roles"]?.array?.compactMap(\.string) == ["cab"])
         #expect(started["within"]?.int == 172_800)
 
+        #expect(try runsheet(["report", id], in: dir).stdout.contains("| Follow-up review | missing, due "))
+
         // Only a cab member other than the starter may record it, and it needs findings.
         let starter = try runsheet(["sign", id, "--follow-up", "--comment", "fine", "--as", "olly", "--role", "cab"], in: dir)
         #expect(starter.status == 1 && starter.stderr.contains("olly started this run and may not review it"))
@@ -120,6 +122,7 @@ import Testing
 
         table = try runsheet(["status"], in: dir)
         #expect(!table.stdout.contains("owe"))
+        #expect(try runsheet(["report", id], in: dir).stdout.contains("| Follow-up review | done by carl at "))
         let detail = try runsheet(["status", id], in: dir)
         #expect(detail.stdout.contains("✍ follow-up review by carl"))
         let verify = try runsheet(["verify", id], in: dir)

@@ -73,7 +73,7 @@ public enum ReportRenderer {
             "params": run.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "),
             "actors": run.actors.joined(separator: ", "), "commit": run.gitCommit ?? "not recorded",
             "completed": run.outcome == "completed",
-            "followUp": report.followUp.map { $0.status == "done" ? "done by \($0.by ?? "?") at \($0.at ?? "?")" : "\($0.status) (due \($0.due ?? "?"))" } ?? "",
+            "followUp": report.followUp.map(followUpText) ?? "",
             "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": $0.text ?? ""] } },
         ] as [String: Any]
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
@@ -81,6 +81,14 @@ public enum ReportRenderer {
         context["gantt"] = ReportCharts.gantt(report)
         context["svgTimeline"] = ReportCharts.svgTimeline(report)
         return context
+    }
+
+    static func followUpText(_ followUp: RunReport.FollowUpStatus) -> String {
+        switch followUp.status {
+        case "done": "done by \(followUp.by ?? "?") at \(followUp.at ?? "?")"
+        case "overdue": "missing, OVERDUE since \(followUp.due ?? "?")"
+        default: "missing, due \(followUp.due ?? "?")"
+        }
     }
 
     static func mark(_ status: String) -> String {
