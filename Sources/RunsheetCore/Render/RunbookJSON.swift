@@ -379,6 +379,8 @@ private struct JSONOutput: ~Copyable {
         endArray()
         optional("timeoutSeconds", step.timeoutSeconds)
         key("title"); string(step.title)
+        optional("trailColumn", step.trailColumn)
+        optional("trailLine", step.trailLine)
         if let when = step.when { key("when"); condition(when) }
         endObject()
     }
