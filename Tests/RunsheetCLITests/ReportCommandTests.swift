@@ -79,5 +79,12 @@ import Testing
             let text = try String(contentsOf: file, encoding: .utf8)
             #expect(BuiltinTemplates.run[format] == text, "run scripts/embed-templates after editing \(file.lastPathComponent)")
         }
+        let skeletons = Fixtures.packageRoot.appendingPathComponent("templates/runbooks")
+        let files = try FileManager.default.contentsOfDirectory(atPath: skeletons.path).filter { $0.hasSuffix(".md.mustache") }
+        #expect(files.count == BuiltinTemplates.runbooks.count)
+        for file in files {
+            let text = try String(contentsOf: skeletons.appendingPathComponent(file), encoding: .utf8)
+            #expect(BuiltinTemplates.runbooks[String(file.dropLast(".md.mustache".count))] == text, "run scripts/embed-templates after editing \(file)")
+        }
     }
 }

@@ -172,4 +172,26 @@ import Testing
         #expect(state.record("approve-the-change").actor == "alice")
         #expect(events.filter { $0.type == .signOff }.map(\.actor) == ["carol", "dave", "erin"])
     }
+
+    @Test func newAsksForMissingValuesOnATerminal() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let command = "cd \(dir.path) && TERM=xterm NO_COLOR=1 \(Fixtures.binary.path) new upgrade runbooks/nginx.md --param owner=ops; echo EXITED-$?; sleep 30"
+        try start(["new-session", "-d", "-s", session, "-x", "120", "-y", "20", command])
+        defer { _ = try? tmux(["kill-server"]) }
+        _ = try waitFor("title [Upgrade checklist]:")
+        try tmux(["send-keys", "-t", session, "-l", "Upgrade nginx to 1.27"])
+        try tmux(["send-keys", "-t", session, "Enter"])
+        _ = try waitFor("service [my-service]:")
+        try tmux(["send-keys", "-t", session, "-l", "edge-proxy"])
+        try tmux(["send-keys", "-t", session, "Enter"])
+        let shown = try waitFor("EXITED-")
+        #expect(shown.contains("EXITED-0"))
+        #expect(shown.contains("created runbooks/nginx.md (upgrade, "))
+        #expect(!shown.contains("owner ["), "a value given with --param is not asked for")
+        let text = try String(contentsOf: dir.appendingPathComponent("runbooks/nginx.md"), encoding: .utf8)
+        #expect(text.contains("title: \"Upgrade nginx to 1.27\"\n"))
+        #expect(text.contains("id: \"upgrade-nginx-to-127\"\n"))
+        #expect(text.contains("owner: \"ops\"\n"))
+        #expect(text.contains("- [ ] Back up edge-proxy and its configuration"))
+    }
 }

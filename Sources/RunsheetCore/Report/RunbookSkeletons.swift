@@ -1,0 +1,54 @@
+import Foundation
+import Mustache
+
+/// Skeletons for new runbooks, one per kind: `templates/runbooks/KIND.md.mustache`. Their own
+/// values use `<% name %>` (set by a delimiter line), so the runbook's `{{param}}` placeholders
+/// pass through untouched.
+public enum RunbookSkeletons {
+    public struct Kind: Sendable, Equatable {
+        public var name: String
+        /// The template's first line, `{{! … }}`.
+        public var description: String
+        /// The part of the description before the colon, used as the default title.
+        public var defaultTitle: String
+        /// True when the skeleton has a `<% service %>` value.
+        public var usesService: Bool
+    }
+
+    /// The values a skeleton takes.
+    public static let variables = ["title", "id", "owner", "service"]
+
+    public static var kinds: [Kind] {
+        BuiltinTemplates.runbooks.keys.sorted().map { name in
+            let text = BuiltinTemplates.runbooks[name] ?? ""
+            let first = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+            var description = first
+            if description.hasPrefix("{{!") && description.hasSuffix("}}") {
+                description = String(description.dropFirst(3).dropLast(2)).trimmed
+            }
+            let title = description.split(separator: ":", maxSplits: 1).first.map { String($0).trimmed } ?? name
+            return Kind(name: name, description: description, defaultTitle: title, usesService: text.contains("<% service %>"))
+        }
+    }
+
+    public static func kind(_ name: String) -> Kind? { kinds.first { $0.name == name } }
+
+    /// Fills the skeleton of `kind`; `values` holds title, id, owner and service.
+    public static func render(kind: String, values: [String: String]) throws -> String {
+        guard let text = BuiltinTemplates.runbooks[kind] else {
+            throw ReportRenderer.TemplateError(message: "there is no runbook kind '\(kind)'")
+        }
+        let template = try MustacheTemplate(string: text)
+        // The CONTENT_TYPE: TEXT pragma in every skeleton keeps values unescaped. Front matter
+        // takes each value as a YAML double-quoted scalar (a JSON string is one), so a title
+        // like "Deploy: part 2" stays a title.
+        var context: [String: String] = values
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        for (name, value) in values {
+            let quoted = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+            context[name + "YAML"] = quoted
+        }
+        return template.render(context)
+    }
+}
