@@ -48,12 +48,12 @@ struct Status: ParsableCommand {
                           String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), state.startedBy])
         }
         Output.out(Self.format(table))
-        let owing = rows.filter { FollowUp.of($0.1).missing }
+        let owing = rows.map { ($0.0, $0.1, FollowUp.of($0.1)) }.filter { $0.2.missing }
         if !owing.isEmpty {
             Output.line("")
             Output.line("\(owing.count) run\(owing.count == 1 ? "" : "s") still owe\(owing.count == 1 ? "s" : "") the follow-up review their class requires:")
-            for (id, state) in owing {
-                Output.line("  \(id) (\(state.releaseClass.rawValue)): \(FollowUp.of(state).phrase ?? ""); record it with: runsheet sign \(id) --follow-up --comment ...")
+            for (id, state, followUp) in owing {
+                Output.line("  \(id) (\(state.releaseClass.rawValue)): \(followUp.phrase ?? ""); record it with: runsheet sign \(id) --follow-up --comment ...")
             }
         }
     }
@@ -166,9 +166,7 @@ struct Verify: ParsableCommand {
         if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
         Output.line(line)
         // The approvals the intact chain proves.
-        if let events = try? JournalFile.read(at: path, repair: false).events {
-            for approval in Approvals.lines(RunState.fold(events)) { Output.line(approval) }
-        }
+        for approval in Approvals.lines(RunState.fold(report.events)) { Output.line(approval) }
     }
 }
 
@@ -222,8 +220,9 @@ enum Approvals {
         for (step, grants) in state.exceptions.sorted(by: { $0.key < $1.key }) {
             for grant in grants { lines.append("  ⚑ \(step)  calendar exception by \(grant.actor) as \(grant.role)  \(grant.time)  (\(grant.text))") }
         }
-        if let phrase = FollowUp.of(state).phrase {
-            lines.append("  " + (FollowUp.of(state).missing ? "⚠ " : "✍ ") + phrase)
+        let followUp = FollowUp.of(state)
+        if let phrase = followUp.phrase {
+            lines.append("  " + (followUp.missing ? "⚠ " : "✍ ") + phrase)
         }
         return lines
     }

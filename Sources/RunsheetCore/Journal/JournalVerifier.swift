@@ -12,6 +12,9 @@ public struct VerificationReport: Sendable, Equatable {
     public var problem: JournalProblem?
     /// A partial last line left by a crash. Not tampering: the next append saves and removes it.
     public var tornLine: TornLine?
+    /// The events, in order, when every line checks out (empty otherwise), so a caller that
+    /// verifies and then shows the run reads the file once.
+    public var events: [RunEvent] = []
 
     public var isIntact: Bool { problem == nil }
 }
@@ -68,7 +71,10 @@ public enum JournalVerifier {
         report.problem = try snapshot.bytes.withUnsafeBufferPointer { buffer in
             try firstProblem(in: buffer, lines: snapshot.lines, decoded: decoded, events: events, path: path)
         }
-        if report.problem == nil { report.headHash = events.last??.hash }
+        if report.problem == nil {
+            report.headHash = events.last??.hash
+            report.events = events.compactMap { $0 }
+        }
         return report
     }
 
