@@ -140,9 +140,9 @@ extension WalkThrough {
             }
         }
         if let conflict = engine.calendarConflict() {
-            let roles = engine.governance.calendar?.exceptionRoles.joined(separator: " or ") ?? "release-manager"
+            let roles = engine.governance.exceptionRoles.joined(separator: " or ")
             out.append(style.red(truncate("⛔ Production change blocked: \(conflict)", width)))
-            out.append(style.dim(truncate("waiting for an exception from a \(roles): runsheet sign \(state.runID) \(step.id) --exception --reason ...", width)))
+            out.append(style.dim(truncate("waiting for an exception from a \(roles): " + Governance.exceptionCommand(run: state.runID, step: step.id), width)))
         }
         out.append("")
         var body = TerminalMarkdown.render(engine.displayText(step.body), width: width - 2, style: style)

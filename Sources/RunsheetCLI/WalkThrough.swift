@@ -155,9 +155,9 @@ final class WalkThrough {
         if step.isGate { line += "  (sign-off: " + engine.gateSummary(step) + ")" }
         write(style.bold(line) + "\n")
         if let conflict = engine.calendarConflict() {
-            let roles = engine.governance.calendar?.exceptionRoles.joined(separator: " or ") ?? "release-manager"
+            let roles = engine.governance.exceptionRoles.joined(separator: " or ")
             write("  " + style.red("⛔ production change blocked: \(conflict)") + "\n")
-            write("  a \(roles) may grant an exception: runsheet sign \(engine.state.runID) \(step.id) --exception --reason \"...\"; then 'wait' or resume\n")
+            write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
         }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
         for command in step.commands where command.run {

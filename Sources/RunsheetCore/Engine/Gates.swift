@@ -92,21 +92,8 @@ public enum SignOffs {
     /// The role a signer signs with: the one asked for, else the first role they hold that the gate needs.
     public static func role(for signer: String, step: Step, requested: String?, roles: RolesFile?) throws -> String {
         let needed = step.signOffs.flatMap(\.roles)
-        if let requested {
-            guard needed.contains(requested) else { throw Refusal.noEligibleRole(signer: signer, needed: needed) }
-            if let roles, !roles.holds(signer, requested) { throw Refusal.noEligibleRole(signer: signer, needed: needed) }
-            return requested
-        }
-        if let roles {
-            guard let role = needed.first(where: { roles.holds(signer, $0) }) else {
-                throw Refusal.noEligibleRole(signer: signer, needed: needed)
-            }
-            return role
-        }
-        guard needed.count == 1, let only = needed.first else {
-            throw Refusal.noEligibleRole(signer: signer, needed: needed)
-        }
-        return only
+        return try role(for: signer, among: needed, requested: requested, roles: roles,
+                        refusal: .noEligibleRole(signer: signer, needed: needed))
     }
 
     /// A `signoff.signed` event, after refusing signers the gate's separation rules exclude.
@@ -140,9 +127,8 @@ public enum SignOffs {
     }
 
     /// The role a person acts in from a list: the one asked for, else the first they hold.
-    static func role(for signer: String, among needed: [String], requested: String?, roles: RolesFile?, purpose: String) throws -> String {
+    static func role(for signer: String, among needed: [String], requested: String?, roles: RolesFile?, refusal: Refusal) throws -> String {
         if needed.isEmpty { return requested ?? "reviewer" }
-        let refusal = Refusal.noRoleFor(signer: signer, needed: needed, purpose: purpose)
         if let requested {
             guard needed.contains(requested), roles?.holds(signer, requested) ?? true else { throw refusal }
             return requested
@@ -161,11 +147,12 @@ public enum SignOffs {
         guard !state.finished else { throw Refusal.finished }
         guard step.production || runbook.production else { throw Refusal.notProduction(step.id) }
         guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("an exception needs --reason saying why the change cannot wait") }
-        let needed = governance.calendar?.exceptionRoles ?? ["release-manager"]
+        let needed = governance.exceptionRoles
         if signer.name == state.startedBy {
             throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask a \(needed.joined(separator: " or "))")
         }
-        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles, purpose: "grant a calendar exception")
+        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles,
+                                 refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: "grant a calendar exception"))
         let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
         return RunEvent(seq: 0, time: Timestamp.now(), type: .exceptionGranted, actor: signer.name, host: signer.host, via: signer.via,
                         step: step.id, data: ["role": .string(role), "reason": .string(reason.trimmed), "conflict": .string(conflict)])
@@ -181,7 +168,8 @@ public enum SignOffs {
         if signer.name == state.startedBy {
             throw Refusal.separation("\(signer.name) started this run and may not review it; ask a \(followUp.roles.joined(separator: " or "))")
         }
-        let role = try role(for: signer.name, among: followUp.roles, requested: requested, roles: roles, purpose: "sign the follow-up review")
+        let role = try role(for: signer.name, among: followUp.roles, requested: requested, roles: roles,
+                                 refusal: .noRoleFor(signer: signer.name, needed: followUp.roles, purpose: "sign the follow-up review"))
         return RunEvent(seq: 0, time: Timestamp.now(), type: .reviewSigned, actor: signer.name, host: signer.host, via: signer.via,
                         data: ["role": .string(role), "comment": .string(comment.trimmed)])
     }

@@ -39,7 +39,7 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .atFirstStep: "this is the first step; there is nothing to go back to"
         case .gateWaiting(let needs): "this gate still needs \(needs); sign with 'runsheet sign', or use 'wait'"
         case .outsideCalendar(let run, let step, let conflict, let roles):
-            "step '\(step)' is a production change and \(conflict); to go ahead, a \(roles.joined(separator: " or ")) must grant an exception: runsheet sign \(run) \(step) --exception --reason \"...\""
+            "step '\(step)' is a production change and \(conflict); to go ahead, a \(roles.joined(separator: " or ")) must grant an exception: \(Governance.exceptionCommand(run: run, step: step))"
         }
     }
 }
@@ -220,7 +220,7 @@ public final class RunEngine {
     func requireCalendar(_ step: Step) throws {
         if let conflict = governance.calendarConflict(for: step, in: runbook, state: state, at: Date()) {
             throw RunError.outsideCalendar(run: state.runID, step: step.id, conflict: conflict,
-                                           roles: governance.calendar?.exceptionRoles ?? [])
+                                           roles: governance.exceptionRoles)
         }
     }
 

@@ -55,7 +55,8 @@ public struct ChangeCalendar: Sendable, Equatable {
     public var windows: [Period] = []
     public var freezes: [Period] = []
     /// Roles whose members may grant an exception.
-    public var exceptionRoles: [String] = ["release-manager"]
+    public var exceptionRoles: [String] = ChangeCalendar.defaultExceptionRoles
+    public static let defaultExceptionRoles = ["release-manager"]
 
     public init(path: String? = nil) { self.path = path }
 

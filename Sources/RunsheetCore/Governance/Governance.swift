@@ -36,6 +36,14 @@ public struct Governance: Sendable {
         return (governance, diagnostics)
     }
 
+    /// Who may grant an exception to the change calendar.
+    public var exceptionRoles: [String] { calendar?.exceptionRoles ?? ChangeCalendar.defaultExceptionRoles }
+
+    /// The command that grants an exception for a blocked production step.
+    public static func exceptionCommand(run: String, step: String) -> String {
+        "runsheet sign \(run) \(step) --exception --reason \"...\""
+    }
+
     /// Why `step` may not be carried out at `date` under the calendar, or nil when it may.
     public func calendarConflict(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> String? {
         guard step.production || runbook.production, let calendar else { return nil }
