@@ -86,7 +86,7 @@ struct Status: ParsableCommand {
             .sorted { ($0.value.endedAt ?? "") < ($1.value.endedAt ?? "") }
         if !settledSteps.isEmpty { lines.append("") }
         for (id, record) in settledSteps {
-            let mark = record.status == .done ? "✓" : record.status == .skipped ? "–" : "✗"
+            let mark = record.status.mark
             var line = "  \(mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
             if let reason = record.reason { line += "  (\(reason))" }
             lines.append(line)

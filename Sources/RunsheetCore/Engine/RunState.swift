@@ -13,6 +13,17 @@ public struct RunState: Sendable, Equatable {
 
         /// Done, skipped or failed: nothing more is expected of the step.
         public var isSettled: Bool { self == .done || self == .skipped || self == .failed }
+
+        /// The one-character mark status lines, reports and filled-in checklists show.
+        public var mark: String {
+            switch self {
+            case .done: "✓"
+            case .skipped: "–"
+            case .failed: "✗"
+            case .active: "▶"
+            case .pending: "·"
+            }
+        }
     }
 
     public struct CommandRecord: Sendable, Equatable {

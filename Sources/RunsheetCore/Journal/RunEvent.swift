@@ -131,6 +131,17 @@ public enum Timestamp {
                       Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 
+    /// `2026-11-22 05:14:03`, in UTC, for reports and charts.
+    public static func plain(_ date: Date) -> String {
+        String(format(date).prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    /// Whole seconds between two journal timestamps, nil when either is missing or unreadable.
+    public static func seconds(from start: String?, to end: String?) -> Int? {
+        guard let start = start.flatMap(parse), let end = end.flatMap(parse) else { return nil }
+        return max(0, Int(end.timeIntervalSince(start).rounded()))
+    }
+
     public static func parse(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

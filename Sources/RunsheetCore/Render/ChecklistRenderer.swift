@@ -11,17 +11,17 @@ public enum ChecklistRenderer {
         let when = record.endedAt.flatMap(Timestamp.parse).map(format) ?? ""
         switch record.status {
         case .done:
-            var text = "✓ done by \(record.actor ?? "?"), \(when)"
-            if let seconds = duration(record) {
+            var text = "\(record.status.mark) done by \(record.actor ?? "?"), \(when)"
+            if let seconds = Timestamp.seconds(from: record.startedAt, to: record.endedAt) {
                 text += ", took \(DurationText.format(seconds))"
                 if let estimate = step.estimateSeconds { text += " (estimate \(DurationText.format(estimate)))" }
             }
             parts.append(text)
         case .skipped:
-            parts.append((record.automatic ? "– skipped automatically, \(when)" : "– skipped by \(record.actor ?? "?"), \(when)")
+            parts.append((record.automatic ? "\(record.status.mark) skipped automatically, \(when)" : "\(record.status.mark) skipped by \(record.actor ?? "?"), \(when)")
                          + (record.reason.map { ": \(oneLine($0))" } ?? ""))
         case .failed:
-            parts.append("✗ failed, \(record.actor ?? "?"), \(when)" + (record.reason.map { ": \(oneLine($0))" } ?? ""))
+            parts.append("\(record.status.mark) failed, \(record.actor ?? "?"), \(when)" + (record.reason.map { ": \(oneLine($0))" } ?? ""))
         case .pending, .active:
             return nil
         }
@@ -88,20 +88,10 @@ public enum ChecklistRenderer {
         line.prefix(max(0, column - 1)).map { $0 == UInt8(ascii: ">") || $0 == 0x09 ? $0 : 0x20 }
     }
 
-    static func duration(_ record: RunState.StepRecord) -> Int? {
-        guard let start = record.startedAt.flatMap(Timestamp.parse), let end = record.endedAt.flatMap(Timestamp.parse) else { return nil }
-        return max(0, Int((end.timeIntervalSince(start)).rounded()))
-    }
-
     static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmed
     }
 
     /// `2026-11-22 05:14 UTC`.
-    static func format(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d UTC", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
-    }
+    static func format(_ date: Date) -> String { Timestamp.plain(date).prefix(16) + " UTC" }
 }

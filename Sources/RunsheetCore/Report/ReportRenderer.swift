@@ -37,7 +37,7 @@ public enum ReportRenderer {
         for (index, step) in report.steps.enumerated() {
             var extra: [String: Any] = [
                 "number": index + 1,
-                "mark": mark(step.status),
+                "mark": RunState.StepStatus(rawValue: step.status)?.mark ?? "·",
                 "duration": step.durationSeconds.map(DurationText.format) ?? "",
                 "estimate": step.estimateSeconds.map(DurationText.format) ?? "",
                 "overEstimate": (step.durationSeconds ?? 0) > (step.estimateSeconds ?? Int.max),
@@ -88,16 +88,6 @@ public enum ReportRenderer {
         case "done": "done by \(followUp.by ?? "?") at \(followUp.at ?? "?")"
         case "overdue": "missing, OVERDUE since \(followUp.due ?? "?")"
         default: "missing, due \(followUp.due ?? "?")"
-        }
-    }
-
-    static func mark(_ status: String) -> String {
-        switch status {
-        case "done": "✓"
-        case "skipped": "–"
-        case "failed": "✗"
-        case "active": "▶"
-        default: "·"
         }
     }
 

@@ -91,10 +91,6 @@ public struct RunReport: Codable, Sendable, Equatable {
         for event in events where event.type == .branchTaken {
             if let from = event.data["from"]?.string { branches[from] = event.data["to"]?.string ?? "end" }
         }
-        func seconds(_ start: String?, _ end: String?) -> Int? {
-            guard let start = start.flatMap(Timestamp.parse), let end = end.flatMap(Timestamp.parse) else { return nil }
-            return max(0, Int(end.timeIntervalSince(start).rounded()))
-        }
         let sectionTitles = Dictionary(runbook.sections.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         var ids = runbook.steps.map(\.id)
         ids += state.steps.keys.filter { !ids.contains($0) }.sorted()
@@ -104,7 +100,7 @@ public struct RunReport: Codable, Sendable, Equatable {
             return Step(
                 id: id, title: step.map { Placeholders.display($0.title, params: runbook.params) { state.params[$0] } } ?? id, section: step?.section.flatMap { sectionTitles[$0] },
                 status: record.status.rawValue, actor: record.actor, startedAt: record.startedAt, endedAt: record.endedAt,
-                durationSeconds: record.status.isSettled ? seconds(record.startedAt, record.endedAt) : nil,
+                durationSeconds: record.status.isSettled ? Timestamp.seconds(from: record.startedAt, to: record.endedAt) : nil,
                 estimateSeconds: step?.estimateSeconds, reason: record.reason, automatic: record.automatic,
                 notes: record.notes.map { Entry(actor: $0.actor, role: nil, time: $0.time, text: $0.text) },
                 commands: record.commands.map {
@@ -119,7 +115,7 @@ public struct RunReport: Codable, Sendable, Equatable {
             id: state.runID, runbookId: state.runbookID, title: state.title, path: state.runbookPath, sha256: state.runbookSHA256,
             gitCommit: state.gitCommit, releaseClass: state.releaseClass.rawValue, params: state.params, host: state.host,
             startedBy: state.startedBy, startedAt: state.startedAt, endedAt: state.endedAt,
-            durationSeconds: seconds(state.startedAt, state.endedAt), outcome: state.outcome?.rawValue ?? "in progress",
+            durationSeconds: Timestamp.seconds(from: state.startedAt, to: state.endedAt), outcome: state.outcome?.rawValue ?? "in progress",
             endReason: state.endReason, actors: state.actors, runbookChanged: currentSHA256 != state.runbookSHA256)
         var followUp: FollowUpStatus?
         switch FollowUp.of(state, now: Timestamp.parse(state.lastTime) ?? Date(timeIntervalSince1970: 0)) {
