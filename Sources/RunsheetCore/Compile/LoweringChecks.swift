@@ -137,8 +137,7 @@ extension Lowering {
     mutating func checkGovernance(_ runbook: Runbook, declared: Set<String>) {
         guard source.path != "fuzz.md" else { return }
         var policy = runbook.policy
-        if let found = RepositoryFile.load(Policy.relativePath, forRunbook: source.path) {
-            let (repository, problems) = Policy.parse(path: found.path, text: found.text)
+        if let (repository, problems) = Policy.load(forRunbook: source.path) {
             diagnostics += problems
             policy = repository.overlaid(by: policy)
         }

@@ -23,8 +23,7 @@ public struct Governance: Sendable {
             diagnostics += problems
         }
         var repository: Policy?
-        if let found = RepositoryFile.load(Policy.relativePath, forRunbook: runbook.path) {
-            let (policy, problems) = Policy.parse(path: found.path, text: found.text)
+        if let (policy, problems) = Policy.load(forRunbook: runbook.path) {
             repository = policy
             diagnostics += problems
         }

@@ -157,6 +157,11 @@ public struct Policy: Sendable, Equatable {
         return (policy, diagnostics)
     }
 
+    /// The repository's `.runsheet/policy.yaml` for a runbook, if there is one.
+    public static func load(forRunbook path: String) -> (Policy, [Diagnostic])? {
+        RepositoryFile.load(relativePath, forRunbook: path).map { parse(path: $0.path, text: $0.text) }
+    }
+
     /// Problems that need the compiled runbook: gates that do not exist, follow-up roles never declared.
     func check(against runbook: Runbook, declaredRoles: Set<String>, report: (String) -> Void) {
         for releaseClass in ReleaseClass.allCases {
