@@ -61,7 +61,7 @@ import Testing
             }.max() ?? 0
             acknowledged = max(acknowledged, settled)
             if runID == nil {
-                runID = (try? FileManager.default.contentsOfDirectory(atPath: runs.path))?.first { !$0.hasPrefix(".") }
+                runID = Fixtures.onlyRun(in: runs.path)
                 #expect(runID != nil || acknowledged == 0)
             }
             guard let runID else { continue }

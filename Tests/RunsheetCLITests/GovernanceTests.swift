@@ -94,7 +94,7 @@ import Testing
     }
 
     func runID(_ dir: URL) throws -> String {
-        try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path).first { !$0.hasPrefix(".") })
+        try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
     }
 
     @Test func signOffsFromAnotherProcessMoveTheWaitingRunOn() throws {

@@ -41,7 +41,7 @@ import Testing
     }
 
     func runID(_ dir: URL) throws -> String {
-        try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path).first { !$0.hasPrefix(".") })
+        try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
     }
 
     func events(_ dir: URL) throws -> [RunEvent] {

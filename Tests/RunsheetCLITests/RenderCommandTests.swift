@@ -13,7 +13,7 @@ import Testing
         let run = try Fixtures.runsheet(["run", "release.md", "--as", "alice", "--runs-dir", runs],
                                         stdin: "note tagged v1.2\ndone\nskip notes go out tomorrow\n", directory: dir)
         #expect(run.status == 0, "\(run.stderr)")
-        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { !$0.hasPrefix(".") })
+        let id = try #require(Fixtures.onlyRun(in: runs))
 
         let printed = try Fixtures.runsheet(["render", id, "--runs-dir", runs], directory: dir)
         #expect(printed.status == 0)

@@ -36,7 +36,7 @@ import Testing
                                              "--param", "change=raise the connection limit", "--param", "ticket=INC-42"],
                                             stdin: "done\ndone\n", directory: dir)
         #expect(started.stdout.contains("(sign-off: 1 of sre or release-manager (emergency policy))"))
-        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { !$0.hasPrefix(".") })
+        let id = try #require(Fixtures.onlyRun(in: runs))
         #expect(try Fixtures.runsheet(["sign", id, "approve-the-emergency-change", "--as", "sam", "--role", "sre", "--runs-dir", runs], directory: dir).status == 0)
         let finished = try Fixtures.runsheet(["resume", id, "--as", "olly", "--runs-dir", runs],
                                              stdin: String(repeating: "done\n", count: 6), directory: dir)

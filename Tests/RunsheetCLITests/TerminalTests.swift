@@ -151,7 +151,7 @@ import Testing
         var shown = try waitFor("Gate: needs 2 of sre and 1 of release-manager")
         #expect(shown.contains("signed: nobody yet; needs 2 more of sre and 1 more of release-manager"))
         #expect(shown.contains("others sign with: runsheet sign"))
-        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs).first { !$0.hasPrefix(".") })
+        let id = try #require(Fixtures.onlyRun(in: runs))
 
         // Signatures from other terminals appear on the waiting screen without a keypress.
         #expect(try Fixtures.runsheet(["sign", id, "approve-the-change", "--as", "carol", "--runs-dir", runs], directory: dir).status == 0)

@@ -78,6 +78,11 @@ extension Fixtures {
                              stderr: String(decoding: readers[1].wait(), as: UTF8.self))
     }
 
+    /// The id of the one run in a runs folder (hidden staging folders aside); nil when there is none.
+    public static func onlyRun(in runs: String) -> String? {
+        (try? FileManager.default.contentsOfDirectory(atPath: runs))?.first { !$0.hasPrefix(".") }
+    }
+
     /// A path for a temporary file that does not exist yet.
     public static func temporaryFile(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)").path
