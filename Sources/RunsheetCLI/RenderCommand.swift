@@ -31,25 +31,3 @@ struct Render: ParsableCommand {
         try OutputFile.write(rendered, to: output)
     }
 }
-
-/// Writes a command's result to standard output, or to a file in one piece: a temporary file
-/// beside it, renamed over it, so a failure never leaves half a file behind.
-enum OutputFile {
-    static func write(_ bytes: [UInt8], to path: String?) throws {
-        guard let path else {
-            FileHandle.standardOutput.write(Data(bytes))
-            return
-        }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        do {
-            try Data(bytes).write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CommandFailure(status: .usage, message: "cannot write \(path): \((error as NSError).localizedDescription)")
-        }
-    }
-}
