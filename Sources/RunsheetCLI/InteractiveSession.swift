@@ -54,6 +54,14 @@ extension WalkThrough {
                     guard let text = try tty.readLine(prompt: "\r\nNote (Esc cancels): ", secret: false) else { continue }
                     try engine.note(text)
                     message = "Noted."
+                case .character("l"):
+                    guard let text = try tty.readLine(prompt: "\r\nLesson for the runbook (Esc cancels): ", secret: false) else { continue }
+                    try engine.lesson(text)
+                    message = "Lesson noted; 'runsheet update' proposes it for the runbook."
+                case .character("a"):
+                    guard let title = try tty.readLine(prompt: "\r\nTitle of the step you did (Esc cancels): ", secret: false) else { continue }
+                    let id = try engine.addStep(title: title)
+                    message = "Added step '\(id)' as done."
                 case .character("b"):
                     try engine.back()
                 case .character("g"):
@@ -150,6 +158,7 @@ extension WalkThrough {
         if body.first?.trimmed == engine.displayText(step.title).trimmed { body.removeFirst() }
         while body.first?.isEmpty == true { body.removeFirst() }
         out += body.prefix(30).map { "  " + $0 }
+        for lesson in step.lessons { out.append(style.yellow(truncate("  ⚑ lesson: \(lesson)", width))) }
         for command in step.commands where command.run {
             out.append("")
             out.append(style.dim("  command (\(command.shell)):"))

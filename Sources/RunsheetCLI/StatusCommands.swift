@@ -43,7 +43,7 @@ struct Status: ParsableCommand {
         rows.sort { $0.1.startedAt > $1.1.startedAt }
         var table = [["RUN", "RUNBOOK", "STATUS", "STEPS", "STARTED", "BY"]]
         for (id, state) in rows.prefix(limit) {
-            let settled = state.steps.values.filter(\.status.isSettled).count
+            let settled = state.stepHashes.keys.filter { state.record($0).status.isSettled }.count
             table.append([id, state.runbookID, state.outcome?.rawValue ?? "in progress", "\(settled)/\(state.stepHashes.count)",
                           String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), state.startedBy])
         }

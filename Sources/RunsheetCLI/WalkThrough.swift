@@ -68,6 +68,14 @@ final class WalkThrough {
                     try engine.note(argument)
                     write("  noted\n")
                     continue
+                case "lesson", "l":
+                    try engine.lesson(argument)
+                    write("  lesson noted; 'runsheet update' proposes it for the runbook\n")
+                    continue
+                case "add", "a":
+                    let id = try engine.addStep(title: argument)
+                    write("  added step '\(id)' as done; 'runsheet update' proposes it for the runbook\n")
+                    continue
                 case "back", "b": try engine.back()
                 case "goto", "g": try engine.goTo(argument)
                 case "run", "r": try runCommands(write: write)
@@ -81,7 +89,7 @@ final class WalkThrough {
                     write(Self.help + "\n")
                     continue
                 default:
-                    throw CommandFailure(status: .usage, message: "unknown action '\(verb)'; use one of done, run, skip, fail, note, back, goto, abort, quit")
+                    throw CommandFailure(status: .usage, message: "unknown action '\(verb)'; use one of done, run, skip, fail, note, lesson, add, back, goto, abort, wait, quit")
                 }
             } catch let error as RunError {
                 write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n")
@@ -160,6 +168,7 @@ final class WalkThrough {
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
         }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
+        for lesson in step.lessons { write("  " + style.yellow("⚑ lesson: \(lesson)") + "\n") }
         for command in step.commands where command.run {
             write("  $ " + engine.display(command).split(separator: "\n").joined(separator: "\n    ") + "\n")
         }
@@ -185,6 +194,8 @@ final class WalkThrough {
           s skip REASON   skip the step, with a reason
           f fail REASON   mark it failed; the run follows the step's On failure branch
           n note TEXT     add a note to the step
+          l lesson TEXT   a note to keep in the runbook ('runsheet update' proposes it)
+          a add TITLE     record a step you did that the runbook lacks (done, after this one)
           b back          go to the previous step
           g goto ID       go to a step by id
           x abort REASON  end the run as aborted

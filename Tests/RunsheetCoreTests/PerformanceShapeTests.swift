@@ -65,6 +65,8 @@ import Testing
         step.separation = [.starter, .executor]
         (step.onFailure, step.onReject, step.next, step.role) = (.section("rollback"), .abort, .end, "sre")
         (step.production, step.include, step.origin) = (true, "other.md", "x.md")
+        (step.endLine, step.estimateLine, step.lessons) = (40, 38, [awkward, "drain first"])
+        step.annotationAnchor = AnnotationAnchor(line: 39, prefixLine: 38, column: 5, verbatim: true)
         var plain = runbook.steps[0]
         (plain.expectOutput, plain.onReject, plain.expectExit, plain.commands) = (.regex("(ok|done)"), .continue, [], [])
         runbook.steps += [step, plain]

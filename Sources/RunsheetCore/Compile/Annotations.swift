@@ -11,7 +11,7 @@ enum AnnotationKey: String, CaseIterable {
     case timeout, retries, poll
     case expectExit = "expect-exit"
     case expectOutput = "expect-output"
-    case include, role, production
+    case include, role, production, lesson
 
     static let sectionKeys: [AnnotationKey] = [.when, .onFailure, .next]
     private static let names = allCases.map(\.rawValue)

@@ -279,6 +279,10 @@ extension Lowering {
             let role = raw.value.trimmed.trimmingQuotes
             guard AnnotationValue.isRoleName(role) else { return bad("'\(raw.value)' is not a role name") }
             step.role = role
+        case .lesson:
+            let text = raw.value.trimmed
+            guard !text.isEmpty else { return bad("write what was learned, e.g. Lesson: drain the queue first") }
+            step.lessons.append(text)
         case .production:
             guard let flag = AnnotationValue.flag(raw.value) else { return bad("'\(raw.value)' is not yes or no") }
             step.production = flag

@@ -54,7 +54,13 @@ extension Lowering {
                 let normalized = annotation.normalizedKey
                 if annotation.knownKey != nil {
                     steps[owner].annotations.append(annotation)
-                    steps[owner].excludedLines.append(lineSpan(i))
+                    let span = lineSpan(i)
+                    steps[owner].excludedLines.append(span)
+                    let key = document[document[i].firstChild].range.start
+                    steps[owner].step.annotationAnchor = AnnotationAnchor(line: span.upperBound, prefixLine: key.line, column: key.column, verbatim: true)
+                    if annotation.knownKey == .estimate {
+                        steps[owner].step.estimateLine = span.count == 1 ? key.line : nil
+                    }
                 } else if let near = AnnotationKey.suggestion(for: normalized) {
                     report(.warning, "unknown-annotation", "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
                 } else if listHasKnownAnnotation(node.parent, cache: &knownAnnotationLists) {
@@ -189,7 +195,10 @@ extension Lowering {
         if node.kind == .item, paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph {
             draft.step.trailLine = lineSpan(paragraph).upperBound
             draft.step.trailColumn = document[paragraph].range.start.column
+            draft.step.annotationAnchor = AnnotationAnchor(line: lineSpan(paragraph).upperBound, prefixLine: start.line,
+                                                           column: document[paragraph].range.start.column, verbatim: false)
         }
+        if node.kind == .item { draft.step.endLine = lineSpan(item).upperBound }
         return draft
     }
 

@@ -27,6 +27,7 @@ public enum RunError: Error, Equatable, LocalizedError {
     case reasonRequired(String)
     case noCommand(String)
     case atFirstStep
+    case titleRequired
     case gateWaiting(String)
     case outsideCalendar(run: String, step: String, conflict: String, roles: [String])
 
@@ -37,6 +38,7 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .reasonRequired(let action): "\(action) needs a reason, e.g. '\(action) the host is already patched'"
         case .noCommand(let id): "step '\(id)' has no command marked to run"
         case .atFirstStep: "this is the first step; there is nothing to go back to"
+        case .titleRequired: "add needs the step's title, e.g. 'add Flush the CDN cache'"
         case .gateWaiting(let needs): "this gate still needs \(needs); sign with 'runsheet sign', or use 'wait'"
         case .outsideCalendar(let run, let step, let conflict, let roles):
             "step '\(step)' is a production change and \(conflict); to go ahead, a \(roles.joined(separator: " or ")) must grant an exception: \(Governance.exceptionCommand(run: run, step: step))"
@@ -264,6 +266,38 @@ public final class RunEngine {
         try record(.note, step: state.cursor, ["text": .string(text.trimmed)])
     }
 
+    /// A lesson: a note `runsheet update` proposes to keep in the runbook as a `Lesson:` annotation.
+    public func lesson(_ text: String) throws {
+        guard !text.trimmed.isEmpty else { throw RunError.reasonRequired("lesson") }
+        try record(.note, step: state.cursor, ["text": .string(text.trimmed), "lesson": .bool(true)])
+    }
+
+    /// Records a step the operator had to do that the runbook lacks, as done, before the step
+    /// they are on; `runsheet update` proposes adding it to the runbook. Returns its id.
+    @discardableResult
+    public func addStep(title: String) throws -> String {
+        let title = title.trimmed
+        guard !title.isEmpty else { throw RunError.titleRequired }
+        if let outcome = state.outcome { throw RunError.finished(outcome.rawValue) }
+        let base = Slug.stepID(title)
+        var id = base.isEmpty ? "added-step" : base
+        var n = 2
+        while stepIndex[id] != nil || state.steps[id] != nil {
+            id = "\(base.isEmpty ? "added-step" : base)-\(n)"
+            n += 1
+        }
+        // The operator did it before finishing the step they are on: it goes before that step.
+        var data: [String: JSONValue] = ["title": .string(title)]
+        if let cursor = state.cursor, let index = stepIndex[cursor] {
+            data["before"] = .string(cursor)
+            if index > 0 { data["after"] = .string(runbook.steps[index - 1].id) }
+        } else if let last = runbook.steps.last {
+            data["after"] = .string(last.id)
+        }
+        try record(.stepAdded, step: id, data)
+        return id
+    }
+
     public func back() throws {
         let step = try requireOpen()
         guard let index = stepIndex[step.id], index > 0 else { throw RunError.atFirstStep }
@@ -323,6 +357,12 @@ public enum StepHash {
         copy.line = 0
         copy.column = 0
         copy.boxOffset = nil
+        // Where a step sits in the file is not what the operator sees: edits elsewhere must not change it.
+        copy.trailLine = nil
+        copy.trailColumn = nil
+        copy.endLine = nil
+        copy.estimateLine = nil
+        copy.annotationAnchor = nil
         copy.commands = step.commands.map { var c = $0; c.line = 0; return c }
         let data = (try? RunEvent.canonicalEncoder.encode(copy)) ?? Data(step.id.utf8)
         return String(SHA256Hex.of(data).prefix(16))

@@ -60,10 +60,20 @@ public struct RunState: Sendable, Equatable {
         public var host: String
     }
 
+    /// A step the operator did that the runbook lacks; it belongs between `after` and `before`.
+    public struct AddedStep: Sendable, Equatable {
+        public var id: String
+        public var title: String
+        public var before: String?
+        public var after: String?
+    }
+
     public struct Note: Sendable, Equatable {
         public var text: String
         public var actor: String
         public var time: String
+        /// Marked by the operator as a lesson for the runbook (`lesson TEXT`).
+        public var lesson = false
     }
 
     public struct StepRecord: Sendable, Equatable {
@@ -103,8 +113,8 @@ public struct RunState: Sendable, Equatable {
     public var headHash = ""
     public var lastTime = ""
     public var endedAt: String?
-    /// Steps added by the operator during the run: (id, title, after).
-    public var addedSteps: [(id: String, title: String, after: String?)] = []
+    /// Steps the operator added during the run: id, title, and the runbook steps around it.
+    public var addedSteps: [AddedStep] = []
     /// Sign-offs and rejections per gate step, in journal order.
     public var signatures: [String: [SignatureRecord]] = [:]
     public var rejections: [String: [(signer: String, reason: String, time: String)]] = [:]
@@ -202,7 +212,7 @@ public struct RunState: Sendable, Equatable {
                 outputSha256: data["outputSha256"]?.string, passed: data["passed"]?.bool ?? false))
             steps[step] = record
         case .note:
-            let note = Note(text: data["text"]?.string ?? "", actor: event.actor, time: event.time)
+            let note = Note(text: data["text"]?.string ?? "", actor: event.actor, time: event.time, lesson: data["lesson"]?.bool ?? false)
             if let step = event.step {
                 var record = steps[step] ?? StepRecord()
                 record.notes.append(note)
@@ -217,7 +227,14 @@ public struct RunState: Sendable, Equatable {
             setCursor("to")
         case .stepAdded:
             if let step = event.step {
-                addedSteps.append((step, data["title"]?.string ?? "", data["after"]?.string))
+                addedSteps.append(AddedStep(id: step, title: data["title"]?.string ?? "", before: data["before"]?.string, after: data["after"]?.string))
+                // The operator adds a step they have done: it is recorded done, by them, then.
+                var record = steps[step] ?? StepRecord()
+                record.status = .done
+                record.actor = event.actor
+                record.startedAt = event.time
+                record.endedAt = event.time
+                steps[step] = record
             }
         case .signOff:
             guard let step = event.step else { break }

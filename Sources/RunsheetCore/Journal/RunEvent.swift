@@ -86,13 +86,13 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     /// data: index, attempt, command (as shown, secrets masked), exit, signal?, timedOut, interrupted,
     /// durationMs, outputBytes, outputSha256, outputFile
     case commandFinished = "command.finished"
-    /// data: text
+    /// data: text, lesson? (true when the operator marked it as a lesson for the runbook)
     case note = "note"
     /// data: from (step), to (step or absent), kind (failure | reject)
     case branchTaken = "branch.taken"
     /// The operator moved: data: to, reason (back | goto)
     case cursorMoved = "cursor.moved"
-    /// A step the operator added during the run. data: title, after
+    /// A step the operator did that the runbook lacks, recorded done. step: its id; data: title, before (the step the operator was on), after (the step before that)
     case stepAdded = "step.added"
     /// A gate approved. data: role, stepHash, sha256 (of the runbook), comment?
     case signOff = "signoff.signed"

@@ -46,12 +46,37 @@ public struct Step: Sendable, Codable, Equatable {
     /// paragraph), as a bullet whose text starts at this 1-based byte column.
     public var trailLine: Int?
     public var trailColumn: Int?
+    /// The last line of the step's item, its children included: `runsheet update` adds steps after it.
+    public var endLine: Int?
+    /// The line of the step's one-line `Estimate:` annotation, which `runsheet update` rewrites.
+    public var estimateLine: Int?
+    /// Where `runsheet update` adds an annotation to the step.
+    public var annotationAnchor: AnnotationAnchor?
+    /// `Lesson:` annotations: what earlier runs taught, shown with the step during a run.
+    public var lessons: [String] = []
 
     /// True when the step waits for sign-offs.
     public var isGate: Bool { !signOffs.isEmpty }
 
     /// The gate's rule in words: "2 of sre or dba and 1 of release-manager".
     public var signOffSummary: String { SignOffRule.summary(signOffs) }
+}
+
+/// Where a new `Key: value` bullet goes under a step: after `line`, starting with the bytes of
+/// `prefixLine` before byte column `column`, copied as they are (`verbatim`, the prefix of an
+/// existing annotation bullet, marker included) or as indentation with `- ` added.
+public struct AnnotationAnchor: Sendable, Codable, Equatable {
+    public var line: Int
+    public var prefixLine: Int
+    public var column: Int
+    public var verbatim: Bool
+
+    public init(line: Int, prefixLine: Int, column: Int, verbatim: Bool) {
+        self.line = line
+        self.prefixLine = prefixLine
+        self.column = column
+        self.verbatim = verbatim
+    }
 }
 
 /// A fenced code block belonging to a step.

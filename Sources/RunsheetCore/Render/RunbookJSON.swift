@@ -313,6 +313,14 @@ private struct JSONOutput: ~Copyable {
 
     mutating func step(_ step: Step) {
         beginObject()
+        if let anchor = step.annotationAnchor {
+            key("annotationAnchor"); beginObject()
+            key("column"); int(anchor.column)
+            key("line"); int(anchor.line)
+            key("prefixLine"); int(anchor.prefixLine)
+            key("verbatim"); bool(anchor.verbatim)
+            endObject()
+        }
         key("body"); string(step.body)
         optional("boxOffset", step.boxOffset)
         key("checked"); bool(step.checked)
@@ -329,6 +337,8 @@ private struct JSONOutput: ~Copyable {
         }
         endArray()
         key("depth"); int(step.depth)
+        optional("endLine", step.endLine)
+        optional("estimateLine", step.estimateLine)
         optional("estimateSeconds", step.estimateSeconds)
         key("expectExit"); beginArray()
         for code in step.expectExit { element(); int(Int(code)) }
@@ -345,6 +355,7 @@ private struct JSONOutput: ~Copyable {
         key("id"); string(step.id)
         optional("include", step.include)
         key("kind"); string(step.kind.rawValue)
+        key("lessons"); strings(step.lessons)
         key("line"); int(step.line)
         optional("next", step.next)
         optional("onFailure", step.onFailure)

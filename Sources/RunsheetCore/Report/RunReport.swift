@@ -91,6 +91,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         for event in events where event.type == .branchTaken {
             if let from = event.data["from"]?.string { branches[from] = event.data["to"]?.string ?? "end" }
         }
+        let added = Dictionary(state.addedSteps.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         let sectionTitles = Dictionary(runbook.sections.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         var ids = runbook.steps.map(\.id)
         ids += state.steps.keys.filter { !ids.contains($0) }.sorted()
@@ -98,7 +99,7 @@ public struct RunReport: Codable, Sendable, Equatable {
             let step = runbook.step(id)
             let record = state.record(id)
             return Step(
-                id: id, title: step.map { Placeholders.display($0.title, params: runbook.params) { state.params[$0] } } ?? id, section: step?.section.flatMap { sectionTitles[$0] },
+                id: id, title: step.map { Placeholders.display($0.title, params: runbook.params) { state.params[$0] } } ?? added[id] ?? id, section: step?.section.flatMap { sectionTitles[$0] },
                 status: record.status.rawValue, actor: record.actor, startedAt: record.startedAt, endedAt: record.endedAt,
                 durationSeconds: record.status.isSettled ? Timestamp.seconds(from: record.startedAt, to: record.endedAt) : nil,
                 estimateSeconds: step?.estimateSeconds, reason: record.reason, automatic: record.automatic,

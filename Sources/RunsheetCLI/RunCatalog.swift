@@ -1,0 +1,44 @@
+import Dispatch
+import Foundation
+import RunsheetCore
+import Synchronization
+
+/// Every run in a runs folder, read and folded in parallel. Journals that cannot be read are
+/// listed apart, so one damaged run never hides the others.
+struct RunCatalog {
+    struct Entry {
+        var id: String
+        var directory: String
+        var state: RunState
+    }
+
+    var entries: [Entry]
+    /// Runs whose journal could not be read, with the reason.
+    var unreadable: [(id: String, reason: String)]
+
+    /// Reads every `*/journal.jsonl` under `runsDirectory`, newest first.
+    static func load(_ runsDirectory: String) -> RunCatalog {
+        let manager = FileManager.default
+        let ids = ((try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [])
+            .filter { !$0.hasPrefix(".") && manager.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
+            .sorted()
+        let results = Mutex([Int: Result<RunState, Error>]())
+        DispatchQueue.concurrentPerform(iterations: ids.count) { index in
+            let result = Result { () throws -> RunState in
+                RunState.fold(try JournalFile.read(at: runsDirectory + "/" + ids[index] + "/journal.jsonl", repair: false).events)
+            }
+            results.withLock { $0[index] = result }
+        }
+        var catalog = RunCatalog(entries: [], unreadable: [])
+        let collected = results.withLock { $0 }
+        for (index, id) in ids.enumerated() {
+            switch collected[index] {
+            case .success(let state)?: catalog.entries.append(Entry(id: id, directory: runsDirectory + "/" + id, state: state))
+            case .failure(let error)?: catalog.unreadable.append((id, (error as? LocalizedError)?.errorDescription ?? "\(error)"))
+            case nil: break
+            }
+        }
+        catalog.entries.sort { ($0.state.startedAt, $0.id) > ($1.state.startedAt, $1.id) }
+        return catalog
+    }
+}

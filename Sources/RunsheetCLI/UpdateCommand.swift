@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+struct Update: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Propose edits to a runbook from real runs: estimates, added steps, lessons.",
+        discussion: """
+            From the runs given, `update` sets each step's Estimate to the median time operators
+            took (rounded: 5 s under a minute, whole minutes under an hour, 5 min beyond; a
+            current estimate within --tolerance of it is kept), inserts the steps operators
+            recorded with the walk-through's `add` action after the step they were on, and adds
+            the notes they marked with `lesson` as `Lesson:` annotations. Every change is a whole
+            line replaced or inserted; no other byte of the file changes, so the Git diff is
+            exactly the proposal. Run it again and nothing more changes.
+            Without --patch the runbook is rewritten in place (in one piece); with --patch a
+            unified diff is printed (or written with -o) for `git apply`.
+            Examples:
+              runsheet update runbooks/canary-deploy.md --from canary-deploy-20261122-051200-ab12
+              runsheet update runbooks/canary-deploy.md --all --min-samples 3 --patch -o estimates.patch
+            """
+    )
+
+    @Argument(help: "The runbook to update.", completion: .file(extensions: ["md"])) var runbook: String
+    @Option(name: .customLong("from"), help: "A run of this runbook (id, unique prefix or folder); repeat for more.") var runs: [String] = []
+    @Flag(help: "Use every run of this runbook in the runs folder.") var all = false
+    @Flag(help: "Print a unified diff instead of changing the file.") var patch = false
+    @Option(name: [.short, .customLong("output")], help: "With --patch: write the diff to this file.") var output: String?
+    @Option(help: "Fewest observed durations before an estimate is proposed.") var minSamples = 1
+    @Option(help: "Keep an estimate when the median is within this percentage of it.") var tolerance = 20
+    @Option(help: "Where runs are kept.") var runsDir: String?
+
+    func validate() throws {
+        if runs.isEmpty && !all { throw ValidationError("name the runs to learn from with --from RUN (repeatable), or use --all") }
+        if minSamples < 1 { throw ValidationError("--min-samples must be at least 1") }
+        if tolerance < 0 { throw ValidationError("--tolerance is a percentage, 0 or more") }
+        if output != nil && !patch { throw ValidationError("-o/--output goes with --patch; without it the runbook itself is updated") }
+    }
+
+    func run() throws {
+        let (result, bytes) = try RunSupport.compile(runbook)
+        let book = result.runbook
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)
+        var states: [RunState] = []
+        for reference in runs {
+            let directory = try RunContext.runDirectory(reference, runsDir: runsDir ?? runsDirectory)
+            let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
+            guard state.runbookID == book.id else {
+                throw CommandFailure(status: .usage, message: "run \(state.runID) is a run of '\(state.runbookID)', not of '\(book.id)' (\(runbook)); pick runs of this runbook ('runsheet status' lists them)")
+            }
+            states.append(state)
+        }
+        if all {
+            let catalog = RunCatalog.load(runsDirectory)
+            for entry in catalog.entries where entry.state.runbookID == book.id && !states.contains(where: { $0.runID == entry.state.runID }) {
+                states.append(entry.state)
+            }
+            if states.isEmpty { throw CommandFailure(status: .usage, message: "no runs of '\(book.id)' in \(runsDirectory); run it first, or pass --runs-dir") }
+        }
+        let update = RunbookUpdate.propose(source: bytes, runbook: book, runs: states,
+                                           options: .init(minSamples: minSamples, tolerance: Double(tolerance) / 100))
+        for line in update.unplaced { Output.error(line) }
+        let summary = { (text: String) in patch && output == nil ? Output.error(text) : Output.line(text) }
+        guard !update.edits.isEmpty else {
+            summary("\(runbook): nothing to update from \(states.count) run\(states.count == 1 ? "" : "s")")
+            return
+        }
+        for change in update.changes { summary("\(runbook):\(change.line): \(change.summary)") }
+        if patch {
+            let diff = update.edits.unifiedDiff(source: bytes, path: Self.repositoryPath(runbook))
+            try OutputFile.write(Array(diff.utf8), to: output)
+        } else {
+            try OutputFile.write(update.edits.apply(to: bytes), to: runbook)
+        }
+    }
+
+    /// The runbook's path from the root of its Git work tree (what `git apply` expects), else as given.
+    static func repositoryPath(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let directory = (absolute as NSString).deletingLastPathComponent
+        if let root = RunContext.gitRoot(of: directory), absolute.hasPrefix(root + "/") {
+            return String(absolute.dropFirst(root.count + 1))
+        }
+        return path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+    }
+}
