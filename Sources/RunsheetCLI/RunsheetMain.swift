@@ -10,6 +10,8 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 2
     /// The run is paused (quit, end of scripted input, or --auto reached a manual step): resume it later.
     case paused = 3
+    /// `readiness`: GO with exceptions.
+    case exceptions = 4
 }
 
 /// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
@@ -57,7 +59,7 @@ public struct RunsheetCommand: ParsableCommand {
               runsheet compile runbooks/deploy-blue-green.md --format mermaid
             """,
         version: version,
-        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Audit.self, Render.self, Report.self, Update.self, New.self]
+        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, New.self]
     )
 
     public init() {}

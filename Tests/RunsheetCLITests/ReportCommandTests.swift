@@ -7,7 +7,7 @@ import Testing
 /// the rollback, a skip): every format against its expected file.
 @Suite struct ReportCommandTests {
     static let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/reports")
-    static let runID = "release-20261122-082614-2628"
+    static let runID = "release-20261122-093821-40d2"
 
     func report(_ arguments: [String]) throws -> ProcessResult {
         try Fixtures.runsheet(["report", Self.runID, "--runs-dir", "runs"] + arguments, directory: Self.fixture)

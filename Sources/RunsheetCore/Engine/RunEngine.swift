@@ -132,6 +132,17 @@ public final class RunEngine {
         step.section.flatMap { id in runbook.sections.first { $0.id == id } }
     }
 
+    /// True when a failure of `step` carries on (`On failure: continue`, its own or its sections').
+    func continuesOnFailure(_ step: Step) -> Bool {
+        if let own = step.onFailure { return own == .continue }
+        var section = self.section(of: step)
+        while let current = section {
+            if let failure = current.onFailure { return failure == .continue }
+            section = current.parent.flatMap { id in runbook.sections.first { $0.id == id } }
+        }
+        return false
+    }
+
     /// Values for conditions: parameters plus the class.
     var conditionValues: [String: String] {
         var v = values
@@ -251,6 +262,8 @@ public final class RunEngine {
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("fail") }
         let target = failureTarget[step.id] ?? nil
         try record(.stepFailed, step: step.id, ["reason": .string(reason.trimmed)].merging(Self.next(target)) { a, _ in a })
+        // `On failure: continue` on the last step goes on to the end: the run completes.
+        if target == nil, continuesOnFailure(step) { return try arrive(at: nil) }
         guard let target else {
             try record(.runEnded, ["outcome": .string(RunState.Outcome.failed.rawValue), "reason": .string("step '\(step.id)' failed: \(reason.trimmed)")])
             return

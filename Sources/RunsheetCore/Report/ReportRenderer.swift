@@ -16,22 +16,31 @@ public enum ReportRenderer {
     /// The report in `format`; `template` is the text of a template to use instead of the built-in one.
     public static func render(_ report: RunReport, format: Format, template: String? = nil) throws -> String {
         if format == .json && template == nil { return report.json() }
-        let text = template ?? BuiltinTemplates.run[format.rawValue] ?? ""
+        return try renderTemplate(template ?? BuiltinTemplates.run[format.rawValue] ?? "", context: context(report, format: format))
+    }
+
+    /// Renders Mustache `text` with `context`; a template that does not parse is a `TemplateError`.
+    public static func renderTemplate(_ text: String, context: [String: Any]) throws -> String {
         let parsed: MustacheTemplate
         do {
             parsed = try MustacheTemplate(string: text)
         } catch {
             throw TemplateError(message: "the template is not valid Mustache: \(error)")
         }
-        return parsed.render(context(report, format: format))
+        return parsed.render(context)
+    }
+
+    /// A Codable value as the dictionaries and arrays templates walk.
+    static func jsonObject<T: Encodable>(_ value: T) -> [String: Any] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data()
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 
     /// The values templates see: the report's JSON fields, plus ready-made pieces per format.
     static func context(_ report: RunReport, format: Format) -> [String: Any] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(report)) ?? Data()
-        var context = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        var context = jsonObject(report)
         let run = report.run
         var steps = context["steps"] as? [[String: Any]] ?? []
         for (index, step) in report.steps.enumerated() {

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+extension ReadinessRenderer.Format: ExpressibleByArgument {}
+
+struct Readiness: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decide GO, NO-GO or GO with exceptions for a release, from its runs.",
+        discussion: """
+            The release is a Markdown file: front matter with its id, target date, class and
+            owner, and links to the runbooks it requires under a "Requires" heading and to its
+            rollback runbook under a "Rollback" heading (docs/FORMAT.md#release-files). The
+            decision is computed from the latest run of each runbook, never typed in: missing
+            runs, runs in progress, failed or aborted runs, gates skipped or signed before the
+            step changed, runs on an older version of the runbook, an overdue follow-up review,
+            a target time outside the change windows or in a freeze, and a rollback runbook with
+            no completed rehearsal block the release. Skipped steps, steps failed and continued
+            past, and change-calendar exceptions are exceptions, each with who made it.
+            Exit codes: 0 GO, 1 NO-GO, 4 GO with exceptions, 2 bad usage or an unreadable file.
+            Examples:
+              runsheet readiness releases/2026-12-checkout.md
+              runsheet readiness releases/2026-12-checkout.md --format html -o readiness.html
+              runsheet readiness releases/2026-12-checkout.md --format json --at 2026-12-01T09:00:00Z
+            """
+    )
+
+    @Argument(help: "The release file.", completion: .file(extensions: ["md"])) var release: String
+    @Option(help: "md, html or json.") var format: ReadinessRenderer.Format = .md
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
+    @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
+    @Option(help: "Decide as of this time (ISO 8601, or a date) instead of now.") var at: String?
+    @Option(help: "Where runs are kept.") var runsDir: String?
+
+    func run() throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(release)
+        } catch {
+            throw CommandFailure(status: .usage, message: Check.describe(error, path: release))
+        }
+        let parsed: Release
+        do {
+            parsed = try Release.parse(path: release, bytes: bytes)
+        } catch let problem as Release.Problem {
+            throw CommandFailure(status: .usage, message: problem.errorDescription ?? problem.message)
+        }
+        var now = Date()
+        if let at {
+            guard let date = Timestamp.parse(at) ?? Release.parseTarget(at, timeZone: TimeZone(identifier: "UTC")!) else {
+                throw CommandFailure(status: .usage, message: "--at '\(at)' is not a time; write 2026-12-01 or 2026-12-01T09:00:00Z")
+            }
+            now = date
+        }
+        var templateText: String?
+        if let template {
+            do { templateText = try String(contentsOfFile: template, encoding: .utf8) } catch {
+                throw CommandFailure(status: .usage, message: "cannot read the template \(template): \((error as NSError).localizedDescription)")
+            }
+        }
+        let folder = (release as NSString).deletingLastPathComponent
+        let catalog = RunCatalog.load(RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder))
+        for (id, reason) in catalog.unreadable { Output.error("run \(id) is left out: \(reason)") }
+        let evidence = parsed.requires.map { Self.evidence($0, rollback: false, catalog: catalog) }
+            + parsed.rollback.map { Self.evidence($0, rollback: true, catalog: catalog) }
+        let report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now)
+        let text: String
+        do {
+            text = try ReadinessRenderer.render(report, format: format, template: templateText)
+        } catch let error as ReportRenderer.TemplateError {
+            throw CommandFailure(status: .usage, message: "\(template ?? "template"): \(error.message)")
+        }
+        try OutputFile.write(Array(text.utf8), to: output)
+        if output != nil {
+            Output.error("\(parsed.id): \(report.decision.rawValue) (\(report.blockers.count) blocking, \(report.exceptions.count) exceptions); report in \(output ?? "")")
+        }
+        switch report.decision {
+        case .go: return
+        case .noGo: throw CommandFailure(status: .findings, message: "")
+        case .goWithExceptions: throw CommandFailure(status: .exceptions, message: "")
+        }
+    }
+
+    /// The runbook behind a release entry, its runs (newest first) and its change calendar.
+    static func evidence(_ item: Release.Item, rollback: Bool, catalog: RunCatalog) -> ReadinessReport.Evidence {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(item.path)
+        } catch {
+            return .init(item: item, rollback: rollback, runbook: nil, problem: Check.describe(error, path: item.path), runs: [], calendar: nil)
+        }
+        let result = Compiler().compile(path: item.path, bytes: bytes)
+        if result.hasErrors {
+            return .init(item: item, rollback: rollback, runbook: nil, problem: "\(item.path) has \(result.errors.count) error(s); see runsheet check \(item.path)", runs: [], calendar: nil)
+        }
+        let runs = catalog.entries.filter { $0.state.runbookID == result.runbook.id }.map(\.state)
+        return .init(item: item, rollback: rollback, runbook: result.runbook, problem: nil, runs: runs, calendar: ChangeCalendar.load(for: result.runbook)?.0)
+    }
+}
