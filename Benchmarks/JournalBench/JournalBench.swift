@@ -7,6 +7,7 @@ import RunsheetCore
 ///     runsheet-bench replay PATH [REPS]         JournalFile.read, median and best of REPS
 ///     runsheet-bench verify PATH                JournalVerifier.verify once
 ///     runsheet-bench append PATH COUNT [ACTOR]  COUNT durable appends (creates PATH if missing)
+///     runsheet-bench history DIR RUNS STEPS      RUNS deployment runs of STEPS steps each (deterministic)
 @main
 struct JournalBench {
     static func main() {
@@ -16,10 +17,11 @@ struct JournalBench {
             case ("generate", 3): try generate(path: arguments[1], count: try number(arguments[2]))
             case ("replay", 2), ("replay", 3): try replay(path: arguments[1], reps: arguments.count == 3 ? try number(arguments[2]) : 5)
             case ("verify", 2): try verify(path: arguments[1])
+            case ("history", 4): try RunHistory.write(to: arguments[1], runs: try number(arguments[2]), steps: try number(arguments[3]))
             case ("append", 3), ("append", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments.count == 4 ? arguments[3] : "bench")
             default:
-                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|append PATH [COUNT|REPS] [ACTOR]\n".utf8))
+                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|append PATH [COUNT|REPS] [ACTOR], or history DIR RUNS STEPS\n".utf8))
                 exit(2)
             }
         } catch {

@@ -59,7 +59,7 @@ public struct RunsheetCommand: ParsableCommand {
               runsheet compile runbooks/deploy-blue-green.md --format mermaid
             """,
         version: version,
-        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, New.self]
+        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]
     )
 
     public init() {}

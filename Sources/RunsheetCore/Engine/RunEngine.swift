@@ -104,6 +104,11 @@ public final class RunEngine {
             "runsheetVersion": .string(runsheetVersion),
         ]
         if let start = runbook.start { data["start"] = .string(start) }
+        // What delivery metrics group by and count: a parameter of the same name wins over the front matter.
+        if let service = values["service"] ?? runbook.service { data["service"] = .string(service) }
+        if let environment = values["environment"] ?? runbook.environment { data["environment"] = .string(environment) }
+        let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
+        if !production.isEmpty { data["production"] = .array(production.map(JSONValue.string)) }
         if let gitCommit { data["gitCommit"] = .string(gitCommit) }
         let classPolicy = governance.policy[runbook.releaseClass]
         if classPolicy.followUp != nil {

@@ -93,6 +93,10 @@ public struct RunState: Sendable, Equatable {
     public var title = ""
     public var runbookSHA256 = ""
     public var gitCommit: String?
+    /// The service and environment the run changes, and its production steps (for delivery metrics).
+    public var service: String?
+    public var environment: String?
+    public var productionSteps: [String] = []
     public var params: [String: String] = [:]
     public var releaseClass = ReleaseClass.normal
     public var startedBy = ""
@@ -159,6 +163,9 @@ public struct RunState: Sendable, Equatable {
             title = data["title"]?.string ?? ""
             runbookSHA256 = data["sha256"]?.string ?? ""
             gitCommit = data["gitCommit"]?.string
+            service = data["service"]?.string
+            environment = data["environment"]?.string
+            productionSteps = (data["production"]?.array ?? []).compactMap(\.string)
             params = (data["params"]?.object ?? [:]).compactMapValues(\.string)
             releaseClass = data["class"]?.string.flatMap(ReleaseClass.init) ?? .normal
             stepHashes = (data["stepHashes"]?.object ?? [:]).compactMapValues(\.string)

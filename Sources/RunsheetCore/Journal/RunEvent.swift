@@ -68,7 +68,8 @@ public struct RunEvent: Sendable, Equatable, Codable {
 
 /// The kinds of journal event.
 public enum EventType: String, Sendable, Codable, CaseIterable {
-    /// data: schema, runId, runbook (path), runbookId, title, sha256, gitCommit?, params, class, stepHashes, runsheetVersion
+    /// data: schema, runId, runbook (path), runbookId, title, sha256, gitCommit?, params, class, stepHashes, runsheetVersion,
+    /// service?, environment?, production? (ids of production steps), followUp?
     case runStarted = "run.started"
     /// data: sha256 of the runbook now, changes {added, removed, changed}
     case runResumed = "run.resumed"

@@ -47,4 +47,18 @@ public enum DurationText {
         }
         return out
     }
+
+    /// At most the two largest units, for figures over many runs: `45s`, `15m14s`, `12h18m`, `2d3h`.
+    public static func approximate(_ seconds: Int) -> String {
+        let units = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)]
+        guard let first = units.firstIndex(where: { seconds >= $0.1 }) else { return "0s" }
+        let (big, bigSize) = units[first]
+        let whole = seconds / bigSize
+        guard first + 1 < units.count else { return "\(whole)\(big)" }
+        let (small, smallSize) = units[first + 1]
+        let rest = Int((Double(seconds % bigSize) / Double(smallSize)).rounded())
+        if rest == 0 { return "\(whole)\(big)" }
+        if rest * smallSize >= bigSize { return "\(whole + 1)\(big)" }
+        return "\(whole)\(big)\(rest)\(small)"
+    }
 }

@@ -255,12 +255,121 @@ None.
 
     public static let metrics: [String: String] = [
         "csv": #"""
+{{% CONTENT_TYPE: TEXT}}
+service,environment,measure,unit,n,value,median,p90
+{{#groups}}
+{{#measures}}
+{{{csv}}}
+{{/measures}}
+{{/groups}}
 
 """#,
         "html": #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Delivery metrics</title>
+<style>
+  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
+  h1 { font-size: 1.5rem; margin-bottom: .25rem; }
+  table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+  th, td { border-bottom: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+  th { background: #f5f5f5; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .over { color: #b26a00; }
+  svg { max-width: 100%; height: auto; }
+  @media print { body { margin: 0; max-width: none; } tr, svg { page-break-inside: avoid; } }
+</style>
+</head>
+<body>
+<h1>Delivery metrics</h1>
+<p>{{runs}} runs {{period}}{{#service}}, service <code>{{service}}</code>{{/service}}. Definitions and formulas: docs/METRICS.md in runsheet.</p>
+{{#groups}}
+<h2>{{service}} / {{environment}}</h2>
+<p>{{deployments}} deployments.</p>
+<table>
+<tr><th>Measure</th><th>n</th><th>Value</th><th>Median</th><th>p90</th></tr>
+{{#measures}}<tr><td>{{name}} ({{unit}})</td><td class="num">{{n}}</td><td class="num">{{value}}</td><td class="num">{{median}}</td><td class="num">{{p90}}</td></tr>
+{{/measures}}</table>
+<figure>{{{svg}}}<figcaption>Deployments per week (red: failed or rolled back)</figcaption></figure>
+{{/groups}}
+{{^hasGroups}}<p>No deployments in this period: a deployment is a finished run that started a production step.</p>{{/hasGroups}}
+<h2>Steps that fail most</h2>
+{{#hasMostFailed}}<table><tr><th>Runbook</th><th>Step</th><th>Failed</th><th>Skipped</th></tr>
+{{#mostFailed}}<tr><td>{{runbook}}</td><td>{{step}}</td><td class="num">{{failed}}</td><td class="num">{{skipped}}</td></tr>
+{{/mostFailed}}</table>{{/hasMostFailed}}{{^hasMostFailed}}<p>None failed.</p>{{/hasMostFailed}}
+<h2>Steps skipped most</h2>
+{{#hasMostSkipped}}<table><tr><th>Runbook</th><th>Step</th><th>Skipped</th><th>Failed</th></tr>
+{{#mostSkipped}}<tr><td>{{runbook}}</td><td>{{step}}</td><td class="num">{{skipped}}</td><td class="num">{{failed}}</td></tr>
+{{/mostSkipped}}</table>{{/hasMostSkipped}}{{^hasMostSkipped}}<p>None skipped by hand.</p>{{/hasMostSkipped}}
+<h2>Step durations against estimates</h2>
+<table><tr><th>Runbook</th><th>Step</th><th>n</th><th>Median</th><th>p90</th><th>Estimate</th></tr>
+{{#steps}}<tr><td>{{runbook}}</td><td>{{step}}</td><td class="num">{{n}}</td><td class="num{{#over}} over{{/over}}">{{median}}</td><td class="num">{{p90}}</td><td class="num">{{estimate}}</td></tr>
+{{/steps}}</table>
+</body>
+</html>
 
 """#,
         "md": #"""
+{{% CONTENT_TYPE: TEXT}}
+# Delivery metrics
+
+{{runs}} runs {{period}}{{#service}}, service `{{service}}`{{/service}}. Definitions and formulas: docs/METRICS.md in runsheet.
+
+{{#groups}}
+## {{service}} / {{environment}}
+
+{{deployments}} deployments.
+
+| Measure | n | Value | Median | p90 |
+|---|---|---|---|---|
+{{#measures}}
+| {{name}} ({{unit}}) | {{n}} | {{value}} | {{median}} | {{p90}} |
+{{/measures}}
+
+```mermaid
+{{{mermaid}}}
+```
+
+{{/groups}}
+{{^hasGroups}}
+No deployments in this period: a deployment is a finished run that started a production step.
+
+{{/hasGroups}}
+## Steps that fail most
+
+{{#hasMostFailed}}
+| Runbook | Step | Failed | Skipped |
+|---|---|---|---|
+{{#mostFailed}}
+| {{runbook}} | {{step}} | {{failed}} | {{skipped}} |
+{{/mostFailed}}
+{{/hasMostFailed}}
+{{^hasMostFailed}}
+None failed.
+{{/hasMostFailed}}
+
+## Steps skipped most
+
+{{#hasMostSkipped}}
+| Runbook | Step | Skipped | Failed |
+|---|---|---|---|
+{{#mostSkipped}}
+| {{runbook}} | {{step}} | {{skipped}} | {{failed}} |
+{{/mostSkipped}}
+{{/hasMostSkipped}}
+{{^hasMostSkipped}}
+None skipped by hand.
+{{/hasMostSkipped}}
+
+## Step durations against estimates
+
+| Runbook | Step | n | Median | p90 | Estimate |
+|---|---|---|---|---|---|
+{{#steps}}
+| {{runbook}} | {{step}} | {{n}} | {{median}}{{#over}} ⚠{{/over}} | {{p90}} | {{estimate}} |
+{{/steps}}
 
 """#,
     ]

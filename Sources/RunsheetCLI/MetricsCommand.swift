@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+extension MetricsRenderer.Format: ExpressibleByArgument {}
+
+struct Metrics: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delivery metrics across runs: frequency, lead time, fail rate, recovery, rework.",
+        discussion: """
+            Per service and environment (never mixed): deployment frequency, time between
+            deployments, change lead time (when a run's `commit_time` or `commit` parameter tells
+            when the change was made), change fail rate, failed deployment recovery time and
+            deployment rework rate, each with n and, for durations, median and p90; then per-step
+            durations against estimates and the steps that fail or are skipped most. A
+            deployment is a finished, not aborted, run that started a production step. The
+            definitions and formulas are in docs/METRICS.md. Markdown has Mermaid charts, HTML
+            inline SVG charts.
+            Examples:
+              runsheet metrics
+              runsheet metrics --since 2026-10-01 --service checkout --format html -o metrics.html
+              runsheet metrics --format csv -o metrics.csv
+            """
+    )
+
+    @Option(help: "Only runs started at or after this date (2026-10-01 or ISO 8601).") var since: String?
+    @Option(help: "Only runs started at or before this time (default: now).") var until: String?
+    @Option(help: "Only this service.") var service: String?
+    @Option(help: "md, html, json or csv.") var format: MetricsRenderer.Format = .md
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
+    @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
+    @Option(help: "Where runs are kept.") var runsDir: String?
+
+    static func date(_ text: String, option: String) throws -> Date {
+        guard let date = Timestamp.parse(text) ?? Release.parseTarget(text, timeZone: TimeZone(identifier: "UTC")!) else {
+            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date; write 2026-10-01 or 2026-10-01T09:00:00Z")
+        }
+        return date
+    }
+
+    func run() throws {
+        let from = try since.map { try Self.date($0, option: "--since") }
+        let to = try until.map { try Self.date($0, option: "--until") } ?? Date()
+        var templateText: String?
+        if let template {
+            do { templateText = try String(contentsOfFile: template, encoding: .utf8) } catch {
+                throw CommandFailure(status: .usage, message: "cannot read the template \(template): \((error as NSError).localizedDescription)")
+            }
+        }
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        let catalog = RunCatalog.load(runsDirectory)
+        for (id, reason) in catalog.unreadable { Output.error("run \(id) is left out: \(reason)") }
+        var estimates: [String: [String: Int]] = [:]
+        var commits: [String: Date?] = [:]
+        let facts = catalog.entries.map { entry -> DeliveryMetrics.RunFacts in
+            let state = entry.state
+            if estimates[state.runbookPath] == nil {
+                let book = (try? FileReader.read(state.runbookPath)).map { Compiler().compile(path: state.runbookPath, bytes: $0).runbook }
+                estimates[state.runbookPath] = Dictionary((book?.steps ?? []).compactMap { s in s.estimateSeconds.map { (s.id, $0) } }, uniquingKeysWith: { a, _ in a })
+            }
+            return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
+        }
+        let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service)
+        let text: String
+        do {
+            text = try MetricsRenderer.render(metrics, format: format, template: templateText)
+        } catch let error as ReportRenderer.TemplateError {
+            throw CommandFailure(status: .usage, message: "\(template ?? "template"): \(error.message)")
+        }
+        try OutputFile.write(Array(text.utf8), to: output)
+    }
+
+    /// When the shipped change was made: the `commit_time` parameter, else the committer time
+    /// of the `commit` parameter in the Git repository holding the runbook.
+    static func commitTime(_ state: RunState, cache: inout [String: Date?]) -> Date? {
+        if let text = state.params["commit_time"] ?? state.params["commit-time"] { return Timestamp.parse(text) ?? ISO8601DateFormatter().date(from: text) }
+        guard let commit = state.params["commit"], !commit.isEmpty, commit.allSatisfy(\.isHexDigit) else { return nil }
+        if let known = cache[commit] { return known }
+        let folder = (state.runbookPath as NSString).deletingLastPathComponent
+        let time = RunContext.gitOutput(["show", "-s", "--format=%cI", commit], in: folder.isEmpty ? "." : folder).flatMap { ISO8601DateFormatter().date(from: $0) }
+        cache[commit] = time
+        return time
+    }
+}

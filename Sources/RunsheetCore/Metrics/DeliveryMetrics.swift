@@ -1,0 +1,195 @@
+import Foundation
+
+/// Delivery metrics across runs, in the spirit of DORA's, computed per service and environment
+/// (never mixed), plus step statistics. Definitions and formulas are in docs/METRICS.md; the
+/// JSON form is `runsheet.metrics/1`.
+public struct DeliveryMetrics: Codable, Sendable, Equatable {
+    public static let schema = "runsheet.metrics/1"
+
+    /// One measure: a rate (`value`) or a distribution (`median`, `p90`), over `n` observations.
+    public struct Measure: Codable, Sendable, Equatable {
+        public var name: String
+        /// `per week`, `seconds` or `percent`.
+        public var unit: String
+        public var n: Int
+        public var value: Double?
+        public var median: Int?
+        public var p90: Int?
+    }
+
+    public struct WeekCount: Codable, Sendable, Equatable {
+        /// Monday of the ISO week, `2026-11-16`.
+        public var week: String
+        public var deployments: Int
+        public var failed: Int
+    }
+
+    public struct Group: Codable, Sendable, Equatable {
+        public var service: String
+        public var environment: String
+        public var deployments: Int
+        public var measures: [Measure]
+        public var weeks: [WeekCount]
+    }
+
+    public struct StepStat: Codable, Sendable, Equatable {
+        public var runbook: String
+        public var step: String
+        public var n: Int
+        public var median: Int?
+        public var p90: Int?
+        public var estimate: Int?
+        public var failed: Int
+        public var skipped: Int
+    }
+
+    /// One run as metrics see it: its state, and the time of the change it shipped, if known.
+    public struct RunFacts: Sendable {
+        public var state: RunState
+        public var commitTime: Date?
+        /// Step estimates of the runbook, for the step table.
+        public var estimates: [String: Int]
+
+        public init(state: RunState, commitTime: Date? = nil, estimates: [String: Int] = [:]) {
+            self.state = state
+            self.commitTime = commitTime
+            self.estimates = estimates
+        }
+    }
+
+    public var schema = DeliveryMetrics.schema
+    public var since: String?
+    public var until: String
+    public var service: String?
+    public var runs: Int
+    public var groups: [Group]
+    public var steps: [StepStat]
+    public var mostFailed: [StepStat]
+    public var mostSkipped: [StepStat]
+
+    /// A deployment is a finished run (not aborted) that started at least one production step.
+    public static func isDeployment(_ state: RunState) -> Bool {
+        guard let outcome = state.outcome, outcome != .aborted else { return false }
+        return state.productionSteps.contains { state.record($0).startedAt != nil }
+    }
+
+    public static func compute(_ facts: [RunFacts], since: Date?, until: Date, service: String? = nil) -> DeliveryMetrics {
+        let inRange = facts.filter { fact in
+            guard let started = Timestamp.parse(fact.state.startedAt) else { return false }
+            return (since.map { started >= $0 } ?? true) && started <= until
+                && (service.map { fact.state.service == $0 } ?? true)
+        }
+        // Groups: service and environment, never mixed.
+        var grouped: [String: [RunFacts]] = [:]
+        for fact in inRange where isDeployment(fact.state) {
+            grouped[groupKey(fact.state), default: []].append(fact)
+        }
+        let groups = grouped.keys.sorted().map { key -> Group in
+            let runs = grouped[key, default: []].sorted { $0.state.startedAt < $1.state.startedAt }
+            return group(runs, since: since, until: until)
+        }
+        // Steps: every run in range, by runbook and step.
+        var stats: [String: (runbook: String, step: String, durations: [Int], failed: Int, skipped: Int, estimate: Int?)] = [:]
+        var order: [String] = []
+        for fact in inRange {
+            for (id, record) in fact.state.steps.sorted(by: { $0.key < $1.key }) {
+                let key = fact.state.runbookID + "\u{0}" + id
+                if stats[key] == nil {
+                    stats[key] = (fact.state.runbookID, id, [], 0, 0, fact.estimates[id])
+                    order.append(key)
+                }
+                switch record.status {
+                case .done:
+                    if let seconds = Timestamp.seconds(from: record.startedAt, to: record.endedAt) { stats[key]!.durations.append(seconds) }
+                case .failed: stats[key]!.failed += 1
+                case .skipped where !record.automatic: stats[key]!.skipped += 1
+                default: break
+                }
+            }
+        }
+        let steps = order.sorted().compactMap { stats[$0] }.map { entry in
+            StepStat(runbook: entry.runbook, step: entry.step, n: entry.durations.count, median: median(entry.durations),
+                     p90: percentile90(entry.durations), estimate: entry.estimate, failed: entry.failed, skipped: entry.skipped)
+        }
+        let mostFailed = steps.filter { $0.failed > 0 }.sorted { ($0.failed, $1.runbook, $1.step) > ($1.failed, $0.runbook, $0.step) }.prefix(10)
+        let mostSkipped = steps.filter { $0.skipped > 0 }.sorted { ($0.skipped, $1.runbook, $1.step) > ($1.skipped, $0.runbook, $0.step) }.prefix(10)
+        return DeliveryMetrics(since: since.map(Timestamp.format), until: Timestamp.format(until), service: service, runs: inRange.count,
+                               groups: groups, steps: steps, mostFailed: Array(mostFailed), mostSkipped: Array(mostSkipped))
+    }
+
+    static func groupKey(_ state: RunState) -> String {
+        (state.service ?? "unknown") + "\u{0}" + (state.environment ?? "unknown")
+    }
+
+    static func group(_ runs: [RunFacts], since: Date?, until: Date) -> Group {
+        let states = runs.map(\.state)
+        let failed = states.filter { $0.outcome == .failed || $0.outcome == .rolledBack }
+        let starts = states.compactMap { Timestamp.parse($0.startedAt) }
+        // Deployment frequency: deployments per week over the period (from --since, else the first deployment).
+        let from = since ?? starts.first ?? until
+        let weeks = max(until.timeIntervalSince(from) / (7 * 86400), 1.0 / 7)
+        let gaps = zip(starts.dropFirst(), starts).map { Int($0.timeIntervalSince($1).rounded()) }
+        var measures = [
+            Measure(name: "deployment frequency", unit: "per week", n: states.count, value: round2(Double(states.count) / weeks)),
+            Measure(name: "time between deployments", unit: "seconds", n: gaps.count, median: median(gaps), p90: percentile90(gaps)),
+        ]
+        // Change lead time: from the change's commit to the end of the deployment that shipped it.
+        let leads = runs.compactMap { fact -> Int? in
+            guard let commit = fact.commitTime, fact.state.outcome == .completed, let end = fact.state.endedAt.flatMap(Timestamp.parse) else { return nil }
+            return max(0, Int(end.timeIntervalSince(commit).rounded()))
+        }
+        measures.append(Measure(name: "change lead time", unit: "seconds", n: leads.count, median: median(leads), p90: percentile90(leads)))
+        // Change fail rate: deployments that failed or were rolled back, over all deployments.
+        measures.append(Measure(name: "change fail rate", unit: "percent", n: states.count, value: round2(100 * Double(failed.count) / Double(max(1, states.count)))))
+        // Failed deployment recovery time: from the first failed step to the end of the rollback
+        // (a rolled-back run), or to the end of the next completed deployment (a failed run).
+        var recoveries: [Int] = []
+        for (index, state) in states.enumerated() where state.outcome == .failed || state.outcome == .rolledBack {
+            let failedAt = state.steps.values.filter { $0.status == .failed }.compactMap { $0.endedAt.flatMap(Timestamp.parse) }.min()
+                ?? state.endedAt.flatMap(Timestamp.parse)
+            guard let failedAt else { continue }
+            let restored: Date?
+            if state.outcome == .rolledBack {
+                restored = state.endedAt.flatMap(Timestamp.parse)
+            } else {
+                restored = states[(index + 1)...].first { $0.outcome == .completed }?.endedAt.flatMap(Timestamp.parse)
+            }
+            if let restored { recoveries.append(max(0, Int(restored.timeIntervalSince(failedAt).rounded()))) }
+        }
+        measures.append(Measure(name: "failed deployment recovery time", unit: "seconds", n: recoveries.count, median: median(recoveries), p90: percentile90(recoveries)))
+        // Deployment rework rate: unplanned deployments (emergency class) over all deployments.
+        let rework = states.filter { $0.releaseClass == .emergency }.count
+        measures.append(Measure(name: "deployment rework rate", unit: "percent", n: states.count, value: round2(100 * Double(rework) / Double(max(1, states.count)))))
+        // Deployments per ISO week, for the chart.
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var perWeek: [String: (Int, Int)] = [:]
+        for (state, start) in zip(states, states.map { Timestamp.parse($0.startedAt) }) {
+            guard let start, let monday = calendar.dateInterval(of: .weekOfYear, for: start)?.start else { continue }
+            let key = String(Timestamp.format(monday).prefix(10))
+            let bad = state.outcome == .failed || state.outcome == .rolledBack ? 1 : 0
+            perWeek[key] = ((perWeek[key]?.0 ?? 0) + 1, (perWeek[key]?.1 ?? 0) + bad)
+        }
+        return Group(service: states.first?.service ?? "unknown", environment: states.first?.environment ?? "unknown", deployments: states.count,
+                     measures: measures, weeks: perWeek.keys.sorted().map { WeekCount(week: $0, deployments: perWeek[$0]!.0, failed: perWeek[$0]!.1) })
+    }
+
+    /// The middle value; for an even count, the mean of the two middle values, rounded.
+    public static func median(_ values: [Int]) -> Int? { RunbookUpdate.median(values) }
+
+    /// The nearest-rank 90th percentile: the value at rank ⌈0.9·n⌉ of the sorted values.
+    public static func percentile90(_ values: [Int]) -> Int? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let rank = Int((0.9 * Double(sorted.count)).rounded(.up))
+        return sorted[max(0, rank - 1)]
+    }
+
+    static func round2(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+    }
+}
