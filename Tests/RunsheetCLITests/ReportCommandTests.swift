@@ -74,10 +74,14 @@ import Testing
     }
 
     @Test func builtInTemplatesAreTheFilesInTemplatesReports() throws {
-        for format in ["md", "html", "junit", "csv"] {
-            let file = Fixtures.packageRoot.appendingPathComponent("templates/reports/run.\(format).mustache")
-            let text = try String(contentsOf: file, encoding: .utf8)
-            #expect(BuiltinTemplates.run[format] == text, "run scripts/embed-templates after editing \(file.lastPathComponent)")
+        let reports = Fixtures.packageRoot.appendingPathComponent("templates/reports")
+        let layouts = try FileManager.default.contentsOfDirectory(atPath: reports.path).filter { $0.hasSuffix(".mustache") }
+        let embedded = ["run": BuiltinTemplates.run, "readiness": BuiltinTemplates.readiness, "metrics": BuiltinTemplates.metrics]
+        #expect(layouts.count == embedded.values.map(\.count).reduce(0, +))
+        for file in layouts {
+            let parts = file.split(separator: ".")
+            let text = try String(contentsOf: reports.appendingPathComponent(file), encoding: .utf8)
+            #expect(embedded[String(parts[0])]?[String(parts[1])] == text, "run scripts/embed-templates after editing \(file)")
         }
         let skeletons = Fixtures.packageRoot.appendingPathComponent("templates/runbooks")
         let files = try FileManager.default.contentsOfDirectory(atPath: skeletons.path).filter { $0.hasSuffix(".md.mustache") }

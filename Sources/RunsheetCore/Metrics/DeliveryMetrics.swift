@@ -185,7 +185,7 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
         return sorted[max(0, rank - 1)]
     }
 
-    static func round2(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+    public static func round2(_ value: Double) -> Double { (value * 100).rounded() / 100 }
 
     public func json() -> String {
         let encoder = JSONEncoder()

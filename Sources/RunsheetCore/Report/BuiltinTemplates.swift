@@ -197,7 +197,7 @@ public enum BuiltinTemplates {
 {{/blockers}}</ul>{{/hasBlockers}}{{^hasBlockers}}<p>None.</p>{{/hasBlockers}}
 <h2>Exceptions ({{exceptionCount}})</h2>
 {{#hasExceptions}}<ul>
-{{#exceptions}}<li><strong>{{item}}</strong>: {{text}}{{#by}} (granted by {{by}}{{#role}} as {{role}}{{/role}}){{/by}}. <a href="{{link}}">Open</a> · <code>{{location}}</code>{{#run}} · run <code>{{run}}</code>{{/run}}</li>
+{{#exceptions}}<li><strong>{{item}}</strong>: {{text}}{{#by}} (by {{by}}{{#role}} as {{role}}{{/role}}){{/by}}. <a href="{{link}}">Open</a> · <code>{{location}}</code>{{#run}} · run <code>{{run}}</code>{{/run}}</li>
 {{/exceptions}}</ul>{{/hasExceptions}}{{^hasExceptions}}<p>None.</p>{{/hasExceptions}}
 <h2>Items</h2>
 <table>
@@ -236,7 +236,7 @@ None.
 ## Exceptions ({{exceptionCount}})
 
 {{#exceptions}}
-- **{{mdItem}}**: {{mdText}}{{#by}} (granted by {{by}}{{#role}} as {{role}}{{/role}}){{/by}}. [Open]({{link}}) · `{{location}}`{{#run}} · run `{{run}}`{{/run}}
+- **{{mdItem}}**: {{mdText}}{{#by}} (by {{by}}{{#role}} as {{role}}{{/role}}){{/by}}. [Open]({{link}}) · `{{location}}`{{#run}} · run `{{run}}`{{/run}}
 {{/exceptions}}
 {{^exceptions}}
 None.
