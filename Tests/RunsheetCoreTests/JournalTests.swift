@@ -461,3 +461,20 @@ for index in range(1, count + 1):
         }
     }
 }
+
+@Suite struct TimestampTests {
+    @Test func journalTimesReadTheSameWithAndWithoutAFormatter() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var seconds = -2_000_000_000.0
+        while seconds < 4_000_000_000 {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = Timestamp.format(date)
+            #expect(Timestamp.parse(text) == formatter.date(from: text), "\(text)")
+            seconds += 12_345_678.901
+        }
+        #expect(Timestamp.parse("2024-02-29T23:59:59.999Z") == formatter.date(from: "2024-02-29T23:59:59.999Z"))
+        #expect(Timestamp.parse("2026-13-01T00:00:00.000Z") == nil)
+        #expect(Timestamp.parse("2026-11-22T04:55:01Z") != nil, "other ISO 8601 forms still go through the formatter")
+    }
+}

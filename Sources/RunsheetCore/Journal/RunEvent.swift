@@ -132,6 +132,36 @@ public enum Timestamp {
                       Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 
+    /// The journal's own `2026-11-22T04:55:01.123Z`, read without a formatter: metrics parse
+    /// hundreds of thousands of these, and a formatter costs more than the whole read.
+    static func parseJournalFormat(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { b -> Date? in
+            guard b.count == 24, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[19] == 0x2E, b[23] == 0x5A else { return nil }
+            func number(_ from: Int, _ count: Int) -> Int? {
+                var value = 0
+                for i in from..<(from + count) {
+                    let digit = Int(b[i]) - 0x30
+                    guard (0...9).contains(digit) else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+                  let minute = number(14, 2), let second = number(17, 2), let millis = number(20, 3),
+                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+            // Days from 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
+            let y = month <= 2 ? year - 1 : year
+            let era = (y >= 0 ? y : y - 399) / 400
+            let yoe = y - era * 400
+            let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+            let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+            let days = era * 146097 + doe - 719468
+            let seconds = Double(days * 86400 + hour * 3600 + minute * 60 + second) + Double(millis) / 1000
+            return Date(timeIntervalSince1970: seconds)
+        }
+    }
+
     /// `2026-11-22 05:14:03`, in UTC, for reports and charts.
     public static func plain(_ date: Date) -> String {
         String(format(date).prefix(19)).replacingOccurrences(of: "T", with: " ")
@@ -144,8 +174,11 @@ public enum Timestamp {
     }
 
     public static func parse(_ text: String) -> Date? {
+        if let date = parseJournalFormat(text) { return date }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
         return formatter.date(from: text)
     }
 }
