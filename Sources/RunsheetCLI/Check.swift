@@ -14,6 +14,7 @@ struct Check: ParsableCommand {
             Exit codes: 0 no errors; 1 errors found (or warnings, with --strict); 2 bad usage or unreadable input.
             Examples:
               runsheet check runbooks/
+              runsheet check --quiet runbooks/blue-green-deploy.md
               runsheet check --strict --format sarif runbooks/ > runsheet.sarif
             """
     )

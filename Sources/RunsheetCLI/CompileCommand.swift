@@ -13,8 +13,9 @@ struct CompileCommand: ParsableCommand {
         discussion: """
             Findings are printed to standard error; with errors nothing is printed and the exit code is 1.
             Examples:
-              runsheet compile runbooks/deploy-blue-green.md --format mermaid
-              runsheet compile runbooks/upgrade.md --format dot | dot -Tsvg > upgrade.svg
+              runsheet compile runbooks/blue-green-deploy.md --format mermaid
+              runsheet compile runbooks/upgrade-checklist.md --format dot | dot -Tsvg > upgrade.svg
+              runsheet compile runbooks/canary-deploy.md > canary.json
             """
     )
 

@@ -12,7 +12,7 @@ struct Render: ParsableCommand {
             shows only those lines.
             Examples:
               runsheet render checkout-deploy-20261122-051200-ab12
-              runsheet render checkout-deploy -o runs/checkout-deploy/checklist.md
+              runsheet render checkout-deploy -o checklist.md && git diff --no-index runbooks/blue-green-deploy.md checklist.md
             """
     )
 

@@ -81,12 +81,13 @@ struct Run: ParsableCommand {
         discussion: """
             On a terminal: one screen per step with single-key actions (press ? for help).
             Without a terminal, one action per line on standard input: done, run, skip REASON,
-            fail REASON, note TEXT, back, goto ID, abort REASON, quit.
+            fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
             Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 paused (resume later).
             Examples:
-              runsheet run runbooks/deploy-blue-green.md --param version=1.4.2
-              printf 'done\\nrun\\nquit\\n' | runsheet run runbooks/upgrade.md --as alice@example.com
-              runsheet run runbooks/demo.md --auto
+              runsheet run runbooks/blue-green-deploy.md --dry-run --param version=1.4.2
+              runsheet run runbooks/blue-green-deploy.md --param version=1.4.2
+              printf 'done\\nnote scope agreed\\nquit\\n' | runsheet run runbooks/release-plan.md --param release=2026.11 --param target_date=2026-11-30 --as alice@example.com
+              runsheet run runbooks/rolling-deploy.md --param service=checkout --param version=1.4.2 --auto
             """
     )
 
@@ -159,9 +160,11 @@ struct Resume: ParsableCommand {
         discussion: """
             If the runbook changed since the run started, progress is mapped by step id and the
             added, removed and changed steps are listed. Secret parameters are asked for again.
+            RUN is a run id from 'runsheet status', or a unique prefix of one.
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
-              runsheet resume checkout-deploy --param token=$TOKEN
+              runsheet resume checkout-deploy --param notify_token="$NOTIFY_TOKEN"
+              printf 'done\\nquit\\n' | runsheet resume release-plan --as alice@example.com
             """
     )
 

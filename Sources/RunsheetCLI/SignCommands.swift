@@ -51,8 +51,8 @@ struct Sign: ParsableCommand {
             Examples:
               runsheet sign checkout-deploy-20261122 approve-the-switch-to-green --as carol@example.com
               runsheet sign checkout-deploy approve-the-switch-to-green --role sre --comment "dashboards green"
-              runsheet sign checkout-deploy switch-traffic --exception --reason "security fix, CVE-2026-1234"
-              runsheet sign hotfix-20261122 --follow-up --comment "PIR held 2026-11-24, notes in INC-881"
+              runsheet sign checkout-deploy switch-the-load-balancer-to-green --exception --reason "security fix, CVE-2026-1234"
+              runsheet sign emergency-change-20261122 --follow-up --comment "PIR held 2026-11-24, notes in INC-881"
             """
     )
 
@@ -109,8 +109,9 @@ struct Reject: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reject a gate of a run; the run follows the gate's On reject branch.",
         discussion: """
-            Example:
+            Examples:
               runsheet reject checkout-deploy approve-the-switch-to-green --reason "error budget exhausted"
+              runsheet reject checkout-deploy-20261122-051200-ab12 approve-the-switch-to-green --as carol@example.com --reason "no rollback tested"
             """
     )
 

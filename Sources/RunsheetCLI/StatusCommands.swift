@@ -9,6 +9,7 @@ struct Status: ParsableCommand {
             Examples:
               runsheet status
               runsheet status checkout-deploy-20261122-051200-ab12
+              runsheet status --runs-dir /srv/runsheet/runs --limit 5
             """
     )
 
@@ -102,8 +103,9 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a run's trail: who did what, when, from which host, on which runbook commit.",
         discussion: """
-            Example:
+            Examples:
               runsheet audit checkout-deploy-20261122-051200-ab12
+              runsheet audit checkout-deploy > audit.txt
             """
     )
 
@@ -138,8 +140,9 @@ struct Verify: ParsableCommand {
         abstract: "Check a run's journal: every event intact, in order, none removed.",
         discussion: """
             Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or reordered; 2 no such run.
-            Example:
+            Examples:
               runsheet verify checkout-deploy-20261122-051200-ab12
+              runsheet verify runs/checkout-deploy-20261122-051200-ab12/journal.jsonl
             """
     )
 
