@@ -10,8 +10,12 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Lint runbooks and print findings as path:line:col.",
         discussion: """
-            PATH may be a file or a directory (searched recursively for *.md, hidden folders skipped).
-            Exit codes: 0 no errors; 1 errors found (or warnings, with --strict); 2 bad usage or unreadable input.
+            PATH may be a file or a directory (searched recursively for *.md, hidden \
+            folders skipped).
+
+            Exit codes: 0 no errors; 1 errors found (or warnings, with --strict); 2 bad \
+            usage or unreadable input.
+
             Examples:
               runsheet check runbooks/
               runsheet check --quiet runbooks/blue-green-deploy.md

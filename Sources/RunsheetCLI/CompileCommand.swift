@@ -11,11 +11,13 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile",
         abstract: "Print a runbook's step graph as JSON (the versioned IR), Mermaid or Graphviz DOT.",
         discussion: """
-            Findings are printed to standard error; with errors nothing is printed and the exit code is 1.
+            Findings are printed to standard error; with errors nothing is printed and the \
+            exit code is 1.
+
             Examples:
               runsheet compile runbooks/blue-green-deploy.md --format mermaid
-              runsheet compile runbooks/upgrade-checklist.md --format dot | dot -Tsvg > upgrade.svg
-              runsheet compile runbooks/canary-deploy.md > canary.json
+              runsheet compile runbooks/canary-deploy.md --format dot | dot -Tsvg > c.svg
+              runsheet compile runbooks/upgrade-checklist.md > upgrade.json
             """
     )
 

@@ -6,13 +6,15 @@ struct New: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a runbook from a skeleton: deployment, upgrade, rollback, review and more.",
         discussion: """
-            Fills the skeleton's title, id, owner and service from --param, asking on a terminal
-            for the ones not given (defaults otherwise), writes the file, and checks it. An existing
-            file is never overwritten without --force.
+            Fills the skeleton's title, id, owner and service from --param, asking on a \
+            terminal for the ones not given (defaults otherwise), writes the file, and \
+            checks it. An existing file is never overwritten without --force.
+
             Examples:
               runsheet new --list
               runsheet new canary runbooks/checkout-canary.md --param service=checkout
-              runsheet new emergency runbooks/hotfix.md --param title="Hotfix the login outage" --force
+              runsheet new emergency runbooks/hotfix.md --force \\
+                  --param title="Hotfix the login outage"
             """
     )
 

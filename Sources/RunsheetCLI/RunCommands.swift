@@ -79,15 +79,22 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a run of a runbook and walk through it.",
         discussion: """
-            On a terminal: one screen per step with single-key actions (press ? for help).
-            Without a terminal, one action per line on standard input: done, run, skip REASON,
-            fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
-            Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 paused (resume later).
+            On a terminal: one screen per step with single-key actions (press ? for help). \
+            Without a terminal, one action per line on standard input: done, run, skip \
+            REASON, fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
+
+            Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
+            then the runbook's default, then a prompt on a terminal.
+
+            Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 \
+            paused ('runsheet resume RUN' continues it).
+
             Examples:
               runsheet run runbooks/blue-green-deploy.md --dry-run --param version=1.4.2
               runsheet run runbooks/blue-green-deploy.md --param version=1.4.2
-              printf 'done\\nnote scope agreed\\nquit\\n' | runsheet run runbooks/release-plan.md --param release=2026.11 --param target_date=2026-11-30 --as alice@example.com
-              runsheet run runbooks/rolling-deploy.md --param service=checkout --param version=1.4.2 --auto
+              printf 'done\\nnote scope agreed\\nquit\\n' | runsheet run \\
+                  runbooks/release-plan.md --param release=2026.11 \\
+                  --param target_date=2026-11-30 --as alice@example.com
             """
     )
 
@@ -103,7 +110,7 @@ struct Run: ParsableCommand {
     @Option(help: "Where runs are kept (default: runs/ at the Git root, else beside the runbook).")
     var runsDir: String?
 
-    @Option(name: .customLong("class"), help: "Override the release class: standard, normal, emergency, major.")
+    @Option(name: .customLong("class"), help: "Override the release class.")
     var releaseClass: ReleaseClass?
 
     @Flag(help: "Show the resolved plan and run nothing.")
@@ -158,9 +165,11 @@ struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume a run where it stopped.",
         discussion: """
-            If the runbook changed since the run started, progress is mapped by step id and the
-            added, removed and changed steps are listed. Secret parameters are asked for again.
-            RUN is a run id from 'runsheet status', or a unique prefix of one.
+            RUN is a run id from 'runsheet status', or a unique prefix of one. If the \
+            runbook changed since the run started, progress is mapped by step id and the \
+            added, removed and changed steps are listed. Secret parameters are asked for \
+            again.
+
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
               runsheet resume checkout-deploy --param notify_token="$NOTIFY_TOKEN"

@@ -52,11 +52,16 @@ public struct RunsheetCommand: ParsableCommand {
         abstract: "Compile Markdown runbooks into step graphs, lint them, and walk people through them.",
         discussion: """
             'runsheet help COMMAND' shows a command's options and examples.
+
             Exit codes:
-              0  success: no errors, run completed, journal intact
-              1  findings: errors in a runbook; a run that failed, rolled back or was aborted; a journal that does not verify
-              2  bad usage or input: unknown option, missing parameter, unreadable file, unknown run id
-              3  the run is paused (quit, end of scripted input, or --auto stopped at a manual step): 'runsheet resume RUN' continues it
+              0  success: no errors, the run completed, the journal is intact
+              1  findings: errors in a runbook (warnings too with --strict); a run that
+                 failed, rolled back or was aborted; a journal that does not verify
+              2  bad usage or input: unknown option, missing parameter, unreadable file,
+                 unknown run id
+              3  the run is paused (quit, end of scripted input, or --auto reached a
+                 manual step or gate): 'runsheet resume RUN' continues it
+
             Examples:
               runsheet check runbooks/
               runsheet compile runbooks/blue-green-deploy.md --format mermaid

@@ -42,17 +42,25 @@ struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign off a gate, grant a change-calendar exception, or record a follow-up review.",
         discussion: """
-            A signature names the signer, the role used, the time, the comment, and the runbook
-            SHA-256 and step it approves; if the step's text changes later, it no longer counts.
-            --exception lets a production step go ahead outside the change windows or inside a
-            freeze; it needs --reason and a role the calendar's exception-roles names.
-            --follow-up records the review an emergency change owes (see the class policy); it
-            takes no step, needs --comment, and works after the run has ended.
+            A signature names the signer, the role used, the time, the comment, and the \
+            runbook SHA-256 and step it approves; if the step's text changes later, it no \
+            longer counts.
+
+            --exception lets a production step go ahead outside the change windows or \
+            inside a freeze; it needs --reason and a role the calendar's exception-roles \
+            names.
+
+            --follow-up records the review an emergency change owes (see the class \
+            policy); it takes no step, needs --comment, and works after the run has ended.
+
             Examples:
-              runsheet sign checkout-deploy-20261122 approve-the-switch-to-green --as carol@example.com
-              runsheet sign checkout-deploy approve-the-switch-to-green --role sre --comment "dashboards green"
-              runsheet sign checkout-deploy switch-the-load-balancer-to-green --exception --reason "security fix, CVE-2026-1234"
-              runsheet sign emergency-change-20261122 --follow-up --comment "PIR held 2026-11-24, notes in INC-881"
+              runsheet sign checkout-deploy approve-the-switch-to-green --as carol \\
+                  --role sre --comment "dashboards green"
+              runsheet sign checkout-deploy approve-the-switch-to-green --as rita \\
+                  --role release-manager
+              runsheet sign checkout-deploy switch-to-green --exception \\
+                  --reason "security fix, CVE-2026-1234"
+              runsheet sign emergency-change --follow-up --comment "PIR held, see INC-881"
             """
     )
 
@@ -109,9 +117,14 @@ struct Reject: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reject a gate of a run; the run follows the gate's On reject branch.",
         discussion: """
+            Without an On reject branch the run ends as aborted. A run waiting at the gate \
+            ('wait') moves on by itself.
+
             Examples:
-              runsheet reject checkout-deploy approve-the-switch-to-green --reason "error budget exhausted"
-              runsheet reject checkout-deploy-20261122-051200-ab12 approve-the-switch-to-green --as carol@example.com --reason "no rollback tested"
+              runsheet reject checkout-deploy approve-the-switch-to-green \\
+                  --reason "error budget exhausted"
+              runsheet reject checkout-deploy approve-the-switch-to-green --as carol \\
+                  --reason "no rollback tested"
             """
     )
 

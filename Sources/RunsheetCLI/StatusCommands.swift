@@ -139,7 +139,9 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a run's journal: every event intact, in order, none removed.",
         discussion: """
-            Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or reordered; 2 no such run.
+            Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or \
+            reordered; 2 no such run.
+
             Examples:
               runsheet verify checkout-deploy-20261122-051200-ab12
               runsheet verify runs/checkout-deploy-20261122-051200-ab12/journal.jsonl
