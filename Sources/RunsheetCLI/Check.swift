@@ -23,7 +23,7 @@ struct Check: ParsableCommand {
             """
     )
 
-    @Argument(help: "Runbook files or directories.")
+    @Argument(help: "Runbook files or directories.", completion: Completions.runbook)
     var paths: [String]
 
     @Option(help: "Output format: text, json or sarif.")

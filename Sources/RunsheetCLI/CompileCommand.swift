@@ -21,7 +21,7 @@ struct CompileCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The runbook file.")
+    @Argument(help: "The runbook file.", completion: Completions.runbook)
     var file: String
 
     @Option(help: "Output format: json, mermaid or dot.")

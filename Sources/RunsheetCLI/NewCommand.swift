@@ -18,8 +18,8 @@ struct New: ParsableCommand {
             """
     )
 
-    @Argument(help: "The kind of runbook (see --list).") var kind: String?
-    @Argument(help: "Where to write it.") var path: String?
+    @Argument(help: "The kind of runbook (see --list).", completion: .list(RunbookSkeletons.kinds.map(\.name))) var kind: String?
+    @Argument(help: "Where to write it.", completion: Completions.runbook) var path: String?
     @Option(name: .customLong("param"), help: ArgumentHelp("title, id, owner or service.", valueName: "name=value")) var params: [String] = []
     @Flag(help: "List the kinds with a line each.") var list = false
     @Flag(help: "Overwrite the file if it exists.") var force = false

@@ -18,9 +18,9 @@ struct Render: ParsableCommand {
             """
     )
 
-    @Argument(help: "The run id (or unique prefix, or the run's folder).") var runID: String
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.", completion: .file()) var output: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)

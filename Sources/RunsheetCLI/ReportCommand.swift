@@ -26,11 +26,11 @@ struct Report: ParsableCommand {
             """
     )
 
-    @Argument(help: "The run id (or unique prefix, or the run's folder).") var runID: String
+    @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
     @Option(help: "md, html, json, junit or csv.") var format: ReportRenderer.Format = .md
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
-    @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.", completion: .file()) var output: String?
+    @Option(help: "A Mustache template to use instead of the built-in layout.", completion: .file(extensions: ["mustache"])) var template: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)

@@ -98,7 +98,7 @@ struct Run: ParsableCommand {
             """
     )
 
-    @Argument(help: "The runbook to run.")
+    @Argument(help: "The runbook to run.", completion: Completions.runbook)
     var file: String
 
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value.", valueName: "name=value"))
@@ -107,7 +107,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("as"), help: "Who is acting (default: RUNSHEET_USER, git user.email, login).")
     var actorName: String?
 
-    @Option(help: "Where runs are kept (default: runs/ at the Git root, else beside the runbook).")
+    @Option(help: "Where runs are kept (default: runs/ at the Git root, else beside the runbook).", completion: .directory)
     var runsDir: String?
 
     @Option(name: .customLong("class"), help: "Override the release class.")
@@ -177,7 +177,7 @@ struct Resume: ParsableCommand {
             """
     )
 
-    @Argument(help: "The run id (or a unique prefix, or the run's folder).")
+    @Argument(help: "The run id (or a unique prefix, or the run's folder).", completion: Completions.runID)
     var runID: String
 
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value (secrets are not stored).", valueName: "name=value"))
@@ -186,7 +186,7 @@ struct Resume: ParsableCommand {
     @Option(name: .customLong("as"), help: "Who is acting.")
     var actorName: String?
 
-    @Option(help: "Where runs are kept.")
+    @Option(help: "Where runs are kept.", completion: .directory)
     var runsDir: String?
 
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")

@@ -64,7 +64,7 @@ struct Sign: ParsableCommand {
             """
     )
 
-    @Argument(help: "The run id (or unique prefix).") var runID: String
+    @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
     @Argument(help: "The step id: a gate, or with --exception a production step. Not given with --follow-up.") var step: String?
     @Option(name: .customLong("as"), help: "Who is signing.") var actorName: String?
     @Option(help: "The role to sign with (default: the first role you hold that is needed).") var role: String?
@@ -72,7 +72,7 @@ struct Sign: ParsableCommand {
     @Flag(help: "Grant an exception to the change calendar for a production step.") var exception = false
     @Option(help: "Why the exception is needed (with --exception).") var reason: String?
     @Flag(help: "Record the follow-up review the run's class requires.") var followUp = false
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func validate() throws {
         if exception && followUp { throw ValidationError("use --exception or --follow-up, not both") }
@@ -128,11 +128,11 @@ struct Reject: ParsableCommand {
             """
     )
 
-    @Argument(help: "The run id (or unique prefix).") var runID: String
+    @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
     @Argument(help: "The gate's step id.") var step: String
     @Option(help: "Why the change may not go ahead.") var reason: String
     @Option(name: .customLong("as"), help: "Who is rejecting.") var actorName: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         guard !reason.trimmed.isEmpty else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }

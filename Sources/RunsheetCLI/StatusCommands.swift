@@ -13,10 +13,10 @@ struct Status: ParsableCommand {
             """
     )
 
-    @Argument(help: "A run id (or unique prefix); without it, recent runs are listed.")
+    @Argument(help: "A run id (or unique prefix); without it, recent runs are listed.", completion: Completions.runID)
     var runID: String?
 
-    @Option(help: "Where runs are kept.")
+    @Option(help: "Where runs are kept.", completion: .directory)
     var runsDir: String?
 
     @Option(help: "How many recent runs to list.")
@@ -109,8 +109,8 @@ struct Audit: ParsableCommand {
             """
     )
 
-    @Argument(help: "The run id (or unique prefix).") var runID: String
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
@@ -148,10 +148,10 @@ struct Verify: ParsableCommand {
             """
     )
 
-    @Argument(help: "The run id (or unique prefix, or the run's folder).")
+    @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID)
     var runID: String
 
-    @Option(help: "Where runs are kept.")
+    @Option(help: "Where runs are kept.", completion: .directory)
     var runsDir: String?
 
     func run() throws {
