@@ -12,7 +12,8 @@ struct GateContext {
     var governance: Governance
 
     /// Opens the run; `id` names the step, or is nil for an act on the whole run (a follow-up review).
-    static func open(run: String, step id: String?, runsDir: String?) throws -> GateContext {
+    /// With `production`, the step is one to grant a calendar exception for, not a gate.
+    static func open(run: String, step id: String?, runsDir: String?, production: Bool = false) throws -> GateContext {
         let directory = try RunContext.runDirectory(run, runsDir: runsDir)
         let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
         let (result, bytes) = try RunSupport.compile(state.runbookPath)
@@ -21,7 +22,14 @@ struct GateContext {
         var step: Step?
         if let id {
             guard let found = runbook.step(id) else {
-                throw CommandFailure(status: .usage, message: "there is no step '\(id)' in \(state.runbookPath); gates are: \(runbook.steps.filter(\.isGate).map(\.id).joined(separator: ", "))")
+                let (kind, wanted) = production ? ("production steps", runbook.steps.filter { $0.production || runbook.production })
+                                                : ("gates", runbook.steps.filter(\.isGate))
+                let ids = wanted.map(\.id)
+                let near = EditDistance.closest(to: id, in: ids, maximum: max(2, id.count / 3))
+                    ?? ids.first { $0.hasPrefix(id) || $0.contains(id) }
+                let hint = near.map { "did you mean '\($0)'?" }
+                    ?? (ids.isEmpty ? "it has no \(kind)" : "its \(kind) are \(ids.joined(separator: ", "))")
+                throw CommandFailure(status: .usage, message: "there is no step '\(id)' in \(state.runbookPath); \(hint)")
             }
             step = found
         }
@@ -82,7 +90,7 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
-        let context = try GateContext.open(run: runID, step: step, runsDir: runsDir)
+        let context = try GateContext.open(run: runID, step: step, runsDir: runsDir, production: exception)
         let signer = RunContext.actor(explicit: actorName)
         do {
             if followUp {
@@ -140,7 +148,8 @@ struct Reject: ParsableCommand {
         let signer = RunContext.actor(explicit: actorName)
         do {
             guard let step = context.step else { return }
-            let event = try SignOffs.rejection(state: context.state, step: step, signer: signer, reason: reason, roles: context.roles)
+            let event = try SignOffs.rejection(state: context.state, runbook: context.runbook, step: step, signer: signer,
+                                               reason: reason, roles: context.roles)
             _ = try context.append(event)
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
