@@ -50,7 +50,7 @@ struct Check: ParsableCommand {
             case .success(let diagnostics):
                 results.append((path, diagnostics.filter { $0.path == path || seen.insert($0).inserted }))
             case .failure(let error):
-                Output.error(Self.describe(error, path: path))
+                Output.error(RunbookFiles.describe(error, path: path))
                 results.append((path, []))
                 readFailures += 1
             }
@@ -107,10 +107,4 @@ struct Check: ParsableCommand {
 
         var values: [Result<[Diagnostic], any Error>] { lock.withLock { slots } }
     }
-
-    static func describe(_ error: any Error, path: String) -> String {
-        if let error = error as? LocalizedError, let description = error.errorDescription { return description }
-        return "\(path): \(error)"
-    }
 }
-

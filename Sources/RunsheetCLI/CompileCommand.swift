@@ -32,7 +32,7 @@ struct CompileCommand: ParsableCommand {
         do {
             result = try Compiler().compile(path: file)
         } catch {
-            throw CommandFailure(status: .usage, message: Check.describe(error, path: file))
+            throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: file))
         }
         for diagnostic in result.diagnostics {
             FileHandle.standardError.write(Data((diagnostic.formatted + "\n").utf8))

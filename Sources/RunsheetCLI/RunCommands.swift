@@ -11,7 +11,7 @@ enum RunSupport {
         do {
             bytes = try FileReader.read(path)
         } catch {
-            throw CommandFailure(status: .usage, message: Check.describe(error, path: path))
+            throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: path))
         }
         let result = Compiler().compile(path: path, bytes: bytes)
         if result.hasErrors {

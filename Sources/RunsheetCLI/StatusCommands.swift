@@ -25,7 +25,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
-            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsDir != nil)
             let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
             Output.out(detail(state))
             return
@@ -33,7 +33,9 @@ struct Status: ParsableCommand {
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? [])
             .filter { !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
         guard !ids.isEmpty else {
-            Output.line("no runs in \(runsDirectory) yet; start one with 'runsheet run RUNBOOK'")
+            let exists = FileManager.default.fileExists(atPath: runsDirectory)
+            Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
+                        (runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
             return
         }
         var rows: [(String, RunState)] = []
