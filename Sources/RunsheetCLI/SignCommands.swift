@@ -132,7 +132,7 @@ struct Reject: ParsableCommand {
               runsheet reject checkout-deploy approve-the-switch-to-green \\
                   --reason "error budget exhausted"
               runsheet reject checkout-deploy approve-the-switch-to-green --as carol \\
-                  --reason "no rollback tested"
+                  --role sre --reason "no rollback tested"
             """
     )
 
@@ -140,6 +140,7 @@ struct Reject: ParsableCommand {
     @Argument(help: "The gate's step id.") var step: String
     @Option(help: "Why the change may not go ahead.") var reason: String
     @Option(name: .customLong("as"), help: "Who is rejecting.") var actorName: String?
+    @Option(help: "The role to reject with (default: the first role you hold that the gate needs).") var role: String?
     @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
@@ -148,7 +149,7 @@ struct Reject: ParsableCommand {
         let signer = RunContext.actor(explicit: actorName)
         do {
             guard let step = context.step else { return }
-            let event = try SignOffs.rejection(state: context.state, runbook: context.runbook, step: step, signer: signer,
+            let event = try SignOffs.rejection(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
                                                reason: reason, roles: context.roles)
             _ = try context.append(event)
         } catch let refusal as SignOffs.Refusal {

@@ -164,6 +164,22 @@ import Testing
         #expect(unknown.status == 2 && unknown.stderr.contains("there is no step 'approve' in runbooks/deploy.md; did you mean 'approve-the-deploy'?"))
     }
 
+    @Test func withoutARolesFileSignAndRejectTakeTheRoleFromTheCommandLine() throws {
+        let dir = try Fixtures.temporaryDirectory("runsheet-first-run")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try "---\nroles: [sre, release-manager]\n---\n# Change\n\n- [ ] Approve\n  - Sign-off: sre\n  - Sign-off: release-manager\n"
+            .write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let id = try start("change.md", as: "olly", "quit\n", in: dir)
+        for command in [["sign", id, "approve"], ["reject", id, "approve", "--reason", "not yet"]] {
+            let refused = try runsheet(command + ["--as", "carol"], in: dir)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("there is no .runsheet/roles.yaml saying which of the roles this gate needs (sre, release-manager) carol holds; name one with --role, e.g. --role sre"))
+        }
+        #expect(try runsheet(["reject", id, "approve", "--reason", "not yet", "--as", "carol", "--role", "sre"], in: dir).status == 0)
+        let rejection = try #require(try JournalFile.read(at: dir.appendingPathComponent("runs/\(id)/journal.jsonl").path).events.last)
+        #expect(rejection.type == .signOffRejected && rejection.data["role"]?.string == "sre")
+    }
+
     @Test func productionStepInAFreeze() throws {
         let dir = try repository()
         let id = try start("runbooks/hotfix.md", as: "sam", "done\ndone\n", in: dir)

@@ -163,10 +163,11 @@ public enum SignOffs {
         return RunEvent(seq: 0, time: Timestamp.now(), type: .signOff, actor: signer.name, host: signer.host, via: signer.via, step: step.id, data: data)
     }
 
-    public static func rejection(state: RunState, runbook: Runbook, step: Step, signer: Actor, reason: String, roles: RolesFile?) throws -> RunEvent {
+    public static func rejection(state: RunState, runbook: Runbook, step: Step, signer: Actor, role requested: String? = nil,
+                                 reason: String, roles: RolesFile?) throws -> RunEvent {
         guard !state.finished else { throw Refusal.finished }
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
-        let role = try role(for: signer.name, step: step, requested: nil, roles: roles)
+        let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
         return RunEvent(seq: 0, time: Timestamp.now(), type: .signOffRejected, actor: signer.name, host: signer.host, via: signer.via,
                         step: step.id, data: ["reason": .string(reason), "role": .string(role)])
     }
