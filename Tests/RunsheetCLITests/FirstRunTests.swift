@@ -208,7 +208,13 @@ import Testing
         #expect(report.stderr.contains("See 'runsheet compile --help' for more information."))
     }
 
-    // MARK: - Help, completions
+    // MARK: - Help, completions, the tour
+
+    @Test func tourIsWhatTheScriptWrites() throws {
+        let script = Fixtures.packageRoot.appendingPathComponent("scripts/tour").path
+        let check = try Fixtures.run("/bin/bash", [script, "--check"], environment: ["RUNSHEET_BIN": Fixtures.binary.path], timeout: 120)
+        #expect(check.status == 0, "docs/TOUR.md is out of date; run scripts/tour:\n\(check.stdout)\(check.stderr)")
+    }
 
     /// The subcommands the root help lists, so a command added later is held to the same rule.
     func subcommands() throws -> [String] {
