@@ -10,15 +10,20 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Lint runbooks and print findings as path:line:col.",
         discussion: """
-            PATH may be a file or a directory (searched recursively for *.md, hidden folders skipped).
-            Exit codes: 0 no errors; 1 errors found (or warnings, with --strict); 2 bad usage or unreadable input.
+            PATH may be a file or a directory (searched recursively for *.md, hidden \
+            folders skipped).
+
+            Exit codes: 0 no errors; 1 errors found (or warnings, with --strict); 2 bad \
+            usage or unreadable input.
+
             Examples:
               runsheet check runbooks/
+              runsheet check --quiet runbooks/blue-green-deploy.md
               runsheet check --strict --format sarif runbooks/ > runsheet.sarif
             """
     )
 
-    @Argument(help: "Runbook files or directories.")
+    @Argument(help: "Runbook files or directories.", completion: Completions.runbook)
     var paths: [String]
 
     @Option(help: "Output format: text, json or sarif.")
@@ -45,7 +50,7 @@ struct Check: ParsableCommand {
             case .success(let diagnostics):
                 results.append((path, diagnostics.filter { $0.path == path || seen.insert($0).inserted }))
             case .failure(let error):
-                Output.error(Self.describe(error, path: path))
+                Output.error(RunbookFiles.describe(error, path: path))
                 results.append((path, []))
                 readFailures += 1
             }
@@ -102,10 +107,4 @@ struct Check: ParsableCommand {
 
         var values: [Result<[Diagnostic], any Error>] { lock.withLock { slots } }
     }
-
-    static func describe(_ error: any Error, path: String) -> String {
-        if let error = error as? LocalizedError, let description = error.errorDescription { return description }
-        return "\(path): \(error)"
-    }
 }
-

@@ -11,14 +11,17 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile",
         abstract: "Print a runbook's step graph as JSON (the versioned IR), Mermaid or Graphviz DOT.",
         discussion: """
-            Findings are printed to standard error; with errors nothing is printed and the exit code is 1.
+            Findings are printed to standard error; with errors nothing is printed and the \
+            exit code is 1.
+
             Examples:
-              runsheet compile runbooks/deploy-blue-green.md --format mermaid
-              runsheet compile runbooks/upgrade.md --format dot | dot -Tsvg > upgrade.svg
+              runsheet compile runbooks/blue-green-deploy.md --format mermaid
+              runsheet compile runbooks/canary-deploy.md --format dot | dot -Tsvg > c.svg
+              runsheet compile runbooks/upgrade-checklist.md > upgrade.json
             """
     )
 
-    @Argument(help: "The runbook file.")
+    @Argument(help: "The runbook file.", completion: Completions.runbook)
     var file: String
 
     @Option(help: "Output format: json, mermaid or dot.")
@@ -29,7 +32,7 @@ struct CompileCommand: ParsableCommand {
         do {
             result = try Compiler().compile(path: file)
         } catch {
-            throw CommandFailure(status: .usage, message: Check.describe(error, path: file))
+            throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: file))
         }
         for diagnostic in result.diagnostics {
             FileHandle.standardError.write(Data((diagnostic.formatted + "\n").utf8))

@@ -6,18 +6,20 @@ struct New: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a runbook from a skeleton: deployment, upgrade, rollback, review and more.",
         discussion: """
-            Fills the skeleton's title, id, owner and service from --param, asking on a terminal
-            for the ones not given (defaults otherwise), writes the file, and checks it. An existing
-            file is never overwritten without --force.
+            Fills the skeleton's title, id, owner and service from --param, asking on a \
+            terminal for the ones not given (defaults otherwise), writes the file, and \
+            checks it. An existing file is never overwritten without --force.
+
             Examples:
               runsheet new --list
               runsheet new canary runbooks/checkout-canary.md --param service=checkout
-              runsheet new emergency runbooks/hotfix.md --param title="Hotfix the login outage" --force
+              runsheet new emergency runbooks/hotfix.md --force \\
+                  --param title="Hotfix the login outage"
             """
     )
 
-    @Argument(help: "The kind of runbook (see --list).") var kind: String?
-    @Argument(help: "Where to write it.") var path: String?
+    @Argument(help: "The kind of runbook (see --list).", completion: .list(RunbookSkeletons.kinds.map(\.name))) var kind: String?
+    @Argument(help: "Where to write it.", completion: Completions.runbook) var path: String?
     @Option(name: .customLong("param"), help: ArgumentHelp("title, id, owner or service.", valueName: "name=value")) var params: [String] = []
     @Flag(help: "List the kinds with a line each.") var list = false
     @Flag(help: "Overwrite the file if it exists.") var force = false

@@ -6,8 +6,11 @@ enum ParameterInput {
     static func parse(_ pairs: [String]) throws -> [String: String] {
         var values: [String: String] = [:]
         for pair in pairs {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw CommandFailure(status: .usage, message: "--param '\(pair)' must be NAME=VALUE")
+            guard let equals = pair.firstIndex(of: "=") else {
+                throw CommandFailure(status: .usage, message: "--param '\(pair)' has no value; write it as --param \(pair)=VALUE")
+            }
+            guard equals != pair.startIndex else {
+                throw CommandFailure(status: .usage, message: "--param '\(pair)' has no name; write it as --param NAME=VALUE")
             }
             values[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
@@ -30,17 +33,21 @@ enum ParameterInput {
         let env = ProcessInfo.processInfo.environment
         var values: [String: String] = [:]
         for parameter in runbook.params {
-            var value = given[parameter.name] ?? env[environmentName(parameter.name)]
-            if value == nil, let old = recorded[parameter.name], !(parameter.secret && old == ShellQuoting.mask) { value = old }
-            if value == nil { value = parameter.defaultValue }
-            if value == nil, let ask { value = ask(parameter) }
+            let name = parameter.name
+            // Where the value came from, named in the message when it is not acceptable.
+            var (value, source): (String?, String) = (given[name], "--param")
+            if value == nil { (value, source) = (env[environmentName(name)], environmentName(name)) }
+            if value == nil, let old = recorded[name], !(parameter.secret && old == ShellQuoting.mask) { (value, source) = (old, "the run's record") }
+            if value == nil { (value, source) = (parameter.defaultValue, "the runbook's default") }
+            if value == nil, let ask { (value, source) = (ask(parameter), "the answer") }
             guard let resolved = value else {
                 if lenient { continue }
                 let what = parameter.prompt.map { " (\($0))" } ?? ""
-                throw CommandFailure(status: .usage, message: "missing parameter '\(parameter.name)'\(what): pass --param \(parameter.name)=VALUE or set \(environmentName(parameter.name))")
+                throw CommandFailure(status: .usage, message: "missing parameter '\(name)'\(what) of \(runbook.path): pass --param \(name)=VALUE or set \(environmentName(name))")
             }
             if let problem = parameter.problem(with: resolved) {
-                throw CommandFailure(status: .usage, message: "parameter '\(parameter.name)': \(problem)")
+                let wanted = parameter.choices == nil ? "a value that fits" : "one of those"
+                throw CommandFailure(status: .usage, message: "parameter '\(name)' of \(runbook.path) (from \(source)): \(problem); pass \(wanted) with --param \(name)=VALUE")
             }
             values[parameter.name] = resolved
         }

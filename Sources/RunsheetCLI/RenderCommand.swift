@@ -6,19 +6,21 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the runbook's Markdown filled in from a run: boxes ticked and a trail per step.",
         discussion: """
-            A done step's box becomes [x]; any other step's box is left empty. Each settled step gets
-            one bullet under it: who, when, how long against the estimate, the skip or failure
-            reason, sign-offs and notes. No other byte changes, so the diff against the source
-            shows only those lines.
+            A done step's box becomes [x]; any other step's box is left empty. Each \
+            settled step gets one bullet under it: who, when, how long against the \
+            estimate, the skip or failure reason, sign-offs and notes. No other byte \
+            changes, so the diff against the source shows only those lines.
+
             Examples:
               runsheet render checkout-deploy-20261122-051200-ab12
-              runsheet render checkout-deploy -o runs/checkout-deploy/checklist.md
+              runsheet render checkout-deploy -o checklist.md
+              git diff --no-index runbooks/blue-green-deploy.md checklist.md
             """
     )
 
-    @Argument(help: "The run id (or unique prefix, or the run's folder).") var runID: String
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.", completion: .file()) var output: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)

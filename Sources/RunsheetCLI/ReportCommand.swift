@@ -8,25 +8,29 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a run's report: Markdown, HTML, JSON, JUnit XML or CSV.",
         discussion: """
-            The header names the runbook, its commit and SHA-256, the parameters (secrets masked),
-            the class, the actors, start, end and outcome; then every step with its outcome, who,
-            when, how long against the estimate, notes, exit codes, sign-offs and the branch
-            taken. Markdown carries a Mermaid timeline; HTML is one self-contained file with an
-            inline SVG timeline. The same journal always gives the same bytes.
-            Layouts are Mustache templates (templates/reports/ in the source); --template uses
-            your own. JSON is the schema runsheet.report/1.
+            The header names the runbook, its commit and SHA-256, the parameters (secrets \
+            masked), the class, the actors, start, end and outcome; then every step with \
+            its outcome, who, when, how long against the estimate, notes, exit codes, \
+            sign-offs and the branch taken. Markdown carries a Mermaid timeline; HTML is \
+            one self-contained file with an inline SVG timeline. The same journal always \
+            gives the same bytes.
+
+            Layouts are Mustache templates (templates/reports/ in the source); --template \
+            uses your own. JSON is the schema runsheet.report/1.
+
             Examples:
               runsheet report checkout-deploy-20261122-051200-ab12 --format md -o report.md
               runsheet report checkout-deploy --format junit -o junit.xml
-              runsheet report checkout-deploy --format html --template ours.html.mustache -o report.html
+              runsheet report checkout-deploy --format html -o report.html \\
+                  --template ours.html.mustache
             """
     )
 
-    @Argument(help: "The run id (or unique prefix, or the run's folder).") var runID: String
+    @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
     @Option(help: "md, html, json, junit or csv.") var format: ReportRenderer.Format = .md
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
-    @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.", completion: .file()) var output: String?
+    @Option(help: "A Mustache template to use instead of the built-in layout.", completion: .file(extensions: ["mustache"])) var template: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)

@@ -11,7 +11,7 @@ enum RunSupport {
         do {
             bytes = try FileReader.read(path)
         } catch {
-            throw CommandFailure(status: .usage, message: Check.describe(error, path: path))
+            throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: path))
         }
         let result = Compiler().compile(path: path, bytes: bytes)
         if result.hasErrors {
@@ -79,18 +79,26 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a run of a runbook and walk through it.",
         discussion: """
-            On a terminal: one screen per step with single-key actions (press ? for help).
-            Without a terminal, one action per line on standard input: done, run, skip REASON,
-            fail REASON, note TEXT, back, goto ID, abort REASON, quit.
-            Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 paused (resume later).
+            On a terminal: one screen per step with single-key actions (press ? for help). \
+            Without a terminal, one action per line on standard input: done, run, skip \
+            REASON, fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
+
+            Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
+            then the runbook's default, then a prompt on a terminal.
+
+            Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 \
+            paused ('runsheet resume RUN' continues it).
+
             Examples:
-              runsheet run runbooks/deploy-blue-green.md --param version=1.4.2
-              printf 'done\\nrun\\nquit\\n' | runsheet run runbooks/upgrade.md --as alice@example.com
-              runsheet run runbooks/demo.md --auto
+              runsheet run runbooks/blue-green-deploy.md --dry-run --param version=1.4.2
+              runsheet run runbooks/blue-green-deploy.md --param version=1.4.2
+              printf 'done\\nnote scope agreed\\nquit\\n' | runsheet run \\
+                  runbooks/release-plan.md --param release=2026.11 \\
+                  --param target_date=2026-11-30 --as alice@example.com
             """
     )
 
-    @Argument(help: "The runbook to run.")
+    @Argument(help: "The runbook to run.", completion: Completions.runbook)
     var file: String
 
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value.", valueName: "name=value"))
@@ -99,10 +107,10 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("as"), help: "Who is acting (default: RUNSHEET_USER, git user.email, login).")
     var actorName: String?
 
-    @Option(help: "Where runs are kept (default: runs/ at the Git root, else beside the runbook).")
+    @Option(help: "Where runs are kept (default: runs/ at the Git root, else beside the runbook).", completion: .directory)
     var runsDir: String?
 
-    @Option(name: .customLong("class"), help: "Override the release class: standard, normal, emergency, major.")
+    @Option(name: .customLong("class"), help: "Override the release class.")
     var releaseClass: ReleaseClass?
 
     @Flag(help: "Show the resolved plan and run nothing.")
@@ -157,15 +165,19 @@ struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Resume a run where it stopped.",
         discussion: """
-            If the runbook changed since the run started, progress is mapped by step id and the
-            added, removed and changed steps are listed. Secret parameters are asked for again.
+            RUN is a run id from 'runsheet status', or a unique prefix of one. If the \
+            runbook changed since the run started, progress is mapped by step id and the \
+            added, removed and changed steps are listed. Secret parameters are asked for \
+            again.
+
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
-              runsheet resume checkout-deploy --param token=$TOKEN
+              runsheet resume checkout-deploy --param notify_token="$NOTIFY_TOKEN"
+              printf 'done\\nquit\\n' | runsheet resume release-plan --as alice@example.com
             """
     )
 
-    @Argument(help: "The run id (or a unique prefix, or the run's folder).")
+    @Argument(help: "The run id (or a unique prefix, or the run's folder).", completion: Completions.runID)
     var runID: String
 
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value (secrets are not stored).", valueName: "name=value"))
@@ -174,7 +186,7 @@ struct Resume: ParsableCommand {
     @Option(name: .customLong("as"), help: "Who is acting.")
     var actorName: String?
 
-    @Option(help: "Where runs are kept.")
+    @Option(help: "Where runs are kept.", completion: .directory)
     var runsDir: String?
 
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")

@@ -87,11 +87,12 @@ enum RunContext {
     /// The folder of a run named on the command line, looked up in `--runs-dir` or the default runs folder.
     static func runDirectory(_ reference: String, runsDir: String?) throws -> String {
         let runsDirectory = runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
-        return try locateRun(reference, runsDirectory: runsDirectory).directory
+        return try locateRun(reference, runsDirectory: runsDirectory, explicit: runsDir != nil).directory
     }
 
-    /// Finds a run by id, unique id prefix, run folder or journal path.
-    static func locateRun(_ reference: String, runsDirectory: String) throws -> (id: String, directory: String) {
+    /// Finds a run by id, unique id prefix, run folder or journal path. `explicit` says the runs
+    /// folder came from --runs-dir, so the hint in a refusal names it too.
+    static func locateRun(_ reference: String, runsDirectory: String, explicit: Bool = false) throws -> (id: String, directory: String) {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         if reference.hasSuffix(".jsonl"), manager.fileExists(atPath: reference) {
@@ -107,9 +108,25 @@ enum RunContext {
         let matches = ids.filter { $0.hasPrefix(reference) && manager.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
         if matches.count == 1 { return (matches[0], runsDirectory + "/" + matches[0]) }
         if matches.count > 1 {
-            throw CommandFailure(status: .usage, message: "run id '\(reference)' is ambiguous: \(matches.sorted().prefix(5).joined(separator: ", ")); give more of it")
+            let sorted = matches.sorted()
+            let listed = sorted.prefix(4).joined(separator: ", ") + (sorted.count > 4 ? " and \(sorted.count - 4) more" : "")
+            throw CommandFailure(status: .usage, message: "run id '\(reference)' matches \(matches.count) runs in \(runsDirectory) (\(listed)); give more of it, e.g. \(sorted.last!)")
         }
-        throw CommandFailure(status: .usage, message: "no run '\(reference)' in \(runsDirectory); 'runsheet status' lists the runs there (or pass --runs-dir)")
+        throw CommandFailure(status: .usage, message: missingRun(reference, runsDirectory: runsDirectory, explicit: explicit))
+    }
+
+    /// Why a run was not found, and where to look instead.
+    static func missingRun(_ reference: String, runsDirectory: String, explicit: Bool) -> String {
+        if reference.lowercased().hasSuffix(".md") && FileManager.default.fileExists(atPath: reference) {
+            return "\(reference) is a runbook, not a run; start a run of it with 'runsheet run \(reference)', or name one of its runs ('runsheet status' lists them)"
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: runsDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return "no run '\(reference)': the runs folder \(runsDirectory) does not exist; " +
+                (explicit ? "check the --runs-dir path" : "pass --runs-dir (or set RUNSHEET_RUNS_DIR) with the folder your runs are in")
+        }
+        let list = explicit ? "'runsheet status --runs-dir \(runsDirectory)'" : "'runsheet status'"
+        return "no run '\(reference)' in \(runsDirectory); \(list) lists the runs there" + (explicit ? "" : ", or pass --runs-dir for another folder")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RunsheetCore
 
 /// Turns command-line paths into runbook files: directories are searched recursively for `*.md`.
 enum RunbookFiles {
@@ -14,7 +15,7 @@ enum RunbookFiles {
         for argument in arguments {
             var isDirectory: ObjCBool = false
             guard manager.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                result.problems.append("\(argument): no such file or directory")
+                result.problems.append("\(argument): no such file or directory" + hint(forMissing: argument))
                 continue
             }
             guard isDirectory.boolValue else {
@@ -41,5 +42,66 @@ enum RunbookFiles {
             result.paths += found.sorted()
         }
         return result
+    }
+
+    /// One sentence for a runbook that could not be read: what is wrong, and what to name instead.
+    static func describe(_ error: any Error, path: String) -> String {
+        switch error as? FileReader.ReadError {
+        case .notFound?:
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                return "\(path): no such file: it is a symbolic link to \(target), which does not exist"
+            }
+            return "\(path): no such file" + hint(forMissing: path)
+        case .notRegularFile?:
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { break }
+            let example = runbooks(in: path).first.map { ", e.g. \(joined(path, $0))" } ?? ""
+            return "\(path) is a folder; name one runbook file in it\(example) ('runsheet check \(path)' lints them all)"
+        default:
+            break
+        }
+        if let error = error as? LocalizedError, let description = error.errorDescription { return description }
+        return "\(path): \(error)"
+    }
+
+    /// What to try instead of a path that does not exist: the runbook beside it with a close
+    /// name, else what its folder holds, else that the folder is missing too.
+    static func hint(forMissing path: String) -> String {
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = parent.isEmpty ? "this folder" : joined(parent, "")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.isEmpty ? "." : parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return "; there is no folder \(folder) either (paths are relative to \(FileManager.default.currentDirectoryPath))"
+        }
+        let candidates = runbooks(in: parent.isEmpty ? "." : parent)
+        if let near = closest(to: (path as NSString).lastPathComponent, in: candidates) {
+            return "; did you mean \(joined(parent, near))?"
+        }
+        guard !candidates.isEmpty else { return "; \(folder) holds no *.md files" }
+        let listed = candidates.prefix(6).joined(separator: ", ") + (candidates.count > 6 ? " and \(candidates.count - 6) more" : "")
+        return "; \(folder) holds \(listed)"
+    }
+
+    /// The `*.md` files directly in a folder, sorted.
+    static func runbooks(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".md") }
+            .sorted()
+    }
+
+    /// A file name a typo away, with the same words in another order, or the only one holding every word.
+    static func closest(to name: String, in candidates: [String]) -> String? {
+        func words(_ text: String) -> Set<String> {
+            Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)).subtracting(["md"])
+        }
+        if let near = EditDistance.closest(to: name, in: candidates, maximum: max(2, name.count / 5)) { return near }
+        let wanted = words(name)
+        if let same = candidates.first(where: { words($0) == wanted }) { return same }
+        let containing = candidates.filter { wanted.isSubset(of: words($0)) }
+        return !wanted.isEmpty && containing.count == 1 ? containing[0] : nil
+    }
+
+    static func joined(_ folder: String, _ name: String) -> String {
+        folder.isEmpty ? name : folder.hasSuffix("/") ? folder + name : folder + "/" + name
     }
 }

@@ -53,10 +53,22 @@ public struct RunsheetCommand: ParsableCommand {
         commandName: "runsheet",
         abstract: "Compile Markdown runbooks into step graphs, lint them, and walk people through them.",
         discussion: """
-            Exit codes: 0 success; 1 findings with errors (or a failed check); 2 bad usage or an unreadable file.
+            'runsheet help COMMAND' shows a command's options and examples.
+
+            Exit codes:
+              0  success: no errors, the run completed, the journal is intact
+              1  findings: errors in a runbook (warnings too with --strict); a run that
+                 failed, rolled back or was aborted; a journal that does not verify
+              2  bad usage or input: unknown option, missing parameter, unreadable file,
+                 unknown run id
+              3  the run is paused (quit, end of scripted input, or --auto reached a
+                 manual step or gate): 'runsheet resume RUN' continues it
+
             Examples:
               runsheet check runbooks/
-              runsheet compile runbooks/deploy-blue-green.md --format mermaid
+              runsheet compile runbooks/blue-green-deploy.md --format mermaid
+              runsheet run runbooks/blue-green-deploy.md --dry-run --param version=1.4.2
+              runsheet status
             """,
         version: version,
         subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]

@@ -12,7 +12,8 @@ struct GateContext {
     var governance: Governance
 
     /// Opens the run; `id` names the step, or is nil for an act on the whole run (a follow-up review).
-    static func open(run: String, step id: String?, runsDir: String?) throws -> GateContext {
+    /// With `production`, the step is one to grant a calendar exception for, not a gate.
+    static func open(run: String, step id: String?, runsDir: String?, production: Bool = false) throws -> GateContext {
         let directory = try RunContext.runDirectory(run, runsDir: runsDir)
         let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
         let (result, bytes) = try RunSupport.compile(state.runbookPath)
@@ -21,7 +22,14 @@ struct GateContext {
         var step: Step?
         if let id {
             guard let found = runbook.step(id) else {
-                throw CommandFailure(status: .usage, message: "there is no step '\(id)' in \(state.runbookPath); gates are: \(runbook.steps.filter(\.isGate).map(\.id).joined(separator: ", "))")
+                let (kind, wanted) = production ? ("production steps", runbook.steps.filter { $0.production || runbook.production })
+                                                : ("gates", runbook.steps.filter(\.isGate))
+                let ids = wanted.map(\.id)
+                let near = EditDistance.closest(to: id, in: ids, maximum: max(2, id.count / 3))
+                    ?? ids.first { $0.hasPrefix(id) || $0.contains(id) }
+                let hint = near.map { "did you mean '\($0)'?" }
+                    ?? (ids.isEmpty ? "it has no \(kind)" : "its \(kind) are \(ids.joined(separator: ", "))")
+                throw CommandFailure(status: .usage, message: "there is no step '\(id)' in \(state.runbookPath); \(hint)")
             }
             step = found
         }
@@ -42,21 +50,29 @@ struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign off a gate, grant a change-calendar exception, or record a follow-up review.",
         discussion: """
-            A signature names the signer, the role used, the time, the comment, and the runbook
-            SHA-256 and step it approves; if the step's text changes later, it no longer counts.
-            --exception lets a production step go ahead outside the change windows or inside a
-            freeze; it needs --reason and a role the calendar's exception-roles names.
-            --follow-up records the review an emergency change owes (see the class policy); it
-            takes no step, needs --comment, and works after the run has ended.
+            A signature names the signer, the role used, the time, the comment, and the \
+            runbook SHA-256 and step it approves; if the step's text changes later, it no \
+            longer counts.
+
+            --exception lets a production step go ahead outside the change windows or \
+            inside a freeze; it needs --reason and a role the calendar's exception-roles \
+            names.
+
+            --follow-up records the review an emergency change owes (see the class \
+            policy); it takes no step, needs --comment, and works after the run has ended.
+
             Examples:
-              runsheet sign checkout-deploy-20261122 approve-the-switch-to-green --as carol@example.com
-              runsheet sign checkout-deploy approve-the-switch-to-green --role sre --comment "dashboards green"
-              runsheet sign checkout-deploy switch-traffic --exception --reason "security fix, CVE-2026-1234"
-              runsheet sign hotfix-20261122 --follow-up --comment "PIR held 2026-11-24, notes in INC-881"
+              runsheet sign checkout-deploy approve-the-switch-to-green --as carol \\
+                  --role sre --comment "dashboards green"
+              runsheet sign checkout-deploy approve-the-switch-to-green --as rita \\
+                  --role release-manager
+              runsheet sign checkout-deploy switch-to-green --exception \\
+                  --reason "security fix, CVE-2026-1234"
+              runsheet sign emergency-change --follow-up --comment "PIR held, see INC-881"
             """
     )
 
-    @Argument(help: "The run id (or unique prefix).") var runID: String
+    @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
     @Argument(help: "The step id: a gate, or with --exception a production step. Not given with --follow-up.") var step: String?
     @Option(name: .customLong("as"), help: "Who is signing.") var actorName: String?
     @Option(help: "The role to sign with (default: the first role you hold that is needed).") var role: String?
@@ -64,7 +80,7 @@ struct Sign: ParsableCommand {
     @Flag(help: "Grant an exception to the change calendar for a production step.") var exception = false
     @Option(help: "Why the exception is needed (with --exception).") var reason: String?
     @Flag(help: "Record the follow-up review the run's class requires.") var followUp = false
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func validate() throws {
         if exception && followUp { throw ValidationError("use --exception or --follow-up, not both") }
@@ -74,7 +90,7 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
-        let context = try GateContext.open(run: runID, step: step, runsDir: runsDir)
+        let context = try GateContext.open(run: runID, step: step, runsDir: runsDir, production: exception)
         let signer = RunContext.actor(explicit: actorName)
         do {
             if followUp {
@@ -109,16 +125,23 @@ struct Reject: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reject a gate of a run; the run follows the gate's On reject branch.",
         discussion: """
-            Example:
-              runsheet reject checkout-deploy approve-the-switch-to-green --reason "error budget exhausted"
+            Without an On reject branch the run ends as aborted. A run waiting at the gate \
+            ('wait') moves on by itself.
+
+            Examples:
+              runsheet reject checkout-deploy approve-the-switch-to-green \\
+                  --reason "error budget exhausted"
+              runsheet reject checkout-deploy approve-the-switch-to-green --as carol \\
+                  --role sre --reason "no rollback tested"
             """
     )
 
-    @Argument(help: "The run id (or unique prefix).") var runID: String
+    @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
     @Argument(help: "The gate's step id.") var step: String
     @Option(help: "Why the change may not go ahead.") var reason: String
     @Option(name: .customLong("as"), help: "Who is rejecting.") var actorName: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(help: "The role to reject with (default: the first role you hold that the gate needs).") var role: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         guard !reason.trimmed.isEmpty else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
@@ -126,7 +149,8 @@ struct Reject: ParsableCommand {
         let signer = RunContext.actor(explicit: actorName)
         do {
             guard let step = context.step else { return }
-            let event = try SignOffs.rejection(state: context.state, step: step, signer: signer, reason: reason, roles: context.roles)
+            let event = try SignOffs.rejection(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
+                                               reason: reason, roles: context.roles)
             _ = try context.append(event)
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")

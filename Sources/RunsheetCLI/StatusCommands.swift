@@ -9,13 +9,14 @@ struct Status: ParsableCommand {
             Examples:
               runsheet status
               runsheet status checkout-deploy-20261122-051200-ab12
+              runsheet status --runs-dir /srv/runsheet/runs --limit 5
             """
     )
 
-    @Argument(help: "A run id (or unique prefix); without it, recent runs are listed.")
+    @Argument(help: "A run id (or unique prefix); without it, recent runs are listed.", completion: Completions.runID)
     var runID: String?
 
-    @Option(help: "Where runs are kept.")
+    @Option(help: "Where runs are kept.", completion: .directory)
     var runsDir: String?
 
     @Option(help: "How many recent runs to list.")
@@ -24,7 +25,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
-            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory)
+            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsDir != nil)
             let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
             Output.out(detail(state))
             return
@@ -32,7 +33,9 @@ struct Status: ParsableCommand {
         let ids = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? [])
             .filter { !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
         guard !ids.isEmpty else {
-            Output.line("no runs in \(runsDirectory) yet; start one with 'runsheet run RUNBOOK'")
+            let exists = FileManager.default.fileExists(atPath: runsDirectory)
+            Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
+                        (runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
             return
         }
         var rows: [(String, RunState)] = []
@@ -102,13 +105,14 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a run's trail: who did what, when, from which host, on which runbook commit.",
         discussion: """
-            Example:
+            Examples:
               runsheet audit checkout-deploy-20261122-051200-ab12
+              runsheet audit checkout-deploy > audit.txt
             """
     )
 
-    @Argument(help: "The run id (or unique prefix).") var runID: String
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
@@ -137,16 +141,19 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a run's journal: every event intact, in order, none removed.",
         discussion: """
-            Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or reordered; 2 no such run.
-            Example:
+            Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or \
+            reordered; 2 no such run.
+
+            Examples:
               runsheet verify checkout-deploy-20261122-051200-ab12
+              runsheet verify runs/checkout-deploy-20261122-051200-ab12/journal.jsonl
             """
     )
 
-    @Argument(help: "The run id (or unique prefix, or the run's folder).")
+    @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID)
     var runID: String
 
-    @Option(help: "Where runs are kept.")
+    @Option(help: "Where runs are kept.", completion: .directory)
     var runsDir: String?
 
     func run() throws {

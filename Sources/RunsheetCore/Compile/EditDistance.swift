@@ -1,5 +1,5 @@
-/// Suggestions for misspelt keys.
-enum EditDistance {
+/// Suggestions for misspelt keys, step ids and file names.
+public enum EditDistance {
     /// Levenshtein distance with adjacent transpositions counted as one edit.
     static func distance(_ a: String, _ b: String) -> Int {
         if let a = asciiBytes(a), let b = asciiBytes(b) { return distance(a, b) }
@@ -32,7 +32,7 @@ enum EditDistance {
     }
 
     /// The closest candidate within `maximum` edits, if any.
-    static func closest(to word: String, in candidates: [String], maximum: Int) -> String? {
+    public static func closest(to word: String, in candidates: [String], maximum: Int) -> String? {
         let ascii = asciiBytes(word)
         let characters = ascii == nil ? Array(word) : []
         let length = ascii?.count ?? characters.count

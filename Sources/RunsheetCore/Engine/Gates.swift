@@ -64,36 +64,80 @@ extension RunEngine {
 /// Building sign-off and rejection events, with the checks that keep the wrong person out.
 public enum SignOffs {
     public enum Refusal: Error, Equatable, LocalizedError {
-        case notAGate(String)
-        case noEligibleRole(signer: String, needed: [String])
+        /// A step without a Sign-off annotation, with the runbook's gates.
+        case notAGate(String, gates: [String])
+        /// `holders` names who holds each needed role, or is nil when there is no roles file.
+        case noEligibleRole(signer: String, needed: [String], holders: [String: [String]]?)
         case separation(String)
         case alreadySigned(String)
         case finished
-        case noRoleFor(signer: String, needed: [String], purpose: String)
+        case noRoleFor(signer: String, needed: [String], purpose: String, holders: [String: [String]]?)
         case notProduction(String)
         case noFollowUp(String)
         case reasonRequired(String)
 
         public var errorDescription: String? {
             switch self {
-            case .notAGate(let id): "step '\(id)' is not a gate; only steps with a Sign-off annotation take signatures"
-            case .noEligibleRole(let signer, let needed): "\(signer) holds none of the roles this gate needs (\(needed.joined(separator: ", "))); check \(RolesFile.relativePath) or sign with --role"
+            case .notAGate(let id, let gates):
+                "step '\(id)' is not a gate, so there is nothing to sign; mark it done in the run instead" +
+                    (gates.isEmpty ? " (this runbook has no gates)" : ", or sign one of its gates: \(gates.joined(separator: ", "))")
+            case .noEligibleRole(let signer, let needed, let holders):
+                Self.noRole(signer: signer, needed: needed, what: "the roles this gate needs", holders: holders)
             case .separation(let message): message
             case .alreadySigned(let signer): "\(signer) has already signed this gate"
             case .finished: "the run has ended; there is nothing left to sign"
-            case .noRoleFor(let signer, let needed, let purpose): "\(signer) holds none of the roles that may \(purpose) (\(needed.joined(separator: ", "))); check \(RolesFile.relativePath) or use --role"
+            case .noRoleFor(let signer, let needed, let purpose, let holders):
+                Self.noRole(signer: signer, needed: needed, what: "the roles that may \(purpose)", holders: holders)
             case .notProduction(let id): "step '\(id)' is not a production change, so the change calendar does not apply to it and needs no exception"
             case .noFollowUp(let releaseClass): "this \(releaseClass) run needs no follow-up review; its class policy asks for none"
             case .reasonRequired(let what): what
             }
         }
+
+        /// Who may act instead: the holders named in the roles file, or the --role to pass without one.
+        static func noRole(signer: String, needed: [String], what: String, holders: [String: [String]]?) -> String {
+            guard let holders else {
+                return "there is no \(RolesFile.relativePath) saying which of \(what) (\(needed.joined(separator: ", "))) \(signer) holds; " +
+                    "name one with --role, e.g. --role \(needed.first ?? "ROLE")"
+            }
+            let named = needed.compactMap { role in holders[role].flatMap { $0.isEmpty ? nil : "\(role): \(SignOffs.names($0))" } }
+            return "\(signer) holds none of \(what) (\(needed.joined(separator: ", "))) in \(RolesFile.relativePath); " +
+                (named.isEmpty ? "nobody holds them yet, so add the right person to that file" : "ask someone who does (\(named.joined(separator: "; ")))")
+        }
+    }
+
+    /// Up to three names, then how many more.
+    static func names(_ people: [String]) -> String {
+        people.prefix(3).joined(separator: ", ") + (people.count > 3 ? " and \(people.count - 3) more" : "")
+    }
+
+    /// Who holds each of `needed` in the roles file, or nil when there is none.
+    static func holders(of needed: [String], in roles: RolesFile?) -> [String: [String]]? {
+        roles.map { file in Dictionary(needed.map { ($0, file.members[$0] ?? []) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
+    /// "a release-manager or cab (rita, carl)": the roles, and who else holds them when the roles file says.
+    static func someone(of needed: [String], besides signer: String, roles: RolesFile?) -> String {
+        var others: [String] = []
+        for role in needed {
+            for person in roles?.members[role] ?? [] where person.caseInsensitiveCompare(signer) != .orderedSame && !others.contains(person) {
+                others.append(person)
+            }
+        }
+        return "a \(needed.joined(separator: " or "))" + (others.isEmpty ? "" : " (\(names(others)))")
+    }
+
+    /// The hint after a separation refusal: who else holds the role, and the command they run.
+    static func askAnother(_ role: String, besides signer: String, roles: RolesFile?, run: String, step: String) -> String {
+        let others = (roles?.members[role] ?? []).filter { $0.caseInsensitiveCompare(signer) != .orderedSame }
+        return "ask another \(role)" + (others.isEmpty ? "" : " (\(names(others)))") + " to sign it with 'runsheet sign \(run) \(step)'"
     }
 
     /// The role a signer signs with: the one asked for, else the first role they hold that the gate needs.
     public static func role(for signer: String, step: Step, requested: String?, roles: RolesFile?) throws -> String {
         let needed = step.signOffs.flatMap(\.roles)
         return try role(for: signer, among: needed, requested: requested, roles: roles,
-                        refusal: .noEligibleRole(signer: signer, needed: needed))
+                        refusal: .noEligibleRole(signer: signer, needed: needed, holders: holders(of: needed, in: roles)))
     }
 
     /// A `signoff.signed` event, after refusing signers the gate's separation rules exclude.
@@ -102,13 +146,14 @@ public enum SignOffs {
         runbookSHA256: String, roles: RolesFile?
     ) throws -> RunEvent {
         guard !state.finished else { throw Refusal.finished }
-        guard step.isGate else { throw Refusal.notAGate(step.id) }
+        guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
         let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
+        let another = askAnother(role, besides: signer.name, roles: roles, run: state.runID, step: step.id)
         if step.separation.contains(.starter), signer.name == state.startedBy {
-            throw Refusal.separation("\(signer.name) started this run, and gate '\(step.id)' may not be approved by the person who started it; ask another \(role)")
+            throw Refusal.separation("\(signer.name) started this run, and gate '\(step.id)' may not be approved by the person who started it; \(another)")
         }
         if step.separation.contains(.executor), GateStatus.executors(before: step, state: state, runbook: runbook).contains(signer.name) {
-            throw Refusal.separation("\(signer.name) carried out steps that gate '\(step.id)' approves, so may not sign it; ask another \(role)")
+            throw Refusal.separation("\(signer.name) carried out steps that gate '\(step.id)' approves, so may not sign it; \(another)")
         }
         if state.signatures[step.id]?.contains(where: { $0.signer == signer.name && $0.stepHash == StepHash.of(step) }) == true {
             throw Refusal.alreadySigned(signer.name)
@@ -118,10 +163,11 @@ public enum SignOffs {
         return RunEvent(seq: 0, time: Timestamp.now(), type: .signOff, actor: signer.name, host: signer.host, via: signer.via, step: step.id, data: data)
     }
 
-    public static func rejection(state: RunState, step: Step, signer: Actor, reason: String, roles: RolesFile?) throws -> RunEvent {
+    public static func rejection(state: RunState, runbook: Runbook, step: Step, signer: Actor, role requested: String? = nil,
+                                 reason: String, roles: RolesFile?) throws -> RunEvent {
         guard !state.finished else { throw Refusal.finished }
-        guard step.isGate else { throw Refusal.notAGate(step.id) }
-        let role = try role(for: signer.name, step: step, requested: nil, roles: roles)
+        guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
+        let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
         return RunEvent(seq: 0, time: Timestamp.now(), type: .signOffRejected, actor: signer.name, host: signer.host, via: signer.via,
                         step: step.id, data: ["reason": .string(reason), "role": .string(role)])
     }
@@ -149,10 +195,12 @@ public enum SignOffs {
         guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("an exception needs --reason saying why the change cannot wait") }
         let needed = governance.exceptionRoles
         if signer.name == state.startedBy {
-            throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask a \(needed.joined(separator: " or "))")
+            throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) " +
+                                     "to grant it with '\(Governance.exceptionCommand(run: state.runID, step: step.id))'")
         }
         let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles,
-                                 refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: "grant a calendar exception"))
+                                 refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: "grant a calendar exception",
+                                                     holders: holders(of: needed, in: governance.roles)))
         let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
         return RunEvent(seq: 0, time: Timestamp.now(), type: .exceptionGranted, actor: signer.name, host: signer.host, via: signer.via,
                         step: step.id, data: ["role": .string(role), "reason": .string(reason.trimmed), "conflict": .string(conflict)])
@@ -166,10 +214,12 @@ public enum SignOffs {
             throw Refusal.reasonRequired("a follow-up review needs --comment with its findings or a link to them")
         }
         if signer.name == state.startedBy {
-            throw Refusal.separation("\(signer.name) started this run and may not review it; ask a \(followUp.roles.joined(separator: " or "))")
+            throw Refusal.separation("\(signer.name) started this run and may not review it; ask \(someone(of: followUp.roles, besides: signer.name, roles: roles)) " +
+                                     "to record it with 'runsheet sign \(state.runID) --follow-up --comment \"...\"'")
         }
         let role = try role(for: signer.name, among: followUp.roles, requested: requested, roles: roles,
-                                 refusal: .noRoleFor(signer: signer.name, needed: followUp.roles, purpose: "sign the follow-up review"))
+                                 refusal: .noRoleFor(signer: signer.name, needed: followUp.roles, purpose: "sign the follow-up review",
+                                                     holders: holders(of: followUp.roles, in: roles)))
         return RunEvent(seq: 0, time: Timestamp.now(), type: .reviewSigned, actor: signer.name, host: signer.host, via: signer.via,
                         data: ["role": .string(role), "comment": .string(comment.trimmed)])
     }
