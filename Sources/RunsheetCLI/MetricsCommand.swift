@@ -8,17 +8,21 @@ struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delivery metrics across runs: frequency, lead time, fail rate, recovery, rework.",
         discussion: """
-            Per service and environment (never mixed): deployment frequency, time between
-            deployments, change lead time (when a run's `commit_time` or `commit` parameter tells
-            when the change was made), change fail rate, failed deployment recovery time and
-            deployment rework rate, each with n and, for durations, median and p90; then per-step
-            durations against estimates and the steps that fail or are skipped most. A
-            deployment is a finished, not aborted, run that started a production step. The
-            definitions and formulas are in docs/METRICS.md. Markdown has Mermaid charts, HTML
+            Per service and environment (never mixed): deployment frequency, time between \
+            deployments, change lead time (when a run's commit_time or commit parameter \
+            tells when the change was made), change fail rate, failed deployment recovery \
+            time and deployment rework rate, each with n and, for durations, median and \
+            p90; then step durations against estimates and the steps that fail or are \
+            skipped most.
+
+            A deployment is a finished, not aborted, run that started a production step. \
+            Definitions and formulas: docs/METRICS.md. Markdown has Mermaid charts, HTML \
             inline SVG charts.
+
             Examples:
               runsheet metrics
-              runsheet metrics --since 2026-10-01 --service checkout --format html -o metrics.html
+              runsheet metrics --since 2026-10-01 --service checkout --format html \\
+                  -o metrics.html
               runsheet metrics --format csv -o metrics.csv
             """
     )
@@ -29,7 +33,7 @@ struct Metrics: ParsableCommand {
     @Option(help: "md, html, json or csv.") var format: MetricsRenderer.Format = .md
     @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
     @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     static func date(_ text: String, option: String) throws -> Date {
         guard let date = Timestamp.parse(text) ?? Release.parseTarget(text, timeZone: TimeZone(identifier: "UTC")!) else {

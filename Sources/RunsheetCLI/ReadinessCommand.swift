@@ -8,36 +8,42 @@ struct Readiness: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decide GO, NO-GO or GO with exceptions for a release, from its runs.",
         discussion: """
-            The release is a Markdown file: front matter with its id, target date, class and
-            owner, and links to the runbooks it requires under a "Requires" heading and to its
-            rollback runbook under a "Rollback" heading (docs/FORMAT.md#release-files). The
-            decision is computed from the latest run of each runbook, never typed in: missing
-            runs, runs in progress, failed or aborted runs, gates skipped or signed before the
-            step changed, runs on an older version of the runbook, an overdue follow-up review,
-            a target time outside the change windows or in a freeze, and a rollback runbook with
-            no completed rehearsal block the release. Skipped steps, steps failed and continued
-            past, and change-calendar exceptions are exceptions, each with who made it.
-            Exit codes: 0 GO, 1 NO-GO, 4 GO with exceptions, 2 bad usage or an unreadable file.
+            The release is a Markdown file: front matter with its id, target date, class \
+            and owner; links to the runbooks it requires under a "Requires" heading and to \
+            its rollback runbook under a "Rollback" heading (docs/FORMAT.md, Release files).
+
+            The decision comes from the newest run of each runbook, never typed in. \
+            Missing runs, runs in progress, failed or aborted runs, gates skipped, \
+            sign-offs older than the step, runs on an older runbook, an overdue follow-up \
+            review, a target time outside the change windows or in a freeze, and a \
+            rollback runbook never rehearsed block the release. Manual skips, failures \
+            continued past and change-calendar exceptions are exceptions, each with who \
+            made it.
+
+            Exit codes: 0 GO, 1 NO-GO, 4 GO with exceptions, 2 bad usage or an \
+            unreadable file.
+
             Examples:
               runsheet readiness releases/2026-12-checkout.md
-              runsheet readiness releases/2026-12-checkout.md --format html -o readiness.html
-              runsheet readiness releases/2026-12-checkout.md --format json --at 2026-12-01T09:00:00Z
+              runsheet readiness releases/2026-12-checkout.md --format html -o ready.html
+              runsheet readiness releases/2026-12-checkout.md --format json \\
+                  --at 2026-12-01T09:00:00Z
             """
     )
 
-    @Argument(help: "The release file.", completion: .file(extensions: ["md"])) var release: String
+    @Argument(help: "The release file.", completion: Completions.runbook) var release: String
     @Option(help: "md, html or json.") var format: ReadinessRenderer.Format = .md
     @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
     @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
     @Option(help: "Decide as of this time (ISO 8601, or a date) instead of now.") var at: String?
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func run() throws {
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(release)
         } catch {
-            throw CommandFailure(status: .usage, message: Check.describe(error, path: release))
+            throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: release))
         }
         let parsed: Release
         do {
@@ -87,7 +93,7 @@ struct Readiness: ParsableCommand {
         do {
             bytes = try FileReader.read(item.path)
         } catch {
-            return .init(item: item, rollback: rollback, runbook: nil, problem: Check.describe(error, path: item.path), runs: [], calendar: nil)
+            return .init(item: item, rollback: rollback, runbook: nil, problem: RunbookFiles.describe(error, path: item.path), runs: [], calendar: nil)
         }
         let result = Compiler().compile(path: item.path, bytes: bytes)
         if result.hasErrors {

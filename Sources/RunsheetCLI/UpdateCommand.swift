@@ -6,29 +6,33 @@ struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Propose edits to a runbook from real runs: estimates, added steps, lessons.",
         discussion: """
-            From the runs given, `update` sets each step's Estimate to the median time operators
-            took (rounded: 5 s under a minute, whole minutes under an hour, 5 min beyond; a
-            current estimate within --tolerance of it is kept), inserts the steps operators
-            recorded with the walk-through's `add` action after the step they were on, and adds
-            the notes they marked with `lesson` as `Lesson:` annotations. Every change is a whole
-            line replaced or inserted; no other byte of the file changes, so the Git diff is
-            exactly the proposal. Run it again and nothing more changes.
-            Without --patch the runbook is rewritten in place (in one piece); with --patch a
-            unified diff is printed (or written with -o) for `git apply`.
+            From the runs given, sets each step's Estimate to the median time operators \
+            took (rounded: 5 s under a minute, whole minutes under an hour, 5 min beyond; \
+            an estimate within --tolerance of it is kept), inserts the steps operators \
+            recorded with the walk-through's `add` action before the step they were on, \
+            and adds the notes they marked with `lesson` as `Lesson:` annotations.
+
+            Every change is a whole line replaced or inserted; no other byte changes, so \
+            the Git diff is exactly the proposal, and running it again changes nothing. \
+            Without --patch the runbook is rewritten in place (in one piece); with --patch \
+            a unified diff for `git apply` is printed, or written with -o.
+
             Examples:
-              runsheet update runbooks/canary-deploy.md --from canary-deploy-20261122-051200-ab12
-              runsheet update runbooks/canary-deploy.md --all --min-samples 3 --patch -o estimates.patch
+              runsheet update runbooks/canary-deploy.md --all --patch
+              runsheet update runbooks/canary-deploy.md --from canary-deploy-2026 \\
+                  --min-samples 3
+              runsheet update runbooks/canary-deploy.md --all --patch -o estimates.patch
             """
     )
 
-    @Argument(help: "The runbook to update.", completion: .file(extensions: ["md"])) var runbook: String
-    @Option(name: .customLong("from"), help: "A run of this runbook (id, unique prefix or folder); repeat for more.") var runs: [String] = []
+    @Argument(help: "The runbook to update.", completion: Completions.runbook) var runbook: String
+    @Option(name: .customLong("from"), help: "A run of this runbook (id, unique prefix or folder); repeat for more.", completion: Completions.runID) var runs: [String] = []
     @Flag(help: "Use every run of this runbook in the runs folder.") var all = false
     @Flag(help: "Print a unified diff instead of changing the file.") var patch = false
     @Option(name: [.short, .customLong("output")], help: "With --patch: write the diff to this file.") var output: String?
     @Option(help: "Fewest observed durations before an estimate is proposed.") var minSamples = 1
     @Option(help: "Keep an estimate when the median is within this percentage of it.") var tolerance = 20
-    @Option(help: "Where runs are kept.") var runsDir: String?
+    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
     func validate() throws {
         if runs.isEmpty && !all { throw ValidationError("name the runs to learn from with --from RUN (repeatable), or use --all") }
