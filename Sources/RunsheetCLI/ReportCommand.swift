@@ -36,7 +36,7 @@ struct Report: ParsableCommand {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
         let events = try RunSupport.events(in: directory, repair: false)
         let state = RunState.fold(events)
-        let (result, bytes) = try RunSupport.compile(state.runbookPath)
+        let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var templateText: String?
         if let template {
             do {

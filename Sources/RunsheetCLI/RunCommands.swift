@@ -21,6 +21,21 @@ enum RunSupport {
         return (result, bytes)
     }
 
+    /// Compiles the runbook of a run. Its recorded path is relative to where the run was started,
+    /// so it is also looked for from the Git root and the folder around the runs folder.
+    static func compileRunbook(of state: RunState, runDirectory: String) throws -> (CompileResult, [UInt8]) {
+        let recorded = state.runbookPath
+        var candidates = [recorded]
+        if !recorded.hasPrefix("/") {
+            let runs = (URL(fileURLWithPath: runDirectory).standardizedFileURL.path as NSString).deletingLastPathComponent
+            if let root = RunContext.gitRoot(of: runs) { candidates.append(root + "/" + recorded) }
+            let around = (runs as NSString).deletingLastPathComponent
+            candidates += [around + "/" + recorded, around + "/" + (recorded as NSString).lastPathComponent]
+        }
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? recorded
+        return try compile(found)
+    }
+
     static func journalPath(_ directory: String) -> String { directory + "/journal.jsonl" }
 
     /// Reads a run's events, repairing a torn last line (reported on standard error).
@@ -199,7 +214,7 @@ struct Resume: ParsableCommand {
         if let outcome = state.outcome {
             throw CommandFailure(status: .usage, message: "run \(state.runID) has already ended (\(outcome.rawValue)); start a new run with 'runsheet run \(state.runbookPath)'")
         }
-        let (result, bytes) = try RunSupport.compile(state.runbookPath)
+        let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
         let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(params), recorded: state.params, ask: RunSupport.prompt)

@@ -16,7 +16,7 @@ struct GateContext {
     static func open(run: String, step id: String?, runsDir: String?, production: Bool = false) throws -> GateContext {
         let directory = try RunContext.runDirectory(run, runsDir: runsDir)
         let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
-        let (result, bytes) = try RunSupport.compile(state.runbookPath)
+        let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
         var step: Step?

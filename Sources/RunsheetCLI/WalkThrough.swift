@@ -35,7 +35,13 @@ final class WalkThrough {
         }
     }
 
-    func resumeHint() -> String { "run \(engine.state.runID) paused; resume with: runsheet resume \(engine.state.runID)" }
+    func resumeHint() -> String {
+        // Name the runs folder when `resume` run from here would not look there by itself.
+        let runs = (URL(fileURLWithPath: engine.runDirectory).standardizedFileURL.path as NSString).deletingLastPathComponent
+        let here = RunContext.runsDirectory(explicit: nil, near: FileManager.default.currentDirectoryPath)
+        let option = URL(fileURLWithPath: here).standardizedFileURL.path == runs ? "" : " --runs-dir \(runs)"
+        return "run \(engine.state.runID) paused; resume with: runsheet resume \(engine.state.runID)\(option)"
+    }
 
     func outcomeLine() -> String {
         guard let outcome = engine.state.outcome else { return resumeHint() }

@@ -111,3 +111,29 @@ import Testing
         #expect(try String(contentsOfFile: dir.appendingPathComponent("ship.md").path, encoding: .utf8) == Self.runbook)
     }
 }
+
+/// Outside Git, runs live beside the runbook; the printed resume command works from anywhere and
+/// reports find the runbook again from another folder.
+@Suite struct RunsFolderTests {
+    @Test func theResumeHintAndTheRunbookWorkFromAnotherFolder() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let sub = dir.appendingPathComponent("sub"), other = dir.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try "---\nid: t\n---\n# T\n\n- [ ] One\n- [ ] Two\n".write(to: sub.appendingPathComponent("t.md"), atomically: true, encoding: .utf8)
+        let started = try Fixtures.runsheet(["run", "../sub/t.md", "--as", "a"], stdin: "done\n", directory: other)
+        #expect(started.status == 3)
+        let runs = sub.appendingPathComponent("runs").standardizedFileURL.path
+        let hint = try #require(started.stdout.split(separator: "\n").last.map(String.init))
+        #expect(hint.hasSuffix(" --runs-dir \(runs)"), "\(hint)")
+        let command = try #require(hint.components(separatedBy: "resume with: runsheet ").last).split(separator: " ").map(String.init)
+        let resumed = try Fixtures.runsheet(command + ["--as", "a"], stdin: "done\n", directory: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let id = command[1]
+        let report = try Fixtures.runsheet(["report", id, "--runs-dir", runs, "--format", "csv"], directory: dir)
+        #expect(report.status == 0 && report.stdout.contains("two,Two,T,done,a"), "\(report.stderr)")
+        // Run from the runbook's own folder, the runs folder is the default: no option needed.
+        let local = try Fixtures.runsheet(["run", "t.md", "--as", "a"], stdin: "done\n", directory: sub)
+        #expect(local.stdout.split(separator: "\n").last?.hasSuffix("resume with: runsheet resume " + (local.stdout.split(separator: "\n").last?.split(separator: " ").last ?? "")) == true)
+    }
+}
