@@ -80,7 +80,7 @@ public enum MetricsRenderer {
     static func svg(_ group: DeliveryMetrics.Group) -> String {
         let weeks = group.weeks
         let top = max(1, weeks.map(\.deployments).max() ?? 1)
-        let barWidth = 28, gap = 10, height = 120, left = 30, bottom = 40
+        let barWidth = 34, gap = 8, height = 120, left = 30, bottom = 34
         let width = left + weeks.count * (barWidth + gap) + gap
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height + bottom)\" role=\"img\" aria-label=\"deployments per week\">"
         out += "<line x1=\"\(left)\" y1=\"\(height)\" x2=\"\(width)\" y2=\"\(height)\" stroke=\"#999\"/>"
@@ -92,7 +92,7 @@ public enum MetricsRenderer {
             out += "<rect x=\"\(x)\" y=\"\(height - total)\" width=\"\(barWidth)\" height=\"\(total)\" fill=\"#90a4ae\"><title>\(week.week): \(week.deployments) deployments, \(week.failed) failed</title></rect>"
             if failed > 0 { out += "<rect x=\"\(x)\" y=\"\(height - failed)\" width=\"\(barWidth)\" height=\"\(failed)\" fill=\"#c62828\"/>" }
             out += "<text x=\"\(x + barWidth / 2)\" y=\"\(height + 14)\" font-size=\"10\" text-anchor=\"middle\" fill=\"#333\">\(week.deployments)</text>"
-            out += "<text x=\"\(x + barWidth / 2)\" y=\"\(height + 30)\" font-size=\"9\" text-anchor=\"end\" transform=\"rotate(-35 \(x + barWidth / 2) \(height + 30))\" fill=\"#555\">\(week.week.dropFirst(5))</text>"
+            out += "<text x=\"\(x + barWidth / 2)\" y=\"\(height + 28)\" font-size=\"9\" text-anchor=\"middle\" fill=\"#555\">\(week.week.dropFirst(5))</text>"
         }
         return out + "</svg>"
     }
