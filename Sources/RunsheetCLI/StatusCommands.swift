@@ -85,10 +85,12 @@ struct Status: ParsableCommand {
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor)") }
         lines.append("actors   \(state.actors.joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(String(state.headHash.prefix(16)))")
-        let settledSteps = state.steps.filter { $0.value.status != .pending && $0.value.status != .active }
-            .sorted { ($0.value.endedAt ?? "") < ($1.value.endedAt ?? "") }
+        // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.
+        let settledSteps = state.steps.compactMap { id, record in record.status.isSettled ? (record.endedAt ?? "", id) : nil }
+            .sorted { $0.0 < $1.0 }
         if !settledSteps.isEmpty { lines.append("") }
-        for (id, record) in settledSteps {
+        for (_, id) in settledSteps {
+            let record = state.record(id)
             let mark = record.status.mark
             var line = "  \(mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
             if let reason = record.reason { line += "  (\(reason))" }
