@@ -93,6 +93,8 @@ def main():
     def stop(signum, frame):
         raise Stop()
 
+    # A launcher may have blocked these (and bash ignores SIGINT in background jobs): take them back.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGALRM})
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     # The lifetime limit: SIGALRM goes to the main thread, like the signals above.
