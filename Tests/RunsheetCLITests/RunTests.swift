@@ -92,12 +92,38 @@ import Testing
     @Test func hostileParameterValuesAreData() throws {
         let runs = try Fixtures.temporaryDirectory()
         let marker = FileManager.default.temporaryDirectory.appendingPathComponent("pwned-\(UUID().uuidString)").path
-        for value in ["x; touch \(marker)", "$(touch \(marker))", "`touch \(marker)`", "' ; touch \(marker); '"] {
+        let quoting = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/quoting-demo.md").path
+        let values = ["x; touch \(marker)", "$(touch \(marker))", "`touch \(marker)`", "' ; touch \(marker); '",
+                      "\" ; touch \(marker); \"", "EOF\ntouch \(marker)", "\\", "*"]
+        for value in values {
             let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=\(value)"],
                                                stdin: "done\nrun\nquit\n")
             #expect(result.status == 3)
-            #expect(result.stdout.contains("hello \(value) ••••"), "\(result.stdout)")
+            // The screen frames each further line of output.
+            if !value.contains("\n") { #expect(result.stdout.contains("hello \(value) ••••"), "\(result.stdout)") }
             #expect(!FileManager.default.fileExists(atPath: marker))
+
+            // Bare, in double and single quotes, in here-documents and in $(...); the captured output is exactly the value.
+            let quotingRuns = try Fixtures.temporaryDirectory()
+            let quoted = try Fixtures.runsheet(["run", quoting, "--runs-dir", quotingRuns.path, "--param", "target=\(value)"], stdin: "run\n")
+            #expect(quoted.status == 0, "\(quoted.stdout)\n\(quoted.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: marker), "\(value.debugDescription) ran")
+            let (directory, _) = try journal(quotingRuns)
+            let output = try String(contentsOf: directory.appendingPathComponent("output/greet-in-every-quoting-style-1-1.log"), encoding: .utf8)
+            // A quoted here-document cannot expand a value of several lines: the reference stays as text.
+            let oneLine = value.contains("\n") ? "${RUNSHEET_PARAM_target}" : value
+            #expect(output == """
+                bare: \(value)
+                double: hello \(value) ••••
+                single: hello \(value)
+                heredoc: hello \(value)
+                quoted heredoc: hello \(oneLine)
+                substitution: \(value)
+                class: normal
+                environment: \(value)
+
+                """, "\(value.debugDescription)")
+            #expect(!quoted.stdout.contains("s3cr3t-value"))
         }
     }
 

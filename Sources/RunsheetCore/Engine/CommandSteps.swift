@@ -24,7 +24,7 @@ extension RunEngine {
         guard !commands.isEmpty else { throw RunError.noCommand(step.id) }
         let runbookDirectory = (runbook.path as NSString).deletingLastPathComponent
         var environment = ["RUNSHEET_RUN_ID": state.runID, "RUNSHEET_RUN_DIR": runDirectory, "RUNSHEET_STEP": step.id]
-        for (name, value) in values { environment["RUNSHEET_PARAM_" + name.replacingOccurrences(of: "-", with: "_")] = value }
+        environment.merge(placeholderEnvironment) { _, value in value }
         for (index, command) in commands {
             let shown = display(command)
             let started = Date()

@@ -178,9 +178,8 @@ public final class RunEngine {
 
     /// The command as executed: each value one shell-quoted word.
     func executable(_ command: Command) -> String {
-        Placeholders.substitute(command.code) { name in
-            (builtin(name) ?? values[name]).map(ShellQuoting.quote)
-        }
+        // sh-family shells read values from the environment (`placeholderEnvironment`), never from the text.
+        ShellSubstitution.substitute(command.code, shell: command.shell, values: placeholderValues)
     }
 
     // MARK: - Actions

@@ -13,6 +13,29 @@ public enum ShellQuoting {
         return out
     }
 
+    /// A fish single-quoted word: inside `'...'` fish still reads `\\` and `\'` as escapes.
+    public static func quoteForFish(_ value: String) -> String {
+        var out = "'"
+        for character in value {
+            if character == "'" || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        out += "'"
+        return out
+    }
+
+    /// A PowerShell single-quoted word: a quote is doubled, and PowerShell also takes the
+    /// typographic quotes U+2018 to U+201B for `'`.
+    public static func quoteForPowerShell(_ value: String) -> String {
+        var out = "'"
+        for character in value {
+            if ["'", "\u{2018}", "\u{2019}", "\u{201A}", "\u{201B}"].contains(character) { out.append(character) }
+            out.append(character)
+        }
+        out += "'"
+        return out
+    }
+
     /// Replaces `{{name}}` / `{{ name }}` with the quoted value; unknown names are left as written.
     public static func substitute(_ code: String, values: [String: String]) -> String {
         Placeholders.substitute(code) { name in values[name].map(quote) }
