@@ -32,6 +32,38 @@ import Testing
         #expect(result.stdout.contains("manual step 'last-step' needs a person"))
     }
 
+    @Test func expectedOutputFillsInPlaceholders() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try """
+            ---
+            id: x
+            params:
+              word:
+                default: "a.b"
+            ---
+            # X
+            - [ ] says the word
+              - Expect output: said {{word}}
+
+              ```sh run
+              echo "said $RUNSHEET_PARAM_word"
+              ```
+            - [ ] matches it as text, not as a pattern
+              - Expect output: /^said {{word}}$/
+
+              ```sh run
+              echo "said axb"
+              ```
+            """.write(to: dir.appendingPathComponent("x.md"), atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs").path
+        let result = try Fixtures.runsheet(["run", "x.md", "--runs-dir", runs, "--auto"], directory: dir)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: runs), "\(result.stderr)")
+        let state = RunState.fold(try JournalFile.read(at: runs + "/" + id + "/journal.jsonl").events)
+        #expect(state.record("says-the-word").status == .done)
+        #expect(state.record("matches-it-as-text-not-as-a-pattern").reason == "command output does not match /^said a.b$/", "a.b is escaped: axb must not match")
+    }
+
     @Test func failureWithoutBranchEndsTheRunFailed() throws {
         let runs = try Fixtures.temporaryDirectory()
         let dir = try Fixtures.temporaryDirectory()

@@ -261,7 +261,8 @@ extension Lowering {
         case .expectOutput:
             let output = AnnotationValue.output(raw.value) { pattern in
                 if let valid = validPatterns[pattern] { return valid }
-                let valid = (try? NSRegularExpression(pattern: pattern)) != nil
+                // A placeholder is filled in (escaped) at run time: check the pattern around it.
+                let valid = (try? NSRegularExpression(pattern: Placeholders.substitute(pattern) { _ in "x" })) != nil
                 validPatterns[pattern] = valid
                 return valid
             }

@@ -79,13 +79,16 @@ extension RunEngine {
         }
         if let expectation = step.expectOutput {
             let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            // Placeholders in the expectation are filled in: as text, or escaped inside a pattern.
             switch expectation {
             case .contains(let text):
-                if !output.contains(text) { return "output does not contain '\(text)'" }
+                let wanted = Placeholders.substitute(text) { builtin($0) ?? values[$0] }
+                if !output.contains(wanted) { return "output does not contain '\(displayText(text))'" }
             case .regex(let pattern):
-                let regex = try? NSRegularExpression(pattern: pattern)
+                let filled = Placeholders.substitute(pattern) { (builtin($0) ?? values[$0]).map(NSRegularExpression.escapedPattern(for:)) }
+                let regex = try? NSRegularExpression(pattern: filled)
                 if regex?.firstMatch(in: output, range: NSRange(output.startIndex..., in: output)) == nil {
-                    return "output does not match /\(pattern)/"
+                    return "output does not match /\(displayText(pattern))/"
                 }
             }
         }
