@@ -176,7 +176,7 @@ public final class RunEngine {
         Placeholders.display(text, params: runbook.params) { builtin($0) ?? values[$0] }
     }
 
-    /// The command as executed: each value one shell-quoted word.
+    /// The command as executed: each placeholder a reference to its environment variable, written for its quoting context (see ShellSubstitution).
     func executable(_ command: Command) -> String {
         // sh-family shells read values from the environment (`placeholderEnvironment`), never from the text.
         ShellSubstitution.substitute(command.code, shell: command.shell, values: placeholderValues)
