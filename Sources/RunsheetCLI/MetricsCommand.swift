@@ -35,25 +35,12 @@ struct Metrics: ParsableCommand {
     @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
     @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
 
-    static func date(_ text: String, option: String) throws -> Date {
-        guard let date = Timestamp.parse(text) ?? Release.parseTarget(text, timeZone: TimeZone(identifier: "UTC")!) else {
-            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date; write 2026-10-01 or 2026-10-01T09:00:00Z")
-        }
-        return date
-    }
-
     func run() throws {
-        let from = try since.map { try Self.date($0, option: "--since") }
-        let to = try until.map { try Self.date($0, option: "--until") } ?? Date()
-        var templateText: String?
-        if let template {
-            do { templateText = try String(contentsOfFile: template, encoding: .utf8) } catch {
-                throw CommandFailure(status: .usage, message: "cannot read the template \(template): \((error as NSError).localizedDescription)")
-            }
-        }
+        let from = try since.map { try DateOption.parse($0, option: "--since") }
+        let to = try until.map { try DateOption.parse($0, option: "--until") } ?? Date()
         let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
         let catalog = RunCatalog.load(runsDirectory)
-        for (id, reason) in catalog.unreadable { Output.error("run \(id) is left out: \(reason)") }
+        catalog.reportUnreadable()
         var estimates: [String: [String: Int]] = [:]
         var commits: [String: Date?] = [:]
         let facts = catalog.entries.map { entry -> DeliveryMetrics.RunFacts in
@@ -65,12 +52,7 @@ struct Metrics: ParsableCommand {
             return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
         }
         let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service)
-        let text: String
-        do {
-            text = try MetricsRenderer.render(metrics, format: format, template: templateText)
-        } catch let error as ReportRenderer.TemplateError {
-            throw CommandFailure(status: .usage, message: "\(template ?? "template"): \(error.message)")
-        }
+        let text = try ReportTemplate.render(template) { try MetricsRenderer.render(metrics, format: format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: output)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RunsheetCore
 
 /// Writes to the standard streams, with colour only on a terminal that wants it.
 enum Output {
@@ -53,5 +54,38 @@ enum OutputFile {
             try? FileManager.default.removeItem(at: temporary)
             throw CommandFailure(status: .usage, message: "cannot write \(path): \((error as NSError).localizedDescription)")
         }
+    }
+}
+
+/// The `--template` option of report, readiness and metrics: read the file, and turn a template
+/// that does not parse into one sentence naming it.
+enum ReportTemplate {
+    static func read(_ path: String?) throws -> String? {
+        guard let path else { return nil }
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw CommandFailure(status: .usage, message: "cannot read the template \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// Reads `path` (if any) and renders with it, through `render`.
+    static func render(_ path: String?, _ render: (String?) throws -> String) throws -> String {
+        let text = try read(path)
+        do {
+            return try render(text)
+        } catch let error as ReportRenderer.TemplateError {
+            throw CommandFailure(status: .usage, message: "\(path ?? "template"): \(error.message)")
+        }
+    }
+}
+
+/// A date or time given on the command line: ISO 8601, or `2026-10-01` / `2026-10-01 09:00` in UTC.
+enum DateOption {
+    static func parse(_ text: String, option: String) throws -> Date {
+        guard let date = Timestamp.parse(text) ?? Release.parseTarget(text, timeZone: TimeZone(identifier: "UTC")!) else {
+            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date; write 2026-10-01 or 2026-10-01T09:00:00Z")
+        }
+        return date
     }
 }

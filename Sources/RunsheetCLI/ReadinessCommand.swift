@@ -51,31 +51,14 @@ struct Readiness: ParsableCommand {
         } catch let problem as Release.Problem {
             throw CommandFailure(status: .usage, message: problem.errorDescription ?? problem.message)
         }
-        var now = Date()
-        if let at {
-            guard let date = Timestamp.parse(at) ?? Release.parseTarget(at, timeZone: TimeZone(identifier: "UTC")!) else {
-                throw CommandFailure(status: .usage, message: "--at '\(at)' is not a time; write 2026-12-01 or 2026-12-01T09:00:00Z")
-            }
-            now = date
-        }
-        var templateText: String?
-        if let template {
-            do { templateText = try String(contentsOfFile: template, encoding: .utf8) } catch {
-                throw CommandFailure(status: .usage, message: "cannot read the template \(template): \((error as NSError).localizedDescription)")
-            }
-        }
+        let now = try at.map { try DateOption.parse($0, option: "--at") } ?? Date()
         let folder = (release as NSString).deletingLastPathComponent
         let catalog = RunCatalog.load(RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder))
-        for (id, reason) in catalog.unreadable { Output.error("run \(id) is left out: \(reason)") }
+        catalog.reportUnreadable()
         let evidence = parsed.requires.map { Self.evidence($0, rollback: false, catalog: catalog) }
             + parsed.rollback.map { Self.evidence($0, rollback: true, catalog: catalog) }
         let report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now)
-        let text: String
-        do {
-            text = try ReadinessRenderer.render(report, format: format, template: templateText)
-        } catch let error as ReportRenderer.TemplateError {
-            throw CommandFailure(status: .usage, message: "\(template ?? "template"): \(error.message)")
-        }
+        let text = try ReportTemplate.render(template) { try ReadinessRenderer.render(report, format: format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: output)
         if output != nil {
             Output.error("\(parsed.id): \(report.decision.rawValue) (\(report.blockers.count) blocking, \(report.exceptions.count) exceptions); report in \(output ?? "")")

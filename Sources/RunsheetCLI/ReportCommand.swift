@@ -37,21 +37,8 @@ struct Report: ParsableCommand {
         let events = try RunSupport.events(in: directory, repair: false)
         let state = RunState.fold(events)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
-        var templateText: String?
-        if let template {
-            do {
-                templateText = try String(contentsOfFile: template, encoding: .utf8)
-            } catch {
-                throw CommandFailure(status: .usage, message: "cannot read the template \(template): \((error as NSError).localizedDescription)")
-            }
-        }
         let report = RunReport.make(events: events, runbook: result.runbook, currentSHA256: SHA256Hex.of(bytes))
-        let text: String
-        do {
-            text = try ReportRenderer.render(report, format: format, template: templateText)
-        } catch let error as ReportRenderer.TemplateError {
-            throw CommandFailure(status: .usage, message: "\(template ?? "template"): \(error.message)")
-        }
+        let text = try ReportTemplate.render(template) { try ReportRenderer.render(report, format: format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: output)
     }
 }

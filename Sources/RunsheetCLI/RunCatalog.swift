@@ -16,6 +16,11 @@ struct RunCatalog {
     /// Runs whose journal could not be read, with the reason.
     var unreadable: [(id: String, reason: String)]
 
+    /// Says on standard error which runs a report leaves out, and why.
+    func reportUnreadable() {
+        for (id, reason) in unreadable { Output.error("run \(id) is left out: \(reason)") }
+    }
+
     /// Reads every `*/journal.jsonl` under `runsDirectory`, newest first.
     static func load(_ runsDirectory: String) -> RunCatalog {
         let manager = FileManager.default

@@ -30,20 +30,15 @@ struct Status: ParsableCommand {
             Output.out(detail(state))
             return
         }
-        let ids = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? [])
-            .filter { !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
-        guard !ids.isEmpty else {
+        let catalog = RunCatalog.load(runsDirectory)
+        guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             let exists = FileManager.default.fileExists(atPath: runsDirectory)
             Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
                         (runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
             return
         }
-        var rows: [(String, RunState)] = []
-        for id in ids {
-            guard let events = try? JournalFile.read(at: runsDirectory + "/" + id + "/journal.jsonl", repair: false).events else { continue }
-            rows.append((id, RunState.fold(events)))
-        }
-        rows.sort { $0.1.startedAt > $1.1.startedAt }
+        // Newest first; runs whose journal cannot be read are left out of the table.
+        let rows = catalog.entries.map { ($0.id, $0.state) }
         var table = [["RUN", "RUNBOOK", "STATUS", "STEPS", "STARTED", "BY"]]
         for (id, state) in rows.prefix(limit) {
             let settled = state.stepHashes.keys.filter { state.record($0).status.isSettled }.count
