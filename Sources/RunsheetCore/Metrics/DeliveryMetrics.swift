@@ -187,9 +187,5 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
 
     public static func round2(_ value: Double) -> Double { (value * 100).rounded() / 100 }
 
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
-    }
+    public func json() -> String { ReportJSON.pretty(self) }
 }

@@ -93,11 +93,15 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
             let where_ = "\(release.path):\(entry.item.line)"
             var itemBlockers: [Finding] = []
             var itemExceptions: [Finding] = []
+            /// A finding about this item: at its release entry unless a step's link and place are given.
+            func finding(_ text: String, _ link: String?, _ location: String?, _ run: String?, _ by: String?, _ role: String?) -> Finding {
+                Finding(item: entry.item.title, text: text, link: link ?? entry.item.link, location: location ?? where_, run: run, by: by, role: role)
+            }
             func block(_ text: String, link: String? = nil, location: String? = nil, run: String? = nil, by: String? = nil, role: String? = nil) {
-                itemBlockers.append(Finding(item: entry.item.title, text: text, link: link ?? entry.item.link, location: location ?? where_, run: run, by: by, role: role))
+                itemBlockers.append(finding(text, link, location, run, by, role))
             }
             func except(_ text: String, link: String? = nil, location: String? = nil, run: String? = nil, by: String? = nil, role: String? = nil) {
-                itemExceptions.append(Finding(item: entry.item.title, text: text, link: link ?? entry.item.link, location: location ?? where_, run: run, by: by, role: role))
+                itemExceptions.append(finding(text, link, location, run, by, role))
             }
             var item = Item(kind: entry.rollback ? "rollback" : "required", title: entry.item.title, link: entry.item.link, status: "ready")
             defer {
@@ -205,9 +209,5 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
     }
 
     /// Pretty, key-sorted JSON.
-    public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
-    }
+    public func json() -> String { ReportJSON.pretty(self) }
 }

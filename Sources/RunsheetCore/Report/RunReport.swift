@@ -129,10 +129,15 @@ public struct RunReport: Codable, Sendable, Equatable {
     }
 
     /// Pretty, key-sorted JSON: byte-for-byte the same for the same journal.
-    public func json() -> String {
+    public func json() -> String { ReportJSON.pretty(self) }
+}
+
+/// The JSON form of the run, readiness and metrics reports: pretty, keys sorted, slashes as
+/// they are, and a final newline, so the same input gives the same bytes.
+enum ReportJSON {
+    static func pretty<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self) + "\n"
     }
 }

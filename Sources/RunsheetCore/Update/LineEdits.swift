@@ -111,14 +111,7 @@ public struct LineEdits: Sendable, Equatable {
 
     /// Lines with their endings.
     static func lines(_ bytes: [UInt8]) -> [[UInt8]] {
-        var result: [[UInt8]] = []
-        var start = 0
-        for (i, byte) in bytes.enumerated() where byte == 0x0A {
-            result.append(Array(bytes[start...i]))
-            start = i + 1
-        }
-        if start < bytes.count { result.append(Array(bytes[start...])) }
-        return result
+        ChecklistRenderer.lineRanges(bytes).map { Array(bytes[$0]) }
     }
 
     /// The file's line ending: CR LF when its first line ends so, else LF.
