@@ -41,7 +41,7 @@ struct Status: ParsableCommand {
         let rows = catalog.entries.map { ($0.id, $0.state) }
         var table = [["RUN", "RUNBOOK", "STATUS", "STEPS", "STARTED", "BY"]]
         for (id, state) in rows.prefix(limit) {
-            let settled = state.stepHashes.keys.filter { state.record($0).status.isSettled }.count
+            let settled = state.settledCount
             table.append([id, state.runbookID, state.outcome?.rawValue ?? "in progress", "\(settled)/\(state.stepHashes.count)",
                           String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), state.startedBy])
         }
@@ -75,7 +75,7 @@ struct Status: ParsableCommand {
             lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         lines.append("started  \(state.startedAt) by \(state.startedBy) on \(state.host) (\(state.via))")
-        let settled = state.steps.values.filter(\.status.isSettled).count
+        let settled = state.settledCount
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor)") }
         lines.append("actors   \(state.actors.joined(separator: ", "))")

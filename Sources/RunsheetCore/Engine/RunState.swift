@@ -132,6 +132,9 @@ public struct RunState: Sendable, Equatable {
 
     public var finished: Bool { outcome != nil }
 
+    /// How many of the steps the run started with are settled (steps added during the run not counted).
+    public var settledCount: Int { stepHashes.keys.filter { record($0).status.isSettled }.count }
+
     public init() {}
 
     public static func == (lhs: RunState, rhs: RunState) -> Bool {

@@ -151,7 +151,7 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
             }
             (item.run, item.outcome, item.startedAt, item.endedAt) = (run.runID, run.outcome?.rawValue ?? "in progress", run.startedAt, run.endedAt)
             guard let outcome = run.outcome else {
-                let settled = run.stepHashes.keys.filter { run.record($0).status.isSettled }.count
+                let settled = run.settledCount
                 let at = run.cursor.map { " and is at step \($0)" } ?? ""
                 block("run \(run.runID) is still in progress: \(settled) of \(run.stepHashes.count) steps settled\(at); continue it with: runsheet resume \(run.runID)",
                       link: stepLink(run.cursor.flatMap(runbook.step)), location: stepLocation(run.cursor.flatMap(runbook.step)), run: run.runID)
