@@ -59,11 +59,11 @@ struct Metrics: ParsableCommand {
     /// When the shipped change was made: the `commit_time` parameter, else the committer time
     /// of the `commit` parameter in the Git repository holding the runbook.
     static func commitTime(_ state: RunState, cache: inout [String: Date?]) -> Date? {
-        if let text = state.params["commit_time"] ?? state.params["commit-time"] { return Timestamp.parse(text) ?? ISO8601DateFormatter().date(from: text) }
+        if let text = state.params["commit_time"] ?? state.params["commit-time"] { return Timestamp.parse(text) }
         guard let commit = state.params["commit"], !commit.isEmpty, commit.allSatisfy(\.isHexDigit) else { return nil }
         if let known = cache[commit] { return known }
         let folder = (state.runbookPath as NSString).deletingLastPathComponent
-        let time = RunContext.gitOutput(["show", "-s", "--format=%cI", commit], in: folder.isEmpty ? "." : folder).flatMap { ISO8601DateFormatter().date(from: $0) }
+        let time = RunContext.gitOutput(["show", "-s", "--format=%cI", commit], in: folder.isEmpty ? "." : folder).flatMap(Timestamp.parse)
         cache[commit] = time
         return time
     }
