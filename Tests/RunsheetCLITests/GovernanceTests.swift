@@ -29,7 +29,14 @@ import Testing
 
         var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 
-        func send(_ line: String) { input.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+        func send(_ line: String) {
+            Fixtures.ignoreBrokenPipes()
+            do {
+                try input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+            } catch {
+                Issue.record("the operator stopped reading before '\(line)': \(error)")
+            }
+        }
 
         func waitFor(_ needle: String, seconds: Double = 15) -> Bool {
             let deadline = Date().addingTimeInterval(seconds)

@@ -75,6 +75,18 @@ import Testing
         #expect(state.record("read-the-notes").status == .done)
     }
 
+    /// A script that feeds more actions than the run takes: the run stops at `quit`, acts on
+    /// nothing after it, and the writer gets a broken pipe, not a signal that kills it.
+    @Test func actionsAfterQuitAreLeftUnread() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let surplus = String(repeating: "note should never be recorded\n", count: 40_000)
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nquit\n" + surplus)
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        let events = try journal(runs).1
+        #expect(!events.contains { $0.type == .note })
+        #expect(RunState.fold(events).record("read-the-notes").status == .done)
+    }
+
     @Test func resumeReportsRunbookChanges() throws {
         let runs = try Fixtures.temporaryDirectory()
         let dir = try Fixtures.temporaryDirectory()

@@ -37,6 +37,20 @@ extension Fixtures {
         try run(binary.path, arguments, stdin: stdin, environment: environment, directory: directory)
     }
 
+    /// Makes writing to a pipe whose reader has gone an error instead of a signal.
+    ///
+    /// A test that feeds a child's standard input can lose the race with a child that exits early
+    /// (or that the test kills, as the crash test does); with the default disposition the kernel
+    /// would then end the whole test process with SIGPIPE. Call before writing to a child.
+    public static func ignoreBrokenPipes() {
+        _ = brokenPipesIgnored
+    }
+
+    private static let brokenPipesIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     /// Runs a program and waits for it, collecting both output streams.
     ///
     /// The streams are read on threads of their own, not on a shared pool a busy test run may have
@@ -46,6 +60,7 @@ extension Fixtures {
         _ executable: String, _ arguments: [String], stdin: String? = nil,
         environment: [String: String] = [:], directory: URL? = nil, timeout: Double = 400
     ) throws -> ProcessResult {
+        ignoreBrokenPipes()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
