@@ -24,24 +24,37 @@ enum RunbookFiles {
             }
             var found: [String] = []
             let base = URL(fileURLWithPath: argument)
+            let prefix = base.path + "/"
+            // Paths are shown the way the user named the folder, not as absolute URLs.
+            let shown = { (url: URL) -> String in
+                let path = url.standardizedFileURL.path
+                guard path.hasPrefix(prefix) else { return path }
+                let relative = String(path.dropFirst(prefix.count))
+                return argument.hasSuffix("/") ? argument + relative : argument + "/" + relative
+            }
             let enumerator = manager.enumerator(
                 at: base, includingPropertiesForKeys: [],
                 options: [.skipsHiddenFiles],
                 errorHandler: { url, error in
-                    result.problems.append("\(url.path): cannot read: \((error as NSError).localizedDescription)")
+                    result.problems.append("\(shown(url)): cannot read: \(reason(opening: url.path, error))")
                     return true
                 })
-            let prefix = base.path + "/"
             while let url = enumerator?.nextObject() as? URL {
                 // The enumerator marks directories (it does not follow symbolic links), so no stat is needed here.
                 guard !url.hasDirectoryPath, url.pathExtension.lowercased() == "md" else { continue }
-                let path = url.path
-                let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : url.lastPathComponent
-                found.append(argument.hasSuffix("/") ? argument + relative : argument + "/" + relative)
+                found.append(shown(url))
             }
             result.paths += found.sorted()
         }
         return result
+    }
+
+    /// Why a folder the search met could not be read, in the system's words ("Permission
+    /// denied"), as the compiler says it for files; Foundation's sentence when the folder opens now.
+    private static func reason(opening path: String, _ error: any Error) -> String {
+        guard let directory = opendir(path) else { return String(cString: strerror(errno)) }
+        closedir(directory)
+        return (error as NSError).localizedDescription
     }
 
     /// One sentence for a runbook that could not be read: what is wrong, and what to name instead.

@@ -57,6 +57,26 @@ import Testing
         #expect(!files.contains { $0.contains(".hidden") })
     }
 
+    /// Files and folders without read permission. Root reads everything, so as root the binary
+    /// runs under `setpriv` without the capabilities that bypass file permissions.
+    @Test func filesAndFoldersWithoutPermissionAreNamed() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try write("- [ ] ok\n", "a.md", in: dir)
+        try write("- [ ] locked\n", "b.md", in: dir)
+        try write("- [ ] inside\n", "locked/c.md", in: dir)
+        #expect(chmod(dir.appendingPathComponent("b.md").path, 0) == 0)
+        #expect(chmod(dir.appendingPathComponent("locked").path, 0) == 0)
+        defer { _ = chmod(dir.appendingPathComponent("locked").path, 0o755) }
+        let arguments = ["check", "."]
+        let result = geteuid() == 0
+            ? try Fixtures.run("/usr/bin/setpriv", ["--bounding-set=-dac_override,-dac_read_search", Fixtures.binary.path] + arguments, directory: dir)
+            : try Fixtures.runsheet(arguments, directory: dir)
+        #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stderr.contains("runsheet: ./b.md: cannot read: Permission denied"), "\(result.stderr)")
+        #expect(result.stderr.contains("runsheet: ./locked: cannot read: Permission denied"), "\(result.stderr)")
+        #expect(result.stderr.contains("checked 2 files: 0 errors, 0 warnings"), "\(result.stderr)")
+    }
+
     @Test func suggestionsDoNotDependOnHashSeeds() throws {
         let dir = try Fixtures.temporaryDirectory()
         try write("# aa\n# bb\n# ab-x\n[link](#ab)\n- [ ] s\n", "tie.md", in: dir)
@@ -112,7 +132,7 @@ import Testing
         for i in 0..<40 { chunk += "- [ ] Step number \(i) with some words\n  - Estimate: 5m\n" }
         chunk += "\n"
         let data = Data(chunk.utf8)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: url.path, contents: nil))
         let handle = try FileHandle(forWritingTo: url)
         var written = 0
         while written < 100 * 1024 * 1024 {
