@@ -24,7 +24,7 @@ struct Render: ParsableCommand {
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
-        let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
+        let state = try RunSupport.state(in: directory, repair: false)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         if SHA256Hex.of(bytes) != state.runbookSHA256 {
             Output.error("\(state.runbookPath) changed since run \(state.runID) started; its steps are matched by id")

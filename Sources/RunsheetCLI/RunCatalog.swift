@@ -30,7 +30,7 @@ struct RunCatalog {
         let results = Mutex([Int: Result<RunState, Error>]())
         DispatchQueue.concurrentPerform(iterations: ids.count) { index in
             let result = Result { () throws -> RunState in
-                RunState.fold(try JournalFile.read(at: runsDirectory + "/" + ids[index] + "/journal.jsonl", repair: false).events)
+                try JournalFile.state(at: runsDirectory + "/" + ids[index] + "/journal.jsonl", repair: false).state
             }
             results.withLock { $0[index] = result }
         }

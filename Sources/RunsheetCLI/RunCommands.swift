@@ -40,13 +40,27 @@ enum RunSupport {
 
     /// Reads a run's events, repairing a torn last line (reported on standard error).
     static func events(in directory: String, repair: Bool = true) throws -> [RunEvent] {
+        try reading(directory, repair: repair) { path in
+            let contents = try JournalFile.read(at: path, repair: repair)
+            return (contents.events, contents.tornLine)
+        }
+    }
+
+    /// The run's state, folded as the journal is read without keeping its events.
+    static func state(in directory: String, repair: Bool = true) throws -> RunState {
+        try reading(directory, repair: repair) { try JournalFile.state(at: $0, repair: repair) }
+    }
+
+    /// Reads a run's journal with `read`, reporting a torn last line and turning errors into one sentence.
+    private static func reading<Value>(_ directory: String, repair: Bool,
+                                       _ read: (String) throws -> (Value, TornLine?)) throws -> Value {
         let path = journalPath(directory)
         do {
-            let contents = try JournalFile.read(at: path, repair: repair)
-            if let torn = contents.tornLine {
+            let (value, torn) = try read(path)
+            if let torn {
                 Output.error("\(path): the last line was cut short by a crash (\(torn.bytes) bytes at offset \(torn.offset)); \(repair ? "kept a copy beside the journal and removed it" : "ignored it")")
             }
-            return contents.events
+            return value
         } catch {
             throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
         }
@@ -209,8 +223,7 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
-        let events = try RunSupport.events(in: directory)
-        let state = RunState.fold(events)
+        let state = try RunSupport.state(in: directory)
         if let outcome = state.outcome {
             throw CommandFailure(status: .usage, message: "run \(state.runID) has already ended (\(outcome.rawValue)); start a new run with 'runsheet run \(state.runbookPath)'")
         }

@@ -15,7 +15,7 @@ struct GateContext {
     /// With `production`, the step is one to grant a calendar exception for, not a gate.
     static func open(run: String, step id: String?, runsDir: String?, production: Bool = false) throws -> GateContext {
         let directory = try RunContext.runDirectory(run, runsDir: runsDir)
-        let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
+        let state = try RunSupport.state(in: directory, repair: false)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass

@@ -26,7 +26,7 @@ struct Status: ParsableCommand {
         let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
             let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsDir != nil)
-            let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
+            let state = try RunSupport.state(in: directory, repair: false)
             Output.out(detail(state))
             return
         }

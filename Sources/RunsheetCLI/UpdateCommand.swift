@@ -48,7 +48,7 @@ struct Update: ParsableCommand {
         var states: [RunState] = []
         for reference in runs {
             let directory = try RunContext.runDirectory(reference, runsDir: runsDir ?? runsDirectory)
-            let state = RunState.fold(try RunSupport.events(in: directory, repair: false))
+            let state = try RunSupport.state(in: directory, repair: false)
             guard state.runbookID == book.id else {
                 throw CommandFailure(status: .usage, message: "run \(state.runID) is a run of '\(state.runbookID)', not of '\(book.id)' (\(runbook)); pick runs of this runbook ('runsheet status' lists them)")
             }

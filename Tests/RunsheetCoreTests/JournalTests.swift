@@ -89,6 +89,25 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         #expect(file.repairedTornLines.isEmpty)
     }
 
+    /// The state folded while reading (status, resume, the run catalog) is the fold of the events read.
+    @Test func streamedStateIsTheFoldOfTheEvents() throws {
+        let folders = ["Tests/Fixtures/metrics/runs", "Tests/Fixtures/reports/runs"].map { Fixtures.packageRoot.appendingPathComponent($0) }
+        var compared = 0, withRecords = 0
+        for folder in folders {
+            for id in try FileManager.default.contentsOfDirectory(atPath: folder.path) where !id.hasPrefix(".") {
+                let path = folder.appendingPathComponent(id + "/journal.jsonl").path
+                let folded = RunState.fold(try JournalFile.read(at: path).events)
+                let (streamed, torn) = try JournalFile.state(at: path)
+                #expect(torn == nil)
+                #expect(streamed == folded && streamed.notes == folded.notes && streamed.signatures == folded.signatures
+                        && streamed.actors == folded.actors && streamed.params == folded.params, "\(id)")
+                withRecords += streamed.steps.values.contains { !$0.commands.isEmpty } && streamed.steps.values.contains { !$0.notes.isEmpty } ? 1 : 0
+                compared += 1
+            }
+        }
+        #expect(compared >= 25 && withRecords >= 1, "\(compared) runs, \(withRecords) with step commands and step notes")
+    }
+
     @Test func hashChainValuesAreTheDocumentedOnes() throws {
         let path = try journalPath()
         let first = try JournalFile.create(at: path, first: RunEvent(

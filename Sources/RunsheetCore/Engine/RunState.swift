@@ -193,40 +193,37 @@ public struct RunState: Sendable, Equatable {
             cursor = nil
         case .stepStarted:
             guard let step = event.step else { break }
-            var record = steps[step] ?? StepRecord()
-            record.status = .active
-            record.startedAt = event.time
-            record.endedAt = nil
-            record.reason = nil
-            steps[step] = record
+            update(step) { record in
+                record.status = .active
+                record.startedAt = event.time
+                record.endedAt = nil
+                record.reason = nil
+            }
             cursor = step
         case .stepCompleted, .stepSkipped, .stepFailed:
             guard let step = event.step else { break }
-            var record = steps[step] ?? StepRecord()
-            record.status = event.type == .stepCompleted ? .done : event.type == .stepSkipped ? .skipped : .failed
-            record.actor = event.actor
-            record.endedAt = event.time
-            if record.startedAt == nil { record.startedAt = event.time }
-            record.reason = data["reason"]?.string
-            record.automatic = data["automatic"]?.bool ?? false
-            steps[step] = record
+            update(step) { record in
+                record.status = event.type == .stepCompleted ? .done : event.type == .stepSkipped ? .skipped : .failed
+                record.actor = event.actor
+                record.endedAt = event.time
+                if record.startedAt == nil { record.startedAt = event.time }
+                record.reason = data["reason"]?.string
+                record.automatic = data["automatic"]?.bool ?? false
+            }
             setCursor()
         case .commandFinished:
             guard let step = event.step else { break }
-            var record = steps[step] ?? StepRecord()
-            record.commands.append(CommandRecord(
+            let command = CommandRecord(
                 index: data["index"]?.int ?? 0, attempt: data["attempt"]?.int ?? 1,
                 command: data["command"]?.string ?? "", exitCode: data["exit"]?.int,
                 timedOut: data["timedOut"]?.bool ?? false, interrupted: data["interrupted"]?.bool ?? false,
                 durationMs: data["durationMs"]?.int ?? 0, outputFile: data["outputFile"]?.string,
-                outputSha256: data["outputSha256"]?.string, passed: data["passed"]?.bool ?? false))
-            steps[step] = record
+                outputSha256: data["outputSha256"]?.string, passed: data["passed"]?.bool ?? false)
+            update(step) { $0.commands.append(command) }
         case .note:
             let note = Note(text: data["text"]?.string ?? "", actor: event.actor, time: event.time, lesson: data["lesson"]?.bool ?? false)
             if let step = event.step {
-                var record = steps[step] ?? StepRecord()
-                record.notes.append(note)
-                steps[step] = record
+                update(step) { $0.notes.append(note) }
             } else {
                 notes.append(note)
             }
@@ -239,12 +236,12 @@ public struct RunState: Sendable, Equatable {
             if let step = event.step {
                 addedSteps.append(AddedStep(id: step, title: data["title"]?.string ?? "", before: data["before"]?.string, after: data["after"]?.string))
                 // The operator adds a step they have done: it is recorded done, by them, then.
-                var record = steps[step] ?? StepRecord()
-                record.status = .done
-                record.actor = event.actor
-                record.startedAt = event.time
-                record.endedAt = event.time
-                steps[step] = record
+                update(step) { record in
+                    record.status = .done
+                    record.actor = event.actor
+                    record.startedAt = event.time
+                    record.endedAt = event.time
+                }
             }
         case .signOff:
             guard let step = event.step else { break }
@@ -263,5 +260,11 @@ public struct RunState: Sendable, Equatable {
             reviews.append(Grant(actor: event.actor, role: data["role"]?.string ?? "", text: data["comment"]?.string ?? "",
                                  time: event.time, host: event.host))
         }
+    }
+
+    /// Changes a step's record where it is stored. Copying the record out and back would copy its
+    /// notes and commands on every event of the step, which a long run of one step feels.
+    private mutating func update(_ step: String, _ change: (inout StepRecord) -> Void) {
+        change(&steps[step, default: StepRecord()])
     }
 }
