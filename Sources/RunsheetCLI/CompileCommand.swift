@@ -47,5 +47,9 @@ struct CompileCommand: ParsableCommand {
         case .mermaid: Output.out(GraphRenderer.mermaid(result.runbook))
         case .dot: Output.out(GraphRenderer.dot(result.runbook))
         }
+        // Everything is written; the process ends here rather than freeing the step graph of a
+        // large runbook object by object first, which took a tenth of the command's time on a
+        // 10 MB runbook (docs/BENCHMARKS.md).
+        Foundation.exit(ExitStatus.success.rawValue)
     }
 }

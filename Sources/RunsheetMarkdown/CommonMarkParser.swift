@@ -10,6 +10,11 @@ public enum CommonMarkParser {
     /// Parses UTF-8 bytes. `lineOffset` is added to every line number, so a body that follows
     /// front matter still reports positions in the whole file.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, lineOffset: Int = 0) -> MarkdownDocument {
+        parse(bytes, lineOffset: lineOffset, largeFrom: 1 << 20)
+    }
+
+    /// `largeFrom`: the size from which the tree is freed block by block as it is copied.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, lineOffset: Int, largeFrom: Int) -> MarkdownDocument {
         let root: OpaquePointer? = bytes.baseAddress.map { base in
             base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
                 cmark_parse_document($0, bytes.count, CMARK_OPT_DEFAULT)
@@ -17,7 +22,7 @@ public enum CommonMarkParser {
         } ?? "".withCString { cmark_parse_document($0, 0, CMARK_OPT_DEFAULT) }
         guard let root else { return MarkdownDocument(nodes: [], storage: []) }
         defer { cmark_node_free(root) }
-        return copy(root, lineOffset: lineOffset, sizeHint: bytes.count)
+        return copy(root, lineOffset: lineOffset, sizeHint: bytes.count, large: bytes.count >= largeFrom)
     }
 
     public static func parse(_ bytes: [UInt8], lineOffset: Int = 0) -> MarkdownDocument {
@@ -29,15 +34,16 @@ public enum CommonMarkParser {
         return text.withUTF8 { parse($0, lineOffset: lineOffset) }
     }
 
-    private static func copy(_ root: OpaquePointer, lineOffset: Int, sizeHint: Int) -> MarkdownDocument {
+    private static func copy(_ root: OpaquePointer, lineOffset: Int, sizeHint: Int, large: Bool) -> MarkdownDocument {
         var nodes: [MarkdownNode] = []
         var storage: [UInt8] = []
         var stack: [Int32] = []
-        guard let iterator = cmark_iter_new(root) else { return MarkdownDocument(nodes: [], storage: []) }
-        defer { cmark_iter_free(iterator) }
-        // For a large document, counting first sizes the array exactly: growing it by doubling would
-        // briefly hold two copies. (cmark_iter_reset would step past the root, hence a second iterator.)
-        if sizeHint >= 1 << 20, let counter = cmark_iter_new(root) {
+        // A large document is copied block by block, and each top-level block of cmark's tree is
+        // freed (and its memory handed back) once copied, so the tree and its copy are never both
+        // whole: that is the peak memory of a compile.
+        // Counting first sizes the array exactly: growing it by doubling would briefly hold two
+        // copies. (cmark_iter_reset would step past the root, hence a second iterator.)
+        if large, let counter = cmark_iter_new(root) {
             var count = 0
             while true {
                 let event = cmark_iter_next(counter)
@@ -61,14 +67,7 @@ public enum CommonMarkParser {
             return StringSlice(start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: length))
         }
 
-        while true {
-            let event = cmark_iter_next(iterator)
-            if event == CMARK_EVENT_DONE { break }
-            guard let node = cmark_iter_get_node(iterator) else { continue }
-            if event == CMARK_EVENT_EXIT {
-                _ = stack.popLast()
-                continue
-            }
+        func enter(_ node: OpaquePointer) {
             let kind = nodeKind(cmark_node_get_type(node))
             let index = Int32(nodes.count)
             let parent = stack.last ?? MarkdownNode.none
@@ -118,6 +117,34 @@ public enum CommonMarkParser {
             }
             if !isLeaf(kind) { stack.append(index) }
         }
+
+        // The document node, then each top-level block with an iterator of its own.
+        enter(root)
+        var copiedSinceTrim = 0
+        var next = cmark_node_first_child(root)
+        while let block = next {
+            next = cmark_node_next(block)
+            guard let iterator = cmark_iter_new(block) else { continue }
+            let before = nodes.count
+            while true {
+                let event = cmark_iter_next(iterator)
+                if event == CMARK_EVENT_DONE { break }
+                guard let node = cmark_iter_get_node(iterator) else { continue }
+                if event == CMARK_EVENT_EXIT {
+                    _ = stack.popLast()
+                } else {
+                    enter(node)
+                }
+            }
+            cmark_iter_free(iterator)
+            guard large else { continue }
+            cmark_node_free(block)
+            copiedSinceTrim += nodes.count - before
+            if copiedSinceTrim >= 1 << 16 {
+                Allocator.returnFreeMemory()
+                copiedSinceTrim = 0
+            }
+        }
         return MarkdownDocument(nodes: nodes, storage: storage)
     }
 
@@ -153,4 +180,13 @@ public enum CommonMarkParser {
         default: .customInline
         }
     }
+}
+
+/// glibc's `malloc_trim`, which <malloc.h> declares and the Glibc module does not export.
+private enum Allocator {
+    typealias Trim = @convention(c) (Int) -> Int32
+    static let trim: Trim? = dlsym(nil, "malloc_trim").map { unsafeBitCast($0, to: Trim.self) }
+
+    /// Gives the pages of freed blocks back to the system (a no-op where there is no malloc_trim).
+    static func returnFreeMemory() { _ = trim?(0) }
 }

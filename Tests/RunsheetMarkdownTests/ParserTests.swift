@@ -1,7 +1,26 @@
-import RunsheetMarkdown
+import Foundation
+@testable import RunsheetMarkdown
 import Testing
 
 @Suite struct ParserTests {
+    /// Large documents are copied block by block, freeing cmark's tree as they go; every corpus
+    /// file copied that way gives the same document as the one-pass copy.
+    @Test func blockByBlockCopyIsTheSameDocument() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../shared/corpus").standardizedFileURL
+        let files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".md") }.sorted()
+        #expect(files.count > 10)
+        for file in files {
+            let bytes = try [UInt8](Data(contentsOf: corpus.appendingPathComponent(file)))
+            bytes.withUnsafeBufferPointer { buffer in
+                let whole = CommonMarkParser.parse(buffer, lineOffset: 3, largeFrom: .max)
+                let blocks = CommonMarkParser.parse(buffer, lineOffset: 3, largeFrom: 0)
+                #expect(blocks.dump() == whole.dump(), "\(file)")
+                #expect(blocks.storage == whole.storage, "\(file)")
+            }
+        }
+    }
+
     @Test func dumpIncludesKindsAndPositions() {
         let document = CommonMarkParser.parse("# Title\n\n- [ ] one\n  - [x] *two*\n\n```bash run\necho hi\n```\n")
         #expect(document.dump() == """
