@@ -4,7 +4,7 @@ import RunsheetTestSupport
 import Testing
 
 /// More of the walk-through in tmux (the helpers and the serialized suite are TerminalTests'):
-/// the keys that move, fail, explain and abort.
+/// colour, and the keys that move, fail, explain and abort.
 extension TerminalTests {
     static let demo = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
 
@@ -38,6 +38,36 @@ extension TerminalTests {
     func recorded(in runs: URL) throws -> [RunEvent] {
         let id = try #require(Fixtures.onlyRun(in: runs.path))
         return try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events
+    }
+
+    @Test func colourOnlyOnATerminalAndNotWithNoColorSet() throws {
+        // NO_COLOR counts only when it is present and not empty (no-color.org).
+        for (setting, coloured) in [("", true), ("NO_COLOR=1", false), ("NO_COLOR=", true)] {
+            let runs = try Fixtures.temporaryDirectory()
+            let command = "env -u CI -u NO_COLOR TERM=xterm-256color \(setting) \(Fixtures.binary.path) run \(Self.demo) --runs-dir \(runs.path); echo EXITED-$?; sleep 30"
+            try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", command])
+            defer { _ = try? tmux(["kill-server"]) }
+            _ = try waitFor("▶ Read the notes")
+            let shown = try capture(escapes: true)
+            #expect(shown.contains("\u{1B}[") == coloured, "\(setting.isEmpty ? "NO_COLOR unset" : setting): \(shown.debugDescription)")
+            try keys("q")
+            _ = try waitFor("EXITED-3")
+        }
+
+        // Standard output into a pipe is no terminal, even with the keyboard on one: no colour.
+        let runs = try Fixtures.temporaryDirectory()
+        let piped = "env -u CI -u NO_COLOR TERM=xterm-256color \(Fixtures.binary.path) run \(Self.demo) --runs-dir \(runs.path) | cat; sleep 30"
+        try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", piped])
+        defer { _ = try? tmux(["kill-server"]) }
+        _ = try waitFor("▶ [0/5] read-the-notes")
+        try type("quit")
+        _ = try waitFor("resume with: runsheet resume")
+        let shown = try capture(escapes: true)
+        #expect(!shown.contains("\u{1B}["), "\(shown.debugDescription)")
+        let scripted = try Fixtures.runsheet(["run", Self.demo, "--runs-dir", runs.path], stdin: "done\nrun\nquit\n",
+                                             environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
+        #expect(scripted.status == 3 && scripted.stdout.contains("✓ commands passed"), "\(scripted.stdout)\n\(scripted.stderr)")
+        #expect(!scripted.stdout.contains("\u{1B}"), "\(scripted.stdout.debugDescription)")
     }
 
     @Test func backGotoFailHelpAndAbortThroughTheKeys() throws {
