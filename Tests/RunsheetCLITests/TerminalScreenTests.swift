@@ -4,7 +4,7 @@ import RunsheetTestSupport
 import Testing
 
 /// More of the walk-through in tmux (the helpers and the serialized suite are TerminalTests'):
-/// colour, and the keys that move, fail, explain and abort.
+/// colour, an 80-column screen, and the keys that move, fail, explain and abort.
 extension TerminalTests {
     static let demo = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
 
@@ -68,6 +68,66 @@ extension TerminalTests {
                                              environment: ["NO_COLOR": "", "TERM": "xterm-256color"])
         #expect(scripted.status == 3 && scripted.stdout.contains("✓ commands passed"), "\(scripted.stdout)\n\(scripted.stderr)")
         #expect(!scripted.stdout.contains("\u{1B}"), "\(scripted.stdout.debugDescription)")
+    }
+
+    @Test func eightyColumnsNeverWrapWithLongTitlesCommandsAndWideCharacters() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let command = "echo deploying the service with a deliberately long command line --flag-one=value --flag-two=value --label=発布発布発布発布発布 --done"
+        try """
+            # Release 発布手順書 with a title far too long for one line of an eighty-column terminal 🚀🚀🚀
+
+            ## 準備: a section title that is also much longer than the terminal has room for 🚀🚀
+
+            - [ ] デプロイ前にすべてのサービスの状態を確認してください, then confirm every dashboard is green 🚀🚀🚀
+              - Estimate: 5m
+
+              Read https://dashboards.example.com/d/a-very-long-dashboard-identifier-without-spaces/overview?org=1 and 中文说明文字中文说明文字中文说明文字中文说明文字中文说明文字中文说明文字中文说明文字 first.
+
+              ```bash run
+              \(command)
+              ```
+            - [ ] Second step
+
+            """.write(to: dir.appendingPathComponent("wide.md"), atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs")
+        let run = "cd \(dir.path) && env -u CI TERM=xterm-256color NO_COLOR=1 \(Fixtures.binary.path) run wide.md --runs-dir \(runs.path); echo EXITED-$?; sleep 30"
+        try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "50", run])
+        defer { _ = try? tmux(["kill-server"]) }
+        let keyList = "[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit"
+
+        /// tmux joins the rows of a line it had to wrap: no wrap, as many joined lines as rows.
+        func expectNoWrap(_ what: String) throws {
+            let rows = try capture().split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = try capture(joined: true).split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == rows.count, "\(what): a line wrapped past 80 columns:\n\(rows.joined(separator: "\n"))")
+        }
+        var shown = try waitFor(keyList)
+        try expectNoWrap("the step screen")
+        var rows = shown.split(separator: "\n").map(String.init)
+        #expect(rows.contains(keyList), "the key list is one whole line")
+        #expect(rows.contains { $0.hasPrefix("[") && $0.contains("] 0/2  elapsed 00:") }, "the progress line is whole")
+        #expect(rows.contains { $0.hasPrefix("Release 発布手順書 with a title") && $0.hasSuffix("…") })
+        #expect(rows.contains { $0.hasPrefix("▶ デプロイ前に") && $0.hasSuffix("…") })
+        // The command is never cut: its rows, put together, are the whole command.
+        let first = try #require(rows.firstIndex { $0.hasPrefix("  $ ") })
+        let continued = rows[(first + 1)...].prefix { $0.hasPrefix("    ") }
+        #expect(([String(rows[first].dropFirst(4))] + continued.map { String($0.dropFirst(4)) }).joined() == command)
+
+        try keys("s")
+        shown = try waitFor("Reason to skip (Esc cancels):")
+        try expectNoWrap("the skip prompt")
+        rows = shown.split(separator: "\n").map(String.init)
+        #expect(rows.contains(keyList) && rows.contains("Reason to skip (Esc cancels):"))
+        try keys("Escape")
+        // A key right after Escape would be taken for the rest of an escape sequence: wait first.
+        try waitUntil("the step again, without the prompt") { $0.contains(keyList) && !$0.contains("Reason to skip") }
+        try keys("?")
+        _ = try waitFor("press any key")
+        try expectNoWrap("the help screen")
+        try keys("Space")
+        _ = try waitFor(keyList)
+        try keys("q")
+        _ = try waitFor("EXITED-3")
     }
 
     @Test func backGotoFailHelpAndAbortThroughTheKeys() throws {
