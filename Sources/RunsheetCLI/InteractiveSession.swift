@@ -72,7 +72,8 @@ extension WalkThrough {
                     guard try confirm(tty, "End the whole run as aborted? It cannot be resumed. [y/N] ") else { continue }
                     try engine.abort(reason: reason)
                 case .character("?"), .character("h"):
-                    tty.write("\u{1B}[H\u{1B}[2J" + Self.help.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n\r\n" + style.dim("press any key"))
+                    let help = Self.help.split(separator: "\n").map { TerminalColumns.fit(String($0), tty.width) }
+                    tty.write("\u{1B}[H\u{1B}[2J" + help.joined(separator: "\r\n") + "\r\n\r\n" + style.dim("press any key"))
                     _ = try tty.readKey(timeout: 3600)
                 case .character("q"), .interrupt:
                     try engine.pause()
@@ -128,10 +129,11 @@ extension WalkThrough {
         out.append(rule)
         guard let step = engine.currentStep, !state.finished else {
             out.append(outcomeLine())
-            return out.joined(separator: "\n") + "\n"
+            return fitted(out, width)
         }
         if let section = engine.section(of: step) {
-            out.append(style.dim("Section: " + truncate(section.title, width - 9)) + (section.branch ? style.yellow("  (branch)") : ""))
+            let branch = section.branch ? "  (branch)" : ""
+            out.append(style.dim("Section: " + truncate(section.title, width - 9 - branch.count)) + (branch.isEmpty ? "" : style.yellow(branch)))
         }
         var timing = ""
         if let begun = state.record(step.id).startedAt.flatMap(Timestamp.parse) {
@@ -162,7 +164,12 @@ extension WalkThrough {
         for command in step.commands where command.run {
             out.append("")
             out.append(style.dim("  command (\(command.shell)):"))
-            for line in engine.display(command).split(separator: "\n") { out.append("  $ " + style.cyan(String(line))) }
+            // A long command wraps rather than being cut: the operator must see all of what runs.
+            for line in engine.display(command).split(separator: "\n") {
+                for (index, piece) in TerminalColumns.chunks(String(line), width - 4).enumerated() {
+                    out.append((index == 0 ? "  $ " : "    ") + style.cyan(piece))
+                }
+            }
         }
         let record = state.record(step.id)
         if let last = record.commands.last {
@@ -171,8 +178,14 @@ extension WalkThrough {
         for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor)): ") + note.text) }
         out.append(rule)
         out.append("[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit")
-        if !message.isEmpty { out.append(style.yellow(message)) }
-        return out.joined(separator: "\n") + "\n"
+        if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }
+        return fitted(out, width)
+    }
+
+    /// The screen's lines, none wider than the terminal: a line that wrapped would push the
+    /// key list and progress bar out of place.
+    func fitted(_ lines: [String], _ width: Int) -> String {
+        lines.map { TerminalColumns.fit($0, width) }.joined(separator: "\n") + "\n"
     }
 
     func clock(_ seconds: TimeInterval) -> String {
@@ -180,7 +193,6 @@ extension WalkThrough {
         return String(format: "%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
     }
 
-    func truncate(_ text: String, _ width: Int) -> String {
-        text.count <= width ? text : String(text.prefix(max(1, width - 1))) + "…"
-    }
+    /// `text` cut to `width` terminal columns (not characters: CJK and emoji take two).
+    func truncate(_ text: String, _ width: Int) -> String { TerminalColumns.fit(text, width) }
 }

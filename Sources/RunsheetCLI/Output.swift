@@ -13,10 +13,11 @@ enum Output {
 
     static func line(_ text: String) { out(text + "\n") }
 
-    /// True when `fd` is a terminal, NO_COLOR is unset and TERM is not dumb.
+    /// True when `fd` is a terminal, NO_COLOR is unset or empty and TERM is not dumb.
     static func colorEnabled(fd: Int32) -> Bool {
         let env = ProcessInfo.processInfo.environment
-        if env["NO_COLOR"] != nil { return false }
+        // no-color.org: NO_COLOR counts when it is present and not empty; `NO_COLOR=` keeps colour.
+        if let noColor = env["NO_COLOR"], !noColor.isEmpty { return false }
         if env["TERM"] == "dumb" { return false }
         return isatty(fd) != 0
     }

@@ -24,7 +24,9 @@ enum TerminalMarkdown {
                 // Blocks marked `run` are shown apart, with their values substituted.
                 if d.info(block).split(separator: " ").dropFirst().contains("run") || d.info(block) == "run" { continue }
                 for line in d.literal(block).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                    lines.append(indent + "  " + style.cyan(String(line)))
+                    for piece in TerminalColumns.chunks(String(line), max(1, width - indent.count - 2)) {
+                        lines.append(indent + "  " + style.cyan(piece))
+                    }
                 }
             case .list:
                 var number = Int(node.level)
@@ -83,41 +85,29 @@ enum TerminalMarkdown {
         return out
     }
 
-    /// Word-wraps text that may contain ANSI escapes; escapes take no columns.
+    /// Word-wraps text that may contain ANSI escapes to `width` terminal columns; escapes take
+    /// none. A word wider than a line (a URL, CJK text without spaces) is broken where it reaches the edge.
     static func wrap(_ text: String, width: Int) -> [String] {
         var lines: [String] = []
         var current = ""
         var visible = 0
         for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            let length = visibleLength(String(word))
-            if visible > 0 && visible + 1 + length > width {
-                lines.append(current)
-                current = ""
-                visible = 0
+            for piece in TerminalColumns.chunks(String(word), max(1, width)) {
+                let length = TerminalColumns.width(piece)
+                if visible > 0 && visible + 1 + length > width {
+                    lines.append(current)
+                    current = ""
+                    visible = 0
+                }
+                if visible > 0 {
+                    current += " "
+                    visible += 1
+                }
+                current += piece
+                visible += length
             }
-            if visible > 0 {
-                current += " "
-                visible += 1
-            }
-            current += word
-            visible += length
         }
         if !current.isEmpty || lines.isEmpty { lines.append(current) }
         return lines
-    }
-
-    static func visibleLength(_ text: String) -> Int {
-        var count = 0
-        var inEscape = false
-        for scalar in text.unicodeScalars {
-            if inEscape {
-                if scalar == "m" { inEscape = false }
-            } else if scalar == "\u{1B}" {
-                inEscape = true
-            } else {
-                count += 1
-            }
-        }
-        return count
     }
 }

@@ -201,7 +201,7 @@ final class WalkThrough {
           f fail REASON   mark it failed; the run follows the step's On failure branch
           n note TEXT     add a note to the step
           l lesson TEXT   a note to keep in the runbook ('runsheet update' proposes it)
-          a add TITLE     record a step you did that the runbook lacks (done, after this one)
+          a add TITLE     record a step the runbook lacks (done, before this one)
           b back          go to the previous step
           g goto ID       go to a step by id
           x abort REASON  end the run as aborted

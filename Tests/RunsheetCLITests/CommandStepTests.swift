@@ -76,4 +76,26 @@ import Testing
         #expect(aborted.status == 1)
         #expect(aborted.stdout.contains("aborted: change window closed"))
     }
+
+    /// A step's commands run again (after back, goto or an interrupt) must not overwrite the
+    /// output an earlier command.finished event names: each event's file keeps its own bytes.
+    @Test func runningACommandAgainKeepsTheEarlierOutput() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let runbook = dir.appendingPathComponent("again.md")
+        try "# Again\n- [ ] Stamp\n\n  ```bash run\n  echo \"run $(cat count 2>/dev/null || echo 0)\"; echo $(( $(cat count 2>/dev/null || echo 0) + 1 )) > count\n  ```\n- [ ] Last\n"
+            .write(to: runbook, atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs").path
+        let result = try Fixtures.runsheet(["run", runbook.path, "--runs-dir", runs], stdin: "run\nback\nrun\nback\nrun\nquit\n")
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: runs))
+        let finished = try JournalFile.read(at: runs + "/" + id + "/journal.jsonl").events.filter { $0.type == .commandFinished }
+        let files = finished.compactMap { $0.data["outputFile"]?.string }
+        #expect(files.count == 3 && Set(files).count == 3, "\(files)")
+        for (number, event) in finished.enumerated() {
+            let file = runs + "/" + id + "/" + (event.data["outputFile"]?.string ?? "")
+            let output = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(output == "run \(number)\n")
+            #expect(event.data["outputSha256"]?.string == SHA256Hex.of(output))
+        }
+    }
 }

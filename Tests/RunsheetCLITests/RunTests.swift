@@ -91,14 +91,19 @@ import Testing
         let runs = try Fixtures.temporaryDirectory()
         let dir = try Fixtures.temporaryDirectory()
         let copy = dir.appendingPathComponent("r.md")
-        try "# R\n- [ ] one\n- [ ] two\n- [ ] three\n".write(to: copy, atomically: true, encoding: .utf8)
+        try "# R\n- [ ] one\n- [ ] two\n- [ ] three\n- [ ] five\n".write(to: copy, atomically: true, encoding: .utf8)
         _ = try Fixtures.runsheet(["run", copy.path, "--runs-dir", runs.path], stdin: "done\nquit\n")
-        try "# R\n- [ ] one\n- [ ] two, edited\n- [ ] four\n".write(to: copy, atomically: true, encoding: .utf8)
+        // `two` is renamed (a new id), `three` keeps its id but gains a command, `five` goes, `four` comes.
+        try "# R\n- [ ] one\n- [ ] two, edited\n- [ ] three\n\n  ```bash run\n  echo three\n  ```\n- [ ] four\n"
+            .write(to: copy, atomically: true, encoding: .utf8)
         let id = try journal(runs).0.lastPathComponent
         let resumed = try Fixtures.runsheet(["resume", id, "--runs-dir", runs.path], stdin: "quit\n")
         #expect(resumed.stderr.contains("changed since this run started"))
-        #expect(resumed.stderr.contains("added:   two-edited, four"))
-        #expect(resumed.stderr.contains("removed: three, two"))
+        #expect(resumed.stderr.contains("added:   two-edited, four\n"), "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("removed: five, two\n"))
+        #expect(resumed.stderr.contains("changed: three\n"))
+        let changes = try #require(try journal(runs).1.first { $0.type == .runResumed }?.data["changes"])
+        #expect(changes == .object(["added": .array(["two-edited", "four"]), "removed": .array(["five", "two"]), "changed": .array(["three"])]))
     }
 
     @Test func hostileParameterValuesAreData() throws {

@@ -143,6 +143,9 @@ final class PipeReader: @unchecked Sendable {
         _ = done.wait(timeout: .now() + 10)
         return lock.withLock { data }
     }
+
+    /// What the pipe has carried so far.
+    var snapshot: Data { lock.withLock { data } }
 }
 
 /// Kills a process that runs longer than its limit.

@@ -32,7 +32,7 @@ extension RunEngine {
             while true {
                 attempt += 1
                 onAttempt(index + 1, attempt, shown)
-                let relative = "output/\(step.id.replacingOccurrences(of: "/", with: "_"))-\(index + 1)-\(attempt).log"
+                let relative = outputFile(step: step.id, command: index + 1, attempt: attempt)
                 let spec = CommandSpec(
                     shell: command.shell, script: executable(command), environment: environment,
                     workingDirectory: runbookDirectory.isEmpty ? "." : runbookDirectory,
@@ -67,6 +67,20 @@ extension RunEngine {
         }
         try complete()
         return .passed
+    }
+
+    /// `output/<step>-<n>-<attempt>.log`, with `-2`, `-3`... when an earlier event of the run
+    /// already names that file (the step's commands ran again after back, goto or an interrupt),
+    /// so no event's output is ever overwritten.
+    func outputFile(step: String, command: Int, attempt: Int) -> String {
+        let base = "output/\(step.replacingOccurrences(of: "/", with: "_"))-\(command)-\(attempt)"
+        let taken = Set(state.steps.values.flatMap { $0.commands.compactMap(\.outputFile) })
+        var name = base + ".log", again = 1
+        while taken.contains(name) {
+            again += 1
+            name = "\(base)-\(again).log"
+        }
+        return name
     }
 
     /// Why an attempt failed, or nil when it passed.
