@@ -139,11 +139,16 @@ struct Verify: ParsableCommand {
         abstract: "Check a run's journal: every event intact, in order, none removed.",
         discussion: """
             Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or \
-            reordered; 2 no such run.
+            reordered, or the journal no longer reaches the --head given; 2 no such run.
+
+            A chain cut short after any event is still a valid chain. To catch events removed \
+            from the end, keep the head hash this command prints somewhere else (a ticket, a \
+            release note, a Git commit) and pass it back with --head later.
 
             Examples:
               runsheet verify checkout-deploy-20261122-051200-ab12
               runsheet verify runs/checkout-deploy-20261122-051200-ab12/journal.jsonl
+              runsheet verify checkout-deploy-20261122-051200-ab12 --head 3f9a61c2d0e4b7a8
             """
     )
 
@@ -152,6 +157,16 @@ struct Verify: ParsableCommand {
 
     @Option(help: "Where runs are kept.", completion: .directory)
     var runsDir: String?
+
+    @Option(name: .customLong("head"),
+            help: ArgumentHelp("A head hash printed earlier (at least 8 hex digits); fail unless the journal still holds that event.", valueName: "hash"))
+    var expectedHead: String?
+
+    func validate() throws {
+        if let expectedHead, expectedHead.count < 8 || expectedHead.count > 64 || !expectedHead.allSatisfy(\.isHexDigit) {
+            throw ValidationError("--head takes 8 to 64 hex digits of a hash that verify or status printed, not '\(expectedHead)'")
+        }
+    }
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
@@ -164,6 +179,10 @@ struct Verify: ParsableCommand {
         }
         if let problem = report.problem {
             Output.line("\(path):\(problem.line): journal does not verify: \(problem.message)")
+            throw CommandFailure(status: .findings, message: "")
+        }
+        if let expectedHead = expectedHead?.lowercased(), !report.events.contains(where: { $0.hash.hasPrefix(expectedHead) }) {
+            Output.line("\(path): journal does not verify: no event has the head hash \(expectedHead) given; the chain is intact but ends at event \(report.eventCount) (head \(String((report.headHash ?? "-").prefix(16)))), so events were removed from its end or the whole chain was rewritten")
             throw CommandFailure(status: .findings, message: "")
         }
         var line = "\(path): intact, \(report.eventCount) events, head \(report.headHash ?? "-")"

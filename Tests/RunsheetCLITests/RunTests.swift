@@ -44,6 +44,30 @@ import Testing
         #expect(verify.status == 0, "\(verify.stdout)")
     }
 
+    /// Events cut from the end leave a valid chain; the head hash kept from an earlier verify catches it.
+    @Test func headFromAnEarlierVerifyCatchesEventsRemovedFromTheEnd() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        _ = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nrun\nnote all good\nrun\n")
+        let (directory, events) = try journal(runs)
+        let first = try Fixtures.runsheet(["verify", directory.path])
+        let head = try #require(first.stdout.split(separator: " ").last.map { String($0.prefix(16)) })
+        #expect(head == String(events.last!.hash.prefix(16)))
+        #expect(try Fixtures.runsheet(["verify", directory.path, "--head", head]).status == 0)
+        #expect(try Fixtures.runsheet(["verify", directory.path, "--head", events[3].hash.uppercased()]).status == 0)
+
+        // Cut the last two events: the chain alone still verifies, the kept head does not.
+        let path = directory.appendingPathComponent("journal.jsonl")
+        let lines = try String(contentsOf: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        try (lines.dropLast(3).joined(separator: "\n") + "\n").write(to: path, atomically: true, encoding: .utf8)
+        #expect(try Fixtures.runsheet(["verify", directory.path]).status == 0)
+        let cut = try Fixtures.runsheet(["verify", directory.path, "--head", head])
+        #expect(cut.status == 1)
+        #expect(cut.stdout.contains("no event has the head hash \(head) given; the chain is intact but ends at event \(events.count - 2)"), "\(cut.stdout)")
+
+        let bad = try Fixtures.runsheet(["verify", directory.path, "--head", "xyz"])
+        #expect(bad.status == 2 && bad.stderr.contains("--head takes 8 to 64 hex digits"), "\(bad.stderr)")
+    }
+
     @Test func failureBranchesToRollback() throws {
         let runs = try Fixtures.temporaryDirectory()
         let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=fail"],
