@@ -1,5 +1,6 @@
 import Foundation
 @testable import RunsheetCore
+import RunsheetTestSupport
 import Testing
 
 /// Windows and freezes evaluated at fixed instants, across time zones, midnight and New Year.
@@ -82,5 +83,32 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("5:37 'c' ends before it starts") })
         #expect(lines.contains { $0.hasPrefix("6:1 unknown calendar key 'colour'") })
         #expect(problems.allSatisfy { $0.code == "calendar-file" && $0.path == "calendar.yaml" })
+    }
+}
+
+/// How a runbook finds `.runsheet/` files: the nearest folder upwards, never past a Git root.
+@Suite struct RepositoryFileTests {
+    @Test func nearestFileUpwardsStoppingAtTheGitRoot() throws {
+        let base = try Fixtures.temporaryDirectory("repository-file")
+        let manager = FileManager.default
+        for folder in ["outer/.runsheet", "outer/repo/.git", "outer/repo/.runsheet", "outer/repo/a/b/.runsheet", "outer/repo/a/b/c"] {
+            try manager.createDirectory(at: base.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        for file in ["outer/.runsheet/roles.yaml", "outer/.runsheet/policy.yaml", "outer/repo/.runsheet/roles.yaml", "outer/repo/a/b/.runsheet/roles.yaml"] {
+            #expect(manager.createFile(atPath: base.appendingPathComponent(file).path, contents: Data("x: 1\n".utf8)))
+        }
+        let root = base.standardizedFileURL.path
+        let roles = RolesFile.relativePath, policy = Policy.relativePath
+        #expect(RepositoryFile.locate(roles, from: root + "/outer/repo/a/b/c") == root + "/outer/repo/a/b/.runsheet/roles.yaml")
+        #expect(RepositoryFile.locate(roles, from: root + "/outer/repo/a") == root + "/outer/repo/.runsheet/roles.yaml")
+        // The repository has no policy file; the one outside it is not used.
+        #expect(RepositoryFile.locate(policy, from: root + "/outer/repo/a/b/c") == nil)
+        // Outside a repository the walk goes on to the file system's root.
+        #expect(RepositoryFile.locate(policy, from: root + "/outer/x/../.") == root + "/outer/.runsheet/policy.yaml")
+        #expect(RepositoryFile.locate(".runsheet/none-\(UUID().uuidString).yaml", from: root + "/outer") == nil)
+        // A relative folder is taken from the working directory (not changed here: tests share it).
+        let up = String(repeating: "../", count: manager.currentDirectoryPath.split(separator: "/").count)
+        let relative = up + root.dropFirst() + "/outer/repo/a/b/c/.."
+        #expect(RepositoryFile.locate(roles, from: relative) == root + "/outer/repo/a/b/.runsheet/roles.yaml")
     }
 }
