@@ -13,7 +13,7 @@ extension WalkThrough {
             guard let key = try tty.readKey(timeout: 1) else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
                 if engine.currentGate != nil || engine.calendarConflict() != nil {
-                    if let events = reloadEvents?() { engine.reload(events) }
+                    if let current = reloadState?() { engine.reload(current) }
                 }
                 if engine.currentGate != nil, engine.calendarConflict() == nil {
                     switch try engine.settleGate() {

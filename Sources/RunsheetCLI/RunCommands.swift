@@ -70,7 +70,7 @@ enum RunSupport {
 
     static func drive(_ walk: WalkThrough, auto: Bool) throws -> ExitStatus {
         let journal = journalPath(walk.engine.runDirectory)
-        walk.reloadEvents = { try? JournalFile.read(at: journal).events }
+        walk.reloadState = { try? JournalFile.state(at: journal).state }
         if auto { return try walk.runAuto(write: Output.out) }
         if isatty(0) != 0 && isatty(1) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
             return try walk.runInteractive(tty: TTY())

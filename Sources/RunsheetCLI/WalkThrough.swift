@@ -10,7 +10,7 @@ final class WalkThrough {
     let started = Date()
     private var interruptSource: DispatchSourceSignal?
     /// Reads the journal again, to see sign-offs written by other processes.
-    var reloadEvents: (() -> [RunEvent]?)?
+    var reloadState: (() -> RunState?)?
 
     init(engine: RunEngine, style: Style) {
         self.engine = engine
@@ -63,7 +63,7 @@ final class WalkThrough {
             }
             let line = raw.trimmed
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if engine.currentStep?.isGate == true || engine.calendarConflict() != nil, let events = reloadEvents?() { engine.reload(events) }
+            if engine.currentStep?.isGate == true || engine.calendarConflict() != nil, let current = reloadState?() { engine.reload(current) }
             let (verb, argument) = split(line)
             do {
                 switch verb {
@@ -116,7 +116,7 @@ final class WalkThrough {
         if engine.calendarConflict() != nil {
             while engine.calendarConflict() != nil {
                 Thread.sleep(forTimeInterval: 0.3)
-                if let events = reloadEvents?() { engine.reload(events) }
+                if let current = reloadState?() { engine.reload(current) }
             }
             let grant = engine.currentStep.flatMap { engine.state.exceptions[$0.id]?.last }
             write("  " + style.green("✓ exception granted by \(grant?.actor ?? "?"): \(grant?.text ?? "")") + "\n")
@@ -128,7 +128,7 @@ final class WalkThrough {
         }
         var lastShown = ""
         while true {
-            if let events = reloadEvents?() { engine.reload(events) }
+            if let current = reloadState?() { engine.reload(current) }
             if let status = engine.currentGate {
                 let line = gateLine(status)
                 if line != lastShown {

@@ -22,10 +22,10 @@ extension RunEngine {
         return rules == step.signOffs ? text : text + " (\(state.releaseClass.rawValue) policy)"
     }
 
-    /// Replaces the state with the fold of the journal as it is now (others may have appended).
-    public func reload(_ events: [RunEvent]) {
-        guard events.count > state.eventCount else { return }
-        state = RunState.fold(events)
+    /// Replaces the state with the journal's as it is now, when others have appended to it.
+    public func reload(_ current: RunState) {
+        guard current.eventCount > state.eventCount else { return }
+        state = current
     }
 
     /// Moves past the gate once its rule is met, follows On reject on a rejection, and fails
