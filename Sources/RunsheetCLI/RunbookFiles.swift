@@ -27,7 +27,7 @@ enum RunbookFiles {
             let prefix = base.path + "/"
             // Paths are shown the way the user named the folder, not as absolute URLs.
             let shown = { (url: URL) -> String in
-                let path = url.standardizedFileURL.path
+                let path = url.path
                 guard path.hasPrefix(prefix) else { return path }
                 let relative = String(path.dropFirst(prefix.count))
                 return argument.hasSuffix("/") ? argument + relative : argument + "/" + relative
