@@ -88,6 +88,15 @@ import Testing
 
 /// How a runbook finds `.runsheet/` files: the nearest folder upwards, never past a Git root.
 @Suite struct RepositoryFileTests {
+    @Test func pathsAreNormalizedAsText() {
+        #expect(PathText.normalized("a/../b/./c.md") == "b/c.md")
+        #expect(PathText.normalized("../../x/../y") == "../../y")
+        #expect(PathText.normalized("./a/..") == ".")
+        #expect(PathText.normalized("/srv//ops/../runbooks/") == "/srv/runbooks")
+        #expect(PathText.normalized("/../x") == "/x")
+        #expect(PathText.normalized("/") == "/")
+    }
+
     @Test func nearestFileUpwardsStoppingAtTheGitRoot() throws {
         let base = try Fixtures.temporaryDirectory("repository-file")
         let manager = FileManager.default

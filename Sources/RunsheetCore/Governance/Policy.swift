@@ -183,29 +183,15 @@ public enum RepositoryFile {
     /// Plain strings and `access(2)`, not `URL` and `FileManager`: `check` asks this for every
     /// runbook it reads, and with Foundation the walk was a sixth of its time on the corpus.
     public static func locate(_ relativePath: String, from directory: String) -> String? {
-        var components = absoluteComponents(directory.isEmpty ? "." : directory)
+        let absolute = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+        var components = PathText.normalized(absolute).split(separator: "/")
         while true {
-            let folder = "/" + components.joined(separator: "/")
-            let prefix = components.isEmpty ? "/" : folder + "/"
+            let prefix = "/" + components.map { $0 + "/" }.joined()
             let candidate = prefix + relativePath
             if access(candidate, F_OK) == 0 { return candidate }
             if components.isEmpty || access(prefix + ".git", F_OK) == 0 { return nil }
             components.removeLast()
         }
-    }
-
-    /// The components of an absolute, standardized path (`.` and `..` resolved, symbolic links not).
-    static func absoluteComponents(_ path: String) -> [Substring] {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var components: [Substring] = []
-        for component in absolute.split(separator: "/") where component != "." {
-            if component == ".." {
-                if !components.isEmpty { components.removeLast() }
-            } else {
-                components.append(component)
-            }
-        }
-        return components
     }
 
     /// The text of the nearest such file for a runbook, with its path.

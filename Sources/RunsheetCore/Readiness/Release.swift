@@ -124,7 +124,7 @@ public struct Release: Sendable, Equatable {
                 let resolved = decoded.hasPrefix("/") || folder.isEmpty ? decoded : (folder as NSString).appendingPathComponent(decoded)
                 let start = node.range.start
                 release[keyPath: section].append(Item(title: document.plainText(index).trimmed, link: link,
-                                                      path: Self.normalized(resolved), line: start.line,
+                                                      path: PathText.normalized(resolved), line: start.line,
                                                       column: source.characterColumn(line: start.line, byteColumn: start.column)))
             default:
                 break
@@ -135,18 +135,6 @@ public struct Release: Sendable, Equatable {
             throw fail(block.bodyLine, 1, "the release requires no runbooks: link them in a list under a '## Requires' heading, e.g. - [Readiness review](../runbooks/release-readiness.md)")
         }
         return release
-    }
-
-    /// `a/../b/./c.md` as `b/c.md`: the path a person would type.
-    static func normalized(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
-            parts.append(part)
-        }
-        let joined = parts.joined(separator: "/")
-        return path.hasPrefix("/") ? "/" + joined : joined.isEmpty ? "." : joined
     }
 
     /// `2026-11-28`, `2026-11-28 09:00`, `2026-11-28T09:00`, or a full ISO 8601 time with offset.
