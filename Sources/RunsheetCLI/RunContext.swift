@@ -32,13 +32,7 @@ enum RunContext {
 
     /// The Git work tree holding `directory`, if any.
     static func gitRoot(of directory: String) -> String? {
-        var url = URL(fileURLWithPath: directory).standardizedFileURL
-        while true {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent(".git").path) { return url.path }
-            let parent = url.deletingLastPathComponent()
-            if parent.path == url.path { return nil }
-            url = parent
-        }
+        RepositoryFile.locate(".git", from: directory).map { ($0 as NSString).deletingLastPathComponent }
     }
 
     /// `--runs-dir`, then RUNSHEET_RUNS_DIR, then `runs/` at the Git root around `near`, else `runs/` in `near`.
