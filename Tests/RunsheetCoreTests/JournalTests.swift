@@ -224,6 +224,21 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         #expect(report.isIntact && report.eventCount == 4 && report.headHash == appended.hash)
     }
 
+    /// An instance remembers where its last append ended; anything written since makes it read the end again.
+    @Test func appendReadsTheEndAgainAfterAnotherWriter() throws {
+        let path = try journal(notes: 1)
+        let first = try JournalFile(path: path), second = try JournalFile(path: path)
+        var seqs = [try first.append(note("first")).seq, try second.append(note("second")).seq, try first.append(note("first again")).seq]
+        let size = try Data(contentsOf: URL(fileURLWithPath: path)).count
+        try appendRaw("{\"act", to: path)  // a crash in the middle of someone else's write
+        seqs.append(try first.append(note("after the crash")).seq)
+        seqs.append(try second.append(note("second again")).seq)
+        #expect(seqs == [3, 4, 5, 6, 7])
+        #expect(first.repairedTornLines == [TornLine(offset: size, bytes: 5, savedAs: "\(path).torn-\(size)")])
+        let report = try JournalVerifier.verify(path: path)
+        #expect(report.isIntact && report.eventCount == 7 && report.tornLine == nil)
+    }
+
     @Test func twoThreadsWithTheirOwnDescriptorsNeverInterleave() throws {
         let path = try journalPath()
         try JournalFile.create(at: path, first: started())
@@ -476,8 +491,46 @@ for index in range(1, count + 1):
             let (sealed, line) = try JournalFile.seal(event, seq: seq, after: "p\(seq)")
             let reference = try event.sealed(seq: seq, after: "p\(seq)")
             #expect(sealed == reference)
-            #expect(line == (try reference.canonicalJSON()) + Data("\n".utf8))
+            #expect(Data(line) == (try reference.canonicalJSON()) + Data("\n".utf8))
         }
+    }
+
+    /// The hand-written canonical encoding is byte for byte JSONEncoder's, the documented reference.
+    @Test func canonicalWriterWritesWhatJSONEncoderWrites() throws {
+        var generator = SystemRandomNumberGenerator()
+        let keyParts = ["a", "A", "a9", "a10", "Z", "_", "-", "z.", " ", "~", "\"", "\\", "/", "\n", "\u{7f}", "0", "runId", "runbook"]
+        let controls = String(String.UnicodeScalarView((0..<0x20).map { Unicode.Scalar(UInt8($0)) }))
+        var written = 0, declined = 0
+        for seq in 1...500 {
+            var data: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...6, using: &generator) {
+                let key = (0..<Int.random(in: 0...3, using: &generator)).map { _ in keyParts.randomElement(using: &generator)! }.joined()
+                data[key] = randomValue(depth: 0, using: &generator)
+            }
+            if seq.isMultiple(of: 5) { data["ké\(seq % 3)"] = .string(controls) }  // a non-ASCII key: JSONEncoder decides
+            if seq.isMultiple(of: 7) { data["deep"] = (0..<70).reduce(JSONValue.int(seq)) { inner, _ in .array([inner]) } }
+            let event = RunEvent(seq: seq, time: eventTime, type: EventType.allCases.randomElement(using: &generator)!,
+                                 actor: controls + "\u{7f}é😀\"\\/", host: "h/\(seq)", via: "v\u{2028}",
+                                 step: seq.isMultiple(of: 3) ? nil : "s\\\(seq)", data: data, prev: "p\(seq)", hash: seq.isMultiple(of: 2) ? "" : "h")
+            let reference = Array(try RunEvent.canonicalEncoder.encode(event))
+            /// Whether a key anywhere in `value` is not ASCII.
+            func nonASCIIKey(_ value: JSONValue) -> Bool {
+                switch value {
+                case .object(let members): members.contains { !$0.key.allSatisfy(\.isASCII) || nonASCIIKey($0.value) }
+                case .array(let elements): elements.contains(where: nonASCIIKey)
+                default: false
+                }
+            }
+            if let fast = CanonicalEventWriter.encode(event) {
+                #expect(fast == reference, "\(String(decoding: reference, as: UTF8.self))")
+                written += 1
+            } else {
+                declined += 1
+            }
+            #expect((CanonicalEventWriter.encode(event) == nil) == (nonASCIIKey(.object(data)) || data["deep"] != nil))
+            #expect(Array(try event.canonicalJSON()) == reference)
+        }
+        #expect(written > 200 && declined > 100, "\(written) written, \(declined) declined")
     }
 }
 
@@ -495,5 +548,22 @@ for index in range(1, count + 1):
         #expect(Timestamp.parse("2024-02-29T23:59:59.999Z") == formatter.date(from: "2024-02-29T23:59:59.999Z"))
         #expect(Timestamp.parse("2026-13-01T00:00:00.000Z") == nil)
         #expect(Timestamp.parse("2026-11-22T04:55:01Z") != nil, "other ISO 8601 forms still go through the formatter")
+    }
+
+    /// Timestamps are written digit by digit; the bytes are what `%04d-%02d-…` makes of gmtime's fields.
+    @Test func journalTimesAreWrittenAsPrintfWouldWriteThem() {
+        var seconds = -70_000_000_000.0  // year -248: a minus sign inside the padding
+        while seconds < 300_000_000_000 {  // year 11476: five digits
+            let date = Date(timeIntervalSince1970: seconds)
+            var t = time_t(seconds.rounded(.down))
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            let reference = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                                   Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
+                                   Int((seconds - Double(t)) * 1000) % 1000)
+            #expect(Timestamp.format(date) == reference)
+            seconds += 123_456_789.987
+        }
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_795_323_301.123_9)) == "2026-11-22T04:55:01.123Z")
     }
 }

@@ -67,6 +67,10 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     private let lock = NSLock()
     private var descriptor: Int32 = -1
     private var repairs: [TornLine] = []
+    /// The file's size after this instance's last append, with that event's seq and hash. While the
+    /// file still has that size nobody else has written to it (journals only grow, and only torn
+    /// lines written after it are ever cut off), so the next append need not read the last line.
+    private var lastAppended: (end: Int, seq: Int, hash: String)?
 
     /// Opens the existing journal at `path` for appending.
     public init(path: String) throws {
@@ -121,34 +125,44 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
             if descriptor < 0 { descriptor = try Self.openForAppend(path) }
             let fd = descriptor
             return try Self.withFileLock(fd, LOCK_EX, path: path) {
-                let tail = try JournalTail(fd: fd, path: path)
-                var end = tail.size
-                if let torn = tail.torn {
-                    repairs.append(try Self.repair(fd, path: path, offset: torn.offset, bytes: torn.bytes))
-                    end = torn.offset
-                }
-                guard let last = tail.lastLine else { throw JournalError.empty(path: path) }
-                let lastLineNumber = { [path] in try Self.lineNumber(at: last.offset, fd: fd, path: path) }
-                let previous = try last.bytes.withUnsafeBufferPointer { buffer in
-                    try Self.decodeLine(buffer, 0..<buffer.count, path: path, line: lastLineNumber)
-                }
-                guard previous.seq >= 1, previous.seq < Int.max else {
-                    throw JournalError.notAnEvent(path: path, line: try lastLineNumber(), reason: "seq \(previous.seq) is out of range")
-                }
-                let (sealed, line) = try Self.seal(event, seq: previous.seq + 1, after: previous.hash)
+                let last = try lastEvent(fd)
+                let (sealed, line) = try Self.seal(event, seq: last.seq + 1, after: last.hash)
+                lastAppended = nil
                 do {
                     try line.withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
                     try Self.sync(fd, path: path)
                 } catch {
                     // After a failed write or fsync the event may be partly or wholly on disk: cut it
                     // off, so that an append that throws never leaves its event in the journal.
-                    _ = ftruncate(fd, off_t(end))
+                    _ = ftruncate(fd, off_t(last.end))
                     _ = fsync(fd)
                     throw error
                 }
+                lastAppended = (last.end + line.count, sealed.seq, sealed.hash)
                 return sealed
             }
         }
+    }
+
+    /// Where the journal ends and the seq and hash of its last event, repairing a torn last line
+    /// first. The caller holds `lock` and LOCK_EX.
+    private func lastEvent(_ fd: Int32) throws -> (end: Int, seq: Int, hash: String) {
+        if let known = lastAppended, try Self.size(of: fd, path: path) == known.end { return known }
+        let tail = try JournalTail(fd: fd, path: path)
+        var end = tail.size
+        if let torn = tail.torn {
+            repairs.append(try Self.repair(fd, path: path, offset: torn.offset, bytes: torn.bytes))
+            end = torn.offset
+        }
+        guard let last = tail.lastLine else { throw JournalError.empty(path: path) }
+        let lastLineNumber = { [path] in try Self.lineNumber(at: last.offset, fd: fd, path: path) }
+        let previous = try last.bytes.withUnsafeBufferPointer { buffer in
+            try Self.decodeLine(buffer, 0..<buffer.count, path: path, line: lastLineNumber)
+        }
+        guard previous.seq >= 1, previous.seq < Int.max else {
+            throw JournalError.notAnEvent(path: path, line: try lastLineNumber(), reason: "seq \(previous.seq) is out of range")
+        }
+        return (end, previous.seq, previous.hash)
     }
 
     private static func openForAppend(_ path: String) throws -> Int32 {
@@ -164,6 +178,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         lock.withLock {
             if descriptor >= 0 { closeFile(descriptor) }
             descriptor = -1
+            lastAppended = nil
         }
     }
 
@@ -263,14 +278,14 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     }
 
     /// `event.sealed(seq:after:)` and its line (canonical JSON and a newline), encoding once instead of twice.
-    static func seal(_ event: RunEvent, seq: Int, after previous: String) throws -> (event: RunEvent, line: Data) {
+    static func seal(_ event: RunEvent, seq: Int, after previous: String) throws -> (event: RunEvent, line: [UInt8]) {
         var sealed = event
         sealed.seq = seq
         sealed.prev = previous
         sealed.hash = ""
-        let unsealed = try sealed.canonicalJSON()
+        let unsealed = try sealed.canonicalBytes()
         sealed.hash = SHA256Hex.of(unsealed)
-        var line = try filling(hash: sealed.hash, into: unsealed) ?? sealed.canonicalJSON()
+        var line = try filling(hash: sealed.hash, into: unsealed) ?? sealed.canonicalBytes()
         line.append(0x0A)
         return (sealed, line)
     }
@@ -279,11 +294,15 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     ///
     /// The last `"hash":""` in that encoding is the top-level field: only host, prev, seq, step, time,
     /// type and via follow it, and a quote inside their string values is always escaped.
-    static func filling(hash: String, into unsealed: Data) -> Data? {
-        let marker = Data(#""hash":"""#.utf8)
-        guard let found = unsealed.range(of: marker, options: .backwards) else { return nil }
+    static func filling(hash: String, into unsealed: [UInt8]) -> [UInt8]? {
+        let marker = Array(#""hash":"""#.utf8)
+        guard unsealed.count >= marker.count,
+              let start = stride(from: unsealed.count - marker.count, through: 0, by: -1).first(where: {
+                  unsealed[$0..<($0 + marker.count)].elementsEqual(marker)
+              })
+        else { return nil }
         var line = unsealed
-        line.insert(contentsOf: Data(hash.utf8), at: found.upperBound - 1)
+        line.insert(contentsOf: hash.utf8, at: start + marker.count - 1)
         return line
     }
 

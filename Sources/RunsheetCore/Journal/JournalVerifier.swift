@@ -92,7 +92,7 @@ public enum JournalVerifier {
             }
             var unsealed = event
             unsealed.hash = ""
-            let encoding = try unsealed.canonicalJSON()
+            let encoding = try unsealed.canonicalBytes()
             if SHA256Hex.of(encoding) != event.hash {
                 return JournalProblem(kind: .altered, line: line, seq: event.seq,
                                       message: "its hash does not match its content, so it was changed after it was written")

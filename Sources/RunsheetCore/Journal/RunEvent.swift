@@ -39,14 +39,20 @@ public struct RunEvent: Sendable, Equatable, Codable {
 
     /// Canonical encoding: JSON, keys sorted, no insignificant whitespace, slashes unescaped.
     public func canonicalJSON() throws -> Data {
-        try RunEvent.canonicalEncoder.encode(self)
+        Data(try canonicalBytes())
+    }
+
+    /// The canonical encoding as bytes: `CanonicalEventWriter`, or `JSONEncoder` for what it declines.
+    func canonicalBytes() throws -> [UInt8] {
+        if let bytes = CanonicalEventWriter.encode(self) { return bytes }
+        return Array(try RunEvent.canonicalEncoder.encode(self))
     }
 
     /// The hash this event should carry: SHA-256 of its canonical encoding with `hash` empty.
     public func computedHash() throws -> String {
         var copy = self
         copy.hash = ""
-        return SHA256Hex.of(try copy.canonicalJSON())
+        return SHA256Hex.of(try copy.canonicalBytes())
     }
 
     /// Returns a copy chained after `previous` (hash of the previous event, or "") and sealed with its own hash.
@@ -107,29 +113,51 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
 
 /// Hex SHA-256.
 public enum SHA256Hex {
-    public static func of(_ data: Data) -> String {
-        SHA256.hash(data: data).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
-
-    public static func of(_ bytes: [UInt8]) -> String { of(Data(bytes)) }
+    public static func of(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+    public static func of(_ bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
     public static func of(_ text: String) -> String { of(Data(text.utf8)) }
+
+    /// Lowercase hex, two digits a byte.
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: digest.count * 2) { out in
+                for (index, byte) in digest.enumerated() {
+                    out[2 * index] = CanonicalEventWriter.hexDigits[Int(byte >> 4)]
+                    out[2 * index + 1] = CanonicalEventWriter.hexDigits[Int(byte & 0x0F)]
+                }
+                return digest.count * 2
+            }
+        }
+    }
 }
 
 /// Timestamps as the journal writes them.
 public enum Timestamp {
     public static func now() -> String { format(Date()) }
 
+    /// `2026-11-22T04:55:01.123Z`: milliseconds cut, not rounded. Written digit by digit, because
+    /// `String(format:)` costs as much as the rest of an append apart from its fsync.
     public static func format(_ date: Date) -> String {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
         let millis = Int((date.timeIntervalSince1970 - Double(t)) * 1000) % 1000
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
+        var text = ""
+        text.reserveCapacity(24)
+        /// `value` in decimal, with zeros in front up to `width` digits (after a minus sign), like `%0*d`.
+        func append(_ value: Int, width: Int, then separator: String) {
+            let digits = String(value.magnitude)
+            if value < 0 { text += "-" }
+            text += String(repeating: "0", count: max(0, width - (value < 0 ? 1 : 0) - digits.count)) + digits + separator
+        }
+        append(Int(parts.tm_year) + 1900, width: 4, then: "-")
+        append(Int(parts.tm_mon) + 1, width: 2, then: "-")
+        append(Int(parts.tm_mday), width: 2, then: "T")
+        append(Int(parts.tm_hour), width: 2, then: ":")
+        append(Int(parts.tm_min), width: 2, then: ":")
+        append(Int(parts.tm_sec), width: 2, then: ".")
+        append(millis, width: 3, then: "Z")
+        return text
     }
 
     /// The journal's own `2026-11-22T04:55:01.123Z`, read without a formatter: metrics parse

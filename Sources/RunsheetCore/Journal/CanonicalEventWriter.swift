@@ -1,0 +1,114 @@
+/// Writes an event's canonical encoding (docs/JOURNAL.md, "Canonical encoding") straight into bytes.
+///
+/// The bytes are the ones `JSONEncoder` with `.sortedKeys` and `.withoutEscapingSlashes` writes; a
+/// test compares the two on random events. It is about ten times faster, and every append and every
+/// line `verify` checks is encoded. It declines (nil) what it cannot be sure to write the same way:
+/// keys that are not all ASCII, whose order depends on how a Foundation version compares strings,
+/// and nesting deeper than `maximumDepth`, where `JSONEncoder` has a limit of its own.
+struct CanonicalEventWriter {
+    private(set) var bytes: [UInt8] = []
+    static let maximumDepth = 64
+
+    static func encode(_ event: RunEvent) -> [UInt8]? {
+        var writer = CanonicalEventWriter()
+        writer.bytes.reserveCapacity(320)
+        return writer.write(event) ? writer.bytes : nil
+    }
+
+    /// The top-level fields in key order; `step` is left out when nil, as `encodeIfPresent` does.
+    private mutating func write(_ event: RunEvent) -> Bool {
+        raw(#"{"actor":"#)
+        string(event.actor)
+        raw(#","data":"#)
+        guard object(event.data, depth: 1) else { return false }
+        raw(#","hash":"#)
+        string(event.hash)
+        raw(#","host":"#)
+        string(event.host)
+        raw(#","prev":"#)
+        string(event.prev)
+        raw(#","seq":"#)
+        integer(event.seq)
+        if let step = event.step {
+            raw(#","step":"#)
+            string(step)
+        }
+        raw(#","time":"#)
+        string(event.time)
+        raw(#","type":"#)
+        string(event.type.rawValue)
+        raw(#","via":"#)
+        string(event.via)
+        bytes.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    private mutating func value(_ value: JSONValue, depth: Int) -> Bool {
+        switch value {
+        case .string(let text): string(text)
+        case .int(let number): integer(number)
+        case .bool(let flag): raw(flag ? "true" : "false")
+        case .null: raw("null")
+        case .object(let members): return object(members, depth: depth + 1)
+        case .array(let elements):
+            guard depth < Self.maximumDepth else { return false }
+            bytes.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                guard self.value(element, depth: depth + 1) else { return false }
+            }
+            bytes.append(UInt8(ascii: "]"))
+        }
+        return true
+    }
+
+    private mutating func object(_ members: [String: JSONValue], depth: Int) -> Bool {
+        guard depth < Self.maximumDepth, members.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else { return false }
+        bytes.append(UInt8(ascii: "{"))
+        for (index, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(key)
+            bytes.append(UInt8(ascii: ":"))
+            guard value(members[key]!, depth: depth) else { return false }
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    private mutating func raw(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    private mutating func integer(_ number: Int) {
+        bytes.append(contentsOf: String(number).utf8)
+    }
+
+    /// A JSON string: `"` and `\` escaped, control characters as `\b \f \n \r \t` or `\u00xx`, the rest raw UTF-8.
+    private mutating func string(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var mark = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark..<index]))
+                mark = index + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+                case 0x08: bytes.append(UInt8(ascii: "b"))
+                case 0x0C: bytes.append(UInt8(ascii: "f"))
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                default:
+                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                              Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)]])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[mark...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+}
