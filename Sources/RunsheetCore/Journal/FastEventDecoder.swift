@@ -1,0 +1,244 @@
+/// Decodes one journal line without Foundation's `JSONDecoder`, which is about ten times slower.
+///
+/// It accepts a strict subset of JSON (integers only, no duplicate keys, valid UTF-8) and returns
+/// nil for anything else; the caller then decodes that line with `JSONDecoder`. So every event it
+/// returns is exactly the one `JSONDecoder` would return, and every error comes from `JSONDecoder`.
+struct FastEventDecoder {
+    private let base: UnsafePointer<UInt8>
+    private var index: Int
+    private let end: Int
+    private var depth = 0
+
+    static func decode(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> RunEvent? {
+        guard let base = buffer.baseAddress, range.upperBound <= buffer.count else { return nil }
+        var decoder = FastEventDecoder(base: base, index: range.lowerBound, end: range.upperBound)
+        return decoder.event()
+    }
+
+    private init(base: UnsafePointer<UInt8>, index: Int, end: Int) {
+        self.base = base
+        self.index = index
+        self.end = end
+    }
+
+    /// The byte at the cursor, or 0 at the end (a raw 0 is never valid JSON outside a string).
+    @inline(__always) private var current: UInt8 { index < end ? base[index] : 0 }
+
+    @inline(__always) private mutating func consume(_ byte: UInt8) -> Bool {
+        guard current == byte else { return false }
+        index += 1
+        return true
+    }
+
+    @inline(__always) private mutating func skipSpace() {
+        while index < end, base[index] == 0x20 || base[index] == 0x09 || base[index] == 0x0D || base[index] == 0x0A {
+            index += 1
+        }
+    }
+
+    private mutating func event() -> RunEvent? {
+        skipSpace()
+        guard consume(UInt8(ascii: "{")) else { return nil }
+        var seq: Int?, type: EventType?, data: [String: JSONValue]?
+        var time: String?, actor: String?, host: String?, via: String?, prev: String?, hash: String?
+        var step: String?, stepSeen = false
+        repeat {
+            skipSpace()
+            guard let key = string() else { return nil }
+            skipSpace()
+            guard consume(UInt8(ascii: ":")) else { return nil }
+            skipSpace()
+            // A repeated field is left to JSONDecoder, which keeps the first.
+            switch key {
+            case "seq": guard seq == nil, let value = integer() else { return nil }; seq = value
+            case "time": guard time == nil, let value = string() else { return nil }; time = value
+            case "type":
+                guard type == nil, let value = string(), let known = EventType(rawValue: value) else { return nil }
+                type = known
+            case "actor": guard actor == nil, let value = string() else { return nil }; actor = value
+            case "host": guard host == nil, let value = string() else { return nil }; host = value
+            case "via": guard via == nil, let value = string() else { return nil }; via = value
+            case "prev": guard prev == nil, let value = string() else { return nil }; prev = value
+            case "hash": guard hash == nil, let value = string() else { return nil }; hash = value
+            case "step":
+                guard !stepSeen else { return nil }
+                stepSeen = true
+                if current == UInt8(ascii: "n") {
+                    guard literal("null") else { return nil }
+                } else {
+                    guard let value = string() else { return nil }
+                    step = value
+                }
+            case "data":
+                guard data == nil, current == UInt8(ascii: "{"), case .object(let value)? = value() else { return nil }
+                data = value
+            default:
+                // JSONDecoder ignores unknown keys but still requires valid JSON.
+                guard value() != nil else { return nil }
+            }
+            skipSpace()
+        } while consume(UInt8(ascii: ","))
+        guard consume(UInt8(ascii: "}")) else { return nil }
+        skipSpace()
+        guard index == end, let seq, let time, let type, let actor, let host, let via, let data, let prev, let hash
+        else { return nil }
+        return RunEvent(seq: seq, time: time, type: type, actor: actor, host: host, via: via, step: step,
+                        data: data, prev: prev, hash: hash)
+    }
+
+    private mutating func value() -> JSONValue? {
+        switch current {
+        case UInt8(ascii: "\""): return string().map(JSONValue.string)
+        case UInt8(ascii: "{"): return object()
+        case UInt8(ascii: "["): return array()
+        case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+        case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+        case UInt8(ascii: "n"): return literal("null") ? .null : nil
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return integer().map(JSONValue.int)
+        default: return nil
+        }
+    }
+
+    private mutating func object() -> JSONValue? {
+        guard depth < 64, consume(UInt8(ascii: "{")) else { return nil }
+        depth += 1
+        defer { depth -= 1 }
+        var members: [String: JSONValue] = [:]
+        skipSpace()
+        if consume(UInt8(ascii: "}")) { return .object(members) }
+        repeat {
+            skipSpace()
+            guard let key = string() else { return nil }
+            skipSpace()
+            guard consume(UInt8(ascii: ":")) else { return nil }
+            skipSpace()
+            guard let member = value(), members.updateValue(member, forKey: key) == nil else { return nil }
+            skipSpace()
+        } while consume(UInt8(ascii: ","))
+        return consume(UInt8(ascii: "}")) ? .object(members) : nil
+    }
+
+    private mutating func array() -> JSONValue? {
+        guard depth < 64, consume(UInt8(ascii: "[")) else { return nil }
+        depth += 1
+        defer { depth -= 1 }
+        var elements: [JSONValue] = []
+        skipSpace()
+        if consume(UInt8(ascii: "]")) { return .array(elements) }
+        repeat {
+            skipSpace()
+            guard let element = value() else { return nil }
+            elements.append(element)
+            skipSpace()
+        } while consume(UInt8(ascii: ","))
+        return consume(UInt8(ascii: "]")) ? .array(elements) : nil
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard end - index >= count else { return false }
+        for offset in 0..<count where base[index + offset] != word.utf8Start[offset] { return false }
+        index += count
+        return true
+    }
+
+    /// An integer without fraction or exponent that fits `Int`; "-0" and leading zeros are left to JSONDecoder.
+    private mutating func integer() -> Int? {
+        let negative = consume(UInt8(ascii: "-"))
+        let start = index
+        var value = 0  // accumulated negatively so Int.min fits
+        while index < end, base[index] >= UInt8(ascii: "0"), base[index] <= UInt8(ascii: "9") {
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = times10.subtractingReportingOverflow(Int(base[index] &- UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+            index += 1
+        }
+        let digits = index - start
+        guard digits > 0, base[start] != UInt8(ascii: "0") || (digits == 1 && !negative) else { return nil }
+        switch current {
+        case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return nil
+        default: break
+        }
+        if negative { return value }
+        return value == Int.min ? nil : -value
+    }
+
+    private mutating func string() -> String? {
+        guard consume(UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        var ascii = true
+        while index < end {
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") {
+                let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
+                index += 1
+                return ascii ? String(decoding: bytes, as: UTF8.self) : Self.validUTF8(bytes)
+            }
+            if byte == UInt8(ascii: "\\") { return escapedString(from: start) }
+            if byte < 0x20 { return nil }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        return nil
+    }
+
+    private mutating func escapedString(from start: Int) -> String? {
+        var bytes = Array(UnsafeBufferPointer(start: base + start, count: index - start))
+        while index < end {
+            let byte = base[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""): return bytes.withUnsafeBufferPointer(Self.validUTF8)
+            case 0..<0x20: return nil
+            case UInt8(ascii: "\\"):
+                let escape = current
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(escape)
+                case UInt8(ascii: "b"): bytes.append(0x08)
+                case UInt8(ascii: "f"): bytes.append(0x0C)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard var scalar = hex4() else { return nil }
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")), let low = hex4(),
+                              (0xDC00..<0xE000).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                    UTF8.encode(unicode) { bytes.append($0) }
+                default: return nil
+                }
+            default: bytes.append(byte)
+            }
+        }
+        return nil
+    }
+
+    private mutating func hex4() -> UInt32? {
+        guard end - index >= 4 else { return nil }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = base[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
+    }
+
+    /// The string if the bytes are valid UTF-8; `String(decoding:)` repairs, so a repaired string differs.
+    private static func validUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.utf8.elementsEqual(bytes) ? text : nil
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The end of a journal, read backwards in growing chunks so appending never reads the whole file.
+struct JournalTail {
+    var size: Int
+    /// The last complete line (without its newline) and where it starts.
+    var lastLine: (bytes: [UInt8], offset: Int)?
+    var torn: (offset: Int, bytes: [UInt8])?
+
+    init(fd: Int32, path: String) throws {
+        size = try JournalFile.size(of: fd, path: path)
+        var window: [UInt8] = []  // the file's bytes from `start` to `size`
+        var start = size
+        var chunk = 4096
+        /// The offset of the last newline before `limit`, reading further back as needed.
+        func newline(before limit: Int) throws -> Int? {
+            var position = limit - 1
+            while true {
+                while position >= start {
+                    if window[position - start] == 0x0A { return position }
+                    position -= 1
+                }
+                guard start > 0 else { return nil }
+                let count = min(chunk, start)
+                var more = [UInt8](repeating: 0, count: count)
+                let got = try more.withUnsafeMutableBytes { try JournalFile.readAt(fd, $0.baseAddress!, count, start - count, path: path) }
+                guard got == count else { throw JournalError.system(path: path, operation: "read", errno: EIO) }
+                window = more + window
+                start -= count
+                chunk *= 2
+            }
+        }
+        let lastNewline = try newline(before: size)
+        let tornStart = (lastNewline ?? -1) + 1
+        if tornStart < size { torn = (tornStart, Array(window[(tornStart - start)...])) }
+        if let lastNewline {
+            let lineStart = (try newline(before: lastNewline) ?? -1) + 1
+            lastLine = (Array(window[(lineStart - start)..<(lastNewline - start)]), lineStart)
+        }
+    }
+}
+
+/// Closes a descriptor; a free function because `JournalFile.close()` hides the C one inside the class.
+func closeFile(_ fd: Int32) {
+    _ = close(fd)
+}
+
+/// A whole journal in memory with its line boundaries, read under a lock (exclusive when repairing).
+struct JournalSnapshot {
+    var bytes: [UInt8]
+    /// Byte ranges of the complete lines, without their newlines.
+    var lines: [Range<Int>]
+    var torn: TornLine?
+
+    init(path: String, repair: Bool) throws {
+        let fd = open(path, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw errno == ENOENT ? JournalError.notFound(path: path) : JournalError.system(path: path, operation: "open", errno: errno)
+        }
+        defer { closeFile(fd) }
+        (bytes, lines, torn) = try JournalFile.withFileLock(fd, repair ? LOCK_EX : LOCK_SH, path: path) {
+            let size = try JournalFile.size(of: fd, path: path)
+            var bytes = [UInt8](repeating: 0, count: size)
+            var filled = 0
+            while filled < size {
+                let count = try bytes.withUnsafeMutableBytes { try JournalFile.readAt(fd, $0.baseAddress! + filled, size - filled, filled, path: path) }
+                if count == 0 { break }
+                filled += count
+            }
+            bytes.removeSubrange(filled...)
+            let complete = (bytes.lastIndex(of: 0x0A) ?? -1) + 1
+            var torn: TornLine?
+            if complete < bytes.count {
+                torn = TornLine(offset: complete, bytes: bytes.count - complete, savedAs: nil)
+                if repair { torn = try JournalFile.repair(fd, path: path, offset: complete, bytes: Array(bytes[complete...])) }
+            }
+            var lines: [Range<Int>] = []
+            lines.reserveCapacity(complete / 256)
+            bytes.withUnsafeBufferPointer { buffer in
+                var lineStart = 0
+                for index in 0..<complete where buffer[index] == 0x0A {
+                    lines.append(lineStart..<index)
+                    lineStart = index + 1
+                }
+            }
+            return (bytes, lines, torn)
+        }
+    }
+}
