@@ -124,7 +124,7 @@ extension WalkThrough {
         let barWidth = max(10, min(40, width - 30))
         let filled = total == 0 ? barWidth : barWidth * settled / total
         let bar = "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled) + "]"
-        let elapsed = Date().timeIntervalSince(Timestamp.parse(state.startedAt) ?? started)
+        let elapsed = state.activeInterval(from: Timestamp.parse(state.startedAt) ?? started, to: Date())
         out.append("\(bar) \(settled)/\(total)  elapsed \(clock(elapsed))")
         out.append(rule)
         guard let step = engine.currentStep, !state.finished else {
@@ -137,7 +137,7 @@ extension WalkThrough {
         }
         var timing = ""
         if let begun = state.record(step.id).startedAt.flatMap(Timestamp.parse) {
-            timing = "step " + clock(Date().timeIntervalSince(begun))
+            timing = "step " + clock(state.activeInterval(from: begun, to: Date()))
             if let estimate = step.estimateSeconds { timing += " / est " + DurationText.format(estimate) }
         }
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title), width - 2)))

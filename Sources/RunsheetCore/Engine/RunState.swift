@@ -1,3 +1,5 @@
+import Foundation
+
 /// The state of a run: a pure fold over its journal events. Resume, status, reports and
 /// verification all start here, never from a second copy of state.
 public struct RunState: Sendable, Equatable {
@@ -127,8 +129,10 @@ public struct RunState: Sendable, Equatable {
     public var reviews: [Grant] = []
     /// The follow-up review the run's class requires: who may sign it and within how many seconds.
     public var followUp: (roles: [String], within: Int)?
-    /// Session boundaries, for elapsed-time accounting.
-    public var pausedAt: [String] = []
+    /// When nobody was working the run: from a `run.paused` (after a crash, from the last event)
+    /// to the `run.resumed` that follows. Durations leave these stretches out (`activeSeconds`).
+    public var idle: [(from: String, to: String)] = []
+    private var pausedSince: String?
 
     public var finished: Bool { outcome != nil }
 
@@ -154,6 +158,7 @@ public struct RunState: Sendable, Equatable {
     public mutating func apply(_ event: RunEvent) {
         eventCount += 1
         headHash = event.hash
+        let previousTime = lastTime
         lastTime = event.time
         if !actors.contains(event.actor) { actors.append(event.actor) }
         let data = event.data
@@ -184,8 +189,11 @@ public struct RunState: Sendable, Equatable {
             if let sha = data["sha256"]?.string { runbookSHA256 = sha }
             if let hashes = data["stepHashes"]?.object { stepHashes = hashes.compactMapValues(\.string) }
             if data["cursor"] != nil { setCursor("cursor") }
+            let from = pausedSince ?? previousTime
+            if !from.isEmpty { idle.append((from, event.time)) }
+            pausedSince = nil
         case .runPaused:
-            pausedAt.append(event.time)
+            pausedSince = event.time
         case .runEnded:
             outcome = data["outcome"]?.string.flatMap(Outcome.init) ?? .aborted
             endReason = data["reason"]?.string
@@ -259,6 +267,26 @@ public struct RunState: Sendable, Equatable {
         case .reviewSigned:
             reviews.append(Grant(actor: event.actor, role: data["role"]?.string ?? "", text: data["comment"]?.string ?? "",
                                  time: event.time, host: event.host))
+        }
+    }
+
+    /// Seconds from `start` to `end` that were not idle (see `idle`), to the nearest second; nil
+    /// when either time is missing or unreadable. Step and run durations are measured this way.
+    public func activeSeconds(from start: String?, to end: String?) -> Int? {
+        guard let start = start.flatMap(Timestamp.parse), let end = end.flatMap(Timestamp.parse) else { return nil }
+        return Int(activeInterval(from: start, to: end).rounded())
+    }
+
+    /// The time from `start` to `end` without the idle stretches, never negative.
+    public func activeInterval(from start: Date, to end: Date) -> TimeInterval {
+        end.timeIntervalSince(start) <= 0 ? 0 : end.timeIntervalSince(start) - idleInterval(from: start, to: end)
+    }
+
+    /// How much of the time from `start` to `end` was idle.
+    public func idleInterval(from start: Date, to end: Date) -> TimeInterval {
+        idle.reduce(0) { total, stretch in
+            guard let from = Timestamp.parse(stretch.from), let to = Timestamp.parse(stretch.to) else { return total }
+            return total + max(0, min(to, end).timeIntervalSince(max(from, start)))
         }
     }
 

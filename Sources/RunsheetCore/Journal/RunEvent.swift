@@ -195,12 +195,6 @@ public enum Timestamp {
         String(format(date).prefix(19)).replacingOccurrences(of: "T", with: " ")
     }
 
-    /// Whole seconds between two journal timestamps, nil when either is missing or unreadable.
-    public static func seconds(from start: String?, to end: String?) -> Int? {
-        guard let start = start.flatMap(parse), let end = end.flatMap(parse) else { return nil }
-        return max(0, Int(end.timeIntervalSince(start).rounded()))
-    }
-
     public static func parse(_ text: String) -> Date? {
         if let date = parseJournalFormat(text) { return date }
         let formatter = ISO8601DateFormatter()

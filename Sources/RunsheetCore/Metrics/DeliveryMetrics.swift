@@ -100,7 +100,7 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
                 }
                 switch record.status {
                 case .done:
-                    if let seconds = Timestamp.seconds(from: record.startedAt, to: record.endedAt) { stats[key]!.durations.append(seconds) }
+                    if let seconds = fact.state.activeSeconds(from: record.startedAt, to: record.endedAt) { stats[key]!.durations.append(seconds) }
                 case .failed: stats[key]!.failed += 1
                 case .skipped where !record.automatic: stats[key]!.skipped += 1
                 default: break

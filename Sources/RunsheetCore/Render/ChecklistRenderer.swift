@@ -12,7 +12,7 @@ public enum ChecklistRenderer {
         switch record.status {
         case .done:
             var text = "\(record.status.mark) done by \(record.actor ?? "?"), \(when)"
-            if let seconds = Timestamp.seconds(from: record.startedAt, to: record.endedAt) {
+            if let seconds = state.activeSeconds(from: record.startedAt, to: record.endedAt) {
                 text += ", took \(DurationText.format(seconds))"
                 if let estimate = step.estimateSeconds { text += " (estimate \(DurationText.format(estimate)))" }
             }

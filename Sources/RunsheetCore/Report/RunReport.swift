@@ -18,7 +18,10 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var startedBy: String
         public var startedAt: String
         public var endedAt: String?
+        /// From start to end, without the time the run was paused (`pausedSeconds`).
         public var durationSeconds: Int?
+        /// How long the run stood paused between its sessions, up to its end or its last event.
+        public var pausedSeconds: Int
         public var outcome: String
         public var endReason: String?
         public var actors: [String]
@@ -28,7 +31,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case id, runbookId, title, path, sha256, gitCommit
             case releaseClass = "class"
-            case params, host, startedBy, startedAt, endedAt, durationSeconds, outcome, endReason, actors, runbookChanged
+            case params, host, startedBy, startedAt, endedAt, durationSeconds, pausedSeconds, outcome, endReason, actors, runbookChanged
         }
     }
 
@@ -101,7 +104,7 @@ public struct RunReport: Codable, Sendable, Equatable {
             return Step(
                 id: id, title: step.map { Placeholders.display($0.title, params: runbook.params) { state.params[$0] } } ?? added[id] ?? id, section: step?.section.flatMap { sectionTitles[$0] },
                 status: record.status.rawValue, actor: record.actor, startedAt: record.startedAt, endedAt: record.endedAt,
-                durationSeconds: record.status.isSettled ? Timestamp.seconds(from: record.startedAt, to: record.endedAt) : nil,
+                durationSeconds: record.status.isSettled ? state.activeSeconds(from: record.startedAt, to: record.endedAt) : nil,
                 estimateSeconds: step?.estimateSeconds, reason: record.reason, automatic: record.automatic,
                 notes: record.notes.map { Entry(actor: $0.actor, role: nil, time: $0.time, text: $0.text) },
                 commands: record.commands.map {
@@ -116,7 +119,7 @@ public struct RunReport: Codable, Sendable, Equatable {
             id: state.runID, runbookId: state.runbookID, title: state.title, path: state.runbookPath, sha256: state.runbookSHA256,
             gitCommit: state.gitCommit, releaseClass: state.releaseClass.rawValue, params: state.params, host: state.host,
             startedBy: state.startedBy, startedAt: state.startedAt, endedAt: state.endedAt,
-            durationSeconds: Timestamp.seconds(from: state.startedAt, to: state.endedAt), outcome: state.outcome?.rawValue ?? "in progress",
+            durationSeconds: state.activeSeconds(from: state.startedAt, to: state.endedAt), pausedSeconds: Self.pausedSeconds(state), outcome: state.outcome?.rawValue ?? "in progress",
             endReason: state.endReason, actors: state.actors, runbookChanged: currentSHA256 != state.runbookSHA256)
         var followUp: FollowUpStatus?
         switch FollowUp.of(state, now: Timestamp.parse(state.lastTime) ?? Date(timeIntervalSince1970: 0)) {
@@ -126,6 +129,11 @@ public struct RunReport: Codable, Sendable, Equatable {
         case .overdue(let due): followUp = FollowUpStatus(status: "overdue", due: due)
         }
         return RunReport(run: run, steps: steps, followUp: followUp)
+    }
+
+    static func pausedSeconds(_ state: RunState) -> Int {
+        guard let start = Timestamp.parse(state.startedAt), let end = Timestamp.parse(state.endedAt ?? state.lastTime) else { return 0 }
+        return Int(state.idleInterval(from: start, to: end).rounded())
     }
 
     /// Pretty, key-sorted JSON: byte-for-byte the same for the same journal.
