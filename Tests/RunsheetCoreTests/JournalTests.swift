@@ -239,6 +239,36 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         #expect(report.isIntact && report.eventCount == 7 && report.tornLine == nil)
     }
 
+    /// A rewrite in place that keeps the size (`cp` over the journal) is seen by its modification time.
+    @Test func appendReadsTheEndAgainAfterASameSizeRewrite() throws {
+        let path = try journal(notes: 1)
+        let file = try JournalFile(path: path)
+        let last = try file.append(note("X"))
+        var text = try lines(of: path)
+        let replacement = try note("Y").sealed(seq: last.seq, after: last.prev)
+        text[text.count - 1] = String(decoding: try replacement.canonicalJSON(), as: UTF8.self)
+        #expect(text.last!.utf8.count == (try last.canonicalJSON()).count)
+        Thread.sleep(forTimeInterval: 0.05)  // past the filesystem's timestamp granularity
+        try write(lines: text, to: path)
+        #expect(try file.append(note("after the rewrite")).prev == replacement.hash)
+        #expect(try JournalVerifier.verify(path: path).isIntact)
+    }
+
+    /// An instance that wrote seq Int.max reports the next append as out of range, as a new one would.
+    @Test func lastSeqOutOfRangeAfterOwnAppend() throws {
+        let path = try journalPath()
+        try JournalFile.create(at: path, first: started())
+        var text = try lines(of: path)
+        let before = try note("almost").sealed(seq: Int.max - 1, after: try JournalFile.read(at: path).events[0].hash)
+        text.append(String(decoding: try before.canonicalJSON(), as: UTF8.self))
+        try write(lines: text, to: path)
+        let file = try JournalFile(path: path)
+        #expect(try file.append(note("last")).seq == Int.max)
+        #expect(throws: JournalError.notAnEvent(path: path, line: 3, reason: "seq \(Int.max) is out of range")) {
+            try file.append(note("one too many"))
+        }
+    }
+
     @Test func twoThreadsWithTheirOwnDescriptorsNeverInterleave() throws {
         let path = try journalPath()
         try JournalFile.create(at: path, first: started())

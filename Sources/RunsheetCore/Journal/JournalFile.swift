@@ -67,10 +67,11 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     private let lock = NSLock()
     private var descriptor: Int32 = -1
     private var repairs: [TornLine] = []
-    /// The file's size after this instance's last append, with that event's seq and hash. While the
-    /// file still has that size nobody else has written to it (journals only grow, and only torn
-    /// lines written after it are ever cut off), so the next append need not read the last line.
-    private var lastAppended: (end: Int, seq: Int, hash: String)?
+    /// The file's size and modification time after this instance's last append, with that event's
+    /// seq and hash. While `fstat` still shows them nobody else has written to the file (journals
+    /// only grow, only torn lines written after that point are ever cut off, and a rewrite in place
+    /// changes the time), so the next append need not read the last line.
+    private var lastAppended: (stamp: FileStamp, seq: Int, hash: String)?
 
     /// Opens the existing journal at `path` for appending.
     public init(path: String) throws {
@@ -138,7 +139,10 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
                     _ = fsync(fd)
                     throw error
                 }
-                lastAppended = (last.end + line.count, sealed.seq, sealed.hash)
+                // The event is on disk: a failing fstat only costs the next append a read of the end.
+                if let stamp = try? FileStamp(fd, path: path), stamp.size == last.end + line.count {
+                    lastAppended = (stamp, sealed.seq, sealed.hash)
+                }
                 return sealed
             }
         }
@@ -147,7 +151,10 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// Where the journal ends and the seq and hash of its last event, repairing a torn last line
     /// first. The caller holds `lock` and LOCK_EX.
     private func lastEvent(_ fd: Int32) throws -> (end: Int, seq: Int, hash: String) {
-        if let known = lastAppended, try Self.size(of: fd, path: path) == known.end { return known }
+        // seq Int.max takes the long way, which reports it.
+        if let known = lastAppended, known.seq < Int.max, try FileStamp(fd, path: path) == known.stamp {
+            return (known.stamp.size, known.seq, known.hash)
+        }
         let tail = try JournalTail(fd: fd, path: path)
         var end = tail.size
         if let torn = tail.torn {
@@ -387,8 +394,24 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     }
 
     static func size(of fd: Int32, path: String) throws -> Int {
+        try FileStamp(fd, path: path).size
+    }
+}
+
+/// A file's size and modification time, from `fstat`.
+struct FileStamp: Equatable {
+    var size: Int
+    var seconds: Int
+    var nanoseconds: Int
+
+    init(_ fd: Int32, path: String) throws {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw JournalError.system(path: path, operation: "stat", errno: errno) }
-        return Int(info.st_size)
+        size = Int(info.st_size)
+        #if canImport(Darwin)
+        (seconds, nanoseconds) = (Int(info.st_mtimespec.tv_sec), Int(info.st_mtimespec.tv_nsec))
+        #else
+        (seconds, nanoseconds) = (Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec))
+        #endif
     }
 }
