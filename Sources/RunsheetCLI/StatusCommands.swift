@@ -208,7 +208,8 @@ enum Plan {
                 section = step.section
             }
             let indent = String(repeating: "  ", count: step.depth)
-            var line = "\(indent)\(n + 1). [\(step.id)] \(step.title)"
+            let title = Placeholders.display(step.title, params: runbook.params) { values[$0] }
+            var line = "\(indent)\(n + 1). [\(step.id)] \(title)"
             if let estimate = step.estimateSeconds { line += "  ~\(DurationText.format(estimate))" }
             if let when = step.when { line += when.holds(in: conditionValues) ? "  (when \(when.text): yes)" : "  (when \(when.text): no, will be skipped)" }
             lines.append(line)

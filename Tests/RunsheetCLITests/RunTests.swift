@@ -180,6 +180,23 @@ import Testing
         let partial = try Fixtures.runsheet(["run", bundled, "--dry-run", "--param", "version=1.4.2"])
         #expect(partial.status == 0, "\(partial.stderr)")
         #expect(partial.stdout.contains("missing for a real run: notify_token"))
+        // Titles are resolved like commands: values filled in, secrets masked.
+        let titled = runs.appendingPathComponent("titled.md")
+        try """
+            ---
+            params:
+              target: {}
+              token: {secret: true}
+            ---
+            # Greet
+
+            - [ ] Greet {{target}} with {{token}}
+
+            """.write(to: titled, atomically: true, encoding: .utf8)
+        let plan = try Fixtures.runsheet(["run", titled.path, "--dry-run", "--param", "target=eu", "--param", "token=t0ps3cret"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("] Greet eu with ••••\n"), "\(plan.stdout)")
+        #expect(!plan.stdout.contains("t0ps3cret"))
     }
 
     @Test func autoRunsCommandsAndStopsAtManualSteps() throws {
