@@ -55,9 +55,13 @@ import Testing
         #expect(!markdown.contains("⚠"), "no step is over its estimate")
     }
 
-    @Test func aRunStillGoingCountsItsPausesUpToItsLastEvent() {
+    @Test func aRunStillGoingCountsItsPausesUpToItsLastEvent() throws {
         let report = RunReport.make(events: Self.events(ended: false), runbook: Self.runbook, currentSHA256: "")
         #expect(report.run.durationSeconds == nil && report.run.pausedSeconds == 21_480)
+        // Steps not reached yet are "open" while the run goes on ("not reached" once it ended).
+        #expect(try ReportRenderer.render(report, format: .md).contains("**2 done, 0 skipped, 0 failed, 0 open** of 2 steps."))
+        let ended = try ReportRenderer.render(RunReport.make(events: Self.events(), runbook: Self.runbook, currentSHA256: ""), format: .md)
+        #expect(ended.contains("**2 done, 0 skipped, 0 failed, 0 not reached** of 2 steps."))
     }
 
     @Test func updateLearnsEstimatesFromActiveTime() {

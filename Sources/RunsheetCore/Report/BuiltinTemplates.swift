@@ -50,7 +50,7 @@ public enum BuiltinTemplates {
 <tr><th>Actors</th><td>{{summary.actors}}</td></tr>
 {{#followUp}}<tr><th>Follow-up review</th><td>{{summary.followUp}}</td></tr>{{/followUp}}
 </table>
-<p><strong>{{summary.done}} done, {{summary.skipped}} skipped, {{summary.failed}} failed, {{summary.open}} open</strong> of {{summary.total}} steps.</p>
+<p><strong>{{summary.done}} done, {{summary.skipped}} skipped, {{summary.failed}} failed, {{summary.open}} {{summary.openLabel}}</strong> of {{summary.total}} steps.</p>
 <h2>Timeline</h2>
 {{{svgTimeline}}}
 <h2>Steps</h2>
@@ -127,7 +127,7 @@ public enum BuiltinTemplates {
 {{#followUp}}| Follow-up review | {{summary.followUp}} |
 {{/followUp}}
 
-**{{summary.done}} done, {{summary.skipped}} skipped, {{summary.failed}} failed, {{summary.open}} open** of {{summary.total}} steps.
+**{{summary.done}} done, {{summary.skipped}} skipped, {{summary.failed}} failed, {{summary.open}} {{summary.openLabel}}** of {{summary.total}} steps.
 
 ## Timeline
 

@@ -77,6 +77,8 @@ public enum ReportRenderer {
         context["summary"] = [
             "done": report.steps.filter { $0.status == "done" }.count, "failed": failed, "skipped": skipped,
             "open": report.steps.filter { $0.status == "pending" || $0.status == "active" }.count, "total": report.steps.count,
+            // Once the run has ended, a step it never reached (a branch not taken) is not open.
+            "openLabel": run.outcome == "in progress" ? "open" : "not reached",
             "notRun": report.steps.filter { $0.status != "done" && $0.status != "failed" }.count,
             "duration": (run.durationSeconds.map(DurationText.format) ?? "") + (run.pausedSeconds > 0 ? " (plus \(DurationText.format(run.pausedSeconds)) paused)" : ""), "seconds": String(format: "%.3f", Double(run.durationSeconds ?? 0)),
             "params": run.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "),
