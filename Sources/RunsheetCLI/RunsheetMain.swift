@@ -34,14 +34,24 @@ public enum RunsheetMain {
             if let exitCode = error as? ExitCode {
                 exit(exitCode.rawValue)
             }
-            let message = RunsheetCommand.fullMessage(for: error)
-            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            Output.error(usageSentence(for: error))
             exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
     }
 }
 
 extension RunsheetMain {
+    /// ArgumentParser's complaint about the command line as one line: its message (without the
+    /// usage block it prints after it) and where to read the usage, from the `See '…'` line.
+    static func usageSentence(for error: any Error) -> String {
+        let lines = RunsheetCommand.message(for: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        var text = lines.filter { !$0.isEmpty && !$0.hasPrefix("Help:") && !$0.hasPrefix("Usage:") }.joined(separator: " ")
+        while text.hasSuffix(".") { text.removeLast() }
+        let full = RunsheetCommand.fullMessage(for: error)
+        let help = full.range(of: "See '").flatMap { start in full[start.upperBound...].range(of: "'").map { full[start.upperBound..<$0.lowerBound] } }
+        return text + "; see '\(help ?? "runsheet --help")' for the usage."
+    }
+
     /// Turns off glibc's fast bins. Compiling a large runbook frees cmark's tree (hundreds of
     /// thousands of small blocks) and then allocates large buffers; with fast bins, each large
     /// allocation first consolidates them, which took a tenth of `compile`'s time on a 10 MB runbook

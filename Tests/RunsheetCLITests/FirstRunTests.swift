@@ -201,11 +201,26 @@ import Testing
         let dir = try repository()
         let check = try runsheet(["check", "runbooks", "--format", "xml"], in: dir)
         #expect(check.status == 2)
-        #expect(check.stderr.contains("The value 'xml' is invalid for '--format <format>'. Please provide one of 'text', 'json' or 'sarif'."))
+        #expect(check.stderr.contains("The value 'xml' is invalid for '--format <format>'. Please provide one of 'text', 'json' or 'sarif'; see"))
         let report = try runsheet(["compile", "runbooks/deploy.md", "--format", "svg"], in: dir)
         #expect(report.status == 2)
-        #expect(report.stderr.contains("Please provide one of 'json', 'mermaid' or 'dot'."))
-        #expect(report.stderr.contains("See 'runsheet compile --help' for more information."))
+        #expect(report.stderr.contains("Please provide one of 'json', 'mermaid' or 'dot'; see"))
+        #expect(report.stderr.contains("; see 'runsheet compile --help' for the usage."))
+    }
+
+    /// A command-line mistake is one line on stderr, exit 2: what is wrong and where to read the usage.
+    @Test func usageMistakesAreOneLine() throws {
+        let dir = try repository()
+        let cases: [([String], String)] = [
+            (["run"], "runsheet: Missing expected argument '<file>'; see 'runsheet run --help' for the usage.\n"),
+            (["run", "runbooks/deploy.md", "--bogus"], "runsheet: Unknown option '--bogus'; see 'runsheet run --help' for the usage.\n"),
+            (["status", "--limit", "abc"], "runsheet: The value 'abc' is invalid for '--limit <limit>'; see 'runsheet status --help' for the usage.\n"),
+            (["rn", "x"], "runsheet: 2 unexpected arguments: 'rn', 'x'; see 'runsheet --help' for the usage.\n"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try runsheet(arguments, in: dir)
+            #expect(result.status == 2 && result.stderr == expected && result.stdout.isEmpty, "\(arguments): \(result.stderr)")
+        }
     }
 
     // MARK: - Help, completions, the tour
