@@ -437,12 +437,7 @@ private struct OutputSink {
         }
     }
 
-    func digest() -> String {
-        hasher.finalize().map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    func digest() -> String { SHA256Hex.hex(hasher.finalize()) }
 
     func tailText() -> String {
         var bytes = tail.suffix(CommandRunner.tailLimit)
