@@ -279,7 +279,8 @@ public struct RunState: Sendable, Equatable {
 
     /// The time from `start` to `end` without the idle stretches, never negative.
     public func activeInterval(from start: Date, to end: Date) -> TimeInterval {
-        end.timeIntervalSince(start) <= 0 ? 0 : end.timeIntervalSince(start) - idleInterval(from: start, to: end)
+        let span = end.timeIntervalSince(start)
+        return span <= 0 ? 0 : span - idleInterval(from: start, to: end)
     }
 
     /// How much of the time from `start` to `end` was idle.
