@@ -13,8 +13,8 @@ public enum Fixtures {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }()
 
-    /// `../shared/corpus` beside the repository: real-world checklists, read in place.
-    public static let corpus: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    /// `Tests/Corpus`: real-world checklists and runbooks, byte-identical copies (see its README).
+    public static let corpus: URL = packageRoot.appendingPathComponent("Tests/Corpus")
 
     public static func corpusFiles() throws -> [URL] {
         try FileManager.default.contentsOfDirectory(at: corpus, includingPropertiesForKeys: nil)
