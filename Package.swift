@@ -22,14 +22,19 @@ let package = Package(
         ),
         // The only target that sees the C API: it copies cmark's tree into Swift values.
         .target(name: "RunsheetMarkdown", dependencies: ["CCmark"]),
+        // The runbook skeletons of templates/runbooks, embedded (see SkeletonFiles.swift).
+        .target(name: "RunsheetSkeletons", resources: [.embedInCode("Skeletons")]),
         .target(
             name: "RunsheetCore",
             dependencies: [
                 "RunsheetMarkdown",
+                "RunsheetSkeletons",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            // The report layouts of templates/reports, embedded (see BuiltinTemplates.swift).
+            resources: [.embedInCode("Report/Layouts")]
         ),
         .target(
             name: "RunsheetCLI",

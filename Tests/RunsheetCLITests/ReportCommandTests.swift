@@ -73,7 +73,9 @@ import Testing
         #expect(try String(contentsOfFile: output, encoding: .utf8) == (try report([])).stdout)
     }
 
-    @Test func builtInTemplatesAreTheFilesInTemplatesReports() throws {
+    /// Every file in templates/ is embedded under its name, and nothing else is: a new file needs
+    /// its line in BuiltinTemplates.swift or SkeletonFiles.swift.
+    @Test func builtInTemplatesAreTheFilesInTemplates() throws {
         let reports = Fixtures.packageRoot.appendingPathComponent("templates/reports")
         let layouts = try FileManager.default.contentsOfDirectory(atPath: reports.path).filter { $0.hasSuffix(".mustache") }
         let embedded = ["run": BuiltinTemplates.run, "readiness": BuiltinTemplates.readiness, "metrics": BuiltinTemplates.metrics]
@@ -81,14 +83,21 @@ import Testing
         for file in layouts {
             let parts = file.split(separator: ".")
             let text = try String(contentsOf: reports.appendingPathComponent(file), encoding: .utf8)
-            #expect(embedded[String(parts[0])]?[String(parts[1])] == text, "run scripts/embed-templates after editing \(file)")
+            #expect(embedded[String(parts[0])]?[String(parts[1])] == text, "\(file) is not embedded as it is")
         }
         let skeletons = Fixtures.packageRoot.appendingPathComponent("templates/runbooks")
-        let files = try FileManager.default.contentsOfDirectory(atPath: skeletons.path).filter { $0.hasSuffix(".md.mustache") }
-        #expect(files.count == BuiltinTemplates.runbooks.count)
-        for file in files {
+        let files = try FileManager.default.contentsOfDirectory(atPath: skeletons.path).filter { $0.hasSuffix(".mustache") }
+        let kinds = files.filter { !$0.hasPrefix("_") }, partials = files.filter { $0.hasPrefix("_") }
+        #expect(kinds.count == BuiltinTemplates.runbooks.count && !kinds.isEmpty)
+        #expect(partials.count == BuiltinTemplates.runbookPartials.count && !partials.isEmpty)
+        for file in kinds {
             let text = try String(contentsOf: skeletons.appendingPathComponent(file), encoding: .utf8)
-            #expect(BuiltinTemplates.runbooks[String(file.dropLast(".md.mustache".count))] == text, "run scripts/embed-templates after editing \(file)")
+            #expect(BuiltinTemplates.runbooks[String(file.dropLast(".md.mustache".count))] == text, "\(file) is not embedded as it is")
+        }
+        for file in partials {
+            let text = try String(contentsOf: skeletons.appendingPathComponent(file), encoding: .utf8)
+            #expect(BuiltinTemplates.runbookPartials[String(file.dropLast(".mustache".count))] == text, "\(file) is not embedded as it is")
+            #expect(BuiltinTemplates.runbooks.values.contains { $0.contains("<%> \(file.dropLast(".mustache".count)) %>") }, "no skeleton uses \(file)")
         }
     }
 }

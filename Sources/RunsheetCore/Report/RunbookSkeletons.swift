@@ -3,7 +3,7 @@ import Mustache
 
 /// Skeletons for new runbooks, one per kind: `templates/runbooks/KIND.md.mustache`. Their own
 /// values use `<% name %>` (set by a delimiter line), so the runbook's `{{param}}` placeholders
-/// pass through untouched.
+/// pass through untouched; the front matter they share is the partial `_front-matter.mustache`.
 public enum RunbookSkeletons {
     public struct Kind: Sendable, Equatable {
         public var name: String
@@ -38,7 +38,9 @@ public enum RunbookSkeletons {
         guard let text = BuiltinTemplates.runbooks[kind] else {
             throw ReportRenderer.TemplateError(message: "there is no runbook kind '\(kind)'")
         }
-        let template = try MustacheTemplate(string: text)
+        var library = MustacheLibrary()
+        for (name, partial) in BuiltinTemplates.runbookPartials { try library.register(partial, named: name) }
+        try library.register(text, named: kind)
         // The CONTENT_TYPE: TEXT pragma in every skeleton keeps values unescaped. Front matter
         // takes each value as a YAML double-quoted scalar (a JSON string is one), so a title
         // like "Deploy: part 2" stays a title.
@@ -49,6 +51,6 @@ public enum RunbookSkeletons {
             let quoted = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
             context[name + "YAML"] = quoted
         }
-        return template.render(context)
+        return library.render(context, withTemplate: kind) ?? ""
     }
 }
