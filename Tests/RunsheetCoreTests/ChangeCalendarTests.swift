@@ -82,7 +82,7 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("4:21 'from' must be a time") })
         #expect(lines.contains { $0.hasPrefix("5:37 'c' ends before it starts") })
         #expect(lines.contains { $0.hasPrefix("6:1 unknown calendar key 'colour'") })
-        #expect(problems.allSatisfy { $0.code == "calendar-file" && $0.path == "calendar.yaml" })
+        #expect(problems.allSatisfy { $0.code == .calendarFile && $0.path == "calendar.yaml" })
     }
 }
 

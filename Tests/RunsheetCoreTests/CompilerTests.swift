@@ -5,8 +5,8 @@ import Testing
 func compile(_ text: String, path: String = "test.md") -> CompileResult { Fixtures.compile(text, path: path) }
 
 extension CompileResult {
-    var codes: [String] { diagnostics.map(\.code) }
-    func first(_ code: String) -> Diagnostic? { diagnostics.first { $0.code == code } }
+    var codes: [String] { diagnostics.map(\.code.rawValue) }
+    func first(_ code: String) -> Diagnostic? { diagnostics.first { $0.code.rawValue == code } }
 }
 
 @Suite struct StepTests {
@@ -166,7 +166,7 @@ extension CompileResult {
         let result = compile("---\nclass: yolo\nparams:\n  n:\n    type: int\n    default: abc\n---\n- [ ] {{n}}\n")
         #expect(result.first("bad-class")?.line == 2)
         #expect(result.first("bad-class")?.column == 8)
-        #expect(result.diagnostics.contains { $0.code == "front-matter" && $0.message.contains("not a whole number") })
+        #expect(result.diagnostics.contains { $0.code == .frontMatter && $0.message.contains("not a whole number") })
     }
 
     @Test func misspeltKeysAreSuggestedAndForeignKeysIgnored() {
@@ -360,6 +360,6 @@ extension CompileResult {
         let result = try Compiler().compile(path: dir.appendingPathComponent("a.md").path)
         #expect(result.codes.contains("include-missing"))
         #expect(result.codes.contains("include-failed"))
-        #expect(result.diagnostics.contains { $0.code == "include-cycle" && $0.path.hasSuffix("b.md") })
+        #expect(result.diagnostics.contains { $0.code == .includeCycle && $0.path.hasSuffix("b.md") })
     }
 }

@@ -30,13 +30,13 @@ enum CheckReport {
     }
 
     static func sarif(_ results: [(path: String, diagnostics: [Diagnostic])], version: String) throws -> String {
-        let rules: [[String: Any]] = DiagnosticCode.all.map {
-            ["id": $0.code, "shortDescription": ["text": $0.summary], "helpUri": "docs/FORMAT.md"]
+        let rules: [[String: Any]] = DiagnosticCode.allCases.map {
+            ["id": $0.rawValue, "shortDescription": ["text": $0.summary], "helpUri": "docs/FORMAT.md"]
         }
         var sarifResults: [[String: Any]] = []
         for diagnostic in results.flatMap(\.diagnostics) {
             sarifResults.append([
-                "ruleId": diagnostic.code,
+                "ruleId": diagnostic.code.rawValue,
                 "level": diagnostic.severity == .error ? "error" : "warning",
                 "message": ["text": diagnostic.message],
                 "locations": [[

@@ -47,10 +47,10 @@ public struct Compiler: Sendable {
             switch problem {
             case .nulByte(let offset):
                 let (line, column) = Self.position(of: offset, in: bytes)
-                diagnostic = Diagnostic(.error, "binary-file", "this is a binary file, not Markdown (NUL byte at byte offset \(offset))", path: path, line: line, column: column)
+                diagnostic = Diagnostic(.error, .binaryFile, "this is a binary file, not Markdown (NUL byte at byte offset \(offset))", path: path, line: line, column: column)
             case .invalidUTF8(let offset):
                 let (line, column) = Self.position(of: offset, in: bytes)
-                diagnostic = Diagnostic(.error, "invalid-utf8", String(format: "invalid UTF-8 at byte offset %d (byte 0x%02X); save the file as UTF-8", offset, bytes[offset]), path: path, line: line, column: column)
+                diagnostic = Diagnostic(.error, .invalidUTF8, String(format: "invalid UTF-8 at byte offset %d (byte 0x%02X); save the file as UTF-8", offset, bytes[offset]), path: path, line: line, column: column)
             }
             _ = source
             return CompileResult(runbook: runbook, diagnostics: [diagnostic])

@@ -9,14 +9,14 @@ public enum Severity: String, Sendable, Codable, Comparable {
 public struct Diagnostic: Sendable, Codable, Equatable, Hashable {
     public var severity: Severity
     /// A stable kebab-case code, such as `undefined-param`.
-    public var code: String
+    public var code: DiagnosticCode
     public var message: String
     public var path: String
     /// 1-based line and character column.
     public var line: Int
     public var column: Int
 
-    public init(_ severity: Severity, _ code: String, _ message: String, path: String, line: Int, column: Int) {
+    public init(_ severity: Severity, _ code: DiagnosticCode, _ message: String, path: String, line: Int, column: Int) {
         self.severity = severity
         self.code = code
         self.message = message
@@ -27,40 +27,73 @@ public struct Diagnostic: Sendable, Codable, Equatable, Hashable {
 
     /// `path:line:col: error: message [code]`
     public var formatted: String {
-        "\(path):\(line):\(column): \(severity.rawValue): \(message) [\(code)]"
+        "\(path):\(line):\(column): \(severity.rawValue): \(message) [\(code.rawValue)]"
     }
 }
 
-/// Every diagnostic code the compiler emits, with a one-line description (used by SARIF rules and docs).
-public enum DiagnosticCode {
-    public static let all: [(code: String, summary: String)] = [
-        ("invalid-utf8", "The file is not valid UTF-8."),
-        ("binary-file", "The file contains a NUL byte, so it is not text."),
-        ("front-matter", "The YAML front matter is malformed or has a value of the wrong type."),
-        ("unknown-key", "A front matter key is not known but is close to one that is."),
-        ("bad-class", "The release class is not standard, normal, emergency or major."),
-        ("unknown-annotation", "An annotation key is not known."),
-        ("bad-annotation", "A known annotation key has a value that cannot be understood."),
-        ("bad-duration", "A duration cannot be read."),
-        ("bad-condition", "A When condition cannot be read or names an impossible value."),
-        ("dangling-link", "A link to an anchor in this file matches no heading."),
-        ("dangling-target", "A branch or jump target matches no section."),
-        ("duplicate-id", "Two steps have the same explicit id."),
-        ("ambiguous-id", "Steps with the same text in one section got numbered ids."),
-        ("undefined-param", "A placeholder or condition names a parameter that is not declared."),
-        ("unused-param", "A declared parameter is never used."),
-        ("undeclared-placeholder", "An executable command has a placeholder but the runbook declares no parameters."),
-        ("unreachable-step", "No path from the first step reaches this step."),
-        ("cycle-no-exit", "From this step the run can never reach its end."),
-        ("undeclared-role", "A sign-off or role names a role that is not declared."),
-        ("include-missing", "An included runbook cannot be read."),
-        ("include-cycle", "Runbooks include each other in a cycle."),
-        ("include-failed", "An included runbook has errors."),
-        ("no-steps", "Nothing in the file became a step."),
-        ("roles-file", "The repository roles file is malformed."),
-        ("bad-policy", "A class policy in the front matter cannot be understood or names a missing gate or role."),
-        ("policy-file", "The repository policy file is malformed."),
-        ("bad-calendar", "A change window or freeze in the front matter cannot be understood."),
-        ("calendar-file", "The change calendar file is malformed or cannot be read."),
-    ]
+/// Every diagnostic code the compiler emits: a stable kebab-case name, with a one-line summary
+/// (SARIF rules). docs/FORMAT.md's "Reference: diagnostic codes" lists the same cases; a test
+/// compares the two.
+public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
+    case invalidUTF8 = "invalid-utf8"
+    case binaryFile = "binary-file"
+    case frontMatter = "front-matter"
+    case unknownKey = "unknown-key"
+    case badClass = "bad-class"
+    case unknownAnnotation = "unknown-annotation"
+    case badAnnotation = "bad-annotation"
+    case badDuration = "bad-duration"
+    case badCondition = "bad-condition"
+    case danglingLink = "dangling-link"
+    case danglingTarget = "dangling-target"
+    case duplicateID = "duplicate-id"
+    case ambiguousID = "ambiguous-id"
+    case undefinedParam = "undefined-param"
+    case unusedParam = "unused-param"
+    case undeclaredPlaceholder = "undeclared-placeholder"
+    case unreachableStep = "unreachable-step"
+    case cycleNoExit = "cycle-no-exit"
+    case undeclaredRole = "undeclared-role"
+    case includeMissing = "include-missing"
+    case includeCycle = "include-cycle"
+    case includeFailed = "include-failed"
+    case noSteps = "no-steps"
+    case rolesFile = "roles-file"
+    case badPolicy = "bad-policy"
+    case policyFile = "policy-file"
+    case badCalendar = "bad-calendar"
+    case calendarFile = "calendar-file"
+
+    public var summary: String {
+        switch self {
+        case .invalidUTF8: "The file is not valid UTF-8."
+        case .binaryFile: "The file contains a NUL byte, so it is not text."
+        case .frontMatter: "The YAML front matter is malformed or has a value of the wrong type."
+        case .unknownKey: "A front matter key is not known but is close to one that is."
+        case .badClass: "The release class is not standard, normal, emergency or major."
+        case .unknownAnnotation: "An annotation key is not known."
+        case .badAnnotation: "A known annotation key has a value that cannot be understood."
+        case .badDuration: "A duration cannot be read."
+        case .badCondition: "A When condition cannot be read or names an impossible value."
+        case .danglingLink: "A link to an anchor in this file matches no heading."
+        case .danglingTarget: "A branch or jump target matches no section."
+        case .duplicateID: "Two steps have the same explicit id."
+        case .ambiguousID: "Steps with the same text in one section got numbered ids."
+        case .undefinedParam: "A placeholder or condition names a parameter that is not declared."
+        case .unusedParam: "A declared parameter is never used."
+        case .undeclaredPlaceholder: "An executable command has a placeholder but the runbook declares no parameters."
+        case .unreachableStep: "No path from the first step reaches this step."
+        case .cycleNoExit: "From this step the run can never reach its end."
+        case .undeclaredRole: "A sign-off or role names a role that is not declared."
+        case .includeMissing: "An included runbook cannot be read."
+        case .includeCycle: "Runbooks include each other in a cycle."
+        case .includeFailed: "An included runbook has errors."
+        case .noSteps: "Nothing in the file became a step."
+        case .rolesFile: "The repository roles file is malformed."
+        case .badPolicy: "A class policy in the front matter cannot be understood or names a missing gate or role."
+        case .policyFile: "The repository policy file is malformed."
+        case .badCalendar: "A change window or freeze in the front matter cannot be understood."
+        case .calendarFile: "The change calendar file is malformed or cannot be read."
+        }
+    }
 }

@@ -31,7 +31,7 @@ enum FlowAnalysis {
             guard case .section(let id) = target else { continue }
             guard sectionIndex[id] != nil else {
                 let near = EditDistance.closest(to: id, in: runbook.sections.map(\.id), maximum: 3).map { "; did you mean '#\($0)'?" } ?? ""
-                lowering.report(.error, "dangling-target", "'#\(id)' matches no section heading in this file\(near)", line: line, column: column)
+                lowering.report(.error, .danglingTarget, "'#\(id)' matches no section heading in this file\(near)", line: line, column: column)
                 continue
             }
         }
@@ -152,7 +152,7 @@ enum FlowAnalysis {
         }
         for i in own where !reached[i] && runbook.steps[i].parent.map({ index[$0].map { reached[$0] } ?? true }) ?? true {
             let step = runbook.steps[i]
-            lowering.report(.warning, "unreachable-step", "step '\(step.id)' can never be reached from the first step", line: step.line, column: step.column)
+            lowering.report(.warning, .unreachableStep, "step '\(step.id)' can never be reached from the first step", line: step.line, column: step.column)
         }
         // Steps from which a chain of successes reaches the end of the run.
         let successIn = Adjacency(nodes: runbook.steps.count, edges: successes.map { ($0.to, $0.from) })
@@ -169,7 +169,7 @@ enum FlowAnalysis {
         var covered = [Bool](repeating: false, count: runbook.steps.count)
         for i in own where reached[i] && !exits[i] && !covered[i] {
             let step = runbook.steps[i]
-            lowering.report(.error, "cycle-no-exit", "from step '\(step.id)' the run loops forever: no chain of completed steps reaches the end; add an exit or remove a Next jump", line: step.line, column: step.column)
+            lowering.report(.error, .cycleNoExit, "from step '\(step.id)' the run loops forever: no chain of completed steps reaches the end; add an exit or remove a Next jump", line: step.line, column: step.column)
             var stack = [i]
             covered[i] = true
             while let k = stack.popLast() {

@@ -68,14 +68,14 @@ struct FrontMatterBlock {
 
 extension FrontMatter {
     /// Parses and checks the YAML; problems go to `report` with file positions.
-    static func parse(_ block: FrontMatterBlock, report: (Severity, String, String, Int, Int) -> Void) -> FrontMatter {
+    static func parse(_ block: FrontMatterBlock, report: (Severity, DiagnosticCode, String, Int, Int) -> Void) -> FrontMatter {
         var result = FrontMatter()
         let base = block.firstLine - 1
         func at(_ node: Node) -> (Int, Int) {
             guard let mark = node.mark else { return (block.firstLine, 1) }
             return (base + mark.line, mark.column)
         }
-        func problem(_ node: Node, _ message: String, code: String = "front-matter", severity: Severity = .error) {
+        func problem(_ node: Node, _ message: String, code: DiagnosticCode = .frontMatter, severity: Severity = .error) {
             let (line, column) = at(node)
             report(severity, code, message, line, column)
         }
@@ -83,19 +83,19 @@ extension FrontMatter {
         let root: Node?
         do {
             root = try composeKeepingLastDuplicate(block.yaml) { key, line in
-                report(.warning, "front-matter", "front matter key '\(key)' is repeated; the last value is used, as on GitHub", base + line, 1)
+                report(.warning, .frontMatter, "front matter key '\(key)' is repeated; the last value is used, as on GitHub", base + line, 1)
             }
         } catch let error as YamlError {
             let (message, line, column) = describe(error)
-            report(.error, "front-matter", "front matter is not valid YAML: \(message)", base + line, column)
+            report(.error, .frontMatter, "front matter is not valid YAML: \(message)", base + line, column)
             return result
         } catch {
-            report(.error, "front-matter", "front matter is not valid YAML: \(error)", block.firstLine, 1)
+            report(.error, .frontMatter, "front matter is not valid YAML: \(error)", block.firstLine, 1)
             return result
         }
         guard let root, case .mapping(let mapping) = root else {
             if root != nil {
-                report(.error, "front-matter", "front matter must be a mapping of keys to values", block.firstLine, 1)
+                report(.error, .frontMatter, "front matter must be a mapping of keys to values", block.firstLine, 1)
             }
             return result
         }
@@ -129,7 +129,7 @@ extension FrontMatter {
                     if let cls = ReleaseClass(rawValue: text.lowercased()) {
                         result.releaseClass = cls
                     } else {
-                        problem(value, "release class '\(text)' is not one of standard, normal, emergency, major", code: "bad-class")
+                        problem(value, "release class '\(text)' is not one of standard, normal, emergency, major", code: .badClass)
                     }
                 }
             case "production":
@@ -141,12 +141,12 @@ extension FrontMatter {
                 parseParams(value, into: &result, at: at, problem: problem)
             case "policy":
                 result.policyPosition = at(keyNode)
-                result.policy = Policy.parse(value) { problem($0, $1, code: "bad-policy") }
+                result.policy = Policy.parse(value) { problem($0, $1, code: .badPolicy) }
             case "calendar":
                 result.calendarPath = string(value, key)
             case "windows", "freezes":
                 var calendar = result.inlineCalendar ?? ChangeCalendar()
-                let periods = ChangeCalendar.periods(value, list: key, zone: TimeZone(identifier: "UTC")!) { problem($0, $1, code: "bad-calendar") }
+                let periods = ChangeCalendar.periods(value, list: key, zone: TimeZone(identifier: "UTC")!) { problem($0, $1, code: .badCalendar) }
                 if key == "windows" { calendar.windows += periods } else { calendar.freezes += periods }
                 result.inlineCalendar = calendar
             case "signing", "tags", "requires":
@@ -154,7 +154,7 @@ extension FrontMatter {
             default:
                 if key.count >= 3,
                    let near = EditDistance.closest(to: key, in: knownKeys, maximum: key.count >= 6 ? 2 : 1) {
-                    problem(keyNode, "unknown front matter key '\(key)'; did you mean '\(near)'?", code: "unknown-key", severity: .warning)
+                    problem(keyNode, "unknown front matter key '\(key)'; did you mean '\(near)'?", code: .unknownKey, severity: .warning)
                 }
             }
         }
@@ -191,12 +191,12 @@ extension FrontMatter {
         }
     }
 
-    private static func parseRoles(_ value: Node, problem: (Node, String, String, Severity) -> Void) -> [String] {
+    private static func parseRoles(_ value: Node, problem: (Node, String, DiagnosticCode, Severity) -> Void) -> [String] {
         switch value {
         case .sequence(let sequence):
             return sequence.compactMap { item in
                 guard let name = item.string, !name.isEmpty else {
-                    problem(item, "each role must be a name", "front-matter", .error)
+                    problem(item, "each role must be a name", .frontMatter, .error)
                     return nil
                 }
                 return name
@@ -206,24 +206,24 @@ extension FrontMatter {
         case .scalar(let scalar):
             return scalar.string.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         default:
-            problem(value, "'roles' must be a list of role names", "front-matter", .error)
+            problem(value, "'roles' must be a list of role names", .frontMatter, .error)
             return []
         }
     }
 
     private static func parseParams(
         _ value: Node, into result: inout FrontMatter, at: (Node) -> (Int, Int),
-        problem: (Node, String, String, Severity) -> Void
+        problem: (Node, String, DiagnosticCode, Severity) -> Void
     ) {
         guard case .mapping(let mapping) = value else {
             if case .scalar(let s) = value, s.string.isEmpty || s.string == "~" || s.string == "null" { return }
-            problem(value, "'params' must map parameter names to their settings", "front-matter", .error)
+            problem(value, "'params' must map parameter names to their settings", .frontMatter, .error)
             return
         }
         for (nameNode, spec) in mapping {
             guard let name = nameNode.string else { continue }
             guard Placeholders.isParameterName(name) else {
-                problem(nameNode, "parameter name '\(name)' must start with a letter or '_' and hold only letters, digits, '_' and '-'", "front-matter", .error)
+                problem(nameNode, "parameter name '\(name)' must start with a letter or '_' and hold only letters, digits, '_' and '-'", .frontMatter, .error)
                 continue
             }
             var parameter = Parameter(name: name, type: .string, defaultValue: nil, choices: nil, pattern: nil,
@@ -241,29 +241,29 @@ extension FrontMatter {
                         if let text = settingValue.string, let kind = Parameter.Kind(rawValue: text) {
                             parameter.type = kind
                         } else {
-                            problem(settingValue, "parameter '\(name)' has type '\(settingValue.string ?? "?")'; use string, int, number, bool or choice", "front-matter", .error)
+                            problem(settingValue, "parameter '\(name)' has type '\(settingValue.string ?? "?")'; use string, int, number, bool or choice", .frontMatter, .error)
                         }
                     case "default":
                         guard case .scalar(let s) = settingValue else {
-                            problem(settingValue, "the default of '\(name)' must be a single value", "front-matter", .error)
+                            problem(settingValue, "the default of '\(name)' must be a single value", .frontMatter, .error)
                             continue
                         }
                         parameter.defaultValue = s.string
                     case "choices":
                         guard case .sequence(let items) = settingValue else {
-                            problem(settingValue, "the choices of '\(name)' must be a list", "front-matter", .error)
+                            problem(settingValue, "the choices of '\(name)' must be a list", .frontMatter, .error)
                             continue
                         }
                         parameter.choices = items.compactMap(\.string)
                     case "pattern":
                         guard let pattern = settingValue.string else { continue }
                         if (try? NSRegularExpression(pattern: pattern)) == nil {
-                            problem(settingValue, "the pattern of '\(name)' is not a valid regular expression", "front-matter", .error)
+                            problem(settingValue, "the pattern of '\(name)' is not a valid regular expression", .frontMatter, .error)
                         }
                         parameter.pattern = pattern
                     case "secret":
                         guard let flag = settingValue.bool else {
-                            problem(settingValue, "'secret' of '\(name)' must be true or false", "front-matter", .error)
+                            problem(settingValue, "'secret' of '\(name)' must be true or false", .frontMatter, .error)
                             continue
                         }
                         parameter.secret = flag
@@ -273,22 +273,22 @@ extension FrontMatter {
                         break  // Documented as implied by a missing default; accepted for readability.
                     default:
                         let near = EditDistance.closest(to: setting, in: paramKeys, maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
-                        problem(settingNode, "unknown setting '\(setting)' for parameter '\(name)'\(near)", "unknown-key", .warning)
+                        problem(settingNode, "unknown setting '\(setting)' for parameter '\(name)'\(near)", .unknownKey, .warning)
                     }
                 }
                 if parameter.choices != nil && typeNode == nil { parameter.type = .choice }
                 if parameter.type == .choice && (parameter.choices ?? []).isEmpty {
-                    problem(nameNode, "parameter '\(name)' is a choice but lists no choices", "front-matter", .error)
+                    problem(nameNode, "parameter '\(name)' is a choice but lists no choices", .frontMatter, .error)
                 }
                 if let value = parameter.defaultValue, let message = parameter.problem(with: value) {
-                    problem(nameNode, "the default of '\(name)' is invalid: \(message)", "front-matter", .error)
+                    problem(nameNode, "the default of '\(name)' is invalid: \(message)", .frontMatter, .error)
                 }
             default:
-                problem(spec, "parameter '\(name)' must have a default value or a mapping of settings", "front-matter", .error)
+                problem(spec, "parameter '\(name)' must have a default value or a mapping of settings", .frontMatter, .error)
                 continue
             }
             if result.paramLines[name] != nil {
-                problem(nameNode, "parameter '\(name)' is declared twice", "front-matter", .error)
+                problem(nameNode, "parameter '\(name)' is declared twice", .frontMatter, .error)
                 continue
             }
             result.paramLines[name] = at(nameNode)

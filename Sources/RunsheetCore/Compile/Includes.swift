@@ -15,24 +15,24 @@ extension Lowering {
             let path = relative.hasPrefix("/") ? relative : (directory.isEmpty ? relative : directory + "/" + relative)
             let canonical = Compiler.canonical(path)
             if includeStack.contains(canonical) {
-                report(.error, "include-cycle", "including '\(relative)' creates a cycle: \((includeStack + [canonical]).map { ($0 as NSString).lastPathComponent }.joined(separator: " -> "))", line: line, column: column)
+                report(.error, .includeCycle, "including '\(relative)' creates a cycle: \((includeStack + [canonical]).map { ($0 as NSString).lastPathComponent }.joined(separator: " -> "))", line: line, column: column)
                 continue
             }
             let bytes: [UInt8]
             do {
                 bytes = try compiler.loader(path)
             } catch {
-                report(.error, "include-missing", "cannot include '\(relative)': \((error as? LocalizedError)?.errorDescription ?? "\(error)")", line: line, column: column)
+                report(.error, .includeMissing, "cannot include '\(relative)': \((error as? LocalizedError)?.errorDescription ?? "\(error)")", line: line, column: column)
                 continue
             }
             let included = compiler.compile(path: path, bytes: bytes, including: includeStack + [canonical], bodies: bodies)
             if included.hasErrors {
-                report(.error, "include-failed", "included runbook '\(relative)' has \(included.errors.count) error(s)", line: line, column: column)
+                report(.error, .includeFailed, "included runbook '\(relative)' has \(included.errors.count) error(s)", line: line, column: column)
                 diagnostics += included.diagnostics.filter { $0.severity == .error && $0.path != source.path }
             }
             for parameter in included.runbook.params where !runbook.params.contains(where: { $0.name == parameter.name }) {
                 if parameter.required {
-                    report(.error, "include-failed", "included runbook '\(relative)' needs parameter '\(parameter.name)'; declare it here or give it a default there", line: line, column: column)
+                    report(.error, .includeFailed, "included runbook '\(relative)' needs parameter '\(parameter.name)'; declare it here or give it a default there", line: line, column: column)
                 }
                 runbook.params.append(parameter)
             }

@@ -61,12 +61,12 @@ struct Lowering {
                 sections: [], steps: [], start: nil, edges: [])
     }
 
-    mutating func report(_ severity: Severity, _ code: String, _ message: String, line: Int, column: Int) {
+    mutating func report(_ severity: Severity, _ code: DiagnosticCode, _ message: String, line: Int, column: Int) {
         diagnostics.append(Diagnostic(severity, code, message, path: source.path, line: line, column: column))
     }
 
     /// Reports at a cmark position (byte column).
-    mutating func report(_ severity: Severity, _ code: String, _ message: String, at position: SourcePosition) {
+    mutating func report(_ severity: Severity, _ code: DiagnosticCode, _ message: String, at position: SourcePosition) {
         let column = source.characterColumn(line: position.line, byteColumn: max(position.column, 1))
         report(severity, code, message, line: position.line, column: column)
     }
@@ -75,7 +75,7 @@ struct Lowering {
         var bodyOffset = 0
         var bodyLine = 1
         if let block = FrontMatterBlock.locate(in: source) {
-            var found: [(Severity, String, String, Int, Int)] = []
+            var found: [(Severity, DiagnosticCode, String, Int, Int)] = []
             front = FrontMatter.parse(block) { found.append(($0, $1, $2, $3, $4)) }
             for (severity, code, message, line, column) in found {
                 report(severity, code, message, line: line, column: column)
@@ -99,7 +99,7 @@ struct Lowering {
         checkGovernance(runbook, declared: declaredRoles)
         FlowAnalysis.check(runbook, lowering: &self)
         if runbook.steps.isEmpty {
-            report(.warning, "no-steps", "nothing in this file became a step; add task items such as '- [ ] Do this'", line: 1, column: 1)
+            report(.warning, .noSteps, "nothing in this file became a step; add task items such as '- [ ] Do this'", line: 1, column: 1)
         }
         diagnostics.sort { ($0.path != source.path ? 1 : 0, $0.line, $0.column) < ($1.path != source.path ? 1 : 0, $1.line, $1.column) }
         return CompileResult(runbook: runbook, diagnostics: diagnostics)

@@ -9,11 +9,11 @@ extension Lowering {
             guard let raw = steps[index].annotations.first(where: { $0.knownKey == .id }) else { continue }
             let id = raw.value.trimmed
             guard AnnotationValue.isStepID(id) else {
-                report(.error, "bad-annotation", "step id '\(id)' may hold only lowercase letters, digits, '-', '_' and '.'", line: raw.line, column: raw.column)
+                report(.error, .badAnnotation, "step id '\(id)' may hold only lowercase letters, digits, '-', '_' and '.'", line: raw.line, column: raw.column)
                 continue
             }
             if let first = taken[id] {
-                report(.error, "duplicate-id", "step id '\(id)' is already used by the step on line \(steps[first].step.line)", line: raw.line, column: raw.column)
+                report(.error, .duplicateID, "step id '\(id)' is already used by the step on line \(steps[first].step.line)", line: raw.line, column: raw.column)
                 continue
             }
             taken[id] = index
@@ -62,7 +62,7 @@ extension Lowering {
                 }
                 counts[base] = n
                 if id != base {
-                    report(.warning, "ambiguous-id", "several steps read '\(steps[index].step.title)'; this one got the id '\(id)', which changes if they are reordered; add an 'Id:' annotation", line: steps[index].step.line, column: steps[index].step.column)
+                    report(.warning, .ambiguousID, "several steps read '\(steps[index].step.title)'; this one got the id '\(id)', which changes if they are reordered; add an 'Id:' annotation", line: steps[index].step.line, column: steps[index].step.column)
                 }
                 taken[id] = index
                 steps[index].step.id = id
@@ -208,7 +208,7 @@ extension Lowering {
     }
 
     private mutating func apply(_ key: AnnotationKey, _ raw: RawAnnotation, to step: inout Step) {
-        func bad(_ message: String, code: String = "bad-annotation") {
+        func bad(_ message: String, code: DiagnosticCode = .badAnnotation) {
             report(.error, code, "\(key.display): \(message)", line: raw.line, column: raw.column)
         }
         func duration() -> Int? {
@@ -220,7 +220,7 @@ extension Lowering {
                 readDurations.updateValue(seconds, forKey: raw.value)
             }
             guard let seconds else {
-                bad("'\(raw.value)' is not a duration; write e.g. 90s, 5m, 1h30m", code: "bad-duration")
+                bad("'\(raw.value)' is not a duration; write e.g. 90s, 5m, 1h30m", code: .badDuration)
                 return nil
             }
             return seconds
@@ -302,7 +302,7 @@ extension Lowering {
             return try parsed.get()
         } catch {
             if case .malformed(let message) = error {
-                report(.error, "bad-condition", "When: \(message)", line: raw.line, column: raw.column)
+                report(.error, .badCondition, "When: \(message)", line: raw.line, column: raw.column)
             }
             return nil
         }
@@ -314,7 +314,7 @@ extension Lowering {
             targetPositions.append((target, raw.line, raw.column))
             return target
         case .failure(let message):
-            report(.error, "bad-annotation", "\(raw.key): \(message.text)", line: raw.line, column: raw.column)
+            report(.error, .badAnnotation, "\(raw.key): \(message.text)", line: raw.line, column: raw.column)
             return nil
         }
     }

@@ -23,7 +23,7 @@ extension Lowering {
             let anchor = (decoded ?? link.anchor).lowercased()
             if !ids.contains(anchor) {
                 let near = EditDistance.closest(to: anchor, in: ids.sorted(), maximum: 3).map { "; did you mean '#\($0)'?" } ?? ""
-                report(.warning, "dangling-link", "link to '#\(link.anchor)' matches no heading in this file\(near)", line: link.line, column: link.column)
+                report(.warning, .danglingLink, "link to '#\(link.anchor)' matches no heading in this file\(near)", line: link.line, column: link.column)
             }
         }
     }
@@ -39,9 +39,9 @@ extension Lowering {
                 let (l, c) = locate(written, from: line, span: span)
                 if front.declaresParams {
                     let near = EditDistance.closest(to: occurrence.name, in: declared.sorted(), maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
-                    report(.error, "undefined-param", "'{{\(occurrence.name)}}' is not a declared parameter\(near)", line: l, column: c)
+                    report(.error, .undefinedParam, "'{{\(occurrence.name)}}' is not a declared parameter\(near)", line: l, column: c)
                 } else if executable {
-                    report(.warning, "undeclared-placeholder", "'\(written)' in a run block is left as it is because this runbook declares no params; declare '\(occurrence.name)' under params in the front matter", line: l, column: c)
+                    report(.warning, .undeclaredPlaceholder, "'\(written)' in a run block is left as it is because this runbook declares no params; declare '\(occurrence.name)' under params in the front matter", line: l, column: c)
                 }
             }
         }
@@ -61,7 +61,7 @@ extension Lowering {
         checkConditions(runbook, declared: declared, used: &used)
         for parameter in front.params where !used.contains(parameter.name) {
             let (line, column) = front.paramLines[parameter.name] ?? (1, 1)
-            report(.warning, "unused-param", "parameter '\(parameter.name)' is never used", line: line, column: column)
+            report(.warning, .unusedParam, "parameter '\(parameter.name)' is never used", line: line, column: column)
         }
     }
 
@@ -80,19 +80,19 @@ extension Lowering {
             for clause in condition.clauses {
                 if clause.name == "class" {
                     for value in clause.values where ReleaseClass(rawValue: value) == nil {
-                        report(.error, "bad-condition", "When: '\(value)' is not a release class (standard, normal, emergency, major)", line: line, column: column)
+                        report(.error, .badCondition, "When: '\(value)' is not a release class (standard, normal, emergency, major)", line: line, column: column)
                     }
                     continue
                 }
                 used.insert(clause.name)
                 guard let parameter = parameters[clause.name] else {
                     let near = EditDistance.closest(to: clause.name, in: declared.sorted() + ["class"], maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
-                    report(.error, "undefined-param", "When: '\(clause.name)' is not a declared parameter\(near)", line: line, column: column)
+                    report(.error, .undefinedParam, "When: '\(clause.name)' is not a declared parameter\(near)", line: line, column: column)
                     continue
                 }
                 if let choices = parameter.choices, parameter.type == .choice {
                     for value in clause.values where !choices.contains(value) {
-                        report(.error, "bad-condition", "When: '\(value)' is not a choice of '\(parameter.name)' (\(choices.joined(separator: ", ")))", line: line, column: column)
+                        report(.error, .badCondition, "When: '\(value)' is not a choice of '\(parameter.name)' (\(choices.joined(separator: ", ")))", line: line, column: column)
                     }
                 }
             }
@@ -126,7 +126,7 @@ extension Lowering {
                         ? "declare it under 'roles' in the front matter or in \(RolesFile.relativePath)"
                         : (EditDistance.closest(to: role, in: declared.sorted(), maximum: 2).map { "did you mean '\($0)'?" }
                             ?? "declared roles are \(declared.sorted().joined(separator: ", "))")
-                    report(.error, "undeclared-role", "role '\(role)' is not declared; \(hint)", line: raw.line, column: raw.column)
+                    report(.error, .undeclaredRole, "role '\(role)' is not declared; \(hint)", line: raw.line, column: raw.column)
                 }
             }
         }
@@ -142,13 +142,13 @@ extension Lowering {
             policy = repository.overlaid(by: policy)
         }
         let (line, column) = front.policyPosition
-        policy.check(against: runbook, declaredRoles: declared) { report(.error, "bad-policy", $0, line: line, column: column) }
+        policy.check(against: runbook, declaredRoles: declared) { report(.error, .badPolicy, $0, line: line, column: column) }
         let production = runbook.production || runbook.steps.contains(where: \.production)
         guard production || runbook.calendarPath != nil || runbook.inlineCalendar != nil,
               let (calendar, problems) = ChangeCalendar.load(for: runbook) else { return }
         diagnostics += problems
         for role in calendar.exceptionRoles where !declared.isEmpty && !declared.contains(role) {
-            report(.warning, "undeclared-role", "the calendar's exception role '\(role)' is not declared, so nobody can grant an exception", line: 1, column: 1)
+            report(.warning, .undeclaredRole, "the calendar's exception role '\(role)' is not declared, so nobody can grant an exception", line: 1, column: 1)
         }
     }
 }

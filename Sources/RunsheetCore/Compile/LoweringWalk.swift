@@ -62,9 +62,9 @@ extension Lowering {
                         steps[owner].step.estimateLine = span.count == 1 ? key.line : nil
                     }
                 } else if let near = AnnotationKey.suggestion(for: normalized) {
-                    report(.warning, "unknown-annotation", "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
+                    report(.warning, .unknownAnnotation, "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
                 } else if listHasKnownAnnotation(node.parent, cache: &knownAnnotationLists) {
-                    report(.warning, "unknown-annotation", "unknown annotation '\(annotation.key)' among annotations; known keys are \(AnnotationKey.allCases.map(\.display).joined(separator: ", "))", line: annotation.line, column: annotation.column)
+                    report(.warning, .unknownAnnotation, "unknown annotation '\(annotation.key)' among annotations; known keys are \(AnnotationKey.allCases.map(\.display).joined(separator: ", "))", line: annotation.line, column: annotation.column)
                 }
             case .codeBlock:
                 let info = document.info(i).trimmed

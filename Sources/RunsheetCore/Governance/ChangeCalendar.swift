@@ -258,11 +258,11 @@ public struct ChangeCalendar: Sendable, Equatable {
     /// Parses a calendar file.
     public static func parse(path: String, text: String) -> (ChangeCalendar, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
-        guard let root = RepositoryFile.compose(text, path: path, code: "calendar-file", what: "calendar file", into: &diagnostics) else {
+        guard let root = RepositoryFile.compose(text, path: path, code: .calendarFile, what: "calendar file", into: &diagnostics) else {
             return (ChangeCalendar(path: path), diagnostics)
         }
         let calendar = parse(root, path: path) { node, message in
-            diagnostics.append(Diagnostic(.error, "calendar-file", message, path: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
+            diagnostics.append(Diagnostic(.error, .calendarFile, message, path: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
         }
         return (calendar, diagnostics)
     }
@@ -277,7 +277,7 @@ public struct ChangeCalendar: Sendable, Equatable {
             if let text = try? String(contentsOfFile: path, encoding: .utf8) {
                 loaded = parse(path: path, text: text)
             } else {
-                loaded = (ChangeCalendar(path: path), [Diagnostic(.error, "calendar-file", "the calendar file \(path) named in the front matter cannot be read", path: runbook.path, line: 1, column: 1)])
+                loaded = (ChangeCalendar(path: path), [Diagnostic(.error, .calendarFile, "the calendar file \(path) named in the front matter cannot be read", path: runbook.path, line: 1, column: 1)])
             }
         } else if let found = RepositoryFile.load(relativePath, forRunbook: runbook.path) {
             loaded = parse(path: found.path, text: found.text)

@@ -148,11 +148,11 @@ public struct Policy: Sendable, Equatable {
     /// Parses `.runsheet/policy.yaml`: the same mapping as the front matter's `policy`, at the top level.
     public static func parse(path: String, text: String) -> (Policy, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
-        guard let root = RepositoryFile.compose(text, path: path, code: "policy-file", what: "policy file", into: &diagnostics) else {
+        guard let root = RepositoryFile.compose(text, path: path, code: .policyFile, what: "policy file", into: &diagnostics) else {
             return (Policy(), diagnostics)
         }
         let policy = parse(root) { node, message in
-            diagnostics.append(Diagnostic(.error, "policy-file", message, path: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
+            diagnostics.append(Diagnostic(.error, .policyFile, message, path: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
         }
         return (policy, diagnostics)
     }
@@ -202,7 +202,7 @@ public enum RepositoryFile {
     }
 
     /// Composes YAML, turning a syntax error into a diagnostic at its position.
-    static func compose(_ text: String, path: String, code: String, what: String, into diagnostics: inout [Diagnostic]) -> Node? {
+    static func compose(_ text: String, path: String, code: DiagnosticCode, what: String, into diagnostics: inout [Diagnostic]) -> Node? {
         do {
             guard let root = try Yams.compose(yaml: text) else {
                 diagnostics.append(Diagnostic(.error, code, "the \(what) is empty", path: path, line: 1, column: 1))

@@ -36,7 +36,7 @@ public struct RolesFile: Sendable, Equatable {
     public static func parse(path: String, text: String) -> (RolesFile, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         func problem(_ message: String, _ node: Node?) {
-            diagnostics.append(Diagnostic(.error, "roles-file", message, path: path,
+            diagnostics.append(Diagnostic(.error, .rolesFile, message, path: path,
                                           line: node?.mark?.line ?? 1, column: node?.mark?.column ?? 1))
         }
         var file = RolesFile(path: path, members: [:])
@@ -45,10 +45,10 @@ public struct RolesFile: Sendable, Equatable {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
             let (message, line, column) = FrontMatter.describe(error)
-            diagnostics.append(Diagnostic(.error, "roles-file", "roles file is not valid YAML: \(message)", path: path, line: line, column: column))
+            diagnostics.append(Diagnostic(.error, .rolesFile, "roles file is not valid YAML: \(message)", path: path, line: line, column: column))
             return (file, diagnostics)
         } catch {
-            diagnostics.append(Diagnostic(.error, "roles-file", "roles file is not valid YAML", path: path, line: 1, column: 1))
+            diagnostics.append(Diagnostic(.error, .rolesFile, "roles file is not valid YAML", path: path, line: 1, column: 1))
             return (file, diagnostics)
         }
         guard let root, case .mapping(let top) = root else {
