@@ -1,7 +1,5 @@
-import Dispatch
 import Foundation
 import RunsheetCore
-import Synchronization
 
 /// Every run in a runs folder, read and folded in parallel. Journals that cannot be read are
 /// listed apart, so one damaged run never hides the others.
@@ -27,20 +25,16 @@ struct RunCatalog {
         let ids = ((try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [])
             .filter { !$0.hasPrefix(".") && manager.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
             .sorted()
-        let results = Mutex([Int: Result<RunState, Error>]())
-        DispatchQueue.concurrentPerform(iterations: ids.count) { index in
-            let result = Result { () throws -> RunState in
-                try JournalFile.state(at: runsDirectory + "/" + ids[index] + "/journal.jsonl", repair: false).state
+        let results = ids.parallelMap { id in
+            Result { () throws -> RunState in
+                try JournalFile.state(at: runsDirectory + "/" + id + "/journal.jsonl", repair: false).state
             }
-            results.withLock { $0[index] = result }
         }
         var catalog = RunCatalog(entries: [], unreadable: [])
-        let collected = results.withLock { $0 }
-        for (index, id) in ids.enumerated() {
-            switch collected[index] {
-            case .success(let state)?: catalog.entries.append(Entry(id: id, directory: runsDirectory + "/" + id, state: state))
-            case .failure(let error)?: catalog.unreadable.append((id, (error as? LocalizedError)?.errorDescription ?? "\(error)"))
-            case nil: break
+        for (id, result) in zip(ids, results) {
+            switch result {
+            case .success(let state): catalog.entries.append(Entry(id: id, directory: runsDirectory + "/" + id, state: state))
+            case .failure(let error): catalog.unreadable.append((id, (error as? LocalizedError)?.errorDescription ?? "\(error)"))
             }
         }
         catalog.entries.sort { ($0.state.startedAt, $0.id) > ($1.state.startedAt, $1.id) }

@@ -123,7 +123,3 @@ enum RunContext {
         return "no run '\(reference)' in \(runsDirectory); \(list) lists the runs there" + (explicit ? "" : ", or pass --runs-dir for another folder")
     }
 }
-
-extension String {
-    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
-}

@@ -63,7 +63,7 @@ struct Check: ParsableCommand {
             let style = Style(enabled: Output.colorEnabled(fd: 1))
             for diagnostic in all where !(quiet && diagnostic.severity == .warning) {
                 let label = diagnostic.severity == .error ? style.red("error") : style.yellow("warning")
-                Output.line("\(style.bold("\(diagnostic.path):\(diagnostic.line):\(diagnostic.column):")) \(label): \(diagnostic.message) \(style.dim("[\(diagnostic.code)]"))")
+                Output.line("\(style.bold("\(diagnostic.path):\(diagnostic.line):\(diagnostic.column):")) \(label): \(diagnostic.message) \(style.dim("[\(diagnostic.code.rawValue)]"))")
             }
             let summary = "checked \(files.paths.count) file\(files.paths.count == 1 ? "" : "s"): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
             FileHandle.standardError.write(Data((summary + "\n").utf8))
@@ -86,25 +86,6 @@ struct Check: ParsableCommand {
     /// Compiles the files on all cores; the outcomes come back in the order of `paths`, so the
     /// output is the same as compiling one file after the other.
     static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<[Diagnostic], any Error>] {
-        let outcomes = Outcomes(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            outcomes[index] = Result { try compiler.diagnostics(path: paths[index]) }
-        }
-        return outcomes.values
-    }
-
-    /// One slot per file, filled from several threads; NSLock because Mutex needs macOS 15.
-    private final class Outcomes: @unchecked Sendable {
-        private let lock = NSLock()
-        private var slots: [Result<[Diagnostic], any Error>]
-
-        init(count: Int) { slots = Array(repeating: .success([]), count: count) }
-
-        subscript(index: Int) -> Result<[Diagnostic], any Error> {
-            get { lock.withLock { slots[index] } }
-            set { lock.withLock { slots[index] = newValue } }
-        }
-
-        var values: [Result<[Diagnostic], any Error>] { lock.withLock { slots } }
+        paths.parallelMap { path in Result { try compiler.diagnostics(path: path) } }
     }
 }

@@ -160,35 +160,4 @@ extension String {
         while s.last == suffix { s.removeLast() }
         return s
     }
-
-    /// Leading and trailing spaces, tabs and line breaks removed.
-    var trimmed: String {
-        if let range = asciiTrimmedRange() {
-            if range.count == utf8.count { return self }
-            let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
-            return String(self[start..<utf8.index(start, offsetBy: range.count)])
-        }
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
-    }
-
-    /// The UTF-8 range `trimmed` keeps, when ASCII bytes on both sides of each cut decide it;
-    /// nil when a non-ASCII character borders a cut (it could join the whitespace into one
-    /// grapheme, or be whitespace itself), so the character-based path must decide.
-    private func asciiTrimmedRange() -> Range<Int>? {
-        var copy = self
-        return copy.withUTF8 { utf8 -> Range<Int>? in
-            func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
-            var start = 0
-            while start < utf8.count && isSpace(utf8[start]) { start += 1 }
-            if start == utf8.count { return 0..<0 }
-            guard utf8[start] < 0x80 else { return nil }
-            var end = utf8.count
-            while isSpace(utf8[end - 1]) { end -= 1 }
-            guard utf8[end - 1] < 0x80 else { return nil }
-            return start..<end
-        }
-    }
 }
