@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import RunsheetCore
 
-enum CheckFormat: String, ExpressibleByArgument, CaseIterable {
+enum CheckFormat: String, OutputFormat {
     case text, json, sarif
+
+    static var standard: Self { .text }
 }
 
 struct Check: ParsableCommand {
@@ -26,8 +28,7 @@ struct Check: ParsableCommand {
     @Argument(help: "Runbook files or directories.", completion: Completions.runbook)
     var paths: [String]
 
-    @Option(help: "Output format: text, json or sarif.")
-    var format: CheckFormat = .text
+    @OptionGroup var formatOption: FormatOption<CheckFormat>
 
     @Flag(help: "Treat warnings as errors for the exit code.")
     var strict = false
@@ -58,7 +59,7 @@ struct Check: ParsableCommand {
         let all = results.flatMap(\.diagnostics)
         let errors = all.filter { $0.severity == .error }.count
         let warnings = all.count - errors
-        switch format {
+        switch formatOption.format {
         case .text:
             let style = Style(enabled: Output.colorEnabled(fd: 1))
             for diagnostic in all where !(quiet && diagnostic.severity == .warning) {

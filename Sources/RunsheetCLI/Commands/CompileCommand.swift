@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import RunsheetCore
 
-enum GraphFormat: String, ExpressibleByArgument, CaseIterable {
+enum GraphFormat: String, OutputFormat {
     case json, mermaid, dot
+
+    static var standard: Self { .json }
 }
 
 struct CompileCommand: ParsableCommand {
@@ -24,8 +26,7 @@ struct CompileCommand: ParsableCommand {
     @Argument(help: "The runbook file.", completion: Completions.runbook)
     var file: String
 
-    @Option(help: "Output format: json, mermaid or dot.")
-    var format: GraphFormat = .json
+    @OptionGroup var formatOption: FormatOption<GraphFormat>
 
     func run() throws {
         let result: CompileResult
@@ -40,7 +41,7 @@ struct CompileCommand: ParsableCommand {
         if result.hasErrors {
             throw CommandFailure(status: .findings, message: "\(file) has \(result.errors.count) error(s); nothing compiled")
         }
-        switch format {
+        switch formatOption.format {
         case .json:
             // Streamed in chunks: the JSON of a large runbook is several times its size.
             RunbookJSON.write(result.runbook) { FileHandle.standardOutput.write(Data(buffer: $0)) }

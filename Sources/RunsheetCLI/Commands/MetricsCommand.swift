@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import RunsheetCore
 
-extension MetricsRenderer.Format: ExpressibleByArgument {}
 
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,15 +29,15 @@ struct Metrics: ParsableCommand {
     @Option(help: "Only runs started at or after this date (2026-10-01 or ISO 8601).") var since: String?
     @Option(help: "Only runs started at or before this time (default: now).") var until: String?
     @Option(help: "Only this service.") var service: String?
-    @Option(help: "md, html, json or csv.") var format: MetricsRenderer.Format = .md
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
-    @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var formatOption: FormatOption<MetricsRenderer.Format>
+    @OptionGroup var outputFile: OutputFileOption
+    @OptionGroup var layout: TemplateOption
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
         let from = try since.map { try DateOption.parse($0, option: "--since") }
         let to = try until.map { try DateOption.parse($0, option: "--until") } ?? Date()
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         let catalog = RunCatalog.load(runsDirectory)
         catalog.reportUnreadable()
         var estimates: [String: [String: Int]] = [:]
@@ -52,8 +51,8 @@ struct Metrics: ParsableCommand {
             return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
         }
         let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service)
-        let text = try ReportTemplate.render(template) { try MetricsRenderer.render(metrics, format: format, template: $0) }
-        try OutputFile.write(Array(text.utf8), to: output)
+        let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
+        try OutputFile.write(Array(text.utf8), to: outputFile.output)
     }
 
     /// When the shipped change was made: the `commit_time` parameter, else the committer time

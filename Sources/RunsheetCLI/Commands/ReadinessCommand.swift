@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import RunsheetCore
 
-extension ReadinessRenderer.Format: ExpressibleByArgument {}
 
 struct Readiness: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,11 +31,11 @@ struct Readiness: ParsableCommand {
     )
 
     @Argument(help: "The release file.", completion: Completions.runbook) var release: String
-    @Option(help: "md, html or json.") var format: ReadinessRenderer.Format = .md
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var output: String?
-    @Option(help: "A Mustache template to use instead of the built-in layout.") var template: String?
+    @OptionGroup var formatOption: FormatOption<ReadinessRenderer.Format>
+    @OptionGroup var outputFile: OutputFileOption
+    @OptionGroup var layout: TemplateOption
     @Option(help: "Decide as of this time (ISO 8601, or a date) instead of now.") var at: String?
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
         let bytes: [UInt8]
@@ -53,15 +52,15 @@ struct Readiness: ParsableCommand {
         }
         let now = try at.map { try DateOption.parse($0, option: "--at") } ?? Date()
         let folder = (release as NSString).deletingLastPathComponent
-        let catalog = RunCatalog.load(RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder))
+        let catalog = RunCatalog.load(RunContext.runsDirectory(explicit: runsFolder.runsDir, near: folder.isEmpty ? "." : folder))
         catalog.reportUnreadable()
         let evidence = parsed.requires.map { Self.evidence($0, rollback: false, catalog: catalog) }
             + parsed.rollback.map { Self.evidence($0, rollback: true, catalog: catalog) }
         let report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now)
-        let text = try ReportTemplate.render(template) { try ReadinessRenderer.render(report, format: format, template: $0) }
-        try OutputFile.write(Array(text.utf8), to: output)
-        if output != nil {
-            Output.error("\(parsed.id): \(report.decision.rawValue) (\(report.blockers.count) blocking, \(report.exceptions.count) exceptions); report in \(output ?? "")")
+        let text = try ReportTemplate.render(layout.template) { try ReadinessRenderer.render(report, format: formatOption.format, template: $0) }
+        try OutputFile.write(Array(text.utf8), to: outputFile.output)
+        if outputFile.output != nil {
+            Output.error("\(parsed.id): \(report.decision.rawValue) (\(report.blockers.count) blocking, \(report.exceptions.count) exceptions); report in \(outputFile.output ?? "")")
         }
         switch report.decision {
         case .go: return

@@ -19,17 +19,17 @@ struct Render: ParsableCommand {
     )
 
     @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.", completion: .file()) var output: String?
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var outputFile: OutputFileOption
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let state = try RunSupport.state(in: directory, repair: false)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         if SHA256Hex.of(bytes) != state.runbookSHA256 {
             Output.error("\(state.runbookPath) changed since run \(state.runID) started; its steps are matched by id")
         }
         let rendered = ChecklistRenderer.render(source: bytes, runbook: result.runbook, state: state)
-        try OutputFile.write(rendered, to: output)
+        try OutputFile.write(rendered, to: outputFile.output)
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import RunsheetCore
 
-extension ReportRenderer.Format: ExpressibleByArgument {}
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,18 +26,18 @@ struct Report: ParsableCommand {
     )
 
     @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
-    @Option(help: "md, html, json, junit or csv.") var format: ReportRenderer.Format = .md
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.", completion: .file()) var output: String?
-    @Option(help: "A Mustache template to use instead of the built-in layout.", completion: .file(extensions: ["mustache"])) var template: String?
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var formatOption: FormatOption<ReportRenderer.Format>
+    @OptionGroup var outputFile: OutputFileOption
+    @OptionGroup var layout: TemplateOption
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let events = try RunSupport.events(in: directory, repair: false)
         let state = RunState.fold(events)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         let report = RunReport.make(events: events, runbook: result.runbook, currentSHA256: SHA256Hex.of(bytes))
-        let text = try ReportTemplate.render(template) { try ReportRenderer.render(report, format: format, template: $0) }
-        try OutputFile.write(Array(text.utf8), to: output)
+        let text = try ReportTemplate.render(layout.template) { try ReportRenderer.render(report, format: formatOption.format, template: $0) }
+        try OutputFile.write(Array(text.utf8), to: outputFile.output)
     }
 }

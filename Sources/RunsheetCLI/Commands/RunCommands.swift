@@ -130,14 +130,11 @@ struct Run: ParsableCommand {
     @Argument(help: "The runbook to run.", completion: Completions.runbook)
     var file: String
 
-    @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value.", valueName: "name=value"))
-    var params: [String] = []
+    @OptionGroup var parameters: ParameterOptions
 
-    @Option(name: .customLong("as"), help: "Who is acting (default: RUNSHEET_USER, git user.email, login).")
-    var actorName: String?
+    @OptionGroup var actor: ActorOption
 
-    @Option(help: "Where runs are kept (default: runs/ at the Git root, else beside the runbook).", completion: .directory)
-    var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     @Option(name: .customLong("class"), help: "Override the release class.")
     var releaseClass: ReleaseClass?
@@ -152,7 +149,7 @@ struct Run: ParsableCommand {
         let (result, bytes) = try RunSupport.compile(file)
         var runbook = result.runbook
         if let releaseClass { runbook.releaseClass = releaseClass }
-        let given = try ParameterInput.parse(params)
+        let given = try ParameterInput.parse(parameters.params)
         if dryRun {
             let values = try ParameterInput.resolve(runbook, given: given, lenient: true, ask: nil)
             let governance = try RunSupport.governance(for: runbook)
@@ -163,9 +160,9 @@ struct Run: ParsableCommand {
         }
         let values = try ParameterInput.resolve(runbook, given: given, ask: RunSupport.prompt)
         let governance = try RunSupport.governance(for: runbook)
-        let actor = RunContext.actor(explicit: actorName)
+        let who = RunContext.actor(explicit: actor.actorName)
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: directory)
+        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
         let runID = RunContext.newRunID(runbookID: runbook.id)
         let runDirectory = (runsDirectory as NSString).appendingPathComponent(runID)
         // The run folder appears under its id only once its first event is on disk, so a crash
@@ -178,7 +175,7 @@ struct Run: ParsableCommand {
         }
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
-            gitCommit: RunContext.gitCommit(for: file), values: values, actor: actor,
+            gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
             runsheetVersion: RunsheetCommand.version, governance: governance
         ) { first in
             let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: first)
@@ -209,20 +206,17 @@ struct Resume: ParsableCommand {
     @Argument(help: "The run id (or a unique prefix, or the run's folder).", completion: Completions.runID)
     var runID: String
 
-    @Option(name: .customLong("param"), help: ArgumentHelp("A parameter value (secrets are not stored).", valueName: "name=value"))
-    var params: [String] = []
+    @OptionGroup var parameters: ParameterOptions
 
-    @Option(name: .customLong("as"), help: "Who is acting.")
-    var actorName: String?
+    @OptionGroup var actor: ActorOption
 
-    @Option(help: "Where runs are kept.", completion: .directory)
-    var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
     var auto = false
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let state = try RunSupport.state(in: directory)
         if let outcome = state.outcome {
             throw CommandFailure(status: .usage, message: "run \(state.runID) has already ended (\(outcome.rawValue)); start a new run with 'runsheet run \(state.runbookPath)'")
@@ -230,7 +224,7 @@ struct Resume: ParsableCommand {
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
-        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(params), recorded: state.params, ask: RunSupport.prompt)
+        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params, ask: RunSupport.prompt)
         let sha = SHA256Hex.of(bytes)
         let changes = RunbookChanges(recorded: state.stepHashes, runbook: runbook)
         if sha != state.runbookSHA256 {
@@ -241,7 +235,7 @@ struct Resume: ParsableCommand {
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
-                               actor: RunContext.actor(explicit: actorName), values: values, runDirectory: directory,
+                               actor: RunContext.actor(explicit: actor.actorName), values: values, runDirectory: directory,
                                governance: try RunSupport.governance(for: runbook))
         try engine.resume(sha256: sha, changes: changes)
         try RunSupport.finish(try RunSupport.drive(WalkThrough(engine: engine, style: RunSupport.style()), auto: auto))

@@ -74,13 +74,13 @@ struct Sign: ParsableCommand {
 
     @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
     @Argument(help: "The step id: a gate, or with --exception a production step. Not given with --follow-up.") var step: String?
-    @Option(name: .customLong("as"), help: "Who is signing.") var actorName: String?
+    @OptionGroup var actor: ActorOption
     @Option(help: "The role to sign with (default: the first role you hold that is needed).") var role: String?
     @Option(help: "A comment kept with the signature (required with --follow-up).") var comment: String?
     @Flag(help: "Grant an exception to the change calendar for a production step.") var exception = false
     @Option(help: "Why the exception is needed (with --exception).") var reason: String?
     @Flag(help: "Record the follow-up review the run's class requires.") var followUp = false
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func validate() throws {
         if exception && followUp { throw ValidationError("use --exception or --follow-up, not both") }
@@ -90,8 +90,8 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
-        let context = try GateContext.open(run: runID, step: step, runsDir: runsDir, production: exception)
-        let signer = RunContext.actor(explicit: actorName)
+        let context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir, production: exception)
+        let signer = RunContext.actor(explicit: actor.actorName)
         do {
             if followUp {
                 let event = try SignOffs.review(state: context.state, signer: signer, role: role, comment: comment ?? "", roles: context.roles)
@@ -139,14 +139,14 @@ struct Reject: ParsableCommand {
     @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
     @Argument(help: "The gate's step id.") var step: String
     @Option(help: "Why the change may not go ahead.") var reason: String
-    @Option(name: .customLong("as"), help: "Who is rejecting.") var actorName: String?
+    @OptionGroup var actor: ActorOption
     @Option(help: "The role to reject with (default: the first role you hold that the gate needs).") var role: String?
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
         guard !reason.trimmed.isEmpty else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
-        let context = try GateContext.open(run: runID, step: step, runsDir: runsDir)
-        let signer = RunContext.actor(explicit: actorName)
+        let context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir)
+        let signer = RunContext.actor(explicit: actor.actorName)
         do {
             guard let step = context.step else { return }
             let event = try SignOffs.rejection(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,

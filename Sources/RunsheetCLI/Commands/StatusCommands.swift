@@ -16,16 +16,15 @@ struct Status: ParsableCommand {
     @Argument(help: "A run id (or unique prefix); without it, recent runs are listed.", completion: Completions.runID)
     var runID: String?
 
-    @Option(help: "Where runs are kept.", completion: .directory)
-    var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     @Option(help: "How many recent runs to list.")
     var limit = 20
 
     func run() throws {
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: FileManager.default.currentDirectoryPath)
+        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
-            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsDir != nil)
+            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil)
             let state = try RunSupport.state(in: directory, repair: false)
             Output.out(detail(state))
             return
@@ -34,7 +33,7 @@ struct Status: ParsableCommand {
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             let exists = FileManager.default.fileExists(atPath: runsDirectory)
             Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
-                        (runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
+                        (runsFolder.runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
             return
         }
         // Newest first; runs whose journal cannot be read are left out of the table.
@@ -109,10 +108,10 @@ struct Audit: ParsableCommand {
     )
 
     @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let events = try RunSupport.events(in: directory, repair: false)
         let state = RunState.fold(events)
         var lines = ["Audit trail of run \(state.runID): \(state.title) (\(state.runbookPath))",
@@ -155,8 +154,7 @@ struct Verify: ParsableCommand {
     @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID)
     var runID: String
 
-    @Option(help: "Where runs are kept.", completion: .directory)
-    var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     @Option(name: .customLong("head"),
             help: ArgumentHelp("A head hash printed earlier (at least 8 hex digits); fail unless the journal still holds that event.", valueName: "hash"))
@@ -169,7 +167,7 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsDir)
+        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let path = RunSupport.journalPath(directory)
         let report: VerificationReport
         do {

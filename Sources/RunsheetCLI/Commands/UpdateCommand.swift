@@ -32,7 +32,7 @@ struct Update: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "With --patch: write the diff to this file.") var output: String?
     @Option(help: "Fewest observed durations before an estimate is proposed.") var minSamples = 1
     @Option(help: "Keep an estimate when the median is within this percentage of it.") var tolerance = 20
-    @Option(help: "Where runs are kept.", completion: .directory) var runsDir: String?
+    @OptionGroup var runsFolder: RunsFolderOption
 
     func validate() throws {
         if runs.isEmpty && !all { throw ValidationError("name the runs to learn from with --from RUN (repeatable), or use --all") }
@@ -44,10 +44,10 @@ struct Update: ParsableCommand {
     func run() throws {
         let (result, bytes) = try RunSupport.compile(runbook)
         let book = result.runbook
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)
+        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)
         var states: [RunState] = []
         for reference in runs {
-            let directory = try RunContext.runDirectory(reference, runsDir: runsDir ?? runsDirectory)
+            let directory = try RunContext.runDirectory(reference, runsDir: runsFolder.runsDir ?? runsDirectory)
             let state = try RunSupport.state(in: directory, repair: false)
             guard state.runbookID == book.id else {
                 throw CommandFailure(status: .usage, message: "run \(state.runID) is a run of '\(state.runbookID)', not of '\(book.id)' (\(runbook)); pick runs of this runbook ('runsheet status' lists them)")
