@@ -28,6 +28,15 @@ enum AnnotationKey: String, CaseIterable {
         }
     }
 
+    /// Keys that carry a rule (who signs, who may not, what is production): a misspelling of one
+    /// would drop the rule without a word, so it is an error, not a warning.
+    var governs: Bool {
+        switch self {
+        case .signOff, .separation, .onReject, .role, .production: true
+        default: false
+        }
+    }
+
     /// Case-insensitive, with spaces, hyphens and underscores alike.
     static func normalize(_ key: String) -> String {
         if key.utf8.allSatisfy({ $0 < 0x80 }) {

@@ -62,7 +62,11 @@ extension Lowering {
                         steps[owner].step.estimateLine = span.count == 1 ? key.line : nil
                     }
                 } else if let near = AnnotationKey.suggestion(for: normalized) {
-                    report(.warning, .unknownAnnotation, "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
+                    if near.governs {
+                        report(.error, .unknownAnnotation, "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'? A misspelt governance key would drop its rule", line: annotation.line, column: annotation.column)
+                    } else {
+                        report(.warning, .unknownAnnotation, "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
+                    }
                 } else if listHasKnownAnnotation(node.parent, cache: &knownAnnotationLists) {
                     report(.warning, .unknownAnnotation, "unknown annotation '\(annotation.key)' among annotations; known keys are \(AnnotationKey.allCases.map(\.display).joined(separator: ", "))", line: annotation.line, column: annotation.column)
                 }
