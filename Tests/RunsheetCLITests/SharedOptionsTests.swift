@@ -39,3 +39,22 @@ import Testing
         }
     }
 }
+
+@Suite struct ExitCodeTableTests {
+    /// `runsheet --help` and the README's "Exit codes" table list the same codes.
+    @Test func helpAndReadmeListTheSameExitCodes() throws {
+        let help = try Fixtures.runsheet(["--help"])
+        let section = try #require(help.stdout.components(separatedBy: "Exit codes:").dropFirst().first?.components(separatedBy: "Examples:").first)
+        let inHelp = section.split(separator: "\n").compactMap { line -> Int? in
+            let words = line.split(separator: " ")
+            return words.first.flatMap { Int($0) }
+        }
+        let readme = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let table = try #require(readme.components(separatedBy: "### Exit codes").dropFirst().first?.components(separatedBy: "\n\n").dropFirst().first)
+        let inReadme = table.split(separator: "\n").compactMap { line -> Int? in
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            return cells.first.flatMap { Int($0) }
+        }
+        #expect(!inHelp.isEmpty && inHelp == inReadme, "--help: \(inHelp), README: \(inReadme)")
+    }
+}

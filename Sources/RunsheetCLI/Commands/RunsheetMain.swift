@@ -82,11 +82,13 @@ public struct RunsheetCommand: ParsableCommand {
             Exit codes:
               0  success: no errors, the run completed, the journal is intact
               1  findings: errors in a runbook (warnings too with --strict); a run that
-                 failed, rolled back or was aborted; a journal that does not verify
+                 failed, rolled back or was aborted; a journal that does not verify;
+                 a refusal by a rule (role, separation of duties, freeze); a NO-GO
               2  bad usage or input: unknown option, missing parameter, unreadable file,
                  unknown run id
               3  the run is paused (quit, end of scripted input, or --auto reached a
                  manual step or gate): 'runsheet resume RUN' continues it
+              4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)
 
             Examples:
               runsheet check runbooks/
