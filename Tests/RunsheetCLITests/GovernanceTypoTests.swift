@@ -1,4 +1,5 @@
 import Foundation
+import RunsheetCore
 import RunsheetTestSupport
 import Testing
 
@@ -52,5 +53,41 @@ import Testing
         let check = try Fixtures.runsheet(["check", file.path])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("warning: unknown annotation 'Estimat'; did you mean 'Estimate'?"))
+    }
+}
+
+/// Issue 12, item 11: a run aborted after a production step acted is a failed deployment.
+@Suite struct AbortedDeploymentMetricsTests {
+    @Test func abortedAfterAProductionStepIsAFailedDeployment() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+        ---
+        runsheet: 1
+        id: abort-deploy
+        title: Abort deploy
+        service: api
+        environment: production
+        ---
+
+        # Deploy
+
+        - [ ] Migrate the database
+          - Production: yes
+        - [ ] Verify
+        """.write(to: dir.appendingPathComponent("a.md"), atomically: true, encoding: .utf8)
+        let arguments = ["run", "a.md", "--runs-dir", "runs", "--as", "alice"]
+        // Production touched, then aborted: a failed deployment.
+        #expect(try Fixtures.runsheet(arguments, stdin: "done\nabort changed our mind\n", directory: dir).status == 1)
+        // Aborted on the production step's screen, nothing done: no deployment at all.
+        #expect(try Fixtures.runsheet(arguments, stdin: "abort nothing done\n", directory: dir).status == 1)
+        let json = try Fixtures.runsheet(["metrics", "--runs-dir", "runs", "--format", "json"], directory: dir)
+        #expect(json.status == 0, "\(json.stderr)")
+        let metrics = try JSONDecoder().decode(DeliveryMetrics.self, from: Data(json.stdout.utf8))
+        let group = try #require(metrics.groups.first)
+        #expect(metrics.groups.count == 1 && group.deployments == 1)
+        let failRate = try #require(group.measures.first { $0.name == "change fail rate" })
+        #expect(failRate.n == 1 && failRate.value == 100)
+        #expect(group.weeks.map(\.failed).reduce(0, +) == 1)
     }
 }

@@ -54,7 +54,7 @@ import Testing
     @Test func definitionsOnHandBuiltRuns() throws {
         var clock = Date(timeIntervalSince1970: 1_800_000_000)
         func run(_ id: String, service: String = "api", environment: String = "prod", outcome: String, class releaseClass: String = "normal",
-                 failAfter: Int? = nil, commitAgo: Int? = nil) -> DeliveryMetrics.RunFacts {
+                 failAfter: Int? = nil, commitAgo: Int? = nil, acted: Bool = true) -> DeliveryMetrics.RunFacts {
             var events: [RunEvent] = []
             func add(_ type: EventType, step: String? = nil, _ data: [String: JSONValue] = [:]) {
                 events.append(RunEvent(seq: events.count + 1, time: Timestamp.format(clock), type: type, actor: "a", host: "h", via: "script", step: step, data: data))
@@ -68,7 +68,7 @@ import Testing
                 clock += Double(failAfter - 600)
                 add(.stepFailed, step: "ship", ["reason": "boom"])
                 clock += 300
-            } else {
+            } else if acted {
                 add(.stepCompleted, step: "ship")
             }
             add(.runEnded, ["outcome": .string(outcome)])
@@ -80,13 +80,13 @@ import Testing
             run("2", outcome: "rolled-back", failAfter: 600),
             run("3", outcome: "failed", failAfter: 600),
             run("4", outcome: "completed", class: "emergency", commitAgo: 7200),
-            run("5", outcome: "aborted"),
+            run("5", outcome: "aborted", acted: false),
             run("6", environment: "staging", outcome: "completed"),
         ]
         let metrics = DeliveryMetrics.compute(facts, since: nil, until: clock)
         #expect(metrics.groups.map(\.environment) == ["prod", "staging"])
         let prod = try #require(metrics.groups.first)
-        #expect(prod.deployments == 4, "the aborted run is not a deployment")
+        #expect(prod.deployments == 4, "the run aborted before its production step acted is not a deployment")
         func measure(_ name: String) -> DeliveryMetrics.Measure? { prod.measures.first { $0.name == name } }
         #expect(measure("change fail rate")?.value == 50)
         #expect(measure("deployment rework rate")?.value == 25)
@@ -97,6 +97,7 @@ import Testing
         #expect(measure("time between deployments")?.median == 87300)
         #expect(DeliveryMetrics.percentile90([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == 9 && DeliveryMetrics.percentile90([5]) == 5)
         let ship = try #require(metrics.steps.first { $0.step == "ship" })
-        #expect(ship.n == 4 && ship.failed == 2 && ship.median == 600 && ship.estimate == 300)
+        // Durations of done steps: runs 1, 4 and 6 (run 5 never finished its step).
+        #expect(ship.n == 3 && ship.failed == 2 && ship.median == 600 && ship.estimate == 300)
     }
 }

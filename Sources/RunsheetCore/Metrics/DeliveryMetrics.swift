@@ -67,10 +67,24 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
     public var mostFailed: [StepStat]
     public var mostSkipped: [StepStat]
 
-    /// A deployment is a finished run (not aborted) that started at least one production step.
+    /// A deployment is a finished run that started at least one production step. An aborted run
+    /// is one only when a production step acted (done, failed, or a command ran).
     public static func isDeployment(_ state: RunState) -> Bool {
-        guard let outcome = state.outcome, outcome != .aborted else { return false }
+        guard let outcome = state.outcome else { return false }
+        if outcome == .aborted { return state.productionSteps.contains { touched(state.record($0)) } }
         return state.productionSteps.contains { state.record($0).startedAt != nil }
+    }
+
+    /// A step that acted: done, failed, or with a command run. Arriving at a step starts it, so an
+    /// abort on the screen of a production step has not changed production.
+    static func touched(_ record: RunState.StepRecord) -> Bool {
+        record.status == .done || record.status == .failed || !record.commands.isEmpty
+    }
+
+    /// A failed deployment ended failed, rolled back, or aborted once production had been touched.
+    public static func isFailedDeployment(_ state: RunState) -> Bool {
+        guard isDeployment(state) else { return false }
+        return state.outcome == .failed || state.outcome == .rolledBack || state.outcome == .aborted
     }
 
     public static func compute(_ facts: [RunFacts], since: Date?, until: Date, service: String? = nil) -> DeliveryMetrics {
@@ -123,7 +137,7 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
 
     static func group(_ runs: [RunFacts], since: Date?, until: Date) -> Group {
         let states = runs.map(\.state)
-        let failed = states.filter { $0.outcome == .failed || $0.outcome == .rolledBack }
+        let failed = states.filter(isFailedDeployment)
         let starts = states.compactMap { Timestamp.parse($0.startedAt) }
         // Deployment frequency: deployments per week over the period (from --since, else the first deployment).
         let from = since ?? starts.first ?? until
@@ -139,12 +153,13 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
             return max(0, Int(end.timeIntervalSince(commit).rounded()))
         }
         measures.append(Measure(name: "change lead time", unit: "seconds", n: leads.count, median: median(leads), p90: percentile90(leads)))
-        // Change fail rate: deployments that failed or were rolled back, over all deployments.
+        // Change fail rate: deployments that failed, were rolled back or aborted, over all deployments.
         measures.append(Measure(name: "change fail rate", unit: "percent", n: states.count, value: round2(100 * Double(failed.count) / Double(max(1, states.count)))))
         // Failed deployment recovery time: from the first failed step to the end of the rollback
-        // (a rolled-back run), or to the end of the next completed deployment (a failed run).
+        // (a rolled-back run), or to the end of the next completed deployment (a failed or aborted
+        // run; an aborted run with no failed step failed when it was aborted).
         var recoveries: [Int] = []
-        for (index, state) in states.enumerated() where state.outcome == .failed || state.outcome == .rolledBack {
+        for (index, state) in states.enumerated() where isFailedDeployment(state) {
             let failedAt = state.steps.values.filter { $0.status == .failed }.compactMap { $0.endedAt.flatMap(Timestamp.parse) }.min()
                 ?? state.endedAt.flatMap(Timestamp.parse)
             guard let failedAt else { continue }
@@ -167,7 +182,7 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
         for (state, start) in zip(states, states.map { Timestamp.parse($0.startedAt) }) {
             guard let start, let monday = calendar.dateInterval(of: .weekOfYear, for: start)?.start else { continue }
             let key = String(Timestamp.format(monday).prefix(10))
-            let bad = state.outcome == .failed || state.outcome == .rolledBack ? 1 : 0
+            let bad = isFailedDeployment(state) ? 1 : 0
             perWeek[key] = ((perWeek[key]?.0 ?? 0) + 1, (perWeek[key]?.1 ?? 0) + bad)
         }
         return Group(service: states.first?.service ?? "unknown", environment: states.first?.environment ?? "unknown", deployments: states.count,
