@@ -280,7 +280,7 @@ extension FrontMatter {
                 if parameter.type == .choice && (parameter.choices ?? []).isEmpty {
                     problem(nameNode, "parameter '\(name)' is a choice but lists no choices", .frontMatter, .error)
                 }
-                if let value = parameter.defaultValue, let message = parameter.problem(with: value) {
+                if let value = parameter.defaultValue, let message = RunParameters.problem(with: value, for: parameter) {
                     problem(nameNode, "the default of '\(name)' is invalid: \(message)", .frontMatter, .error)
                 }
             default:
@@ -309,24 +309,5 @@ extension FrontMatter {
         default:
             return ("\(error)", 1, 1)
         }
-    }
-}
-
-extension Parameter {
-    /// Why `value` is not acceptable for this parameter, or nil when it is.
-    public func problem(with value: String) -> String? {
-        switch type {
-        case .int where Int(value) == nil: return "'\(value)' is not a whole number"
-        case .number where Double(value) == nil: return "'\(value)' is not a number"
-        case .bool where !["true", "false", "yes", "no"].contains(value.lowercased()): return "'\(value)' is not true or false"
-        case .choice where !(choices ?? []).contains(value):
-            return "'\(value)' is not one of \((choices ?? []).joined(separator: ", "))"
-        default: break
-        }
-        if let pattern, let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") {
-            let range = NSRange(value.startIndex..., in: value)
-            if regex.firstMatch(in: value, range: range) == nil { return "'\(secret ? ShellQuoting.mask : value)' does not match \(pattern)" }
-        }
-        return nil
     }
 }

@@ -22,49 +22,15 @@ public enum PlaceholderVariables {
         "runbook.path": "RUNSHEET_RUNBOOK_PATH", "class": "RUNSHEET_CLASS", "actor": "RUNSHEET_ACTOR",
     ]
 
+    /// What every parameter's variable starts with; `RunParameters` owns the rest of the name.
     public static let parameterPrefix = "RUNSHEET_PARAM_"
-
-    /// `RUNSHEET_PARAM_` and the name with every character other than an ASCII letter, digit or `_`
-    /// written as `_` (so `db-host` is `RUNSHEET_PARAM_db_host`, as `--param` reads it from the
-    /// environment). A name that is already a valid variable name keeps its spelling; another name
-    /// whose spelling collides with a taken one gets `_2`, `_3`, ... in the order of the names.
-    public static func forParameters(_ names: some Sequence<String>) -> [String: String] {
-        let names = Set(names).sorted()
-        var result: [String: String] = [:]
-        var taken: Set<String> = []
-        for name in names where sanitized(name) == name {
-            result[name] = parameterPrefix + name
-            taken.insert(parameterPrefix + name)
-        }
-        for name in names where result[name] == nil {
-            let base = parameterPrefix + sanitized(name)
-            var candidate = base
-            var suffix = 2
-            while taken.contains(candidate) {
-                candidate = "\(base)_\(suffix)"
-                suffix += 1
-            }
-            result[name] = candidate
-            taken.insert(candidate)
-        }
-        return result
-    }
-
-    static func sanitized(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            switch scalar {
-            case "a"..."z", "A"..."Z", "0"..."9", "_": scalar
-            default: "_"
-            }
-        }))
-    }
 }
 
 extension RunEngine {
-    /// Every placeholder that has a value, with the variable that carries it; built-ins win over a
-    /// parameter of the same name, as they do on screen.
+    /// Every placeholder that has a value, with the variable that carries it (the one a value is
+    /// read from on input); built-ins win over a parameter of the same name, as they do on screen.
     var placeholderValues: [String: PlaceholderValue] {
-        let variables = PlaceholderVariables.forParameters(values.keys)
+        let variables = RunParameters(runbook).variables
         let secrets = Set(runbook.params.filter(\.secret).map(\.name))
         var result: [String: PlaceholderValue] = [:]
         for (name, variable) in variables {
@@ -79,7 +45,7 @@ extension RunEngine {
     /// The variables a command's placeholders refer to, every parameter's included.
     var placeholderEnvironment: [String: String] {
         var environment: [String: String] = [:]
-        for (name, variable) in PlaceholderVariables.forParameters(values.keys) { environment[variable] = values[name] }
+        for (name, variable) in RunParameters(runbook).variables { environment[variable] = values[name] }
         for (name, variable) in PlaceholderVariables.builtins { environment[variable] = builtin(name) }
         return environment
     }
