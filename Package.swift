@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "runsheet",
-    platforms: [.macOS(.v14)],
+    // Linux is what is built and tested (.ci/run); no Apple platform is claimed.
     products: [
         .executable(name: "runsheet", targets: ["runsheet"]),
         .library(name: "RunsheetCore", targets: ["RunsheetCore"]),
@@ -40,7 +40,8 @@ let package = Package(
             name: "RunsheetCLI",
             dependencies: ["RunsheetCore", "RunsheetMarkdown", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "runsheet", dependencies: ["RunsheetCLI"]),
+        // The entry point, and the allocator settings of the program (Allocator.swift).
+        .executableTarget(name: "runsheet", dependencies: ["RunsheetCLI", "RunsheetMarkdown"]),
         // libFuzzer target; scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING.
         .executableTarget(name: "runsheet-fuzz", dependencies: ["RunsheetCore"], path: "Fuzz/RunsheetFuzz"),
         .executableTarget(name: "runsheet-bench", dependencies: ["RunsheetCore"], path: "Benchmarks/JournalBench"),

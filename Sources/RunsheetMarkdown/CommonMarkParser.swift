@@ -1,9 +1,5 @@
 internal import CCmark
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
+import Synchronization
 
 /// Parses CommonMark with libcmark and copies the tree into `MarkdownDocument` values.
 public enum CommonMarkParser {
@@ -39,8 +35,8 @@ public enum CommonMarkParser {
         var storage: [UInt8] = []
         var stack: [Int32] = []
         // A large document is copied block by block, and each top-level block of cmark's tree is
-        // freed (and its memory handed back) once copied, so the tree and its copy are never both
-        // whole: that is the peak memory of a compile.
+        // freed once copied (and its memory handed back, see `whenMemoryIsFreed`), so the tree and
+        // its copy are never both whole: that is the peak memory of a compile.
         // Counting first sizes the array exactly: growing it by doubling would briefly hold two
         // copies. (cmark_iter_reset would step past the root, hence a second iterator.)
         if large, let counter = cmark_iter_new(root) {
@@ -58,7 +54,7 @@ public enum CommonMarkParser {
         func store(_ cString: UnsafePointer<CChar>?) -> StringSlice {
             guard let cString else { return .empty }
             let start = storage.count
-            let length = strlen(cString)
+            let length = LibC.length(of: cString)
             if length > 0 {
                 cString.withMemoryRebound(to: UInt8.self, capacity: length) {
                     storage.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
@@ -120,7 +116,7 @@ public enum CommonMarkParser {
 
         // The document node, then each top-level block with an iterator of its own.
         enter(root)
-        var copiedSinceTrim = 0
+        var copiedSinceRelease = 0
         var next = cmark_node_first_child(root)
         while let block = next {
             next = cmark_node_next(block)
@@ -139,10 +135,10 @@ public enum CommonMarkParser {
             cmark_iter_free(iterator)
             guard large else { continue }
             cmark_node_free(block)
-            copiedSinceTrim += nodes.count - before
-            if copiedSinceTrim >= 1 << 16 {
-                Allocator.returnFreeMemory()
-                copiedSinceTrim = 0
+            copiedSinceRelease += nodes.count - before
+            if copiedSinceRelease >= 1 << 16 {
+                releaseFreedMemory()
+                copiedSinceRelease = 0
             }
         }
         return MarkdownDocument(nodes: nodes, storage: storage)
@@ -182,11 +178,18 @@ public enum CommonMarkParser {
     }
 }
 
-/// glibc's `malloc_trim`, which <malloc.h> declares and the Glibc module does not export.
-private enum Allocator {
-    typealias Trim = @convention(c) (Int) -> Int32
-    static let trim: Trim? = dlsym(nil, "malloc_trim").map { unsafeBitCast($0, to: Trim.self) }
+extension CommonMarkParser {
+    private static let freedMemoryHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
-    /// Gives the pages of freed blocks back to the system (a no-op where there is no malloc_trim).
-    static func returnFreeMemory() { _ = trim?(0) }
+    /// Sets what runs, on the parsing thread, each time copying a large document has freed
+    /// another 65,536 of cmark's nodes: the program may hand that memory back to the system
+    /// (the `runsheet` executable calls glibc's `malloc_trim`). By default nothing runs; how the
+    /// allocator behaves is the program's choice, not this library's.
+    public static func whenMemoryIsFreed(_ handler: (@Sendable () -> Void)?) {
+        freedMemoryHandler.withLock { $0 = handler }
+    }
+
+    private static func releaseFreedMemory() {
+        freedMemoryHandler.withLock { $0 }?()
+    }
 }

@@ -3,6 +3,7 @@ import RunsheetCLI
 @main
 struct Entrypoint {
     static func main() {
+        Allocator.tune()
         RunsheetMain.run()
     }
 }

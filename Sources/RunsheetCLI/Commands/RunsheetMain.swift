@@ -17,7 +17,6 @@ public enum ExitStatus: Int32, Sendable {
 /// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
 public enum RunsheetMain {
     public static func run(_ arguments: [String]? = nil) -> Never {
-        tuneAllocator()
         do {
             var command = try RunsheetCommand.parseAsRoot(arguments)
             try command.run()
@@ -50,17 +49,6 @@ extension RunsheetMain {
         let full = RunsheetCommand.fullMessage(for: error)
         let help = full.range(of: "See '").flatMap { start in full[start.upperBound...].range(of: "'").map { full[start.upperBound..<$0.lowerBound] } }
         return text + "; see '\(help ?? "runsheet --help")' for the usage."
-    }
-
-    /// Turns off glibc's fast bins. Compiling a large runbook frees cmark's tree (hundreds of
-    /// thousands of small blocks) and then allocates large buffers; with fast bins, each large
-    /// allocation first consolidates them, which took a tenth of `compile`'s time on a 10 MB runbook
-    /// (docs/BENCHMARKS.md). Without them, freed blocks are merged as they are freed.
-    static func tuneAllocator() {
-        // mallopt is in <malloc.h>, which the Glibc module does not export; M_MXFAST is 1 there.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "mallopt") else { return }
-        _ = unsafeBitCast(symbol, to: Mallopt.self)(1, 0)
     }
 }
 

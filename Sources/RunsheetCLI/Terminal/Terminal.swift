@@ -60,7 +60,7 @@ final class TTY: Terminal {
         let ready = poll(&descriptor, 1, Int32(timeout * 1000))
         if ready <= 0 { return nil }
         var byte: UInt8 = 0
-        let n = Glibc.read(0, &byte, 1)
+        let n = LibC.read(0, &byte, 1)
         if n <= 0 { throw EndOfInput() }
         return byte
     }

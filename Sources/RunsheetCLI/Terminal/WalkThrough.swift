@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import RunsheetCore
+import Synchronization
 
 /// Drives a run: interactively on a terminal, line by line from a script, or unattended.
 final class WalkThrough {
@@ -237,12 +238,11 @@ final class WalkThrough {
 }
 
 /// Streams command output line by line with a gutter.
-final class LineSink: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pending = ""
+final class LineSink: Sendable {
+    private let pending = Mutex("")
 
     func write(_ chunk: String) {
-        lock.withLock {
+        pending.withLock { pending in
             pending += chunk
             while let newline = pending.firstIndex(of: "\n") {
                 let line = pending[..<newline]
@@ -253,7 +253,7 @@ final class LineSink: @unchecked Sendable {
     }
 
     func flush() {
-        lock.withLock {
+        pending.withLock { pending in
             if !pending.isEmpty { FileHandle.standardOutput.write(Data(("  │ " + pending + "\n").utf8)) }
             pending = ""
         }

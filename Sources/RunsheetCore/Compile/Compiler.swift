@@ -126,7 +126,7 @@ public enum FileReader {
         var atEnd = false
         var result = try [UInt8](unsafeUninitializedCapacity: max(Int(info.st_size), 0) + 1) { buffer, count in
             while count < buffer.count {
-                let n = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                let n = LibC.read(fd, buffer.baseAddress! + count, buffer.count - count)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw ReadError.unreadable(path, String(cString: strerror(errno)))
@@ -138,7 +138,7 @@ public enum FileReader {
         if atEnd { return result }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { LibC.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ReadError.unreadable(path, String(cString: strerror(errno)))

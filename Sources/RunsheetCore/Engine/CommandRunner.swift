@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-@preconcurrency import Glibc
 import Synchronization
 
 /// One shell command to run for a command step.
@@ -155,7 +154,7 @@ public final class CommandRunner: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let (pid, readEnd) = try spawn(spec)
-        defer { Glibc.close(readEnd) }
+        defer { LibC.close(readEnd) }
         state.withLock { state in
             state.processGroup = pid
             // An interrupt that arrived while spawning still counts.
@@ -246,7 +245,7 @@ public final class CommandRunner: Sendable {
     private func spawn(_ spec: CommandSpec) throws -> (pid_t, Int32) {
         var ends: [Int32] = [-1, -1]
         // Close-on-exec, so commands started concurrently by other threads never inherit this pipe.
-        guard GNUExtensions.pipeCloseOnExec(&ends) == 0 else {
+        guard LibC.pipeCloseOnExec(&ends) == 0 else {
             throw CommandRunnerError.pipeFailed(reason: Self.describe(errno))
         }
         let (readEnd, writeEnd) = (ends[0], ends[1])
@@ -258,9 +257,9 @@ public final class CommandRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
         if !spec.workingDirectory.isEmpty {
-            guard GNUExtensions.addChdir(&actions, spec.workingDirectory) == 0 else {
-                Glibc.close(readEnd)
-                Glibc.close(writeEnd)
+            guard LibC.addChdir(&actions, spec.workingDirectory) == 0 else {
+                LibC.close(readEnd)
+                LibC.close(writeEnd)
                 throw CommandRunnerError.spawnFailed(
                     shell: spec.shell, reason: "this C library cannot start a process in another directory")
             }
@@ -289,9 +288,9 @@ public final class CommandRunner: Sendable {
 
         var pid = pid_t()
         let result = posix_spawnp(&pid, spec.shell, &actions, &attributes, argv, envp)
-        Glibc.close(writeEnd)
+        LibC.close(writeEnd)
         guard result == 0 else {
-            Glibc.close(readEnd)
+            LibC.close(readEnd)
             if result == ENOENT { throw CommandRunnerError.shellNotFound(spec.shell) }
             throw CommandRunnerError.spawnFailed(shell: spec.shell, reason: Self.describe(result))
         }
@@ -326,7 +325,7 @@ public final class CommandRunner: Sendable {
             let descriptor = open("/proc/\(name)/stat", O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            Glibc.close(descriptor)
+            LibC.close(descriptor)
             guard count > 0 else { continue }
             // "pid (comm) state ppid pgrp ...": comm may contain spaces, so start after the last ')'.
             let stat = buffer[..<count]
@@ -341,29 +340,6 @@ public final class CommandRunner: Sendable {
 
     static func describe(_ code: Int32) -> String {
         String(cString: strerror(code))
-    }
-}
-
-/// glibc functions declared only under `_GNU_SOURCE`, which Swift's Glibc module does not define.
-private enum GNUExtensions {
-    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-
-    /// `pipe2(ends, O_CLOEXEC)`, falling back to `pipe` + `FD_CLOEXEC` where `pipe2` is missing.
-    static func pipeCloseOnExec(_ ends: UnsafeMutablePointer<Int32>) -> Int32 {
-        if let symbol = dlsym(nil, "pipe2") {
-            return unsafeBitCast(symbol, to: Pipe2.self)(ends, O_CLOEXEC)
-        }
-        guard pipe(ends) == 0 else { return -1 }
-        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
-        return 0
-    }
-
-    /// `posix_spawn_file_actions_addchdir_np` (glibc 2.29+); -1 when unavailable.
-    static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return -1 }
-        return unsafeBitCast(symbol, to: AddChdir.self)(actions, path)
     }
 }
 
@@ -426,7 +402,7 @@ private struct OutputSink {
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return 0 }
-                return Glibc.write(descriptor, base + offset, raw.count - offset)
+                return LibC.write(descriptor, base + offset, raw.count - offset)
             }
             if written < 0 {
                 if errno == EINTR { continue }
@@ -447,7 +423,7 @@ private struct OutputSink {
     }
 
     func close() {
-        _ = Glibc.close(descriptor)
+        _ = LibC.close(descriptor)
     }
 
     /// Length of the prefix of `bytes` that does not end inside a UTF-8 character.

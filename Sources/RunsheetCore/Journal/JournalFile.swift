@@ -1,9 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
 /// A problem with a journal file, as a sentence naming the file (and the line when there is one).
 public enum JournalError: Error, Equatable, LocalizedError {
@@ -62,9 +58,8 @@ public struct JournalContents: Sendable, Equatable {
 /// last event, writes one line in one `write(2)` and calls `fsync`.
 public final class JournalFile: @unchecked Sendable {  // mutable state is guarded by `lock`
     public let path: String
-    // NSLock rather than Synchronization.Mutex, which needs macOS 15 (the package supports 14).
     // flock locks belong to the open file, so threads sharing this descriptor also need this lock.
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var descriptor: Int32 = -1
     private var repairs: [TornLine] = []
     /// The file's size and modification time after this instance's last append, with that event's
@@ -84,7 +79,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     }
 
     /// The torn last lines this instance cut off (and saved) before appending, oldest first.
-    public var repairedTornLines: [TornLine] { lock.withLock { repairs } }
+    public var repairedTornLines: [TornLine] { lock.withLock { _ in repairs } }
 
     /// Creates the journal with its first event, which must be `run.started` with a known
     /// `data.schema`. Fails if the file exists. Returns the event as written (seq 1, sealed).
@@ -122,7 +117,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// and returns it as written. A torn last line is first saved and cut off (see `repairedTornLines`).
     @discardableResult
     public func append(_ event: RunEvent) throws -> RunEvent {
-        try lock.withLock {
+        try lock.withLock { _ in
             if descriptor < 0 { descriptor = try Self.openForAppend(path) }
             let fd = descriptor
             return try Self.withFileLock(fd, LOCK_EX, path: path) {
@@ -182,7 +177,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
 
     /// Closes the descriptor; a later `append` opens it again.
     public func close() {
-        lock.withLock {
+        lock.withLock { _ in
             if descriptor >= 0 { closeFile(descriptor) }
             descriptor = -1
             lastAppended = nil
@@ -316,10 +311,10 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     // MARK: - System calls
 
     static func withFileLock<Result>(_ fd: Int32, _ mode: Int32, path: String, _ body: () throws -> Result) throws -> Result {
-        while flock(fd, mode) != 0 {
+        while LibC.flock(fd, mode) != 0 {
             guard errno == EINTR else { throw JournalError.system(path: path, operation: "flock", errno: errno) }
         }
-        defer { _ = flock(fd, LOCK_UN) }
+        defer { _ = LibC.flock(fd, LOCK_UN) }
         return try body()
     }
 
@@ -408,10 +403,6 @@ struct FileStamp: Equatable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw JournalError.system(path: path, operation: "stat", errno: errno) }
         size = Int(info.st_size)
-        #if canImport(Darwin)
-        (seconds, nanoseconds) = (Int(info.st_mtimespec.tv_sec), Int(info.st_mtimespec.tv_nsec))
-        #else
-        (seconds, nanoseconds) = (Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec))
-        #endif
+        (seconds, nanoseconds) = LibC.modificationTime(info)
     }
 }

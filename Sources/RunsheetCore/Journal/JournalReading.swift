@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The end of a journal, read backwards in growing chunks so appending never reads the whole file.
 struct JournalTail {
