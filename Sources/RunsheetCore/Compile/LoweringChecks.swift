@@ -105,7 +105,7 @@ extension Lowering {
         var declared = Set(front.roles)
         let needsRoles = steps.contains { $0.annotations.contains { $0.knownKey == .signOff || $0.knownKey == .role } }
             || !front.policy.classes.isEmpty
-        if needsRoles, source.path != "fuzz.md", let (file, problems) = RolesFile.load(forRunbook: source.path) {
+        if needsRoles, let (file, problems) = RolesFile.load(forRunbook: source.path, loader: compiler.loader) {
             declared.formUnion(file.roles)
             diagnostics += problems
         }
@@ -135,9 +135,8 @@ extension Lowering {
 
     /// Checks the class policy (front matter and `.runsheet/policy.yaml`) and the change calendar.
     mutating func checkGovernance(_ runbook: Runbook, declared: Set<String>) {
-        guard source.path != "fuzz.md" else { return }
         var policy = runbook.policy
-        if let (repository, problems) = Policy.load(forRunbook: source.path) {
+        if let (repository, problems) = Policy.load(forRunbook: source.path, loader: compiler.loader) {
             diagnostics += problems
             policy = repository.overlaid(by: policy)
         }
@@ -145,7 +144,7 @@ extension Lowering {
         policy.check(against: runbook, declaredRoles: declared) { report(.error, .badPolicy, $0, line: line, column: column) }
         let production = runbook.production || runbook.steps.contains(where: \.production)
         guard production || runbook.calendarPath != nil || runbook.inlineCalendar != nil,
-              let (calendar, problems) = ChangeCalendar.load(for: runbook) else { return }
+              let (calendar, problems) = ChangeCalendar.load(for: runbook, loader: compiler.loader) else { return }
         diagnostics += problems
         for role in calendar.exceptionRoles where !declared.isEmpty && !declared.contains(role) {
             report(.warning, .undeclaredRole, "the calendar's exception role '\(role)' is not declared, so nobody can grant an exception", line: 1, column: 1)

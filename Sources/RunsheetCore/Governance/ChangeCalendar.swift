@@ -269,17 +269,18 @@ public struct ChangeCalendar: Sendable, Equatable {
 
     /// The calendar for a runbook: the file its front matter names (relative to the runbook), else
     /// the repository's `.runsheet/calendar.yaml`, plus windows and freezes declared inline.
-    public static func load(for runbook: Runbook) -> (ChangeCalendar, [Diagnostic])? {
+    /// Files are read with `loader`.
+    public static func load(for runbook: Runbook, loader: Compiler.Loader = { try FileReader.read($0) }) -> (ChangeCalendar, [Diagnostic])? {
         var loaded: (ChangeCalendar, [Diagnostic])?
         if let named = runbook.calendarPath {
             let directory = (runbook.path as NSString).deletingLastPathComponent
             let path = named.hasPrefix("/") ? named : (directory.isEmpty ? named : directory + "/" + named)
-            if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            if let bytes = try? loader(path), let text = RepositoryFile.text(of: bytes) {
                 loaded = parse(path: path, text: text)
             } else {
                 loaded = (ChangeCalendar(path: path), [Diagnostic(.error, .calendarFile, "the calendar file \(path) named in the front matter cannot be read", path: runbook.path, line: 1, column: 1)])
             }
-        } else if let found = RepositoryFile.load(relativePath, forRunbook: runbook.path) {
+        } else if let found = RepositoryFile.load(relativePath, forRunbook: runbook.path, loader: loader) {
             loaded = parse(path: found.path, text: found.text)
         }
         guard let inline = runbook.inlineCalendar else { return loaded }

@@ -14,21 +14,21 @@ public struct Governance: Sendable {
         self.calendar = calendar
     }
 
-    /// Loads the files that apply to a runbook; the diagnostics are their problems.
-    public static func load(for runbook: Runbook) -> (Governance, [Diagnostic]) {
+    /// Loads the files that apply to a runbook with `loader`; the diagnostics are their problems.
+    public static func load(for runbook: Runbook, loader: Compiler.Loader = { try FileReader.read($0) }) -> (Governance, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var governance = Governance()
-        if let (roles, problems) = RolesFile.load(forRunbook: runbook.path) {
+        if let (roles, problems) = RolesFile.load(forRunbook: runbook.path, loader: loader) {
             governance.roles = roles
             diagnostics += problems
         }
         var repository: Policy?
-        if let (policy, problems) = Policy.load(forRunbook: runbook.path) {
+        if let (policy, problems) = Policy.load(forRunbook: runbook.path, loader: loader) {
             repository = policy
             diagnostics += problems
         }
         governance.policy = Policy.effective(for: runbook, repository: repository)
-        if let (calendar, problems) = ChangeCalendar.load(for: runbook) {
+        if let (calendar, problems) = ChangeCalendar.load(for: runbook, loader: loader) {
             governance.calendar = calendar
             diagnostics += problems
         }

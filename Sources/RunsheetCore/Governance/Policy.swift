@@ -157,9 +157,9 @@ public struct Policy: Sendable, Equatable {
         return (policy, diagnostics)
     }
 
-    /// The repository's `.runsheet/policy.yaml` for a runbook, if there is one.
-    public static func load(forRunbook path: String) -> (Policy, [Diagnostic])? {
-        RepositoryFile.load(relativePath, forRunbook: path).map { parse(path: $0.path, text: $0.text) }
+    /// The repository's `.runsheet/policy.yaml` for a runbook, if there is one, read with `loader`.
+    public static func load(forRunbook path: String, loader: Compiler.Loader = { try FileReader.read($0) }) -> (Policy, [Diagnostic])? {
+        RepositoryFile.load(relativePath, forRunbook: path, loader: loader).map { parse(path: $0.path, text: $0.text) }
     }
 
     /// Problems that need the compiled runbook: gates that do not exist, follow-up roles never declared.
@@ -173,48 +173,5 @@ public struct Policy: Sendable, Equatable {
                 report("the \(releaseClass.rawValue) policy's follow-up role '\(role)' is not declared in 'roles' or the roles file")
             }
         }
-    }
-}
-
-/// Files kept in the repository's `.runsheet/` folder, found by walking up from a runbook.
-public enum RepositoryFile {
-    /// The nearest `relativePath` from `directory` upwards, stopping at a Git root.
-    ///
-    /// Plain strings and `access(2)`, not `URL` and `FileManager`: `check` asks this for every
-    /// runbook it reads, and with Foundation the walk was a sixth of its time on the corpus.
-    public static func locate(_ relativePath: String, from directory: String) -> String? {
-        let absolute = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
-        var components = PathText.normalized(absolute).split(separator: "/")
-        while true {
-            let prefix = "/" + components.map { $0 + "/" }.joined()
-            let candidate = prefix + relativePath
-            if access(candidate, F_OK) == 0 { return candidate }
-            if components.isEmpty || access(prefix + ".git", F_OK) == 0 { return nil }
-            components.removeLast()
-        }
-    }
-
-    /// The text of the nearest such file for a runbook, with its path.
-    public static func load(_ relativePath: String, forRunbook path: String) -> (path: String, text: String)? {
-        guard let found = locate(relativePath, from: (path as NSString).deletingLastPathComponent),
-              let text = try? String(contentsOfFile: found, encoding: .utf8) else { return nil }
-        return (found, text)
-    }
-
-    /// Composes YAML, turning a syntax error into a diagnostic at its position.
-    static func compose(_ text: String, path: String, code: DiagnosticCode, what: String, into diagnostics: inout [Diagnostic]) -> Node? {
-        do {
-            guard let root = try Yams.compose(yaml: text) else {
-                diagnostics.append(Diagnostic(.error, code, "the \(what) is empty", path: path, line: 1, column: 1))
-                return nil
-            }
-            return root
-        } catch let error as YamlError {
-            let (message, line, column) = FrontMatter.describe(error)
-            diagnostics.append(Diagnostic(.error, code, "the \(what) is not valid YAML: \(message)", path: path, line: line, column: column))
-        } catch {
-            diagnostics.append(Diagnostic(.error, code, "the \(what) is not valid YAML", path: path, line: 1, column: 1))
-        }
-        return nil
     }
 }

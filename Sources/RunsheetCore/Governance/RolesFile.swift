@@ -105,8 +105,8 @@ public struct RolesFile: Sendable, Equatable {
         return (file, diagnostics)
     }
 
-    /// Loads the roles file that applies to a runbook, if any.
-    public static func load(forRunbook path: String) -> (RolesFile, [Diagnostic])? {
-        RepositoryFile.load(relativePath, forRunbook: path).map { parse(path: $0.path, text: $0.text) }
+    /// Loads the roles file that applies to a runbook, if any, with `loader`.
+    public static func load(forRunbook path: String, loader: Compiler.Loader = { try FileReader.read($0) }) -> (RolesFile, [Diagnostic])? {
+        RepositoryFile.load(relativePath, forRunbook: path, loader: loader).map { parse(path: $0.path, text: $0.text) }
     }
 }
