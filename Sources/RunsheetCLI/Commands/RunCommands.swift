@@ -102,8 +102,6 @@ enum RunSupport {
     }
 }
 
-extension JournalFile: JournalWriter {}
-
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a run of a runbook and walk through it.",

@@ -1,11 +1,5 @@
 import Foundation
 
-/// Appends events durably; the journal file implements it, tests may use memory.
-public protocol JournalWriter: AnyObject {
-    /// Seals and appends the event, returning it as written (seq, prev and hash filled in).
-    func append(_ event: RunEvent) throws -> RunEvent
-}
-
 /// Who is acting: recorded on every event.
 public struct Actor: Sendable, Equatable {
     public var name: String
