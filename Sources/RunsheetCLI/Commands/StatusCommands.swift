@@ -90,7 +90,7 @@ struct Status: ParsableCommand {
             if let reason = record.reason { line += "  (\(reason))" }
             lines.append(line)
         }
-        let approvals = Approvals.lines(state)
+        let approvals = Approvals.lines(state, now: Date())
         if !approvals.isEmpty { lines.append("") }
         lines += approvals
         return lines.joined(separator: "\n") + "\n"
@@ -187,65 +187,6 @@ struct Verify: ParsableCommand {
         if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
         Output.line(line)
         // The approvals the intact chain proves.
-        for approval in Approvals.lines(RunState.fold(report.events)) { Output.line(approval) }
-    }
-}
-
-/// The `--dry-run` plan: every step in walk order, resolved, with nothing run.
-enum Plan {
-    static func render(_ runbook: Runbook, values: [String: String], policy: ClassPolicy) -> String {
-        var lines = ["Plan for \(runbook.title) (\(runbook.path)), class \(runbook.releaseClass.rawValue); nothing will run."]
-        var conditionValues = values
-        conditionValues["class"] = runbook.releaseClass.rawValue
-        let failures = Dictionary(runbook.edges.filter { $0.kind == .failure && $0.to != nil }.map { ($0.from, $0.to!) }, uniquingKeysWith: { a, _ in a })
-        var section: String?
-        for (n, step) in runbook.steps.enumerated() {
-            if step.section != section, let s = runbook.sections.first(where: { $0.id == step.section }) {
-                lines.append("")
-                lines.append("## \(s.title)" + (s.branch ? "  (entered only on failure or rejection)" : ""))
-                section = step.section
-            }
-            let indent = String(repeating: "  ", count: step.depth)
-            let title = Placeholders.display(step.title, params: runbook.params) { values[$0] }
-            var line = "\(indent)\(n + 1). [\(step.id)] \(title)"
-            if let estimate = step.estimateSeconds { line += "  ~\(DurationText.format(estimate))" }
-            if let when = step.when { line += when.holds(in: conditionValues) ? "  (when \(when.text): yes)" : "  (when \(when.text): no, will be skipped)" }
-            lines.append(line)
-            if step.isGate {
-                lines.append(indent + "   gate: " + SignOffRule.summary(policy.rules(for: step)) + (policy.applies(to: step) ? "" : " (does not apply to this class)"))
-            }
-            for command in step.commands where command.run {
-                let shown = Placeholders.display(command.code, params: runbook.params) { values[$0] }
-                for codeLine in shown.split(separator: "\n") { lines.append(indent + "   $ " + codeLine) }
-            }
-            if let target = failures[step.id] { lines.append(indent + "   on failure → \(target)") }
-        }
-        let total = runbook.steps.compactMap(\.estimateSeconds).reduce(0, +)
-        lines.append("")
-        lines.append("\(runbook.steps.count) steps" + (total > 0 ? ", estimated \(DurationText.format(total))" : ""))
-        return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-/// Sign-offs, rejections, calendar exceptions and the follow-up review of a run, one line each.
-enum Approvals {
-    static func lines(_ state: RunState) -> [String] {
-        var lines: [String] = []
-        for (step, records) in state.signatures.sorted(by: { $0.key < $1.key }) {
-            for record in records {
-                lines.append("  ✍ \(step)  \(record.signer) as \(record.role)  \(record.time)" + (record.comment.map { "  \"\($0)\"" } ?? ""))
-            }
-        }
-        for (step, rejections) in state.rejections.sorted(by: { $0.key < $1.key }) {
-            for rejection in rejections { lines.append("  ✗ \(step)  rejected by \(rejection.signer)  \(rejection.time)  (\(rejection.reason))") }
-        }
-        for (step, grants) in state.exceptions.sorted(by: { $0.key < $1.key }) {
-            for grant in grants { lines.append("  ⚑ \(step)  calendar exception by \(grant.actor) as \(grant.role)  \(grant.time)  (\(grant.text))") }
-        }
-        let followUp = FollowUp.of(state)
-        if let phrase = followUp.phrase {
-            lines.append("  " + (followUp.missing ? "⚠ " : "✍ ") + phrase)
-        }
-        return lines
+        for approval in Approvals.lines(RunState.fold(report.events), now: Date()) { Output.line(approval) }
     }
 }
