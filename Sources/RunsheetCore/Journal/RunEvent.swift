@@ -17,7 +17,8 @@ public struct RunEvent: Sendable, Equatable, Codable {
     public var via: String
     /// The step the event is about, if any.
     public var step: String?
-    /// Type-specific fields (documented in docs/JOURNAL.md).
+    /// Type-specific fields as written (docs/JOURNAL.md): the wire form of `payload()`, which is
+    /// how to read them. The hash covers them all, fields a newer runsheet added included.
     public var data: [String: JSONValue]
     /// `hash` of the previous event; empty for the first.
     public var prev: String

@@ -8,15 +8,18 @@
 /// `init(from:)`. Only an enum given a value it does not know throws.
 public enum JSONValueDecoder {
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try T(from: ValueDecoder(value: value, exact: false, codingPath: []))
+        try T(from: ValueDecoder(value: value, exact: false))
     }
 }
 
 /// `exact`: the value must be of the kind asked for (only where an optional's presence is decided).
+///
+/// No coding paths are kept: nothing reports them, and without them this decoder is small enough
+/// to pass as `any Decoder` without an allocation, which the fold of a long journal feels.
 private struct ValueDecoder: Decoder {
     let value: JSONValue?
     let exact: Bool
-    var codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func mismatch(_ expected: String) -> DecodingError {
@@ -24,15 +27,15 @@ private struct ValueDecoder: Decoder {
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        if case .object(let members)? = value { return KeyedDecodingContainer(KeyedValues<Key>(members: members, codingPath: codingPath)) }
+        if case .object(let members)? = value { return KeyedDecodingContainer(KeyedValues<Key>(members: members)) }
         if exact { throw mismatch("an object") }
-        return KeyedDecodingContainer(KeyedValues<Key>(members: [:], codingPath: codingPath))
+        return KeyedDecodingContainer(KeyedValues<Key>(members: [:]))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        if case .array(let elements)? = value { return ArrayValues(elements: elements, codingPath: codingPath) }
+        if case .array(let elements)? = value { return ArrayValues(elements: elements) }
         if exact { throw mismatch("an array") }
-        return ArrayValues(elements: [], codingPath: codingPath)
+        return ArrayValues(elements: [])
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
@@ -72,14 +75,14 @@ extension ValueDecoder: SingleValueDecodingContainer {
 
 private struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: JSONValue]
-    var codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { [] }
 
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
     func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
     func decodeNil(forKey key: Key) throws -> Bool { (members[key.stringValue] ?? .null) == .null }
 
     private func field(_ key: Key, exact: Bool = false) -> ValueDecoder {
-        ValueDecoder(value: members[key.stringValue], exact: exact, codingPath: codingPath + [key])
+        ValueDecoder(value: members[key.stringValue], exact: exact)
     }
 
     func decode(_ type: String.Type, forKey key: Key) throws -> String { members[key.stringValue]?.string ?? "" }
@@ -93,38 +96,31 @@ private struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
     /// Present only when the field holds a value of the kind `T` is made of; otherwise nil.
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = members[key.stringValue], value != .null else { return nil }
-        return try? ValueDecoder(value: value, exact: true, codingPath: codingPath + [key]).decode(type)
+        return try? ValueDecoder(value: value, exact: true).decode(type)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try field(key).container(keyedBy: type)
     }
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try field(key).unkeyedContainer() }
-    func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), exact: false, codingPath: codingPath) }
+    func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), exact: false) }
     func superDecoder(forKey key: Key) throws -> any Decoder { field(key) }
 }
 
 private struct ArrayValues: UnkeyedDecodingContainer {
     let elements: [JSONValue]
-    var codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { [] }
     var currentIndex = 0
 
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
-
-    private struct Index: CodingKey {
-        var intValue: Int?
-        var stringValue: String { "\(intValue ?? 0)" }
-        init(intValue: Int) { self.intValue = intValue }
-        init?(stringValue: String) { nil }
-    }
 
     private mutating func next() throws -> ValueDecoder {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "no more elements"))
         }
         defer { currentIndex += 1 }
-        return ValueDecoder(value: elements[currentIndex], exact: false, codingPath: codingPath + [Index(intValue: currentIndex)])
+        return ValueDecoder(value: elements[currentIndex], exact: false)
     }
 
     mutating func decodeNil() throws -> Bool {
