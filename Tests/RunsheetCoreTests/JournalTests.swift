@@ -155,7 +155,9 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         }
         #expect(throws: JournalError.notFound(path: other)) { try JournalFile(path: other) }
         #expect(throws: JournalError.notFound(path: other)) { try JournalFile.read(at: other, repair: false) }
-        #expect(JournalFile.supports(schema: "runsheet.journal/1") && JournalFile.supports(schema: "runsheet.journal/1.3"))
+        #expect(JournalFile.supports(schema: "runsheet.journal/1") && JournalFile.supports(schema: "runsheet.journal/1.0"))
+        // A minor version is the lowest reader that understands the journal: 1.3 needs a newer runsheet (JournalFormatTests).
+        #expect(!JournalFile.supports(schema: "runsheet.journal/1.3"))
         #expect(!JournalFile.supports(schema: "runsheet.journal/10") && !JournalFile.supports(schema: "runsheet.journal/1.")
             && !JournalFile.supports(schema: "other/1"))
     }

@@ -96,7 +96,8 @@ struct Sign: ParsableCommand {
             if followUp {
                 let event = try SignOffs.review(state: context.state, signer: signer, role: role, comment: comment ?? "", roles: context.roles)
                 let written = try context.append(event)
-                Output.line("recorded the follow-up review of \(context.state.runID) as \(written.data["role"]?.string ?? "") (\(signer.name))")
+                guard case .reviewSigned(let review) = try written.payload() else { return }
+                Output.line("recorded the follow-up review of \(context.state.runID) as \(review.role) (\(signer.name))")
                 return
             }
             guard let step = context.step else { return }
@@ -104,7 +105,8 @@ struct Sign: ParsableCommand {
                 let event = try SignOffs.exception(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
                                                    reason: reason ?? "", governance: context.governance)
                 let written = try context.append(event)
-                Output.line("granted an exception for \(step.id) as \(written.data["role"]?.string ?? "") (\(signer.name)): \(written.data["conflict"]?.string ?? "")")
+                guard case .exceptionGranted(let granted) = try written.payload() else { return }
+                Output.line("granted an exception for \(step.id) as \(granted.role) (\(signer.name)): \(granted.conflict)")
                 return
             }
             let event = try SignOffs.signature(state: context.state, runbook: context.runbook, step: step, signer: signer,
@@ -113,7 +115,8 @@ struct Sign: ParsableCommand {
             var state = context.state
             state.apply(written)
             let status = GateStatus.evaluate(step: step, state: state, runbook: context.runbook, governance: context.governance)
-            Output.line("signed \(step.id) as \(written.data["role"]?.string ?? "") (\(signer.name)); " +
+            guard case .signOff(let signed) = try written.payload() else { return }
+            Output.line("signed \(step.id) as \(signed.role) (\(signer.name)); " +
                         (status.satisfied ? "the gate's rule is met" : "still needs \(status.missing.joined(separator: " and "))"))
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")

@@ -119,14 +119,7 @@ struct Audit: ParsableCommand {
         for event in events {
             var what = event.type.rawValue
             if let step = event.step { what += " " + step }
-            let details = ["reason", "text", "role", "comment", "outcome", "to", "exit", "command"].compactMap { key -> String? in
-                guard let value = event.data[key] else { return nil }
-                switch value {
-                case .string(let text): return "\(key)=\(text.split(separator: "\n").first.map(String.init) ?? "")"
-                case .int(let number): return "\(key)=\(number)"
-                default: return nil
-                }
-            }
+            let details = (try? event.payload())?.auditDetails ?? []
             lines.append("\(event.time)  \(event.actor)@\(event.host) (\(event.via))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
         }
         Output.out(lines.joined(separator: "\n") + "\n")

@@ -40,16 +40,12 @@ extension RunEngine {
                     outputPath: (runDirectory as NSString).appendingPathComponent(relative), secrets: secretValues)
                 let outcome = try runner.run(spec, onOutput: onOutput)
                 let verdict = judge(outcome, step: step, outputPath: spec.outputPath)
-                var data: [String: JSONValue] = [
-                    "index": .int(index + 1), "attempt": .int(attempt), "command": .string(shown),
-                    "timedOut": .bool(outcome.timedOut), "interrupted": .bool(outcome.interrupted),
-                    "durationMs": .int(outcome.durationMs), "outputBytes": .int(outcome.outputBytes),
-                    "outputSha256": .string(outcome.outputSHA256), "outputFile": .string(relative),
-                    "passed": .bool(verdict == nil),
-                ]
-                if let code = outcome.exitCode { data["exit"] = .int(Int(code)) }
-                if let signal = outcome.signal { data["signal"] = .int(Int(signal)) }
-                try record(.commandFinished, step: step.id, data)
+                let finished = CommandFinished(
+                    index: index + 1, attempt: attempt, command: shown, exit: outcome.exitCode.map(Int.init),
+                    signal: outcome.signal.map(Int.init), timedOut: outcome.timedOut, interrupted: outcome.interrupted,
+                    durationMs: outcome.durationMs, outputBytes: outcome.outputBytes, outputSha256: outcome.outputSHA256,
+                    outputFile: relative, passed: verdict == nil)
+                try record(.commandFinished(finished), step: step.id)
                 if outcome.interrupted { return .interrupted }
                 guard let problem = verdict else { break }
                 if let retries = step.retries, attempt <= retries.count {

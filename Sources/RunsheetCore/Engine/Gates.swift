@@ -35,12 +35,12 @@ extension RunEngine {
         guard let step = currentStep, step.isGate, let status = currentGate else { return .waiting }
         if let rejection = status.rejection {
             let target = rejectTarget(step)
-            try record(.stepFailed, step: step.id, ["reason": .string("rejected by \(rejection.signer): \(rejection.reason)")].merging(Self.next(target)) { a, _ in a })
+            try record(.stepFailed(StepFailed(reason: "rejected by \(rejection.signer): \(rejection.reason)", next: target)), step: step.id)
             if let target {
-                try record(.branchTaken, step: step.id, ["from": .string(step.id), "to": .string(target), "kind": "reject"])
+                try record(.branchTaken(BranchTaken(from: step.id, to: target, kind: "reject")), step: step.id)
                 try arrive(at: target)
             } else {
-                try record(.runEnded, ["outcome": .string(RunState.Outcome.aborted.rawValue), "reason": .string("gate '\(step.id)' rejected by \(rejection.signer): \(rejection.reason)")])
+                try record(.runEnded(RunEnded(outcome: .aborted, reason: "gate '\(step.id)' rejected by \(rejection.signer): \(rejection.reason)")))
             }
             return .rejected(rejection.reason)
         }
@@ -158,9 +158,9 @@ public enum SignOffs {
         if state.signatures[step.id]?.contains(where: { $0.signer == signer.name && $0.stepHash == StepHash.of(step) }) == true {
             throw Refusal.alreadySigned(signer.name)
         }
-        var data: [String: JSONValue] = ["role": .string(role), "stepHash": .string(StepHash.of(step)), "sha256": .string(runbookSHA256)]
-        if let comment, !comment.isEmpty { data["comment"] = .string(comment) }
-        return RunEvent(seq: 0, time: Timestamp.now(), type: .signOff, actor: signer.name, host: signer.host, via: signer.via, step: step.id, data: data)
+        let signed = SignOffSigned(role: role, stepHash: StepHash.of(step), sha256: runbookSHA256,
+                                   comment: comment.flatMap { $0.isEmpty ? nil : $0 })
+        return try RunEvent(by: signer, step: step.id, .signOff(signed))
     }
 
     public static func rejection(state: RunState, runbook: Runbook, step: Step, signer: Actor, role requested: String? = nil,
@@ -168,8 +168,7 @@ public enum SignOffs {
         guard !state.finished else { throw Refusal.finished }
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
         let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
-        return RunEvent(seq: 0, time: Timestamp.now(), type: .signOffRejected, actor: signer.name, host: signer.host, via: signer.via,
-                        step: step.id, data: ["reason": .string(reason), "role": .string(role)])
+        return try RunEvent(by: signer, step: step.id, .signOffRejected(SignOffRejected(reason: reason, role: role)))
     }
 
     /// The role a person acts in from a list: the one asked for, else the first they hold.
@@ -202,8 +201,7 @@ public enum SignOffs {
                                  refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: "grant a calendar exception",
                                                      holders: holders(of: needed, in: governance.roles)))
         let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
-        return RunEvent(seq: 0, time: Timestamp.now(), type: .exceptionGranted, actor: signer.name, host: signer.host, via: signer.via,
-                        step: step.id, data: ["role": .string(role), "reason": .string(reason.trimmed), "conflict": .string(conflict)])
+        return try RunEvent(by: signer, step: step.id, .exceptionGranted(ExceptionGranted(role: role, reason: reason.trimmed, conflict: conflict)))
     }
 
     /// A `review.signed` event: the follow-up review the run's class requires, recorded at any time,
@@ -220,7 +218,6 @@ public enum SignOffs {
         let role = try role(for: signer.name, among: followUp.roles, requested: requested, roles: roles,
                                  refusal: .noRoleFor(signer: signer.name, needed: followUp.roles, purpose: "sign the follow-up review",
                                                      holders: holders(of: followUp.roles, in: roles)))
-        return RunEvent(seq: 0, time: Timestamp.now(), type: .reviewSigned, actor: signer.name, host: signer.host, via: signer.via,
-                        data: ["role": .string(role), "comment": .string(comment.trimmed)])
+        return try RunEvent(by: signer, .reviewSigned(ReviewSigned(role: role, comment: comment.trimmed)))
     }
 }

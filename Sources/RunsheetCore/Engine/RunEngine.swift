@@ -86,30 +86,23 @@ public final class RunEngine {
         values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
         makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
-        var params: [String: JSONValue] = [:]
+        var params: [String: String] = [:]
         for parameter in runbook.params {
-            if let value = values[parameter.name] { params[parameter.name] = .string(parameter.secret ? ShellQuoting.mask : value) }
+            if let value = values[parameter.name] { params[parameter.name] = parameter.secret ? ShellQuoting.mask : value }
         }
-        var data: [String: JSONValue] = [
-            "schema": .string(RunEvent.schema), "runId": .string(runID), "runbook": .string(runbook.path),
-            "runbookId": .string(runbook.id), "title": .string(runbook.title), "sha256": .string(sha256),
-            "params": .object(params), "class": .string(runbook.releaseClass.rawValue),
-            "stepHashes": .object(StepHash.all(runbook).mapValues(JSONValue.string)),
-            "runsheetVersion": .string(runsheetVersion),
-        ]
-        if let start = runbook.start { data["start"] = .string(start) }
-        // What delivery metrics group by and count: a parameter of the same name wins over the front matter.
-        if let service = values["service"] ?? runbook.service { data["service"] = .string(service) }
-        if let environment = values["environment"] ?? runbook.environment { data["environment"] = .string(environment) }
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
-        if !production.isEmpty { data["production"] = .array(production.map(JSONValue.string)) }
-        if let gitCommit { data["gitCommit"] = .string(gitCommit) }
         let classPolicy = governance.policy[runbook.releaseClass]
-        if classPolicy.followUp != nil {
-            data["followUp"] = .object(["roles": .array(classPolicy.followUpRoles(in: runbook).map(JSONValue.string)),
-                                        "within": .int(classPolicy.followUpWithin ?? 5 * 86400)])
-        }
-        let first = RunEvent(seq: 1, time: Timestamp.now(), type: .runStarted, actor: actor.name, host: actor.host, via: actor.via, data: data)
+        let started = RunStarted(
+            runId: runID, runbook: runbook.path, runbookId: runbook.id, title: runbook.title, sha256: sha256,
+            gitCommit: gitCommit, params: params, releaseClass: runbook.releaseClass, stepHashes: StepHash.all(runbook),
+            runsheetVersion: runsheetVersion, start: runbook.start,
+            followUp: classPolicy.followUp == nil ? nil : RunStarted.FollowUpReview(
+                roles: classPolicy.followUpRoles(in: runbook), within: classPolicy.followUpWithin ?? 5 * 86400),
+            // What delivery metrics group by and count: a parameter of the same name wins over the front matter.
+            service: values["service"] ?? runbook.service, environment: values["environment"] ?? runbook.environment,
+            production: production.isEmpty ? nil : production)
+        var first = try RunEvent(by: actor, .runStarted(started))
+        first.seq = 1
         let (journal, written) = try makeJournal(first)
         let engine = RunEngine(runbook: runbook, state: RunState.fold([written]), journal: journal, actor: actor,
                                values: values, runDirectory: runDirectory, governance: governance)
@@ -179,8 +172,8 @@ public final class RunEngine {
     // MARK: - Actions
 
     @discardableResult
-    func record(_ type: EventType, step: String? = nil, _ data: [String: JSONValue] = [:]) throws -> RunEvent {
-        let event = RunEvent(seq: 0, time: Timestamp.now(), type: type, actor: actor.name, host: actor.host, via: actor.via, step: step, data: data)
+    func record(_ payload: EventPayload, step: String? = nil) throws -> RunEvent {
+        let event = try RunEvent(by: actor, step: step, payload)
         let written = try journal.append(event)
         state.apply(written)
         return written
@@ -192,7 +185,6 @@ public final class RunEngine {
         return step
     }
 
-    static func next(_ target: String?) -> [String: JSONValue] { target.map { ["next": .string($0)] } ?? [:] }
 
     /// Moves onto `target`, skipping steps whose condition does not hold, ending the run at the end.
     func arrive(at target: String?) throws {
@@ -201,21 +193,21 @@ public final class RunEngine {
             let step = runbook.steps[index]
             if let when = step.when, !when.holds(in: conditionValues) {
                 let next = successor[id] ?? nil
-                try record(.stepSkipped, step: id, ["reason": .string("condition not met: \(when.text)"), "automatic": true].merging(Self.next(next)) { a, _ in a })
+                try record(.stepSkipped(StepSkipped(reason: "condition not met: \(when.text)", automatic: true, next: next)), step: id)
                 target = next
                 continue
             }
             if step.isGate, !classPolicy.applies(to: step) {
                 let next = successor[id] ?? nil
-                try record(.stepSkipped, step: id, ["reason": .string("the \(state.releaseClass.rawValue) class policy does not apply this gate"), "automatic": true].merging(Self.next(next)) { a, _ in a })
+                try record(.stepSkipped(StepSkipped(reason: "the \(state.releaseClass.rawValue) class policy does not apply this gate", automatic: true, next: next)), step: id)
                 target = next
                 continue
             }
-            if state.record(id).status != .active { try record(.stepStarted, step: id) }
+            if state.record(id).status != .active { try record(.stepStarted(StepStarted()), step: id) }
             return
         }
         let outcome: RunState.Outcome = state.branch == "failure" ? .rolledBack : state.branch == "reject" ? .aborted : .completed
-        try record(.runEnded, ["outcome": .string(outcome.rawValue)])
+        try record(.runEnded(RunEnded(outcome: outcome)))
     }
 
     /// The policy of the run's class.
@@ -243,7 +235,7 @@ public final class RunEngine {
             if !status.satisfied { throw RunError.gateWaiting(status.missing.joined(separator: " and ")) }
         }
         let next = successor[step.id] ?? nil
-        try record(.stepCompleted, step: step.id, Self.next(next))
+        try record(.stepCompleted(StepCompleted(next: next)), step: step.id)
         try arrive(at: next)
     }
 
@@ -251,7 +243,7 @@ public final class RunEngine {
         let step = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("skip") }
         let next = successor[step.id] ?? nil
-        try record(.stepSkipped, step: step.id, ["reason": .string(reason.trimmed)].merging(Self.next(next)) { a, _ in a })
+        try record(.stepSkipped(StepSkipped(reason: reason.trimmed, next: next)), step: step.id)
         try arrive(at: next)
     }
 
@@ -259,28 +251,28 @@ public final class RunEngine {
         let step = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("fail") }
         let target = failureTarget[step.id] ?? nil
-        try record(.stepFailed, step: step.id, ["reason": .string(reason.trimmed)].merging(Self.next(target)) { a, _ in a })
+        try record(.stepFailed(StepFailed(reason: reason.trimmed, next: target)), step: step.id)
         // `On failure: continue` on the last step goes on to the end: the run completes.
         if target == nil, continuesOnFailure(step) { return try arrive(at: nil) }
         guard let target else {
-            try record(.runEnded, ["outcome": .string(RunState.Outcome.failed.rawValue), "reason": .string("step '\(step.id)' failed: \(reason.trimmed)")])
+            try record(.runEnded(RunEnded(outcome: .failed, reason: "step '\(step.id)' failed: \(reason.trimmed)")))
             return
         }
         if target != (successor[step.id] ?? nil) {
-            try record(.branchTaken, step: step.id, ["from": .string(step.id), "to": .string(target), "kind": "failure"])
+            try record(.branchTaken(BranchTaken(from: step.id, to: target, kind: "failure")), step: step.id)
         }
         try arrive(at: target)
     }
 
     public func note(_ text: String) throws {
         guard !text.trimmed.isEmpty else { throw RunError.reasonRequired("note") }
-        try record(.note, step: state.cursor, ["text": .string(text.trimmed)])
+        try record(.note(NoteTaken(text: text.trimmed)), step: state.cursor)
     }
 
     /// A lesson: a note `runsheet update` proposes to keep in the runbook as a `Lesson:` annotation.
     public func lesson(_ text: String) throws {
         guard !text.trimmed.isEmpty else { throw RunError.reasonRequired("lesson") }
-        try record(.note, step: state.cursor, ["text": .string(text.trimmed), "lesson": .bool(true)])
+        try record(.note(NoteTaken(text: text.trimmed, lesson: true)), step: state.cursor)
     }
 
     /// Records a step the operator had to do that the runbook lacks, as done, before the step
@@ -298,14 +290,14 @@ public final class RunEngine {
             n += 1
         }
         // The operator did it before finishing the step they are on: it goes before that step.
-        var data: [String: JSONValue] = ["title": .string(title)]
+        var added = StepAdded(title: title, before: nil, after: nil)
         if let cursor = state.cursor, let index = stepIndex[cursor] {
-            data["before"] = .string(cursor)
-            if index > 0 { data["after"] = .string(runbook.steps[index - 1].id) }
+            added.before = cursor
+            if index > 0 { added.after = runbook.steps[index - 1].id }
         } else if let last = runbook.steps.last {
-            data["after"] = .string(last.id)
+            added.after = last.id
         }
-        try record(.stepAdded, step: id, data)
+        try record(.stepAdded(added), step: id)
         return id
     }
 
@@ -322,80 +314,37 @@ public final class RunEngine {
     }
 
     func move(to id: String, reason: String) throws {
-        try record(.cursorMoved, step: id, ["to": .string(id), "reason": .string(reason)])
-        if state.record(id).status == .pending { try record(.stepStarted, step: id) }
+        try record(.cursorMoved(CursorMoved(to: id, reason: reason)), step: id)
+        if state.record(id).status == .pending { try record(.stepStarted(StepStarted()), step: id) }
     }
 
     /// The operator stops for now; the run stays resumable.
     public func pause() throws {
         guard !state.finished else { return }
-        try record(.runPaused, ["at": state.cursor.map(JSONValue.string) ?? .null])
+        try record(.runPaused(RunPaused(at: state.cursor)))
     }
 
     public func abort(reason: String) throws {
         _ = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("abort") }
-        try record(.runEnded, ["outcome": .string(RunState.Outcome.aborted.rawValue), "reason": .string(reason.trimmed)])
+        try record(.runEnded(RunEnded(outcome: .aborted, reason: reason.trimmed)))
     }
 
     /// Records a resumed session, with what changed in the runbook since the run started.
     public func resume(sha256: String, changes: RunbookChanges) throws {
-        var data: [String: JSONValue] = ["sha256": .string(sha256)]
+        var resumed = RunResumed(sha256: sha256)
         if !changes.isEmpty {
-            data["changes"] = .object([
-                "added": .array(changes.added.map(JSONValue.string)),
-                "removed": .array(changes.removed.map(JSONValue.string)),
-                "changed": .array(changes.changed.map(JSONValue.string)),
-            ])
-            data["stepHashes"] = .object(StepHash.all(runbook).mapValues(JSONValue.string))
+            resumed.changes = changes
+            resumed.stepHashes = StepHash.all(runbook)
         }
         // The step we were on may be gone: continue at the first unsettled step after it.
         if let cursor = state.cursor, stepIndex[cursor] == nil {
             let next = runbook.steps.first { state.record($0.id).status == .pending }?.id
-            data["cursor"] = next.map(JSONValue.string) ?? .null
+            resumed.cursor = next.map(RunResumed.Cursor.step) ?? .end
         }
-        try record(.runResumed, data)
+        try record(.runResumed(resumed))
         if !state.finished, let cursor = state.cursor, state.record(cursor).status == .pending {
-            try record(.stepStarted, step: cursor)
+            try record(.stepStarted(StepStarted()), step: cursor)
         }
-    }
-}
-
-/// A hash per step over what the operator sees and runs, to detect edits between sessions.
-public enum StepHash {
-    public static func of(_ step: Step) -> String {
-        var copy = step
-        copy.line = 0
-        copy.column = 0
-        copy.boxOffset = nil
-        // Where a step sits in the file is not what the operator sees: edits elsewhere must not change it.
-        copy.trailLine = nil
-        copy.trailColumn = nil
-        copy.endLine = nil
-        copy.estimateLine = nil
-        copy.annotationAnchor = nil
-        copy.commands = step.commands.map { var c = $0; c.line = 0; return c }
-        let data = (try? RunEvent.canonicalEncoder.encode(copy)) ?? Data(step.id.utf8)
-        return String(SHA256Hex.of(data).prefix(16))
-    }
-
-    public static func all(_ runbook: Runbook) -> [String: String] {
-        Dictionary(runbook.steps.map { ($0.id, of($0)) }, uniquingKeysWith: { a, _ in a })
-    }
-}
-
-/// Steps added, removed or changed between the runbook a run started on and the one now.
-public struct RunbookChanges: Sendable, Equatable {
-    public var added: [String] = []
-    public var removed: [String] = []
-    public var changed: [String] = []
-
-    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
-
-    public init(recorded: [String: String], runbook: Runbook) {
-        let now = StepHash.all(runbook)
-        added = runbook.steps.map(\.id).filter { recorded[$0] == nil }
-        changed = runbook.steps.map(\.id).filter { recorded[$0] != nil && recorded[$0] != now[$0] }
-        removed = recorded.keys.filter { now[$0] == nil }.sorted()
     }
 }

@@ -148,7 +148,7 @@ public struct RunState: Sendable, Equatable {
 
     public func record(_ step: String) -> StepRecord { steps[step] ?? StepRecord() }
 
-    /// Folds events in order. Unknown event types are ignored so newer minor versions still replay.
+    /// Folds events in order.
     public static func fold(_ events: [RunEvent]) -> RunState {
         var state = RunState()
         for event in events { state.apply(event) }
@@ -161,42 +161,44 @@ public struct RunState: Sendable, Equatable {
         let previousTime = lastTime
         lastTime = event.time
         if !actors.contains(event.actor) { actors.append(event.actor) }
-        let data = event.data
-        func setCursor(_ key: String = "next") { cursor = data[key]?.string }
-        switch event.type {
-        case .runStarted:
-            runID = data["runId"]?.string ?? ""
-            runbookPath = data["runbook"]?.string ?? ""
-            runbookID = data["runbookId"]?.string ?? ""
-            title = data["title"]?.string ?? ""
-            runbookSHA256 = data["sha256"]?.string ?? ""
-            gitCommit = data["gitCommit"]?.string
-            service = data["service"]?.string
-            environment = data["environment"]?.string
-            productionSteps = (data["production"]?.array ?? []).compactMap(\.string)
-            params = (data["params"]?.object ?? [:]).compactMapValues(\.string)
-            releaseClass = data["class"]?.string.flatMap(ReleaseClass.init) ?? .normal
-            stepHashes = (data["stepHashes"]?.object ?? [:]).compactMapValues(\.string)
-            if let followUp = data["followUp"]?.object {
-                self.followUp = ((followUp["roles"]?.array ?? []).compactMap(\.string), followUp["within"]?.int ?? 0)
-            }
+        // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
+        guard let payload = try? event.payload() else { return }
+        switch payload {
+        case .runStarted(let started):
+            runID = started.runId
+            runbookPath = started.runbook
+            runbookID = started.runbookId
+            title = started.title
+            runbookSHA256 = started.sha256
+            gitCommit = started.gitCommit
+            service = started.service
+            environment = started.environment
+            productionSteps = started.production ?? []
+            params = started.params
+            releaseClass = started.releaseClass
+            stepHashes = started.stepHashes
+            if let followUp = started.followUp { self.followUp = (followUp.roles, followUp.within) }
             startedBy = event.actor
             startedAt = event.time
             host = event.host
             via = event.via
-            setCursor("start")
-        case .runResumed:
-            if let sha = data["sha256"]?.string { runbookSHA256 = sha }
-            if let hashes = data["stepHashes"]?.object { stepHashes = hashes.compactMapValues(\.string) }
-            if data["cursor"] != nil { setCursor("cursor") }
+            cursor = started.start
+        case .runResumed(let resumed):
+            if !resumed.sha256.isEmpty { runbookSHA256 = resumed.sha256 }  // empty: not recorded
+            if let hashes = resumed.stepHashes { stepHashes = hashes }
+            switch resumed.cursor {
+            case .step(let id)?: cursor = id
+            case .end?: cursor = nil
+            case nil: break
+            }
             let from = pausedSince ?? previousTime
             if !from.isEmpty { idle.append((from, event.time)) }
             pausedSince = nil
         case .runPaused:
             pausedSince = event.time
-        case .runEnded:
-            outcome = data["outcome"]?.string.flatMap(Outcome.init) ?? .aborted
-            endReason = data["reason"]?.string
+        case .runEnded(let ended):
+            outcome = ended.outcome
+            endReason = ended.reason
             endedAt = event.time
             cursor = nil
         case .stepStarted:
@@ -208,41 +210,34 @@ public struct RunState: Sendable, Equatable {
                 record.reason = nil
             }
             cursor = step
-        case .stepCompleted, .stepSkipped, .stepFailed:
-            guard let step = event.step else { break }
-            update(step) { record in
-                record.status = event.type == .stepCompleted ? .done : event.type == .stepSkipped ? .skipped : .failed
-                record.actor = event.actor
-                record.endedAt = event.time
-                if record.startedAt == nil { record.startedAt = event.time }
-                record.reason = data["reason"]?.string
-                record.automatic = data["automatic"]?.bool ?? false
-            }
-            setCursor()
-        case .commandFinished:
+        case .stepCompleted(let completed):
+            settle(event, as: .done, reason: nil, automatic: false, next: completed.next)
+        case .stepSkipped(let skipped):
+            settle(event, as: .skipped, reason: skipped.reason, automatic: skipped.automatic, next: skipped.next)
+        case .stepFailed(let failed):
+            settle(event, as: .failed, reason: failed.reason, automatic: false, next: failed.next)
+        case .commandFinished(let finished):
             guard let step = event.step else { break }
             let command = CommandRecord(
-                index: data["index"]?.int ?? 0, attempt: data["attempt"]?.int ?? 1,
-                command: data["command"]?.string ?? "", exitCode: data["exit"]?.int,
-                timedOut: data["timedOut"]?.bool ?? false, interrupted: data["interrupted"]?.bool ?? false,
-                durationMs: data["durationMs"]?.int ?? 0, outputFile: data["outputFile"]?.string,
-                outputSha256: data["outputSha256"]?.string, passed: data["passed"]?.bool ?? false)
+                index: finished.index, attempt: finished.attempt, command: finished.command, exitCode: finished.exit,
+                timedOut: finished.timedOut, interrupted: finished.interrupted, durationMs: finished.durationMs,
+                outputFile: finished.outputFile, outputSha256: finished.outputSha256, passed: finished.passed)
             update(step) { $0.commands.append(command) }
-        case .note:
-            let note = Note(text: data["text"]?.string ?? "", actor: event.actor, time: event.time, lesson: data["lesson"]?.bool ?? false)
+        case .note(let taken):
+            let note = Note(text: taken.text, actor: event.actor, time: event.time, lesson: taken.lesson)
             if let step = event.step {
                 update(step) { $0.notes.append(note) }
             } else {
                 notes.append(note)
             }
-        case .branchTaken:
-            branch = data["kind"]?.string ?? "failure"
-            setCursor("to")
-        case .cursorMoved:
-            setCursor("to")
-        case .stepAdded:
+        case .branchTaken(let taken):
+            branch = taken.kind
+            cursor = taken.to
+        case .cursorMoved(let moved):
+            cursor = moved.to
+        case .stepAdded(let added):
             if let step = event.step {
-                addedSteps.append(AddedStep(id: step, title: data["title"]?.string ?? "", before: data["before"]?.string, after: data["after"]?.string))
+                addedSteps.append(AddedStep(id: step, title: added.title, before: added.before, after: added.after))
                 // The operator adds a step they have done: it is recorded done, by them, then.
                 update(step) { record in
                     record.status = .done
@@ -251,23 +246,35 @@ public struct RunState: Sendable, Equatable {
                     record.endedAt = event.time
                 }
             }
-        case .signOff:
+        case .signOff(let signed):
             guard let step = event.step else { break }
             signatures[step, default: []].append(SignatureRecord(
-                signer: event.actor, role: data["role"]?.string ?? "", time: event.time,
-                comment: data["comment"]?.string, stepHash: data["stepHash"]?.string ?? "",
-                runbookSHA256: data["sha256"]?.string ?? "", host: event.host))
-        case .signOffRejected:
+                signer: event.actor, role: signed.role, time: event.time, comment: signed.comment, stepHash: signed.stepHash,
+                runbookSHA256: signed.sha256, host: event.host))
+        case .signOffRejected(let rejected):
             guard let step = event.step else { break }
-            rejections[step, default: []].append((event.actor, data["reason"]?.string ?? "", event.time))
-        case .exceptionGranted:
+            rejections[step, default: []].append((event.actor, rejected.reason, event.time))
+        case .exceptionGranted(let granted):
             guard let step = event.step else { break }
-            exceptions[step, default: []].append(Grant(actor: event.actor, role: data["role"]?.string ?? "",
-                                                       text: data["reason"]?.string ?? "", time: event.time, host: event.host))
-        case .reviewSigned:
-            reviews.append(Grant(actor: event.actor, role: data["role"]?.string ?? "", text: data["comment"]?.string ?? "",
-                                 time: event.time, host: event.host))
+            exceptions[step, default: []].append(Grant(actor: event.actor, role: granted.role, text: granted.reason,
+                                                       time: event.time, host: event.host))
+        case .reviewSigned(let review):
+            reviews.append(Grant(actor: event.actor, role: review.role, text: review.comment, time: event.time, host: event.host))
         }
+    }
+
+    /// A step done, skipped or failed: who settled it and when, and where the run goes next.
+    private mutating func settle(_ event: RunEvent, as status: StepStatus, reason: String?, automatic: Bool, next: String?) {
+        guard let step = event.step else { return }
+        update(step) { record in
+            record.status = status
+            record.actor = event.actor
+            record.endedAt = event.time
+            if record.startedAt == nil { record.startedAt = event.time }
+            record.reason = reason
+            record.automatic = automatic
+        }
+        cursor = next
     }
 
     /// Seconds from `start` to `end` that were not idle (see `idle`), to the nearest second; nil

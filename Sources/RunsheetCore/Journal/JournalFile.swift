@@ -28,7 +28,7 @@ public enum JournalError: Error, Equatable, LocalizedError {
         case .missingSchema(let path):
             "\(path):1: run.started has no data.schema, so this is not a runsheet journal."
         case .unsupportedSchema(let path, let schema):
-            "\(path):1: the journal format is \(schema), but this runsheet reads only \(RunEvent.schema); upgrade runsheet to read it."
+            "\(path):1: the journal format is \(schema), but this runsheet reads only \(JournalFormat.readableDescription); upgrade runsheet to read it."
         case .system(let path, let operation, let code):
             "\(path): \(operation) failed: \(String(cString: strerror(code)))."
         }
@@ -218,20 +218,18 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
 
     // MARK: - Format
 
-    /// Whether this runsheet reads journals of `schema`: `runsheet.journal/1` or `runsheet.journal/1.<minor>`.
+    /// Whether this runsheet reads journals of `schema` (see `JournalFormat`): `runsheet.journal/1`,
+    /// or `runsheet.journal/1.<minor>` up to the minor version it knows.
     public static func supports(schema: String) -> Bool {
-        let prefix = "runsheet.journal/"
-        guard schema.hasPrefix(prefix) else { return false }
-        let version = schema.dropFirst(prefix.count)
-        let major = version.prefix { $0 != "." }
-        let minor = version.dropFirst(major.count)
-        return major == "1" && (minor.isEmpty || (minor.count > 1 && minor.dropFirst().allSatisfy { ("0"..."9").contains($0) }))
+        JournalFormat(schema: schema)?.isReadable ?? false
     }
 
     static func checkStart(_ first: RunEvent, path: String) throws {
-        guard first.type == .runStarted else { throw JournalError.notRunStarted(path: path, type: first.type.rawValue) }
-        guard let schema = first.data["schema"]?.string else { throw JournalError.missingSchema(path: path) }
-        guard supports(schema: schema) else { throw JournalError.unsupportedSchema(path: path, schema: schema) }
+        guard case .runStarted(let started)? = try? first.payload() else {
+            throw JournalError.notRunStarted(path: path, type: first.type.rawValue)
+        }
+        guard !started.schema.isEmpty else { throw JournalError.missingSchema(path: path) }
+        guard supports(schema: started.schema) else { throw JournalError.unsupportedSchema(path: path, schema: started.schema) }
     }
 
     /// Decodes the line at `range`: the fast decoder first, `JSONDecoder` for anything it declines.

@@ -3,7 +3,8 @@ import Foundation
 
 /// One line of a run's journal. The journal is the truth: run state is a fold over these.
 public struct RunEvent: Sendable, Equatable, Codable {
-    public static let schema = "runsheet.journal/1"
+    /// The format this runsheet writes (`JournalFormat.written`).
+    public static let schema = JournalFormat.written
 
     /// 1-based position in the journal.
     public var seq: Int
@@ -16,7 +17,8 @@ public struct RunEvent: Sendable, Equatable, Codable {
     public var via: String
     /// The step the event is about, if any.
     public var step: String?
-    /// Type-specific fields (documented in docs/JOURNAL.md).
+    /// Type-specific fields as written (docs/JOURNAL.md): the wire form of `payload()`, which is
+    /// how to read them. The hash covers them all, fields a newer runsheet added included.
     public var data: [String: JSONValue]
     /// `hash` of the previous event; empty for the first.
     public var prev: String
@@ -72,42 +74,42 @@ public struct RunEvent: Sendable, Equatable, Codable {
     }()
 }
 
-/// The kinds of journal event.
+/// The kinds of journal event. Each has its own payload type (`EventPayload`), grouped in
+/// `Journal/Events/` by family: run, step, command, sign-off and governance.
 public enum EventType: String, Sendable, Codable, CaseIterable {
-    /// data: schema, runId, runbook (path), runbookId, title, sha256, gitCommit?, params, class, stepHashes, runsheetVersion,
-    /// service?, environment?, production? (ids of production steps), followUp?
+    /// `RunStarted`: the first event of every journal.
     case runStarted = "run.started"
-    /// data: sha256 of the runbook now, changes {added, removed, changed}
+    /// `RunResumed`: a new session, with what changed in the runbook.
     case runResumed = "run.resumed"
-    /// The operator left; the run stays resumable. data: at (step id)
+    /// `RunPaused`: the operator left; the run stays resumable.
     case runPaused = "run.paused"
-    /// data: outcome (completed | failed | rolled-back | aborted), reason?
+    /// `RunEnded`: completed, failed, rolled back or aborted.
     case runEnded = "run.ended"
+    /// `StepStarted`.
     case stepStarted = "step.started"
-    /// data: next (step id or absent for the end)
+    /// `StepCompleted`.
     case stepCompleted = "step.completed"
-    /// data: reason, automatic (bool), next
+    /// `StepSkipped`.
     case stepSkipped = "step.skipped"
-    /// data: reason, next (where the run goes: a branch target, or absent)
+    /// `StepFailed`.
     case stepFailed = "step.failed"
-    /// data: index, attempt, command (as shown, secrets masked), exit, signal?, timedOut, interrupted,
-    /// durationMs, outputBytes, outputSha256, outputFile
+    /// `CommandFinished`: one attempt of one command.
     case commandFinished = "command.finished"
-    /// data: text, lesson? (true when the operator marked it as a lesson for the runbook)
+    /// `NoteTaken`: a note or a lesson, about a step or the run.
     case note = "note"
-    /// data: from (step), to (step or absent), kind (failure | reject)
+    /// `BranchTaken`: an On failure or On reject target followed.
     case branchTaken = "branch.taken"
-    /// The operator moved: data: to, reason (back | goto)
+    /// `CursorMoved`: back or go to.
     case cursorMoved = "cursor.moved"
-    /// A step the operator did that the runbook lacks, recorded done. step: its id; data: title, before (the step the operator was on), after (the step before that)
+    /// `StepAdded`: a step the operator did that the runbook lacks, recorded done.
     case stepAdded = "step.added"
-    /// A gate approved. data: role, stepHash, sha256 (of the runbook), comment?
+    /// `SignOffSigned`: a gate approved.
     case signOff = "signoff.signed"
-    /// A gate rejected. data: role, reason
+    /// `SignOffRejected`: a gate rejected.
     case signOffRejected = "signoff.rejected"
-    /// Leave to make a production change outside the change calendar. data: role, reason, conflict
+    /// `ExceptionGranted`: leave to make a production change outside the change calendar.
     case exceptionGranted = "exception.granted"
-    /// The follow-up review a class policy requires (emergency changes). data: role, comment
+    /// `ReviewSigned`: the follow-up review a class policy requires.
     case reviewSigned = "review.signed"
 }
 

@@ -91,8 +91,8 @@ public struct RunReport: Codable, Sendable, Equatable {
     public static func make(events: [RunEvent], runbook: Runbook, currentSHA256: String) -> RunReport {
         let state = RunState.fold(events)
         var branches: [String: String] = [:]
-        for event in events where event.type == .branchTaken {
-            if let from = event.data["from"]?.string { branches[from] = event.data["to"]?.string ?? "end" }
+        for event in events {
+            if case .branchTaken(let taken)? = try? event.payload() { branches[taken.from] = taken.to ?? "end" }
         }
         let added = Dictionary(state.addedSteps.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         let sectionTitles = Dictionary(runbook.sections.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })

@@ -1,0 +1,58 @@
+// The `data` of the events about a step's commands (docs/JOURNAL.md, "Event types and their data").
+
+/// `command.finished`: one attempt of one of a step's commands, and where its output went.
+public struct CommandFinished: Codable, Sendable, Equatable {
+    /// 1-based position of the command among the step's commands.
+    public var index: Int
+    /// 1 for the first run, then one more for each retry or poll.
+    public var attempt: Int
+    /// The command as shown, secrets masked.
+    public var command: String
+    /// Absent when a signal ended the command.
+    public var exit: Int?
+    public var signal: Int?
+    public var timedOut: Bool
+    public var interrupted: Bool
+    public var durationMs: Int
+    /// What the output file holds; journals of older runsheet versions have none of the three.
+    public var outputBytes: Int?
+    public var outputSha256: String?
+    /// Relative to the run folder.
+    public var outputFile: String?
+    /// Whether the attempt met the step's expectations (exit code, output).
+    public var passed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case index, attempt, command, exit, signal, timedOut, interrupted, durationMs, outputBytes, outputSha256, outputFile, passed
+    }
+
+    public init(index: Int, attempt: Int, command: String, exit: Int?, signal: Int? = nil, timedOut: Bool, interrupted: Bool,
+                durationMs: Int, outputBytes: Int?, outputSha256: String?, outputFile: String?, passed: Bool) {
+        self.index = index
+        self.attempt = attempt
+        self.command = command
+        self.exit = exit
+        self.signal = signal
+        self.timedOut = timedOut
+        self.interrupted = interrupted
+        self.durationMs = durationMs
+        self.outputBytes = outputBytes
+        self.outputSha256 = outputSha256
+        self.outputFile = outputFile
+        self.passed = passed
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(index: try c.decode(Int.self, forKey: .index),
+                  attempt: try c.decodeIfPresent(Int.self, forKey: .attempt) ?? 1,
+                  command: try c.decode(String.self, forKey: .command),
+                  exit: try c.decodeIfPresent(Int.self, forKey: .exit), signal: try c.decodeIfPresent(Int.self, forKey: .signal),
+                  timedOut: try c.decode(Bool.self, forKey: .timedOut), interrupted: try c.decode(Bool.self, forKey: .interrupted),
+                  durationMs: try c.decode(Int.self, forKey: .durationMs),
+                  outputBytes: try c.decodeIfPresent(Int.self, forKey: .outputBytes),
+                  outputSha256: try c.decodeIfPresent(String.self, forKey: .outputSha256),
+                  outputFile: try c.decodeIfPresent(String.self, forKey: .outputFile),
+                  passed: try c.decode(Bool.self, forKey: .passed))
+    }
+}

@@ -1,0 +1,37 @@
+extension EventPayload {
+    /// The fields `runsheet audit` shows after an event, as `key=value`, in this key order:
+    /// reason, text, role, comment, outcome, to, exit, command. Text is cut at its first line break.
+    public var auditDetails: [String] {
+        func text(_ key: String, _ value: String?) -> String? {
+            value.map { "\(key)=\($0.split(separator: "\n").first.map(String.init) ?? "")" }
+        }
+        let details: [String?]
+        switch self {
+        case .runStarted, .runResumed, .runPaused, .stepStarted, .stepCompleted, .stepAdded:
+            details = []
+        case .runEnded(let ended):
+            details = [text("reason", ended.reason), text("outcome", ended.outcome.rawValue)]
+        case .stepSkipped(let skipped):
+            details = [text("reason", skipped.reason)]
+        case .stepFailed(let failed):
+            details = [text("reason", failed.reason)]
+        case .commandFinished(let finished):
+            details = [finished.exit.map { "exit=\($0)" }, text("command", finished.command)]
+        case .note(let note):
+            details = [text("text", note.text)]
+        case .branchTaken(let taken):
+            details = [text("to", taken.to)]
+        case .cursorMoved(let moved):
+            details = [text("reason", moved.reason), text("to", moved.to)]
+        case .signOff(let signed):
+            details = [text("role", signed.role), text("comment", signed.comment)]
+        case .signOffRejected(let rejected):
+            details = [text("reason", rejected.reason), text("role", rejected.role)]
+        case .exceptionGranted(let granted):
+            details = [text("reason", granted.reason), text("role", granted.role)]
+        case .reviewSigned(let review):
+            details = [text("role", review.role), text("comment", review.comment)]
+        }
+        return details.compactMap { $0 }
+    }
+}

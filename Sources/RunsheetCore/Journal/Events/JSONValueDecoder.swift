@@ -1,0 +1,137 @@
+/// Decodes a `Decodable` value from a `JSONValue`: how an event's `data` object becomes its typed
+/// payload.
+///
+/// Reading is lenient, field by field, as the fold has always read journals: a field that is
+/// missing or has another type reads as empty (`""`, `0`, `false`, an empty array or object) and an
+/// optional one as nil. So a journal written by hand, or by a runsheet that wrote fewer fields,
+/// folds as before instead of failing; a payload needing another default says so in its own
+/// `init(from:)`. Only an enum given a value it does not know throws.
+public enum JSONValueDecoder {
+    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try T(from: ValueDecoder(value: value, exact: false))
+    }
+}
+
+/// `exact`: the value must be of the kind asked for (only where an optional's presence is decided).
+///
+/// No coding paths are kept: nothing reports them, and without them this decoder is small enough
+/// to pass as `any Decoder` without an allocation, which the fold of a long journal feels.
+private struct ValueDecoder: Decoder {
+    let value: JSONValue?
+    let exact: Bool
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func mismatch(_ expected: String) -> DecodingError {
+        .typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected \(expected)"))
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        if case .object(let members)? = value { return KeyedDecodingContainer(KeyedValues<Key>(members: members)) }
+        if exact { throw mismatch("an object") }
+        return KeyedDecodingContainer(KeyedValues<Key>(members: [:]))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        if case .array(let elements)? = value { return ArrayValues(elements: elements) }
+        if exact { throw mismatch("an array") }
+        return ArrayValues(elements: [])
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
+}
+
+extension ValueDecoder: SingleValueDecodingContainer {
+    func decodeNil() -> Bool { value == nil || value == .null }
+
+    func decode(_ type: String.Type) throws -> String {
+        if case .string(let text)? = value { return text }
+        if exact { throw mismatch("a string") }
+        return ""
+    }
+
+    func decode(_ type: Bool.Type) throws -> Bool {
+        if case .bool(let flag)? = value { return flag }
+        if exact { throw mismatch("true or false") }
+        return false
+    }
+
+    func decode(_ type: Int.Type) throws -> Int {
+        if case .int(let number)? = value { return number }
+        if exact { throw mismatch("an integer") }
+        return 0
+    }
+
+    /// Other integer types, when they can hold the value; floating point is never in a journal.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        if let integer = type as? any FixedWidthInteger.Type {
+            guard let value = integer.init(exactly: try decode(Int.self)) else { throw mismatch("a smaller integer") }
+            return value as! T
+        }
+        if type is any BinaryFloatingPoint.Type { throw mismatch("no floating-point number") }
+        return try T(from: self)
+    }
+}
+
+private struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let members: [String: JSONValue]
+    var codingPath: [any CodingKey] { [] }
+
+    var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
+    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+    func decodeNil(forKey key: Key) throws -> Bool { (members[key.stringValue] ?? .null) == .null }
+
+    private func field(_ key: Key, exact: Bool = false) -> ValueDecoder {
+        ValueDecoder(value: members[key.stringValue], exact: exact)
+    }
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { members[key.stringValue]?.string ?? "" }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { members[key.stringValue]?.int ?? 0 }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { members[key.stringValue]?.bool ?? false }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try field(key).decode(type) }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { members[key.stringValue]?.string }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { members[key.stringValue]?.int }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { members[key.stringValue]?.bool }
+    /// Present only when the field holds a value of the kind `T` is made of; otherwise nil.
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard let value = members[key.stringValue], value != .null else { return nil }
+        return try? ValueDecoder(value: value, exact: true).decode(type)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try field(key).container(keyedBy: type)
+    }
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try field(key).unkeyedContainer() }
+    func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), exact: false) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { field(key) }
+}
+
+private struct ArrayValues: UnkeyedDecodingContainer {
+    let elements: [JSONValue]
+    var codingPath: [any CodingKey] { [] }
+    var currentIndex = 0
+
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    private mutating func next() throws -> ValueDecoder {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "no more elements"))
+        }
+        defer { currentIndex += 1 }
+        return ValueDecoder(value: elements[currentIndex], exact: false)
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, elements[currentIndex] == .null else { return false }
+        currentIndex += 1
+        return true
+    }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try next().container(keyedBy: type)
+    }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+    mutating func superDecoder() throws -> any Decoder { try next() }
+}

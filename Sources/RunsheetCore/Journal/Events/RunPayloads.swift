@@ -1,0 +1,169 @@
+// The `data` of the events about a run as a whole (docs/JOURNAL.md, "Event types and their data").
+
+/// `run.started`: the first event of every journal.
+public struct RunStarted: Codable, Sendable, Equatable {
+    /// The follow-up review a class policy requires: who may sign it, and within how many seconds.
+    public struct FollowUpReview: Codable, Sendable, Equatable {
+        public var roles: [String]
+        public var within: Int
+
+        public init(roles: [String], within: Int) {
+            self.roles = roles
+            self.within = within
+        }
+    }
+
+    /// The journal's format, `runsheet.journal/1` (see `JournalFormat`).
+    public var schema: String
+    public var runId: String
+    /// The runbook's path.
+    public var runbook: String
+    public var runbookId: String
+    public var title: String
+    /// SHA-256 of the runbook file.
+    public var sha256: String
+    public var gitCommit: String?
+    /// Parameter values, secrets masked.
+    public var params: [String: String]
+    public var releaseClass: ReleaseClass
+    /// What each step's approval covers, hashed (`StepHash`).
+    public var stepHashes: [String: String]
+    public var runsheetVersion: String
+    /// The runbook's `start`, when it names one.
+    public var start: String?
+    public var followUp: FollowUpReview?
+    /// What delivery metrics group by: a parameter of that name, else the front matter's.
+    public var service: String?
+    public var environment: String?
+    /// Ids of the production steps; absent when there are none.
+    public var production: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case schema, runId, runbook, runbookId, title, sha256, gitCommit, params
+        case releaseClass = "class"
+        case stepHashes, runsheetVersion, start, followUp, service, environment, production
+    }
+
+    public init(schema: String = JournalFormat.written, runId: String, runbook: String, runbookId: String, title: String,
+                sha256: String, gitCommit: String? = nil, params: [String: String] = [:], releaseClass: ReleaseClass = .normal,
+                stepHashes: [String: String] = [:], runsheetVersion: String, start: String? = nil, followUp: FollowUpReview? = nil,
+                service: String? = nil, environment: String? = nil, production: [String]? = nil) {
+        self.schema = schema
+        self.runId = runId
+        self.runbook = runbook
+        self.runbookId = runbookId
+        self.title = title
+        self.sha256 = sha256
+        self.gitCommit = gitCommit
+        self.params = params
+        self.releaseClass = releaseClass
+        self.stepHashes = stepHashes
+        self.runsheetVersion = runsheetVersion
+        self.start = start
+        self.followUp = followUp
+        self.service = service
+        self.environment = environment
+        self.production = production
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(schema: try c.decode(String.self, forKey: .schema), runId: try c.decode(String.self, forKey: .runId),
+                  runbook: try c.decode(String.self, forKey: .runbook), runbookId: try c.decode(String.self, forKey: .runbookId),
+                  title: try c.decode(String.self, forKey: .title), sha256: try c.decode(String.self, forKey: .sha256),
+                  gitCommit: try c.decodeIfPresent(String.self, forKey: .gitCommit),
+                  params: try c.decode([String: String].self, forKey: .params),
+                  // A class this runsheet does not know is read as the default one.
+                  releaseClass: try c.decodeIfPresent(ReleaseClass.self, forKey: .releaseClass) ?? .normal,
+                  stepHashes: try c.decode([String: String].self, forKey: .stepHashes),
+                  runsheetVersion: try c.decode(String.self, forKey: .runsheetVersion),
+                  start: try c.decodeIfPresent(String.self, forKey: .start),
+                  followUp: try c.decodeIfPresent(FollowUpReview.self, forKey: .followUp),
+                  service: try c.decodeIfPresent(String.self, forKey: .service),
+                  environment: try c.decodeIfPresent(String.self, forKey: .environment),
+                  production: try c.decodeIfPresent([String].self, forKey: .production))
+    }
+}
+
+/// `run.resumed`: a new session of the run, with what changed in the runbook since it started.
+public struct RunResumed: Codable, Sendable, Equatable {
+    /// Where the run goes on when the step it was on is gone from the runbook.
+    public enum Cursor: Sendable, Equatable {
+        case step(String)
+        /// No step is left to do: written as `null`.
+        case end
+    }
+
+    /// SHA-256 of the runbook now.
+    public var sha256: String
+    public var changes: RunbookChanges?
+    /// The step hashes of the runbook now; written with `changes`.
+    public var stepHashes: [String: String]?
+    /// Absent when the run goes on where it was.
+    public var cursor: Cursor?
+
+    enum CodingKeys: String, CodingKey { case sha256, changes, stepHashes, cursor }
+
+    public init(sha256: String, changes: RunbookChanges? = nil, stepHashes: [String: String]? = nil, cursor: Cursor? = nil) {
+        self.sha256 = sha256
+        self.changes = changes
+        self.stepHashes = stepHashes
+        self.cursor = cursor
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sha256 = try c.decode(String.self, forKey: .sha256)
+        changes = try c.decodeIfPresent(RunbookChanges.self, forKey: .changes)
+        stepHashes = try c.decodeIfPresent([String: String].self, forKey: .stepHashes)
+        // Present means moved, even when it is not a step id: the fold has always read it so.
+        if c.contains(.cursor) { cursor = try c.decodeIfPresent(String.self, forKey: .cursor).map(Cursor.step) ?? .end }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encodeIfPresent(changes, forKey: .changes)
+        try c.encodeIfPresent(stepHashes, forKey: .stepHashes)
+        switch cursor {
+        case .step(let id)?: try c.encode(id, forKey: .cursor)
+        case .end?: try c.encodeNil(forKey: .cursor)
+        case nil: break
+        }
+    }
+}
+
+/// `run.paused`: the operator left; the run can be resumed.
+public struct RunPaused: Codable, Sendable, Equatable {
+    /// The step the run was on; written as `null` at the end.
+    public var at: String?
+
+    enum CodingKeys: String, CodingKey { case at }
+
+    public init(at: String?) { self.at = at }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(at, forKey: .at)
+    }
+}
+
+/// `run.ended`: how the run ended, and why when it did not complete.
+public struct RunEnded: Codable, Sendable, Equatable {
+    public var outcome: RunState.Outcome
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey { case outcome, reason }
+
+    public init(outcome: RunState.Outcome, reason: String? = nil) {
+        self.outcome = outcome
+        self.reason = reason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // An outcome this runsheet does not know counts as an abort, the outcome that claims least.
+        outcome = try c.decodeIfPresent(RunState.Outcome.self, forKey: .outcome) ?? .aborted
+        reason = try c.decodeIfPresent(String.self, forKey: .reason)
+    }
+}
