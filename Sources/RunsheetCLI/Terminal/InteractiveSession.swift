@@ -3,7 +3,8 @@ import RunsheetCore
 
 extension WalkThrough {
     /// The full-screen walk-through: one screen per step, single-key actions.
-    func runInteractive(tty: TTY) throws -> ExitStatus {
+    func runInteractive() throws -> ExitStatus {
+        let tty = terminal
         catchInterrupts()
         tty.enterRawMode()
         defer { tty.restore() }
@@ -39,7 +40,7 @@ extension WalkThrough {
                     guard try confirm(tty, "Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
                     tty.restore()
                     tty.write("\r\n")
-                    try runCommands(write: { tty.write($0) })
+                    try runCommands()
                     tty.write(style.dim("press any key") + "\n")
                     tty.enterRawMode()
                     _ = try tty.readKey(timeout: 3600)
@@ -97,7 +98,7 @@ extension WalkThrough {
         return exitStatus
     }
 
-    func confirm(_ tty: TTY, _ question: String) throws -> Bool {
+    func confirm(_ tty: any Terminal, _ question: String) throws -> Bool {
         tty.write("\r\n" + style.yellow(question))
         while true {
             guard let key = try tty.readKey(timeout: 3600) else { continue }
