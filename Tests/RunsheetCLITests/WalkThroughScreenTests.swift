@@ -24,8 +24,9 @@ import Testing
     }
 
     /// Every line of every frame fits the terminal (counted in characters: these runbooks have no wide ones).
-    static func expectFits(_ terminal: ScriptedTerminal, sourceLocation: SourceLocation = #_sourceLocation) {
-        for (number, frame) in terminal.frames.enumerated() {
+    /// `paused`: the last frame is the resume hint, a message after the screen that may wrap.
+    static func expectFits(_ terminal: ScriptedTerminal, paused: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) {
+        for (number, frame) in terminal.frames.dropLast(paused ? 1 : 0).enumerated() {
             for line in frame.split(separator: "\n") where line.count > terminal.width {
                 Issue.record("frame \(number + 1) has a line wider than \(terminal.width): \(line)", sourceLocation: sourceLocation)
             }
@@ -104,6 +105,41 @@ import Testing
         #expect(state.record("deploy-the-service").status == .failed)
         #expect(state.record("say-hello").status == .active && state.record("read-the-notes").status == .active)
         #expect(events.allSatisfy { $0.actor == "dana" && $0.via == "terminal" })
+    }
+
+    /// Notes, lessons and added steps from the keys, and done on a step whose command has not
+    /// passed, which asks first.
+    @Test func noteLessonAddAndDoneAnyway() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let terminal = ScriptedTerminal([
+            .press("d"),
+            .press("d"), .press("n"),
+            .press("n"), .text("checked by hand"),
+            .press("l"), .text("say hello after the notes"),
+            .press("a"), .text("Warm the cache"),
+            .press("n"), .key(.escape),
+            .press("d"), .press("y"),
+            .press("z"),
+            .press("q"),
+        ])
+        let result = try InProcess.walk(["run", Self.demo, "--runs-dir", runs.path, "--as", "erin"], on: terminal)
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(terminal.unread == 0)
+        try Golden.check(Self.transcript(terminal, runs: runs), against: "terminal/note-lesson-add-done-anyway.txt")
+        Self.expectFits(terminal, paused: true)
+        let frames = terminal.frames
+        #expect(frames.contains { $0.contains("This step's command has not passed. Mark it done anyway? [y/N]") })
+        #expect(frames.contains { $0.contains("Noted.") && $0.contains("note (erin): checked by hand") })
+        #expect(frames.contains { $0.contains("Lesson noted; 'runsheet update' proposes it for the runbook.") })
+        #expect(frames.contains { $0.contains("Added step 'warm-the-cache' as done.") })
+        #expect(frames.contains { $0.contains("▶ Deploy the service") && $0.contains("Unknown key. Press ? for help.") })
+        let state = RunState.fold(try Self.events(in: runs))
+        let hello = state.record("say-hello")
+        #expect(hello.status == .done && hello.commands.isEmpty)
+        #expect(hello.notes.map(\.text) == ["checked by hand", "say hello after the notes"])
+        #expect(hello.notes.map(\.lesson) == [false, true])
+        #expect(state.addedSteps.map(\.id) == ["warm-the-cache"] && state.addedSteps.first?.before == "say-hello")
+        #expect(state.record("warm-the-cache").status == .done)
     }
 
     @Test func quitAndCtrlCKeepTheRunResumable() throws {
