@@ -58,4 +58,35 @@ import Testing
         #expect(recorded.last?.type == .runPaused)
         #expect(RunState.fold(recorded).record("approve-the-change").status == .active)
     }
+
+    /// The same in process, for both of a script's waits: for a gate's signatures and for the
+    /// calendar exception a production step in a freeze needs.
+    @Test(arguments: ["gate", "freeze"])
+    func ctrlCEndsAScriptedWait(for what: String) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  sre: [carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "exception-roles: [sre]\nfreezes:\n  - {name: now, from: 2000-01-01, to: 2999-12-31}\n"
+            .write(to: dir.appendingPathComponent(".runsheet/calendar.yaml"), atomically: true, encoding: .utf8)
+        let step = what == "gate" ? "- [ ] Approve the change\n  - Sign-off: sre\n" : "- [ ] Switch traffic\n  - Production: yes\n"
+        try "# Change\n\n\(step)- [ ] Tidy up\n".write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs")
+        let terminal = ScriptedTerminal(script: ["wait", "note never read"])
+        Thread {
+            Thread.sleep(forTimeInterval: 0.8)
+            terminal.interrupt()
+        }.start()
+        let started = Date()
+        let result = try InProcess.walk(["run", dir.appendingPathComponent("change.md").path, "--runs-dir", runs.path, "--as", "alice"], on: terminal)
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(result.stdout.contains(what == "gate" ? "signed: nobody yet" : "⛔ production change blocked"), "\(result.stdout)")
+        #expect(result.stdout.contains("■ interrupted\nrun "), "\(result.stdout)")
+        #expect(result.stdout.contains("paused; resume with: runsheet resume"))
+        #expect(terminal.unread == 1)
+        let recorded = try events(runs)
+        #expect(recorded.last?.type == .runPaused)
+        #expect(!recorded.contains { $0.type == .note })
+    }
 }
