@@ -45,10 +45,13 @@ let package = Package(
         // libFuzzer target; scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING.
         .executableTarget(name: "runsheet-fuzz", dependencies: ["RunsheetCore"], path: "Fuzz/RunsheetFuzz"),
         .executableTarget(name: "runsheet-bench", dependencies: ["RunsheetCore"], path: "Benchmarks/JournalBench"),
-        .target(name: "RunsheetTestSupport", dependencies: ["RunsheetCore"], path: "Tests/RunsheetTestSupport"),
+        .target(name: "RunsheetTestSupport", dependencies: ["RunsheetCore", "RunsheetCLI"], path: "Tests/RunsheetTestSupport"),
         .testTarget(name: "RunsheetMarkdownTests", dependencies: ["RunsheetMarkdown", "RunsheetTestSupport"]),
         .testTarget(name: "RunsheetCoreTests", dependencies: ["RunsheetCore", "RunsheetTestSupport"]),
-        .testTarget(name: "RunsheetCLITests", dependencies: ["RunsheetCore", "RunsheetTestSupport", "runsheet"]),
+        .testTarget(
+            name: "RunsheetCLITests",
+            dependencies: ["RunsheetCore", "RunsheetCLI", "RunsheetTestSupport", "runsheet", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,8 +3,9 @@ import RunsheetCore
 
 /// Where runs live, who is acting, and the facts about a runbook file recorded at start.
 enum RunContext {
-    /// `--as`, then RUNSHEET_USER, then `git config user.email`, then the login name.
-    static func actor(explicit: String?) -> Actor {
+    /// `--as`, then RUNSHEET_USER, then `git config user.email`, then the login name; acting
+    /// `atTerminal` (standard input is one) or by script, or under CI.
+    static func actor(explicit: String?, atTerminal: Bool = isatty(0) != 0) -> Actor {
         let env = ProcessInfo.processInfo.environment
         var name = explicit?.trimmed ?? ""
         if name.isEmpty { name = env["RUNSHEET_USER"]?.trimmed ?? "" }
@@ -14,7 +15,7 @@ enum RunContext {
         if env["CI"].map({ !$0.isEmpty && $0 != "false" }) == true {
             via = "ci"
         } else {
-            via = isatty(0) != 0 ? "terminal" : "script"
+            via = atTerminal ? "terminal" : "script"
         }
         return Actor(name: name, host: hostName(), via: via)
     }

@@ -3,14 +3,14 @@ import RunsheetCore
 import RunsheetTestSupport
 import Testing
 
-/// Retries, polling, expected output and timeouts, through the real binary and real shells.
+/// Retries, polling, expected output and timeouts, walked in process (`InProcess`) with real shells.
 @Suite struct CommandStepTests {
     static let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/health-checks.md").path
 
     @Test func retriesPollingAndTimeoutsDecideTheOutcome() throws {
         let runs = try Fixtures.temporaryDirectory()
         let started = Date()
-        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "marker=m", "--auto"])
+        let result = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "marker=m", "--auto"])
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
         #expect(Date().timeIntervalSince(started) < 25, "the 30 s command must be killed by its 1 s timeout")
         let id = try #require(try FileManager.default.contentsOfDirectory(atPath: runs.path).first)
@@ -56,7 +56,7 @@ import Testing
               ```
             """.write(to: dir.appendingPathComponent("x.md"), atomically: true, encoding: .utf8)
         let runs = dir.appendingPathComponent("runs").path
-        let result = try Fixtures.runsheet(["run", "x.md", "--runs-dir", runs, "--auto"], directory: dir)
+        let result = try InProcess.runsheet(["run", dir.appendingPathComponent("x.md").path, "--runs-dir", runs, "--auto"])
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         let id = try #require(Fixtures.onlyRun(in: runs), "\(result.stderr)")
         let state = RunState.fold(try JournalFile.read(at: runs + "/" + id + "/journal.jsonl").events)
@@ -69,10 +69,10 @@ import Testing
         let dir = try Fixtures.temporaryDirectory()
         let runbook = dir.appendingPathComponent("f.md")
         try "# F\n- [ ] breaks\n\n  ```sh run\n  exit 4\n  ```\n- [ ] never\n".write(to: runbook, atomically: true, encoding: .utf8)
-        let result = try Fixtures.runsheet(["run", runbook.path, "--runs-dir", runs.path, "--auto"])
+        let result = try InProcess.runsheet(["run", runbook.path, "--runs-dir", runs.path, "--auto"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("failed: step 'breaks' failed: command exited 4 (expected 0)"))
-        let aborted = try Fixtures.runsheet(["run", runbook.path, "--runs-dir", runs.path], stdin: "abort change window closed\n")
+        let aborted = try InProcess.runsheet(["run", runbook.path, "--runs-dir", runs.path], stdin: "abort change window closed\n")
         #expect(aborted.status == 1)
         #expect(aborted.stdout.contains("aborted: change window closed"))
     }
@@ -85,7 +85,7 @@ import Testing
         try "# Again\n- [ ] Stamp\n\n  ```bash run\n  echo \"run $(cat count 2>/dev/null || echo 0)\"; echo $(( $(cat count 2>/dev/null || echo 0) + 1 )) > count\n  ```\n- [ ] Last\n"
             .write(to: runbook, atomically: true, encoding: .utf8)
         let runs = dir.appendingPathComponent("runs").path
-        let result = try Fixtures.runsheet(["run", runbook.path, "--runs-dir", runs], stdin: "run\nback\nrun\nback\nrun\nquit\n")
+        let result = try InProcess.runsheet(["run", runbook.path, "--runs-dir", runs], stdin: "run\nback\nrun\nback\nrun\nquit\n")
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
         let id = try #require(Fixtures.onlyRun(in: runs))
         let finished = try JournalFile.read(at: runs + "/" + id + "/journal.jsonl").events.filter { $0.type == .commandFinished }

@@ -3,7 +3,8 @@ import RunsheetCore
 import RunsheetTestSupport
 import Testing
 
-/// Scripted runs through the real binary: actions on standard input, assertions on the journal.
+/// Scripted runs, actions one per line, walked in process (`InProcess`): assertions on what they
+/// print and on the journal. `actionsAfterQuitAreLeftUnread` and `verify` go through the binary.
 @Suite struct RunTests {
     static let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
 
@@ -17,8 +18,8 @@ import Testing
 
     @Test func happyPathCompletesAndRecordsEverything() throws {
         let runs = try Fixtures.temporaryDirectory()
-        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--as", "alice@example.com"],
-                                           stdin: "done\nrun\nnote all good\nrun\n")
+        let result = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--as", "alice@example.com"],
+                                            stdin: "done\nrun\nnote all good\nrun\n")
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("hello world ••••"))
         #expect(!result.stdout.contains("s3cr3t-value"))
@@ -47,7 +48,7 @@ import Testing
     /// Events cut from the end leave a valid chain; the head hash kept from an earlier verify catches it.
     @Test func headFromAnEarlierVerifyCatchesEventsRemovedFromTheEnd() throws {
         let runs = try Fixtures.temporaryDirectory()
-        _ = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nrun\nnote all good\nrun\n")
+        _ = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nrun\nnote all good\nrun\n")
         let (directory, events) = try journal(runs)
         let first = try Fixtures.runsheet(["verify", directory.path])
         let head = try #require(first.stdout.split(separator: " ").last.map { String($0.prefix(16)) })
@@ -70,8 +71,8 @@ import Testing
 
     @Test func failureBranchesToRollback() throws {
         let runs = try Fixtures.temporaryDirectory()
-        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=fail"],
-                                           stdin: "done\nrun\nrun\ndone\n")
+        let result = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=fail"],
+                                            stdin: "done\nrun\nrun\ndone\n")
         #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("rolled-back"))
         let (_, events) = try journal(runs)
@@ -84,14 +85,14 @@ import Testing
 
     @Test func quitThenResumeContinuesWhereItStopped() throws {
         let runs = try Fixtures.temporaryDirectory()
-        let first = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nquit\n")
+        let first = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nquit\n")
         #expect(first.status == 3)
         let (directory, _) = try journal(runs)
         let id = directory.lastPathComponent
         #expect(first.stdout.contains("resume with: runsheet resume \(id)"))
         let status = try Fixtures.runsheet(["status", id, "--runs-dir", runs.path])
         #expect(status.stdout.contains("at       say-hello"))
-        let second = try Fixtures.runsheet(["resume", String(id.prefix(id.count - 2)), "--runs-dir", runs.path], stdin: "run\nrun\n")
+        let second = try InProcess.runsheet(["resume", String(id.prefix(id.count - 2)), "--runs-dir", runs.path], stdin: "run\nrun\n")
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
         #expect(second.stdout.contains("▶ [1/5] say-hello"))
         let state = RunState.fold(try journal(runs).1)
@@ -116,12 +117,12 @@ import Testing
         let dir = try Fixtures.temporaryDirectory()
         let copy = dir.appendingPathComponent("r.md")
         try "# R\n- [ ] one\n- [ ] two\n- [ ] three\n- [ ] five\n".write(to: copy, atomically: true, encoding: .utf8)
-        _ = try Fixtures.runsheet(["run", copy.path, "--runs-dir", runs.path], stdin: "done\nquit\n")
+        _ = try InProcess.runsheet(["run", copy.path, "--runs-dir", runs.path], stdin: "done\nquit\n")
         // `two` is renamed (a new id), `three` keeps its id but gains a command, `five` goes, `four` comes.
         try "# R\n- [ ] one\n- [ ] two, edited\n- [ ] three\n\n  ```bash run\n  echo three\n  ```\n- [ ] four\n"
             .write(to: copy, atomically: true, encoding: .utf8)
         let id = try journal(runs).0.lastPathComponent
-        let resumed = try Fixtures.runsheet(["resume", id, "--runs-dir", runs.path], stdin: "quit\n")
+        let resumed = try InProcess.runsheet(["resume", id, "--runs-dir", runs.path], stdin: "quit\n")
         #expect(resumed.stderr.contains("changed since this run started"))
         #expect(resumed.stderr.contains("added:   two-edited, four\n"), "\(resumed.stderr)")
         #expect(resumed.stderr.contains("removed: five, two\n"))
@@ -137,8 +138,8 @@ import Testing
         let values = ["x; touch \(marker)", "$(touch \(marker))", "`touch \(marker)`", "' ; touch \(marker); '",
                       "\" ; touch \(marker); \"", "EOF\ntouch \(marker)", "\\", "*"]
         for value in values {
-            let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=\(value)"],
-                                               stdin: "done\nrun\nquit\n")
+            let result = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "target=\(value)"],
+                                                stdin: "done\nrun\nquit\n")
             #expect(result.status == 3)
             // The screen frames each further line of output.
             if !value.contains("\n") { #expect(result.stdout.contains("hello \(value) ••••"), "\(result.stdout)") }
@@ -146,7 +147,7 @@ import Testing
 
             // Bare, in double and single quotes, in here-documents and in $(...); the captured output is exactly the value.
             let quotingRuns = try Fixtures.temporaryDirectory()
-            let quoted = try Fixtures.runsheet(["run", quoting, "--runs-dir", quotingRuns.path, "--param", "target=\(value)"], stdin: "run\n")
+            let quoted = try InProcess.runsheet(["run", quoting, "--runs-dir", quotingRuns.path, "--param", "target=\(value)"], stdin: "run\n")
             #expect(quoted.status == 0, "\(quoted.stdout)\n\(quoted.stderr)")
             #expect(!FileManager.default.fileExists(atPath: marker), "\(value.debugDescription) ran")
             let (directory, _) = try journal(quotingRuns)
@@ -201,20 +202,20 @@ import Testing
 
     @Test func autoRunsCommandsAndStopsAtManualSteps() throws {
         let runs = try Fixtures.temporaryDirectory()
-        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--auto"])
+        let result = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--auto"])
         #expect(result.status == 3)
         #expect(result.stdout.contains("manual step 'read-the-notes' needs a person"))
     }
 
     @Test func mistakesGetOneSentence() throws {
         let runs = try Fixtures.temporaryDirectory()
-        let unknown = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "nope=1"])
+        let unknown = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--param", "nope=1"])
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown parameter 'nope'"))
-        let missingRun = try Fixtures.runsheet(["resume", "does-not-exist", "--runs-dir", runs.path])
+        let missingRun = try InProcess.runsheet(["resume", "does-not-exist", "--runs-dir", runs.path])
         #expect(missingRun.status == 2 && missingRun.stderr.contains("no run 'does-not-exist'"))
-        let badAction = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "dance\n")
+        let badAction = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "dance\n")
         #expect(badAction.status == 2 && badAction.stderr.contains("unknown action 'dance'"))
-        let noReason = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "skip\nquit\n")
+        let noReason = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "skip\nquit\n")
         #expect(noReason.stdout.contains("skip needs a reason"))
     }
 }

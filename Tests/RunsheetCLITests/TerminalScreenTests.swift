@@ -4,7 +4,8 @@ import RunsheetTestSupport
 import Testing
 
 /// More of the walk-through in tmux (the helpers and the serialized suite are TerminalTests'):
-/// colour, an 80-column screen, and the keys that move, fail, explain and abort.
+/// colour and an 80-column screen. The keys that move, fail, explain and abort are driven in
+/// process, frame by frame, by WalkThroughScreenTests.
 extension TerminalTests {
     static let demo = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/run-demo.md").path
 
@@ -33,11 +34,6 @@ extension TerminalTests {
     func type(_ text: String) throws {
         try tmux(["send-keys", "-t", session, "-l", text])
         try tmux(["send-keys", "-t", session, "Enter"])
-    }
-
-    func recorded(in runs: URL) throws -> [RunEvent] {
-        let id = try #require(Fixtures.onlyRun(in: runs.path))
-        return try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events
     }
 
     @Test func colourOnlyOnATerminalAndNotWithNoColorSet() throws {
@@ -128,89 +124,5 @@ extension TerminalTests {
         _ = try waitFor(keyList)
         try keys("q")
         _ = try waitFor("EXITED-3")
-    }
-
-    @Test func backGotoFailHelpAndAbortThroughTheKeys() throws {
-        let runs = try Fixtures.temporaryDirectory()
-        let command = "env -u CI TERM=xterm-256color NO_COLOR=1 \(Fixtures.binary.path) run \(Self.demo) --runs-dir \(runs.path) --as dana; echo EXITED-$?; sleep 30"
-        try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", command])
-        defer { _ = try? tmux(["kill-server"]) }
-        _ = try waitFor("▶ Read the notes")
-
-        try keys("?")
-        let help = try waitFor("press any key")
-        for line in ["d done", "b back", "g goto ID", "f fail REASON", "x abort REASON", "? help", "q quit"] {
-            #expect(help.contains(line), "the help lists '\(line)'")
-        }
-        try keys("Space")
-        _ = try waitFor("▶ Read the notes")
-        try keys("b")
-        _ = try waitFor("this is the first step; there is nothing to go back to")
-
-        try keys("g")
-        _ = try waitFor("Go to step id (Esc cancels):")
-        try type("deploy-the-service")
-        _ = try waitFor("▶ Deploy the service")
-        try keys("b")
-        _ = try waitFor("▶ Say hello")
-        try keys("g")
-        _ = try waitFor("Go to step id (Esc cancels):")
-        try type("no-such-step")
-        _ = try waitFor("there is no step 'no-such-step'")
-        try keys("g")
-        _ = try waitFor("Go to step id (Esc cancels):")
-        try type("deploy-the-service")
-        _ = try waitFor("▶ Deploy the service")
-
-        // Failing asks first; answering no records nothing.
-        try keys("f")
-        _ = try waitFor("What failed (Esc cancels):")
-        try type("health check red")
-        _ = try waitFor("Mark this step failed and follow its failure branch? [y/N]")
-        try keys("n")
-        try waitUntil("the step again, without the question") { $0.contains("▶ Deploy the service") && !$0.contains("[y/N]") }
-        #expect(try !recorded(in: runs).contains { $0.type == .stepFailed })
-        try keys("f")
-        _ = try waitFor("What failed (Esc cancels):")
-        try type("health check red")
-        _ = try waitFor("[y/N]")
-        try keys("y")
-        let branch = try waitFor("▶ Roll back the service")
-        #expect(branch.contains("(branch)"))
-
-        // Aborting asks for a reason (Escape cancels) and then for confirmation.
-        try keys("x")
-        _ = try waitFor("Why abort the run (Esc cancels):")
-        try keys("Escape")
-        try waitUntil("the step again, without the prompt") { $0.contains("▶ Roll back the service") && !$0.contains("Why abort") }
-        try keys("x")
-        _ = try waitFor("Why abort the run (Esc cancels):")
-        try type("not needed after all")
-        _ = try waitFor("End the whole run as aborted? It cannot be resumed. [y/N]")
-        try keys("n")
-        try waitUntil("the step again, without the question") { $0.contains("▶ Roll back the service") && !$0.contains("[y/N]") }
-        #expect(try !recorded(in: runs).contains { $0.type == .runEnded })
-        try keys("x")
-        _ = try waitFor("Why abort the run (Esc cancels):")
-        try type("not needed after all")
-        _ = try waitFor("[y/N]")
-        try keys("y")
-        let end = try waitFor("EXITED-1")
-        #expect(end.contains("aborted: not needed after all"))
-
-        let events = try recorded(in: runs)
-        let moves = events.filter { $0.type == .cursorMoved }.map { "\($0.data["reason"]?.string ?? "?") \($0.data["to"]?.string ?? "?")" }
-        #expect(moves == ["goto deploy-the-service", "back say-hello", "goto deploy-the-service"])
-        let failed = events.filter { $0.type == .stepFailed }
-        #expect(failed.count == 1 && failed.first?.step == "deploy-the-service")
-        #expect(failed.first?.data["reason"]?.string == "health check red")
-        #expect(failed.first?.data["next"]?.string == "roll-back-the-service")
-        #expect(events.contains { $0.type == .branchTaken && $0.data["to"]?.string == "roll-back-the-service" && $0.data["kind"]?.string == "failure" })
-        #expect(events.filter { $0.type == .runEnded }.count == 1)
-        let state = RunState.fold(events)
-        #expect(state.outcome == .aborted && state.endReason == "not needed after all")
-        #expect(state.record("deploy-the-service").status == .failed)
-        #expect(state.record("say-hello").status == .active && state.record("read-the-notes").status == .active)
-        #expect(events.allSatisfy { $0.actor == "dana" && $0.via == "terminal" })
     }
 }

@@ -210,6 +210,22 @@ private func firstLinePID(_ text: String) -> pid_t? {
         #expect(result.outcome.exitCode == 0)
     }
 
+    /// Ctrl-C during the wait before a retry or the next poll ends the wait, as it ends a command.
+    @Test func interruptEndsTheSleepBetweenAttempts() throws {
+        let runner = CommandRunner()
+        interrupt(runner, after: 0.3)
+        let started = Date()
+        #expect(try runner.sleep(seconds: 30) == false)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed >= 0.2 && elapsed < 5, "took \(elapsed) s")
+        // An interrupt while nothing waits does not carry over; a sleep left alone lasts its time.
+        runner.interrupt()
+        let again = Date()
+        #expect(try runner.sleep(seconds: 0.2) == true)
+        #expect(Date().timeIntervalSince(again) >= 0.2)
+        #expect(try run("echo fine", runner: runner).outcome.interrupted == false)
+    }
+
     @Test func secretsAreMaskedEverywhereEvenWhenSplitAcrossWrites() throws {
         let secret = "s3cr3t-T0KEN"
         let result = try run(

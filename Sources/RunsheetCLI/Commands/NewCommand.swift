@@ -68,11 +68,7 @@ struct New: ParsableCommand {
 
     /// Asks on a terminal; nil without one or when the answer is empty.
     static func ask(_ name: String, default fallback: String) -> String? {
-        guard isatty(0) != 0 else { return nil }
-        let tty = TTY()
-        tty.enterRawMode()
-        defer { tty.restore() }
-        let answer = (try? tty.readLine(prompt: "\(name) [\(fallback)]: ", secret: false)) ?? nil
+        let answer = StandardTerminal().ask("\(name) [\(fallback)]: ")
         return answer.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
     }
 }

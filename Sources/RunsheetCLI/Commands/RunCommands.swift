@@ -66,16 +66,14 @@ enum RunSupport {
         }
     }
 
-    static func style() -> Style { Style(enabled: Output.colorEnabled(fd: 1)) }
-
-    static func drive(_ walk: WalkThrough, auto: Bool) throws -> ExitStatus {
-        let journal = journalPath(walk.engine.runDirectory)
+    /// Walks `engine`'s run on `terminal`: unattended, one screen per step, or one action per line.
+    static func drive(_ engine: RunEngine, on terminal: any Terminal, auto: Bool) throws -> ExitStatus {
+        let walk = WalkThrough(engine: engine, terminal: terminal, style: Style(enabled: terminal.colour))
+        let journal = journalPath(engine.runDirectory)
         walk.reloadState = { try? JournalFile.state(at: journal).state }
-        if auto { return try walk.runAuto(write: Output.out) }
-        if isatty(0) != 0 && isatty(1) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
-            return try walk.runInteractive(tty: TTY())
-        }
-        return try walk.runScripted(readLine: { Swift.readLine(strippingNewline: true) }, write: Output.out)
+        if auto { return try walk.runAuto() }
+        if terminal.screen { return try walk.runInteractive() }
+        return try walk.runScripted()
     }
 
     /// The roles file, class policy and calendar for a runbook; a broken one stops the command.
@@ -91,14 +89,10 @@ enum RunSupport {
         if status != .success { throw CommandFailure(status: status, message: "") }
     }
 
-    static func prompt(for parameter: Parameter) -> String? {
-        guard isatty(0) != 0 else { return nil }
-        let tty = TTY()
+    static func prompt(for parameter: Parameter, on terminal: any Terminal) -> String? {
         let label = parameter.prompt ?? parameter.name
         let choices = parameter.choices.map { " [\($0.joined(separator: "/"))]" } ?? ""
-        tty.enterRawMode()
-        defer { tty.restore() }
-        return (try? tty.readLine(prompt: "\(label)\(choices): ", secret: parameter.secret)) ?? nil
+        return terminal.ask("\(label)\(choices): ", secret: parameter.secret)
     }
 }
 
@@ -143,7 +137,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
     var auto = false
 
-    func run() throws {
+    func run() throws { try run(on: StandardTerminal()) }
+
+    func run(on terminal: any Terminal) throws {
         let (result, bytes) = try RunSupport.compile(file)
         var runbook = result.runbook
         if let releaseClass { runbook.releaseClass = releaseClass }
@@ -156,9 +152,9 @@ struct Run: ParsableCommand {
             if !missing.isEmpty { Output.line("missing for a real run: " + missing.joined(separator: ", ")) }
             return
         }
-        let values = try ParameterInput.resolve(runbook, given: given, ask: RunSupport.prompt)
+        let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, on: terminal) }
         let governance = try RunSupport.governance(for: runbook)
-        let who = RunContext.actor(explicit: actor.actorName)
+        let who = RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
         let runID = RunContext.newRunID(runbookID: runbook.id)
@@ -180,8 +176,8 @@ struct Run: ParsableCommand {
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
             return (try JournalFile(path: RunSupport.journalPath(runDirectory)), written)
         }
-        FileHandle.standardError.write(Data("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n".utf8))
-        try RunSupport.finish(try RunSupport.drive(WalkThrough(engine: engine, style: RunSupport.style()), auto: auto))
+        terminal.writeError("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n")
+        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
     }
 }
 
@@ -213,7 +209,9 @@ struct Resume: ParsableCommand {
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
     var auto = false
 
-    func run() throws {
+    func run() throws { try run(on: StandardTerminal()) }
+
+    func run(on terminal: any Terminal) throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let state = try RunSupport.state(in: directory)
         if let outcome = state.outcome {
@@ -222,7 +220,7 @@ struct Resume: ParsableCommand {
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
-        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params, ask: RunSupport.prompt)
+        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params) { RunSupport.prompt(for: $0, on: terminal) }
         let sha = SHA256Hex.of(bytes)
         let changes = RunbookChanges(recorded: state.stepHashes, runbook: runbook)
         if sha != state.runbookSHA256 {
@@ -230,12 +228,12 @@ struct Resume: ParsableCommand {
             if !changes.added.isEmpty { lines.append("  added:   " + changes.added.joined(separator: ", ")) }
             if !changes.removed.isEmpty { lines.append("  removed: " + changes.removed.joined(separator: ", ")) }
             if !changes.changed.isEmpty { lines.append("  changed: " + changes.changed.joined(separator: ", ")) }
-            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            terminal.writeError(lines.joined(separator: "\n") + "\n")
         }
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
-                               actor: RunContext.actor(explicit: actor.actorName), values: values, runDirectory: directory,
+                               actor: RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard), values: values, runDirectory: directory,
                                governance: try RunSupport.governance(for: runbook))
         try engine.resume(sha256: sha, changes: changes)
-        try RunSupport.finish(try RunSupport.drive(WalkThrough(engine: engine, style: RunSupport.style()), auto: auto))
+        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
     }
 }

@@ -3,14 +3,14 @@ import RunsheetCore
 
 extension WalkThrough {
     /// The full-screen walk-through: one screen per step, single-key actions.
-    func runInteractive(tty: TTY) throws -> ExitStatus {
+    func runInteractive() throws -> ExitStatus {
         catchInterrupts()
-        tty.enterRawMode()
-        defer { tty.restore() }
+        terminal.enterRawMode()
+        defer { terminal.restore() }
         var message = ""
         while !engine.state.finished {
-            tty.write("\u{1B}[H\u{1B}[2J" + screen(width: tty.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
-            guard let key = try tty.readKey(timeout: 1) else {
+            terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
+            guard let key = try terminal.readKey(timeout: 1) else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
                 if engine.currentGate != nil || engine.calendarConflict() != nil {
                     if let current = reloadState?() { engine.reload(current) }
@@ -30,55 +30,55 @@ extension WalkThrough {
                 switch key {
                 case .character("d"):
                     if !engine.runnableCommands.isEmpty, !commandsPassed() {
-                        guard try confirm(tty, "This step's command has not passed. Mark it done anyway? [y/N] ") else { continue }
+                        guard try confirm("This step's command has not passed. Mark it done anyway? [y/N] ") else { continue }
                     }
                     try engine.complete()
                 case .character("r"):
                     let count = engine.runnableCommands.count
                     guard count > 0 else { message = "This step has no command marked to run."; continue }
-                    guard try confirm(tty, "Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
-                    tty.restore()
-                    tty.write("\r\n")
-                    try runCommands(write: { tty.write($0) })
-                    tty.write(style.dim("press any key") + "\n")
-                    tty.enterRawMode()
-                    _ = try tty.readKey(timeout: 3600)
+                    guard try confirm("Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
+                    terminal.restore()
+                    terminal.write("\r\n")
+                    try runCommands()
+                    terminal.write(style.dim("press any key") + "\n")
+                    terminal.enterRawMode()
+                    _ = try terminal.readKey(timeout: 3600)
                 case .character("s"):
-                    guard let reason = try tty.readLine(prompt: "\r\nReason to skip (Esc cancels): ", secret: false) else { continue }
+                    guard let reason = try terminal.readLine(prompt: "\r\nReason to skip (Esc cancels): ", secret: false) else { continue }
                     try engine.skip(reason: reason)
                 case .character("f"):
-                    guard let reason = try tty.readLine(prompt: "\r\nWhat failed (Esc cancels): ", secret: false) else { continue }
-                    guard try confirm(tty, "Mark this step failed and follow its failure branch? [y/N] ") else { continue }
+                    guard let reason = try terminal.readLine(prompt: "\r\nWhat failed (Esc cancels): ", secret: false) else { continue }
+                    guard try confirm("Mark this step failed and follow its failure branch? [y/N] ") else { continue }
                     try engine.fail(reason: reason)
                 case .character("n"):
-                    guard let text = try tty.readLine(prompt: "\r\nNote (Esc cancels): ", secret: false) else { continue }
+                    guard let text = try terminal.readLine(prompt: "\r\nNote (Esc cancels): ", secret: false) else { continue }
                     try engine.note(text)
                     message = "Noted."
                 case .character("l"):
-                    guard let text = try tty.readLine(prompt: "\r\nLesson for the runbook (Esc cancels): ", secret: false) else { continue }
+                    guard let text = try terminal.readLine(prompt: "\r\nLesson for the runbook (Esc cancels): ", secret: false) else { continue }
                     try engine.lesson(text)
                     message = "Lesson noted; 'runsheet update' proposes it for the runbook."
                 case .character("a"):
-                    guard let title = try tty.readLine(prompt: "\r\nTitle of the step you did (Esc cancels): ", secret: false) else { continue }
+                    guard let title = try terminal.readLine(prompt: "\r\nTitle of the step you did (Esc cancels): ", secret: false) else { continue }
                     let id = try engine.addStep(title: title)
                     message = "Added step '\(id)' as done."
                 case .character("b"):
                     try engine.back()
                 case .character("g"):
-                    guard let id = try tty.readLine(prompt: "\r\nGo to step id (Esc cancels): ", secret: false) else { continue }
+                    guard let id = try terminal.readLine(prompt: "\r\nGo to step id (Esc cancels): ", secret: false) else { continue }
                     try engine.goTo(id.trimmed)
                 case .character("x"):
-                    guard let reason = try tty.readLine(prompt: "\r\nWhy abort the run (Esc cancels): ", secret: false) else { continue }
-                    guard try confirm(tty, "End the whole run as aborted? It cannot be resumed. [y/N] ") else { continue }
+                    guard let reason = try terminal.readLine(prompt: "\r\nWhy abort the run (Esc cancels): ", secret: false) else { continue }
+                    guard try confirm("End the whole run as aborted? It cannot be resumed. [y/N] ") else { continue }
                     try engine.abort(reason: reason)
                 case .character("?"), .character("h"):
-                    let help = Self.help.split(separator: "\n").map { TerminalColumns.fit(String($0), tty.width) }
-                    tty.write("\u{1B}[H\u{1B}[2J" + help.joined(separator: "\r\n") + "\r\n\r\n" + style.dim("press any key"))
-                    _ = try tty.readKey(timeout: 3600)
+                    let help = Self.help.split(separator: "\n").map { TerminalColumns.fit(String($0), terminal.width) }
+                    terminal.write("\u{1B}[H\u{1B}[2J" + help.joined(separator: "\r\n") + "\r\n\r\n" + style.dim("press any key"))
+                    _ = try terminal.readKey(timeout: 3600)
                 case .character("q"), .interrupt:
                     try engine.pause()
-                    tty.restore()
-                    tty.write("\u{1B}[H\u{1B}[2J" + resumeHint() + "\n")
+                    terminal.restore()
+                    terminal.write("\u{1B}[H\u{1B}[2J" + resumeHint() + "\n")
                     return .paused
                 default:
                     message = "Unknown key. Press ? for help."
@@ -87,21 +87,21 @@ extension WalkThrough {
                 message = error.errorDescription ?? "\(error)"
             } catch is EndOfInput {
                 try engine.pause()
-                tty.restore()
-                tty.write("\n" + resumeHint() + "\n")
+                terminal.restore()
+                terminal.write("\n" + resumeHint() + "\n")
                 return .paused
             }
         }
-        tty.restore()
-        tty.write("\u{1B}[H\u{1B}[2J" + screen(width: tty.width, message: "") + "\n")
+        terminal.restore()
+        terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: "") + "\n")
         return exitStatus
     }
 
-    func confirm(_ tty: TTY, _ question: String) throws -> Bool {
-        tty.write("\r\n" + style.yellow(question))
+    func confirm(_ question: String) throws -> Bool {
+        terminal.write("\r\n" + style.yellow(question))
         while true {
-            guard let key = try tty.readKey(timeout: 3600) else { continue }
-            tty.write("\r\n")
+            guard let key = try terminal.readKey(timeout: 3600) else { continue }
+            terminal.write("\r\n")
             return key == .character("y") || key == .character("Y")
         }
     }

@@ -1,7 +1,5 @@
-import Foundation
-
 /// A key the operator pressed.
-enum Key: Equatable {
+public enum Key: Equatable, Sendable {
     case character(Character)
     case enter
     case escape
@@ -9,83 +7,41 @@ enum Key: Equatable {
     case backspace
 }
 
-/// The terminal the walk-through talks to; tests script it.
-protocol Terminal: AnyObject {
+/// The keyboard and screen the walk-through talks to: the process's standard streams
+/// (`StandardTerminal`), or keys and lines a test scripts.
+public protocol Terminal: Sendable {
+    /// Whether a person types at a terminal (standard input is one): prompts may ask, and actions
+    /// are recorded as made at a terminal rather than by a script.
+    var keyboard: Bool { get }
+    /// Whether the walk-through may take the whole screen, one step at a time, with single keys.
+    var screen: Bool { get }
+    /// Whether output may be coloured.
+    var colour: Bool { get }
+    /// Columns of the screen.
     var width: Int { get }
-    /// Waits up to `timeout` seconds for a key; nil on timeout. Throws at end of input.
-    func readKey(timeout: Double) throws -> Key?
+    /// Writes to the screen (standard output).
     func write(_ text: String)
-    /// Reads a line with echo (for reasons, notes, ids); nil when cancelled with Escape or Ctrl-C.
-    func readLine(prompt: String, secret: Bool) throws -> String?
+    /// Writes a message that is not part of the screen (standard error).
+    func writeError(_ text: String)
+    /// Waits up to `timeout` seconds for a key; nil on timeout. Throws `EndOfInput` at end of input.
+    func readKey(timeout: Double) throws -> Key?
+    /// The next line of a script of actions, without its newline; nil at end of input.
+    func readScriptLine() -> String?
+    /// Reads keys one at a time, without echo, and Ctrl-C as a key.
+    func enterRawMode()
+    /// Leaves raw mode, if it was entered.
+    func restore()
+    /// From now on Ctrl-C calls `handler` (on another thread) instead of ending the process.
+    func onInterrupt(_ handler: @escaping @Sendable () -> Void)
 }
 
-struct EndOfInput: Error {}
+/// The keyboard was closed (Ctrl-D, or the end of scripted keys).
+public struct EndOfInput: Error, Equatable {
+    public init() {}
+}
 
-/// The real terminal: raw mode on stdin while the walk-through runs, restored on exit.
-final class TTY: Terminal {
-    private var original = termios()
-    private var raw = false
-
-    init() {
-        tcgetattr(0, &original)
-    }
-
-    func enterRawMode() {
-        var settings = original
-        settings.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG | IEXTEN)
-        settings.c_iflag &= ~tcflag_t(IXON | ICRNL)
-        tcsetattr(0, TCSAFLUSH, &settings)
-        raw = true
-    }
-
-    func restore() {
-        if raw { tcsetattr(0, TCSAFLUSH, &original) }
-        raw = false
-    }
-
-    deinit { restore() }
-
-    var width: Int {
-        var size = winsize()
-        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
-        return 80
-    }
-
-    func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
-
-    func readByte(timeout: Double) throws -> UInt8? {
-        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(timeout * 1000))
-        if ready <= 0 { return nil }
-        var byte: UInt8 = 0
-        let n = LibC.read(0, &byte, 1)
-        if n <= 0 { throw EndOfInput() }
-        return byte
-    }
-
-    func readKey(timeout: Double) throws -> Key? {
-        guard let byte = try readByte(timeout: timeout) else { return nil }
-        switch byte {
-        case 3: return .interrupt
-        case 4: throw EndOfInput()
-        case 13, 10: return .enter
-        case 27:
-            // Swallow the rest of an escape sequence (arrow keys) so it is not read as letters.
-            while let _ = try readByte(timeout: 0.02) {}
-            return .escape
-        case 127, 8: return .backspace
-        default:
-            var bytes = [byte]
-            if byte >= 0xC0 {
-                let count = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : 1
-                for _ in 0..<count { if let b = try readByte(timeout: 0.05) { bytes.append(b) } }
-            }
-            return String(decoding: bytes, as: UTF8.self).first.map(Key.character)
-        }
-    }
-
+extension Terminal {
+    /// Reads a line with echo (for reasons, notes, ids); nil when cancelled with Escape or Ctrl-C.
     func readLine(prompt: String, secret: Bool) throws -> String? {
         write(prompt)
         var text = ""
@@ -108,5 +64,14 @@ final class TTY: Terminal {
                 write(secret ? "" : String(c))
             }
         }
+    }
+
+    /// Asks for one line in raw mode (a parameter's value, a skeleton's field); nil without a
+    /// person at the keyboard, or when cancelled.
+    func ask(_ prompt: String, secret: Bool = false) -> String? {
+        guard keyboard else { return nil }
+        enterRawMode()
+        defer { restore() }
+        return (try? readLine(prompt: prompt, secret: secret)) ?? nil
     }
 }

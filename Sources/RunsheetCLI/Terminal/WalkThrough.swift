@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import RunsheetCore
 import Synchronization
@@ -6,27 +5,32 @@ import Synchronization
 /// Drives a run: interactively on a terminal, line by line from a script, or unattended.
 final class WalkThrough {
     let engine: RunEngine
+    let terminal: any Terminal
     let runner = CommandRunner()
     let style: Style
     let started = Date()
-    private var interruptSource: DispatchSourceSignal?
+    /// Set by Ctrl-C; what waits without a command (a scripted `wait`) watches it.
+    private let interrupted = InterruptFlag()
     /// Reads the journal again, to see sign-offs written by other processes.
     var reloadState: (() -> RunState?)?
 
-    init(engine: RunEngine, style: Style) {
+    init(engine: RunEngine, terminal: any Terminal, style: Style) {
         self.engine = engine
+        self.terminal = terminal
         self.style = style
     }
 
-    /// Ctrl-C stops a running command, never the run.
+    /// Ctrl-C stops a running command (or the pause before its next attempt) and a scripted
+    /// `wait`, never the run.
     func catchInterrupts() {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let runner = self.runner
-        source.setEventHandler { runner.interrupt() }
-        source.resume()
-        interruptSource = source
+        let runner = self.runner, interrupted = self.interrupted
+        terminal.onInterrupt {
+            interrupted.raise()
+            runner.interrupt()
+        }
     }
+
+    func write(_ text: String) { terminal.write(text) }
 
     var exitStatus: ExitStatus {
         switch engine.state.outcome {
@@ -53,11 +57,11 @@ final class WalkThrough {
     // MARK: - Scripted
 
     /// One action per line: done, run, skip REASON, fail REASON, note TEXT, back, goto ID, abort REASON, quit.
-    func runScripted(readLine: () -> String?, write: (String) -> Void) throws -> ExitStatus {
+    func runScripted() throws -> ExitStatus {
         catchInterrupts()
-        announce(write)
+        announce()
         while !engine.state.finished {
-            guard let raw = readLine() else {
+            guard let raw = terminal.readScriptLine() else {
                 try engine.pause()
                 write(resumeHint() + "\n")
                 return .paused
@@ -85,9 +89,14 @@ final class WalkThrough {
                     continue
                 case "back", "b": try engine.back()
                 case "goto", "g": try engine.goTo(argument)
-                case "run", "r": try runCommands(write: write)
+                case "run", "r": try runCommands()
                 case "abort", "x": try engine.abort(reason: argument)
-                case "wait", "w": try waitAtGate(write: write)
+                case "wait", "w":
+                    guard try waitAtGate() else {
+                        try engine.pause()
+                        write("  " + style.yellow("■ interrupted") + "\n" + resumeHint() + "\n")
+                        return .paused
+                    }
                 case "quit", "q":
                     try engine.pause()
                     write(resumeHint() + "\n")
@@ -105,27 +114,29 @@ final class WalkThrough {
                 try engine.pause()
                 throw failure
             }
-            announce(write)
+            announce()
         }
         write(outcomeLine() + "\n")
         return exitStatus
     }
 
     /// Polls the journal until the gate is approved, rejected or timed out, or until the
-    /// exception a blocked production step needs is granted.
-    func waitAtGate(write: (String) -> Void) throws {
+    /// exception a blocked production step needs is granted; false when Ctrl-C stopped the wait.
+    func waitAtGate() throws -> Bool {
+        interrupted.clear()
         if engine.calendarConflict() != nil {
             while engine.calendarConflict() != nil {
+                if interrupted.isRaised { return false }
                 Thread.sleep(forTimeInterval: 0.3)
                 if let current = reloadState?() { engine.reload(current) }
             }
             let grant = engine.currentStep.flatMap { engine.state.exceptions[$0.id]?.last }
             write("  " + style.green("✓ exception granted by \(grant?.actor ?? "?"): \(grant?.text ?? "")") + "\n")
-            if engine.currentGate == nil { return }
+            if engine.currentGate == nil { return true }
         }
         guard engine.currentGate != nil else {
             write("  nothing to wait for: this step is not a gate\n")
-            return
+            return true
         }
         var lastShown = ""
         while true {
@@ -138,16 +149,18 @@ final class WalkThrough {
                 }
             }
             switch try engine.settleGate() {
-            case .waiting: Thread.sleep(forTimeInterval: 0.3)
+            case .waiting:
+                if interrupted.isRaised { return false }
+                Thread.sleep(forTimeInterval: 0.3)
             case .approved:
                 write("  " + style.green("✓ gate approved") + "\n")
-                return
+                return true
             case .rejected(let reason):
                 write("  " + style.red("✗ gate rejected: \(reason)") + "\n")
-                return
+                return true
             case .timedOut:
                 write("  " + style.red("✗ gate timed out") + "\n")
-                return
+                return true
             }
         }
     }
@@ -163,7 +176,7 @@ final class WalkThrough {
         return (String(line[..<space]).lowercased(), String(line[line.index(after: space)...]).trimmed)
     }
 
-    func announce(_ write: (String) -> Void) {
+    func announce() {
         guard !engine.state.finished, let step = engine.currentStep else { return }
         let (settled, total) = engine.progress
         var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title))"
@@ -181,8 +194,8 @@ final class WalkThrough {
         }
     }
 
-    func runCommands(write: (String) -> Void) throws {
-        let sink = LineSink()
+    func runCommands() throws {
+        let sink = LineSink(terminal)
         let result = try engine.runCommands(runner: runner, onAttempt: { index, attempt, _ in
             write(self.style.dim("  ┌ command \(index)" + (attempt > 1 ? ", attempt \(attempt)" : "")) + "\n")
         }, onOutput: { chunk in sink.write(chunk) })
@@ -214,10 +227,10 @@ final class WalkThrough {
     // MARK: - Unattended
 
     /// Runs command steps until a manual step or gate needs a person.
-    func runAuto(write: (String) -> Void) throws -> ExitStatus {
+    func runAuto() throws -> ExitStatus {
         catchInterrupts()
         while !engine.state.finished, let step = engine.currentStep {
-            announce(write)
+            announce()
             guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil else {
                 try engine.pause()
                 let why = engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
@@ -225,7 +238,7 @@ final class WalkThrough {
                 write("  \(why)\n" + resumeHint() + "\n")
                 return .paused
             }
-            try runCommands(write: write)
+            try runCommands()
             if engine.currentStep?.id == step.id && !engine.state.finished {
                 try engine.pause()
                 write(resumeHint() + "\n")
@@ -237,25 +250,11 @@ final class WalkThrough {
     }
 }
 
-/// Streams command output line by line with a gutter.
-final class LineSink: Sendable {
-    private let pending = Mutex("")
+/// Whether Ctrl-C was pressed since it was last cleared; raised from the signal's thread.
+final class InterruptFlag: Sendable {
+    private let raised = Atomic(false)
 
-    func write(_ chunk: String) {
-        pending.withLock { pending in
-            pending += chunk
-            while let newline = pending.firstIndex(of: "\n") {
-                let line = pending[..<newline]
-                FileHandle.standardOutput.write(Data(("  │ " + line + "\n").utf8))
-                pending = String(pending[pending.index(after: newline)...])
-            }
-        }
-    }
-
-    func flush() {
-        pending.withLock { pending in
-            if !pending.isEmpty { FileHandle.standardOutput.write(Data(("  │ " + pending + "\n").utf8)) }
-            pending = ""
-        }
-    }
+    func raise() { raised.store(true, ordering: .sequentiallyConsistent) }
+    func clear() { raised.store(false, ordering: .sequentiallyConsistent) }
+    var isRaised: Bool { raised.load(ordering: .sequentiallyConsistent) }
 }

@@ -120,13 +120,32 @@ public final class CommandRunner: Sendable {
         self.drainAfterExit = drainAfterExit
     }
 
-    /// Sends SIGINT to the running command's process group; SIGKILL follows after the grace period.
-    /// Does nothing when no command is running.
+    /// Sends SIGINT to the running command's process group (SIGKILL follows after the grace period),
+    /// or ends a `sleep`. Does nothing when neither is under way.
     public func interrupt() {
         state.withLock { state in
             guard state.running else { return }
             state.interruptRequested = true
             if let group = state.processGroup { _ = kill(-group, SIGINT) }
+        }
+    }
+
+    /// Waits `seconds` (between a command's attempts); `interrupt()` cuts the wait short, as it
+    /// stops a command. Returns false when interrupted.
+    public func sleep(seconds: Double) throws -> Bool {
+        let claimed = state.withLock { state -> Bool in
+            guard !state.running else { return false }
+            state = State(running: true)
+            return true
+        }
+        guard claimed else { throw CommandRunnerError.alreadyRunning }
+        defer { state.withLock { $0 = State() } }
+        let end = Date().addingTimeInterval(seconds)
+        while true {
+            if state.withLock({ $0.interruptRequested }) { return false }
+            let left = end.timeIntervalSinceNow
+            if left <= 0 { return true }
+            Thread.sleep(forTimeInterval: min(0.05, left))
         }
     }
 

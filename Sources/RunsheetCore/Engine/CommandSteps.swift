@@ -48,12 +48,13 @@ extension RunEngine {
                 try record(.commandFinished(finished), step: step.id)
                 if outcome.interrupted { return .interrupted }
                 guard let problem = verdict else { break }
+                // Ctrl-C between attempts stops the step as it does during a command.
                 if let retries = step.retries, attempt <= retries.count {
-                    if retries.delaySeconds > 0 { Thread.sleep(forTimeInterval: Double(retries.delaySeconds)) }
+                    if retries.delaySeconds > 0, try !runner.sleep(seconds: Double(retries.delaySeconds)) { return .interrupted }
                     continue
                 }
                 if let poll = step.poll, Date().timeIntervalSince(started) + Double(poll.intervalSeconds) <= Double(poll.limitSeconds) {
-                    Thread.sleep(forTimeInterval: Double(poll.intervalSeconds))
+                    if try !runner.sleep(seconds: Double(poll.intervalSeconds)) { return .interrupted }
                     continue
                 }
                 let reason = commands.count > 1 ? "command \(index + 1) \(problem)" : "command \(problem)"

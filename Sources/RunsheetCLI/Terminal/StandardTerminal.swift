@@ -1,0 +1,102 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The process's own standard input and output: a real terminal (raw mode while keys are read,
+/// restored on exit), or pipes carrying a script of actions.
+final class StandardTerminal: Terminal {
+    private struct State {
+        /// The settings raw mode replaced; set while in raw mode.
+        var original: termios?
+        var interrupts: DispatchSourceSignal?
+    }
+
+    private let state = Mutex(State())
+
+    deinit { restore() }
+
+    var keyboard: Bool { isatty(0) != 0 }
+
+    var screen: Bool { isatty(0) != 0 && isatty(1) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }
+
+    var colour: Bool { Output.colorEnabled(fd: 1) }
+
+    var width: Int {
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
+
+    func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func enterRawMode() {
+        state.withLock { state in
+            var original = state.original ?? termios()
+            if state.original == nil { tcgetattr(0, &original) }
+            var settings = original
+            settings.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG | IEXTEN)
+            settings.c_iflag &= ~tcflag_t(IXON | ICRNL)
+            tcsetattr(0, TCSAFLUSH, &settings)
+            state.original = original
+        }
+    }
+
+    func restore() {
+        state.withLock { state in
+            if var original = state.original { tcsetattr(0, TCSAFLUSH, &original) }
+            state.original = nil
+        }
+    }
+
+    func onInterrupt(_ handler: @escaping @Sendable () -> Void) {
+        signal(SIGINT, SIG_IGN)
+        state.withLock { state in
+            state.interrupts?.cancel()
+            let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            state.interrupts = source
+        }
+    }
+
+    func readScriptLine() -> String? {
+        Swift.readLine(strippingNewline: true)
+    }
+
+    func readKey(timeout: Double) throws -> Key? {
+        guard let byte = try readByte(timeout: timeout) else { return nil }
+        switch byte {
+        case 3: return .interrupt
+        case 4: throw EndOfInput()
+        case 13, 10: return .enter
+        case 27:
+            // Swallow the rest of an escape sequence (arrow keys) so it is not read as letters.
+            while let _ = try readByte(timeout: 0.02) {}
+            return .escape
+        case 127, 8: return .backspace
+        default:
+            var bytes = [byte]
+            if byte >= 0xC0 {
+                let count = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : 1
+                for _ in 0..<count { if let b = try readByte(timeout: 0.05) { bytes.append(b) } }
+            }
+            return String(decoding: bytes, as: UTF8.self).first.map(Key.character)
+        }
+    }
+
+    private func readByte(timeout: Double) throws -> UInt8? {
+        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, Int32(timeout * 1000))
+        if ready <= 0 { return nil }
+        var byte: UInt8 = 0
+        let n = LibC.read(0, &byte, 1)
+        if n <= 0 { throw EndOfInput() }
+        return byte
+    }
+}
