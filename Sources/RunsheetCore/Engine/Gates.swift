@@ -120,7 +120,7 @@ public enum SignOffs {
     static func someone(of needed: [String], besides signer: String, roles: RolesFile?) -> String {
         var others: [String] = []
         for role in needed {
-            for person in roles?.members[role] ?? [] where person.caseInsensitiveCompare(signer) != .orderedSame && !others.contains(person) {
+            for person in roles?.members[role] ?? [] where !PersonName.same(person, signer) && !others.contains(person) {
                 others.append(person)
             }
         }
@@ -129,7 +129,7 @@ public enum SignOffs {
 
     /// The hint after a separation refusal: who else holds the role, and the command they run.
     static func askAnother(_ role: String, besides signer: String, roles: RolesFile?, run: String, step: String) -> String {
-        let others = (roles?.members[role] ?? []).filter { $0.caseInsensitiveCompare(signer) != .orderedSame }
+        let others = (roles?.members[role] ?? []).filter { !PersonName.same($0, signer) }
         return "ask another \(role)" + (others.isEmpty ? "" : " (\(names(others)))") + " to sign it with 'runsheet sign \(run) \(step)'"
     }
 
@@ -149,13 +149,13 @@ public enum SignOffs {
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
         let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
         let another = askAnother(role, besides: signer.name, roles: roles, run: state.runID, step: step.id)
-        if step.separation.contains(.starter), signer.name == state.startedBy {
+        if step.separation.contains(.starter), PersonName.same(signer.name, state.startedBy) {
             throw Refusal.separation("\(signer.name) started this run, and gate '\(step.id)' may not be approved by the person who started it; \(another)")
         }
-        if step.separation.contains(.executor), GateStatus.executors(before: step, state: state, runbook: runbook).contains(signer.name) {
+        if step.separation.contains(.executor), GateStatus.executors(before: step, state: state, runbook: runbook).contains(PersonName.canonical(signer.name)) {
             throw Refusal.separation("\(signer.name) carried out steps that gate '\(step.id)' approves, so may not sign it; \(another)")
         }
-        if state.signatures[step.id]?.contains(where: { $0.signer == signer.name && $0.stepHash == StepHash.of(step) }) == true {
+        if state.signatures[step.id]?.contains(where: { PersonName.same($0.signer, signer.name) && $0.stepHash == StepHash.of(step) }) == true {
             throw Refusal.alreadySigned(signer.name)
         }
         let signed = SignOffSigned(role: role, stepHash: StepHash.of(step), sha256: runbookSHA256,
@@ -193,7 +193,7 @@ public enum SignOffs {
         guard step.production || runbook.production else { throw Refusal.notProduction(step.id) }
         guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("an exception needs --reason saying why the change cannot wait") }
         let needed = governance.exceptionRoles
-        if signer.name == state.startedBy {
+        if PersonName.same(signer.name, state.startedBy) {
             throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) " +
                                      "to grant it with '\(Governance.exceptionCommand(run: state.runID, step: step.id))'")
         }
@@ -211,7 +211,7 @@ public enum SignOffs {
         guard !comment.trimmed.isEmpty else {
             throw Refusal.reasonRequired("a follow-up review needs --comment with its findings or a link to them")
         }
-        if signer.name == state.startedBy {
+        if PersonName.same(signer.name, state.startedBy) {
             throw Refusal.separation("\(signer.name) started this run and may not review it; ask \(someone(of: followUp.roles, besides: signer.name, roles: roles)) " +
                                      "to record it with 'runsheet sign \(state.runID) --follow-up --comment \"...\"'")
         }

@@ -35,11 +35,11 @@ public struct GateStatus: Sendable, Equatable {
                 problem = "the step changed after it was signed"
             } else if let roles, !roles.holds(record.signer, record.role) {
                 problem = "\(record.signer) does not hold the role \(record.role) in \(RolesFile.relativePath)"
-            } else if step.separation.contains(.starter), record.signer == state.startedBy {
+            } else if step.separation.contains(.starter), PersonName.same(record.signer, state.startedBy) {
                 problem = "\(record.signer) started the run and may not approve it"
-            } else if step.separation.contains(.executor), executors.contains(record.signer) {
+            } else if step.separation.contains(.executor), executors.contains(PersonName.canonical(record.signer)) {
                 problem = "\(record.signer) carried out steps this gate approves"
-            } else if counted.contains(where: { $0.signer == record.signer && $0.role == record.role }) {
+            } else if counted.contains(where: { PersonName.same($0.signer, record.signer) && $0.role == record.role }) {
                 problem = "\(record.signer) already signed as \(record.role)"
             }
             if problem == nil { counted.append((record.signer, record.role)) }
@@ -47,7 +47,7 @@ public struct GateStatus: Sendable, Equatable {
         }
         var missing: [String] = []
         for rule in governance.policy[state.releaseClass].rules(for: step) {
-            let people = Set(counted.filter { rule.roles.contains($0.role) }.map(\.signer))
+            let people = Set(counted.filter { rule.roles.contains($0.role) }.map { PersonName.canonical($0.signer) })
             if people.count < rule.count {
                 missing.append("\(rule.count - people.count) more of \(rule.roles.joined(separator: " or "))")
             }
@@ -56,14 +56,14 @@ public struct GateStatus: Sendable, Equatable {
         return GateStatus(signatures: signatures, missing: missing, rejection: rejection)
     }
 
-    /// People who completed a step between the previous gate and this one.
+    /// People who completed a step between the previous gate and this one, by canonical name.
     public static func executors(before gate: Step, state: RunState, runbook: Runbook) -> Set<String> {
         guard let index = runbook.steps.firstIndex(where: { $0.id == gate.id }) else { return [] }
         var people = Set<String>()
         var i = index - 1
         while i >= 0, !runbook.steps[i].isGate {
             let record = state.record(runbook.steps[i].id)
-            if record.status == .done, let actor = record.actor { people.insert(actor) }
+            if record.status == .done, let actor = record.actor { people.insert(PersonName.canonical(actor)) }
             i -= 1
         }
         return people

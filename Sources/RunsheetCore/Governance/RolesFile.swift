@@ -20,7 +20,7 @@ public struct RolesFile: Sendable, Equatable {
     public var roles: [String] { members.keys.sorted() }
 
     public func holds(_ person: String, _ role: String) -> Bool {
-        members[role]?.contains { $0.caseInsensitiveCompare(person) == .orderedSame } ?? false
+        members[role]?.contains { PersonName.same($0, person) } ?? false
     }
 
     public func roles(of person: String) -> [String] {
