@@ -6,7 +6,7 @@ import RunsheetCore
 
 /// `--runs-dir DIR`.
 struct RunsFolderOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Where runs are kept (default: $RUNSHEET_RUNS_DIR, else runs/ at the Git root).",
+    @Option(help: ArgumentHelp("Where runs are kept (default: $RUNSHEET_RUNS_DIR, else runs/ at the Git root, else runs/ beside the runbook or here).",
                                valueName: "folder"),
             completion: .directory)
     var runsDir: String?

@@ -29,6 +29,7 @@ struct Update: ParsableCommand {
     @Option(name: .customLong("from"), help: "A run of this runbook (id, unique prefix or folder); repeat for more.", completion: Completions.runID) var runs: [String] = []
     @Flag(help: "Use every run of this runbook in the runs folder.") var all = false
     @Flag(help: "Print a unified diff instead of changing the file.") var patch = false
+    // Not OutputFileOption: without --patch, update writes the runbook itself, not standard output.
     @Option(name: [.short, .customLong("output")], help: "With --patch: write the diff to this file.") var output: String?
     @Option(help: "Fewest observed durations before an estimate is proposed.") var minSamples = 1
     @Option(help: "Keep an estimate when the median is within this percentage of it.") var tolerance = 20

@@ -14,10 +14,12 @@ public struct CompileResult: Sendable {
 public struct Compiler: Sendable {
     /// Reads a file's bytes; includes are resolved through it too.
     public typealias Loader = @Sendable (String) throws -> [UInt8]
+    /// Reads files from disk: the loader every caller gets unless it injects its own.
+    public static let disk: Loader = { try FileReader.read($0) }
 
     let loader: Loader
 
-    public init(loader: @escaping Loader = { try FileReader.read($0) }) {
+    public init(loader: @escaping Loader = Compiler.disk) {
         self.loader = loader
     }
 

@@ -270,7 +270,7 @@ public struct ChangeCalendar: Sendable, Equatable {
     /// The calendar for a runbook: the file its front matter names (relative to the runbook), else
     /// the repository's `.runsheet/calendar.yaml`, plus windows and freezes declared inline.
     /// Files are read with `loader`.
-    public static func load(for runbook: Runbook, loader: Compiler.Loader = { try FileReader.read($0) }) -> (ChangeCalendar, [Diagnostic])? {
+    public static func load(for runbook: Runbook, loader: Compiler.Loader = Compiler.disk) -> (ChangeCalendar, [Diagnostic])? {
         var loaded: (ChangeCalendar, [Diagnostic])?
         if let named = runbook.calendarPath {
             let directory = (runbook.path as NSString).deletingLastPathComponent

@@ -15,7 +15,7 @@ public struct Governance: Sendable {
     }
 
     /// Loads the files that apply to a runbook with `loader`; the diagnostics are their problems.
-    public static func load(for runbook: Runbook, loader: Compiler.Loader = { try FileReader.read($0) }) -> (Governance, [Diagnostic]) {
+    public static func load(for runbook: Runbook, loader: Compiler.Loader = Compiler.disk) -> (Governance, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var governance = Governance()
         if let (roles, problems) = RolesFile.load(forRunbook: runbook.path, loader: loader) {

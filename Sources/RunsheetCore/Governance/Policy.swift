@@ -158,7 +158,7 @@ public struct Policy: Sendable, Equatable {
     }
 
     /// The repository's `.runsheet/policy.yaml` for a runbook, if there is one, read with `loader`.
-    public static func load(forRunbook path: String, loader: Compiler.Loader = { try FileReader.read($0) }) -> (Policy, [Diagnostic])? {
+    public static func load(forRunbook path: String, loader: Compiler.Loader = Compiler.disk) -> (Policy, [Diagnostic])? {
         RepositoryFile.load(relativePath, forRunbook: path, loader: loader).map { parse(path: $0.path, text: $0.text) }
     }
 

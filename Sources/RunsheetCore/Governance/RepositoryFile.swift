@@ -23,7 +23,7 @@ public enum RepositoryFile {
     /// `loader` reads the disk. A file that is there but cannot be read or is not UTF-8 ends the
     /// walk with nothing.
     public static func load(_ relativePath: String, forRunbook path: String,
-                            loader: Compiler.Loader = { try FileReader.read($0) }) -> (path: String, text: String)? {
+                            loader: Compiler.Loader = Compiler.disk) -> (path: String, text: String)? {
         let directory = (path as NSString).deletingLastPathComponent
         var components = absoluteComponents(of: directory)
         while true {

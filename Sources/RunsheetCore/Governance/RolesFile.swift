@@ -106,7 +106,7 @@ public struct RolesFile: Sendable, Equatable {
     }
 
     /// Loads the roles file that applies to a runbook, if any, with `loader`.
-    public static func load(forRunbook path: String, loader: Compiler.Loader = { try FileReader.read($0) }) -> (RolesFile, [Diagnostic])? {
+    public static func load(forRunbook path: String, loader: Compiler.Loader = Compiler.disk) -> (RolesFile, [Diagnostic])? {
         RepositoryFile.load(relativePath, forRunbook: path, loader: loader).map { parse(path: $0.path, text: $0.text) }
     }
 }
