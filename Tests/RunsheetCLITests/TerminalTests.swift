@@ -6,6 +6,26 @@ import Testing
 /// The interactive walk-through in a real pseudo-terminal: tmux runs the binary, the test presses
 /// keys with send-keys and reads the screen with capture-pane.
 @Suite(.serialized) struct TerminalTests {
+    /// A folder with a roles file and `change.md`, whose gate needs 2 of sre and a release-manager,
+    /// not the starter: the gate screen's tests (tmux and in process) both walk it.
+    static func gateRepository() throws -> URL {
+        let dir = try Fixtures.temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  sre: [carol, dave]\n  release-manager: [erin]\n"
+            .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try """
+            # Change
+
+            - [ ] Prepare the release
+            - [ ] Approve the change
+              - Sign-off: 2 of sre
+              - Sign-off: release-manager
+              - Separation: starter
+            - [ ] Deploy
+            """.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
     let session = "runsheet-test-\(UUID().uuidString.prefix(8))"
 
     /// Runs tmux against a server of this test's own (named after the session), never one the
@@ -128,20 +148,7 @@ import Testing
     }
 
     @Test func gateScreenShowsSignaturesAndMovesOnByItself() throws {
-        let dir = try Fixtures.temporaryDirectory()
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
-        try "roles:\n  sre: [carol, dave]\n  release-manager: [erin]\n"
-            .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
-        try """
-            # Change
-
-            - [ ] Prepare the release
-            - [ ] Approve the change
-              - Sign-off: 2 of sre
-              - Sign-off: release-manager
-              - Separation: starter
-            - [ ] Deploy
-            """.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let dir = try TerminalTests.gateRepository()
         let runs = dir.appendingPathComponent("runs").path
         let command = "cd \(dir.path) && env -u CI TERM=xterm NO_COLOR=1 \(Fixtures.binary.path) run change.md --runs-dir \(runs) --as alice; echo EXITED-$?; sleep 30"
         try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", command])

@@ -168,20 +168,7 @@ import Testing
     }
 
     @Test func gateScreenShowsSignaturesAndMovesOnByItself() throws {
-        let dir = try Fixtures.temporaryDirectory()
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
-        try "roles:\n  sre: [carol, dave]\n  release-manager: [erin]\n"
-            .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
-        try """
-            # Change
-
-            - [ ] Prepare the release
-            - [ ] Approve the change
-              - Sign-off: 2 of sre
-              - Sign-off: release-manager
-              - Separation: starter
-            - [ ] Deploy
-            """.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let dir = try TerminalTests.gateRepository()
         let runs = dir.appendingPathComponent("runs")
         @Sendable func sign(_ who: String) {
             let id = Fixtures.onlyRun(in: runs.path) ?? "?"
