@@ -132,7 +132,7 @@ import Testing
         try Golden.check(Self.transcript(terminal, runs: runs), against: "terminal/note-lesson-add-done-anyway.txt")
         Self.expectFits(terminal, paused: true)
         let frames = terminal.frames
-        #expect(frames.contains { $0.contains("This step's command has not passed. Mark it done anyway? [y/N]") })
+        #expect(frames.contains { $0.contains("This step's command has not been run. Mark it done anyway? [y/N]") })
         #expect(frames.contains { $0.contains("Noted.") && $0.contains("note (erin): checked by hand") })
         #expect(frames.contains { $0.contains("Lesson noted; 'runsheet update' proposes it for the runbook.") })
         #expect(frames.contains { $0.contains("Added step 'warm-the-cache' as done.") })

@@ -13,13 +13,13 @@ import Testing
                                 stepHashes: ["one": "0123456789abcdef"], runsheetVersion: "0.9.0", start: "one",
                                 followUp: .init(roles: ["sre", "dba"], within: 432_000), service: "checkout", environment: "production",
                                 production: ["one"])),
-         ["schema": "runsheet.journal/1", "runId": "r1", "runbook": "runbooks/deploy.md", "runbookId": "deploy", "title": "Deploy",
+         ["schema": "runsheet.journal/1.1", "runId": "r1", "runbook": "runbooks/deploy.md", "runbookId": "deploy", "title": "Deploy",
           "sha256": "ab", "gitCommit": "c0ffee", "params": .object(["version": "1.2", "token": "••••"]), "class": "emergency",
           "stepHashes": .object(["one": "0123456789abcdef"]), "runsheetVersion": "0.9.0", "start": "one",
           "followUp": .object(["roles": .array(["sre", "dba"]), "within": 432_000]), "service": "checkout",
           "environment": "production", "production": .array(["one"])]),
         (.runStarted(RunStarted(runId: "r2", runbook: "r.md", runbookId: "r", title: "R", sha256: "cd", runsheetVersion: "0.9.0")),
-         ["schema": "runsheet.journal/1", "runId": "r2", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
+         ["schema": "runsheet.journal/1.1", "runId": "r2", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
           "params": .object([:]), "class": "normal", "stepHashes": .object([:]), "runsheetVersion": "0.9.0"]),
         (.runResumed(RunResumed(sha256: "ab")), ["sha256": "ab"]),
         (.runResumed(RunResumed(sha256: "ef", changes: RunbookChanges(added: ["new"], removed: ["old"], changed: []),
@@ -63,6 +63,11 @@ import Testing
         (.exceptionGranted(ExceptionGranted(role: "cab", reason: "outage", conflict: "freeze 'year end'")),
          ["role": "cab", "reason": "outage", "conflict": "freeze 'year end'"]),
         (.reviewSigned(ReviewSigned(role: "sre", comment: "see INC-7")), ["role": "sre", "comment": "see INC-7"]),
+        (.stepForced(StepForced(reason: "flaky check", overrode: [3, nil], next: "two")),
+         ["reason": "flaky check", "overrode": .array([.int(3), .null]), "next": "two"]),
+        (.stepForced(StepForced(reason: "failed by hand", overrode: [], next: nil)), ["reason": "failed by hand", "overrode": .array([])]),
+        (.gateWaived(GateWaived(role: "release-manager", reason: "CAB by phone", unmet: "2 more of sre", stepHash: "0123456789abcdef")),
+         ["role": "release-manager", "reason": "CAB by phone", "unmet": "2 more of sre", "stepHash": "0123456789abcdef"]),
     ]
 
     @Test func everyEventTypeHasAPayloadInTheTable() {

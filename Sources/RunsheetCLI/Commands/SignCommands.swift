@@ -48,7 +48,7 @@ struct GateContext {
 
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sign off a gate, grant a change-calendar exception, or record a follow-up review.",
+        abstract: "Sign off or waive a gate, grant a change-calendar exception, or record a follow-up review.",
         discussion: """
             A signature names the signer, the role used, the time, the comment, and the \
             runbook SHA-256 and step it approves; if the step's text changes later, it no \
@@ -57,6 +57,10 @@ struct Sign: ParsableCommand {
             --exception lets a production step go ahead outside the change windows or \
             inside a freeze; it needs --reason and a role the calendar's exception-roles \
             names.
+
+            --waive lets a gate go ahead without its sign-offs; it needs --reason and a \
+            role the calendar's exception-roles names, held by someone who neither started \
+            nor drove the run. The gate shows as waived in every report and in readiness.
 
             --follow-up records the review an emergency change owes (see the class \
             policy); it takes no step, needs --comment, and works after the run has ended.
@@ -68,6 +72,8 @@ struct Sign: ParsableCommand {
                   --role release-manager
               runsheet sign checkout-deploy switch-to-green --exception \\
                   --reason "security fix, CVE-2026-1234"
+              runsheet sign checkout-deploy approve-the-switch-to-green --waive \\
+                  --as rita --reason "CAB approved by phone, CHG-1182"
               runsheet sign emergency-change --follow-up --comment "PIR held, see INC-881"
             """
     )
@@ -78,12 +84,14 @@ struct Sign: ParsableCommand {
     @Option(help: "The role to sign with (default: the first role you hold that is needed).") var role: String?
     @Option(help: "A comment kept with the signature (required with --follow-up).") var comment: String?
     @Flag(help: "Grant an exception to the change calendar for a production step.") var exception = false
-    @Option(help: "Why the exception is needed (with --exception).") var reason: String?
+    @Flag(help: "Let a gate go ahead without its sign-offs (an exception role; not the run's starter or driver).") var waive = false
+    @Option(help: "Why the exception or waiver is needed (with --exception or --waive).") var reason: String?
     @Flag(help: "Record the follow-up review the run's class requires.") var followUp = false
     @OptionGroup var runsFolder: RunsFolderOption
 
     func validate() throws {
-        if exception && followUp { throw ValidationError("use --exception or --follow-up, not both") }
+        if [exception, followUp, waive].filter({ $0 }).count > 1 { throw ValidationError("use one of --exception, --waive and --follow-up") }
+        if waive && (reason ?? "").trimmed.isEmpty { throw ValidationError("--waive needs --reason saying why the gate may go ahead without its sign-offs") }
         if followUp && step != nil { throw ValidationError("--follow-up reviews the whole run; leave out the step id") }
         if !followUp && step == nil { throw ValidationError("name the step to sign, e.g. 'runsheet sign \(runID) approve-release'") }
         if exception && (reason ?? "").trimmed.isEmpty { throw ValidationError("--exception needs --reason saying why the change cannot wait") }
@@ -101,6 +109,14 @@ struct Sign: ParsableCommand {
                 return
             }
             guard let step = context.step else { return }
+            if waive {
+                let event = try SignOffs.waiver(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
+                                                reason: reason ?? "", governance: context.governance)
+                let written = try context.append(event)
+                guard case .gateWaived(let waived) = try written.payload() else { return }
+                Output.line("waived gate \(step.id) as \(waived.role) (\(signer.name)); it needed \(waived.unmet)")
+                return
+            }
             if exception {
                 let event = try SignOffs.exception(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
                                                    reason: reason ?? "", governance: context.governance)

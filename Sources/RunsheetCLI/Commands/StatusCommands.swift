@@ -85,9 +85,9 @@ struct Status: ParsableCommand {
         if !settledSteps.isEmpty { lines.append("") }
         for (_, id) in settledSteps {
             let record = state.record(id)
-            let mark = record.status.mark
-            var line = "  \(mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
-            if let reason = record.reason { line += "  (\(reason))" }
+            var line = "  \(record.mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
+            if let reason = record.reason { line += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
+            for waiver in state.waivers[id] ?? [] { line += "  (WAIVED by \(waiver.actor) as \(waiver.role): \(waiver.reason))" }
             lines.append(line)
         }
         let approvals = Approvals.lines(state, now: Date())

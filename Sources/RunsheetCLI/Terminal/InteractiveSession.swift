@@ -18,6 +18,7 @@ extension WalkThrough {
                 if engine.currentGate != nil, engine.calendarConflict() == nil {
                     switch try engine.settleGate() {
                     case .approved: message = "Gate approved."
+                    case .waived(let by, let reason): message = "Gate waived by \(by): \(reason)"
                     case .rejected(let reason): message = "Gate rejected: \(reason)"
                     case .timedOut: message = "Gate timed out."
                     case .waiting: break
@@ -29,8 +30,15 @@ extension WalkThrough {
             do {
                 switch key {
                 case .character("d"):
+                    if let step = engine.currentStep, let why = engine.forceNeeded(step) {
+                        // Marking it done anyway is a forced step: it needs a reason, and every report shows it.
+                        guard try confirm("This step \(why). Mark it done anyway? [y/N] ") else { continue }
+                        guard let reason = try terminal.readLine(prompt: "\r\nWhy is it done anyway (recorded as forced; Esc cancels): ", secret: false) else { continue }
+                        try engine.complete(reason: reason.trimmed.isEmpty ? nil : reason)
+                        continue
+                    }
                     if !engine.runnableCommands.isEmpty, !commandsPassed() {
-                        guard try confirm("This step's command has not passed. Mark it done anyway? [y/N] ") else { continue }
+                        guard try confirm("This step's command has not been run. Mark it done anyway? [y/N] ") else { continue }
                     }
                     try engine.complete()
                 case .character("r"):

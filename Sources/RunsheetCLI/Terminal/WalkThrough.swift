@@ -56,7 +56,7 @@ final class WalkThrough {
 
     // MARK: - Scripted
 
-    /// One action per line: done, run, skip REASON, fail REASON, note TEXT, back, goto ID, abort REASON, quit.
+    /// One action per line: done [REASON], run, skip REASON, fail REASON, note TEXT, back, goto ID, abort REASON, quit.
     func runScripted() throws -> ExitStatus {
         catchInterrupts()
         announce()
@@ -72,7 +72,7 @@ final class WalkThrough {
             let (verb, argument) = split(line)
             do {
                 switch verb {
-                case "done", "d": try engine.complete()
+                case "done", "d": try engine.complete(reason: argument.isEmpty ? nil : argument)
                 case "skip", "s": try engine.skip(reason: argument)
                 case "fail", "f": try engine.fail(reason: argument)
                 case "note", "n":
@@ -155,6 +155,9 @@ final class WalkThrough {
             case .approved:
                 write("  " + style.green("✓ gate approved") + "\n")
                 return true
+            case .waived(let by, let reason):
+                write("  " + style.yellow("✓ gate waived by \(by): \(reason)") + "\n")
+                return true
             case .rejected(let reason):
                 write("  " + style.red("✗ gate rejected: \(reason)") + "\n")
                 return true
@@ -167,6 +170,9 @@ final class WalkThrough {
 
     func gateLine(_ status: GateStatus) -> String {
         let signed = status.signatures.map { $0.problem == nil ? "\($0.signer) (\($0.role))" : "\($0.signer) (\($0.role), not counted: \($0.problem!))" }
+        if let waiver = status.waiver {
+            return "waived by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)"
+        }
         return "signed: " + (signed.isEmpty ? "nobody yet" : signed.joined(separator: ", ")) +
             (status.missing.isEmpty ? "" : "; needs " + status.missing.joined(separator: " and "))
     }
@@ -209,7 +215,8 @@ final class WalkThrough {
 
     static let help = """
         Actions (keys on a terminal, words in scripts):
-          d done          mark the step done and go on
+          d done [REASON] mark the step done and go on; a step whose command did
+                          not pass, or that failed, needs the reason (a forced step)
           r run           run the step's commands (asks first on a terminal)
           s skip REASON   skip the step, with a reason
           f fail REASON   mark it failed; the run follows the step's On failure branch

@@ -4,6 +4,8 @@ import Foundation
 public enum GateProgress: Sendable, Equatable {
     case waiting
     case approved
+    /// Let through without its sign-offs: by whom, and why.
+    case waived(by: String, reason: String)
     case rejected(String)
     case timedOut
 }
@@ -46,7 +48,8 @@ extension RunEngine {
         }
         if status.satisfied {
             try complete()
-            return .approved
+            if status.missing.isEmpty { return .approved }
+            return .waived(by: status.waiver?.actor ?? "?", reason: status.waiver?.reason ?? "")
         }
         if let limit = step.timeoutSeconds, let started = state.record(step.id).startedAt.flatMap(Timestamp.parse),
            now.timeIntervalSince(started) > Double(limit) {
@@ -75,6 +78,7 @@ public enum SignOffs {
         case notProduction(String)
         case noFollowUp(String)
         case reasonRequired(String)
+        case nothingToWaive(String)
 
         public var errorDescription: String? {
             switch self {
@@ -91,6 +95,7 @@ public enum SignOffs {
             case .notProduction(let id): "step '\(id)' is not a production change, so the change calendar does not apply to it and needs no exception"
             case .noFollowUp(let releaseClass): "this \(releaseClass) run needs no follow-up review; its class policy asks for none"
             case .reasonRequired(let what): what
+            case .nothingToWaive(let why): why
             }
         }
 
@@ -202,6 +207,35 @@ public enum SignOffs {
                                                      holders: holders(of: needed, in: governance.roles)))
         let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
         return try RunEvent(by: signer, step: step.id, .exceptionGranted(ExceptionGranted(role: role, reason: reason.trimmed, conflict: conflict)))
+    }
+
+    /// A `gate.waived` event: the gate goes ahead without its sign-offs. Only someone holding an
+    /// exception role who neither started nor drove the run may waive it (the freeze-exception
+    /// rule), and only a gate that applies to the run and whose rule is not met.
+    public static func waiver(
+        state: RunState, runbook: Runbook, step: Step, signer: Actor, role requested: String?, reason: String,
+        governance: Governance
+    ) throws -> RunEvent {
+        guard !state.finished else { throw Refusal.finished }
+        guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
+        guard governance.policy[state.releaseClass].applies(to: step) else { throw Refusal.nothingToWaive("the \(state.releaseClass.rawValue) class policy does not apply gate '\(step.id)', so it needs no waiver") }
+        guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("a waiver needs --reason saying why the gate may go ahead without its sign-offs") }
+        let needed = governance.exceptionRoles
+        let command = "runsheet sign \(state.runID) \(step.id) --waive --reason \"...\""
+        if PersonName.same(signer.name, state.startedBy) {
+            throw Refusal.separation("\(signer.name) started this run and may not waive its gate; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) to waive it with '\(command)'")
+        }
+        if state.drivers.contains(PersonName.canonical(signer.name)) {
+            throw Refusal.separation("\(signer.name) drove this run and may not waive its gate; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) who did not to waive it with '\(command)'")
+        }
+        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles,
+                            refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: "waive a gate",
+                                                holders: holders(of: needed, in: governance.roles)))
+        let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
+        if status.waiver != nil { throw Refusal.nothingToWaive("gate '\(step.id)' is already waived (by \(status.waiver!.actor))") }
+        if status.missing.isEmpty { throw Refusal.nothingToWaive("gate '\(step.id)' has the sign-offs its rule needs; there is nothing to waive") }
+        return try RunEvent(by: signer, step: step.id, .gateWaived(GateWaived(
+            role: role, reason: reason.trimmed, unmet: status.missing.joined(separator: " and "), stepHash: StepHash.of(step))))
     }
 
     /// A `review.signed` event: the follow-up review the run's class requires, recorded at any time,

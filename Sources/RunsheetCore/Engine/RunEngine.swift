@@ -24,6 +24,14 @@ public enum RunError: Error, Equatable, LocalizedError {
     case titleRequired
     case gateWaiting(String)
     case outsideCalendar(run: String, step: String, conflict: String, roles: [String])
+    /// A move (done, skip, goto...) to `target` (nil: the end) past a gate whose rule is not met.
+    case pastGate(action: String, target: String?, gate: String, run: String, needs: String, atGate: Bool)
+    /// Skipping a gate that applies to the run: only a waiver lets it through.
+    case gateNotSkippable(run: String, gate: String, releaseClass: String, needs: String, roles: [String])
+    /// Marking a step done whose command did not pass, or that failed, without a reason.
+    case forceNeedsReason(step: String, why: String)
+    /// The run's journal format cannot record `what`.
+    case olderJournal(what: String, format: String)
 
     public var errorDescription: String? {
         switch self {
@@ -36,6 +44,16 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .gateWaiting(let needs): "this gate still needs \(needs); sign with 'runsheet sign', or use 'wait'"
         case .outsideCalendar(let run, let step, let conflict, let roles):
             "step '\(step)' is a production change and \(conflict); to go ahead, a \(roles.joined(separator: " or ")) must grant an exception: \(Governance.exceptionCommand(run: run, step: step))"
+        case .pastGate(let action, let target, let gate, let run, let needs, let atGate):
+            "\(action) would take the run \(target.map { "to step '\($0)'" } ?? "to its end") past gate '\(gate)', which \(needs); " +
+                (atGate ? "" : "go back to the gate ('goto \(gate)') and ") + "wait for its sign-offs ('runsheet sign \(run) \(gate)')"
+        case .gateNotSkippable(let run, let gate, let releaseClass, let needs, let roles):
+            "gate '\(gate)' applies to this \(releaseClass) run and cannot be skipped; it \(needs), or a waiver from a " +
+                "\(roles.joined(separator: " or ")) who neither started nor drove the run: runsheet sign \(run) \(gate) --waive --reason \"...\""
+        case .forceNeedsReason(let step, let why):
+            "step '\(step)' \(why); to mark it done anyway, say why: 'done REASON' (recorded as a forced step), or fail or skip it"
+        case .olderJournal(let what, let format):
+            "this run's journal is \(format), started by an older runsheet, which cannot record \(what); fail or skip the step with a reason, or start a new run"
         }
     }
 }
@@ -206,8 +224,24 @@ public final class RunEngine {
             if state.record(id).status != .active { try record(.stepStarted(StepStarted()), step: id) }
             return
         }
-        let outcome: RunState.Outcome = state.branch == "failure" ? .rolledBack : state.branch == "reject" ? .aborted : .completed
-        try record(.runEnded(RunEnded(outcome: outcome)))
+        if state.branch == "failure" {
+            // Rolled back only when the rollback was carried out: every step of it done, none forced.
+            let steps = state.rollback.map { ($0, state.record($0)) }
+            let done = steps.filter { $0.1.status == .done && !$0.1.forced }
+            let unfinished = steps.first { record in
+                record.1.forced || record.1.status == .failed || (record.1.status == .skipped && !record.1.automatic)
+            }
+            if let unfinished {
+                let how = unfinished.1.forced ? "was forced" : unfinished.1.status == .failed ? "failed" : "was skipped"
+                try record(.runEnded(RunEnded(outcome: .failed, reason: "the rollback did not complete: step '\(unfinished.0)' \(how)")))
+            } else if done.isEmpty {
+                try record(.runEnded(RunEnded(outcome: .failed, reason: "the rollback did not complete: none of its steps was done")))
+            } else {
+                try record(.runEnded(RunEnded(outcome: .rolledBack)))
+            }
+            return
+        }
+        try record(.runEnded(RunEnded(outcome: state.branch == "reject" ? .aborted : .completed)))
     }
 
     /// The policy of the run's class.
@@ -227,7 +261,22 @@ public final class RunEngine {
         }
     }
 
-    public func complete() throws {
+    /// Why marking the step done would force it: its last command attempt did not pass, or it
+    /// failed and no command has passed since; nil when it may simply be done.
+    public func forceNeeded(_ step: Step) -> String? {
+        let record = state.record(step.id)
+        if let last = record.commands.last, !last.passed {
+            let how = last.timedOut ? "timed out" : last.interrupted ? "was interrupted"
+                : last.exitCode.map { "exited \($0)" } ?? "was killed"
+            return "has a command that did not pass (it \(how))"
+        }
+        if record.status == .failed, record.commands.last?.passed != true { return "failed" + (record.reason.map { " (\($0))" } ?? "") }
+        return nil
+    }
+
+    /// Marks the step done and goes on. A step whose command did not pass, or that failed, is
+    /// done only with a `reason`, recorded as `step.forced`; a gate only once its rule is met.
+    public func complete(reason: String? = nil) throws {
         let step = try requireOpen()
         try requireCalendar(step)
         if step.isGate {
@@ -235,14 +284,38 @@ public final class RunEngine {
             if !status.satisfied { throw RunError.gateWaiting(status.missing.joined(separator: " and ")) }
         }
         let next = successor[step.id] ?? nil
-        try record(.stepCompleted(StepCompleted(next: next)), step: step.id)
+        try requireWithinReach(next, action: "done")
+        if let why = forceNeeded(step) {
+            guard let reason = reason?.trimmed, !reason.isEmpty else { throw RunError.forceNeedsReason(step: step.id, why: why) }
+            try requireFormat(1, for: "a forced step")
+            try record(.stepForced(StepForced(reason: reason, overrode: overridden(step), next: next)), step: step.id)
+        } else {
+            if let reason = reason?.trimmed, !reason.isEmpty { try record(.note(NoteTaken(text: reason)), step: step.id) }
+            try record(.stepCompleted(StepCompleted(next: next)), step: step.id)
+        }
         try arrive(at: next)
+    }
+
+    /// The exit code of the last attempt of each command of `step` that did not pass.
+    func overridden(_ step: Step) -> [Int?] {
+        var last: [Int: RunState.CommandRecord] = [:]
+        for command in state.record(step.id).commands { last[command.index] = command }
+        return last.keys.sorted().compactMap { last[$0] }.filter { !$0.passed }.map(\.exitCode)
     }
 
     public func skip(reason: String) throws {
         let step = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("skip") }
+        if applies(step) {
+            let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
+            if !status.satisfied {
+                throw RunError.gateNotSkippable(run: state.runID, gate: step.id, releaseClass: state.releaseClass.rawValue,
+                                                needs: "still needs " + status.missing.joined(separator: " and "),
+                                                roles: governance.exceptionRoles)
+            }
+        }
         let next = successor[step.id] ?? nil
+        try requireWithinReach(next, action: "skip")
         try record(.stepSkipped(StepSkipped(reason: reason.trimmed, next: next)), step: step.id)
         try arrive(at: next)
     }
@@ -251,6 +324,9 @@ public final class RunEngine {
         let step = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("fail") }
         let target = failureTarget[step.id] ?? nil
+        // A gate's own On failure is the runbook's rule for a gate that failed; any other failure
+        // target must be within reach.
+        if let target, !step.isGate { try requireWithinReach(target, action: "fail") }
         try record(.stepFailed(StepFailed(reason: reason.trimmed, next: target)), step: step.id)
         // `On failure: continue` on the last step goes on to the end: the run completes.
         if target == nil, continuesOnFailure(step) { return try arrive(at: nil) }
@@ -314,6 +390,7 @@ public final class RunEngine {
     }
 
     func move(to id: String, reason: String) throws {
+        try requireWithinReach(id, action: reason)
         try record(.cursorMoved(CursorMoved(to: id, reason: reason)), step: id)
         if state.record(id).status == .pending { try record(.stepStarted(StepStarted()), step: id) }
     }
@@ -343,6 +420,11 @@ public final class RunEngine {
             resumed.cursor = next.map(RunResumed.Cursor.step) ?? .end
         }
         try record(.runResumed(resumed))
+        // A cursor past a gate that is not approved (an edit to the runbook, or a journal from a
+        // runsheet that let it through) goes back to that gate.
+        if !state.finished, let cursor = state.cursor, let gate = barrier(before: cursor) {
+            try record(.cursorMoved(CursorMoved(to: gate.id, reason: "gate")), step: gate.id)
+        }
         if !state.finished, let cursor = state.cursor, state.record(cursor).status == .pending {
             try record(.stepStarted(StepStarted()), step: cursor)
         }

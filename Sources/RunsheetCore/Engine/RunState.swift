@@ -62,6 +62,18 @@ public struct RunState: Sendable, Equatable {
         public var host: String
     }
 
+    /// A gate let through without its sign-offs: who, as which role, why, and the step as waived.
+    public struct Waiver: Sendable, Equatable {
+        public var actor: String
+        public var role: String
+        public var reason: String
+        /// What the gate's rule still needed when it was waived.
+        public var unmet: String
+        public var stepHash: String
+        public var time: String
+        public var host: String
+    }
+
     /// A step the operator did that the runbook lacks; it belongs between `after` and `before`.
     public struct AddedStep: Sendable, Equatable {
         public var id: String
@@ -85,11 +97,21 @@ public struct RunState: Sendable, Equatable {
         public var endedAt: String?
         public var reason: String?
         public var automatic = false
+        /// Marked done by `step.forced` although its command did not pass or it had failed;
+        /// `reason` says why, `overrode` the exit codes set aside.
+        public var forced = false
+        public var overrode: [Int?] = []
         public var notes: [Note] = []
         public var commands: [CommandRecord] = []
+
+        /// The status mark, `⚠` for a forced step: it is done, but not as the runbook asked.
+        public var mark: String { forced ? "⚠" : status.mark }
     }
 
     public var runID = ""
+    /// The journal format the run started with; what it may record (`step.forced` and
+    /// `gate.waived` need 1.1).
+    public var format = JournalFormat(major: 1, minor: 0)
     public var runbookPath = ""
     public var runbookID = ""
     public var title = ""
@@ -126,6 +148,13 @@ public struct RunState: Sendable, Equatable {
     public var rejections: [String: [(signer: String, reason: String, time: String)]] = [:]
     /// Calendar exceptions per production step, and follow-up reviews of the whole run.
     public var exceptions: [String: [Grant]] = [:]
+    /// Gates let through without their sign-offs (`gate.waived`), per gate step.
+    public var waivers: [String: [Waiver]] = [:]
+    /// Everyone who drove the run (started it, settled or moved steps, ran commands, took notes),
+    /// by canonical name; signing, rejecting, granting and waiving are not driving.
+    public var drivers: Set<String> = []
+    /// The steps settled since the run last took a failure branch, in order: the rollback.
+    public var rollback: [String] = []
     public var reviews: [Grant] = []
     /// The follow-up review the run's class requires: who may sign it and within how many seconds.
     public var followUp: (roles: [String], within: Int)?
@@ -161,11 +190,16 @@ public struct RunState: Sendable, Equatable {
         let previousTime = lastTime
         lastTime = event.time
         if !actors.contains(event.actor) { actors.append(event.actor) }
+        switch event.type {
+        case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived: break
+        default: drivers.insert(PersonName.canonical(event.actor))
+        }
         // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
         guard let payload = try? event.payload() else { return }
         switch payload {
         case .runStarted(let started):
             runID = started.runId
+            format = JournalFormat(schema: started.schema) ?? format
             runbookPath = started.runbook
             runbookID = started.runbookId
             title = started.title
@@ -216,6 +250,14 @@ public struct RunState: Sendable, Equatable {
             settle(event, as: .skipped, reason: skipped.reason, automatic: skipped.automatic, next: skipped.next)
         case .stepFailed(let failed):
             settle(event, as: .failed, reason: failed.reason, automatic: false, next: failed.next)
+        case .stepForced(let forced):
+            settle(event, as: .done, reason: forced.reason, automatic: false, next: forced.next)
+            if let step = event.step {
+                update(step) { record in
+                    record.forced = true
+                    record.overrode = forced.overrode
+                }
+            }
         case .commandFinished(let finished):
             guard let step = event.step else { break }
             let command = CommandRecord(
@@ -232,6 +274,7 @@ public struct RunState: Sendable, Equatable {
             }
         case .branchTaken(let taken):
             branch = taken.kind
+            if taken.kind == "failure" { rollback = [] }
             cursor = taken.to
         case .cursorMoved(let moved):
             cursor = moved.to
@@ -260,6 +303,10 @@ public struct RunState: Sendable, Equatable {
                                                        time: event.time, host: event.host))
         case .reviewSigned(let review):
             reviews.append(Grant(actor: event.actor, role: review.role, text: review.comment, time: event.time, host: event.host))
+        case .gateWaived(let waived):
+            guard let step = event.step else { break }
+            waivers[step, default: []].append(Waiver(actor: event.actor, role: waived.role, reason: waived.reason, unmet: waived.unmet,
+                                                     stepHash: waived.stepHash, time: event.time, host: event.host))
         }
     }
 
@@ -273,7 +320,10 @@ public struct RunState: Sendable, Equatable {
             if record.startedAt == nil { record.startedAt = event.time }
             record.reason = reason
             record.automatic = automatic
+            record.forced = false
+            record.overrode = []
         }
+        if branch == "failure" { rollback.append(step) }
         cursor = next
     }
 

@@ -14,11 +14,16 @@ public struct GateStatus: Sendable, Equatable {
     /// One phrase per unmet rule: "1 more of sre or dba".
     public var missing: [String]
     public var rejection: (signer: String, reason: String)?
+    /// The waiver that lets the gate through without its sign-offs, if one was recorded for the
+    /// step as it is now.
+    public var waiver: RunState.Waiver?
 
-    public var satisfied: Bool { missing.isEmpty && rejection == nil }
+    /// The rule is met, or the gate was waived, and nobody rejected it.
+    public var satisfied: Bool { (missing.isEmpty || waiver != nil) && rejection == nil }
 
     public static func == (lhs: GateStatus, rhs: GateStatus) -> Bool {
         lhs.signatures == rhs.signatures && lhs.missing == rhs.missing && lhs.rejection?.signer == rhs.rejection?.signer
+            && lhs.waiver == rhs.waiver
     }
 
     /// Evaluates a gate against the run's record, with the approver counts of the run's class.
@@ -53,7 +58,8 @@ public struct GateStatus: Sendable, Equatable {
             }
         }
         let rejection = state.rejections[step.id]?.last.map { ($0.signer, $0.reason) }
-        return GateStatus(signatures: signatures, missing: missing, rejection: rejection)
+        let waiver = state.waivers[step.id]?.last { $0.stepHash == currentHash }
+        return GateStatus(signatures: signatures, missing: missing, rejection: rejection, waiver: waiver)
     }
 
     /// People who completed a step between the previous gate and this one, by canonical name.

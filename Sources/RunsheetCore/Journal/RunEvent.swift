@@ -111,6 +111,10 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case exceptionGranted = "exception.granted"
     /// `ReviewSigned`: the follow-up review a class policy requires.
     case reviewSigned = "review.signed"
+    /// `StepForced` (1.1): a failed or unfinished step marked done anyway, with the reason.
+    case stepForced = "step.forced"
+    /// `GateWaived` (1.1): a gate let through without its sign-offs by an exception role.
+    case gateWaived = "gate.waived"
 }
 
 /// Hex SHA-256.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Sign-offs, rejections, calendar exceptions and the follow-up review of a run, one line each.
+/// Sign-offs, rejections, waivers, calendar exceptions and the follow-up review of a run, one line each.
 public enum Approvals {
     /// The lines, each indented by two spaces; `now` decides whether a follow-up review is overdue.
     public static func lines(_ state: RunState, now: Date) -> [String] {
@@ -12,6 +12,9 @@ public enum Approvals {
         }
         for (step, rejections) in state.rejections.sorted(by: { $0.key < $1.key }) {
             for rejection in rejections { lines.append("  ✗ \(step)  rejected by \(rejection.signer)  \(rejection.time)  (\(rejection.reason))") }
+        }
+        for (step, waivers) in state.waivers.sorted(by: { $0.key < $1.key }) {
+            for waiver in waivers { lines.append("  ⚠ \(step)  gate WAIVED by \(waiver.actor) as \(waiver.role)  \(waiver.time)  (\(waiver.reason); it needed \(waiver.unmet))") }
         }
         for (step, grants) in state.exceptions.sorted(by: { $0.key < $1.key }) {
             for grant in grants { lines.append("  ⚑ \(step)  calendar exception by \(grant.actor) as \(grant.role)  \(grant.time)  (\(grant.text))") }

@@ -11,7 +11,8 @@ public enum ChecklistRenderer {
         let when = record.endedAt.flatMap(Timestamp.parse).map(format) ?? ""
         switch record.status {
         case .done:
-            var text = "\(record.status.mark) done by \(record.actor ?? "?"), \(when)"
+            var text = record.forced ? "\(record.mark) forced done by \(record.actor ?? "?"), \(when): \(oneLine(record.reason ?? ""))"
+                : "\(record.mark) done by \(record.actor ?? "?"), \(when)"
             if let seconds = state.activeSeconds(from: record.startedAt, to: record.endedAt) {
                 text += ", took \(DurationText.format(seconds))"
                 if let estimate = step.estimateSeconds { text += " (estimate \(DurationText.format(estimate)))" }
@@ -30,6 +31,9 @@ public enum ChecklistRenderer {
         }
         let signers = (state.signatures[step.id] ?? []).map { "\($0.signer) (\($0.role))" }
         if !signers.isEmpty { parts.append("signed by " + signers.joined(separator: ", ")) }
+        for waiver in state.waivers[step.id] ?? [] {
+            parts.append("waived by \(waiver.actor) (\(waiver.role)): \(oneLine(waiver.reason))")
+        }
         for grant in state.exceptions[step.id] ?? [] {
             parts.append("calendar exception by \(grant.actor): \(oneLine(grant.text))")
         }

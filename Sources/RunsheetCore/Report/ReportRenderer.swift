@@ -46,7 +46,7 @@ public enum ReportRenderer {
         for (index, step) in report.steps.enumerated() {
             var extra: [String: Any] = [
                 "number": index + 1,
-                "mark": RunState.StepStatus(rawValue: step.status)?.mark ?? "·",
+                "mark": step.forced != nil ? "⚠" : RunState.StepStatus(rawValue: step.status)?.mark ?? "·",
                 "duration": step.durationSeconds.map(DurationText.format) ?? "",
                 "estimate": step.estimateSeconds.map(DurationText.format) ?? "",
                 "overEstimate": (step.durationSeconds ?? 0) > (step.estimateSeconds ?? Int.max),
@@ -87,6 +87,11 @@ public enum ReportRenderer {
             "followUp": report.followUp.map(followUpText) ?? "",
             "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": $0.text ?? ""] } },
         ] as [String: Any]
+        let forced = report.steps.filter { $0.forced != nil }.count
+        let waived = report.steps.filter { $0.waivers?.isEmpty == false }.count
+        context["hasOverrides"] = forced + waived > 0
+        context["overrides"] = [forced > 0 ? "\(forced) forced" : nil, waived > 0 ? "\(waived) gate\(waived == 1 ? "" : "s") waived" : nil]
+            .compactMap { $0 }.joined(separator: ", ")
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
         context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch"
         context["gantt"] = ReportCharts.gantt(report)
@@ -105,7 +110,13 @@ public enum ReportRenderer {
     /// Reason, notes, sign-offs, exceptions and branch in one line.
     static func details(_ step: RunReport.Step) -> String {
         var parts: [String] = []
-        if let reason = step.reason { parts.append(reason) }
+        if let forced = step.forced {
+            let codes = forced.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ", ")
+            parts.append("FORCED done by \(forced.by): \(forced.reason)" + (codes.isEmpty ? "" : " (overrode exit \(codes))"))
+        } else if let reason = step.reason {
+            parts.append(reason)
+        }
+        for waiver in step.waivers ?? [] { parts.append("WAIVED by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)") }
         if !step.signOffs.isEmpty { parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? ""))" }.joined(separator: ", ")) }
         for rejection in step.rejections { parts.append("rejected by \(rejection.actor): \(rejection.text ?? "")") }
         for exception in step.exceptions { parts.append("calendar exception by \(exception.actor): \(exception.text ?? "")") }

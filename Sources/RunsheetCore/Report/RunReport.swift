@@ -51,6 +51,25 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var durationMs: Int
     }
 
+    /// A step marked done although its command did not pass or it had failed (`step.forced`).
+    public struct Forced: Codable, Sendable, Equatable {
+        public var by: String
+        public var at: String
+        public var reason: String
+        /// The exit codes of the commands it set aside (null: killed, timed out, interrupted).
+        public var overrode: [Int?]
+    }
+
+    /// A gate let through without its sign-offs (`gate.waived`).
+    public struct Waiver: Codable, Sendable, Equatable {
+        public var actor: String
+        public var role: String
+        public var time: String
+        public var reason: String
+        /// What the gate's rule still needed.
+        public var unmet: String
+    }
+
     public struct Step: Codable, Sendable, Equatable {
         public var id: String
         public var title: String
@@ -71,6 +90,10 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var exceptions: [Entry]
         /// Where the run went from this step on failure or rejection.
         public var branch: String?
+        /// Set when the step was forced done; absent otherwise.
+        public var forced: Forced?
+        /// Waivers of this gate; absent when there are none.
+        public var waivers: [Waiver]?
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -113,7 +136,9 @@ public struct RunReport: Codable, Sendable, Equatable {
                 signOffs: (state.signatures[id] ?? []).map { Entry(actor: $0.signer, role: $0.role, time: $0.time, text: $0.comment) },
                 rejections: (state.rejections[id] ?? []).map { Entry(actor: $0.signer, role: nil, time: $0.time, text: $0.reason) },
                 exceptions: (state.exceptions[id] ?? []).map { Entry(actor: $0.actor, role: $0.role, time: $0.time, text: $0.text) },
-                branch: branches[id])
+                branch: branches[id],
+                forced: record.forced ? Forced(by: record.actor ?? "", at: record.endedAt ?? "", reason: record.reason ?? "", overrode: record.overrode) : nil,
+                waivers: state.waivers[id].map { $0.map { Waiver(actor: $0.actor, role: $0.role, time: $0.time, reason: $0.reason, unmet: $0.unmet) } })
         }
         let run = Run(
             id: state.runID, runbookId: state.runbookID, title: state.title, path: state.runbookPath, sha256: state.runbookSHA256,

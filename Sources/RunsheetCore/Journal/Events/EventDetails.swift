@@ -31,6 +31,10 @@ extension EventPayload {
             details = [text("reason", granted.reason), text("role", granted.role)]
         case .reviewSigned(let review):
             details = [text("role", review.role), text("comment", review.comment)]
+        case .stepForced(let forced):
+            details = [text("reason", forced.reason), "exit=" + forced.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ",")]
+        case .gateWaived(let waived):
+            details = [text("reason", waived.reason), text("role", waived.role)]
         }
         return details.compactMap { $0 }
     }

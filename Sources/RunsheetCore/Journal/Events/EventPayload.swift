@@ -21,6 +21,8 @@ public enum EventPayload: Sendable, Equatable {
     case signOffRejected(SignOffRejected)
     case exceptionGranted(ExceptionGranted)
     case reviewSigned(ReviewSigned)
+    case stepForced(StepForced)
+    case gateWaived(GateWaived)
 
     public var type: EventType {
         switch self {
@@ -41,6 +43,8 @@ public enum EventPayload: Sendable, Equatable {
         case .signOffRejected: .signOffRejected
         case .exceptionGranted: .exceptionGranted
         case .reviewSigned: .reviewSigned
+        case .stepForced: .stepForced
+        case .gateWaived: .gateWaived
         }
     }
 
@@ -67,6 +71,8 @@ public enum EventPayload: Sendable, Equatable {
         case .signOffRejected: self = .signOffRejected(try read(SignOffRejected.self))
         case .exceptionGranted: self = .exceptionGranted(try read(ExceptionGranted.self))
         case .reviewSigned: self = .reviewSigned(try read(ReviewSigned.self))
+        case .stepForced: self = .stepForced(try read(StepForced.self))
+        case .gateWaived: self = .gateWaived(try read(GateWaived.self))
         }
     }
 
@@ -91,6 +97,8 @@ public enum EventPayload: Sendable, Equatable {
         case .signOffRejected(let payload): value = try JSONValueEncoder.encode(payload)
         case .exceptionGranted(let payload): value = try JSONValueEncoder.encode(payload)
         case .reviewSigned(let payload): value = try JSONValueEncoder.encode(payload)
+        case .stepForced(let payload): value = try JSONValueEncoder.encode(payload)
+        case .gateWaived(let payload): value = try JSONValueEncoder.encode(payload)
         }
         return value.object ?? [:]
     }

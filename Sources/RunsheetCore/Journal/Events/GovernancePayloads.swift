@@ -25,3 +25,21 @@ public struct ReviewSigned: Codable, Sendable, Equatable {
         self.comment = comment
     }
 }
+
+/// `gate.waived` (format 1.1): the event's gate goes ahead without its sign-offs, on the word of
+/// someone holding an exception role who neither started nor drove the run.
+public struct GateWaived: Codable, Sendable, Equatable {
+    public var role: String
+    public var reason: String
+    /// The gate's rule that was not met when it was waived, in words ("2 more of sre").
+    public var unmet: String
+    /// The hash of the gate step as waived (`StepHash`); a later edit makes the waiver stale.
+    public var stepHash: String
+
+    public init(role: String, reason: String, unmet: String, stepHash: String) {
+        self.role = role
+        self.reason = reason
+        self.unmet = unmet
+        self.stepHash = stepHash
+    }
+}

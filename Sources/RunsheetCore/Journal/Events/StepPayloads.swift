@@ -120,3 +120,21 @@ public struct NoteTaken: Codable, Sendable, Equatable {
         if lesson { try c.encode(true, forKey: .lesson) }
     }
 }
+
+/// `step.forced` (format 1.1): a step marked done although its command did not pass or the step
+/// had failed. The event's `actor` forced it; the step counts as done, and every report says so.
+public struct StepForced: Codable, Sendable, Equatable {
+    /// Why the operator marked it done anyway.
+    public var reason: String
+    /// The exit code of the last attempt of each command that did not pass (null: killed,
+    /// timed out or interrupted); empty when the step had failed without a command.
+    public var overrode: [Int?]
+    /// Where the run goes next; absent at the end.
+    public var next: String?
+
+    public init(reason: String, overrode: [Int?], next: String?) {
+        self.reason = reason
+        self.overrode = overrode
+        self.next = next
+    }
+}
