@@ -166,6 +166,19 @@ import Testing
         // Pressing done early is refused with the reason, and nothing is recorded.
         try tmux(["send-keys", "-t", session, "d"])
         _ = try waitFor("this gate still needs 1 more of sre and 1 more of release-manager")
+        // Neither goto nor skip gets past it (issue 12, items 2 and 3), and nothing is recorded.
+        try tmux(["send-keys", "-t", session, "g"])
+        _ = try waitFor("Go to step id")
+        try tmux(["send-keys", "-t", session, "-l", "deploy"])
+        try tmux(["send-keys", "-t", session, "Enter"])
+        _ = try waitFor("goto would take the run to step 'deploy' past gate 'approve-the-change'")
+        try tmux(["send-keys", "-t", session, "s"])
+        _ = try waitFor("Reason to skip")
+        try tmux(["send-keys", "-t", session, "-l", "approved by mail"])
+        try tmux(["send-keys", "-t", session, "Enter"])
+        _ = try waitFor("gate 'approve-the-change' applies to this normal run and cannot be skipped")
+        let before = try JournalFile.read(at: runs + "/" + id + "/journal.jsonl").events
+        #expect(!before.contains { $0.step == "deploy" || $0.type == .stepSkipped || $0.type == .cursorMoved })
         #expect(try Fixtures.runsheet(["sign", id, "approve-the-change", "--as", "dave", "--runs-dir", runs], directory: dir).status == 0)
         #expect(try Fixtures.runsheet(["sign", id, "approve-the-change", "--as", "erin", "--runs-dir", runs], directory: dir).status == 0)
         shown = try waitFor("▶ Deploy")

@@ -101,7 +101,7 @@ struct Run: ParsableCommand {
         abstract: "Start a run of a runbook and walk through it.",
         discussion: """
             On a terminal: one screen per step with single-key actions (press ? for help). \
-            Without a terminal, one action per line on standard input: done, run, skip \
+            Without a terminal, one action per line on standard input: done [REASON], run, skip \
             REASON, fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
 
             Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
