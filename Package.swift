@@ -31,6 +31,8 @@ let package = Package(
                 "RunsheetSkeletons",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // scrypt, for the digests of secret parameter values a signature covers (RunPlan).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             // The report layouts of templates/reports, embedded (see BuiltinTemplates.swift).

@@ -74,6 +74,9 @@ struct Status: ParsableCommand {
             lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         lines.append("started  \(state.startedAt) by \(state.startedBy) on \(state.host) (\(state.via))")
+        for change in state.changes {
+            lines.append("changed  \(change.time) by \(change.actor): \(change.reasons.joined(separator: "; ")); earlier sign-offs no longer count")
+        }
         let settled = state.settledCount
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor)") }

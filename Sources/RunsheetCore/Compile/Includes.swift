@@ -26,6 +26,8 @@ extension Lowering {
                 continue
             }
             let included = compiler.compile(path: path, bytes: bytes, including: includeStack + [canonical], bodies: bodies)
+            runbook.includedSHA256[path] = SHA256Hex.of(bytes)
+            runbook.includedSHA256.merge(included.runbook.includedSHA256) { current, _ in current }
             if included.hasErrors {
                 report(.error, .includeFailed, "included runbook '\(relative)' has \(included.errors.count) error(s)", line: line, column: column)
                 diagnostics += included.diagnostics.filter { $0.severity == .error && $0.path != source.path }

@@ -160,11 +160,13 @@ public enum SignOffs {
         if step.separation.contains(.executor), GateStatus.executors(before: step, state: state, runbook: runbook).contains(PersonName.canonical(signer.name)) {
             throw Refusal.separation("\(signer.name) carried out steps that gate '\(step.id)' approves, so may not sign it; \(another)")
         }
-        if state.signatures[step.id]?.contains(where: { PersonName.same($0.signer, signer.name) && $0.stepHash == StepHash.of(step) }) == true {
+        if state.signatures[step.id]?.contains(where: {
+            PersonName.same($0.signer, signer.name) && $0.stepHash == StepHash.of(step) && state.staleness(of: $0.plan) == nil
+        }) == true {
             throw Refusal.alreadySigned(signer.name)
         }
         let signed = SignOffSigned(role: role, stepHash: StepHash.of(step), sha256: runbookSHA256,
-                                   comment: comment.flatMap { $0.isEmpty ? nil : $0 })
+                                   comment: comment.flatMap { $0.isEmpty ? nil : $0 }, plan: state.plan)
         return try RunEvent(by: signer, step: step.id, .signOff(signed))
     }
 
@@ -235,7 +237,7 @@ public enum SignOffs {
         if status.waiver != nil { throw Refusal.nothingToWaive("gate '\(step.id)' is already waived (by \(status.waiver!.actor))") }
         if status.missing.isEmpty { throw Refusal.nothingToWaive("gate '\(step.id)' has the sign-offs its rule needs; there is nothing to waive") }
         return try RunEvent(by: signer, step: step.id, .gateWaived(GateWaived(
-            role: role, reason: reason.trimmed, unmet: status.missing.joined(separator: " and "), stepHash: StepHash.of(step))))
+            role: role, reason: reason.trimmed, unmet: status.missing.joined(separator: " and "), stepHash: StepHash.of(step), plan: state.plan)))
     }
 
     /// A `review.signed` event: the follow-up review the run's class requires, recorded at any time,

@@ -109,8 +109,9 @@ public final class RunEngine {
             if let value = values[parameter.name] { params[parameter.name] = parameter.secret ? ShellQuoting.mask : value }
         }
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
+        let plan = try RunPlan.of(runbook, sha256: sha256, values: values)
         let classPolicy = governance.policy[runbook.releaseClass]
-        let started = RunStarted(
+        var started = RunStarted(
             runId: runID, runbook: runbook.path, runbookId: runbook.id, title: runbook.title, sha256: sha256,
             gitCommit: gitCommit, params: params, releaseClass: runbook.releaseClass, stepHashes: StepHash.all(runbook),
             runsheetVersion: runsheetVersion, start: runbook.start,
@@ -119,6 +120,9 @@ public final class RunEngine {
             // What delivery metrics group by and count: a parameter of the same name wins over the front matter.
             service: values["service"] ?? runbook.service, environment: values["environment"] ?? runbook.environment,
             production: production.isEmpty ? nil : production)
+        started.plan = plan.hash
+        started.includes = plan.includes.isEmpty ? nil : plan.includes
+        started.secrets = plan.secrets.isEmpty ? nil : plan.secrets
         var first = try RunEvent(by: actor, .runStarted(started))
         first.seq = 1
         let (journal, written) = try makeJournal(first)
@@ -409,6 +413,8 @@ public final class RunEngine {
 
     /// Records a resumed session, with what changed in the runbook since the run started.
     public func resume(sha256: String, changes: RunbookChanges) throws {
+        let earlier = RunPlan(runbookSHA256: state.runbookSHA256, includes: state.includes, params: state.params, secrets: state.secretDigests)
+        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, recorded: state.secretDigests)
         var resumed = RunResumed(sha256: sha256)
         if !changes.isEmpty {
             resumed.changes = changes
@@ -420,6 +426,19 @@ public final class RunEngine {
             resumed.cursor = next.map(RunResumed.Cursor.step) ?? .end
         }
         try record(.runResumed(resumed))
+        // What a signature approves changed: record it, and earlier signatures no longer count.
+        if state.plan != nil, plan.hash != state.plan {
+            var reasons = plan.differences(from: earlier)
+            if let index = reasons.firstIndex(of: "the runbook changed") {
+                var detail: [String] = []
+                if !changes.changed.isEmpty { detail.append("changed: " + changes.changed.joined(separator: ", ")) }
+                if !changes.added.isEmpty { detail.append("added: " + changes.added.joined(separator: ", ")) }
+                if !changes.removed.isEmpty { detail.append("removed: " + changes.removed.joined(separator: ", ")) }
+                if !detail.isEmpty { reasons[index] += " (" + detail.joined(separator: "; ") + ")" }
+            }
+            try record(.runChanged(RunChanged(plan: plan.hash, reasons: reasons, sha256: sha256, params: plan.params,
+                                              includes: plan.includes, secrets: plan.secrets, steps: changes.changed)))
+        }
         // A cursor past a gate that is not approved (an edit to the runbook, or a journal from a
         // runsheet that let it through) goes back to that gate.
         if !state.finished, let cursor = state.cursor, let gate = barrier(before: cursor) {

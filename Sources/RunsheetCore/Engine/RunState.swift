@@ -51,6 +51,8 @@ public struct RunState: Sendable, Equatable {
         public var stepHash: String
         public var runbookSHA256: String
         public var host: String
+        /// The run's plan as signed (`RunPlan`); nil in runs from before plans were recorded.
+        public var plan: String?
     }
 
     /// An exception to the change calendar, or a follow-up review: who, as which role, why.
@@ -72,6 +74,7 @@ public struct RunState: Sendable, Equatable {
         public var stepHash: String
         public var time: String
         public var host: String
+        public var plan: String?
     }
 
     /// A step the operator did that the runbook lacks; it belongs between `after` and `before`.
@@ -128,6 +131,13 @@ public struct RunState: Sendable, Equatable {
     public var host = ""
     public var via = ""
     public var stepHashes: [String: String] = [:]
+    /// What a signature approves (`RunPlan`): its hash, included files and secret digests, as of
+    /// `run.started` or the last `run.changed`. nil in runs from before plans were recorded.
+    public var plan: String?
+    public var includes: [String: String] = [:]
+    public var secretDigests: [String: String] = [:]
+    /// Each `run.changed`: when, by whom, and what changed.
+    public var changes: [(time: String, actor: String, reasons: [String])] = []
     public var steps: [String: StepRecord] = [:]
     /// The step the operator is on; nil once the walk has reached the end.
     public var cursor: String?
@@ -177,6 +187,14 @@ public struct RunState: Sendable, Equatable {
 
     public func record(_ step: String) -> StepRecord { steps[step] ?? StepRecord() }
 
+    /// Why an approval of `signedPlan` no longer counts (the plan changed since), or nil. An
+    /// approval or run without a recorded plan is judged by its step hash alone.
+    public func staleness(of signedPlan: String?) -> String? {
+        guard let signedPlan, let plan, signedPlan != plan else { return nil }
+        let reasons = changes.last?.reasons ?? []
+        return "the plan changed after it was signed" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))")
+    }
+
     /// Folds events in order.
     public static func fold(_ events: [RunEvent]) -> RunState {
         var state = RunState()
@@ -211,6 +229,9 @@ public struct RunState: Sendable, Equatable {
             params = started.params
             releaseClass = started.releaseClass
             stepHashes = started.stepHashes
+            plan = started.plan
+            includes = started.includes ?? [:]
+            secretDigests = started.secrets ?? [:]
             if let followUp = started.followUp { self.followUp = (followUp.roles, followUp.within) }
             startedBy = event.actor
             startedAt = event.time
@@ -228,6 +249,13 @@ public struct RunState: Sendable, Equatable {
             let from = pausedSince ?? previousTime
             if !from.isEmpty { idle.append((from, event.time)) }
             pausedSince = nil
+        case .runChanged(let changed):
+            plan = changed.plan
+            runbookSHA256 = changed.sha256
+            params = changed.params
+            includes = changed.includes
+            secretDigests = changed.secrets
+            changes.append((event.time, event.actor, changed.reasons))
         case .runPaused:
             pausedSince = event.time
         case .runEnded(let ended):
@@ -293,7 +321,7 @@ public struct RunState: Sendable, Equatable {
             guard let step = event.step else { break }
             signatures[step, default: []].append(SignatureRecord(
                 signer: event.actor, role: signed.role, time: event.time, comment: signed.comment, stepHash: signed.stepHash,
-                runbookSHA256: signed.sha256, host: event.host))
+                runbookSHA256: signed.sha256, host: event.host, plan: signed.plan))
         case .signOffRejected(let rejected):
             guard let step = event.step else { break }
             rejections[step, default: []].append((event.actor, rejected.reason, event.time))
@@ -306,7 +334,7 @@ public struct RunState: Sendable, Equatable {
         case .gateWaived(let waived):
             guard let step = event.step else { break }
             waivers[step, default: []].append(Waiver(actor: event.actor, role: waived.role, reason: waived.reason, unmet: waived.unmet,
-                                                     stepHash: waived.stepHash, time: event.time, host: event.host))
+                                                     stepHash: waived.stepHash, time: event.time, host: event.host, plan: waived.plan))
         }
     }
 

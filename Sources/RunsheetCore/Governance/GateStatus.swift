@@ -38,6 +38,8 @@ public struct GateStatus: Sendable, Equatable {
             var problem: String?
             if record.stepHash != currentHash {
                 problem = "the step changed after it was signed"
+            } else if let stale = state.staleness(of: record.plan) {
+                problem = stale
             } else if let roles, !roles.holds(record.signer, record.role) {
                 problem = "\(record.signer) does not hold the role \(record.role) in \(RolesFile.relativePath)"
             } else if step.separation.contains(.starter), PersonName.same(record.signer, state.startedBy) {
@@ -58,7 +60,7 @@ public struct GateStatus: Sendable, Equatable {
             }
         }
         let rejection = state.rejections[step.id]?.last.map { ($0.signer, $0.reason) }
-        let waiver = state.waivers[step.id]?.last { $0.stepHash == currentHash }
+        let waiver = state.waivers[step.id]?.last { $0.stepHash == currentHash && state.staleness(of: $0.plan) == nil }
         return GateStatus(signatures: signatures, missing: missing, rejection: rejection, waiver: waiver)
     }
 

@@ -115,6 +115,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case stepForced = "step.forced"
     /// `GateWaived` (1.1): a gate let through without its sign-offs by an exception role.
     case gateWaived = "gate.waived"
+    /// `RunChanged` (1.1): the plan a signature approves changed; earlier signatures are stale.
+    case runChanged = "run.changed"
 }
 
 /// Hex SHA-256.

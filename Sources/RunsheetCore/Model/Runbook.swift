@@ -28,6 +28,9 @@ public struct Runbook: Sendable, Codable, Equatable {
     /// The calendar file the front matter names, and windows and freezes declared inline.
     public var calendarPath: String?
     public var inlineCalendar: ChangeCalendar?
+    /// SHA-256 of every file included, at any depth, by path (not part of the JSON form): with
+    /// the runbook's own hash, the text a signature approves (`RunPlan`).
+    public var includedSHA256: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
         case schema, path, id, title, version, owner, description

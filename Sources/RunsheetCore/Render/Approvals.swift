@@ -7,7 +7,8 @@ public enum Approvals {
         var lines: [String] = []
         for (step, records) in state.signatures.sorted(by: { $0.key < $1.key }) {
             for record in records {
-                lines.append("  ✍ \(step)  \(record.signer) as \(record.role)  \(record.time)" + (record.comment.map { "  \"\($0)\"" } ?? ""))
+                lines.append("  ✍ \(step)  \(record.signer) as \(record.role)  \(record.time)" + (record.comment.map { "  \"\($0)\"" } ?? "")
+                             + (state.staleness(of: record.plan).map { "  (no longer counts: \($0))" } ?? ""))
             }
         }
         for (step, rejections) in state.rejections.sorted(by: { $0.key < $1.key }) {

@@ -85,13 +85,14 @@ public enum ReportRenderer {
             "actors": run.actors.joined(separator: ", "), "commit": run.gitCommit ?? "not recorded",
             "completed": run.outcome == "completed",
             "followUp": report.followUp.map(followUpText) ?? "",
-            "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": $0.text ?? ""] } },
+            "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": ($0.text ?? "") + ($0.stale == nil ? "" : " (no longer counts: the plan changed)")] } },
         ] as [String: Any]
         let forced = report.steps.filter { $0.forced != nil }.count
         let waived = report.steps.filter { $0.waivers?.isEmpty == false }.count
         context["hasOverrides"] = forced + waived > 0
         context["overrides"] = [forced > 0 ? "\(forced) forced" : nil, waived > 0 ? "\(waived) gate\(waived == 1 ? "" : "s") waived" : nil]
             .compactMap { $0 }.joined(separator: ", ")
+        context["planChanges"] = (run.changes ?? []).map { "\($0.time) by \($0.actor): \($0.reasons.joined(separator: "; "))" }
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
         context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch"
         context["gantt"] = ReportCharts.gantt(report)
@@ -117,7 +118,9 @@ public enum ReportRenderer {
             parts.append(reason)
         }
         for waiver in step.waivers ?? [] { parts.append("WAIVED by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)") }
-        if !step.signOffs.isEmpty { parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? ""))" }.joined(separator: ", ")) }
+        if !step.signOffs.isEmpty {
+            parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? "")\($0.stale == nil ? "" : ", no longer counts: the plan changed"))" }.joined(separator: ", "))
+        }
         for rejection in step.rejections { parts.append("rejected by \(rejection.actor): \(rejection.text ?? "")") }
         for exception in step.exceptions { parts.append("calendar exception by \(exception.actor): \(exception.text ?? "")") }
         for note in step.notes { parts.append("note (\(note.actor)): \(note.text ?? "")") }

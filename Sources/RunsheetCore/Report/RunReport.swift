@@ -27,11 +27,13 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var actors: [String]
         /// True when the runbook file differs from the one the run started with.
         public var runbookChanged: Bool
+        /// Changes to the plan during the run (`run.changed`); absent when there were none.
+        public var changes: [Change]?
 
         enum CodingKeys: String, CodingKey {
             case id, runbookId, title, path, sha256, gitCommit
             case releaseClass = "class"
-            case params, host, startedBy, startedAt, endedAt, durationSeconds, pausedSeconds, outcome, endReason, actors, runbookChanged
+            case params, host, startedBy, startedAt, endedAt, durationSeconds, pausedSeconds, outcome, endReason, actors, runbookChanged, changes
         }
     }
 
@@ -40,6 +42,15 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var role: String?
         public var time: String
         public var text: String?
+        /// Why a sign-off no longer counts (the plan changed after it); absent when it counts.
+        public var stale: String?
+    }
+
+    /// A `run.changed`: what a signature approves changed during the run.
+    public struct Change: Codable, Sendable, Equatable {
+        public var actor: String
+        public var time: String
+        public var reasons: [String]
     }
 
     public struct CommandResult: Codable, Sendable, Equatable {
@@ -133,7 +144,7 @@ public struct RunReport: Codable, Sendable, Equatable {
                 commands: record.commands.map {
                     CommandResult(index: $0.index, attempt: $0.attempt, exit: $0.exitCode, timedOut: $0.timedOut, passed: $0.passed, durationMs: $0.durationMs)
                 },
-                signOffs: (state.signatures[id] ?? []).map { Entry(actor: $0.signer, role: $0.role, time: $0.time, text: $0.comment) },
+                signOffs: (state.signatures[id] ?? []).map { Entry(actor: $0.signer, role: $0.role, time: $0.time, text: $0.comment, stale: state.staleness(of: $0.plan)) },
                 rejections: (state.rejections[id] ?? []).map { Entry(actor: $0.signer, role: nil, time: $0.time, text: $0.reason) },
                 exceptions: (state.exceptions[id] ?? []).map { Entry(actor: $0.actor, role: $0.role, time: $0.time, text: $0.text) },
                 branch: branches[id],
@@ -145,7 +156,8 @@ public struct RunReport: Codable, Sendable, Equatable {
             gitCommit: state.gitCommit, releaseClass: state.releaseClass.rawValue, params: state.params, host: state.host,
             startedBy: state.startedBy, startedAt: state.startedAt, endedAt: state.endedAt,
             durationSeconds: state.activeSeconds(from: state.startedAt, to: state.endedAt), pausedSeconds: Self.pausedSeconds(state), outcome: state.outcome?.rawValue ?? "in progress",
-            endReason: state.endReason, actors: state.actors, runbookChanged: currentSHA256 != state.runbookSHA256)
+            endReason: state.endReason, actors: state.actors, runbookChanged: currentSHA256 != state.runbookSHA256,
+            changes: state.changes.isEmpty ? nil : state.changes.map { Change(actor: $0.actor, time: $0.time, reasons: $0.reasons) })
         var followUp: FollowUpStatus?
         switch FollowUp.of(state, now: Timestamp.parse(state.lastTime) ?? Date(timeIntervalSince1970: 0)) {
         case .notRequired: break

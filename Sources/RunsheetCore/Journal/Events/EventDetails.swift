@@ -33,6 +33,8 @@ extension EventPayload {
             details = [text("role", review.role), text("comment", review.comment)]
         case .stepForced(let forced):
             details = [text("reason", forced.reason), "exit=" + forced.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ",")]
+        case .runChanged(let changed):
+            details = [text("reason", changed.reasons.joined(separator: "; "))]
         case .gateWaived(let waived):
             details = [text("reason", waived.reason), text("role", waived.role)]
         }

@@ -23,6 +23,7 @@ public enum EventPayload: Sendable, Equatable {
     case reviewSigned(ReviewSigned)
     case stepForced(StepForced)
     case gateWaived(GateWaived)
+    case runChanged(RunChanged)
 
     public var type: EventType {
         switch self {
@@ -45,6 +46,7 @@ public enum EventPayload: Sendable, Equatable {
         case .reviewSigned: .reviewSigned
         case .stepForced: .stepForced
         case .gateWaived: .gateWaived
+        case .runChanged: .runChanged
         }
     }
 
@@ -73,6 +75,7 @@ public enum EventPayload: Sendable, Equatable {
         case .reviewSigned: self = .reviewSigned(try read(ReviewSigned.self))
         case .stepForced: self = .stepForced(try read(StepForced.self))
         case .gateWaived: self = .gateWaived(try read(GateWaived.self))
+        case .runChanged: self = .runChanged(try read(RunChanged.self))
         }
     }
 
@@ -99,6 +102,7 @@ public enum EventPayload: Sendable, Equatable {
         case .reviewSigned(let payload): value = try JSONValueEncoder.encode(payload)
         case .stepForced(let payload): value = try JSONValueEncoder.encode(payload)
         case .gateWaived(let payload): value = try JSONValueEncoder.encode(payload)
+        case .runChanged(let payload): value = try JSONValueEncoder.encode(payload)
         }
         return value.object ?? [:]
     }

@@ -35,11 +35,14 @@ public struct GateWaived: Codable, Sendable, Equatable {
     public var unmet: String
     /// The hash of the gate step as waived (`StepHash`); a later edit makes the waiver stale.
     public var stepHash: String
+    /// The run's plan as waived (`RunPlan`); after a `run.changed` the waiver no longer counts.
+    public var plan: String?
 
-    public init(role: String, reason: String, unmet: String, stepHash: String) {
+    public init(role: String, reason: String, unmet: String, stepHash: String, plan: String? = nil) {
         self.role = role
         self.reason = reason
         self.unmet = unmet
         self.stepHash = stepHash
+        self.plan = plan
     }
 }

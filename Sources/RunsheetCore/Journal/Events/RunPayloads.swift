@@ -37,11 +37,16 @@ public struct RunStarted: Codable, Sendable, Equatable {
     public var environment: String?
     /// Ids of the production steps; absent when there are none.
     public var production: [String]?
+    /// The hash of what a signature approves (`RunPlan`), its included files' SHA-256 by path,
+    /// and the secret parameters' scrypt digests (1.1; absent in older runs).
+    public var plan: String?
+    public var includes: [String: String]?
+    public var secrets: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case schema, runId, runbook, runbookId, title, sha256, gitCommit, params
         case releaseClass = "class"
-        case stepHashes, runsheetVersion, start, followUp, service, environment, production
+        case stepHashes, runsheetVersion, start, followUp, service, environment, production, plan, includes, secrets
     }
 
     public init(schema: String = JournalFormat.written, runId: String, runbook: String, runbookId: String, title: String,
@@ -82,6 +87,37 @@ public struct RunStarted: Codable, Sendable, Equatable {
                   service: try c.decodeIfPresent(String.self, forKey: .service),
                   environment: try c.decodeIfPresent(String.self, forKey: .environment),
                   production: try c.decodeIfPresent([String].self, forKey: .production))
+        plan = try c.decodeIfPresent(String.self, forKey: .plan)
+        includes = try c.decodeIfPresent([String: String].self, forKey: .includes)
+        secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets)
+    }
+}
+
+/// `run.changed` (1.1): what a signature approves changed during the run: a parameter at resume,
+/// the runbook's text, an included file. Signatures on the earlier plan no longer count.
+public struct RunChanged: Codable, Sendable, Equatable {
+    /// The new plan's hash (`RunPlan`).
+    public var plan: String
+    /// One phrase per change: "parameter version: 1.0 → 6.6.6", "the runbook changed".
+    public var reasons: [String]
+    /// SHA-256 of the runbook file now.
+    public var sha256: String
+    /// Parameter values now (secrets masked), included files' SHA-256 and secret digests now.
+    public var params: [String: String]
+    public var includes: [String: String]
+    public var secrets: [String: String]
+    /// Steps whose approval hash changed (`StepHash`), by id.
+    public var steps: [String]
+
+    public init(plan: String, reasons: [String], sha256: String, params: [String: String], includes: [String: String],
+                secrets: [String: String], steps: [String]) {
+        self.plan = plan
+        self.reasons = reasons
+        self.sha256 = sha256
+        self.params = params
+        self.includes = includes
+        self.secrets = secrets
+        self.steps = steps
     }
 }
 

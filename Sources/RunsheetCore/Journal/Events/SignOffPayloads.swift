@@ -10,12 +10,15 @@ public struct SignOffSigned: Codable, Sendable, Equatable {
     /// SHA-256 of the runbook file signed.
     public var sha256: String
     public var comment: String?
+    /// The run's plan as signed (`RunPlan`, 1.1): after a `run.changed` the signature no longer counts.
+    public var plan: String?
 
-    public init(role: String, stepHash: String, sha256: String, comment: String? = nil) {
+    public init(role: String, stepHash: String, sha256: String, comment: String? = nil, plan: String? = nil) {
         self.role = role
         self.stepHash = stepHash
         self.sha256 = sha256
         self.comment = comment
+        self.plan = plan
     }
 }
 
