@@ -222,6 +222,9 @@ public enum SignOffs {
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
         guard governance.policy[state.releaseClass].applies(to: step) else { throw Refusal.nothingToWaive("the \(state.releaseClass.rawValue) class policy does not apply gate '\(step.id)', so it needs no waiver") }
         guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("a waiver needs --reason saying why the gate may go ahead without its sign-offs") }
+        guard state.format >= JournalFormat(major: 1, minor: 1) else {
+            throw Refusal.nothingToWaive("this run's journal is \(state.format), started by an older runsheet, which cannot record a waiver; sign the gate, or start a new run")
+        }
         let needed = governance.exceptionRoles
         let command = "runsheet sign \(state.runID) \(step.id) --waive --reason \"...\""
         if PersonName.same(signer.name, state.startedBy) {
