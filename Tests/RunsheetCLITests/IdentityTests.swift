@@ -40,6 +40,25 @@ import Testing
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
+    /// The starter of a run with production steps must be named in the roles file: anyone else is
+    /// refused before anything is written; the same person in other letters is not anyone else.
+    @Test func onlyPeopleInTheRolesFileStartAProductionRun() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let production = Self.runbook.replacingOccurrences(of: "- [ ] Make the change", with: "- [ ] Make the change\n  - Production: yes")
+        try production.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let stranger = try runsheet(["run", "change.md", "--auto", "--as", "mallory@example.com"], in: dir)
+        #expect(stranger.status == 1, "\(stranger.stdout)\(stranger.stderr)")
+        #expect(stranger.stderr.contains("mallory@example.com is not named in") && stranger.stderr.contains("step 'make-the-change' is a production change"),
+                "\(stranger.stderr)")
+        let runs = dir.appendingPathComponent("runs").path
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).isEmpty, "nothing is written for a refused start")
+        let member = try runsheet(["run", "change.md", "--auto", "--as", "ALICE@Example.com"], in: dir)
+        #expect(member.status == 3, "\(member.stdout)\(member.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: runs))
+        #expect(try events(dir, id: id).first?["actor"] as? String == "ALICE@Example.com")
+    }
+
     @Test func letterCaseWidthAndCompositionNeverMakeASecondPerson() throws {
         let dir = try repository()
         defer { try? FileManager.default.removeItem(at: dir) }

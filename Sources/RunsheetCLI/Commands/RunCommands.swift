@@ -157,6 +157,11 @@ struct Run: ParsableCommand {
         let who = RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
+        do {
+            try RunEngine.requireStarter(who, of: runbook, governance: governance)
+        } catch let refusal as RunError {
+            throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
+        }
         let runID = RunContext.newRunID(runbookID: runbook.id)
         let runDirectory = (runsDirectory as NSString).appendingPathComponent(runID)
         // The run folder appears under its id only once its first event is on disk, so a crash

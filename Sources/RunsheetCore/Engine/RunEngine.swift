@@ -32,6 +32,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case forceNeedsReason(step: String, why: String)
     /// The run's journal format cannot record `what`.
     case olderJournal(what: String, format: String)
+    /// The person starting a run with production steps is not named in the roles file.
+    case starterNotInRoles(actor: String, rolesFile: String, step: String)
 
     public var errorDescription: String? {
         switch self {
@@ -52,6 +54,8 @@ public enum RunError: Error, Equatable, LocalizedError {
                 "\(roles.joined(separator: " or ")) who neither started nor drove the run: runsheet sign \(run) \(gate) --waive --reason \"...\""
         case .forceNeedsReason(let step, let why):
             "step '\(step)' \(why); to mark it done anyway, say why: 'done REASON' (recorded as a forced step), or fail or skip it"
+        case .starterNotInRoles(let actor, let rolesFile, let step):
+            "\(actor) is not named in \(rolesFile), and step '\(step)' is a production change; only people the roles file names may start this runbook (check the name given with --as, RUNSHEET_USER or git config user.email)"
         case .olderJournal(let what, let format):
             "this run's journal is \(format), started by an older runsheet, which cannot record \(what); fail or skip the step with a reason, or start a new run"
         }
@@ -109,6 +113,7 @@ public final class RunEngine {
             if let value = values[parameter.name] { params[parameter.name] = parameter.secret ? ShellQuoting.mask : value }
         }
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
+        try requireStarter(actor, of: runbook, governance: governance)
         let plan = try RunPlan.of(runbook, sha256: sha256, values: values)
         let classPolicy = governance.policy[runbook.releaseClass]
         var started = RunStarted(
@@ -130,6 +135,13 @@ public final class RunEngine {
                                values: values, runDirectory: runDirectory, governance: governance)
         try engine.arrive(at: runbook.start)
         return engine
+    }
+
+    /// A run that changes production is started by someone the repository's roles file names.
+    public static func requireStarter(_ actor: Actor, of runbook: Runbook, governance: Governance) throws {
+        guard let first = runbook.steps.first(where: { runbook.production || $0.production }), let roles = governance.roles,
+              roles.roles(of: actor.name).isEmpty else { return }
+        throw RunError.starterNotInRoles(actor: actor.name, rolesFile: roles.path, step: first.id)
     }
 
     // MARK: - Queries
