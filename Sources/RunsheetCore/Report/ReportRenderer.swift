@@ -65,9 +65,13 @@ public enum ReportRenderer {
             let exits: String = step.commands.map { $0.exit.map(String.init) ?? "" }.joined(separator: " ")
             let signers: String = step.signOffs.map { "\($0.actor) (\($0.role ?? ""))" }.joined(separator: "; ")
             let notes: String = step.notes.map { $0.text ?? "" }.joined(separator: "; ")
+            // New columns go last, so a sheet that reads columns by position keeps working.
+            let comments: String = step.signOffs.compactMap { entry in entry.text.map { "\(entry.actor) (\(entry.role ?? "")): \($0)" } }.joined(separator: "; ")
+            let exceptions: String = step.exceptions.map { "\($0.actor) (\($0.role ?? "")) at \($0.time): \($0.text ?? "")" }.joined(separator: "; ")
             var fields: [String] = [step.id, step.title, step.section ?? "", step.status, step.actor ?? ""]
             fields += [step.startedAt ?? "", step.endedAt ?? "", step.durationSeconds.map(String.init) ?? ""]
             fields += [step.estimateSeconds.map(String.init) ?? "", step.reason ?? "", exits, signers, notes, step.branch ?? ""]
+            fields += [comments, exceptions]
             extra["csv"] = fields.map(csvField).joined(separator: ",")
             steps[index].merge(extra) { _, new in new }
         }
@@ -88,7 +92,7 @@ public enum ReportRenderer {
             "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": $0.text ?? ""] } },
         ] as [String: Any]
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
-        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch"
+        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions"
         context["gantt"] = ReportCharts.gantt(report)
         context["svgTimeline"] = ReportCharts.svgTimeline(report)
         return context
