@@ -61,9 +61,7 @@ enum RunbookFiles {
     static func describe(_ error: any Error, path: String) -> String {
         switch error as? FileReader.ReadError {
         case .notFound?:
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-                return "\(path): no such file: it is a symbolic link to \(target), which does not exist"
-            }
+            // A broken symbolic link is its own error, which says where the link points.
             return "\(path): no such file" + hint(forMissing: path)
         case .notRegularFile?:
             var isDirectory: ObjCBool = false

@@ -66,7 +66,7 @@ import Testing
         let dir = try Fixtures.temporaryDirectory()
         try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
-        try "roles:\n  sre: [carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "roles:\n  sre: [carol]\n  operator: [alice]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         try "exception-roles: [sre]\nfreezes:\n  - {name: now, from: 2000-01-01, to: 2999-12-31}\n"
             .write(to: dir.appendingPathComponent(".runsheet/calendar.yaml"), atomically: true, encoding: .utf8)
         let step = what == "gate" ? "- [ ] Approve the change\n  - Sign-off: sre\n" : "- [ ] Switch traffic\n  - Production: yes\n"

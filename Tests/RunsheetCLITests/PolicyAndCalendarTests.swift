@@ -13,7 +13,7 @@ import Testing
         let manager = FileManager.default
         try manager.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
         try manager.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
-        try "roles:\n  sre: [sam, sue]\n  release-manager: [rita]\n  cab: [carl]\n"
+        try "roles:\n  sre: [sam, sue]\n  release-manager: [rita]\n  cab: [carl]\n  operator: [olly]\n"
             .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         if let calendar {
             try calendar.write(to: dir.appendingPathComponent(".runsheet/calendar.yaml"), atomically: true, encoding: .utf8)

@@ -73,7 +73,7 @@ import Testing
         try manager.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
         try deploy.write(to: dir.appendingPathComponent("runbooks/deploy.md"), atomically: true, encoding: .utf8)
         try rollback.write(to: dir.appendingPathComponent("runbooks/rollback.md"), atomically: true, encoding: .utf8)
-        try "roles:\n  sre: [bob]\n  release-manager: [carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "roles:\n  sre: [bob]\n  release-manager: [carol]\n  operator: [alice]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         try """
             freezes:
               - name: year-end

@@ -65,8 +65,32 @@ import Testing
         let result = try Compiler(loader: memory.loader).compile(path: Self.root + "/runbooks/deploy.md")
         let codes = result.diagnostics.map(\.code.rawValue)
         #expect(codes.filter { $0 == "undeclared-role" }.count == 2, "\(result.diagnostics.map(\.message))")
-        #expect(result.diagnostics.contains { $0.code == .calendarFile && $0.message.contains("cannot be read") })
+        #expect(result.diagnostics.contains { $0.code == .calendarFile && $0.message.contains("named in the front matter does not exist") })
         #expect(!codes.contains("bad-policy"))
+    }
+
+    /// A rule file the loader cannot read, or that is not UTF-8, is an error at its path (at the
+    /// first bad byte), never taken as no file; an unread roles file gives nobody a role.
+    @Test func aRuleFileTheLoaderCannotReadIsAnErrorNotAbsent() throws {
+        let root = Self.root
+        let loader: Compiler.Loader = { path in
+            switch path {
+            case root + "/.git": return []
+            case root + "/.runsheet/roles.yaml": throw FileReader.ReadError.unreadable(path, "Permission denied")
+            case root + "/.runsheet/policy.yaml": return Array("normal: {approvers: 2}\n# caf".utf8) + [0xE9, 0x0A]
+            default: throw FileReader.ReadError.notFound(path)
+            }
+        }
+        let runbook = Fixtures.compile("# R\n- [ ] x\n", path: root + "/runbooks/r.md").runbook
+        let (governance, problems) = Governance.load(for: runbook, loader: loader)
+        #expect(problems.map { "\($0.code.rawValue) \(($0.path as NSString).lastPathComponent):\($0.line):\($0.column) \($0.message)" } == [
+            "roles-file roles.yaml:1:1 the roles file cannot be read: Permission denied",
+            "policy-file policy.yaml:2:6 the policy file is not UTF-8 (byte 0xE9 at byte offset 28); save it as UTF-8",
+        ])
+        #expect(governance.roles?.members.isEmpty == true)
+        #expect(governance.roles?.holds("anyone", "sre") == false)
+        let compiled = Compiler(loader: loader).compile(path: root + "/runbooks/r.md", bytes: Array("# R\n- [ ] x\n".utf8))
+        #expect(compiled.errors.map(\.code) == [.rolesFile, .policyFile])
     }
 
     /// A runbook whose name is `fuzz.md` is checked like any other.

@@ -54,8 +54,8 @@ struct Readiness: ParsableCommand {
         let folder = (release as NSString).deletingLastPathComponent
         let catalog = RunCatalog.load(RunContext.runsDirectory(explicit: runsFolder.runsDir, near: folder.isEmpty ? "." : folder))
         catalog.reportUnreadable()
-        let evidence = parsed.requires.map { Self.evidence($0, rollback: false, catalog: catalog) }
-            + parsed.rollback.map { Self.evidence($0, rollback: true, catalog: catalog) }
+        let evidence = try parsed.requires.map { try Self.evidence($0, rollback: false, catalog: catalog) }
+            + parsed.rollback.map { try Self.evidence($0, rollback: true, catalog: catalog) }
         let report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now)
         let text = try ReportTemplate.render(layout.template) { try ReadinessRenderer.render(report, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
@@ -69,8 +69,9 @@ struct Readiness: ParsableCommand {
         }
     }
 
-    /// The runbook behind a release entry, its runs (newest first) and its change calendar.
-    static func evidence(_ item: Release.Item, rollback: Bool, catalog: RunCatalog) -> ReadinessReport.Evidence {
+    /// The runbook behind a release entry, its runs (newest first) and its change calendar. A rule
+    /// file that cannot be read, decoded or parsed stops the decision.
+    static func evidence(_ item: Release.Item, rollback: Bool, catalog: RunCatalog) throws -> ReadinessReport.Evidence {
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(item.path)
@@ -78,10 +79,12 @@ struct Readiness: ParsableCommand {
             return .init(item: item, rollback: rollback, runbook: nil, problem: RunbookFiles.describe(error, path: item.path), runs: [], calendar: nil)
         }
         let result = Compiler().compile(path: item.path, bytes: bytes)
+        try RunSupport.refuseUnreadableRules(result.diagnostics, runbook: item.path)
         if result.hasErrors {
             return .init(item: item, rollback: rollback, runbook: nil, problem: "\(item.path) has \(result.errors.count) error(s); see runsheet check \(item.path)", runs: [], calendar: nil)
         }
         let runs = catalog.entries.filter { $0.state.runbookID == result.runbook.id }.map(\.state)
-        return .init(item: item, rollback: rollback, runbook: result.runbook, problem: nil, runs: runs, calendar: ChangeCalendar.load(for: result.runbook)?.0)
+        return .init(item: item, rollback: rollback, runbook: result.runbook, problem: nil, runs: runs,
+                     calendar: try RunSupport.governance(for: result.runbook).calendar)
     }
 }

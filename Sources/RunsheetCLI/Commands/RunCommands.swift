@@ -14,6 +14,7 @@ enum RunSupport {
             throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: path))
         }
         let result = Compiler().compile(path: path, bytes: bytes)
+        try refuseUnreadableRules(result.diagnostics, runbook: path)
         if result.hasErrors {
             for d in result.diagnostics where d.severity == .error { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
             throw CommandFailure(status: .findings, message: "\(path) has \(result.errors.count) error(s); fix them first ('runsheet check \(path)')")
@@ -76,13 +77,20 @@ enum RunSupport {
         return try walk.runScripted()
     }
 
-    /// The roles file, class policy and calendar for a runbook; a broken one stops the command.
+    /// The roles file, class policy and calendar for a runbook: the one way commands read them.
+    /// One that cannot be read, decoded or parsed stops the command.
     static func governance(for runbook: Runbook) throws -> Governance {
         let (governance, problems) = Governance.load(for: runbook)
-        if let first = problems.first(where: { $0.severity == .error }) {
-            throw CommandFailure(status: .usage, message: first.formatted)
-        }
+        try refuseUnreadableRules(problems, runbook: runbook.path)
         return governance
+    }
+
+    /// Stops the command, as bad input, when a roles, policy or calendar file has an error: one
+    /// sentence naming the file, where, and what is wrong with it.
+    static func refuseUnreadableRules(_ diagnostics: [Diagnostic], runbook path: String) throws {
+        guard let first = diagnostics.first(where: { $0.severity == .error && $0.code.isRuleFile }) else { return }
+        throw CommandFailure(status: .usage, message: "\(first.path):\(first.line):\(first.column): \(first.message) " +
+                             "(runsheet does not act on rules it cannot read; 'runsheet check \(path)' lists every problem)")
     }
 
     static func finish(_ status: ExitStatus) throws {

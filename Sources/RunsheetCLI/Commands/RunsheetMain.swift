@@ -73,7 +73,8 @@ public struct RunsheetCommand: ParsableCommand {
                  failed, rolled back or was aborted; a journal that does not verify;
                  a refusal by a rule (role, separation of duties, freeze); a NO-GO
               2  bad usage or input: unknown option, missing parameter, unreadable file,
-                 unknown run id
+                 unknown run id; a roles, policy or calendar file that cannot be read,
+                 decoded or parsed ('check' reports it as an error)
               3  the run is paused (quit, end of scripted input, or --auto reached a
                  manual step or gate): 'runsheet resume RUN' continues it
               4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)

@@ -80,7 +80,7 @@ public struct Compiler: Sendable {
     }
 
     /// Line and character column of a byte offset in raw bytes that may not be valid UTF-8.
-    private static func position(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {
+    static func position(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {
         var line = 1
         var column = 1
         var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
@@ -101,12 +101,15 @@ public struct Compiler: Sendable {
 public enum FileReader {
     public enum ReadError: Error, Equatable, LocalizedError {
         case notFound(String)
+        /// A symbolic link whose target does not exist: something is there, but nothing to read.
+        case brokenLink(String, target: String)
         case notRegularFile(String)
         case unreadable(String, String)
 
         public var errorDescription: String? {
             switch self {
             case .notFound(let path): "\(path): no such file"
+            case .brokenLink(let path, let target): "\(path): no such file: it is a symbolic link to \(target), which does not exist"
             case .notRegularFile(let path): "\(path): not a regular file"
             case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
             }
@@ -116,8 +119,10 @@ public enum FileReader {
     public static func read(_ path: String) throws -> [UInt8] {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { throw ReadError.notFound(path) }
-            throw ReadError.unreadable(path, String(cString: strerror(errno)))
+            let failure = errno
+            if failure == ENOENT, let target = brokenLinkTarget(path) { throw ReadError.brokenLink(path, target: target) }
+            if failure == ENOENT || failure == ENOTDIR { throw ReadError.notFound(path) }
+            throw ReadError.unreadable(path, String(cString: strerror(failure)))
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ReadError.notRegularFile(path) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -149,5 +154,28 @@ public enum FileReader {
             result.append(contentsOf: chunk[0..<n])
         }
         return result
+    }
+
+    /// Where a symbolic link at `path` points, when there is one; asked only after `stat` found nothing.
+    static func brokenLinkTarget(_ path: String) -> String? {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { return "?" }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// What a path that is not a regular file is, for messages: "a directory", or nil when it cannot be told.
+    public static func kind(of path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR, S_IFBLK: return "a device"
+        default: return nil
+        }
     }
 }

@@ -64,6 +64,10 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case badCalendar = "bad-calendar"
     case calendarFile = "calendar-file"
 
+    /// A problem in a rule file of the repository (roles, policy, calendar) rather than in the
+    /// runbook: commands that act on the rules refuse to go on while there is one.
+    public var isRuleFile: Bool { self == .rolesFile || self == .policyFile || self == .calendarFile }
+
     public var summary: String {
         switch self {
         case .invalidUTF8: "The file is not valid UTF-8."
@@ -89,11 +93,11 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .includeCycle: "Runbooks include each other in a cycle."
         case .includeFailed: "An included runbook has errors."
         case .noSteps: "Nothing in the file became a step."
-        case .rolesFile: "The repository roles file is malformed."
+        case .rolesFile: "The repository roles file cannot be read, is not UTF-8, or is malformed."
         case .badPolicy: "A class policy in the front matter cannot be understood or names a missing gate or role."
-        case .policyFile: "The repository policy file is malformed."
+        case .policyFile: "The repository policy file cannot be read, is not UTF-8, or is malformed."
         case .badCalendar: "A change window or freeze in the front matter cannot be understood."
-        case .calendarFile: "The change calendar file is malformed or cannot be read."
+        case .calendarFile: "The change calendar file cannot be read, is not UTF-8, or is malformed."
         }
     }
 }

@@ -94,9 +94,13 @@ struct Lowering {
         FlowAnalysis.link(&runbook, lowering: &self)
         checkAnchors(runbook)
         checkParameters(runbook)
-        let declaredRoles = checkRoles(runbook)
+        // The same files, read the same way, as every command that acts on the runbook reads them.
+        let (governance, governanceProblems) = Governance.load(for: runbook, loader: compiler.loader)
+        diagnostics += governanceProblems
+        let rolesFileUnread = governance.roles.map { $0.members.isEmpty && governanceProblems.contains { $0.code == .rolesFile } } ?? false
+        let declaredRoles = checkRoles(runbook, rolesFile: governance.roles, rolesFileUnread: rolesFileUnread)
         spliceIncludes(&runbook)
-        checkGovernance(runbook, declared: declaredRoles)
+        checkGovernance(runbook, governance: governance, declared: declaredRoles)
         FlowAnalysis.check(runbook, lowering: &self)
         if runbook.steps.isEmpty {
             report(.warning, .noSteps, "nothing in this file became a step; add task items such as '- [ ] Do this'", line: 1, column: 1)

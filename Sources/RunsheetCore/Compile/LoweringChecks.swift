@@ -99,16 +99,14 @@ extension Lowering {
         }
     }
 
-    /// Checks roles, and returns every role declared in the front matter or the roles file.
+    /// Checks roles, and returns every role declared in the front matter or the roles file; an
+    /// empty set when the roles file is there but says nothing that could be read (its own error
+    /// is reported), so no role is called undeclared for that.
     @discardableResult
-    mutating func checkRoles(_ runbook: Runbook) -> Set<String> {
+    mutating func checkRoles(_ runbook: Runbook, rolesFile: RolesFile?, rolesFileUnread: Bool) -> Set<String> {
+        if rolesFileUnread { return [] }
         var declared = Set(front.roles)
-        let needsRoles = steps.contains { $0.annotations.contains { $0.knownKey == .signOff || $0.knownKey == .role } }
-            || !front.policy.classes.isEmpty
-        if needsRoles, let (file, problems) = RolesFile.load(forRunbook: source.path, loader: compiler.loader) {
-            declared.formUnion(file.roles)
-            diagnostics += problems
-        }
+        declared.formUnion(rolesFile?.roles ?? [])
         for index in steps.indices {
             for raw in steps[index].annotations {
                 let roles: [String]
@@ -133,19 +131,13 @@ extension Lowering {
         return declared
     }
 
-    /// Checks the class policy (front matter and `.runsheet/policy.yaml`) and the change calendar.
-    mutating func checkGovernance(_ runbook: Runbook, declared: Set<String>) {
-        var policy = runbook.policy
-        if let (repository, problems) = Policy.load(forRunbook: source.path, loader: compiler.loader) {
-            diagnostics += problems
-            policy = repository.overlaid(by: policy)
-        }
+    /// Checks the class policy (front matter and `.runsheet/policy.yaml`) and the change calendar,
+    /// as `governance` (loaded for this runbook) has them.
+    mutating func checkGovernance(_ runbook: Runbook, governance: Governance, declared: Set<String>) {
         let (line, column) = front.policyPosition
-        policy.check(against: runbook, declaredRoles: declared) { report(.error, .badPolicy, $0, line: line, column: column) }
+        governance.policy.check(against: runbook, declaredRoles: declared) { report(.error, .badPolicy, $0, line: line, column: column) }
         let production = runbook.production || runbook.steps.contains(where: \.production)
-        guard production || runbook.calendarPath != nil || runbook.inlineCalendar != nil,
-              let (calendar, problems) = ChangeCalendar.load(for: runbook, loader: compiler.loader) else { return }
-        diagnostics += problems
+        guard production || runbook.calendarPath != nil || runbook.inlineCalendar != nil, let calendar = governance.calendar else { return }
         for role in calendar.exceptionRoles where !declared.isEmpty && !declared.contains(role) {
             report(.warning, .undeclaredRole, "the calendar's exception role '\(role)' is not declared, so nobody can grant an exception", line: 1, column: 1)
         }

@@ -79,6 +79,13 @@ public enum SignOffs {
         case noFollowUp(String)
         case reasonRequired(String)
         case nothingToWaive(String)
+        /// `--role` names a role that may not do `purpose` ("sign gate 'approve'"); `accepted` are those that may.
+        case roleNotAccepted(role: String, accepted: [String], purpose: String)
+        /// `--role` names an accepted role the signer does not hold in the roles file. `held` is every
+        /// role the signer holds there; `holders` who holds each accepted role.
+        case roleNotHeld(signer: String, role: String, held: [String], accepted: [String], purpose: String, holders: [String: [String]])
+        /// The same person recorded the follow-up review before, at `time`.
+        case alreadyReviewed(String, time: String)
 
         public var errorDescription: String? {
             switch self {
@@ -96,7 +103,28 @@ public enum SignOffs {
             case .noFollowUp(let releaseClass): "this \(releaseClass) run needs no follow-up review; its class policy asks for none"
             case .reasonRequired(let what): what
             case .nothingToWaive(let why): why
+            case .roleNotAccepted(let role, let accepted, let purpose):
+                "the role \(role) may not \(purpose); the roles that may are \(accepted.joined(separator: ", ")): " +
+                    "name one of them with --role, or leave --role out to use the first you hold"
+            case .roleNotHeld(let signer, let role, let held, let accepted, let purpose, let holders):
+                Self.notHeld(signer: signer, role: role, held: held, accepted: accepted, purpose: purpose, holders: holders)
+            case .alreadyReviewed(let signer, let time):
+                "\(signer) already recorded the follow-up review of this run (at \(time)); one person reviews a run once, so nothing was recorded"
             }
+        }
+
+        /// The role asked for, the roles the signer holds, and what the act accepts.
+        static func notHeld(signer: String, role: String, held: [String], accepted: [String], purpose: String, holders: [String: [String]]) -> String {
+            let text = "\(signer) does not hold the role \(role) in \(RolesFile.relativePath)"
+            let usable = accepted.filter { $0 != role && held.contains($0) }
+            if let other = usable.first {
+                return text + "; \(signer) holds \(usable.joined(separator: ", ")), which may also \(purpose): " +
+                    "sign with --role \(other), or leave --role out"
+            }
+            let holds = held.isEmpty ? "no role there" : "\(held.joined(separator: ", ")), none of which may \(purpose)"
+            let named = accepted.compactMap { name in holders[name].flatMap { $0.isEmpty ? nil : "\(name): \(SignOffs.names($0))" } }
+            return text + "; \(signer) holds \(holds) (the roles that may are \(accepted.joined(separator: ", "))); " +
+                (named.isEmpty ? "nobody holds them yet, so add the right person to that file" : "ask someone who does (\(named.joined(separator: "; ")))")
         }
 
         /// Who may act instead: the holders named in the roles file, or the --role to pass without one.
@@ -139,9 +167,10 @@ public enum SignOffs {
     }
 
     /// The role a signer signs with: the one asked for, else the first role they hold that the gate needs.
-    public static func role(for signer: String, step: Step, requested: String?, roles: RolesFile?) throws -> String {
+    /// `act` is what they do to the gate ("sign", "reject").
+    public static func role(for signer: String, step: Step, requested: String?, roles: RolesFile?, act: String = "sign") throws -> String {
         let needed = step.signOffs.flatMap(\.roles)
-        return try role(for: signer, among: needed, requested: requested, roles: roles,
+        return try role(for: signer, among: needed, requested: requested, roles: roles, purpose: "\(act) gate '\(step.id)'",
                         refusal: .noEligibleRole(signer: signer, needed: needed, holders: holders(of: needed, in: roles)))
     }
 
@@ -174,15 +203,22 @@ public enum SignOffs {
                                  reason: String, roles: RolesFile?) throws -> RunEvent {
         guard !state.finished else { throw Refusal.finished }
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
-        let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
+        let role = try role(for: signer.name, step: step, requested: requested, roles: roles, act: "reject")
         return try RunEvent(by: signer, step: step.id, .signOffRejected(SignOffRejected(reason: reason, role: role)))
     }
 
-    /// The role a person acts in from a list: the one asked for, else the first they hold.
-    static func role(for signer: String, among needed: [String], requested: String?, roles: RolesFile?, refusal: Refusal) throws -> String {
+    /// The role a person acts in from a list: the one asked for, else the first they hold. `purpose`
+    /// says what the roles in `needed` may do, for the refusal of a `requested` role; `refusal` is
+    /// thrown when nothing was asked for and the signer holds none of them.
+    static func role(for signer: String, among needed: [String], requested: String?, roles: RolesFile?, purpose: String,
+                     refusal: Refusal) throws -> String {
         if needed.isEmpty { return requested ?? "reviewer" }
         if let requested {
-            guard needed.contains(requested), roles?.holds(signer, requested) ?? true else { throw refusal }
+            guard needed.contains(requested) else { throw Refusal.roleNotAccepted(role: requested, accepted: needed, purpose: purpose) }
+            if let roles, !roles.holds(signer, requested) {
+                throw Refusal.roleNotHeld(signer: signer, role: requested, held: roles.roles(of: signer), accepted: needed, purpose: purpose,
+                                          holders: holders(of: needed, in: roles) ?? [:])
+            }
             return requested
         }
         if let roles, let held = needed.first(where: { roles.holds(signer, $0) }) { return held }
@@ -204,9 +240,9 @@ public enum SignOffs {
             throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) " +
                                      "to grant it with '\(Governance.exceptionCommand(run: state.runID, step: step.id))'")
         }
-        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles,
-                                 refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: "grant a calendar exception",
-                                                     holders: holders(of: needed, in: governance.roles)))
+        let purpose = "grant a calendar exception"
+        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles, purpose: purpose,
+                            refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: purpose, holders: holders(of: needed, in: governance.roles)))
         let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
         return try RunEvent(by: signer, step: step.id, .exceptionGranted(ExceptionGranted(role: role, reason: reason.trimmed, conflict: conflict)))
     }
@@ -233,9 +269,9 @@ public enum SignOffs {
         if state.drivers.contains(PersonName.canonical(signer.name)) {
             throw Refusal.separation("\(signer.name) drove this run and may not waive its gate; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) who did not to waive it with '\(command)'")
         }
-        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles,
-                            refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: "waive a gate",
-                                                holders: holders(of: needed, in: governance.roles)))
+        let purpose = "waive a gate"
+        let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles, purpose: purpose,
+                            refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: purpose, holders: holders(of: needed, in: governance.roles)))
         let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
         if status.waiver != nil { throw Refusal.nothingToWaive("gate '\(step.id)' is already waived (by \(status.waiver!.actor))") }
         if status.missing.isEmpty { throw Refusal.nothingToWaive("gate '\(step.id)' has the sign-offs its rule needs; there is nothing to waive") }
@@ -254,9 +290,12 @@ public enum SignOffs {
             throw Refusal.separation("\(signer.name) started this run and may not review it; ask \(someone(of: followUp.roles, besides: signer.name, roles: roles)) " +
                                      "to record it with 'runsheet sign \(state.runID) --follow-up --comment \"...\"'")
         }
-        let role = try role(for: signer.name, among: followUp.roles, requested: requested, roles: roles,
-                                 refusal: .noRoleFor(signer: signer.name, needed: followUp.roles, purpose: "sign the follow-up review",
-                                                     holders: holders(of: followUp.roles, in: roles)))
+        if let earlier = state.reviews.first(where: { PersonName.same($0.actor, signer.name) }) {
+            throw Refusal.alreadyReviewed(signer.name, time: earlier.time)
+        }
+        let purpose = "sign the follow-up review"
+        let role = try role(for: signer.name, among: followUp.roles, requested: requested, roles: roles, purpose: purpose,
+                            refusal: .noRoleFor(signer: signer.name, needed: followUp.roles, purpose: purpose, holders: holders(of: followUp.roles, in: roles)))
         return try RunEvent(by: signer, .reviewSigned(ReviewSigned(role: role, comment: comment.trimmed)))
     }
 }

@@ -269,19 +269,22 @@ public struct ChangeCalendar: Sendable, Equatable {
 
     /// The calendar for a runbook: the file its front matter names (relative to the runbook), else
     /// the repository's `.runsheet/calendar.yaml`, plus windows and freezes declared inline.
-    /// Files are read with `loader`.
+    /// Files are read with `loader`; one that is missing (when named), cannot be read or is not
+    /// UTF-8 is an error diagnostic.
     public static func load(for runbook: Runbook, loader: Compiler.Loader = Compiler.disk) -> (ChangeCalendar, [Diagnostic])? {
         var loaded: (ChangeCalendar, [Diagnostic])?
+        let unusable = { (path: String) in ChangeCalendar(path: path) }
         if let named = runbook.calendarPath {
             let directory = (runbook.path as NSString).deletingLastPathComponent
             let path = named.hasPrefix("/") ? named : (directory.isEmpty ? named : directory + "/" + named)
-            if let bytes = try? loader(path), let text = RepositoryFile.text(of: bytes) {
-                loaded = parse(path: path, text: text)
+            if let reading = RepositoryFile.read(path, code: .calendarFile, what: "calendar file", loader: loader) {
+                loaded = reading.parsed(with: parse, unusable: unusable)
             } else {
-                loaded = (ChangeCalendar(path: path), [Diagnostic(.error, .calendarFile, "the calendar file \(path) named in the front matter cannot be read", path: runbook.path, line: 1, column: 1)])
+                loaded = (ChangeCalendar(path: path), [Diagnostic(.error, .calendarFile, "the calendar file \(path) named in the front matter does not exist", path: runbook.path, line: 1, column: 1)])
             }
-        } else if let found = RepositoryFile.load(relativePath, forRunbook: runbook.path, loader: loader) {
-            loaded = parse(path: found.path, text: found.text)
+        } else {
+            loaded = RepositoryFile.load(relativePath, forRunbook: runbook.path, code: .calendarFile, what: "calendar file", loader: loader,
+                                         parse: parse, unusable: unusable)
         }
         guard let inline = runbook.inlineCalendar else { return loaded }
         guard let (calendar, diagnostics) = loaded else { return (inline, []) }

@@ -157,9 +157,11 @@ public struct Policy: Sendable, Equatable {
         return (policy, diagnostics)
     }
 
-    /// The repository's `.runsheet/policy.yaml` for a runbook, if there is one, read with `loader`.
+    /// The repository's `.runsheet/policy.yaml` for a runbook, if there is one, read with `loader`;
+    /// one that cannot be read or decoded is an error diagnostic.
     public static func load(forRunbook path: String, loader: Compiler.Loader = Compiler.disk) -> (Policy, [Diagnostic])? {
-        RepositoryFile.load(relativePath, forRunbook: path, loader: loader).map { parse(path: $0.path, text: $0.text) }
+        RepositoryFile.load(relativePath, forRunbook: path, code: .policyFile, what: "policy file", loader: loader,
+                            parse: parse, unusable: { _ in Policy() })
     }
 
     /// Problems that need the compiled runbook: gates that do not exist, follow-up roles never declared.

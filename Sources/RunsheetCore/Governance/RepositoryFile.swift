@@ -18,25 +18,81 @@ public enum RepositoryFile {
         }
     }
 
-    /// The text of the nearest such file for a runbook, with its path, read with `loader` (the
-    /// walk asks it for each candidate and each `.git`): what `locate` finds on disk when
-    /// `loader` reads the disk. A file that is there but cannot be read or is not UTF-8 ends the
-    /// walk with nothing.
-    public static func load(_ relativePath: String, forRunbook path: String,
-                            loader: Compiler.Loader = Compiler.disk) -> (path: String, text: String)? {
+    /// The nearest such file for a runbook, read with `loader` (the walk asks it for each
+    /// candidate and each `.git`: what `locate` finds on disk when `loader` reads the disk) and
+    /// parsed with `parse`; nil when there is none. A file that is there but cannot be read (a
+    /// directory, a broken link, no permission) or is not UTF-8 ends the walk with an error
+    /// diagnostic, and `unusable` stands in for its contents: rules that cannot be read are never
+    /// taken as no rules.
+    static func load<Value>(_ relativePath: String, forRunbook path: String, code: DiagnosticCode, what: String,
+                            loader: Compiler.Loader, parse: (_ path: String, _ text: String) -> (Value, [Diagnostic]),
+                            unusable: (_ path: String) -> Value) -> (Value, [Diagnostic])? {
         let directory = (path as NSString).deletingLastPathComponent
         var components = absoluteComponents(of: directory)
         while true {
             let prefix = "/" + components.map { $0 + "/" }.joined()
             let candidate = prefix + relativePath
-            switch Lookup(candidate, loader) {
-            case .found(let bytes): return text(of: bytes).map { (candidate, $0) }
-            case .unreadable: return nil
-            case .absent: break
+            if let reading = read(candidate, code: code, what: what, loader: loader) {
+                return reading.parsed(with: parse, unusable: unusable)
             }
-            if components.isEmpty || Lookup(prefix + ".git", loader) != .absent { return nil }
+            if components.isEmpty || !Lookup(prefix + ".git", loader).isAbsent { return nil }
             components.removeLast()
         }
+    }
+
+    /// What reading one rule file gave: its text, or the error that says why there is none.
+    enum Reading {
+        case text(path: String, String)
+        case problem(path: String, Diagnostic)
+
+        func parsed<Value>(with parse: (String, String) -> (Value, [Diagnostic]), unusable: (String) -> Value) -> (Value, [Diagnostic]) {
+            switch self {
+            case .text(let path, let text): parse(path, text)
+            case .problem(let path, let diagnostic): (unusable(path), [diagnostic])
+            }
+        }
+    }
+
+    /// Reads the rule file at `path`: nil when nothing is there.
+    static func read(_ path: String, code: DiagnosticCode, what: String, loader: Compiler.Loader) -> Reading? {
+        func problem(_ message: String, line: Int = 1, column: Int = 1) -> Reading {
+            .problem(path: path, Diagnostic(.error, code, message, path: path, line: line, column: column))
+        }
+        switch Lookup(path, loader) {
+        case .absent:
+            return nil
+        case .unreadable(let error):
+            return problem("the \(what) cannot be read: \(reason(error, path: path))")
+        case .found(let bytes):
+            if let text = text(of: bytes) { return .text(path: path, text) }
+            let offset = firstInvalidUTF8(in: bytes)
+            let (line, column) = Compiler.position(of: offset, in: bytes)
+            return problem(String(format: "the %@ is not UTF-8 (byte 0x%02X at byte offset %d); save it as UTF-8", what, bytes[offset], offset),
+                           line: line, column: column)
+        }
+    }
+
+    /// Why a file could not be read, after "cannot be read: ".
+    static func reason(_ error: any Error, path: String) -> String {
+        switch error as? FileReader.ReadError {
+        case .brokenLink(_, let target)?: "it is a symbolic link to \(target), which does not exist"
+        case .notRegularFile?: "it is \(FileReader.kind(of: path) ?? "not a regular file"), not a file"
+        case .unreadable(_, let reason)?: reason
+        default: (error as? LocalizedError)?.errorDescription ?? "\(error)"
+        }
+    }
+
+    /// The offset of the first byte that is not UTF-8 (a NUL is UTF-8, so it is passed over).
+    static func firstInvalidUTF8(in bytes: [UInt8]) -> Int {
+        var start = 0
+        while start < bytes.count {
+            switch SourceFile.encodingProblem(in: Array(bytes[start...])) {
+            case .invalidUTF8(let offset)?: return start + offset
+            case .nulByte(let offset)?: start += offset + 1
+            case nil: return bytes.count - 1
+            }
+        }
+        return max(bytes.count - 1, 0)
     }
 
     /// A file's text as `String(contentsOfFile:encoding: .utf8)` reads it: without a leading
@@ -52,10 +108,10 @@ public enum RepositoryFile {
     }
 
     /// What a loader says about one path: a regular file, nothing there, or something it cannot read.
-    private enum Lookup: Equatable {
+    private enum Lookup {
         case found([UInt8])
         case absent
-        case unreadable
+        case unreadable(any Error)
 
         init(_ path: String, _ loader: Compiler.Loader) {
             do {
@@ -63,8 +119,13 @@ public enum RepositoryFile {
             } catch FileReader.ReadError.notFound {
                 self = .absent
             } catch {
-                self = .unreadable
+                self = .unreadable(error)
             }
+        }
+
+        var isAbsent: Bool {
+            if case .absent = self { return true }
+            return false
         }
     }
 

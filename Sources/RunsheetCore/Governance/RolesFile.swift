@@ -45,10 +45,10 @@ public struct RolesFile: Sendable, Equatable {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
             let (message, line, column) = FrontMatter.describe(error)
-            diagnostics.append(Diagnostic(.error, .rolesFile, "roles file is not valid YAML: \(message)", path: path, line: line, column: column))
+            diagnostics.append(Diagnostic(.error, .rolesFile, "the roles file is not valid YAML: \(message)", path: path, line: line, column: column))
             return (file, diagnostics)
         } catch {
-            diagnostics.append(Diagnostic(.error, .rolesFile, "roles file is not valid YAML", path: path, line: 1, column: 1))
+            diagnostics.append(Diagnostic(.error, .rolesFile, "the roles file is not valid YAML", path: path, line: 1, column: 1))
             return (file, diagnostics)
         }
         guard let root, case .mapping(let top) = root else {
@@ -105,8 +105,10 @@ public struct RolesFile: Sendable, Equatable {
         return (file, diagnostics)
     }
 
-    /// Loads the roles file that applies to a runbook, if any, with `loader`.
+    /// Loads the roles file that applies to a runbook, if any, with `loader`. One that cannot be
+    /// read or decoded is an error, and stands in as a file in which nobody holds any role.
     public static func load(forRunbook path: String, loader: Compiler.Loader = Compiler.disk) -> (RolesFile, [Diagnostic])? {
-        RepositoryFile.load(relativePath, forRunbook: path, loader: loader).map { parse(path: $0.path, text: $0.text) }
+        RepositoryFile.load(relativePath, forRunbook: path, code: .rolesFile, what: "roles file", loader: loader,
+                            parse: parse, unusable: { RolesFile(path: $0, members: [:]) })
     }
 }

@@ -65,9 +65,17 @@ public enum ReportRenderer {
             let exits: String = step.commands.map { $0.exit.map(String.init) ?? "" }.joined(separator: " ")
             let signers: String = step.signOffs.map { "\($0.actor) (\($0.role ?? ""))" }.joined(separator: "; ")
             let notes: String = step.notes.map { $0.text ?? "" }.joined(separator: "; ")
+            // New columns go last, so a sheet that reads columns by position keeps working.
+            let comments: String = step.signOffs.compactMap { entry in entry.text.map { "\(entry.actor) (\(entry.role ?? "")): \($0)" } }.joined(separator: "; ")
+            let exceptions: String = step.exceptions.map { "\($0.actor) (\($0.role ?? "")) at \($0.time): \($0.text ?? "")" }.joined(separator: "; ")
             var fields: [String] = [step.id, step.title, step.section ?? "", step.status, step.actor ?? ""]
             fields += [step.startedAt ?? "", step.endedAt ?? "", step.durationSeconds.map(String.init) ?? ""]
             fields += [step.estimateSeconds.map(String.init) ?? "", step.reason ?? "", exits, signers, notes, step.branch ?? ""]
+            let forced = step.forced.map { forced in
+                "\(forced.by) at \(forced.at): \(forced.reason)" + (forced.overrode.isEmpty ? "" : " (overrode exit \(forced.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: " ")))")
+            } ?? ""
+            let waivers = (step.waivers ?? []).map { "\($0.actor) (\($0.role)) at \($0.time): \($0.reason); it needed \($0.unmet)" }.joined(separator: "; ")
+            fields += [comments, exceptions, forced, waivers]
             extra["csv"] = fields.map(csvField).joined(separator: ",")
             steps[index].merge(extra) { _, new in new }
         }
@@ -94,7 +102,7 @@ public enum ReportRenderer {
             .compactMap { $0 }.joined(separator: ", ")
         context["planChanges"] = (run.changes ?? []).map { "\($0.time) by \($0.actor): \($0.reasons.joined(separator: "; "))" }
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
-        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch"
+        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions,forced,waivers"
         context["gantt"] = ReportCharts.gantt(report)
         context["svgTimeline"] = ReportCharts.svgTimeline(report)
         return context
