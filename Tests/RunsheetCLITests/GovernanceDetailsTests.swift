@@ -161,7 +161,7 @@ import Testing
               - Production: yes
             """
         let calendar = "freezes:\n  - {name: year-end, from: 2000-01-01, to: 2999-12-31}\n"
-        let dir = try repository(runbook: runbook, roles: "roles:\n  sre: [sam]\n  release-manager: [rita]\n", files: ["calendar.yaml": calendar])
+        let dir = try repository(runbook: runbook, roles: "roles:\n  sre: [sam]\n  release-manager: [rita]\n  operator: [olly]\n", files: ["calendar.yaml": calendar])
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(try runsheet(["run", "change.md", "--as", "olly"], in: dir).status == 3)
         let id = try runID(dir)
@@ -174,7 +174,7 @@ import Testing
         #expect(report.status == 0, "\(report.stderr)")
         let rows = Self.csvRows(report.stdout)
         let header = try #require(rows.first)
-        #expect(header.suffix(2) == ["sign_off_comments", "calendar_exceptions"], "new columns go last: \(header)")
+        #expect(header.suffix(4) == ["sign_off_comments", "calendar_exceptions", "forced", "waivers"], "new columns go last: \(header)")
         #expect(rows.dropFirst().allSatisfy { $0.count == header.count }, "\(rows)")
         func cell(_ step: String, _ column: String) -> String? {
             guard let index = header.firstIndex(of: column), let row = rows.first(where: { $0.first == step }) else { return nil }
@@ -207,7 +207,7 @@ import Testing
               - Sign-off: sre
             - [ ] Ship
             """
-        let dir = try repository(runbook: runbook, roles: "roles:\n  sre: [sam]\n  cab: [carl, cora]\n",
+        let dir = try repository(runbook: runbook, roles: "roles:\n  sre: [sam]\n  cab: [carl, cora]\n  operator: [olly]\n",
                                  files: ["policy.yaml": "emergency: {follow-up: cab}\n"])
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(try runsheet(["run", "change.md", "--as", "olly"], in: dir).status == 3)

@@ -18,7 +18,7 @@ import Testing
         /// What the file says when it is healthy.
         var healthy: String {
             switch self {
-            case .roles: "roles:\n  sre: [sam, sue]\n  release-manager: [rita]\n"
+            case .roles: "roles:\n  sre: [sam, sue]\n  release-manager: [rita]\n  operator: [olly]\n"
             case .policy: "emergency: {follow-up: release-manager}\n"
             case .calendar: "windows:\n  - {name: always, from: \"00:00\", to: \"24:00\"}\n"
             }
@@ -28,7 +28,7 @@ import Testing
         /// as sre; every gate needs three people; a freeze that holds now.
         var strict: String {
             switch self {
-            case .roles: "roles:\n  sre: []\n  release-manager: [rita]\n"
+            case .roles: "roles:\n  sre: []\n  release-manager: [rita]\n  operator: [olly]\n"
             case .policy: "normal: {approvers: 3}\n"
             case .calendar: "freezes:\n  - {name: always, from: 2000-01-01, to: 2999-12-31}\n"
             }

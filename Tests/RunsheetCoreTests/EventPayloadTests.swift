@@ -68,6 +68,12 @@ import Testing
         (.stepForced(StepForced(reason: "failed by hand", overrode: [], next: nil)), ["reason": "failed by hand", "overrode": .array([])]),
         (.gateWaived(GateWaived(role: "release-manager", reason: "CAB by phone", unmet: "2 more of sre", stepHash: "0123456789abcdef")),
          ["role": "release-manager", "reason": "CAB by phone", "unmet": "2 more of sre", "stepHash": "0123456789abcdef"]),
+        (.signOff(SignOffSigned(role: "sre", stepHash: "0123456789abcdef", sha256: "ab", plan: "5eed")),
+         ["role": "sre", "stepHash": "0123456789abcdef", "sha256": "ab", "plan": "5eed"]),
+        (.runChanged(RunChanged(plan: "5eed", reasons: ["parameter version: 1.0 → 6.6.6"], sha256: "ab", params: ["version": "6.6.6"],
+                                includes: ["smoke.md": "cd"], secrets: ["token": "scrypt$16384$8$1$00$11"], steps: ["deploy"])),
+         ["plan": "5eed", "reasons": .array(["parameter version: 1.0 → 6.6.6"]), "sha256": "ab", "params": .object(["version": "6.6.6"]),
+          "includes": .object(["smoke.md": "cd"]), "secrets": .object(["token": "scrypt$16384$8$1$00$11"]), "steps": .array(["deploy"])]),
     ]
 
     @Test func everyEventTypeHasAPayloadInTheTable() {
