@@ -17,7 +17,7 @@ enum RunContext {
         } else {
             via = atTerminal ? "terminal" : "script"
         }
-        return Actor(name: name, host: hostName(), via: via)
+        return Actor(name: name, host: hostName(), via: via, canonical: PersonName.canonical(name), uid: Int(getuid()), login: loginName())
     }
 
     static func loginName() -> String {

@@ -56,7 +56,15 @@ import Testing
         let member = try runsheet(["run", "change.md", "--auto", "--as", "ALICE@Example.com"], in: dir)
         #expect(member.status == 3, "\(member.stdout)\(member.stderr)")
         let id = try #require(Fixtures.onlyRun(in: runs))
-        #expect(try events(dir, id: id).first?["actor"] as? String == "ALICE@Example.com")
+        // The name as typed, the canonical form compared, and the OS account of the process, on every event.
+        let journal = try events(dir, id: id)
+        #expect(!journal.isEmpty && journal.allSatisfy {
+            $0["actor"] as? String == "ALICE@Example.com" && $0["canonical"] as? String == "alice@example.com"
+                && $0["uid"] as? Int == Int(getuid()) && ($0["login"] as? String)?.isEmpty == false
+        }, "\(journal)")
+        let audit = try runsheet(["audit", id], in: dir)
+        #expect(audit.stdout.contains("ALICE@Example.com@") && audit.stdout.contains("; uid \(getuid()) "), "\(audit.stdout)")
+        #expect(try runsheet(["verify", id], in: dir).status == 0)
     }
 
     @Test func letterCaseWidthAndCompositionNeverMakeASecondPerson() throws {

@@ -123,7 +123,9 @@ struct Audit: ParsableCommand {
             var what = event.type.rawValue
             if let step = event.step { what += " " + step }
             let details = (try? event.payload())?.auditDetails ?? []
-            lines.append("\(event.time)  \(event.actor)@\(event.host) (\(event.via))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
+            // The OS account beside the claimed name (journal format 1.1).
+            let account = event.uid.map { "; uid \($0)" + (event.login.map { " \($0)" } ?? "") } ?? ""
+            lines.append("\(event.time)  \(event.actor)@\(event.host) (\(event.via)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
         }
         Output.out(lines.joined(separator: "\n") + "\n")
     }

@@ -6,11 +6,20 @@ public struct Actor: Sendable, Equatable {
     public var host: String
     /// `terminal`, `script` or `ci`.
     public var via: String
+    /// The name in the canonical form comparisons use (`PersonName.canonical`), and the operating
+    /// system's user id and login name of the process: recorded on every event beside the name
+    /// as typed (journal format 1.1), so `audit` shows who claimed what from which account.
+    public var canonical: String?
+    public var uid: Int?
+    public var login: String?
 
-    public init(name: String, host: String, via: String) {
+    public init(name: String, host: String, via: String, canonical: String? = nil, uid: Int? = nil, login: String? = nil) {
         self.name = name
         self.host = host
         self.via = via
+        self.canonical = canonical
+        self.uid = uid
+        self.login = login
     }
 }
 

@@ -15,16 +15,24 @@ struct CanonicalEventWriter {
         return writer.write(event) ? writer.bytes : nil
     }
 
-    /// The top-level fields in key order; `step` is left out when nil, as `encodeIfPresent` does.
+    /// The top-level fields in key order; `step`, `canonical`, `login` and `uid` are left out when nil, as `encodeIfPresent` does.
     private mutating func write(_ event: RunEvent) -> Bool {
         raw(#"{"actor":"#)
         string(event.actor)
+        if let canonical = event.canonical {
+            raw(#","canonical":"#)
+            string(canonical)
+        }
         raw(#","data":"#)
         guard object(event.data, depth: 1) else { return false }
         raw(#","hash":"#)
         string(event.hash)
         raw(#","host":"#)
         string(event.host)
+        if let login = event.login {
+            raw(#","login":"#)
+            string(login)
+        }
         raw(#","prev":"#)
         string(event.prev)
         raw(#","seq":"#)
@@ -37,6 +45,10 @@ struct CanonicalEventWriter {
         string(event.time)
         raw(#","type":"#)
         string(event.type.rawValue)
+        if let uid = event.uid {
+            raw(#","uid":"#)
+            integer(uid)
+        }
         raw(#","via":"#)
         string(event.via)
         bytes.append(UInt8(ascii: "}"))

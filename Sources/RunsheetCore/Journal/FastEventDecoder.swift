@@ -42,6 +42,7 @@ struct FastEventDecoder {
         var seq: Int?, type: EventType?, data: [String: JSONValue]?
         var time: String?, actor: String?, host: String?, via: String?, prev: String?, hash: String?
         var step: String?, stepSeen = false
+        var canonical: String?, login: String?, uid: Int?
         repeat {
             skipSpace()
             guard let key = string() else { return nil }
@@ -60,6 +61,9 @@ struct FastEventDecoder {
             case "via": guard via == nil, let value = string() else { return nil }; via = value
             case "prev": guard prev == nil, let value = string() else { return nil }; prev = value
             case "hash": guard hash == nil, let value = string() else { return nil }; hash = value
+            case "canonical": guard canonical == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; canonical = value
+            case "login": guard login == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; login = value
+            case "uid": guard uid == nil, let value = integer() else { return nil }; uid = value
             case "step":
                 guard !stepSeen else { return nil }
                 stepSeen = true
@@ -83,7 +87,7 @@ struct FastEventDecoder {
         guard index == end, let seq, let time, let type, let actor, let host, let via, let data, let prev, let hash
         else { return nil }
         return RunEvent(seq: seq, time: time, type: type, actor: actor, host: host, via: via, step: step,
-                        data: data, prev: prev, hash: hash)
+                        data: data, prev: prev, hash: hash, canonical: canonical, uid: uid, login: login)
     }
 
     private mutating func value() -> JSONValue? {

@@ -15,6 +15,11 @@ public struct RunEvent: Sendable, Equatable, Codable {
     public var actor: String
     public var host: String
     public var via: String
+    /// 1.1: the actor's name in canonical form, and the OS user id and login name of the process
+    /// that wrote the event; absent in older journals and in events made without them.
+    public var canonical: String?
+    public var uid: Int?
+    public var login: String?
     /// The step the event is about, if any.
     public var step: String?
     /// Type-specific fields as written (docs/JOURNAL.md): the wire form of `payload()`, which is
@@ -26,7 +31,11 @@ public struct RunEvent: Sendable, Equatable, Codable {
     public var hash: String
 
     public init(seq: Int, time: String, type: EventType, actor: String, host: String, via: String,
-                step: String? = nil, data: [String: JSONValue] = [:], prev: String = "", hash: String = "") {
+                step: String? = nil, data: [String: JSONValue] = [:], prev: String = "", hash: String = "",
+                canonical: String? = nil, uid: Int? = nil, login: String? = nil) {
+        self.canonical = canonical
+        self.uid = uid
+        self.login = login
         self.seq = seq
         self.time = time
         self.type = type

@@ -113,7 +113,7 @@ extension RunEvent {
     /// `data` written from `payload`.
     public init(time: String = Timestamp.now(), by actor: Actor, step: String? = nil, _ payload: EventPayload) throws {
         self.init(seq: 0, time: time, type: payload.type, actor: actor.name, host: actor.host, via: actor.via, step: step,
-                  data: try payload.data())
+                  data: try payload.data(), canonical: actor.canonical, uid: actor.uid, login: actor.login)
     }
 
     /// What the event says, read from `data`.
