@@ -63,6 +63,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case policyFile = "policy-file"
     case badCalendar = "bad-calendar"
     case calendarFile = "calendar-file"
+    case weakensGovernance = "weakens-governance"
 
     public var summary: String {
         switch self {
@@ -94,6 +95,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .policyFile: "The repository policy file is malformed."
         case .badCalendar: "A change window or freeze in the front matter cannot be understood."
         case .calendarFile: "The change calendar file is malformed or cannot be read."
+        case .weakensGovernance: "The front matter would lower the repository's policy, calendar or roles, or declares a class the repository policy does not allow."
         }
     }
 }
