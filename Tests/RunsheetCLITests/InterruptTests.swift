@@ -43,7 +43,7 @@ import Testing
     @Test func ctrlCWhileAScriptWaitsAtAGatePausesTheRun() throws {
         let dir = try Fixtures.temporaryDirectory()
         let runbook = dir.appendingPathComponent("gate.md")
-        try "---\nroles:\n  sre: [carol]\n---\n# Gate\n\n- [ ] Approve the change\n  - Sign-off: sre\n- [ ] Deploy\n"
+        try "---\nroles: [sre]\n---\n# Gate\n\n- [ ] Approve the change\n  - Sign-off: sre\n- [ ] Deploy\n"
             .write(to: runbook, atomically: true, encoding: .utf8)
         let runs = dir.appendingPathComponent("runs")
         let run = try RunningRunsheet(["run", runbook.path, "--runs-dir", runs.path, "--as", "alice"], environment: ["CI": ""])

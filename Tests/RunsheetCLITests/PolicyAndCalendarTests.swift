@@ -7,8 +7,9 @@ import Testing
 /// change calendar, driven through the real binary in scripted runs. Calendars are written
 /// relative to the real clock, so "now" is never faked.
 @Suite struct PolicyAndCalendarTests {
-    /// A repository with roles, optionally a calendar, and a runbook of the given class.
-    func repository(releaseClass: String, policy: String = "", calendar: String? = nil) throws -> URL {
+    /// A repository with roles, optionally a policy file and a calendar, and a runbook of the given
+    /// class with `policy` in its front matter.
+    func repository(releaseClass: String, policy: String = "", repositoryPolicy: String? = nil, calendar: String? = nil) throws -> URL {
         let dir = try Fixtures.temporaryDirectory()
         let manager = FileManager.default
         try manager.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
@@ -17,6 +18,9 @@ import Testing
             .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         if let calendar {
             try calendar.write(to: dir.appendingPathComponent(".runsheet/calendar.yaml"), atomically: true, encoding: .utf8)
+        }
+        if let repositoryPolicy {
+            try repositoryPolicy.write(to: dir.appendingPathComponent(".runsheet/policy.yaml"), atomically: true, encoding: .utf8)
         }
         let runbook = """
             ---
@@ -68,13 +72,15 @@ import Testing
     }
 
     @Test func classPoliciesChangeApproverCountsAndWhichGatesApply() throws {
+        // Which gates a class skips is the repository's to say: a runbook's own policy may only add.
         let policy = """
-            policy:
-              major: {approvers: 3}
-              standard: {gates: none}
+            major: {approvers: 3}
+            standard: {gates: none}
+            normal:
+              downgrade: {to: [standard], roles: [release-manager]}
             """
         // Standard changes are pre-approved: the gate is skipped automatically, with the reason recorded.
-        let standard = try repository(releaseClass: "standard", policy: policy)
+        let standard = try repository(releaseClass: "standard", repositoryPolicy: policy)
         let run = try runsheet(["run", "change.md", "--as", "olly"], in: standard, stdin: "done\ndone\n")
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let skipped = try events(standard).first { $0.type == .stepSkipped && $0.step == "approve" }
@@ -82,12 +88,13 @@ import Testing
         #expect(skipped?.data["automatic"]?.bool == true)
 
         // The same runbook run as a major change (the --class override) needs three of each.
-        let major = try repository(releaseClass: "normal", policy: policy)
+        let major = try repository(releaseClass: "normal", repositoryPolicy: policy)
         let waiting = try runsheet(["run", "change.md", "--as", "olly", "--class", "major"], in: major, stdin: "done\ndone\n")
         #expect(waiting.status == 3)
         #expect(waiting.stdout.contains("3 of sre and 3 of release-manager (major policy)"))
-        let plan = try runsheet(["run", "change.md", "--class", "standard", "--dry-run"], in: major)
-        #expect(plan.stdout.contains("gate: 2 of sre and 1 of release-manager (does not apply to this class)"))
+        // Run as standard by the release manager the policy lets choose it.
+        let plan = try runsheet(["run", "change.md", "--class", "standard", "--dry-run", "--as", "rita"], in: major)
+        #expect(plan.stdout.contains("gate: 2 of sre and 1 of release-manager (does not apply to this class)"), "\(plan.stderr)")
     }
 
     @Test func emergencyTakesTheBreakGlassPathAndOwesAFollowUp() throws {
@@ -150,7 +157,7 @@ import Testing
                 from: "00:00"
                 to: "24:00"
             """
-        let dir = try repository(releaseClass: "standard", policy: "policy:\n  standard: {gates: none}", calendar: calendar)
+        let dir = try repository(releaseClass: "standard", repositoryPolicy: "standard: {gates: none}\n", calendar: calendar)
         let run = try runsheet(["run", "change.md", "--as", "olly"], in: dir, stdin: "done\ndone\nrun\n")
         #expect(run.status == 3)
         #expect(run.stdout.contains("⛔ production change blocked: it is outside every change window (other days: "))
@@ -167,7 +174,7 @@ import Testing
 
     @Test func openWindowLetsProductionStepsThrough() throws {
         let calendar = "windows:\n  - {name: always, from: \"00:00\", to: \"24:00\"}\n"
-        let dir = try repository(releaseClass: "standard", policy: "policy:\n  standard: {gates: none}", calendar: calendar)
+        let dir = try repository(releaseClass: "standard", repositoryPolicy: "standard: {gates: none}\n", calendar: calendar)
         let run = try runsheet(["run", "change.md", "--as", "olly"], in: dir, stdin: "done\ndone\n")
         #expect(run.status == 0, "\(run.stdout)")
         #expect(!run.stdout.contains("blocked"))
@@ -185,7 +192,7 @@ import Testing
                 from: 2000-01-01
                 to: 2999-12-31
             """
-        let dir = try repository(releaseClass: "standard", policy: "policy:\n  standard: {gates: none}", calendar: calendar)
+        let dir = try repository(releaseClass: "standard", repositoryPolicy: "standard: {gates: none}\n", calendar: calendar)
         let blocked = try runsheet(["run", "change.md", "--as", "olly"], in: dir, stdin: "done\ndone\n")
         #expect(blocked.status == 3)
         #expect(blocked.stdout.contains("inside the change freeze 'year-end' (2000-01-01 to 2999-12-31 Europe/Berlin)"))
@@ -218,7 +225,7 @@ import Testing
 
     @Test func waitingOperatorMovesOnWhenTheExceptionArrives() throws {
         let calendar = "freezes:\n  - {name: now, from: 2000-01-01, to: 2999-12-31}\nexception-roles: [release-manager]\n"
-        let dir = try repository(releaseClass: "standard", policy: "policy:\n  standard: {gates: none}", calendar: calendar)
+        let dir = try repository(releaseClass: "standard", repositoryPolicy: "standard: {gates: none}\n", calendar: calendar)
         _ = try runsheet(["run", "change.md", "--as", "olly"], in: dir, stdin: "done\n")
         let id = try runID(dir)
         // The operator waits in one process; the exception comes from another after a moment.

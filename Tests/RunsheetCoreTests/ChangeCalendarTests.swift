@@ -121,3 +121,38 @@ import Testing
         #expect(RepositoryFile.locate(roles, from: relative) == root + "/outer/repo/a/b/.runsheet/roles.yaml")
     }
 }
+
+/// What a runbook's front matter adds to the repository's calendar: freezes add, windows narrow,
+/// and who grants exceptions stays the repository's.
+@Suite struct RunbookCalendarTests {
+    @Test func aRunbookCalendarAddsAndNarrowsButNeverReplaces() throws {
+        let at = { (text: String) in ISO8601DateFormatter().date(from: text)! }
+        let repository = ChangeCalendar.parse(path: ".runsheet/calendar.yaml", text: """
+            exception-roles: [cab]
+            windows:
+              - {name: weekdays, days: [weekdays], from: "08:00", to: "18:00"}
+            freezes:
+              - {name: launch, from: 2026-12-01, to: 2026-12-01}
+            """).0
+        let own = ChangeCalendar.parse(path: "mine.yaml", text: """
+            exception-roles: [sre]
+            windows:
+              - {name: always, from: "00:00", to: "24:00"}
+              - {name: mornings, from: "06:00", to: "10:00"}
+            freezes:
+              - {name: team offsite, from: 2026-11-26, to: 2026-11-26}
+            """).0
+        let merged = repository.addingRunbook(own)
+        #expect(merged.exceptionRoles == ["cab"])
+        #expect(merged.runbookExceptionRoles == ["sre"])
+        #expect(merged.conflict(at: at("2026-11-23T09:00:00Z")) == nil)                        // Monday 09:00: both windows
+        #expect(merged.conflict(at: at("2026-11-28T09:00:00Z"))?.contains("outside every change window (weekdays") == true)   // Saturday
+        #expect(merged.conflict(at: at("2026-12-01T09:00:00Z"))?.contains("'launch'") == true)     // the repository's freeze holds
+        #expect(merged.conflict(at: at("2026-11-26T09:00:00Z"))?.contains("'team offsite'") == true)
+        // The runbook's "always" window cannot open what the repository closes.
+        #expect(merged.conflict(at: at("2026-11-23T20:00:00Z")) != nil)
+        // Only inside one of the runbook's windows as well.
+        let narrower = repository.addingRunbook(ChangeCalendar.parse(path: "m", text: "windows:\n  - {name: mornings, from: \"06:00\", to: \"10:00\"}\n").0)
+        #expect(narrower.conflict(at: at("2026-11-23T11:00:00Z"))?.contains("outside every change window the runbook adds (mornings") == true)
+    }
+}

@@ -21,6 +21,13 @@ import Testing
         (.runStarted(RunStarted(runId: "r2", runbook: "r.md", runbookId: "r", title: "R", sha256: "cd", runsheetVersion: "0.9.0")),
          ["schema": "runsheet.journal/1.1", "runId": "r2", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
           "params": .object([:]), "class": "normal", "stepHashes": .object([:]), "runsheetVersion": "0.9.0"]),
+        // A run under a less strict class than its runbook declares, as the repository policy permits.
+        (.runStarted(RunStarted(runId: "r3", runbook: "r.md", runbookId: "r", title: "R", sha256: "cd", releaseClass: .standard,
+                                runsheetVersion: "0.9.0", declaredClass: .normal,
+                                downgrade: .init(to: ["standard"], roles: ["release-manager"], role: "release-manager"))),
+         ["schema": "runsheet.journal/1", "runId": "r3", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
+          "params": .object([:]), "class": "standard", "stepHashes": .object([:]), "runsheetVersion": "0.9.0", "declaredClass": "normal",
+          "downgrade": .object(["to": .array(["standard"]), "roles": .array(["release-manager"]), "role": "release-manager"])]),
         (.runResumed(RunResumed(sha256: "ab")), ["sha256": "ab"]),
         (.runResumed(RunResumed(sha256: "ef", changes: RunbookChanges(added: ["new"], removed: ["old"], changed: []),
                                 stepHashes: ["new": "1111111111111111"], cursor: .end)),
@@ -124,7 +131,7 @@ import Testing
     @Test func anyDataReadsAsAPayload() throws {
         var generator = SystemRandomNumberGenerator()
         let values: [JSONValue] = ["x", 7, true, .null, .array(["a", 1]), .object(["roles": "r", "within": "w"]), .object([:])]
-        let keys = ["schema", "runId", "class", "params", "followUp", "production", "cursor", "changes", "outcome", "index",
+        let keys = ["schema", "runId", "class", "params", "followUp", "declaredClass", "downgrade", "production", "cursor", "changes", "outcome", "index",
                     "attempt", "exit", "automatic", "lesson", "kind", "to", "reason", "text", "role", "next", "at", "passed"]
         for _ in 0..<2_000 {
             let data = Dictionary(uniqueKeysWithValues: keys.filter { _ in Bool.random(using: &generator) }
@@ -143,6 +150,9 @@ import Testing
         #expect(finished.attempt == 1 && finished.index == 0 && finished.exit == nil && !finished.passed)
         #expect(ended.outcome == .aborted && branch.kind == "failure" && branch.to == nil)
         #expect(started.releaseClass == .normal && started.runId == "" && started.params.isEmpty && started.followUp == nil)
+        // An unknown declared class is left out rather than failing the payload.
+        guard case .runStarted(let unknown) = try EventPayload(type: .runStarted, data: ["declaredClass": "unheard-of", "downgrade": 4]) else { return }
+        #expect(unknown.declaredClass == nil && unknown.downgrade == nil)
         #expect(resumed.cursor == .end)
     }
 

@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import RunsheetCore
 
-extension ReleaseClass: ExpressibleByArgument {}
+extension ReleaseClass: ExpressibleByArgument {
+    /// Read as the front matter's `class` is: `--class STANDARD` is standard (and gets the same checks).
+    public init?(argument: String) { self.init(rawValue: argument.trimmed.lowercased()) }
+}
 
 /// Opening runs: compile the runbook, find the journal, fold it.
 enum RunSupport {
@@ -93,6 +96,18 @@ enum RunSupport {
                              "(runsheet does not act on rules it cannot read; 'runsheet check \(path)' lists every problem)")
     }
 
+    /// How a run of `runbook` (with the class it declares) may go under `chosen`: refused, exit 1,
+    /// when that is less strict and the repository policy does not permit it to `actor`.
+    static func choose(_ chosen: ReleaseClass?, for runbook: Runbook, values: [String: String], governance: Governance,
+                       actor: String) throws -> ClassChoice? {
+        guard let chosen else { return nil }
+        do {
+            return try ClassChoice.decide(runbook: runbook, chosen: chosen, values: values, governance: governance, actor: actor)
+        } catch {
+            throw CommandFailure(status: .findings, message: error.errorDescription ?? "\(error)")
+        }
+    }
+
     static func finish(_ status: ExitStatus) throws {
         if status != .success { throw CommandFailure(status: status, message: "") }
     }
@@ -136,7 +151,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var runsFolder: RunsFolderOption
 
-    @Option(name: .customLong("class"), help: "Override the release class.")
+    @Option(name: .customLong("class"), help: "Run under another release class; a less strict one needs the repository policy's downgrade permission.")
     var releaseClass: ReleaseClass?
 
     @Flag(help: "Show the resolved plan and run nothing.")
@@ -150,11 +165,14 @@ struct Run: ParsableCommand {
     func run(on terminal: any Terminal) throws {
         let (result, bytes) = try RunSupport.compile(file)
         var runbook = result.runbook
-        if let releaseClass { runbook.releaseClass = releaseClass }
         let given = try ParameterInput.parse(parameters.params)
+        let who = RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         if dryRun {
             let values = try ParameterInput.resolve(runbook, given: given, lenient: true, ask: nil)
             let governance = try RunSupport.governance(for: runbook)
+            if let choice = try RunSupport.choose(releaseClass, for: runbook, values: values, governance: governance, actor: who.name) {
+                runbook.releaseClass = choice.chosen
+            }
             Output.out(Plan.render(runbook, values: values, policy: governance.policy[runbook.releaseClass]))
             let missing = runbook.params.filter { values[$0.name] == nil }.map(\.name)
             if !missing.isEmpty { Output.line("missing for a real run: " + missing.joined(separator: ", ")) }
@@ -162,7 +180,9 @@ struct Run: ParsableCommand {
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, on: terminal) }
         let governance = try RunSupport.governance(for: runbook)
-        let who = RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
+        // Decided before anything is written: a refused class leaves no run behind.
+        let choice = try RunSupport.choose(releaseClass, for: runbook, values: values, governance: governance, actor: who.name)
+        if let choice { runbook.releaseClass = choice.chosen }
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
         do {
@@ -183,7 +203,7 @@ struct Run: ParsableCommand {
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
-            runsheetVersion: RunsheetCommand.version, governance: governance
+            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice
         ) { first in
             let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: first)
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)

@@ -69,7 +69,12 @@ struct Status: ParsableCommand {
         lines.append("run      \(state.runID)")
         lines.append("runbook  \(state.title) (\(state.runbookPath))")
         lines.append("sha256   \(state.runbookSHA256)" + (state.gitCommit.map { "  commit \($0)" } ?? ""))
-        lines.append("class    \(state.releaseClass.rawValue)")
+        var classLine = "class    \(state.releaseClass.rawValue)"
+        if let declared = state.declaredClass {
+            let permission = state.downgrade.map { "; chosen by \(state.startedBy) as \($0.role), as \(Policy.relativePath) permits" } ?? ""
+            classLine += " (the runbook declares \(declared.rawValue)\(permission))"
+        }
+        lines.append(classLine)
         if !state.params.isEmpty {
             lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }

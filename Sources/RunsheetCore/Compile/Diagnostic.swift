@@ -63,6 +63,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case policyFile = "policy-file"
     case badCalendar = "bad-calendar"
     case calendarFile = "calendar-file"
+    case weakensGovernance = "weakens-governance"
 
     /// A problem in a rule file of the repository (roles, policy, calendar) rather than in the
     /// runbook: commands that act on the rules refuse to go on while there is one.
@@ -98,6 +99,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .policyFile: "The repository policy file cannot be read, is not UTF-8, or is malformed."
         case .badCalendar: "A change window or freeze in the front matter cannot be understood."
         case .calendarFile: "The change calendar file cannot be read, is not UTF-8, or is malformed."
+        case .weakensGovernance: "The front matter would lower the repository's policy, calendar or roles, or declares a class the repository policy does not allow."
         }
     }
 }

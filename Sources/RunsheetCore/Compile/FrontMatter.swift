@@ -21,6 +21,11 @@ struct FrontMatter {
     var declaresParams = false
     var policy = Policy()
     var policyPosition = (line: 1, column: 1)
+    /// Where each key under `policy` was written (`allowed-classes`, `normal`, `normal.gates`).
+    var policyKeys: [String: (line: Int, column: Int)] = [:]
+    /// Where `class` and `calendar` were written; nil when they were not.
+    var classPosition: (line: Int, column: Int)?
+    var calendarPosition: (line: Int, column: Int)?
     var calendarPath: String?
     var inlineCalendar: ChangeCalendar?
 
@@ -125,6 +130,7 @@ extension FrontMatter {
                     if shell.trimmed.isEmpty { problem(value, "'shell' must name a program") } else { result.shell = shell }
                 }
             case "class":
+                result.classPosition = at(keyNode)
                 if let text = string(value, key) {
                     if let cls = ReleaseClass(rawValue: text.lowercased()) {
                         result.releaseClass = cls
@@ -141,8 +147,11 @@ extension FrontMatter {
                 parseParams(value, into: &result, at: at, problem: problem)
             case "policy":
                 result.policyPosition = at(keyNode)
-                result.policy = Policy.parse(value) { problem($0, $1, code: .badPolicy) }
+                var keys: [String: (line: Int, column: Int)] = [:]
+                result.policy = Policy.parse(value, problem: { problem($0, $1, code: .badPolicy) }, located: { keys[$0] = at($1) })
+                result.policyKeys = keys
             case "calendar":
+                result.calendarPosition = at(keyNode)
                 result.calendarPath = string(value, key)
             case "windows", "freezes":
                 var calendar = result.inlineCalendar ?? ChangeCalendar()
@@ -202,6 +211,12 @@ extension FrontMatter {
                 return name
             }
         case .mapping(let mapping):
+            for (name, description) in mapping {
+                if case .scalar = description { continue }
+                // Who holds a role is the roles file's to say; a runbook that lists people here grants nothing.
+                problem(description, "'roles' in the front matter declares role names with a description; who holds '\(name.string ?? "?")' is said only in \(RolesFile.relativePath)",
+                        .weakensGovernance, .error)
+            }
             return mapping.compactMap { $0.key.string }
         case .scalar(let scalar):
             return scalar.string.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }

@@ -132,14 +132,34 @@ extension Lowering {
     }
 
     /// Checks the class policy (front matter and `.runsheet/policy.yaml`) and the change calendar,
-    /// as `governance` (loaded for this runbook) has them.
+    /// as `governance` (loaded for this runbook) has them, and that the front matter stands on the
+    /// repository's floor: its class is one the repository allows, its policy only raises the
+    /// repository's, its calendar names no exception roles.
     mutating func checkGovernance(_ runbook: Runbook, governance: Governance, declared: Set<String>) {
         let (line, column) = front.policyPosition
         governance.policy.check(against: runbook, declaredRoles: declared) { report(.error, .badPolicy, $0, line: line, column: column) }
+        checkFloor(runbook, repository: governance.repositoryPolicy)
         let production = runbook.production || runbook.steps.contains(where: \.production)
         guard production || runbook.calendarPath != nil || runbook.inlineCalendar != nil, let calendar = governance.calendar else { return }
         for role in calendar.exceptionRoles where !declared.isEmpty && !declared.contains(role) {
             report(.warning, .undeclaredRole, "the calendar's exception role '\(role)' is not declared, so nobody can grant an exception", line: 1, column: 1)
+        }
+        if let roles = calendar.runbookExceptionRoles {
+            let (line, column) = front.calendarPosition ?? (1, 1)
+            report(.error, .weakensGovernance, "the calendar named here sets exception-roles (\(roles.joined(separator: ", "))); only the repository calendar (\(ChangeCalendar.relativePath)) says who may grant exceptions (now \(calendar.exceptionRoles.joined(separator: " or ")))", line: line, column: column)
+        }
+    }
+
+    /// The front matter's class and policy against the repository's (or the built-in) floor.
+    private mutating func checkFloor(_ runbook: Runbook, repository: Policy?) {
+        if let allowed = repository?.allowedClasses, !allowed.contains(runbook.releaseClass) {
+            let (line, column) = front.classPosition ?? (1, 1)
+            let written = front.classPosition == nil ? " (the default, as the front matter names none)" : ""
+            report(.error, .weakensGovernance, "class '\(runbook.releaseClass.rawValue)'\(written) is not one \(Policy.relativePath) allows runbooks to declare (\(allowed.map(\.rawValue).joined(separator: ", ")))", line: line, column: column)
+        }
+        for weakening in PolicyFloor.weakenings(of: runbook.policy, below: Policy.floor(repository: repository), in: runbook) {
+            let (line, column) = front.policyKeys[weakening.key] ?? front.policyKeys[weakening.key.components(separatedBy: ".")[0]] ?? front.policyPosition
+            report(.error, .weakensGovernance, weakening.message, line: line, column: column)
         }
     }
 }

@@ -112,10 +112,12 @@ public final class RunEngine {
     }
 
     /// Starts a run: writes `run.started` through `makeJournal`, then arrives at the first step.
+    /// `runbook` carries the class the run goes under; `choice` says how it was chosen when that is
+    /// not the class the runbook declares (`ClassChoice.decide`), and is recorded.
     public static func start(
         runbook: Runbook, runID: String, runDirectory: String, sha256: String, gitCommit: String?,
         values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
-        makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
+        choice: ClassChoice? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         var params: [String: String] = [:]
         for parameter in runbook.params {
@@ -130,10 +132,12 @@ public final class RunEngine {
             gitCommit: gitCommit, params: params, releaseClass: runbook.releaseClass, stepHashes: StepHash.all(runbook),
             runsheetVersion: runsheetVersion, start: runbook.start,
             followUp: classPolicy.followUp == nil ? nil : RunStarted.FollowUpReview(
-                roles: classPolicy.followUpRoles(in: runbook), within: classPolicy.followUpWithin ?? 5 * 86400),
+                roles: classPolicy.followUpRoles(in: runbook), within: classPolicy.followUpWithin ?? ClassPolicy.defaultFollowUpWithin),
             // What delivery metrics group by and count: a parameter of the same name wins over the front matter.
             service: values["service"] ?? runbook.service, environment: values["environment"] ?? runbook.environment,
-            production: production.isEmpty ? nil : production)
+            production: production.isEmpty ? nil : production,
+            declaredClass: choice.flatMap { $0.declared == runbook.releaseClass ? nil : $0.declared },
+            downgrade: choice?.downgrade)
         started.plan = plan.hash
         started.includes = plan.includes.isEmpty ? nil : plan.includes
         started.secrets = plan.secrets.isEmpty ? nil : plan.secrets

@@ -126,6 +126,10 @@ public struct RunState: Sendable, Equatable {
     public var productionSteps: [String] = []
     public var params: [String: String] = [:]
     public var releaseClass = ReleaseClass.normal
+    /// The class the runbook declared when the run went under another, and the repository's
+    /// permission when that one is less strict.
+    public var declaredClass: ReleaseClass?
+    public var downgrade: RunStarted.Downgrade?
     public var startedBy = ""
     public var startedAt = ""
     public var host = ""
@@ -228,6 +232,8 @@ public struct RunState: Sendable, Equatable {
             productionSteps = started.production ?? []
             params = started.params
             releaseClass = started.releaseClass
+            declaredClass = started.declaredClass
+            downgrade = started.downgrade
             stepHashes = started.stepHashes
             plan = started.plan
             includes = started.includes ?? [:]

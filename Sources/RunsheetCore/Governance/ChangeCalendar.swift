@@ -54,8 +54,16 @@ public struct ChangeCalendar: Sendable, Equatable {
     public var path: String?
     public var windows: [Period] = []
     public var freezes: [Period] = []
+    /// Windows a runbook adds (the calendar its front matter names, or inline): a change must be
+    /// inside one of these too, so adding windows can only narrow when changes may happen.
+    public var runbookWindows: [Period] = []
+    /// The `exception-roles` the file says, if it says them.
+    public var declaredExceptionRoles: [String]?
+    /// `exception-roles` in a calendar a runbook names: never used (only the repository's
+    /// calendar says who may grant exceptions); `check` reports it.
+    public var runbookExceptionRoles: [String]?
     /// Roles whose members may grant an exception.
-    public var exceptionRoles: [String] = ChangeCalendar.defaultExceptionRoles
+    public var exceptionRoles: [String] { declaredExceptionRoles ?? ChangeCalendar.defaultExceptionRoles }
     public static let defaultExceptionRoles = ["release-manager"]
 
     public init(path: String? = nil) { self.path = path }
@@ -68,14 +76,19 @@ public struct ChangeCalendar: Sendable, Equatable {
         if !windows.isEmpty, !windows.contains(where: { $0.contains(date) }) {
             return "it is outside every change window (" + windows.map { "\($0.name): \($0.text)" }.joined(separator: "; ") + ")"
         }
+        if !runbookWindows.isEmpty, !runbookWindows.contains(where: { $0.contains(date) }) {
+            return "it is outside every change window the runbook adds (" + runbookWindows.map { "\($0.name): \($0.text)" }.joined(separator: "; ") + ")"
+        }
         return nil
     }
 
-    /// Merges inline declarations into a calendar loaded from a file.
-    func adding(_ other: ChangeCalendar) -> ChangeCalendar {
+    /// This calendar with what a runbook adds: its freezes, and its windows as a further
+    /// restriction. Who may grant exceptions stays this calendar's.
+    func addingRunbook(_ other: ChangeCalendar) -> ChangeCalendar {
         var merged = self
-        merged.windows += other.windows
         merged.freezes += other.freezes
+        merged.runbookWindows += other.windows + other.runbookWindows
+        merged.runbookExceptionRoles = other.declaredExceptionRoles ?? other.runbookExceptionRoles ?? runbookExceptionRoles
         return merged
     }
 
@@ -101,8 +114,8 @@ public struct ChangeCalendar: Sendable, Equatable {
             case "windows": calendar.windows = periods(value, list: "windows", zone: zone, problem: problem)
             case "freezes": calendar.freezes = periods(value, list: "freezes", zone: zone, problem: problem)
             case "exception-roles":
-                if case .sequence(let roles) = value { calendar.exceptionRoles = roles.compactMap(\.string) } else if let role = value.string {
-                    calendar.exceptionRoles = [role]
+                if case .sequence(let roles) = value { calendar.declaredExceptionRoles = roles.compactMap(\.string) } else if let role = value.string {
+                    calendar.declaredExceptionRoles = [role]
                 } else {
                     problem(value, "'exception-roles' must be a list of roles")
                 }
@@ -267,27 +280,40 @@ public struct ChangeCalendar: Sendable, Equatable {
         return (calendar, diagnostics)
     }
 
-    /// The calendar for a runbook: the file its front matter names (relative to the runbook), else
-    /// the repository's `.runsheet/calendar.yaml`, plus windows and freezes declared inline.
-    /// Files are read with `loader`; one that is missing (when named), cannot be read or is not
-    /// UTF-8 is an error diagnostic.
+    /// The calendar for a runbook: the repository's `.runsheet/calendar.yaml`, the floor, plus
+    /// what the runbook adds: the file its front matter names (relative to the runbook) and
+    /// windows and freezes declared inline. A runbook's freezes add to the repository's, and its
+    /// windows narrow them (`addingRunbook`). Files are read with `loader`; one that is missing
+    /// (when named), cannot be read or is not UTF-8 is an error diagnostic.
     public static func load(for runbook: Runbook, loader: Compiler.Loader = Compiler.disk) -> (ChangeCalendar, [Diagnostic])? {
-        var loaded: (ChangeCalendar, [Diagnostic])?
         let unusable = { (path: String) in ChangeCalendar(path: path) }
+        var loaded = RepositoryFile.load(relativePath, forRunbook: runbook.path, code: .calendarFile, what: "calendar file", loader: loader,
+                                         parse: parse, unusable: unusable)
+        var added: [(ChangeCalendar, [Diagnostic])] = []
         if let named = runbook.calendarPath {
             let directory = (runbook.path as NSString).deletingLastPathComponent
             let path = named.hasPrefix("/") ? named : (directory.isEmpty ? named : directory + "/" + named)
-            if let reading = RepositoryFile.read(path, code: .calendarFile, what: "calendar file", loader: loader) {
-                loaded = reading.parsed(with: parse, unusable: unusable)
+            if let repository = loaded?.0.path, sameFile(path, repository) {
+                // The runbook names the repository's own calendar: nothing to add.
+            } else if let reading = RepositoryFile.read(path, code: .calendarFile, what: "calendar file", loader: loader) {
+                added.append(reading.parsed(with: parse, unusable: unusable))
             } else {
-                loaded = (ChangeCalendar(path: path), [Diagnostic(.error, .calendarFile, "the calendar file \(path) named in the front matter does not exist", path: runbook.path, line: 1, column: 1)])
+                added.append((ChangeCalendar(path: path), [Diagnostic(.error, .calendarFile, "the calendar file \(path) named in the front matter does not exist", path: runbook.path, line: 1, column: 1)]))
             }
-        } else {
-            loaded = RepositoryFile.load(relativePath, forRunbook: runbook.path, code: .calendarFile, what: "calendar file", loader: loader,
-                                         parse: parse, unusable: unusable)
         }
-        guard let inline = runbook.inlineCalendar else { return loaded }
-        guard let (calendar, diagnostics) = loaded else { return (inline, []) }
-        return (calendar.adding(inline), diagnostics)
+        if let inline = runbook.inlineCalendar { added.append((inline, [])) }
+        for (calendar, diagnostics) in added {
+            let base = loaded ?? (ChangeCalendar(path: calendar.path), [])
+            loaded = (base.0.addingRunbook(calendar), base.1 + diagnostics)
+        }
+        return loaded
+    }
+
+    /// Whether two paths name the same file, as written (relative ones from the current folder).
+    private static func sameFile(_ a: String, _ b: String) -> Bool {
+        func absolute(_ path: String) -> String {
+            PathText.normalized(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path)
+        }
+        return absolute(a) == absolute(b)
     }
 }

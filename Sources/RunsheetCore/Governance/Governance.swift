@@ -4,14 +4,17 @@ import Foundation
 /// policy in force and the change calendar.
 public struct Governance: Sendable {
     public var roles: RolesFile?
-    /// Built-in defaults overlaid by `.runsheet/policy.yaml` and the runbook's front matter.
+    /// Built-in defaults overlaid by `.runsheet/policy.yaml`, then raised by the runbook's front matter.
     public var policy: Policy
     public var calendar: ChangeCalendar?
+    /// `.runsheet/policy.yaml` alone: the only place a downgrade can be permitted.
+    public var repositoryPolicy: Policy?
 
-    public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil) {
+    public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {
         self.roles = roles
         self.policy = policy
         self.calendar = calendar
+        self.repositoryPolicy = repositoryPolicy
     }
 
     /// Loads the files that apply to a runbook with `loader`; the diagnostics are their problems.
@@ -27,6 +30,7 @@ public struct Governance: Sendable {
             repository = policy
             diagnostics += problems
         }
+        governance.repositoryPolicy = repository
         governance.policy = Policy.effective(for: runbook, repository: repository)
         if let (calendar, problems) = ChangeCalendar.load(for: runbook, loader: loader) {
             governance.calendar = calendar

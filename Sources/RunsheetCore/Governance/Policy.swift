@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// What one release class changes about a runbook's gates.
 ///
@@ -22,18 +21,42 @@ public struct ClassPolicy: Sendable, Equatable {
     public var followUp: [String]?
     /// How long the follow-up review may take, in seconds.
     public var followUpWithin: Int?
+    /// True when this layer says `follow-up: none`: overlaid, it removes a lower layer's follow-up
+    /// (which `PolicyFloor` forbids below the repository's, and which never happens to emergency).
+    public var noFollowUp: Bool
+    /// Who may run a runbook of this class under a less strict one (`run --class`); read only
+    /// from the repository's policy file.
+    public var downgrade: Downgrade?
 
-    public init(gates: [String]? = nil, approvers: Int? = nil, followUp: [String]? = nil, followUpWithin: Int? = nil) {
+    /// `downgrade: {to: [standard], roles: [release-manager]}`: a member of one of `roles` may
+    /// start a run of this class as one of `to`.
+    public struct Downgrade: Sendable, Equatable {
+        public var to: [ReleaseClass]
+        public var roles: [String]
+
+        public init(to: [ReleaseClass], roles: [String]) {
+            self.to = to
+            self.roles = roles
+        }
+    }
+
+    public init(gates: [String]? = nil, approvers: Int? = nil, followUp: [String]? = nil, followUpWithin: Int? = nil,
+                noFollowUp: Bool = false, downgrade: Downgrade? = nil) {
         self.gates = gates
         self.approvers = approvers
         self.followUp = followUp
         self.followUpWithin = followUpWithin
+        self.noFollowUp = noFollowUp
+        self.downgrade = downgrade
     }
 
     /// Settings of `other` win where it has them.
     func overlaid(by other: ClassPolicy) -> ClassPolicy {
         ClassPolicy(gates: other.gates ?? gates, approvers: other.approvers ?? approvers,
-                    followUp: other.followUp ?? followUp, followUpWithin: other.followUpWithin ?? followUpWithin)
+                    followUp: other.noFollowUp ? nil : other.followUp ?? followUp,
+                    followUpWithin: other.followUpWithin ?? followUpWithin,
+                    noFollowUp: other.noFollowUp || (other.followUp == nil && noFollowUp),
+                    downgrade: other.downgrade ?? downgrade)
     }
 
     /// Whether the gate applies under this class.
@@ -56,6 +79,9 @@ public struct ClassPolicy: Sendable, Equatable {
         for role in runbook.steps.flatMap({ $0.signOffs.flatMap(\.roles) }) where !roles.contains(role) { roles.append(role) }
         return roles
     }
+
+    /// Seconds the follow-up review may take when the policy does not say.
+    public static let defaultFollowUpWithin = 5 * 86400
 }
 
 /// Class policies: built-in defaults, overlaid by the repository's policy file, then by the runbook.
@@ -63,98 +89,48 @@ public struct Policy: Sendable, Equatable {
     public static let relativePath = ".runsheet/policy.yaml"
 
     public var classes: [ReleaseClass: ClassPolicy]
+    /// The classes runbooks may declare (`allowed-classes`); nil for all. Read only from the
+    /// repository's policy file.
+    public var allowedClasses: [ReleaseClass]?
 
-    public init(classes: [ReleaseClass: ClassPolicy] = [:]) { self.classes = classes }
+    public init(classes: [ReleaseClass: ClassPolicy] = [:], allowedClasses: [ReleaseClass]? = nil) {
+        self.classes = classes
+        self.allowedClasses = allowedClasses
+    }
 
     /// The break-glass path: an emergency gate needs one approver now and a follow-up review
     /// within five days by someone holding one of the runbook's gate roles.
-    public static let builtIn = Policy(classes: [.emergency: ClassPolicy(approvers: 1, followUp: [], followUpWithin: 5 * 86400)])
+    public static let builtIn = Policy(classes: [.emergency: ClassPolicy(approvers: 1, followUp: [], followUpWithin: ClassPolicy.defaultFollowUpWithin)])
 
     public func overlaid(by other: Policy) -> Policy {
         var merged = classes
         for (name, policy) in other.classes { merged[name] = (merged[name] ?? ClassPolicy()).overlaid(by: policy) }
-        return Policy(classes: merged)
+        return Policy(classes: merged, allowedClasses: other.allowedClasses ?? allowedClasses)
     }
 
     public subscript(releaseClass: ReleaseClass) -> ClassPolicy { classes[releaseClass] ?? ClassPolicy() }
 
-    /// The policy in force for a runbook: built-in, then `.runsheet/policy.yaml`, then its front matter.
+    /// The floor every runbook stands on: built-in, then `.runsheet/policy.yaml`.
+    public static func floor(repository: Policy?) -> Policy {
+        builtIn.overlaid(by: repository ?? Policy()).keepingBreakGlass()
+    }
+
+    /// The policy in force for a runbook: the floor, then its front matter. `check` refuses front
+    /// matter that would lower the floor (`PolicyFloor`), so a runbook that compiles only raises it.
     public static func effective(for runbook: Runbook, repository: Policy?) -> Policy {
-        builtIn.overlaid(by: repository ?? Policy()).overlaid(by: runbook.policy)
+        floor(repository: repository).overlaid(by: runbook.policy).keepingBreakGlass()
     }
 
-    static let keys = ["gates", "approvers", "follow-up", "follow-up-within"]
-
-    /// Reads a mapping of class names to settings; `problem` receives each fault with its node.
-    static func parse(_ node: Node, problem: (Node, String) -> Void) -> Policy {
-        var policy = Policy()
-        guard case .mapping(let mapping) = node else {
-            problem(node, "'policy' must map release classes (standard, normal, emergency, major) to their settings")
-            return policy
-        }
-        for (nameNode, settings) in mapping {
-            guard let name = nameNode.string, let releaseClass = ReleaseClass(rawValue: name) else {
-                problem(nameNode, "'\(nameNode.string ?? "?")' is not a release class; use standard, normal, emergency or major")
-                continue
-            }
-            guard case .mapping(let entries) = settings else {
-                problem(settings, "the policy for '\(name)' must be a mapping with \(keys.joined(separator: ", "))")
-                continue
-            }
-            var classPolicy = ClassPolicy()
-            for (keyNode, value) in entries {
-                let key = keyNode.string ?? ""
-                switch key {
-                case "gates":
-                    if value.string == "all" {
-                        classPolicy.gates = nil
-                    } else if value.string == "none" {
-                        classPolicy.gates = []
-                    } else if case .sequence(let ids) = value {
-                        classPolicy.gates = ids.compactMap(\.string)
-                    } else {
-                        problem(value, "'gates' is all, none, or a list of gate step ids")
-                    }
-                case "approvers":
-                    if let count = value.int, count >= 1 { classPolicy.approvers = count } else {
-                        problem(value, "'approvers' must be a whole number of at least 1")
-                    }
-                case "follow-up":
-                    if value.string == "none" || value.bool == false {
-                        classPolicy.followUp = nil
-                    } else if value.bool == true || value.string == "gate roles" {
-                        classPolicy.followUp = []
-                    } else if case .sequence(let roles) = value {
-                        classPolicy.followUp = roles.compactMap(\.string)
-                    } else if let text = value.string {
-                        classPolicy.followUp = text.components(separatedBy: " or ").map(\.trimmed).filter { !$0.isEmpty }
-                    }
-                case "follow-up-within":
-                    if let text = value.string, let seconds = DurationText.seconds(text), seconds > 0 {
-                        classPolicy.followUpWithin = seconds
-                    } else {
-                        problem(value, "'follow-up-within' must be a duration such as 2d or 36h")
-                    }
-                default:
-                    let hint = EditDistance.closest(to: key, in: keys, maximum: 2).map { "; did you mean '\($0)'?" } ?? "; use \(keys.joined(separator: ", "))"
-                    problem(keyNode, "unknown policy setting '\(key)'\(hint)")
-                }
-            }
-            policy.classes[releaseClass] = classPolicy
-        }
+    /// Emergency is only ever the break-glass path: whatever a layer says, all its gates apply
+    /// and it owes a follow-up review.
+    func keepingBreakGlass() -> Policy {
+        var policy = self
+        var emergency = self[.emergency]
+        emergency.gates = nil
+        if emergency.followUp == nil { emergency.followUp = [] }
+        emergency.noFollowUp = false
+        policy.classes[.emergency] = emergency
         return policy
-    }
-
-    /// Parses `.runsheet/policy.yaml`: the same mapping as the front matter's `policy`, at the top level.
-    public static func parse(path: String, text: String) -> (Policy, [Diagnostic]) {
-        var diagnostics: [Diagnostic] = []
-        guard let root = RepositoryFile.compose(text, path: path, code: .policyFile, what: "policy file", into: &diagnostics) else {
-            return (Policy(), diagnostics)
-        }
-        let policy = parse(root) { node, message in
-            diagnostics.append(Diagnostic(.error, .policyFile, message, path: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
-        }
-        return (policy, diagnostics)
     }
 
     /// The repository's `.runsheet/policy.yaml` for a runbook, if there is one, read with `loader`;
@@ -164,7 +140,7 @@ public struct Policy: Sendable, Equatable {
                             parse: parse, unusable: { _ in Policy() })
     }
 
-    /// Problems that need the compiled runbook: gates that do not exist, follow-up roles never declared.
+    /// Problems that need the compiled runbook: gates that do not exist, roles never declared.
     func check(against runbook: Runbook, declaredRoles: Set<String>, report: (String) -> Void) {
         for releaseClass in ReleaseClass.allCases {
             guard let classPolicy = classes[releaseClass] else { continue }
@@ -173,6 +149,9 @@ public struct Policy: Sendable, Equatable {
             }
             for role in classPolicy.followUp ?? [] where !declaredRoles.isEmpty && !declaredRoles.contains(role) {
                 report("the \(releaseClass.rawValue) policy's follow-up role '\(role)' is not declared in 'roles' or the roles file")
+            }
+            for role in classPolicy.downgrade?.roles ?? [] where !declaredRoles.isEmpty && !declaredRoles.contains(role) {
+                report("the \(releaseClass.rawValue) policy's downgrade role '\(role)' is not declared in 'roles' or the roles file")
             }
         }
     }

@@ -13,6 +13,20 @@ public struct RunStarted: Codable, Sendable, Equatable {
         }
     }
 
+    /// The repository policy's permission a run used to go under a less strict class than its
+    /// runbook declares: the classes and roles as the policy names them, and the role the starter holds.
+    public struct Downgrade: Codable, Sendable, Equatable {
+        public var to: [String]
+        public var roles: [String]
+        public var role: String
+
+        public init(to: [String], roles: [String], role: String) {
+            self.to = to
+            self.roles = roles
+            self.role = role
+        }
+    }
+
     /// The journal's format, `runsheet.journal/1` (see `JournalFormat`).
     public var schema: String
     public var runId: String
@@ -42,17 +56,22 @@ public struct RunStarted: Codable, Sendable, Equatable {
     public var plan: String?
     public var includes: [String: String]?
     public var secrets: [String: String]?
+    /// The class the runbook declares, when the run goes under another (`run --class`).
+    public var declaredClass: ReleaseClass?
+    /// The permission that let the run go under a less strict class than `declaredClass`.
+    public var downgrade: Downgrade?
 
     enum CodingKeys: String, CodingKey {
         case schema, runId, runbook, runbookId, title, sha256, gitCommit, params
         case releaseClass = "class"
-        case stepHashes, runsheetVersion, start, followUp, service, environment, production, plan, includes, secrets
+        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets
     }
 
     public init(schema: String = JournalFormat.written, runId: String, runbook: String, runbookId: String, title: String,
                 sha256: String, gitCommit: String? = nil, params: [String: String] = [:], releaseClass: ReleaseClass = .normal,
                 stepHashes: [String: String] = [:], runsheetVersion: String, start: String? = nil, followUp: FollowUpReview? = nil,
-                service: String? = nil, environment: String? = nil, production: [String]? = nil) {
+                service: String? = nil, environment: String? = nil, production: [String]? = nil,
+                declaredClass: ReleaseClass? = nil, downgrade: Downgrade? = nil) {
         self.schema = schema
         self.runId = runId
         self.runbook = runbook
@@ -69,6 +88,8 @@ public struct RunStarted: Codable, Sendable, Equatable {
         self.service = service
         self.environment = environment
         self.production = production
+        self.declaredClass = declaredClass
+        self.downgrade = downgrade
     }
 
     public init(from decoder: any Decoder) throws {
@@ -86,7 +107,10 @@ public struct RunStarted: Codable, Sendable, Equatable {
                   followUp: try c.decodeIfPresent(FollowUpReview.self, forKey: .followUp),
                   service: try c.decodeIfPresent(String.self, forKey: .service),
                   environment: try c.decodeIfPresent(String.self, forKey: .environment),
-                  production: try c.decodeIfPresent([String].self, forKey: .production))
+                  production: try c.decodeIfPresent([String].self, forKey: .production),
+                  // Informational: a class this runsheet does not know is left out.
+                  declaredClass: try c.decodeIfPresent(String.self, forKey: .declaredClass).flatMap(ReleaseClass.init(rawValue:)),
+                  downgrade: try c.decodeIfPresent(Downgrade.self, forKey: .downgrade))
         plan = try c.decodeIfPresent(String.self, forKey: .plan)
         includes = try c.decodeIfPresent([String: String].self, forKey: .includes)
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets)

@@ -1,0 +1,143 @@
+import Foundation
+import Yams
+
+extension Policy {
+    static let keys = ["gates", "approvers", "follow-up", "follow-up-within", "downgrade"]
+
+    /// Reads a mapping of class names to settings, and `allowed-classes`; `problem` receives each
+    /// fault with its node, and `located` each key that was read with its path (`allowed-classes`,
+    /// `normal`, `normal.gates`), for the floor check's positions.
+    static func parse(_ node: Node, problem: (Node, String) -> Void, located: (String, Node) -> Void = { _, _ in }) -> Policy {
+        var policy = Policy()
+        guard case .mapping(let mapping) = node else {
+            problem(node, "'policy' must map release classes (standard, normal, emergency, major) to their settings")
+            return policy
+        }
+        for (nameNode, settings) in mapping {
+            if nameNode.string == "allowed-classes" {
+                located("allowed-classes", nameNode)
+                policy.allowedClasses = classList(settings, setting: "allowed-classes", problem: problem)
+                continue
+            }
+            guard let name = nameNode.string, let releaseClass = ReleaseClass(rawValue: name) else {
+                problem(nameNode, "'\(nameNode.string ?? "?")' is not a release class; use standard, normal, emergency, major or allowed-classes")
+                continue
+            }
+            located(name, nameNode)
+            guard case .mapping(let entries) = settings else {
+                problem(settings, "the policy for '\(name)' must be a mapping with \(keys.joined(separator: ", "))")
+                continue
+            }
+            var classPolicy = ClassPolicy()
+            for (keyNode, value) in entries {
+                let key = keyNode.string ?? ""
+                if keys.contains(key) { located("\(name).\(key)", keyNode) }
+                switch key {
+                case "gates":
+                    if value.string == "all" {
+                        classPolicy.gates = nil
+                    } else if value.string == "none" {
+                        classPolicy.gates = []
+                    } else if case .sequence(let ids) = value {
+                        classPolicy.gates = ids.compactMap(\.string)
+                    } else {
+                        problem(value, "'gates' is all, none, or a list of gate step ids")
+                    }
+                case "approvers":
+                    if let count = value.int, count >= 1 { classPolicy.approvers = count } else {
+                        problem(value, "'approvers' must be a whole number of at least 1")
+                    }
+                case "follow-up":
+                    if value.string == "none" || value.bool == false {
+                        classPolicy.noFollowUp = true
+                    } else if value.bool == true || value.string == "gate roles" {
+                        classPolicy.followUp = []
+                    } else if case .sequence(let roles) = value {
+                        classPolicy.followUp = roles.compactMap(\.string)
+                    } else if let text = value.string {
+                        classPolicy.followUp = text.components(separatedBy: " or ").map(\.trimmed).filter { !$0.isEmpty }
+                    }
+                case "follow-up-within":
+                    if let text = value.string, let seconds = DurationText.seconds(text), seconds > 0 {
+                        classPolicy.followUpWithin = seconds
+                    } else {
+                        problem(value, "'follow-up-within' must be a duration such as 2d or 36h")
+                    }
+                case "downgrade":
+                    classPolicy.downgrade = downgrade(value, releaseClass: name, problem: problem)
+                default:
+                    let hint = EditDistance.closest(to: key, in: keys, maximum: 2).map { "; did you mean '\($0)'?" } ?? "; use \(keys.joined(separator: ", "))"
+                    problem(keyNode, "unknown policy setting '\(key)'\(hint)")
+                }
+            }
+            policy.classes[releaseClass] = classPolicy
+        }
+        return policy
+    }
+
+    /// `downgrade: {to: [standard], roles: [release-manager]}`.
+    private static func downgrade(_ node: Node, releaseClass: String, problem: (Node, String) -> Void) -> ClassPolicy.Downgrade? {
+        let shape = "'downgrade' under \(releaseClass) must be a mapping with 'to' (the classes a run may choose instead) and 'roles' (who may choose them)"
+        guard case .mapping(let entries) = node else {
+            problem(node, shape)
+            return nil
+        }
+        for (keyNode, _) in entries where !["to", "roles"].contains(keyNode.string ?? "") {
+            problem(keyNode, "unknown key '\(keyNode.string ?? "?")' in 'downgrade'; use to and roles")
+        }
+        guard let toNode = entries["to"], let rolesNode = entries["roles"] else {
+            problem(node, shape)
+            return nil
+        }
+        guard let to = classList(toNode, setting: "to", problem: problem) else { return nil }
+        let roles: [String]
+        if case .sequence(let items) = rolesNode { roles = items.compactMap(\.string) } else { roles = rolesNode.string.map { [$0] } ?? [] }
+        guard !roles.isEmpty, !roles.contains(where: { $0.trimmed.isEmpty }) else {
+            problem(rolesNode, "'roles' in 'downgrade' must name the roles whose members may choose the class")
+            return nil
+        }
+        return ClassPolicy.Downgrade(to: to, roles: roles)
+    }
+
+    /// A class name or a list of them.
+    private static func classList(_ node: Node, setting: String, problem: (Node, String) -> Void) -> [ReleaseClass]? {
+        let items: [Node]
+        if case .sequence(let list) = node { items = Array(list) } else { items = [node] }
+        var classes: [ReleaseClass] = []
+        for item in items {
+            guard let name = item.string, let releaseClass = ReleaseClass(rawValue: name) else {
+                problem(item, "'\(item.string ?? "?")' in '\(setting)' is not a release class; use standard, normal, emergency or major")
+                return nil
+            }
+            if !classes.contains(releaseClass) { classes.append(releaseClass) }
+        }
+        guard !classes.isEmpty else {
+            problem(node, "'\(setting)' names no release class")
+            return nil
+        }
+        return classes
+    }
+
+    /// Parses `.runsheet/policy.yaml`: the same mapping as the front matter's `policy`, at the top
+    /// level. Settings that would take emergency off the break-glass path are errors here.
+    public static func parse(path: String, text: String) -> (Policy, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        guard let root = RepositoryFile.compose(text, path: path, code: .policyFile, what: "policy file", into: &diagnostics) else {
+            return (Policy(), diagnostics)
+        }
+        func problem(_ node: Node, _ message: String) {
+            diagnostics.append(Diagnostic(.error, .policyFile, message, path: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
+        }
+        var keyNodes: [String: Node] = [:]
+        let policy = parse(root, problem: problem) { keyNodes[$0] = $1 }
+        if let emergency = policy.classes[.emergency] {
+            if emergency.gates != nil, let node = keyNodes["emergency.gates"] {
+                problem(node, "the emergency class is the break-glass path and all its gates apply; set 'approvers' instead of 'gates'")
+            }
+            if emergency.noFollowUp, let node = keyNodes["emergency.follow-up"] {
+                problem(node, "the emergency class always owes a follow-up review; name who records it (follow-up: ROLE) instead of none")
+            }
+        }
+        return (policy, diagnostics)
+    }
+}
