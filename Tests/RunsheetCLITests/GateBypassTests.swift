@@ -191,7 +191,7 @@ import Testing
         #expect(result.stdout.contains("step 'health-check' has a command that did not pass (it exited 3); to mark it done anyway, say why: 'done REASON'"),
                 "\(result.stdout)")
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("failed: the rollback did not complete: step 'health-check' was forced"), "\(result.stdout)")
+        #expect(result.stdout.contains("failed: the rollback did not complete: step 'restore-the-previous-version' was never done"), "\(result.stdout)")
         let journal = try events(dir, id: id)
         #expect(!has(journal, "step.completed", "health-check"))
         let forced = try #require(journal.first { $0["type"] as? String == "step.forced" })

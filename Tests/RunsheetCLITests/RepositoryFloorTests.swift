@@ -33,7 +33,7 @@ import Testing
                     runbook: String = "api-deploy.md", files: [String: String] = [:]) throws -> URL {
         let dir = try Fixtures.temporaryDirectory()
         var all = files
-        all[".runsheet/roles.yaml"] = "roles:\n  sre: [sam, sue]\n  release-manager: [rita]\n  cab: [carl]\n"
+        all[".runsheet/roles.yaml"] = "roles:\n  sre: [sam, sue]\n  release-manager: [rita]\n  cab: [carl]\n  operator: [olly]\n"
         if let policy { all[".runsheet/policy.yaml"] = policy }
         if let calendar { all[".runsheet/calendar.yaml"] = calendar }
         all[runbook] = "---\n\(front)\n---\n\(Self.body)"

@@ -25,7 +25,7 @@ import Testing
         (.runStarted(RunStarted(runId: "r3", runbook: "r.md", runbookId: "r", title: "R", sha256: "cd", releaseClass: .standard,
                                 runsheetVersion: "0.9.0", declaredClass: .normal,
                                 downgrade: .init(to: ["standard"], roles: ["release-manager"], role: "release-manager"))),
-         ["schema": "runsheet.journal/1", "runId": "r3", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
+         ["schema": "runsheet.journal/1.1", "runId": "r3", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
           "params": .object([:]), "class": "standard", "stepHashes": .object([:]), "runsheetVersion": "0.9.0", "declaredClass": "normal",
           "downgrade": .object(["to": .array(["standard"]), "roles": .array(["release-manager"]), "role": "release-manager"])]),
         (.runResumed(RunResumed(sha256: "ab")), ["sha256": "ab"]),

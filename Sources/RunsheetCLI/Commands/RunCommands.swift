@@ -50,6 +50,24 @@ enum RunSupport {
         }
     }
 
+    /// The run's state from a journal that verifies (every line, the whole hash chain): what
+    /// `resume`, `sign` and `reject` decide from. A journal that does not verify stops them with
+    /// its first bad line; a torn last line is repaired first, as reading always does.
+    static func verifiedState(in directory: String, repair: Bool = true) throws -> RunState {
+        _ = try state(in: directory, repair: repair)
+        let path = journalPath(directory)
+        let report: VerificationReport
+        do {
+            report = try JournalVerifier.verify(path: path)
+        } catch {
+            throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
+        }
+        if let problem = report.problem {
+            throw CommandFailure(status: .usage, message: "\(path):\(problem.line): \(problem.message); runsheet does not act on a journal that does not verify ('runsheet verify' shows it)")
+        }
+        return RunState.fold(report.events)
+    }
+
     /// The run's state, folded as the journal is read without keeping its events.
     static func state(in directory: String, repair: Bool = true) throws -> RunState {
         try reading(directory, repair: repair) { try JournalFile.state(at: $0, repair: repair) }
@@ -246,7 +264,7 @@ struct Resume: ParsableCommand {
 
     func run(on terminal: any Terminal) throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
-        let state = try RunSupport.state(in: directory)
+        let state = try RunSupport.verifiedState(in: directory)
         if let outcome = state.outcome {
             throw CommandFailure(status: .usage, message: "run \(state.runID) has already ended (\(outcome.rawValue)); start a new run with 'runsheet run \(state.runbookPath)'")
         }

@@ -15,7 +15,7 @@ struct GateContext {
     /// With `production`, the step is one to grant a calendar exception for, not a gate.
     static func open(run: String, step id: String?, runsDir: String?, production: Bool = false) throws -> GateContext {
         let directory = try RunContext.runDirectory(run, runsDir: runsDir)
-        let state = try RunSupport.state(in: directory, repair: false)
+        let state = try RunSupport.verifiedState(in: directory, repair: false)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
@@ -38,6 +38,16 @@ struct GateContext {
     }
 
     var roles: RolesFile? { governance.roles }
+
+    /// Refuses an approval of a runbook other than the one the run will carry out: the file (or
+    /// a file it includes) changed since the run last recorded it. The operator's next `resume`
+    /// records the change (`run.changed`); then the approver signs what will run.
+    func requireRecordedPlan() throws {
+        let includesChanged = state.plan != nil && runbook.includedSHA256 != state.includes
+        guard sha256 != state.runbookSHA256 || includesChanged else { return }
+        throw CommandFailure(status: .findings, message: "\(state.runbookPath)\(includesChanged && sha256 == state.runbookSHA256 ? ", or a file it includes," : "") changed since run \(state.runID) last recorded it, so what you would approve is not what the run will carry out; " +
+                             "the operator's next 'runsheet resume \(state.runID)' records the change, then sign again")
+    }
 
     func append(_ event: RunEvent) throws -> RunEvent {
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
@@ -109,6 +119,7 @@ struct Sign: ParsableCommand {
                 return
             }
             guard let step = context.step else { return }
+            try context.requireRecordedPlan()
             if waive {
                 let event = try SignOffs.waiver(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
                                                 reason: reason ?? "", governance: context.governance)

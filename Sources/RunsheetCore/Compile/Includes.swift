@@ -54,6 +54,8 @@ extension Lowering {
             s.depth = step.depth + host.depth + 1
             s.section = step.section.map { prefix + $0 }
             s.origin = step.origin ?? included.path
+            // A runbook that is all production stays so when included.
+            s.production = s.production || included.production
             return s
         }
         // Place after the host and its own children.

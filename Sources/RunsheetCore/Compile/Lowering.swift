@@ -100,6 +100,15 @@ struct Lowering {
         let rolesFileUnread = governance.roles.map { $0.members.isEmpty && governanceProblems.contains { $0.code == .rolesFile } } ?? false
         let declaredRoles = checkRoles(runbook, rolesFile: governance.roles, rolesFileUnread: rolesFileUnread)
         spliceIncludes(&runbook)
+        // The steps within a production step are production changes too (steps come in document
+        // order, so a parent is settled before its children).
+        var productionSteps = Set(runbook.steps.filter(\.production).map(\.id))
+        for index in runbook.steps.indices {
+            if let parent = runbook.steps[index].parent, productionSteps.contains(parent), !runbook.steps[index].production {
+                runbook.steps[index].production = true
+                productionSteps.insert(runbook.steps[index].id)
+            }
+        }
         checkGovernance(runbook, governance: governance, declared: declaredRoles)
         FlowAnalysis.check(runbook, lowering: &self)
         if runbook.steps.isEmpty {

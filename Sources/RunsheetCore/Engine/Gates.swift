@@ -244,7 +244,8 @@ public enum SignOffs {
         let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles, purpose: purpose,
                             refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: purpose, holders: holders(of: needed, in: governance.roles)))
         let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
-        return try RunEvent(by: signer, step: step.id, .exceptionGranted(ExceptionGranted(role: role, reason: reason.trimmed, conflict: conflict)))
+        return try RunEvent(by: signer, step: step.id, .exceptionGranted(ExceptionGranted(role: role, reason: reason.trimmed, conflict: conflict,
+                                                                                     stepHash: StepHash.of(step), plan: state.plan)))
     }
 
     /// A `gate.waived` event: the gate goes ahead without its sign-offs. Only someone holding an

@@ -255,13 +255,15 @@ public final class RunEngine {
         }
         if state.branch == "failure" {
             // Rolled back only when the rollback was carried out: every step of it done, none forced.
-            let steps = state.rollback.map { ($0, state.record($0)) }
+            let steps = rollbackSteps().map { ($0, state.record($0)) }
             let done = steps.filter { $0.1.status == .done && !$0.1.forced }
             let unfinished = steps.first { record in
                 record.1.forced || record.1.status == .failed || (record.1.status == .skipped && !record.1.automatic)
+                    || record.1.status == .pending || record.1.status == .active
             }
             if let unfinished {
-                let how = unfinished.1.forced ? "was forced" : unfinished.1.status == .failed ? "failed" : "was skipped"
+                let how = unfinished.1.forced ? "was forced" : unfinished.1.status == .failed ? "failed"
+                    : unfinished.1.status == .skipped ? "was skipped" : "was never done"
                 try record(.runEnded(RunEnded(outcome: .failed, reason: "the rollback did not complete: step '\(unfinished.0)' \(how)")))
             } else if done.isEmpty {
                 try record(.runEnded(RunEnded(outcome: .failed, reason: "the rollback did not complete: none of its steps was done")))
@@ -271,6 +273,22 @@ public final class RunEngine {
             return
         }
         try record(.runEnded(RunEnded(outcome: state.branch == "reject" ? .aborted : .completed)))
+    }
+
+    /// The steps of the rollback the run took: every step of the branch section its failure branch
+    /// entered (whatever the operator did in between), else the steps settled since the branch.
+    func rollbackSteps() -> [String] {
+        guard let target = state.rollbackTarget, let first = stepIndex[target].map({ runbook.steps[$0] }),
+              let section = self.section(of: first), section.branch else { return state.rollback }
+        func inside(_ id: String?) -> Bool {
+            var current = id
+            while let id = current {
+                if id == section.id { return true }
+                current = runbook.sections.first { $0.id == id }?.parent
+            }
+            return false
+        }
+        return runbook.steps.filter { inside($0.section) }.map(\.id)
     }
 
     /// The policy of the run's class.
@@ -352,6 +370,14 @@ public final class RunEngine {
     public func fail(reason: String) throws {
         let step = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("fail") }
+        // A gate that fails never carries on past itself (`On failure: continue` of its section
+        // included): the run ends failed unless the gate names a branch of its own.
+        if applies(step), continuesOnFailure(step),
+           !GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance).satisfied {
+            try record(.stepFailed(StepFailed(reason: reason.trimmed, next: nil)), step: step.id)
+            try record(.runEnded(RunEnded(outcome: .failed, reason: "gate '\(step.id)' failed: \(reason.trimmed)")))
+            return
+        }
         let target = failureTarget[step.id] ?? nil
         // A gate's own On failure is the runbook's rule for a gate that failed; any other failure
         // target must be within reach.

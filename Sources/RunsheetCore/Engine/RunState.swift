@@ -62,6 +62,9 @@ public struct RunState: Sendable, Equatable {
         public var text: String
         public var time: String
         public var host: String
+        /// For an exception: the step and plan as granted (nil in older runs).
+        public var stepHash: String? = nil
+        public var plan: String? = nil
     }
 
     /// A gate let through without its sign-offs: who, as which role, why, and the step as waived.
@@ -169,6 +172,8 @@ public struct RunState: Sendable, Equatable {
     public var drivers: Set<String> = []
     /// The steps settled since the run last took a failure branch, in order: the rollback.
     public var rollback: [String] = []
+    /// Where the last failure branch went: the first step of the rollback.
+    public var rollbackTarget: String?
     public var reviews: [Grant] = []
     /// The follow-up review the run's class requires: who may sign it and within how many seconds.
     public var followUp: (roles: [String], within: Int)?
@@ -308,7 +313,10 @@ public struct RunState: Sendable, Equatable {
             }
         case .branchTaken(let taken):
             branch = taken.kind
-            if taken.kind == "failure" { rollback = [] }
+            if taken.kind == "failure" {
+                rollback = []
+                rollbackTarget = taken.to
+            }
             cursor = taken.to
         case .cursorMoved(let moved):
             cursor = moved.to
@@ -334,7 +342,7 @@ public struct RunState: Sendable, Equatable {
         case .exceptionGranted(let granted):
             guard let step = event.step else { break }
             exceptions[step, default: []].append(Grant(actor: event.actor, role: granted.role, text: granted.reason,
-                                                       time: event.time, host: event.host))
+                                                       time: event.time, host: event.host, stepHash: granted.stepHash, plan: granted.plan))
         case .reviewSigned(let review):
             reviews.append(Grant(actor: event.actor, role: review.role, text: review.comment, time: event.time, host: event.host))
         case .gateWaived(let waived):

@@ -60,7 +60,10 @@ public struct GateStatus: Sendable, Equatable {
             }
         }
         let rejection = state.rejections[step.id]?.last.map { ($0.signer, $0.reason) }
-        let waiver = state.waivers[step.id]?.last { $0.stepHash == currentHash && state.staleness(of: $0.plan) == nil }
+        // A waiver counts for the step and plan it waived, and only while its author has not driven the run.
+        let waiver = state.waivers[step.id]?.last {
+            $0.stepHash == currentHash && state.staleness(of: $0.plan) == nil && !state.drivers.contains(PersonName.canonical($0.actor))
+        }
         return GateStatus(signatures: signatures, missing: missing, rejection: rejection, waiver: waiver)
     }
 
@@ -69,10 +72,16 @@ public struct GateStatus: Sendable, Equatable {
         guard let index = runbook.steps.firstIndex(where: { $0.id == gate.id }) else { return [] }
         var people = Set<String>()
         var i = index - 1
+        var range: Set<String> = [gate.id]
         while i >= 0, !runbook.steps[i].isGate {
+            range.insert(runbook.steps[i].id)
             let record = state.record(runbook.steps[i].id)
             if record.status == .done, let actor = record.actor { people.insert(PersonName.canonical(actor)) }
             i -= 1
+        }
+        // Steps the operator added (`add`) while on a step of that stretch, or on the gate itself.
+        for added in state.addedSteps where added.before.map(range.contains) == true {
+            if let actor = state.record(added.id).actor { people.insert(PersonName.canonical(actor)) }
         }
         return people
     }

@@ -50,7 +50,11 @@ public struct Governance: Sendable {
     /// Why `step` may not be carried out at `date` under the calendar, or nil when it may.
     public func calendarConflict(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> String? {
         guard step.production || runbook.production, let calendar else { return nil }
-        guard state.exceptions[step.id]?.isEmpty ?? true else { return nil }
+        // An exception counts for the step and plan it was granted for.
+        let current = StepHash.of(step)
+        if state.exceptions[step.id]?.contains(where: { ($0.stepHash ?? current) == current && state.staleness(of: $0.plan) == nil }) == true {
+            return nil
+        }
         return calendar.conflict(at: date)
     }
 }

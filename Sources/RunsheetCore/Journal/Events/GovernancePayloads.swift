@@ -7,11 +7,16 @@ public struct ExceptionGranted: Codable, Sendable, Equatable {
     public var reason: String
     /// The window or freeze conflict when it was granted.
     public var conflict: String
+    /// The step and the run's plan as granted (1.1): a later change to either ends the exception.
+    public var stepHash: String?
+    public var plan: String?
 
-    public init(role: String, reason: String, conflict: String) {
+    public init(role: String, reason: String, conflict: String, stepHash: String? = nil, plan: String? = nil) {
         self.role = role
         self.reason = reason
         self.conflict = conflict
+        self.stepHash = stepHash
+        self.plan = plan
     }
 }
 
