@@ -178,10 +178,16 @@ import Testing
         #expect(try sign(["sign", id, "approve-the-change", "--as", "carol"], in: dir).status == 0)
         let edited = Self.runbook.replacingOccurrences(of: "  - Separation: starter, executor\n", with: "  - Separation: starter, executor\n  - Estimate: 5m\n")
         try edited.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
-        let after = try sign(["sign", id, "approve-the-change", "--as", "dave"], in: dir)
-        #expect(after.stdout.contains("still needs 1 more of sre and 1 more of release-manager"), "\(after.stdout)\(after.stderr)")
+        // Nobody approves a file other than the one the run recorded (issue 12, item 7).
+        let refused = try sign(["sign", id, "approve-the-change", "--as", "dave"], in: dir)
+        #expect(refused.status == 1 && refused.stderr.contains("change.md changed since run \(id) last recorded it"), "\(refused.stdout)\(refused.stderr)")
         alice.send("quit")
         #expect(alice.finish() == 3)
+        // The operator's resume records the change; carol's signature on the old step no longer counts.
+        let resumed = try Fixtures.runsheet(["resume", id, "--as", "alice", "--runs-dir", "runs"], stdin: "quit\n", directory: dir)
+        #expect(resumed.stdout.contains("not counted: the step changed after it was signed"), "\(resumed.stdout)")
+        let after = try sign(["sign", id, "approve-the-change", "--as", "dave"], in: dir)
+        #expect(after.stdout.contains("still needs 1 more of sre and 1 more of release-manager"), "\(after.stdout)\(after.stderr)")
     }
 
     @Test func gateTimesOutInsteadOfHanging() throws {

@@ -209,7 +209,8 @@ import Testing
         #expect(check.status == 1)
         #expect(check.stdout.contains(".runsheet/policy.yaml:1:13: error: the emergency class is the break-glass path and all its gates apply; set 'approvers' instead of 'gates' [policy-file]"), "\(check.stdout)")
         #expect(check.stdout.contains(".runsheet/policy.yaml:1:26: error: the emergency class always owes a follow-up review; name who records it (follow-up: ROLE) instead of none [policy-file]"))
-        #expect(try runsheet(["run", "api-deploy.md", "--auto", "--as", "olly"], in: repository).status == 1)
+        // A policy file with errors stops the run as bad input (exit 2), like any rule file that cannot be used.
+        #expect(try runsheet(["run", "api-deploy.md", "--auto", "--as", "olly"], in: repository).status == 2)
         #expect(runs(repository).isEmpty)
 
         // Nor a runbook's.
