@@ -49,7 +49,9 @@ import Testing
     }
 
     func events(_ dir: URL) throws -> [RunEvent] {
-        try JournalFile.read(at: dir.appendingPathComponent("runs/\(try runID(dir))/journal.jsonl").path).events
+        let events = try JournalFile.read(at: dir.appendingPathComponent("runs/\(try runID(dir))/journal.jsonl").path).events
+        try PayloadReading.expectAlike(events)
+        return events
     }
 
     /// Three-letter names of days that are neither today nor yesterday in UTC.

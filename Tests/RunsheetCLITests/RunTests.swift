@@ -13,6 +13,7 @@ import Testing
         #expect(ids.count == 1, "a run leaves exactly its own folder: \(ids)")
         let directory = runs.appendingPathComponent(ids[0])
         let events = try JournalFile.read(at: directory.appendingPathComponent("journal.jsonl").path, repair: false).events
+        try PayloadReading.expectAlike(events)
         return (directory, events)
     }
 

@@ -20,7 +20,9 @@ import Testing
 
     static func events(in runs: URL) throws -> [RunEvent] {
         let id = try #require(Fixtures.onlyRun(in: runs.path))
-        return try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events
+        let events = try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events
+        try PayloadReading.expectAlike(events)
+        return events
     }
 
     /// Every line of every frame fits the terminal (counted in characters: these runbooks have no wide ones).

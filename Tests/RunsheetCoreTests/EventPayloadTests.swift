@@ -129,13 +129,7 @@ import Testing
     /// Journals written by hand or by a runsheet that wrote fewer fields still fold: whatever the
     /// `data`, reading a payload never fails, and missing fields read as the fold always read them.
     @Test func anyDataReadsAsAPayload() throws {
-        var generator = SystemRandomNumberGenerator()
-        let values: [JSONValue] = ["x", 7, true, .null, .array(["a", 1]), .object(["roles": "r", "within": "w"]), .object([:])]
-        let keys = ["schema", "runId", "class", "params", "followUp", "declaredClass", "downgrade", "production", "cursor", "changes", "outcome", "index",
-                    "attempt", "exit", "automatic", "lesson", "kind", "to", "reason", "text", "role", "next", "at", "passed"]
-        for _ in 0..<2_000 {
-            let data = Dictionary(uniqueKeysWithValues: keys.filter { _ in Bool.random(using: &generator) }
-                .map { ($0, values.randomElement(using: &generator)!) })
+        for data in Self.randomData(2_000) {
             for type in EventType.allCases {
                 #expect(throws: Never.self) { try EventPayload(type: type, data: data) }
             }
@@ -154,6 +148,37 @@ import Testing
         guard case .runStarted(let unknown) = try EventPayload(type: .runStarted, data: ["declaredClass": "unheard-of", "downgrade": 4]) else { return }
         #expect(unknown.declaredClass == nil && unknown.downgrade == nil)
         #expect(resumed.cursor == .end)
+    }
+
+    /// `data` objects of payload field names with values of every kind, right and wrong.
+    static func randomData(_ count: Int) -> [[String: JSONValue]] {
+        var generator = SystemRandomNumberGenerator()
+        let values: [JSONValue] = ["x", 7, true, .null, .array(["a", 1]), .object(["roles": "r", "within": "w"]), .object([:])]
+        let keys = ["schema", "runId", "class", "params", "followUp", "declaredClass", "downgrade", "production", "cursor", "changes", "outcome", "index",
+                    "attempt", "exit", "automatic", "lesson", "kind", "to", "reason", "text", "role", "next", "at", "passed",
+                    "command", "durationMs", "timedOut", "interrupted", "signal", "outputFile", "outputSha256", "from", "title"]
+        return (0..<count).map { _ in
+            Dictionary(uniqueKeysWithValues: keys.filter { _ in Bool.random(using: &generator) }
+                .map { ($0, values.randomElement(using: &generator)!) })
+        }
+    }
+
+    /// The fold reads most payloads from `JSONValueDecoder`'s keyed container directly, not
+    /// through `any Decoder`; both read the same payload from the `data` of every recorded event,
+    /// from the table above, and from each of those and random objects read as every event type.
+    @Test func theFoldReadsPayloadsAsAnyDecoderDoes() throws {
+        let root = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures")
+        let journals = try #require(FileManager.default.enumerator(atPath: root.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix("journal.jsonl") }
+        let recorded = try journals.flatMap { try JournalFile.read(at: root.appendingPathComponent($0).path).events }
+        try PayloadReading.expectAlike(recorded)
+        let objects = Set(recorded.map(\.data) + Self.written.map(\.1) + Self.randomData(500))
+        #expect(objects.count > 300)
+        for data in objects {
+            for type in EventType.allCases {
+                #expect(try EventPayload(type: type, data: data) == PayloadReading.throughDecoder(type, data), "\(type.rawValue): \(data)")
+            }
+        }
     }
 
     /// `audit` shows the same fields it showed when it looked them up by name.

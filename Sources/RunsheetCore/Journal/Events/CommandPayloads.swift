@@ -1,7 +1,7 @@
 // The `data` of the events about a step's commands (docs/JOURNAL.md, "Event types and their data").
 
 /// `command.finished`: one attempt of one of a step's commands, and where its output went.
-public struct CommandFinished: Codable, Sendable, Equatable {
+public struct CommandFinished: Codable, Sendable, Equatable, FieldsDecodable {
     /// 1-based position of the command among the step's commands.
     public var index: Int
     /// 1 for the first run, then one more for each retry or poll.
@@ -42,8 +42,7 @@ public struct CommandFinished: Codable, Sendable, Equatable {
         self.passed = passed
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+    init(fields c: some PayloadFields<CodingKeys>) throws {
         self.init(index: try c.decode(Int.self, forKey: .index),
                   attempt: try c.decodeIfPresent(Int.self, forKey: .attempt) ?? 1,
                   command: try c.decode(String.self, forKey: .command),

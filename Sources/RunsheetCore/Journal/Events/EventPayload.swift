@@ -55,6 +55,8 @@ public enum EventPayload: Sendable, Equatable {
     public init(type: EventType, data: [String: JSONValue]) throws {
         let object = JSONValue.object(data)
         func read<Payload: Decodable>(_ type: Payload.Type) throws -> Payload { try JSONValueDecoder.decode(type, from: object) }
+        // The same reading without `any Decoder`, for the payloads that can (see `FieldsDecodable`).
+        func read<Payload: FieldsDecodable>(_ type: Payload.Type) throws -> Payload { try JSONValueDecoder.decode(type, fields: data) }
         switch type {
         case .runStarted: self = .runStarted(try read(RunStarted.self))
         case .runResumed: self = .runResumed(try read(RunResumed.self))

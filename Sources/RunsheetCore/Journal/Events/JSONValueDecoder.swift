@@ -5,12 +5,39 @@
 /// missing or has another type reads as empty (`""`, `0`, `false`, an empty array or object) and an
 /// optional one as nil. So a journal written by hand, or by a runsheet that wrote fewer fields,
 /// folds as before instead of failing; a payload needing another default says so in its own
-/// `init(from:)`. Only an enum given a value it does not know throws.
+/// `init(fields:)` or `init(from:)`. Only an enum given a value it does not know throws.
 public enum JSONValueDecoder {
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
         try T(from: ValueDecoder(value: value, exact: false))
     }
+
+    /// The same as `decode(type, from: .object(members))`, read through this decoder's keyed
+    /// container itself rather than through `any Decoder`.
+    static func decode<T: FieldsDecodable>(_ type: T.Type, fields members: [String: JSONValue]) throws -> T {
+        try T(fields: KeyedValues<T.CodingKeys>(members: members))
+    }
 }
+
+/// A type that reads its fields from whatever keyed container it is handed: a `Decoder`'s (its
+/// `init(from:)`), or `JSONValueDecoder`'s own, straight from an event's `data`. The second skips
+/// what `any Decoder` costs per value (a boxed container, generic metadata, dynamic calls), which
+/// was a tenth of `runsheet status` on a long journal. The payloads the fold reads most conform,
+/// and those whose reading is written by hand; the others keep the reading Swift derives.
+protocol FieldsDecodable: Decodable {
+    associatedtype CodingKeys: CodingKey
+    init(fields: some PayloadFields<CodingKeys>) throws
+}
+
+extension FieldsDecodable {
+    public init(from decoder: any Decoder) throws {
+        try self.init(fields: decoder.container(keyedBy: CodingKeys.self))
+    }
+}
+
+/// The keyed containers a `FieldsDecodable` reads from.
+protocol PayloadFields<Key>: KeyedDecodingContainerProtocol {}
+extension KeyedDecodingContainer: PayloadFields {}
+extension KeyedValues: PayloadFields {}
 
 /// `exact`: the value must be of the kind asked for (only where an optional's presence is decided).
 ///
@@ -73,7 +100,8 @@ extension ValueDecoder: SingleValueDecodingContainer {
     }
 }
 
-private struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
+/// An object's members as a keyed container; `JSONValueDecoder.decode(_:fields:)` reads from one directly.
+struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: JSONValue]
     var codingPath: [any CodingKey] { [] }
 

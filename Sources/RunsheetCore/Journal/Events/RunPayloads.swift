@@ -1,7 +1,7 @@
 // The `data` of the events about a run as a whole (docs/JOURNAL.md, "Event types and their data").
 
 /// `run.started`: the first event of every journal.
-public struct RunStarted: Codable, Sendable, Equatable {
+public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
     /// The follow-up review a class policy requires: who may sign it, and within how many seconds.
     public struct FollowUpReview: Codable, Sendable, Equatable {
         public var roles: [String]
@@ -92,8 +92,7 @@ public struct RunStarted: Codable, Sendable, Equatable {
         self.downgrade = downgrade
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+    init(fields c: some PayloadFields<CodingKeys>) throws {
         self.init(schema: try c.decode(String.self, forKey: .schema), runId: try c.decode(String.self, forKey: .runId),
                   runbook: try c.decode(String.self, forKey: .runbook), runbookId: try c.decode(String.self, forKey: .runbookId),
                   title: try c.decode(String.self, forKey: .title), sha256: try c.decode(String.self, forKey: .sha256),
@@ -146,7 +145,7 @@ public struct RunChanged: Codable, Sendable, Equatable {
 }
 
 /// `run.resumed`: a new session of the run, with what changed in the runbook since it started.
-public struct RunResumed: Codable, Sendable, Equatable {
+public struct RunResumed: Codable, Sendable, Equatable, FieldsDecodable {
     /// Where the run goes on when the step it was on is gone from the runbook.
     public enum Cursor: Sendable, Equatable {
         case step(String)
@@ -171,8 +170,7 @@ public struct RunResumed: Codable, Sendable, Equatable {
         self.cursor = cursor
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+    init(fields c: some PayloadFields<CodingKeys>) throws {
         sha256 = try c.decode(String.self, forKey: .sha256)
         changes = try c.decodeIfPresent(RunbookChanges.self, forKey: .changes)
         stepHashes = try c.decodeIfPresent([String: String].self, forKey: .stepHashes)
@@ -209,7 +207,7 @@ public struct RunPaused: Codable, Sendable, Equatable {
 }
 
 /// `run.ended`: how the run ended, and why when it did not complete.
-public struct RunEnded: Codable, Sendable, Equatable {
+public struct RunEnded: Codable, Sendable, Equatable, FieldsDecodable {
     public var outcome: RunState.Outcome
     public var reason: String?
 
@@ -220,8 +218,7 @@ public struct RunEnded: Codable, Sendable, Equatable {
         self.reason = reason
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+    init(fields c: some PayloadFields<CodingKeys>) throws {
         // An outcome this runsheet does not know counts as an abort, the outcome that claims least.
         outcome = try c.decodeIfPresent(RunState.Outcome.self, forKey: .outcome) ?? .aborted
         reason = try c.decodeIfPresent(String.self, forKey: .reason)

@@ -7,15 +7,21 @@ public struct StepStarted: Codable, Sendable, Equatable {
 }
 
 /// `step.completed`.
-public struct StepCompleted: Codable, Sendable, Equatable {
+public struct StepCompleted: Codable, Sendable, Equatable, FieldsDecodable {
     /// Where the run goes next; absent at the end.
     public var next: String?
 
+    enum CodingKeys: String, CodingKey { case next }
+
     public init(next: String?) { self.next = next }
+
+    init(fields c: some PayloadFields<CodingKeys>) throws {
+        next = try c.decodeIfPresent(String.self, forKey: .next)
+    }
 }
 
 /// `step.skipped`: by the operator with a reason, or by runsheet (a condition, a class policy).
-public struct StepSkipped: Codable, Sendable, Equatable {
+public struct StepSkipped: Codable, Sendable, Equatable, FieldsDecodable {
     public var reason: String
     /// Skipped by runsheet, not the operator; written only when true.
     public var automatic: Bool
@@ -29,6 +35,12 @@ public struct StepSkipped: Codable, Sendable, Equatable {
         self.next = next
     }
 
+    init(fields c: some PayloadFields<CodingKeys>) throws {
+        reason = try c.decode(String.self, forKey: .reason)
+        automatic = try c.decode(Bool.self, forKey: .automatic)
+        next = try c.decodeIfPresent(String.self, forKey: .next)
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(reason, forKey: .reason)
@@ -38,14 +50,21 @@ public struct StepSkipped: Codable, Sendable, Equatable {
 }
 
 /// `step.failed`.
-public struct StepFailed: Codable, Sendable, Equatable {
+public struct StepFailed: Codable, Sendable, Equatable, FieldsDecodable {
     public var reason: String
     /// Where the run goes: a branch target, or absent.
     public var next: String?
 
+    enum CodingKeys: String, CodingKey { case reason, next }
+
     public init(reason: String, next: String?) {
         self.reason = reason
         self.next = next
+    }
+
+    init(fields c: some PayloadFields<CodingKeys>) throws {
+        reason = try c.decode(String.self, forKey: .reason)
+        next = try c.decodeIfPresent(String.self, forKey: .next)
     }
 }
 
@@ -78,7 +97,7 @@ public struct CursorMoved: Codable, Sendable, Equatable {
 }
 
 /// `branch.taken`: an `On failure` or `On reject` target was followed.
-public struct BranchTaken: Codable, Sendable, Equatable {
+public struct BranchTaken: Codable, Sendable, Equatable, FieldsDecodable {
     public var from: String
     /// The target; absent when the branch ends the run.
     public var to: String?
@@ -93,8 +112,7 @@ public struct BranchTaken: Codable, Sendable, Equatable {
         self.kind = kind
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+    init(fields c: some PayloadFields<CodingKeys>) throws {
         from = try c.decode(String.self, forKey: .from)
         to = try c.decodeIfPresent(String.self, forKey: .to)
         kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? "failure"
@@ -102,7 +120,7 @@ public struct BranchTaken: Codable, Sendable, Equatable {
 }
 
 /// `note`: about the step the event names, or the whole run.
-public struct NoteTaken: Codable, Sendable, Equatable {
+public struct NoteTaken: Codable, Sendable, Equatable, FieldsDecodable {
     public var text: String
     /// Marked by the operator as a lesson for the runbook (`lesson TEXT`); written only when true.
     public var lesson: Bool
@@ -112,6 +130,11 @@ public struct NoteTaken: Codable, Sendable, Equatable {
     public init(text: String, lesson: Bool = false) {
         self.text = text
         self.lesson = lesson
+    }
+
+    init(fields c: some PayloadFields<CodingKeys>) throws {
+        text = try c.decode(String.self, forKey: .text)
+        lesson = try c.decode(Bool.self, forKey: .lesson)
     }
 
     public func encode(to encoder: any Encoder) throws {
