@@ -592,10 +592,19 @@ for index in range(1, count + 1):
             gmtime_r(&t, &parts)
             let reference = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                                    Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
-                                   Int((seconds - Double(t)) * 1000) % 1000)
+                                   Int(((seconds - Double(t)) * 1_000_000).rounded()) / 1000 % 1000)
             #expect(Timestamp.format(date) == reference)
             seconds += 123_456_789.987
         }
         #expect(Timestamp.format(Date(timeIntervalSince1970: 1_795_323_301.123_9)) == "2026-11-22T04:55:01.123Z")
+    }
+
+    /// A time read back from its own text writes the same text: `readiness --at` shows the time it was given.
+    @Test func aJournalTimeReadBackIsWrittenTheSame() throws {
+        for millis in 0..<1000 {
+            for text in ["2026-11-22T04:55:01", "1999-12-31T23:59:59", "2099-06-30T12:00:00"].map({ $0 + "." + String(1000 + millis).dropFirst() + "Z" }) {
+                #expect(Timestamp.format(try #require(Timestamp.parse(text))) == text)
+            }
+        }
     }
 }

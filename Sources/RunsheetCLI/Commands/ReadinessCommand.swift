@@ -12,15 +12,26 @@ struct Readiness: ParsableCommand {
             its rollback runbook under a "Rollback" heading (docs/FORMAT.md, Release files).
 
             The decision comes from the newest run of each runbook, never typed in. \
-            Missing runs, runs in progress, failed or aborted runs, gates skipped, \
-            sign-offs older than the step, runs on an older runbook, an overdue follow-up \
-            review, a target time outside the change windows or in a freeze, and a \
-            rollback runbook never rehearsed block the release. Manual skips, failures \
-            continued past and change-calendar exceptions are exceptions, each with who \
-            made it.
+            Missing runs, runs in progress, failed or aborted runs, a run under a less \
+            strict class than the release's, gates skipped, sign-offs older than the \
+            step, runs on an older runbook, an overdue follow-up review, a target time \
+            outside the change windows or in a freeze, and a rollback runbook never \
+            rehearsed block the release. So does any run of a required runbook whose \
+            journal does not verify or cannot be read, named at its first bad line: \
+            readiness never falls back to an older run in its place. Manual skips, \
+            failures continued past, forced steps, waived gates, emergency runs and \
+            change-calendar exceptions are exceptions, each with who made it.
+
+            The report names the runsheet version, and for each item the run used, its \
+            class against the release's, the approvers (signatures that count, and \
+            waivers), plan changes, and its journal's event count and head hash.
+
+            --at decides as of that time: each journal counts as it stood then, so later \
+            runs are not there, a run that ended later is in progress, and a signature \
+            made later does not count. The same files and --at give the same bytes.
 
             Exit codes: 0 GO, 1 NO-GO, 4 GO with exceptions, 2 bad usage or an \
-            unreadable file.
+            unreadable release file.
 
             Examples:
               runsheet readiness releases/2026-12-checkout.md
@@ -34,7 +45,7 @@ struct Readiness: ParsableCommand {
     @OptionGroup var formatOption: FormatOption<ReadinessRenderer.Format>
     @OptionGroup var outputFile: OutputFileOption
     @OptionGroup var layout: TemplateOption
-    @Option(help: "Decide as of this time (ISO 8601, or a date) instead of now.") var at: String?
+    @Option(help: "Decide as of this time (ISO 8601, or a date), counting only what had happened by then.") var at: String?
     @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
@@ -52,11 +63,14 @@ struct Readiness: ParsableCommand {
         }
         let now = try at.map { try DateOption.parse($0, option: "--at") } ?? Date()
         let folder = (release as NSString).deletingLastPathComponent
-        let catalog = RunCatalog.load(RunContext.runsDirectory(explicit: runsFolder.runsDir, near: folder.isEmpty ? "." : folder))
-        catalog.reportUnreadable()
-        let evidence = try parsed.requires.map { try Self.evidence($0, rollback: false, catalog: catalog) }
-            + parsed.rollback.map { try Self.evidence($0, rollback: true, catalog: catalog) }
-        let report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now)
+        let folders = RunFolders(RunContext.runsDirectory(explicit: runsFolder.runsDir, near: folder.isEmpty ? "." : folder))
+        let evidence = try parsed.requires.map { try Self.evidence($0, rollback: false, runs: folders.runs(of:)) }
+            + parsed.rollback.map { try Self.evidence($0, rollback: true, runs: folders.runs(of:)) }
+        // A broken run that names no runbook and none of the release's claims by its folder name.
+        for record in folders.leftOut() {
+            if let fault = record.fault { Output.error("run \(record.id) is left out: \(fault.location): \(fault.message)") }
+        }
+        let report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now, rewound: at != nil, runsheetVersion: RunsheetCommand.version)
         let text = try ReportTemplate.render(layout.template) { try ReadinessRenderer.render(report, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         if outputFile.output != nil {
@@ -69,9 +83,10 @@ struct Readiness: ParsableCommand {
         }
     }
 
-    /// The runbook behind a release entry, its runs (newest first) and its change calendar. A rule
-    /// file that cannot be read, decoded or parsed stops the decision.
-    static func evidence(_ item: Release.Item, rollback: Bool, catalog: RunCatalog) throws -> ReadinessReport.Evidence {
+    /// The runbook behind a release entry, its runs, its change calendar, and the roles and class
+    /// policy that say which signatures on its gates count. A rule file that cannot be read,
+    /// decoded or parsed stops the decision.
+    static func evidence(_ item: Release.Item, rollback: Bool, runs runsOf: (String) -> [RunRecord]) throws -> ReadinessReport.Evidence {
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(item.path)
@@ -83,8 +98,10 @@ struct Readiness: ParsableCommand {
         if result.hasErrors {
             return .init(item: item, rollback: rollback, runbook: nil, problem: "\(item.path) has \(result.errors.count) error(s); see runsheet check \(item.path)", runs: [], calendar: nil)
         }
-        let runs = catalog.entries.filter { $0.state.runbookID == result.runbook.id }.map(\.state)
-        return .init(item: item, rollback: rollback, runbook: result.runbook, problem: nil, runs: runs,
-                     calendar: try RunSupport.governance(for: result.runbook).calendar)
+        let governance = try RunSupport.governance(for: result.runbook)
+        var evidence = ReadinessReport.Evidence(item: item, rollback: rollback, runbook: result.runbook, problem: nil,
+                                                runs: runsOf(result.runbook.id), calendar: governance.calendar)
+        evidence.governance = governance
+        return evidence
     }
 }

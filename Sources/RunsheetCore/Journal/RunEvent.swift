@@ -152,13 +152,20 @@ public enum SHA256Hex {
 public enum Timestamp {
     public static func now() -> String { format(Date()) }
 
-    /// `2026-11-22T04:55:01.123Z`: milliseconds cut, not rounded. Written digit by digit, because
-    /// `String(format:)` costs as much as the rest of an append apart from its fsync.
+    /// `2026-11-22T04:55:01.123Z`: milliseconds cut, not rounded, and `format(parse(text)) == text`.
+    /// Written digit by digit, because `String(format:)` costs as much as the rest of an append
+    /// apart from its fsync.
     public static func format(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        // The fraction to the nearest microsecond, then cut at the millisecond: a time read back
+        // from its own text (…:42.123Z) is 42.1229999… in binary, which a plain cut writes as .122.
+        let time = date.timeIntervalSince1970
+        let whole = time.rounded(.down)
+        var micros = Int(((time - whole) * 1_000_000).rounded())
+        var t = time_t(whole)
+        if micros == 1_000_000 { (micros, t) = (0, t + 1) }
         var parts = tm()
         gmtime_r(&t, &parts)
-        let millis = Int((date.timeIntervalSince1970 - Double(t)) * 1000) % 1000
+        let millis = micros / 1000
         var text = ""
         text.reserveCapacity(24)
         /// `value` in decimal, with zeros in front up to `width` digits (after a minus sign), like `%0*d`.
