@@ -227,3 +227,60 @@ import Testing
         #expect(signed.status == 1 && signed.stderr.contains("carried out steps"), "\(signed.stdout)\(signed.stderr)")
     }
 }
+
+/// B6 and B8: a governance key written so that it is no annotation (or no front-matter key) is an
+/// error, never a silently dropped rule.
+@Suite struct GovernanceLookalikeTests {
+    static func runbook(_ annotation: String) -> String {
+        "---\nid: n\nroles: [sre]\n---\n# N\n\n- [ ] Approve\n\(annotation)\n  - Separation: starter\n- [ ] Deploy\n\n  ```bash run\n  echo DEPLOYED\n  ```\n"
+    }
+
+    @Test(arguments: [
+        "  - Sign-off:2 of sre", "  - **Sign-off:** 2 of sre", "  - Sign-off : 2 of sre", "  - Sign\u{2010}off: 2 of sre",
+        "  - Sign\u{2013}off: 2 of sre", "  - Sign-off\u{FF1A} 2 of sre", "  - Sign-\u{200B}off: 2 of sre", "      - Sign-off: 2 of sre",
+    ])
+    func aGovernanceKeyWrittenAwryIsAnError(annotation: String) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try Self.runbook(annotation).write(to: dir.appendingPathComponent("n.md"), atomically: true, encoding: .utf8)
+        let check = try Fixtures.runsheet(["check", "n.md"], environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(check.status == 1, "\(annotation): \(check.stdout)")
+        #expect(check.stdout.contains("n.md:8:") && check.stdout.contains("Sign-off") && check.stdout.contains("error"), "\(annotation): \(check.stdout)")
+        let run = try Fixtures.runsheet(["run", "n.md", "--as", "alice", "--runs-dir", "runs"], stdin: "done\nrun\n",
+                                        environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(run.status == 1 && !run.stdout.contains("DEPLOYED"), "\(annotation): \(run.stdout)")
+        #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+    }
+
+    @Test(arguments: ["Production: true", "prodution: true", "Class: emergency", "Calender: permissive.yaml"])
+    func aMisspeltGovernanceFrontMatterKeyIsAnError(line: String) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try "---\nid: fm\n\(line)\n---\n# FM\n\n- [ ] Deploy\n".write(to: dir.appendingPathComponent("fm.md"), atomically: true, encoding: .utf8)
+        let check = try Fixtures.runsheet(["check", "fm.md"], environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(check.status == 1 && check.stdout.contains("fm.md:3:1: error: unknown front matter key"), "\(line): \(check.stdout)")
+    }
+}
+
+/// B11: a `.runsheet/` folder beside a runbook below the repository root cannot override the
+/// repository's rules: it is an error, and the root file is the one that applies.
+@Suite struct NestedRuleFileTests {
+    @Test func aNestedRolesFileIsAnErrorNotAnOverride() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for folder in [".git", ".runsheet", "team/.runsheet"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try "roles:\n  sre: [bob, carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "roles:\n  sre: [mallory, bob]\n".write(to: dir.appendingPathComponent("team/.runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "---\nid: t\nroles: [sre]\n---\n# T\n\n- [ ] Approve\n  - Sign-off: sre\n- [ ] Deploy\n"
+            .write(to: dir.appendingPathComponent("team/t.md"), atomically: true, encoding: .utf8)
+        let check = try Fixtures.runsheet(["check", "team/t.md"], environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(check.status == 1 && check.stdout.contains("team/.runsheet/roles.yaml:1:1: error: this roles file is below the repository's own"), "\(check.stdout)")
+        let run = try Fixtures.runsheet(["run", "team/t.md", "--as", "alice", "--runs-dir", "runs"], stdin: "done\n", environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(run.status == 2 && run.stderr.contains("team/.runsheet/roles.yaml"), "\(run.stdout)\(run.stderr)")
+        #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+    }
+}

@@ -59,6 +59,28 @@ enum AnnotationKey: String, CaseIterable {
         return String(key.lowercased().map { $0 == " " || $0 == "_" ? "-" : $0 })
     }
 
+    /// The governance key a line only looks like: `**Sign-off:**`, `Sign-off:2`, `Sign-off :`,
+    /// `Sign‐off` with a Unicode hyphen, a full-width colon, an invisible character in the key.
+    /// Written so, the line is no annotation and its rule would be dropped without a word.
+    static func governanceLookalike(_ line: String) -> AnnotationKey? {
+        var cleaned = String.UnicodeScalarView()
+        for scalar in line.unicodeScalars where !scalar.properties.isDefaultIgnorableCodePoint {
+            switch scalar.value {
+            case 0x2010...0x2015, 0x2212, 0xFE58, 0xFE63, 0xFF0D: cleaned.append("-")
+            case 0xFF1A, 0xFE55, 0xFE13: cleaned.append(":")
+            case 0x2A, 0x5F, 0x60: break  // emphasis and code marks
+            default: cleaned.append(scalar)
+            }
+        }
+        let text = String(cleaned).precomposedStringWithCompatibilityMapping
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let key = String(text[..<colon]).trimmed
+        guard !key.isEmpty, key.count <= 30, key.allSatisfy({ $0.isLetter || $0 == " " || $0 == "-" }) else { return nil }
+        let normalized = normalize(key)
+        let known = AnnotationKey(rawValue: normalized) ?? suggestion(for: normalized)
+        return known?.governs == true ? known : nil
+    }
+
     /// The known key a misspelt one most likely meant.
     static func suggestion(for normalized: String) -> AnnotationKey? {
         let length = normalized.count

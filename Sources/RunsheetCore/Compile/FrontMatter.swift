@@ -34,6 +34,8 @@ struct FrontMatter {
         "shell", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "signing",
         "tags", "requires",
     ]
+    /// Keys that carry a rule: who may do what, what is production, when it may change.
+    static let governanceKeys: Set<String> = ["class", "roles", "policy", "calendar", "windows", "freezes", "production"]
     static let paramKeys = ["type", "default", "choices", "pattern", "secret", "prompt", "description"]
 }
 
@@ -162,8 +164,14 @@ extension FrontMatter {
                 break  // Reserved: read by later features.
             default:
                 if key.count >= 3,
-                   let near = EditDistance.closest(to: key, in: knownKeys, maximum: key.count >= 6 ? 2 : 1) {
-                    problem(keyNode, "unknown front matter key '\(key)'; did you mean '\(near)'?", code: .unknownKey, severity: .warning)
+                   let near = EditDistance.closest(to: key.lowercased(), in: knownKeys, maximum: key.count >= 6 ? 2 : 1)
+                    ?? EditDistance.closest(to: key, in: knownKeys, maximum: key.count >= 6 ? 2 : 1) {
+                    // A misspelt key that carries a rule would drop it without a word: an error.
+                    if Self.governanceKeys.contains(near) {
+                        problem(keyNode, "unknown front matter key '\(key)'; did you mean '\(near)'? A misspelt governance key would drop its rule", code: .unknownKey, severity: .error)
+                    } else {
+                        problem(keyNode, "unknown front matter key '\(key)'; did you mean '\(near)'?", code: .unknownKey, severity: .warning)
+                    }
                 }
             }
         }

@@ -46,11 +46,15 @@ extension Lowering {
                     steps[parentIndex].excludedLines.append(lineSpan(i))
                 }
                 steps.append(makeStep(i, section: openSections.last, parent: parentIndex))
+                reportAnnotationsInTitle(item: i)
                 openSteps.append((ends[Int(i)], steps.count - 1))
             case .item:
                 // A bullet directly under a step may be an annotation of that step.
-                guard let owner = openSteps.last?.step, document[node.parent].parent == steps[owner].node,
-                      let annotation = annotation(of: i) else { break }
+                guard let owner = openSteps.last?.step, document[node.parent].parent == steps[owner].node else { break }
+                guard let annotation = annotation(of: i) else {
+                    reportGovernanceLookalike(item: i)
+                    break
+                }
                 let normalized = annotation.normalizedKey
                 if annotation.knownKey != nil {
                     steps[owner].annotations.append(annotation)
@@ -67,6 +71,8 @@ extension Lowering {
                     } else {
                         report(.warning, .unknownAnnotation, "unknown annotation '\(annotation.key)'; did you mean '\(near.display)'?", line: annotation.line, column: annotation.column)
                     }
+                } else if let key = AnnotationKey.governanceLookalike(annotation.key + ":") {
+                    report(.error, .unknownAnnotation, "'\(annotation.key)' looks like the governance key '\(key.display)' but is not one; write it as '\(key.display): value' (a misspelt governance key would drop its rule)", line: annotation.line, column: annotation.column)
                 } else if listHasKnownAnnotation(node.parent, cache: &knownAnnotationLists) {
                     report(.warning, .unknownAnnotation, "unknown annotation '\(annotation.key)' among annotations; known keys are \(AnnotationKey.allCases.map(\.display).joined(separator: ", "))", line: annotation.line, column: annotation.column)
                 }
@@ -77,6 +83,14 @@ extension Lowering {
                 let language = words.first == "run" ? nil : words.first
                 let shell = language.flatMap { Self.shellLanguages.contains($0) && !["console", "shell-session", "shell"].contains($0) ? $0 : nil } ?? front.shell
                 let command = Command(language: language, shell: shell, code: document.literal(i), run: runFlag, line: node.range.start.line)
+                // Annotations indented too far become an indented code block: say so for governance keys.
+                if openSteps.last != nil, info.isEmpty, !document.literal(i).hasPrefix("```") {
+                    for (offset, line) in document.literal(i).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                        let bullet = String(line).trimmed
+                        guard bullet.hasPrefix("- ") || bullet.hasPrefix("* "), let key = AnnotationKey.governanceLookalike(String(bullet.dropFirst(2))) else { continue }
+                        report(.error, .unknownAnnotation, "this '\(key.display)' line is indented so far that it is a code block, not an annotation, and its rule would be dropped; indent it as the step's other annotations", line: node.range.start.line + offset, column: 1)
+                    }
+                }
                 if let owner = openSteps.last?.step {
                     steps[owner].step.commands.append(command)
                 } else if !hasSteps, runFlag || language.map(Self.shellLanguages.contains) == true {
@@ -107,6 +121,34 @@ extension Lowering {
         var end = range.end.line
         if range.end.column == 0 && end > range.start.line { end -= 1 }
         return range.start.line...max(range.start.line, end)
+    }
+
+    /// Reports a governance annotation indented so far that it became part of the step's title
+    /// paragraph (a continuation line), where its rule would be dropped.
+    mutating func reportAnnotationsInTitle(item: Int32) {
+        let paragraph = document[item].firstChild
+        guard paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph else { return }
+        let span = lineSpan(paragraph)
+        guard span.upperBound > span.lowerBound else { return }
+        for line in (span.lowerBound + 1)...span.upperBound {
+            let text = source.lineText(line).trimmed
+            guard text.hasPrefix("- ") || text.hasPrefix("* "), let key = AnnotationKey.governanceLookalike(String(text.dropFirst(2))) else { continue }
+            report(.error, .unknownAnnotation, "this '\(key.display)' line is indented so far that it continues the step's title instead of being an annotation, and its rule would be dropped; indent it as the step's other annotations",
+                   line: line, column: 1)
+        }
+    }
+
+    /// Reports an item under a step that looks like a governance annotation but does not parse as one.
+    mutating func reportGovernanceLookalike(item: Int32) {
+        let paragraph = document[item].firstChild
+        guard paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph else { return }
+        let start = document[paragraph].range.start
+        let lineRange = source.lineRange(start.line)
+        let from = min(source.offset(line: start.line, byteColumn: start.column), lineRange.upperBound)
+        let text = String(decoding: source.bytes[from..<lineRange.upperBound], as: UTF8.self)
+        guard let key = AnnotationKey.governanceLookalike(text) else { return }
+        report(.error, .unknownAnnotation, "'\(text.trimmed)' looks like the governance annotation '\(key.display)' but is not written as one; write '\(key.display): value' (one space after the colon, no emphasis) or its rule is dropped",
+               line: start.line, column: source.characterColumn(line: start.line, byteColumn: start.column))
     }
 
     /// `Key: value` from an item's first paragraph, read from the source bytes.

@@ -29,15 +29,24 @@ public enum RepositoryFile {
                             unusable: (_ path: String) -> Value) -> (Value, [Diagnostic])? {
         let directory = (path as NSString).deletingLastPathComponent
         var components = absoluteComponents(of: directory)
+        // Every such file up to the Git root: the top-most is the repository's; one below it would
+        // let a folder override the repository's rules, so it is an error, never read.
+        var found: [(path: String, reading: Reading)] = []
         while true {
             let prefix = "/" + components.map { $0 + "/" }.joined()
             let candidate = prefix + relativePath
-            if let reading = read(candidate, code: code, what: what, loader: loader) {
-                return reading.parsed(with: parse, unusable: unusable)
-            }
-            if components.isEmpty || !Lookup(prefix + ".git", loader).isAbsent { return nil }
+            if let reading = read(candidate, code: code, what: what, loader: loader) { found.append((candidate, reading)) }
+            if components.isEmpty || !Lookup(prefix + ".git", loader).isAbsent { break }
             components.removeLast()
         }
+        guard let top = found.last else { return nil }
+        let (value, problems) = top.reading.parsed(with: parse, unusable: unusable)
+        var diagnostics = problems
+        for nested in found.dropLast() {
+            diagnostics.append(Diagnostic(.error, code, "this \(what) is below the repository's own \(top.path), which is the one that applies; a folder may not set rules of its own, so move its rules there and remove it",
+                                          path: nested.path, line: 1, column: 1))
+        }
+        return (value, diagnostics)
     }
 
     /// What reading one rule file gave: its text, or the error that says why there is none.
