@@ -32,13 +32,10 @@ import Testing
     }
 
     func runsheet(_ arguments: [String], in dir: URL, stdin: String? = nil) throws -> ProcessResult {
-        try Fixtures.runsheet(arguments + ["--runs-dir", "runs"], stdin: stdin, environment: ["NO_COLOR": "1"], directory: dir)
+        try RepositoryRuns.runsheet(arguments, in: dir, stdin: stdin)
     }
 
-    func events(_ dir: URL, id: String) throws -> [[String: Any]] {
-        let text = try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
+    func events(_ dir: URL, id: String) throws -> [[String: Any]] { try RepositoryRuns.events(dir, id: id) }
 
     /// The starter of a run with production steps must be named in the roles file: anyone else is
     /// refused before anything is written; the same person in other letters is not anyone else.

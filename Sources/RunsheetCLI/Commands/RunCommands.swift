@@ -50,18 +50,22 @@ enum RunSupport {
         }
     }
 
+    /// The verifier's report on a run's journal; a journal it cannot open is one sentence, exit 2.
+    static func verification(of directory: String) throws -> (path: String, report: VerificationReport) {
+        let path = journalPath(directory)
+        do {
+            return (path, try JournalVerifier.verify(path: path))
+        } catch {
+            throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
+        }
+    }
+
     /// The run's state from a journal that verifies (every line, the whole hash chain): what
     /// `resume`, `sign` and `reject` decide from. A journal that does not verify stops them with
     /// its first bad line; a torn last line is repaired first, as reading always does.
     static func verifiedState(in directory: String, repair: Bool = true) throws -> RunState {
         _ = try state(in: directory, repair: repair)
-        let path = journalPath(directory)
-        let report: VerificationReport
-        do {
-            report = try JournalVerifier.verify(path: path)
-        } catch {
-            throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
-        }
+        let (path, report) = try verification(of: directory)
         if let problem = report.problem {
             throw CommandFailure(status: .usage, message: "\(path):\(problem.line): \(problem.message); runsheet does not act on a journal that does not verify ('runsheet verify' shows it)")
         }

@@ -171,13 +171,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
-        let path = RunSupport.journalPath(directory)
-        let report: VerificationReport
-        do {
-            report = try JournalVerifier.verify(path: path)
-        } catch {
-            throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
-        }
+        let (path, report) = try RunSupport.verification(of: directory)
         if let problem = report.problem {
             Output.line("\(path):\(problem.line): journal does not verify: \(problem.message)")
             throw CommandFailure(status: .findings, message: "")

@@ -1,0 +1,15 @@
+import Foundation
+
+/// A test repository's runs as a user meets them: `runsheet` run from the repository with
+/// `--runs-dir runs` and without colour, and a run's journal read back line by line as JSON.
+public enum RepositoryRuns {
+    public static func runsheet(_ arguments: [String], in dir: URL, stdin: String? = nil) throws -> ProcessResult {
+        try Fixtures.runsheet(arguments + ["--runs-dir", "runs"], stdin: stdin, environment: ["NO_COLOR": "1"], directory: dir)
+    }
+
+    /// The events of run `id` in `dir/runs`, each as the JSON object its line holds.
+    public static func events(_ dir: URL, id: String) throws -> [[String: Any]] {
+        let text = try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+}
