@@ -513,6 +513,28 @@ for index in range(1, count + 1):
         #expect(accepted > 1_000)
     }
 
+    /// Names and types are matched on their bytes: one written with an escape, or a top-level name
+    /// outside ASCII, is declined and read by JSONDecoder, as is a repeated name inside `data`; a
+    /// `data` object with more members than the decoder first makes room for reads whole.
+    @Test func namesWithEscapesAndRepeatedMembersAreLeftToJSONDecoder() throws {
+        let rest = #""actor":"a","data":{},"hash":"","host":"h","prev":"","step":null,"time":"t","via":"v""#
+        let declined = [
+            #"{"s\u0065q":1,"type":"note","#, #"{"seq":1,"type":"not\u0065","#, #"{"seq":1,"type":"note","\u00e9":0,"#,
+            #"{"seq":1,"type":"note","é":0,"#,
+        ].map { Array(($0 + rest + "}").utf8) }
+        for line in declined {
+            #expect(decodeFast(line) == nil, "\(String(decoding: line, as: UTF8.self))")
+            let event = try JSONDecoder().decode(RunEvent.self, from: Data(line))
+            #expect(try line.withUnsafeBufferPointer { try JournalFile.decodeLine($0, 0..<$0.count, path: "p") { 1 } } == event)
+            #expect(event.seq == 1 && event.type == .note)
+        }
+        let repeated = Array(#"{"seq":1,"type":"note","actor":"a","data":{"text":"x","text":"y"},"hash":"","host":"h","prev":"","time":"t","via":"v"}"#.utf8)
+        #expect(decodeFast(repeated) == nil)
+        let wide = RunEvent(seq: 2, time: eventTime, type: .commandFinished, actor: "a", host: "h", via: "v", step: "s",
+                            data: Dictionary(uniqueKeysWithValues: (0..<40).map { ("k\($0)", JSONValue.int($0)) }), prev: "p", hash: "h")
+        #expect(decodeFast(Array(try wide.canonicalJSON())) == wide)
+    }
+
     /// Appending encodes each event once and fills in the hash; the bytes must be those of `sealed`.
     @Test func sealingMatchesRunEventSealed() throws {
         var generator = SystemRandomNumberGenerator()

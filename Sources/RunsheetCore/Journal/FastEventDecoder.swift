@@ -45,26 +45,26 @@ struct FastEventDecoder {
         var canonical: String?, login: String?, uid: Int?
         repeat {
             skipSpace()
-            guard let key = string() else { return nil }
+            guard let key = name() else { return nil }
             skipSpace()
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipSpace()
             // A repeated field is left to JSONDecoder, which keeps the first.
-            switch key {
-            case "seq": guard seq == nil, let value = integer() else { return nil }; seq = value
-            case "time": guard time == nil, let value = string() else { return nil }; time = value
-            case "type":
-                guard type == nil, let value = string(), let known = EventType(rawValue: value) else { return nil }
+            switch Self.named(key, in: Self.fields) {
+            case .seq?: guard seq == nil, let value = integer() else { return nil }; seq = value
+            case .time?: guard time == nil, let value = string() else { return nil }; time = value
+            case .type?:
+                guard type == nil, let value = name(), let known = Self.named(value, in: Self.types) else { return nil }
                 type = known
-            case "actor": guard actor == nil, let value = string() else { return nil }; actor = value
-            case "host": guard host == nil, let value = string() else { return nil }; host = value
-            case "via": guard via == nil, let value = string() else { return nil }; via = value
-            case "prev": guard prev == nil, let value = string() else { return nil }; prev = value
-            case "hash": guard hash == nil, let value = string() else { return nil }; hash = value
-            case "canonical": guard canonical == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; canonical = value
-            case "login": guard login == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; login = value
-            case "uid": guard uid == nil, let value = integer() else { return nil }; uid = value
-            case "step":
+            case .actor?: guard actor == nil, let value = string() else { return nil }; actor = value
+            case .host?: guard host == nil, let value = string() else { return nil }; host = value
+            case .via?: guard via == nil, let value = string() else { return nil }; via = value
+            case .prev?: guard prev == nil, let value = string() else { return nil }; prev = value
+            case .hash?: guard hash == nil, let value = string() else { return nil }; hash = value
+            case .canonical?: guard canonical == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; canonical = value
+            case .login?: guard login == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; login = value
+            case .uid?: guard uid == nil, let value = integer() else { return nil }; uid = value
+            case .step?:
                 guard !stepSeen else { return nil }
                 stepSeen = true
                 if current == UInt8(ascii: "n") {
@@ -73,10 +73,10 @@ struct FastEventDecoder {
                     guard let value = string() else { return nil }
                     step = value
                 }
-            case "data":
+            case .data?:
                 guard data == nil, current == UInt8(ascii: "{"), case .object(let value)? = value() else { return nil }
                 data = value
-            default:
+            case nil:
                 // JSONDecoder ignores unknown keys but still requires valid JSON.
                 guard value() != nil else { return nil }
             }
@@ -88,6 +88,30 @@ struct FastEventDecoder {
         else { return nil }
         return RunEvent(seq: seq, time: time, type: type, actor: actor, host: host, via: via, step: step,
                         data: data, prev: prev, hash: hash, canonical: canonical, uid: uid, login: login)
+    }
+
+    /// The fields of an event line, by name.
+    private enum Field: String, CaseIterable { case seq, time, type, actor, host, via, prev, hash, canonical, login, uid, step, data }
+    private static let fields = Field.allCases.map { (Array($0.rawValue.utf8), $0) }
+    private static let types = EventType.allCases.map { (Array($0.rawValue.utf8), $0) }
+
+    private static func named<Value>(_ name: UnsafeBufferPointer<UInt8>, in table: [([UInt8], Value)]) -> Value? {
+        table.first { $0.0.elementsEqual(name) }?.1
+    }
+
+    /// A field name or an event type, as its bytes, matched without making and comparing `String`s
+    /// (4% of a replay's instructions). Runsheet writes both in ASCII without escapes, so a name
+    /// with anything else is left to JSONDecoder.
+    private mutating func name() -> UnsafeBufferPointer<UInt8>? {
+        guard consume(UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        while index < end, base[index] != UInt8(ascii: "\"") {
+            guard base[index] >= 0x20, base[index] < 0x80, base[index] != UInt8(ascii: "\\") else { return nil }
+            index += 1
+        }
+        guard index < end else { return nil }
+        defer { index += 1 }
+        return UnsafeBufferPointer(start: base + start, count: index - start)
     }
 
     private mutating func value() -> JSONValue? {
@@ -107,19 +131,28 @@ struct FastEventDecoder {
         guard depth < 64, consume(UInt8(ascii: "{")) else { return nil }
         depth += 1
         defer { depth -= 1 }
-        var members: [String: JSONValue] = [:]
         skipSpace()
-        if consume(UInt8(ascii: "}")) { return .object(members) }
+        if consume(UInt8(ascii: "}")) { return .object([:]) }
+        // Collected first, so the dictionary is made once at its size instead of growing, and
+        // hashing every key again, as members are added.
+        var pairs: [(key: String, value: JSONValue)] = []
+        pairs.reserveCapacity(12)
         repeat {
             skipSpace()
             guard let key = string() else { return nil }
             skipSpace()
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipSpace()
-            guard let member = value(), members.updateValue(member, forKey: key) == nil else { return nil }
+            guard let member = value() else { return nil }
+            pairs.append((key, member))
             skipSpace()
         } while consume(UInt8(ascii: ","))
-        return consume(UInt8(ascii: "}")) ? .object(members) : nil
+        guard consume(UInt8(ascii: "}")) else { return nil }
+        var members = [String: JSONValue](minimumCapacity: pairs.count)
+        for (key, member) in pairs {
+            guard members.updateValue(member, forKey: key) == nil else { return nil }
+        }
+        return .object(members)
     }
 
     private mutating func array() -> JSONValue? {
