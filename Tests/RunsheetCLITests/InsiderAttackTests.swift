@@ -238,6 +238,7 @@ import Testing
     @Test(arguments: [
         "  - Sign-off:2 of sre", "  - **Sign-off:** 2 of sre", "  - Sign-off : 2 of sre", "  - Sign\u{2010}off: 2 of sre",
         "  - Sign\u{2013}off: 2 of sre", "  - Sign-off\u{FF1A} 2 of sre", "  - Sign-\u{200B}off: 2 of sre", "      - Sign-off: 2 of sre",
+        "  - Sign-off - 2 of sre", "  - `Sign-off`: 2 of sre",
     ])
     func aGovernanceKeyWrittenAwryIsAnError(annotation: String) throws {
         let dir = try Fixtures.temporaryDirectory()

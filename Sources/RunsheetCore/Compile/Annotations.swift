@@ -73,7 +73,15 @@ enum AnnotationKey: String, CaseIterable {
             }
         }
         let text = String(cleaned).precomposedStringWithCompatibilityMapping
-        guard let colon = text.firstIndex(of: ":") else { return nil }
+        guard let colon = text.firstIndex(of: ":") else {
+            // `Sign-off - 2 of sre`, `Production = yes`: a governance key, exactly, then another separator.
+            for separator in [" - ", " = ", " => ", " -- "] {
+                guard let range = text.range(of: separator) else { continue }
+                let key = AnnotationKey(rawValue: normalize(String(text[..<range.lowerBound]).trimmed))
+                if key?.governs == true { return key }
+            }
+            return nil
+        }
         let key = String(text[..<colon]).trimmed
         guard !key.isEmpty, key.count <= 30, key.allSatisfy({ $0.isLetter || $0 == " " || $0 == "-" }) else { return nil }
         let normalized = normalize(key)
