@@ -169,7 +169,9 @@ public struct RunState: Sendable, Equatable {
     public var waivers: [String: [Waiver]] = [:]
     /// Everyone who drove the run (started it, settled or moved steps, ran commands, took notes),
     /// by canonical name; signing, rejecting, granting and waiving are not driving.
-    public var drivers: Set<String> = []
+    public var drivers: Set<String> { Set(driverNames.map(PersonName.canonical)) }
+    /// The names of the drivers as written; made canonical only when asked (the fold is hot).
+    private var driverNames: Set<String> = []
     /// The steps settled since the run last took a failure branch, in order: the rollback.
     public var rollback: [String] = []
     /// Where the last failure branch went: the first step of the rollback.
@@ -219,7 +221,7 @@ public struct RunState: Sendable, Equatable {
         if !actors.contains(event.actor) { actors.append(event.actor) }
         switch event.type {
         case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived: break
-        default: drivers.insert(PersonName.canonical(event.actor))
+        default: driverNames.insert(event.actor)
         }
         // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
         guard let payload = try? event.payload() else { return }
