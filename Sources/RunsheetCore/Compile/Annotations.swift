@@ -89,6 +89,14 @@ enum AnnotationKey: String, CaseIterable {
         return known?.governs == true ? known : nil
     }
 
+    /// The governance key a line of Markdown source written as a bullet (`- Sign-off: ...`) looks
+    /// like, for a bullet that ended up outside any list (in a title, in an indented code block).
+    static func governanceBullet(_ line: Substring) -> AnnotationKey? {
+        let text = String(line).trimmed
+        guard text.hasPrefix("- ") || text.hasPrefix("* ") else { return nil }
+        return governanceLookalike(String(text.dropFirst(2)))
+    }
+
     /// The known key a misspelt one most likely meant.
     static func suggestion(for normalized: String) -> AnnotationKey? {
         let length = normalized.count

@@ -102,12 +102,10 @@ struct Lowering {
         spliceIncludes(&runbook)
         // The steps within a production step are production changes too (steps come in document
         // order, so a parent is settled before its children).
-        var productionSteps = Set(runbook.steps.filter(\.production).map(\.id))
+        var productionSteps = Set<String>()
         for index in runbook.steps.indices {
-            if let parent = runbook.steps[index].parent, productionSteps.contains(parent), !runbook.steps[index].production {
-                runbook.steps[index].production = true
-                productionSteps.insert(runbook.steps[index].id)
-            }
+            if let parent = runbook.steps[index].parent, productionSteps.contains(parent) { runbook.steps[index].production = true }
+            if runbook.steps[index].production { productionSteps.insert(runbook.steps[index].id) }
         }
         checkGovernance(runbook, governance: governance, declared: declaredRoles)
         FlowAnalysis.check(runbook, lowering: &self)

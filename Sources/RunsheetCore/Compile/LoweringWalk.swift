@@ -84,10 +84,9 @@ extension Lowering {
                 let shell = language.flatMap { Self.shellLanguages.contains($0) && !["console", "shell-session", "shell"].contains($0) ? $0 : nil } ?? front.shell
                 let command = Command(language: language, shell: shell, code: document.literal(i), run: runFlag, line: node.range.start.line)
                 // Annotations indented too far become an indented code block: say so for governance keys.
-                if openSteps.last != nil, info.isEmpty, !document.literal(i).hasPrefix("```") {
+                if openSteps.last != nil, info.isEmpty {
                     for (offset, line) in document.literal(i).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                        let bullet = String(line).trimmed
-                        guard bullet.hasPrefix("- ") || bullet.hasPrefix("* "), let key = AnnotationKey.governanceLookalike(String(bullet.dropFirst(2))) else { continue }
+                        guard let key = AnnotationKey.governanceBullet(line) else { continue }
                         report(.error, .unknownAnnotation, "this '\(key.display)' line is indented so far that it is a code block, not an annotation, and its rule would be dropped; indent it as the step's other annotations", line: node.range.start.line + offset, column: 1)
                     }
                 }
@@ -131,8 +130,7 @@ extension Lowering {
         let span = lineSpan(paragraph)
         guard span.upperBound > span.lowerBound else { return }
         for line in (span.lowerBound + 1)...span.upperBound {
-            let text = source.lineText(line).trimmed
-            guard text.hasPrefix("- ") || text.hasPrefix("* "), let key = AnnotationKey.governanceLookalike(String(text.dropFirst(2))) else { continue }
+            guard let key = AnnotationKey.governanceBullet(Substring(source.lineText(line))) else { continue }
             report(.error, .unknownAnnotation, "this '\(key.display)' line is indented so far that it continues the step's title instead of being an annotation, and its rule would be dropped; indent it as the step's other annotations",
                    line: line, column: 1)
         }
@@ -140,25 +138,27 @@ extension Lowering {
 
     /// Reports an item under a step that looks like a governance annotation but does not parse as one.
     mutating func reportGovernanceLookalike(item: Int32) {
-        let paragraph = document[item].firstChild
-        guard paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph else { return }
-        let start = document[paragraph].range.start
-        let lineRange = source.lineRange(start.line)
-        let from = min(source.offset(line: start.line, byteColumn: start.column), lineRange.upperBound)
-        let text = String(decoding: source.bytes[from..<lineRange.upperBound], as: UTF8.self)
+        guard let (_, start, text) = lead(of: item) else { return }
         guard let key = AnnotationKey.governanceLookalike(text) else { return }
         report(.error, .unknownAnnotation, "'\(text.trimmed)' looks like the governance annotation '\(key.display)' but is not written as one; write '\(key.display): value' (one space after the colon, no emphasis) or its rule is dropped",
                line: start.line, column: source.characterColumn(line: start.line, byteColumn: start.column))
     }
 
-    /// `Key: value` from an item's first paragraph, read from the source bytes.
-    func annotation(of item: Int32) -> RawAnnotation? {
+    /// An item's first paragraph, where it starts, and the rest of that line from there, read
+    /// from the source bytes.
+    func lead(of item: Int32) -> (paragraph: Int32, start: SourcePosition, text: String)? {
         let paragraph = document[item].firstChild
         guard paragraph != MarkdownNode.none, document[paragraph].kind == .paragraph else { return nil }
         let start = document[paragraph].range.start
         let lineRange = source.lineRange(start.line)
         let from = min(source.offset(line: start.line, byteColumn: start.column), lineRange.upperBound)
-        var text = String(decoding: source.bytes[from..<lineRange.upperBound], as: UTF8.self)
+        return (paragraph, start, String(decoding: source.bytes[from..<lineRange.upperBound], as: UTF8.self))
+    }
+
+    /// `Key: value` from an item's first paragraph, read from the source bytes.
+    func annotation(of item: Int32) -> RawAnnotation? {
+        guard let (paragraph, start, first) = lead(of: item) else { return nil }
+        var text = first
         let span = lineSpan(paragraph)
         if span.upperBound > span.lowerBound {
             for line in (span.lowerBound + 1)...span.upperBound {

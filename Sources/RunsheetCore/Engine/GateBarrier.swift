@@ -45,7 +45,7 @@ extension RunEngine {
             guard let position = stepIndex[id] else { continue }
             let step = runbook.steps[position]
             var targets: [String?] = []
-            let rejects = runbook.edges.filter { $0.from == id && $0.kind == .reject }.compactMap(\.to)
+            let rejects = (rejectTarget[id] ?? nil).map { [$0] } ?? []
             if respectingGates, applies(step),
                case let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance), !status.satisfied {
                 // A closed gate is left only by the branch of what happened to it: On reject once

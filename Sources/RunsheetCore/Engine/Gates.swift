@@ -36,7 +36,7 @@ extension RunEngine {
     public func settleGate(now: Date = Date()) throws -> GateProgress {
         guard let step = currentStep, step.isGate, let status = currentGate else { return .waiting }
         if let rejection = status.rejection {
-            let target = rejectTarget(step)
+            let target = rejectTarget[step.id] ?? nil
             try record(.stepFailed(StepFailed(reason: "rejected by \(rejection.signer): \(rejection.reason)", next: target)), step: step.id)
             if let target {
                 try record(.branchTaken(BranchTaken(from: step.id, to: target, kind: "reject")), step: step.id)
@@ -57,10 +57,6 @@ extension RunEngine {
             return .timedOut
         }
         return .waiting
-    }
-
-    func rejectTarget(_ step: Step) -> String? {
-        runbook.edges.first { $0.from == step.id && $0.kind == .reject }?.to
     }
 }
 
@@ -189,12 +185,13 @@ public enum SignOffs {
         if step.separation.contains(.executor), GateStatus.executors(before: step, state: state, runbook: runbook).contains(PersonName.canonical(signer.name)) {
             throw Refusal.separation("\(signer.name) carried out steps that gate '\(step.id)' approves, so may not sign it; \(another)")
         }
+        let stepHash = StepHash.of(step)
         if state.signatures[step.id]?.contains(where: {
-            PersonName.same($0.signer, signer.name) && $0.stepHash == StepHash.of(step) && state.staleness(of: $0.plan) == nil
+            PersonName.same($0.signer, signer.name) && state.covers(stepHash: $0.stepHash, plan: $0.plan, current: stepHash)
         }) == true {
             throw Refusal.alreadySigned(signer.name)
         }
-        let signed = SignOffSigned(role: role, stepHash: StepHash.of(step), sha256: runbookSHA256,
+        let signed = SignOffSigned(role: role, stepHash: stepHash, sha256: runbookSHA256,
                                    comment: comment.flatMap { $0.isEmpty ? nil : $0 }, plan: state.plan)
         return try RunEvent(by: signer, step: step.id, .signOff(signed))
     }
@@ -267,7 +264,7 @@ public enum SignOffs {
         if PersonName.same(signer.name, state.startedBy) {
             throw Refusal.separation("\(signer.name) started this run and may not waive its gate; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) to waive it with '\(command)'")
         }
-        if state.drivers.contains(PersonName.canonical(signer.name)) {
+        if state.drove(signer.name) {
             throw Refusal.separation("\(signer.name) drove this run and may not waive its gate; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) who did not to waive it with '\(command)'")
         }
         let purpose = "waive a gate"

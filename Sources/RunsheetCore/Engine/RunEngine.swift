@@ -83,6 +83,8 @@ public final class RunEngine {
     let secretValues: [String]
     let successor: [String: String?]
     let failureTarget: [String: String?]
+    /// Where each gate's `On reject` goes (the first, as written).
+    let rejectTarget: [String: String?]
     let stepIndex: [String: Int]
     /// The roles file, class policy and change calendar that apply.
     public var governance: Governance
@@ -99,15 +101,17 @@ public final class RunEngine {
         secretValues = runbook.params.filter(\.secret).compactMap { values[$0.name] }.filter { !$0.isEmpty }
         var successor: [String: String?] = [:]
         var failure: [String: String?] = [:]
+        var reject: [String: String?] = [:]
         for edge in runbook.edges {
             switch edge.kind {
             case .next, .jump: successor[edge.from] = edge.to
             case .failure: failure[edge.from] = edge.to
-            case .reject: break
+            case .reject: if reject[edge.from] == nil { reject[edge.from] = .some(edge.to) }
             }
         }
         self.successor = successor
         failureTarget = failure
+        rejectTarget = reject
         stepIndex = Dictionary(runbook.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -119,17 +123,13 @@ public final class RunEngine {
         values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
         choice: ClassChoice? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
-        var params: [String: String] = [:]
-        for parameter in runbook.params {
-            if let value = values[parameter.name] { params[parameter.name] = parameter.secret ? ShellQuoting.mask : value }
-        }
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
         try requireStarter(actor, of: runbook, governance: governance)
         let plan = try RunPlan.of(runbook, sha256: sha256, values: values)
         let classPolicy = governance.policy[runbook.releaseClass]
         var started = RunStarted(
             runId: runID, runbook: runbook.path, runbookId: runbook.id, title: runbook.title, sha256: sha256,
-            gitCommit: gitCommit, params: params, releaseClass: runbook.releaseClass, stepHashes: StepHash.all(runbook),
+            gitCommit: gitCommit, params: plan.params, releaseClass: runbook.releaseClass, stepHashes: StepHash.all(runbook),
             runsheetVersion: runsheetVersion, start: runbook.start,
             followUp: classPolicy.followUp == nil ? nil : RunStarted.FollowUpReview(
                 roles: classPolicy.followUpRoles(in: runbook), within: classPolicy.followUpWithin ?? ClassPolicy.defaultFollowUpWithin),
@@ -480,13 +480,7 @@ public final class RunEngine {
         // What a signature approves changed: record it, and earlier signatures no longer count.
         if state.plan != nil, plan.hash != state.plan {
             var reasons = plan.differences(from: earlier)
-            if let index = reasons.firstIndex(of: "the runbook changed") {
-                var detail: [String] = []
-                if !changes.changed.isEmpty { detail.append("changed: " + changes.changed.joined(separator: ", ")) }
-                if !changes.added.isEmpty { detail.append("added: " + changes.added.joined(separator: ", ")) }
-                if !changes.removed.isEmpty { detail.append("removed: " + changes.removed.joined(separator: ", ")) }
-                if !detail.isEmpty { reasons[index] += " (" + detail.joined(separator: "; ") + ")" }
-            }
+            if let index = reasons.firstIndex(of: "the runbook changed"), !changes.isEmpty { reasons[index] += " (\(changes.summary))" }
             try record(.runChanged(RunChanged(plan: plan.hash, reasons: reasons, sha256: sha256, params: plan.params,
                                               includes: plan.includes, secrets: plan.secrets, steps: changes.changed)))
         }

@@ -167,11 +167,13 @@ public struct RunState: Sendable, Equatable {
     public var exceptions: [String: [Grant]] = [:]
     /// Gates let through without their sign-offs (`gate.waived`), per gate step.
     public var waivers: [String: [Waiver]] = [:]
-    /// Everyone who drove the run (started it, settled or moved steps, ran commands, took notes),
-    /// by canonical name; signing, rejecting, granting and waiving are not driving.
-    public var drivers: Set<String> { Set(driverNames.map(PersonName.canonical)) }
-    /// The names of the drivers as written; made canonical only when asked (the fold is hot).
+    /// The names, as written, of everyone who drove the run (started it, settled or moved steps,
+    /// ran commands, took notes); signing, rejecting, granting and waiving are not driving. Kept as
+    /// written because the fold is hot; `drove` compares them canonically.
     private var driverNames: Set<String> = []
+
+    /// Whether `person`, in any spelling of their name, drove the run.
+    public func drove(_ person: String) -> Bool { driverNames.contains { PersonName.same($0, person) } }
     /// The steps settled since the run last took a failure branch, in order: the rollback.
     public var rollback: [String] = []
     /// Where the last failure branch went: the first step of the rollback.
@@ -197,6 +199,12 @@ public struct RunState: Sendable, Equatable {
     }
 
     public func record(_ step: String) -> StepRecord { steps[step] ?? StepRecord() }
+
+    /// Whether an approval of a step (the step's hash and the plan it approved, nil where an older
+    /// runsheet recorded none) still covers the step as it is now (`current`) in the current plan.
+    public func covers(stepHash: String?, plan approved: String?, current: String) -> Bool {
+        (stepHash ?? current) == current && staleness(of: approved) == nil
+    }
 
     /// Why an approval of `signedPlan` no longer counts (the plan changed since), or nil. An
     /// approval or run without a recorded plan is judged by its step hash alone.

@@ -109,6 +109,12 @@ public struct RunbookChanges: Codable, Sendable, Equatable {
 
     public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty }
 
+    /// "changed: a, b; added: c; removed: d", leaving out what is empty.
+    public var summary: String {
+        [("changed", changed), ("added", added), ("removed", removed)]
+            .filter { !$0.1.isEmpty }.map { "\($0.0): " + $0.1.joined(separator: ", ") }.joined(separator: "; ")
+    }
+
     public init(added: [String] = [], removed: [String] = [], changed: [String] = []) {
         self.added = added
         self.removed = removed

@@ -62,7 +62,7 @@ public struct GateStatus: Sendable, Equatable {
         let rejection = state.rejections[step.id]?.last.map { ($0.signer, $0.reason) }
         // A waiver counts for the step and plan it waived, and only while its author has not driven the run.
         let waiver = state.waivers[step.id]?.last {
-            $0.stepHash == currentHash && state.staleness(of: $0.plan) == nil && !state.drivers.contains(PersonName.canonical($0.actor))
+            state.covers(stepHash: $0.stepHash, plan: $0.plan, current: currentHash) && !state.drove($0.actor)
         }
         return GateStatus(signatures: signatures, missing: missing, rejection: rejection, waiver: waiver)
     }

@@ -52,7 +52,7 @@ public struct Governance: Sendable {
         guard step.production || runbook.production, let calendar else { return nil }
         // An exception counts for the step and plan it was granted for.
         let current = StepHash.of(step)
-        if state.exceptions[step.id]?.contains(where: { ($0.stepHash ?? current) == current && state.staleness(of: $0.plan) == nil }) == true {
+        if state.exceptions[step.id]?.contains(where: { state.covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }) == true {
             return nil
         }
         return calendar.conflict(at: date)

@@ -139,11 +139,7 @@ struct ItemCheck {
         }
         let changes = RunbookChanges(recorded: run.stepHashes, runbook: runbook)
         if !changes.isEmpty && outcome == .completed {
-            var parts: [String] = []
-            if !changes.changed.isEmpty { parts.append("changed: " + changes.changed.joined(separator: ", ")) }
-            if !changes.added.isEmpty { parts.append("added: " + changes.added.joined(separator: ", ")) }
-            if !changes.removed.isEmpty { parts.append("removed: " + changes.removed.joined(separator: ", ")) }
-            block("run \(run.runID) followed an earlier version of the runbook (\(parts.joined(separator: "; "))); run it again", run: run.runID)
+            block("run \(run.runID) followed an earlier version of the runbook (\(changes.summary)); run it again", run: run.runID)
         }
         switch FollowUp.of(run, now: now) {
         // An emergency run's class exception already names its review's state.
