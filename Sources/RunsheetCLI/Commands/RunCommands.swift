@@ -198,6 +198,11 @@ struct Run: ParsableCommand {
             Output.out(Plan.render(runbook, values: values, policy: governance.policy[runbook.releaseClass]))
             let missing = runbook.params.filter { values[$0.name] == nil }.map(\.name)
             if !missing.isEmpty { Output.line("missing for a real run: " + missing.joined(separator: ", ")) }
+            do {
+                try RunEngine.requireStarter(who, of: runbook, governance: governance)
+            } catch let refusal as RunError {
+                Output.line("a real run by \(who.name) would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
+            }
             return
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, on: terminal) }
@@ -288,6 +293,11 @@ struct Resume: ParsableCommand {
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
                                actor: RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard), values: values, runDirectory: directory,
                                governance: try RunSupport.governance(for: runbook))
+        if let recorded = state.rules, recorded != engine.governance.ruleFiles {
+            terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
+                                RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ") +
+                                "); the rules as they are now apply from here on, and the journal records it\n")
+        }
         try engine.resume(sha256: sha, changes: changes)
         try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
     }

@@ -43,6 +43,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case olderJournal(what: String, format: String)
     /// The person starting a run with production steps is not named in the roles file.
     case starterNotInRoles(actor: String, rolesFile: String, step: String)
+    /// A run with production steps, in a repository without a roles file to name who may start it.
+    case productionWithoutRoles(runbook: String, step: String)
 
     public var errorDescription: String? {
         switch self {
@@ -65,6 +67,8 @@ public enum RunError: Error, Equatable, LocalizedError {
             "step '\(step)' \(why); to mark it done anyway, say why: 'done REASON' (recorded as a forced step), or fail or skip it"
         case .starterNotInRoles(let actor, let rolesFile, let step):
             "\(actor) is not named in \(rolesFile), and step '\(step)' is a production change; only people the roles file names may start this runbook (check the name given with --as, RUNSHEET_USER or git config user.email)"
+        case .productionWithoutRoles(let runbook, let step):
+            "step '\(step)' of \(runbook) is a production change, and only people a roles file names may start it, but no roles file applies; add .runsheet/roles.yaml at the repository root naming who may (docs/FORMAT.md, \"The roles file\")"
         case .olderJournal(let what, let format):
             "this run's journal is \(format), started by an older runsheet, which cannot record \(what); fail or skip the step with a reason, or start a new run"
         }
@@ -141,6 +145,7 @@ public final class RunEngine {
         started.plan = plan.hash
         started.includes = plan.includes.isEmpty ? nil : plan.includes
         started.secrets = plan.secrets.isEmpty ? nil : plan.secrets
+        started.rules = governance.ruleFiles
         var first = try RunEvent(by: actor, .runStarted(started))
         first.seq = 1
         let (journal, written) = try makeJournal(first)
@@ -150,10 +155,12 @@ public final class RunEngine {
         return engine
     }
 
-    /// A run that changes production is started by someone the repository's roles file names.
+    /// A run that changes production is started by someone the repository's roles file names; with
+    /// no roles file nobody is named, so nobody may (fail closed).
     public static func requireStarter(_ actor: Actor, of runbook: Runbook, governance: Governance) throws {
-        guard let first = runbook.steps.first(where: { runbook.production || $0.production }), let roles = governance.roles,
-              roles.roles(of: actor.name).isEmpty else { return }
+        guard let first = runbook.steps.first(where: { runbook.production || $0.production }) else { return }
+        guard let roles = governance.roles else { throw RunError.productionWithoutRoles(runbook: runbook.path, step: first.id) }
+        guard roles.roles(of: actor.name).isEmpty else { return }
         throw RunError.starterNotInRoles(actor: actor.name, rolesFile: roles.path, step: first.id)
     }
 
@@ -465,8 +472,10 @@ public final class RunEngine {
     /// Records a resumed session, with what changed in the runbook since the run started.
     public func resume(sha256: String, changes: RunbookChanges) throws {
         let earlier = RunPlan(runbookSHA256: state.runbookSHA256, includes: state.includes, params: state.params, secrets: state.secretDigests)
-        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, recorded: state.secretDigests)
+        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, recorded: state.secretDigestHistory)
         var resumed = RunResumed(sha256: sha256)
+        // Other rules apply from here on (an edit to a policy, roles or calendar file): say so.
+        if let recorded = state.rules, recorded != governance.ruleFiles { resumed.rules = governance.ruleFiles }
         if !changes.isEmpty {
             resumed.changes = changes
             resumed.stepHashes = StepHash.all(runbook)

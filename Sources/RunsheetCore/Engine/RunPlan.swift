@@ -29,9 +29,10 @@ public struct RunPlan: Sendable, Equatable {
         self.secrets = secrets
     }
 
-    /// The plan of `runbook` with `values`; a secret whose value matches its digest in `recorded`
-    /// keeps that digest (and so the plan its hash), any other gets a new salt.
-    public static func of(_ runbook: Runbook, sha256: String, values: [String: String], recorded: [String: String] = [:]) throws -> RunPlan {
+    /// The plan of `runbook` with `values`. A secret whose value matches one of its digests in
+    /// `recorded` (every digest the run recorded for it, newest first) keeps that digest, so a
+    /// secret changed and changed back gives the earlier plan its hash again; any other gets a new salt.
+    public static func of(_ runbook: Runbook, sha256: String, values: [String: String], recorded: [String: [String]] = [:]) throws -> RunPlan {
         var params: [String: String] = [:]
         var secrets: [String: String] = [:]
         for parameter in runbook.params {
@@ -41,11 +42,8 @@ public struct RunPlan: Sendable, Equatable {
                 continue
             }
             params[parameter.name] = ShellQuoting.mask
-            if let digest = recorded[parameter.name], SecretDigest.matches(value, digest) {
-                secrets[parameter.name] = digest
-            } else {
-                secrets[parameter.name] = try SecretDigest.make(value)
-            }
+            let digests = recorded[parameter.name] ?? []
+            secrets[parameter.name] = try digests.first { SecretDigest.matches(value, $0) } ?? SecretDigest.make(value)
         }
         return RunPlan(runbookSHA256: sha256, includes: runbook.includedSHA256, params: params, secrets: secrets)
     }

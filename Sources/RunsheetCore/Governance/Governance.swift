@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Everything the repository says about who may do what, and when: the roles file, the class
 /// policy in force and the change calendar.
@@ -9,6 +10,9 @@ public struct Governance: Sendable {
     public var calendar: ChangeCalendar?
     /// `.runsheet/policy.yaml` alone: the only place a downgrade can be permitted.
     public var repositoryPolicy: Policy?
+    /// Every rule file read, by path from the runbook's folder, with the SHA-256 of the bytes that
+    /// were parsed: what a run records as the rules it ran under.
+    public var ruleFiles: [String: String] = [:]
 
     public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {
         self.roles = roles
@@ -18,9 +22,16 @@ public struct Governance: Sendable {
     }
 
     /// Loads the files that apply to a runbook with `loader`; the diagnostics are their problems.
-    public static func load(for runbook: Runbook, loader: Compiler.Loader = Compiler.disk) -> (Governance, [Diagnostic]) {
+    public static func load(for runbook: Runbook, loader disk: Compiler.Loader = Compiler.disk) -> (Governance, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var governance = Governance()
+        // Hashes the very bytes each file is parsed from; a `.git` file (a worktree's) is no rule.
+        let reads = Mutex<[String: String]>([:])
+        let loader: Compiler.Loader = { path in
+            let bytes = try disk(path)
+            if !path.hasSuffix("/.git") { reads.withLock { $0[path] = SHA256Hex.of(bytes) } }
+            return bytes
+        }
         if let (roles, problems) = RolesFile.load(forRunbook: runbook.path, loader: loader) {
             governance.roles = roles
             diagnostics += problems
@@ -36,6 +47,9 @@ public struct Governance: Sendable {
             governance.calendar = calendar
             diagnostics += problems
         }
+        let folder = (runbook.path as NSString).deletingLastPathComponent
+        governance.ruleFiles = Dictionary(reads.withLock { $0 }.map { (PathText.relative($0.key, from: folder), $0.value) },
+                                          uniquingKeysWith: { first, _ in first })
         return (governance, diagnostics)
     }
 
