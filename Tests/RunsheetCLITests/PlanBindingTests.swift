@@ -153,4 +153,47 @@ import Testing
         #expect(reasons.contains { $0.hasPrefix("the runbook changed") } == false, "\(reasons)")
         #expect(reasons.contains { $0.hasPrefix("included file") && $0.hasSuffix("smoke.md changed") }, "\(reasons)")
     }
+
+    /// A gate passed on signatures that a later change made stale is not shown as done: `status`
+    /// marks it ↺ and says it must be signed again, until it is.
+    @Test func statusMarksAGateWhoseApprovalLapsed() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try signedRun(dir)
+        #expect(try runsheet(["resume", id, "--as", "alice", "--param", "token=hunter2"], in: dir, stdin: "done\nquit\n").status == 3)
+        var status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ✓ approve-version-version  alice"), "\(status.stdout)")
+        #expect(!status.stdout.contains("APPROVAL LAPSED"))
+
+        _ = try runsheet(["resume", id, "--as", "alice", "--param", "version=6.6.6", "--param", "token=hunter2"], in: dir, stdin: "quit\n")
+        status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ↺ approve-version-version  alice"), "\(status.stdout)")
+        #expect(status.stdout.contains("(APPROVAL LAPSED: the plan changed since it was approved; it must be signed again)"), "\(status.stdout)")
+        #expect(!status.stdout.contains("  ✓ approve-version-version"))
+        #expect(try events(dir, id: id).contains { $0["type"] as? String == "run.changed" })
+
+        // Signed again on the new plan: done again.
+        #expect(try runsheet(["sign", id, "approve-version-version", "--as", "bob"], in: dir).status == 0)
+        #expect(try runsheet(["sign", id, "approve-version-version", "--as", "carol"], in: dir).status == 0)
+        status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ✓ approve-version-version  alice") && !status.stdout.contains("APPROVAL LAPSED"), "\(status.stdout)")
+    }
+
+    /// A secret changed and then changed back is the plan that was signed: the journal's latest
+    /// plan is the first one again, and the first signatures count once more.
+    @Test func aSecretChangedBackRestoresTheSignedPlan() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try signedRun(dir)
+        let original = data(try events(dir, id: id).first)["plan"] as? String
+        _ = try runsheet(["resume", id, "--as", "alice", "--param", "token=letmein"], in: dir, stdin: "quit\n")
+        let back = try runsheet(["resume", id, "--as", "alice", "--param", "token=hunter2"], in: dir, stdin: "done\nquit\n")
+        let changes = try events(dir, id: id).filter { $0["type"] as? String == "run.changed" }
+        #expect(changes.count == 2)
+        #expect(data(changes.first)["plan"] as? String != original)
+        #expect(data(changes.last)["plan"] as? String == original, "changed back, the plan is the signed one again")
+        #expect(data(changes.last)["reasons"] as? [String] == ["secret parameter token changed"])
+        #expect(!back.stdout.contains("this gate still needs"), "\(back.stdout)")
+        #expect(try events(dir, id: id).contains { $0["type"] as? String == "step.completed" && $0["step"] as? String == "approve-version-version" })
+    }
 }
