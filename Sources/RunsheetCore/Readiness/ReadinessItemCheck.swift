@@ -193,7 +193,7 @@ struct ItemCheck {
     private mutating func overrides(_ step: Step, of run: RunState) {
         let record = run.record(step.id)
         if record.forced {
-            let codes = record.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ", ")
+            let codes = StepForced.exitCodes(record.overrode)
             except("step \(step.id) was forced done although " + (codes.isEmpty ? "it had failed" : "its command did not pass (overrode exit \(codes))")
                    + (record.reason.map { ": \($0)" } ?? ""),
                    link: stepLink(step), location: stepLocation(step), run: run.runID, by: record.actor)
