@@ -134,7 +134,9 @@ enum RunSupport {
         if status != .success { throw CommandFailure(status: status, message: "") }
     }
 
-    static func prompt(for parameter: Parameter, on terminal: any Terminal) -> String? {
+    /// Asks for a parameter's value; `problem` says why the last answer was not taken.
+    static func prompt(for parameter: Parameter, problem: String?, on terminal: any Terminal) -> String? {
+        if let problem { terminal.writeError("runsheet: \(problem); try again\n") }
         let label = parameter.prompt ?? parameter.name
         let choices = parameter.choices.map { " [\($0.joined(separator: "/"))]" } ?? ""
         return terminal.ask("\(label)\(choices): ", secret: parameter.secret)
@@ -205,7 +207,7 @@ struct Run: ParsableCommand {
             }
             return
         }
-        let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, on: terminal) }
+        let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
         let governance = try RunSupport.governance(for: runbook)
         // Decided before anything is written: a refused class leaves no run behind.
         let choice = try RunSupport.choose(releaseClass, for: runbook, values: values, governance: governance, actor: who.name)
@@ -280,7 +282,7 @@ struct Resume: ParsableCommand {
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
-        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params) { RunSupport.prompt(for: $0, on: terminal) }
+        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
         let sha = SHA256Hex.of(bytes)
         let changes = RunbookChanges(recorded: state.stepHashes, runbook: runbook)
         if sha != state.runbookSHA256 {
