@@ -101,6 +101,20 @@ import Testing
         #expect(state.record("read-the-notes").status == .done)
     }
 
+    /// Issue 15, item 7: `goto` with a step id a typo away names the step meant; one far from every
+    /// id says where the ids are listed. Neither moves the run.
+    @Test func gotoATypoSuggestsTheStep() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--as", "alice"],
+                                           stdin: "goto say-helo\ngoto zzz\nquit\n")
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        let output = result.stdout + result.stderr
+        #expect(output.contains("there is no step 'say-helo' in this runbook; did you mean 'say-hello'?"), "\(output)")
+        #expect(output.contains("there is no step 'zzz' in this runbook; 'runsheet compile' or '--dry-run' lists every step id"), "\(output)")
+        let (_, events) = try journal(runs)
+        #expect(!events.contains { $0.type == .cursorMoved })
+    }
+
     /// A script that feeds more actions than the run takes: the run stops at `quit`, acts on
     /// nothing after it, and the writer gets a broken pipe, not a signal that kills it.
     @Test func actionsAfterQuitAreLeftUnread() throws {

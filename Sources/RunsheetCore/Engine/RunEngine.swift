@@ -25,7 +25,8 @@ public struct Actor: Sendable, Equatable {
 
 /// Errors an operator can act on.
 public enum RunError: Error, Equatable, LocalizedError {
-    case noSuchStep(String)
+    /// `near` is the closest step id, when one is a small edit away.
+    case noSuchStep(String, near: String?)
     case finished(String)
     case reasonRequired(String)
     case noCommand(String)
@@ -48,7 +49,8 @@ public enum RunError: Error, Equatable, LocalizedError {
 
     public var errorDescription: String? {
         switch self {
-        case .noSuchStep(let id): "there is no step '\(id)' in this runbook; 'status' lists the step ids"
+        case .noSuchStep(let id, let near?): "there is no step '\(id)' in this runbook; did you mean '\(near)'?"
+        case .noSuchStep(let id, nil): "there is no step '\(id)' in this runbook; 'runsheet compile' or '--dry-run' lists every step id"
         case .finished(let outcome): "the run has already ended (\(outcome)); start a new run to do it again"
         case .reasonRequired(let action): "\(action) needs a reason, e.g. '\(action) the host is already patched'"
         case .noCommand(let id): "step '\(id)' has no command marked to run"
@@ -447,7 +449,9 @@ public final class RunEngine {
 
     public func goTo(_ id: String) throws {
         _ = try requireOpen()
-        guard stepIndex[id] != nil else { throw RunError.noSuchStep(id) }
+        guard stepIndex[id] != nil else {
+            throw RunError.noSuchStep(id, near: EditDistance.closest(to: id, in: runbook.steps.map(\.id), maximum: max(2, id.count / 3)))
+        }
         try move(to: id, reason: "goto")
     }
 
