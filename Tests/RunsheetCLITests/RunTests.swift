@@ -115,6 +115,23 @@ import Testing
         #expect(!events.contains { $0.type == .cursorMoved })
     }
 
+    /// Issue 15, item 7: a second `run` of a runbook that has a run still open says so, names it
+    /// and how to continue it; an ended run is not mentioned.
+    @Test func aSecondRunOfARunbookInProgressSaysSo() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let arguments = ["run", Self.fixture, "--runs-dir", runs.path, "--as", "alice"]
+        let first = try Fixtures.runsheet(arguments, stdin: "done\nquit\n")
+        #expect(first.status == 3)
+        #expect(!first.stderr.contains("still open"))
+        let (directory, _) = try journal(runs)
+        let id = directory.lastPathComponent
+        let second = try Fixtures.runsheet(arguments, stdin: "abort started twice by mistake\n")
+        #expect(second.stderr.contains("runsheet: run \(id) of this runbook is still open (at step 'say-hello', started "), "\(second.stderr)")
+        #expect(second.stderr.contains("by alice); this starts another one. 'runsheet resume \(id)' continues it"), "\(second.stderr)")
+        let third = try Fixtures.runsheet(arguments, stdin: "quit\n")
+        #expect(third.stderr.components(separatedBy: "still open").count == 2, "only the open run, not the aborted one: \(third.stderr)")
+    }
+
     /// A script that feeds more actions than the run takes: the run stops at `quit`, acts on
     /// nothing after it, and the writer gets a broken pipe, not a signal that kills it.
     @Test func actionsAfterQuitAreLeftUnread() throws {

@@ -134,6 +134,13 @@ enum RunSupport {
         if status != .success { throw CommandFailure(status: status, message: "") }
     }
 
+    /// The runs of `runbook` in `runsDirectory` that have not ended, oldest first (journals that
+    /// do not verify are not counted: they cannot be resumed anyway).
+    static func openRuns(of runbook: String, in runsDirectory: String) -> [RunState] {
+        RunFolders(runsDirectory).runs(of: runbook).compactMap { $0.events.map(RunState.fold) }
+            .filter { !$0.finished }.sorted { ($0.startedAt, $0.runID) < ($1.startedAt, $1.runID) }
+    }
+
     /// Asks for a parameter's value; `problem` says why the last answer was not taken.
     static func prompt(for parameter: Parameter, problem: String?, on terminal: any Terminal) -> String? {
         if let problem { terminal.writeError("runsheet: \(problem); try again\n") }
@@ -218,6 +225,10 @@ struct Run: ParsableCommand {
             try RunEngine.requireStarter(who, of: runbook, governance: governance)
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
+        }
+        for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
+            terminal.writeError("runsheet: run \(open.runID) of this runbook is still open (\(open.cursor.map { "at step '\($0)'" } ?? "at its end"), " +
+                                "started \(open.startedAt) by \(open.startedBy)); this starts another one. 'runsheet resume \(open.runID)' continues it\n")
         }
         let runID = RunContext.newRunID(runbookID: runbook.id)
         let runDirectory = (runsDirectory as NSString).appendingPathComponent(runID)
