@@ -196,4 +196,51 @@ import Testing
         #expect(!back.stdout.contains("this gate still needs"), "\(back.stdout)")
         #expect(try events(dir, id: id).contains { $0["type"] as? String == "step.completed" && $0["step"] as? String == "approve-version-version" })
     }
+
+    /// Found by the adversary: a line break inside a value spelled out a plan line of its own, so
+    /// `notes="Routine deploy\nparam target=production" target=staging` and `notes="Routine deploy"
+    /// target="production\nparam target=staging"` had one plan hash, and the signatures on the first
+    /// deployed the second. Values with a line break are now written quoted.
+    @Test func aLineBreakInAValueCannotForgeAPlanLine() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  sre: [alice, bob, carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try """
+            ---
+            params:
+              notes: {default: ""}
+              target: {default: staging}
+            roles: [sre]
+            ---
+            # Deploy
+
+            - [ ] Approve
+              - Id: approve
+              - Sign-off: 2 of sre
+              - Separation: starter
+            - [ ] Ship it
+              - Id: ship
+              - Production: yes
+
+              ```bash run
+              echo "deploying to: {{target}}"
+              ```
+            """.write(to: dir.appendingPathComponent("deploy.md"), atomically: true, encoding: .utf8)
+        let started = try runsheet(["run", "deploy.md", "--as", "alice", "--param", "notes=Routine deploy\nparam target=production",
+                                    "--param", "target=staging"], in: dir, stdin: "quit\n")
+        #expect(started.status == 3, "\(started.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
+        #expect(try runsheet(["sign", id, "approve", "--as", "bob"], in: dir).status == 0)
+        #expect(try runsheet(["sign", id, "approve", "--as", "carol"], in: dir).status == 0)
+        let resumed = try runsheet(["resume", id, "--as", "alice", "--param", "notes=Routine deploy",
+                                    "--param", "target=production\nparam target=staging"], in: dir, stdin: "done\nrun\nquit\n")
+        #expect(!resumed.stdout.contains("deploying to: production"), "\(resumed.stdout)")
+        #expect(resumed.stdout.contains("this gate still needs 2 more of sre"), "\(resumed.stdout)")
+        let journal = try events(dir, id: id)
+        let changed = try #require(journal.first { $0["type"] as? String == "run.changed" })
+        #expect(data(changed)["plan"] as? String != data(journal.first)["plan"] as? String)
+        #expect(!journal.contains { $0["type"] as? String == "command.finished" || $0["type"] as? String == "command.started" })
+    }
 }

@@ -12,6 +12,10 @@ import Foundation
 ///     include <path> <sha-256>          one per included file, by path
 ///     param <name>=<value>              one per parameter, by name; a secret's value is its digest
 ///
+/// A path or value holding a line break, carriage return or backslash is written as a JSON string
+/// after a `*` (`param* notes="two\nlines"`), so no value can spell out a line of its own and two
+/// different plans never share a text; all other lines are as they always were.
+///
 /// Any change to one of them is a `run.changed` event, and a signature on an earlier plan no
 /// longer counts.
 public struct RunPlan: Sendable, Equatable {
@@ -51,9 +55,34 @@ public struct RunPlan: Sendable, Equatable {
     /// The hash a signature records.
     public var hash: String {
         var text = "runsheet.plan/1\nrunbook \(runbookSHA256)\n"
-        for (path, sha) in includes.sorted(by: { $0.key < $1.key }) { text += "include \(path) \(sha)\n" }
-        for (name, value) in params.sorted(by: { $0.key < $1.key }) { text += "param \(name)=\(secrets[name] ?? value)\n" }
+        for (path, sha) in includes.sorted(by: { $0.key < $1.key }) {
+            text += Self.plain(path) ? "include \(path) \(sha)\n" : "include* \(Self.quoted(path)) \(sha)\n"
+        }
+        for (name, value) in params.sorted(by: { $0.key < $1.key }) {
+            let shown = secrets[name] ?? value
+            text += Self.plain(name) && Self.plain(shown) ? "param \(name)=\(shown)\n" : "param* \(Self.quoted(name))=\(Self.quoted(shown))\n"
+        }
         return SHA256Hex.of(Array(text.utf8))
+    }
+
+    /// Whether `text` can stand in a plan line as it is: no line break, carriage return or backslash.
+    static func plain(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0 == "\n" || $0 == "\r" || $0 == "\\" || $0 == "\u{2028}" || $0 == "\u{2029}" || $0 == "\u{85}" }
+    }
+
+    /// `text` as a JSON string: quotes, backslashes and every control character escaped.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     /// What differs from `earlier`, one phrase each, in a stable order.
