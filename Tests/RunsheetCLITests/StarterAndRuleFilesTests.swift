@@ -86,4 +86,26 @@ import Testing
         #expect(status.stdout.contains("rules    changed ") && status.stdout.contains("seen by alice at resume: .runsheet/policy.yaml changed"), "\(status.stdout)")
         #expect(try runsheet(["verify", id], in: dir).status == 0)
     }
+
+    /// Found by the adversary: a checklist started without production steps, given a production
+    /// step between sessions, went on at resume although its starter could not start it now.
+    @Test func productionStepsAddedLaterAreCheckedAtResume() throws {
+        for roles in [nil, "roles:\n  sre: [bob]\n"] as [String?] {
+            let dir = try repository(roles: roles)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let plain = Self.runbook.replacingOccurrences(of: "  - Production: yes\n", with: "")
+            try plain.write(to: dir.appendingPathComponent("deploy.md"), atomically: true, encoding: .utf8)
+            #expect(try runsheet(["run", "deploy.md", "--as", "mallory"], in: dir, stdin: "done\nquit\n").status == 3)
+            let id = try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
+            let journal = dir.appendingPathComponent("runs/\(id)/journal.jsonl")
+            let before = try Data(contentsOf: journal)
+
+            try Self.runbook.write(to: dir.appendingPathComponent("deploy.md"), atomically: true, encoding: .utf8)
+            let resumed = try runsheet(["resume", id, "--as", "mallory"], in: dir, stdin: "done\ndone\n")
+            #expect(resumed.status == 1, "\(resumed.stdout)\(resumed.stderr)")
+            #expect(resumed.stderr.contains("runsheet: run \(id) cannot go on, as its starter could not start it now: "), "\(resumed.stderr)")
+            #expect(resumed.stderr.contains(roles == nil ? "no roles file applies" : "mallory is not named in"), "\(resumed.stderr)")
+            #expect(try Data(contentsOf: journal) == before, "nothing written")
+        }
+    }
 }

@@ -208,7 +208,7 @@ struct Run: ParsableCommand {
             let missing = runbook.params.filter { values[$0.name] == nil }.map(\.name)
             if !missing.isEmpty { Output.line("missing for a real run: " + missing.joined(separator: ", ")) }
             do {
-                try RunEngine.requireStarter(who, of: runbook, governance: governance)
+                try RunEngine.requireStarter(who.name, of: runbook, governance: governance)
             } catch let refusal as RunError {
                 Output.line("a real run by \(who.name) would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
             }
@@ -222,7 +222,7 @@ struct Run: ParsableCommand {
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
         do {
-            try RunEngine.requireStarter(who, of: runbook, governance: governance)
+            try RunEngine.requireStarter(who.name, of: runbook, governance: governance)
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
@@ -303,9 +303,17 @@ struct Resume: ParsableCommand {
             if !changes.changed.isEmpty { lines.append("  changed: " + changes.changed.joined(separator: ", ")) }
             terminal.writeError(lines.joined(separator: "\n") + "\n")
         }
+        let governance = try RunSupport.governance(for: runbook)
+        // The runbook may have gained production steps since the run started: its starter must
+        // still be someone the roles file names, as at a start.
+        do {
+            try RunEngine.requireStarter(state.startedBy, of: runbook, governance: governance)
+        } catch let refusal as RunError {
+            throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
+        }
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
                                actor: RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard), values: values, runDirectory: directory,
-                               governance: try RunSupport.governance(for: runbook))
+                               governance: governance)
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ") +

@@ -130,7 +130,7 @@ public final class RunEngine {
         choice: ClassChoice? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
-        try requireStarter(actor, of: runbook, governance: governance)
+        try requireStarter(actor.name, of: runbook, governance: governance)
         let plan = try RunPlan.of(runbook, sha256: sha256, values: values)
         let classPolicy = governance.policy[runbook.releaseClass]
         var started = RunStarted(
@@ -159,11 +159,12 @@ public final class RunEngine {
 
     /// A run that changes production is started by someone the repository's roles file names; with
     /// no roles file nobody is named, so nobody may (fail closed).
-    public static func requireStarter(_ actor: Actor, of runbook: Runbook, governance: Governance) throws {
+    /// Checked again at every resume: production steps added to the runbook later count too.
+    public static func requireStarter(_ person: String, of runbook: Runbook, governance: Governance) throws {
         guard let first = runbook.steps.first(where: { runbook.production || $0.production }) else { return }
         guard let roles = governance.roles else { throw RunError.productionWithoutRoles(runbook: runbook.path, step: first.id) }
-        guard roles.roles(of: actor.name).isEmpty else { return }
-        throw RunError.starterNotInRoles(actor: actor.name, rolesFile: roles.path, step: first.id)
+        guard roles.roles(of: person).isEmpty else { return }
+        throw RunError.starterNotInRoles(actor: person, rolesFile: roles.path, step: first.id)
     }
 
     // MARK: - Queries
