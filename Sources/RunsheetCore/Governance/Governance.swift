@@ -56,6 +56,13 @@ public struct Governance: Sendable {
     /// Who may grant an exception to the change calendar.
     public var exceptionRoles: [String] { calendar?.exceptionRoles ?? ChangeCalendar.defaultExceptionRoles }
 
+    /// Whether a waiver or calendar exception given by `person` as `role` counts under these rules:
+    /// the role is an exception role, the roles file (when there is one) gives it to them, and they
+    /// did not start the run. Checked whenever the grant is used, not only when it was given.
+    public func mayGrant(as person: String, role: String, state: RunState) -> Bool {
+        exceptionRoles.contains(role) && (roles.map { $0.holds(person, role) } ?? true) && !PersonName.same(person, state.startedBy)
+    }
+
     /// The command that grants an exception for a blocked production step.
     public static func exceptionCommand(run: String, step: String) -> String {
         "runsheet sign \(run) \(step) --exception --reason \"...\""
@@ -66,7 +73,9 @@ public struct Governance: Sendable {
         guard step.production || runbook.production, let calendar else { return nil }
         // An exception counts for the step and plan it was granted for.
         let current = StepHash.of(step)
-        if state.exceptions[step.id]?.contains(where: { state.covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }) == true {
+        if state.exceptions[step.id]?.contains(where: {
+            state.covers(stepHash: $0.stepHash, plan: $0.plan, current: current) && mayGrant(as: $0.actor, role: $0.role, state: state)
+        }) == true {
             return nil
         }
         return calendar.conflict(at: date)
@@ -80,9 +89,15 @@ public enum FollowUp: Sendable, Equatable {
     case due(String)
     case overdue(String)
 
-    public static func of(_ state: RunState, now: Date = Date()) -> FollowUp {
+    /// With `roles`, a review counts only when its author holds, in that roles file as it is now,
+    /// the follow-up role it was given as (a role granted for one `sign` and taken back does not).
+    public static func of(_ state: RunState, now: Date = Date(), roles: RolesFile? = nil) -> FollowUp {
         guard let requirement = state.followUp else { return .notRequired }
-        if let review = state.reviews.first { return .done(by: review.actor, at: review.time) }
+        if let review = state.reviews.first(where: { review in
+            roles.map { requirement.roles.contains(review.role) && $0.holds(review.actor, review.role) } ?? true
+        }) {
+            return .done(by: review.actor, at: review.time)
+        }
         let start = Timestamp.parse(state.startedAt) ?? now
         let due = start.addingTimeInterval(Double(requirement.within))
         let text = Timestamp.format(due)
