@@ -112,4 +112,32 @@ import Testing
         #expect(!readiness.stdout.contains("its follow-up review was recorded by mallory"), "\(readiness.stdout)")
         #expect(readiness.stdout.contains("its follow-up review is due by") || readiness.stdout.contains("its follow-up review is overdue"), "\(readiness.stdout)")
     }
+
+    /// Found by the adversary: `status` showed a gate as passed (✓) after its approval stopped
+    /// holding: a signer taken out of the roles file, a waiver whose author then drove the run.
+    @Test func statusShowsAGatePassedOnApprovalsThatNoLongerHold() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try runsheet(["run", "deploy.md", "--as", "alice"], in: dir, stdin: "done\nquit\n").status == 3)
+        let id = try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
+        #expect(try runsheet(["sign", id, "approve", "--as", "bob"], in: dir).status == 0)
+        #expect(try runsheet(["sign", id, "approve", "--as", "carol"], in: dir).status == 0)
+        #expect(try runsheet(["resume", id, "--as", "alice"], in: dir, stdin: "done\nquit\n").status == 3)
+        var status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ✓ approve  alice"), "\(status.stdout)")
+
+        try Self.roles.replacingOccurrences(of: "[alice, bob, carol]", with: "[alice, bob]")
+            .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ↺ approve  alice") && status.stdout.contains("APPROVAL LAPSED"), "\(status.stdout)")
+        #expect(status.stdout.contains("carol does not hold the role sre") || status.stdout.contains("no longer counts"), "\(status.stdout)")
+
+        // A waiver by rita makes the gate pass again; once rita drives the run, it no longer holds.
+        #expect(try runsheet(["sign", id, "approve", "--waive", "--as", "rita", "--reason", "carol left; CAB ok"], in: dir).status == 0)
+        status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ✓ approve  alice"), "\(status.stdout)")
+        _ = try runsheet(["resume", id, "--as", "rita"], in: dir, stdin: "quit\n")
+        status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ↺ approve  alice") && status.stdout.contains("APPROVAL LAPSED"), "\(status.stdout)")
+    }
 }

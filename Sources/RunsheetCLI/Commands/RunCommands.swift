@@ -28,6 +28,12 @@ enum RunSupport {
     /// Compiles the runbook of a run. Its recorded path is relative to where the run was started,
     /// so it is also looked for from the Git root and the folder around the runs folder.
     static func compileRunbook(of state: RunState, runDirectory: String) throws -> (CompileResult, [UInt8]) {
+        try compile(runbookPath(of: state, runDirectory: runDirectory))
+    }
+
+    /// Where the run's runbook is now: the recorded path, else the same path from the repository
+    /// or the folder around the runs folder.
+    static func runbookPath(of state: RunState, runDirectory: String) -> String {
         let recorded = state.runbookPath
         var candidates = [recorded]
         if !recorded.hasPrefix("/") {
@@ -36,8 +42,7 @@ enum RunSupport {
             let around = (runs as NSString).deletingLastPathComponent
             candidates += [around + "/" + recorded, around + "/" + (recorded as NSString).lastPathComponent]
         }
-        let found = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? recorded
-        return try compile(found)
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? recorded
     }
 
     static func journalPath(_ directory: String) -> String { directory + "/journal.jsonl" }

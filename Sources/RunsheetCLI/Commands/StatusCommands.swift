@@ -26,7 +26,7 @@ struct Status: ParsableCommand {
         if let runID {
             let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil)
             let state = try RunSupport.state(in: directory, repair: false)
-            Output.out(detail(state))
+            Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory)))
             return
         }
         let catalog = RunCatalog.load(runsDirectory)
@@ -64,7 +64,29 @@ struct Status: ParsableCommand {
         }.joined(separator: "\n") + "\n"
     }
 
-    func detail(_ state: RunState) -> String {
+    /// Done gates whose approval does not hold under the runbook and rules as they are now: a
+    /// signer no longer holds the role, a waiver's author drove the run, the plan changed. Empty
+    /// when the run has ended or its runbook cannot be compiled (the journal alone then decides).
+    /// The value says why, from the gate's rule: what it still needs, and which approvals do not count.
+    static func lapsedGates(_ state: RunState, directory: String) -> [String: String] {
+        guard !state.finished, let bytes = try? FileReader.read(RunSupport.runbookPath(of: state, runDirectory: directory)) else { return [:] }
+        let result = Compiler().compile(path: RunSupport.runbookPath(of: state, runDirectory: directory), bytes: bytes)
+        guard !result.hasErrors else { return [:] }
+        var runbook = result.runbook
+        runbook.releaseClass = state.releaseClass
+        let governance = Governance.load(for: runbook).0
+        var lapsed: [String: String] = [:]
+        for step in runbook.steps where step.isGate && state.record(step.id).status == .done {
+            let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
+            guard !status.satisfied else { continue }
+            let needs = status.missing.isEmpty ? [] : ["it needs " + status.missing.joined(separator: " and ")]
+            var seen = Set<String>()
+            lapsed[step.id] = (needs + status.signatures.compactMap(\.problem)).filter { seen.insert($0).inserted }.joined(separator: "; ")
+        }
+        return lapsed
+    }
+
+    func detail(_ state: RunState, lapsed: [String: String] = [:]) -> String {
         var lines: [String] = []
         lines.append("run      \(state.runID)")
         lines.append("runbook  \(state.title) (\(state.runbookPath))")
@@ -99,10 +121,13 @@ struct Status: ParsableCommand {
         if !settledSteps.isEmpty { lines.append("") }
         for (_, id) in settledSteps {
             let record = state.record(id)
-            let lapsed = state.approvalLapsed(id)
+            let why = lapsed[id]
+            let lapsed = why != nil || state.approvalLapsed(id)
             var line = "  \(lapsed ? "↺" : record.mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
             if let reason = record.reason { line += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
-            if lapsed { line += "  (APPROVAL LAPSED: the plan changed since it was approved; it must be signed again)" }
+            if lapsed {
+                line += "  (APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now" + (why.map { $0.isEmpty ? "" : ": \($0)" } ?? "") + "; it must be approved again)"
+            }
             for waiver in state.waivers[id] ?? [] { line += "  (WAIVED by \(waiver.actor) as \(waiver.role): \(waiver.reason))" }
             lines.append(line)
         }

@@ -220,7 +220,7 @@ public struct RunState: Sendable, Equatable {
         let signed = signatures[id] ?? [], waived = waivers[id] ?? []
         guard !signed.isEmpty || !waived.isEmpty else { return false }
         return !signed.contains { covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }
-            && !waived.contains { covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }
+            && !waived.contains { covers(stepHash: $0.stepHash, plan: $0.plan, current: current) && !drove($0.actor) }
     }
 
     /// What differs between two sets of rule files, one phrase each, by path.
