@@ -97,8 +97,7 @@ public enum ReadinessRenderer {
     /// Text safe in a GitHub table cell or list item: no pipes or line breaks, and no HTML, which
     /// GitHub would render (a reason or name is shown as typed, never as markup).
     static func cell(_ text: String) -> String {
-        ReportRenderer.markdownCell(text).replacingOccurrences(of: "&", with: "&amp;")
-            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        MarkdownText.cell(text)
     }
 
     /// The run's class, and how it stands against the release's.
