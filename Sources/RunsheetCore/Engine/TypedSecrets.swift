@@ -10,18 +10,18 @@ public enum TypedSecrets {
     /// Shorter secrets are not masked in typed text: they would blot out ordinary words.
     public static let minimumLength = 4
     /// Words of one text checked against the digests, at most: each check is one scrypt (tens of
-    /// milliseconds), and a comment longer than this is rare.
-    public static let wordLimit = 48
+    /// milliseconds in a release build), and a comment longer than this is rare.
+    public static let wordLimit = 32
 
     /// `text` with each of `values` (of at least `minimumLength` characters) masked, and each
     /// word that matches one of `digests`.
     public static func mask(_ text: String, values: [String], digests: [String] = []) -> String {
         var secrets = values.filter { $0.count >= minimumLength }
         if !digests.isEmpty {
-            for word in words(in: ShellQuoting.mask(text, secrets: secrets)).prefix(wordLimit)
-            where digests.contains(where: { SecretDigest.matches(word, $0) }) {
-                secrets.append(word)
-            }
+            // One scrypt per word and digest, on all cores.
+            let checks = words(in: ShellQuoting.mask(text, secrets: secrets)).prefix(wordLimit).flatMap { word in digests.map { (word, $0) } }
+            let found = checks.parallelMap { SecretDigest.matches($0.0, $0.1) }
+            secrets += zip(checks, found).filter(\.1).map(\.0.0)
         }
         return ShellQuoting.mask(text, secrets: secrets)
     }

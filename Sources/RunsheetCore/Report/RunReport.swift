@@ -172,24 +172,7 @@ public struct RunReport: Codable, Sendable, Equatable {
     /// titles, ids and parameters as one line; free text (notes, reasons, comments) keeps its
     /// line feeds and tabs for each format to lay out. A journal written before runsheet
     /// refused them at input may hold any.
-    var shown: RunReport {
-        func escaped(_ value: JSONValue, lines: Bool) -> JSONValue {
-            switch value {
-            case .string(let text): .string(ShownText.escaped(text, keepingLineBreaks: lines))
-            case .array(let values): .array(values.map { escaped($0, lines: lines) })
-            case .object(let members):
-                .object(Dictionary(members.map { ($0.key.shown, escaped($0.value, lines: Self.freeText.contains($0.key))) },
-                                   uniquingKeysWith: { a, _ in a }))
-            case .int, .bool, .null: value
-            }
-        }
-        guard let value = try? JSONValueEncoder.encode(self),
-              let report = try? JSONValueDecoder.decode(RunReport.self, from: escaped(value, lines: false)) else { return self }
-        return report
-    }
-
-    /// The fields that hold what people typed as text, rather than a name or an id.
-    static let freeText: Set<String> = ["text", "reason", "endReason", "reasons"]
+    var shown: RunReport { ShownText.escapingStrings(in: self, freeText: ["text", "reason", "endReason", "reasons"]) }
 
     static func pausedSeconds(_ state: RunState) -> Int {
         guard let start = Timestamp.parse(state.startedAt), let end = Timestamp.parse(state.endedAt ?? state.lastTime) else { return 0 }

@@ -21,6 +21,24 @@ public enum ShownText {
         return String(out)
     }
 
+    /// `value` (a report) with every string in it escaped, keys included: on one line, except the
+    /// values under the keys in `freeText`, which keep their line feeds and tabs. A value that
+    /// does not go through `JSONValue` (one with fractions) is returned as it is.
+    static func escapingStrings<Value: Codable>(in value: Value, freeText: Set<String>) -> Value {
+        func escaping(_ value: JSONValue, lines: Bool) -> JSONValue {
+            switch value {
+            case .string(let text): .string(escaped(text, keepingLineBreaks: lines))
+            case .array(let values): .array(values.map { escaping($0, lines: lines) })
+            case .object(let members):
+                .object(Dictionary(members.map { ($0.key.shown, escaping($0.value, lines: freeText.contains($0.key))) }, uniquingKeysWith: { a, _ in a }))
+            case .int, .bool, .null: value
+            }
+        }
+        guard let encoded = try? JSONValueEncoder.encode(value),
+              let decoded = try? JSONValueDecoder.decode(Value.self, from: escaping(encoded, lines: false)) else { return value }
+        return decoded
+    }
+
     /// Whether `scalar` is a C0 control, DEL or a C1 control.
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
