@@ -82,7 +82,7 @@ struct Status: ParsableCommand {
         }
         lines.append("started  \(state.startedAt.shown) by \(state.startedBy.shown) on \(state.host.shown) (\(state.via.shown))")
         if let rules = state.rules, !rules.isEmpty {
-            lines.append("rules    " + rules.sorted { $0.key < $1.key }.map { "\($0.key.shown) \($0.value.prefix(12).shown)" }.joined(separator: ", "))
+            lines.append("rules    " + rules.sorted { $0.key < $1.key }.map { "\($0.key.shown) \(String($0.value.prefix(12)).shown)" }.joined(separator: ", "))
         }
         for change in state.ruleChanges {
             lines.append("rules    changed \(change.time.shown), seen by \(change.actor.shown) at resume: \(change.reasons.joined(separator: "; ").shown); the rules as they are now apply from then on")
