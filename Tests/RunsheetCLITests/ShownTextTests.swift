@@ -208,6 +208,35 @@ import Testing
         #expect(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | x"), "\(html)")
     }
 
+    /// A parameter's value reaches the screen inside titles and commands: shown escaped there too.
+    @Test func aParameterValueWithAnEscapeShowsEscapedInTheWalkThroughAndTheDryRun() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            ---
+            id: p
+            params:
+              version: {}
+            ---
+            # P
+
+            - [ ] Deploy {{version}}
+
+              ```bash run
+              echo {{version}}
+              ```
+            """.write(to: dir.appendingPathComponent("p.md"), atomically: true, encoding: .utf8)
+        let value = "1.2\u{1B}[8m hidden"
+        let plan = try runsheet(["run", "p.md", "--dry-run", "--param", "version=\(value)"], in: dir)
+        #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
+        #expect(plan.stdout.contains("[deploy-version] Deploy 1.2\\x1b[8m hidden") && plan.stdout.contains("$ echo 1.2\\x1b[8m hidden"), "\(plan.stdout)")
+        Self.noEscape(plan.stdout, "--dry-run")
+        let run = try runsheet(["run", "p.md", "--as", "alice", "--param", "version=\(value)"], in: dir, stdin: "quit\n")
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Deploy 1.2\\x1b[8m hidden") && run.stdout.contains("$ echo 1.2\\x1b[8m hidden"), "\(run.stdout)")
+        Self.noEscape(run.stdout, "the scripted session")
+    }
+
     @Test func aControlCharacterInARunbookIsAnErrorAndTheRunIsRefused() throws {
         let dir = try repository()
         defer { try? FileManager.default.removeItem(at: dir) }
