@@ -4,13 +4,16 @@ import RunsheetCore
 /// Where runs live, who is acting, and the facts about a runbook file recorded at start.
 enum RunContext {
     /// `--as`, then RUNSHEET_USER, then `git config user.email`, then the login name; acting
-    /// `atTerminal` (standard input is one) or by script, or under CI.
-    static func actor(explicit: String?, atTerminal: Bool = isatty(0) != 0) -> Actor {
+    /// `atTerminal` (standard input is one) or by script, or under CI. A name holding a line
+    /// break or another control character is refused (exit 2) before anything is written.
+    static func actor(explicit: String?, atTerminal: Bool = isatty(0) != 0) throws -> Actor {
         let env = ProcessInfo.processInfo.environment
         var name = explicit?.trimmed ?? ""
-        if name.isEmpty { name = env["RUNSHEET_USER"]?.trimmed ?? "" }
-        if name.isEmpty { name = gitOutput(["config", "user.email"], in: FileManager.default.currentDirectoryPath) ?? "" }
-        if name.isEmpty { name = loginName() }
+        var source = "the name given with --as"
+        if name.isEmpty { (name, source) = (env["RUNSHEET_USER"]?.trimmed ?? "", "the name in RUNSHEET_USER") }
+        if name.isEmpty { (name, source) = (gitOutput(["config", "user.email"], in: FileManager.default.currentDirectoryPath) ?? "", "git config user.email") }
+        if name.isEmpty { (name, source) = (loginName(), "the login name") }
+        try requireName(name, source)
         let via: String
         if env["CI"].map({ !$0.isEmpty && $0 != "false" }) == true {
             via = "ci"
@@ -18,6 +21,11 @@ enum RunContext {
             via = atTerminal ? "terminal" : "script"
         }
         return Actor(name: name, host: hostName(), via: via, canonical: PersonName.canonical(name), uid: Int(getuid()), login: loginName())
+    }
+
+    /// Refuses, as bad input, a name or role (`what`: where it came from) that holds a control character.
+    static func requireName(_ name: String, _ what: String) throws {
+        if let refusal = TypedText.refusal(name, as: .name, what: what) { throw CommandFailure(status: .usage, message: refusal) }
     }
 
     static func loginName() -> String {

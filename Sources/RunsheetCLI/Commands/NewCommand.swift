@@ -49,7 +49,7 @@ struct New: ParsableCommand {
             throw CommandFailure(status: .usage, message: "'\(name)' is not a value this skeleton takes; use \(RunbookSkeletons.variables.joined(separator: ", "))")
         }
         let defaults: [(String, String)] = [
-            ("title", kind.defaultTitle), ("owner", RunContext.actor(explicit: nil).name), ("service", "my-service"),
+            ("title", kind.defaultTitle), ("owner", try RunContext.actor(explicit: nil).name), ("service", "my-service"),
         ]
         for (name, fallback) in defaults where values[name] == nil && (name != "service" || kind.usesService) {
             values[name] = Self.ask(name, default: fallback) ?? fallback

@@ -202,7 +202,7 @@ struct Run: ParsableCommand {
         let (result, bytes) = try RunSupport.compile(file)
         var runbook = result.runbook
         let given = try ParameterInput.parse(parameters.params)
-        let who = RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
+        let who = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         if dryRun {
             let values = try ParameterInput.resolve(runbook, given: given, lenient: true, ask: nil)
             let governance = try RunSupport.governance(for: runbook)
@@ -290,6 +290,8 @@ struct Resume: ParsableCommand {
     func run() throws { try run(on: StandardTerminal()) }
 
     func run(on terminal: any Terminal) throws {
+        // Who resumes is checked before anything is written (a torn line repaired included).
+        let who = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let state = try RunSupport.verifiedState(in: directory)
         if let outcome = state.outcome {
@@ -317,11 +319,11 @@ struct Resume: ParsableCommand {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
         }
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
-                               actor: RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard), values: values, runDirectory: directory,
+                               actor: who, values: values, runDirectory: directory,
                                governance: governance)
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
-                                RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ") +
+                                RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +
                                 "); the rules as they are now apply from here on, and the journal records it\n")
         }
         try engine.resume(sha256: sha, changes: changes)

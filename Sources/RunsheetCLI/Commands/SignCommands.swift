@@ -49,6 +49,21 @@ struct GateContext {
                              "the operator's next 'runsheet resume \(state.runID)' records the change, then sign again")
     }
 
+    /// Text given with `option` as it may be recorded: refused (exit 2) when it holds a control
+    /// character other than a line break or tab, and with every secret value this process knows
+    /// masked (`TypedSecrets`): one given in its environment as the run reads it, or a word that
+    /// matches the digest the run recorded.
+    func typed(_ text: String?, option: String) throws -> String? {
+        guard let text = text?.trimmed else { return nil }
+        if let refusal = TypedText.refusal(text, as: .text, what: "the text given with \(option)") {
+            throw CommandFailure(status: .usage, message: refusal)
+        }
+        let parameters = RunParameters(runbook)
+        let environment = ProcessInfo.processInfo.environment
+        let given = runbook.params.filter(\.secret).compactMap { environment[parameters.variable(for: $0.name)] }
+        return TypedSecrets.mask(text, values: given, digests: Array(state.secretDigests.values))
+    }
+
     func append(_ event: RunEvent) throws -> RunEvent {
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
         defer { journal.close() }
@@ -108,8 +123,10 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
+        let signer = try RunContext.actor(explicit: actor.actorName)
+        if let role { try RunContext.requireName(role, "the role given with --role") }
         let context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir, production: exception)
-        let signer = RunContext.actor(explicit: actor.actorName)
+        let comment = try context.typed(self.comment, option: "--comment"), reason = try context.typed(self.reason, option: "--reason")
         do {
             if followUp {
                 let event = try SignOffs.review(state: context.state, signer: signer, role: role, comment: comment ?? "", roles: context.roles)
@@ -175,8 +192,10 @@ struct Reject: ParsableCommand {
 
     func run() throws {
         guard !reason.trimmed.isEmpty else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
+        let signer = try RunContext.actor(explicit: actor.actorName)
+        if let role { try RunContext.requireName(role, "the role given with --role") }
         let context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir)
-        let signer = RunContext.actor(explicit: actor.actorName)
+        let reason = try context.typed(self.reason, option: "--reason") ?? ""
         do {
             guard let step = context.step else { return }
             let event = try SignOffs.rejection(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,

@@ -41,8 +41,9 @@ struct Status: ParsableCommand {
         var table = [["RUN", "RUNBOOK", "STATUS", "STEPS", "STARTED", "BY"]]
         for (id, state) in rows.prefix(limit) {
             let settled = state.settledCount
-            table.append([id, state.runbookID, state.outcome?.rawValue ?? "in progress", "\(settled)/\(state.stepHashes.count)",
-                          String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " "), state.startedBy])
+            // Names and ids from journals show escaped: a line break or escape in one cannot forge a row.
+            table.append([id.shown, state.runbookID.shown, state.outcome?.rawValue ?? "in progress", "\(settled)/\(state.stepHashes.count)",
+                          String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " ").shown, state.startedBy.shown])
         }
         Output.out(Self.format(table))
         let owing = rows.map { ($0.0, $0.1, FollowUp.of($0.1)) }.filter { $0.2.missing }
@@ -50,7 +51,7 @@ struct Status: ParsableCommand {
             Output.line("")
             Output.line("\(owing.count) run\(owing.count == 1 ? "" : "s") still owe\(owing.count == 1 ? "s" : "") the follow-up review their class requires:")
             for (id, state, followUp) in owing {
-                Output.line("  \(id) (\(state.releaseClass.rawValue)): \(followUp.phrase ?? ""); record it with: runsheet sign \(id) --follow-up --comment ...")
+                Output.line("  \(id.shown) (\(state.releaseClass.rawValue)): \((followUp.phrase ?? "").shown); record it with: runsheet sign \(id.shown) --follow-up --comment ...")
             }
         }
     }
@@ -86,34 +87,35 @@ struct Status: ParsableCommand {
         return lapsed
     }
 
+    /// The run in detail; every name and text from the journal shows escaped (`ShownText`).
     func detail(_ state: RunState, lapsed: [String: String] = [:]) -> String {
         var lines: [String] = []
-        lines.append("run      \(state.runID)")
-        lines.append("runbook  \(state.title) (\(state.runbookPath))")
-        lines.append("sha256   \(state.runbookSHA256)" + (state.gitCommit.map { "  commit \($0)" } ?? ""))
+        lines.append("run      \(state.runID.shown)")
+        lines.append("runbook  \(state.title.shown) (\(state.runbookPath.shown))")
+        lines.append("sha256   \(state.runbookSHA256.shown)" + (state.gitCommit.map { "  commit \($0.shown)" } ?? ""))
         var classLine = "class    \(state.releaseClass.rawValue)"
         if let declared = state.declaredClass {
-            let permission = state.downgrade.map { "; chosen by \(state.startedBy) as \($0.role), as \(Policy.relativePath) permits" } ?? ""
+            let permission = state.downgrade.map { "; chosen by \(state.startedBy.shown) as \($0.role.shown), as \(Policy.relativePath) permits" } ?? ""
             classLine += " (the runbook declares \(declared.rawValue)\(permission))"
         }
         lines.append(classLine)
         if !state.params.isEmpty {
-            lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key.shown)=\($0.value.shown)" }.joined(separator: " "))
         }
-        lines.append("started  \(state.startedAt) by \(state.startedBy) on \(state.host) (\(state.via))")
+        lines.append("started  \(state.startedAt.shown) by \(state.startedBy.shown) on \(state.host.shown) (\(state.via.shown))")
         if let rules = state.rules, !rules.isEmpty {
-            lines.append("rules    " + rules.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", "))
+            lines.append("rules    " + rules.sorted { $0.key < $1.key }.map { "\($0.key.shown) \(String($0.value.prefix(12)).shown)" }.joined(separator: ", "))
         }
         for change in state.ruleChanges {
-            lines.append("rules    changed \(change.time), seen by \(change.actor) at resume: \(change.reasons.joined(separator: "; ")); the rules as they are now apply from then on")
+            lines.append("rules    changed \(change.time.shown), seen by \(change.actor.shown) at resume: \(change.reasons.joined(separator: "; ").shown); the rules as they are now apply from then on")
         }
         for change in state.changes {
-            lines.append("changed  \(change.time) by \(change.actor): \(change.reasons.joined(separator: "; ")); earlier sign-offs no longer count")
+            lines.append("changed  \(change.time.shown) by \(change.actor.shown): \(change.reasons.joined(separator: "; ").shown); earlier sign-offs no longer count")
         }
         let settled = state.settledCount
-        lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
-        if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor)") }
-        lines.append("actors   \(state.actors.joined(separator: ", "))")
+        lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0.shown)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
+        if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor.shown)") }
+        lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(String(state.headHash.prefix(16)))")
         // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.
         let settledSteps = state.steps.compactMap { id, record in record.status.isSettled ? (record.endedAt ?? "", id) : nil }
@@ -123,12 +125,12 @@ struct Status: ParsableCommand {
             let record = state.record(id)
             let why = lapsed[id]
             let lapsed = why != nil || state.approvalLapsed(id)
-            var line = "  \(lapsed ? "↺" : record.mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
-            if let reason = record.reason { line += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
+            var line = "  \(lapsed ? "↺" : record.mark) \(id.shown)  \((record.actor ?? "").shown)  \((record.endedAt ?? "").shown)"
+            if let reason = record.reason?.shown { line += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
             if lapsed {
-                line += "  (APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now" + (why.map { $0.isEmpty ? "" : ": \($0)" } ?? "") + "; it must be approved again)"
+                line += "  (APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now" + (why.map { $0.isEmpty ? "" : ": \($0.shown)" } ?? "") + "; it must be approved again)"
             }
-            for waiver in state.waivers[id] ?? [] { line += "  (WAIVED by \(waiver.actor) as \(waiver.role): \(waiver.reason))" }
+            for waiver in state.waivers[id] ?? [] { line += "  (WAIVED by \(waiver.actor.shown) as \(waiver.role.shown): \(waiver.reason.shown))" }
             lines.append(line)
         }
         let approvals = Approvals.lines(state, now: Date())
@@ -155,15 +157,16 @@ struct Audit: ParsableCommand {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let events = try RunSupport.events(in: directory, repair: false)
         let state = RunState.fold(events)
-        var lines = ["Audit trail of run \(state.runID): \(state.title) (\(state.runbookPath))",
-                     "runbook sha256 \(state.runbookSHA256)" + (state.gitCommit.map { ", commit \($0)" } ?? ", not in a Git repository"), ""]
+        // Every name and text from the journal shows escaped (`ShownText`): one event, one line.
+        var lines = ["Audit trail of run \(state.runID.shown): \(state.title.shown) (\(state.runbookPath.shown))",
+                     "runbook sha256 \(state.runbookSHA256.shown)" + (state.gitCommit.map { ", commit \($0.shown)" } ?? ", not in a Git repository"), ""]
         for event in events {
             var what = event.type.rawValue
-            if let step = event.step { what += " " + step }
+            if let step = event.step { what += " " + step.shown }
             let details = (try? event.payload())?.auditDetails ?? []
             // The OS account beside the claimed name (journal format 1.1).
-            let account = event.uid.map { "; uid \($0)" + (event.login.map { " \($0)" } ?? "") } ?? ""
-            lines.append("\(event.time)  \(event.actor)@\(event.host) (\(event.via)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
+            let account = event.uid.map { "; uid \($0)" + (event.login.map { " \($0.shown)" } ?? "") } ?? ""
+            lines.append("\(event.time.shown)  \(event.actor.shown)@\(event.host.shown) (\(event.via.shown)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
         }
         Output.out(lines.joined(separator: "\n") + "\n")
     }

@@ -18,8 +18,8 @@ extension WalkThrough {
                 if engine.currentGate != nil, engine.calendarConflict() == nil {
                     switch try engine.settleGate() {
                     case .approved: message = "Gate approved."
-                    case .waived(let by, let reason): message = "Gate waived by \(by): \(reason)"
-                    case .rejected(let reason): message = "Gate rejected: \(reason)"
+                    case .waived(let by, let reason): message = "Gate waived by \(by.shown): \(reason.shown)"
+                    case .rejected(let reason): message = "Gate rejected: \(reason.shown)"
                     case .timedOut: message = "Gate timed out."
                     case .waiting: break
                     }
@@ -92,7 +92,7 @@ extension WalkThrough {
                     message = "Unknown key. Press ? for help."
                 }
             } catch let error as RunError {
-                message = error.errorDescription ?? "\(error)"
+                message = (error.errorDescription ?? "\(error)").shown
             } catch is EndOfInput {
                 try engine.pause()
                 terminal.restore()
@@ -120,14 +120,15 @@ extension WalkThrough {
         return !records.isEmpty && records.last?.passed == true
     }
 
-    /// The screen for the current step, at most `width` columns wide.
+    /// The screen for the current step, at most `width` columns wide. Every text from the runbook
+    /// or the journal shows with its control characters escaped (`ShownText`).
     func screen(width: Int, message: String) -> String {
         let width = max(40, min(width, 120))
         let state = engine.state
         var out: [String] = []
         let rule = style.dim(String(repeating: "─", count: width))
-        out.append(style.bold(truncate(engine.displayText(engine.runbook.title), width - 2)))
-        out.append(style.dim(truncate("run \(state.runID) · \(state.startedBy)", width)))
+        out.append(style.bold(truncate(engine.displayText(engine.runbook.title).shown, width - 2)))
+        out.append(style.dim(truncate("run \(state.runID.shown) · \(state.startedBy.shown)", width)))
         let (settled, total) = engine.progress
         let barWidth = max(10, min(40, width - 30))
         let filled = total == 0 ? barWidth : barWidth * settled / total
@@ -141,14 +142,14 @@ extension WalkThrough {
         }
         if let section = engine.section(of: step) {
             let branch = section.branch ? "  (branch)" : ""
-            out.append(style.dim("Section: " + truncate(engine.displayText(section.title), width - 9 - branch.count)) + (branch.isEmpty ? "" : style.yellow(branch)))
+            out.append(style.dim("Section: " + truncate(engine.displayText(section.title).shown, width - 9 - branch.count)) + (branch.isEmpty ? "" : style.yellow(branch)))
         }
         var timing = ""
         if let begun = state.record(step.id).startedAt.flatMap(Timestamp.parse) {
             timing = "step " + clock(state.activeInterval(from: begun, to: Date()))
             if let estimate = step.estimateSeconds { timing += " / est " + DurationText.format(estimate) }
         }
-        out.append(style.bold("▶ " + truncate(engine.displayText(step.title), width - 2)))
+        out.append(style.bold("▶ " + truncate(engine.displayText(step.title).shown, width - 2)))
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
         if step.isGate {
             out.append(style.yellow("Gate: needs " + engine.gateSummary(step)))
@@ -159,7 +160,7 @@ extension WalkThrough {
         }
         if let conflict = engine.calendarConflict() {
             let roles = engine.governance.exceptionRoles.joined(separator: " or ")
-            out.append(style.red(truncate("⛔ Production change blocked: \(conflict)", width)))
+            out.append(style.red(truncate("⛔ Production change blocked: \(conflict.shown)", width)))
             out.append(style.dim(truncate("waiting for an exception from a \(roles): " + Governance.exceptionCommand(run: state.runID, step: step.id), width)))
         }
         out.append("")
@@ -168,7 +169,7 @@ extension WalkThrough {
         if body.first?.trimmed == engine.displayText(step.title).trimmed { body.removeFirst() }
         while body.first?.isEmpty == true { body.removeFirst() }
         out += body.prefix(30).map { "  " + $0 }
-        for lesson in step.lessons { out.append(style.yellow(truncate("  ⚑ lesson: \(lesson)", width))) }
+        for lesson in step.lessons { out.append(style.yellow(truncate("  ⚑ lesson: \(lesson.shown)", width))) }
         for command in step.commands where command.run {
             out.append("")
             out.append(style.dim("  command (\(command.shell)):"))
@@ -181,9 +182,9 @@ extension WalkThrough {
         }
         let record = state.record(step.id)
         if let last = record.commands.last {
-            out.append(style.dim("  last run: exit \(last.exitCode.map(String.init) ?? "-")" + (last.passed ? " ✓" : " ✗") + " · output in \(last.outputFile ?? "-")"))
+            out.append(style.dim("  last run: exit \(last.exitCode.map(String.init) ?? "-")" + (last.passed ? " ✓" : " ✗") + " · output in \((last.outputFile ?? "-").shown)"))
         }
-        for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor)): ") + note.text) }
+        for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor.shown)): ") + note.text.shown) }
         out.append(rule)
         out.append("[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit")
         if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }

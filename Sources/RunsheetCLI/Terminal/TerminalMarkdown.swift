@@ -1,6 +1,8 @@
 import RunsheetMarkdown
 
 /// Renders a step's Markdown for a terminal: emphasis, code, links and lists, wrapped to a width.
+/// Text shows with its control characters escaped (`ShownText`), those a character reference
+/// such as `&#27;` makes included.
 enum TerminalMarkdown {
     static func render(_ markdown: String, width: Int, style: Style) -> [String] {
         let document = CommonMarkParser.parse(markdown)
@@ -24,7 +26,7 @@ enum TerminalMarkdown {
                 // Blocks marked `run` are shown apart, with their values substituted.
                 if d.info(block).split(separator: " ").dropFirst().contains("run") || d.info(block) == "run" { continue }
                 for line in d.literal(block).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                    for piece in TerminalColumns.chunks(String(line), max(1, width - indent.count - 2)) {
+                    for piece in TerminalColumns.chunks(String(line).shown, max(1, width - indent.count - 2)) {
                         lines.append(indent + "  " + style.cyan(piece))
                     }
                 }
@@ -48,7 +50,7 @@ enum TerminalMarkdown {
             case .thematicBreak:
                 lines.append(indent + String(repeating: "─", count: min(20, width)))
             default:
-                lines.append(indent + d.plainText(block))
+                lines.append(indent + d.plainText(block).shown)
             }
         }
     }
@@ -60,9 +62,9 @@ enum TerminalMarkdown {
             for child in d.children(node) {
                 let n = d[child]
                 switch n.kind {
-                case .text: out += d.literal(child)
+                case .text: out += d.literal(child).shown
                 case .softBreak, .lineBreak: out += " "
-                case .code: out += style.cyan(d.literal(child))
+                case .code: out += style.cyan(d.literal(child).shown)
                 case .emphasis, .strong:
                     var inner = ""
                     swap(&inner, &out)
@@ -72,9 +74,9 @@ enum TerminalMarkdown {
                 case .link:
                     if depth < 50 { walk(child, depth: depth + 1) }
                     let url = d.info(child)
-                    if !url.isEmpty && !url.hasPrefix("#") { out += style.dim(" <\(url)>") }
+                    if !url.isEmpty && !url.hasPrefix("#") { out += style.dim(" <\(url.shown)>") }
                 case .image:
-                    out += "[image: " + d.plainText(child) + "]"
+                    out += "[image: " + d.plainText(child).shown + "]"
                 case .htmlInline: continue
                 default:
                     if depth < 50 { walk(child, depth: depth + 1) }

@@ -44,13 +44,13 @@ final class WalkThrough {
         // Name the runs folder when `resume` run from here would not look there by itself.
         let runs = (URL(fileURLWithPath: engine.runDirectory).standardizedFileURL.path as NSString).deletingLastPathComponent
         let here = RunContext.runsDirectory(explicit: nil, near: FileManager.default.currentDirectoryPath)
-        let option = URL(fileURLWithPath: here).standardizedFileURL.path == runs ? "" : " --runs-dir \(runs)"
-        return "run \(engine.state.runID) paused; resume with: runsheet resume \(engine.state.runID)\(option)"
+        let option = URL(fileURLWithPath: here).standardizedFileURL.path == runs ? "" : " --runs-dir \(runs.shown)"
+        return "run \(engine.state.runID.shown) paused; resume with: runsheet resume \(engine.state.runID.shown)\(option)"
     }
 
     func outcomeLine() -> String {
         guard let outcome = engine.state.outcome else { return resumeHint() }
-        let text = "run \(engine.state.runID) \(outcome.rawValue)" + (engine.state.endReason.map { ": \($0)" } ?? "")
+        let text = "run \(engine.state.runID.shown) \(outcome.rawValue)" + (engine.state.endReason.map { ": \($0.shown)" } ?? "")
         return outcome == .completed ? style.green(text) : style.red(text)
     }
 
@@ -108,7 +108,7 @@ final class WalkThrough {
                     throw CommandFailure(status: .usage, message: "unknown action '\(verb)'; use one of done, run, skip, fail, note, lesson, add, back, goto, abort, wait, quit")
                 }
             } catch let error as RunError {
-                write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n")
+                write("  \(style.red("✗")) \((error.errorDescription ?? "\(error)").shown)\n")
                 continue
             } catch let failure as CommandFailure {
                 try engine.pause()
@@ -131,7 +131,7 @@ final class WalkThrough {
                 if let current = reloadState?() { engine.reload(current) }
             }
             let grant = engine.currentStep.flatMap { engine.state.exceptions[$0.id]?.last }
-            write("  " + style.green("✓ exception granted by \(grant?.actor ?? "?"): \(grant?.text ?? "")") + "\n")
+            write("  " + style.green("✓ exception granted by \((grant?.actor ?? "?").shown): \((grant?.text ?? "").shown)") + "\n")
             if engine.currentGate == nil { return true }
         }
         guard engine.currentGate != nil else {
@@ -156,10 +156,10 @@ final class WalkThrough {
                 write("  " + style.green("✓ gate approved") + "\n")
                 return true
             case .waived(let by, let reason):
-                write("  " + style.yellow("✓ gate waived by \(by): \(reason)") + "\n")
+                write("  " + style.yellow("✓ gate waived by \(by.shown): \(reason.shown)") + "\n")
                 return true
             case .rejected(let reason):
-                write("  " + style.red("✗ gate rejected: \(reason)") + "\n")
+                write("  " + style.red("✗ gate rejected: \(reason.shown)") + "\n")
                 return true
             case .timedOut:
                 write("  " + style.red("✗ gate timed out") + "\n")
@@ -168,13 +168,14 @@ final class WalkThrough {
         }
     }
 
+    /// Who signed the gate and what it still needs, names and reasons shown escaped.
     func gateLine(_ status: GateStatus) -> String {
         let signed = status.signatures.map { $0.problem == nil ? "\($0.signer) (\($0.role))" : "\($0.signer) (\($0.role), not counted: \($0.problem!))" }
         if let waiver = status.waiver {
-            return "waived by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)"
+            return "waived by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)".shown
         }
-        return "signed: " + (signed.isEmpty ? "nobody yet" : signed.joined(separator: ", ")) +
-            (status.missing.isEmpty ? "" : "; needs " + status.missing.joined(separator: " and "))
+        return ("signed: " + (signed.isEmpty ? "nobody yet" : signed.joined(separator: ", ")) +
+            (status.missing.isEmpty ? "" : "; needs " + status.missing.joined(separator: " and "))).shown
     }
 
     func split(_ line: String) -> (String, String) {
@@ -185,16 +186,16 @@ final class WalkThrough {
     func announce() {
         guard !engine.state.finished, let step = engine.currentStep else { return }
         let (settled, total) = engine.progress
-        var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title))"
+        var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title).shown)"
         if step.isGate { line += "  (sign-off: " + engine.gateSummary(step) + ")" }
         write(style.bold(line) + "\n")
         if let conflict = engine.calendarConflict() {
             let roles = engine.governance.exceptionRoles.joined(separator: " or ")
-            write("  " + style.red("⛔ production change blocked: \(conflict)") + "\n")
+            write("  " + style.red("⛔ production change blocked: \(conflict.shown)") + "\n")
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
         }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
-        for lesson in step.lessons { write("  " + style.yellow("⚑ lesson: \(lesson)") + "\n") }
+        for lesson in step.lessons { write("  " + style.yellow("⚑ lesson: \(lesson.shown)") + "\n") }
         for command in step.commands where command.run {
             write("  $ " + engine.display(command).split(separator: "\n").joined(separator: "\n    ") + "\n")
         }

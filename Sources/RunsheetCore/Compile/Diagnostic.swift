@@ -37,6 +37,7 @@ public struct Diagnostic: Sendable, Codable, Equatable, Hashable {
 public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case invalidUTF8 = "invalid-utf8"
     case binaryFile = "binary-file"
+    case controlCharacter = "control-character"
     case frontMatter = "front-matter"
     case unknownKey = "unknown-key"
     case badClass = "bad-class"
@@ -73,6 +74,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         switch self {
         case .invalidUTF8: "The file is not valid UTF-8."
         case .binaryFile: "The file contains a NUL byte, so it is not text."
+        case .controlCharacter: "The file contains a control character other than a tab or a line ending."
         case .frontMatter: "The YAML front matter is malformed or has a value of the wrong type."
         case .unknownKey: "A front matter key is not known but is close to one that is."
         case .badClass: "The release class is not standard, normal, emergency or major."

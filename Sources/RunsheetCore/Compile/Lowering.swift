@@ -55,6 +55,39 @@ struct Lowering {
         self.bodies = bodies
     }
 
+    /// A control character other than a tab or a line ending (ESC, backspace, C1 controls...)
+    /// would reach every screen that shows the title, text or command it is in: one error per
+    /// line that holds any. (What a journal holds is shown escaped wherever it is shown.)
+    mutating func checkControlCharacters() {
+        var found: [(line: Int, byteColumn: Int, scalar: Unicode.Scalar)] = []
+        source.bytes.withUnsafeBufferPointer { bytes in
+            var line = 1, lineStart = 0, reported = 0
+            for i in 0..<bytes.count {
+                let byte = bytes[i]
+                if byte == 0x0A {
+                    line += 1
+                    lineStart = i + 1
+                    continue
+                }
+                let scalar: Unicode.Scalar
+                if byte < 0x20 || byte == 0x7F {
+                    guard byte != 0x09, byte != 0x0D else { continue }
+                    scalar = Unicode.Scalar(byte)
+                } else if byte == 0xC2, i + 1 < bytes.count, (0x80...0x9F).contains(bytes[i + 1]) {
+                    scalar = Unicode.Scalar(bytes[i + 1])
+                } else {
+                    continue
+                }
+                if reported < line { found.append((line, i - lineStart + 1, scalar)) }
+                reported = line
+            }
+        }
+        for (line, byteColumn, scalar) in found {
+            report(.error, .controlCharacter, "this line holds \(TypedText.describe(scalar)), which a terminal would act on instead of showing it; remove it (a command can still print one, e.g. printf '\\033')",
+                   line: line, column: source.characterColumn(line: line, byteColumn: byteColumn))
+        }
+    }
+
     static func empty(path: String) -> Runbook {
         Runbook(path: path, id: "", title: "", version: nil, owner: nil, description: nil, releaseClass: .normal,
                 service: nil, environment: nil, shell: "bash", production: false, params: [], roles: [],
@@ -72,6 +105,7 @@ struct Lowering {
     }
 
     mutating func run() -> CompileResult {
+        checkControlCharacters()
         var bodyOffset = 0
         var bodyLine = 1
         if let block = FrontMatterBlock.locate(in: source) {

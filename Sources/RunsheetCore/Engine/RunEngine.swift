@@ -46,6 +46,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case starterNotInRoles(actor: String, rolesFile: String, step: String)
     /// A run with production steps, in a repository without a roles file to name who may start it.
     case productionWithoutRoles(runbook: String, step: String)
+    /// Typed text holds a control character it may not (`TypedText.refusal`, the sentence).
+    case controlCharacter(String)
 
     public var errorDescription: String? {
         switch self {
@@ -71,6 +73,7 @@ public enum RunError: Error, Equatable, LocalizedError {
             "\(actor) is not named in \(rolesFile), and step '\(step)' is a production change; only people the roles file names may start this runbook (check the name given with --as, RUNSHEET_USER or git config user.email)"
         case .productionWithoutRoles(let runbook, let step):
             "step '\(step)' of \(runbook) is a production change, and only people a roles file names may start it, but no roles file applies; add .runsheet/roles.yaml at the repository root naming who may (docs/FORMAT.md, \"The roles file\")"
+        case .controlCharacter(let refusal): refusal
         case .olderJournal(let what, let format):
             "this run's journal is \(format), started by an older runsheet, which cannot record \(what); fail or skip the step with a reason, or start a new run"
         }
@@ -87,6 +90,9 @@ public final class RunEngine {
     /// Parameter values, secrets included (in memory only).
     let values: [String: String]
     let secretValues: [String]
+    /// The secret values masked in what the operator types (notes, reasons, titles): those of at
+    /// least 4 characters, so a short one does not blot out ordinary words.
+    let typedSecrets: [String]
     let successor: [String: String?]
     let failureTarget: [String: String?]
     /// Where each gate's `On reject` goes (the first, as written).
@@ -105,6 +111,7 @@ public final class RunEngine {
         self.values = values
         self.runDirectory = runDirectory
         secretValues = runbook.params.filter(\.secret).compactMap { values[$0.name] }.filter { !$0.isEmpty }
+        typedSecrets = secretValues.filter { $0.count >= TypedSecrets.minimumLength }
         var successor: [String: String?] = [:]
         var failure: [String: String?] = [:]
         var reject: [String: String?] = [:]
@@ -215,9 +222,10 @@ public final class RunEngine {
     /// The command as the operator sees it: values substituted, secrets masked.
     public func display(_ command: Command) -> String { displayText(command.code) }
 
-    /// Text with placeholders filled for display (secrets masked).
+    /// Text with placeholders filled for display (secrets masked, control characters escaped
+    /// but for line breaks and tabs: `ShownText`).
     public func displayText(_ text: String) -> String {
-        Placeholders.display(text, params: runbook.params) { builtin($0) ?? values[$0] }
+        ShownText.escaped(Placeholders.display(text, params: runbook.params) { builtin($0) ?? values[$0] }, keepingLineBreaks: true)
     }
 
     /// The command as executed: each placeholder a reference to its environment variable, written for its quoting context (see ShellSubstitution).
@@ -234,6 +242,15 @@ public final class RunEngine {
         let written = try journal.append(event)
         state.apply(written)
         return written
+    }
+
+    /// What the operator typed, as it may be recorded: refused when it holds a control character
+    /// it may not (`TypedText`), trimmed, and with every secret value of at least 4 characters
+    /// masked, as command output is, before any event holds it.
+    func typed(_ text: String, _ what: String, as kind: TypedText.Kind = .text) throws -> String {
+        let text = text.trimmed
+        if let refusal = TypedText.refusal(text, as: kind, what: what) { throw RunError.controlCharacter(refusal) }
+        return TypedSecrets.mask(text, values: typedSecrets)
     }
 
     func requireOpen() throws -> Step {
@@ -335,6 +352,7 @@ public final class RunEngine {
     /// done only with a `reason`, recorded as `step.forced`; a gate only once its rule is met.
     public func complete(reason: String? = nil) throws {
         let step = try requireOpen()
+        let reason = try reason.map { try typed($0, "the reason") }
         try requireCalendar(step)
         if step.isGate {
             let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
@@ -343,11 +361,11 @@ public final class RunEngine {
         let next = successor[step.id] ?? nil
         try requireWithinReach(next, action: "done")
         if let why = forceNeeded(step) {
-            guard let reason = reason?.trimmed, !reason.isEmpty else { throw RunError.forceNeedsReason(step: step.id, why: why) }
+            guard let reason, !reason.isEmpty else { throw RunError.forceNeedsReason(step: step.id, why: why) }
             try requireFormat(1, for: "a forced step")
             try record(.stepForced(StepForced(reason: reason, overrode: overridden(step), next: next)), step: step.id)
         } else {
-            if let reason = reason?.trimmed, !reason.isEmpty { try record(.note(NoteTaken(text: reason)), step: step.id) }
+            if let reason, !reason.isEmpty { try record(.note(NoteTaken(text: reason)), step: step.id) }
             try record(.stepCompleted(StepCompleted(next: next)), step: step.id)
         }
         try arrive(at: next)
@@ -363,6 +381,7 @@ public final class RunEngine {
     public func skip(reason: String) throws {
         let step = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("skip") }
+        let reason = try typed(reason, "the reason to skip")
         if applies(step) {
             let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
             if !status.satisfied {
@@ -373,30 +392,31 @@ public final class RunEngine {
         }
         let next = successor[step.id] ?? nil
         try requireWithinReach(next, action: "skip")
-        try record(.stepSkipped(StepSkipped(reason: reason.trimmed, next: next)), step: step.id)
+        try record(.stepSkipped(StepSkipped(reason: reason, next: next)), step: step.id)
         try arrive(at: next)
     }
 
     public func fail(reason: String) throws {
         let step = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("fail") }
+        let reason = try typed(reason, "the reason the step failed")
         // A gate that fails never carries on past itself (`On failure: continue` of its section
         // included): the run ends failed unless the gate names a branch of its own.
         if applies(step), continuesOnFailure(step),
            !GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance).satisfied {
-            try record(.stepFailed(StepFailed(reason: reason.trimmed, next: nil)), step: step.id)
-            try record(.runEnded(RunEnded(outcome: .failed, reason: "gate '\(step.id)' failed: \(reason.trimmed)")))
+            try record(.stepFailed(StepFailed(reason: reason, next: nil)), step: step.id)
+            try record(.runEnded(RunEnded(outcome: .failed, reason: "gate '\(step.id)' failed: \(reason)")))
             return
         }
         let target = failureTarget[step.id] ?? nil
         // A gate's own On failure is the runbook's rule for a gate that failed; any other failure
         // target must be within reach.
         if let target, !step.isGate { try requireWithinReach(target, action: "fail") }
-        try record(.stepFailed(StepFailed(reason: reason.trimmed, next: target)), step: step.id)
+        try record(.stepFailed(StepFailed(reason: reason, next: target)), step: step.id)
         // `On failure: continue` on the last step goes on to the end: the run completes.
         if target == nil, continuesOnFailure(step) { return try arrive(at: nil) }
         guard let target else {
-            try record(.runEnded(RunEnded(outcome: .failed, reason: "step '\(step.id)' failed: \(reason.trimmed)")))
+            try record(.runEnded(RunEnded(outcome: .failed, reason: "step '\(step.id)' failed: \(reason)")))
             return
         }
         if target != (successor[step.id] ?? nil) {
@@ -407,21 +427,22 @@ public final class RunEngine {
 
     public func note(_ text: String) throws {
         guard !text.trimmed.isEmpty else { throw RunError.reasonRequired("note") }
-        try record(.note(NoteTaken(text: text.trimmed)), step: state.cursor)
+        try record(.note(NoteTaken(text: try typed(text, "the note"))), step: state.cursor)
     }
 
     /// A lesson: a note `runsheet update` proposes to keep in the runbook as a `Lesson:` annotation.
     public func lesson(_ text: String) throws {
         guard !text.trimmed.isEmpty else { throw RunError.reasonRequired("lesson") }
-        try record(.note(NoteTaken(text: text.trimmed, lesson: true)), step: state.cursor)
+        try record(.note(NoteTaken(text: try typed(text, "the lesson"), lesson: true)), step: state.cursor)
     }
 
     /// Records a step the operator had to do that the runbook lacks, as done, before the step
     /// they are on; `runsheet update` proposes adding it to the runbook. Returns its id.
     @discardableResult
     public func addStep(title: String) throws -> String {
-        let title = title.trimmed
-        guard !title.isEmpty else { throw RunError.titleRequired }
+        guard !title.trimmed.isEmpty else { throw RunError.titleRequired }
+        // Masked before its id is made from it: the id must not spell a secret either.
+        let title = try typed(title, "the step's title", as: .title)
         if let outcome = state.outcome { throw RunError.finished(outcome.rawValue) }
         let base = Slug.stepID(title)
         var id = base.isEmpty ? "added-step" : base
@@ -471,7 +492,7 @@ public final class RunEngine {
     public func abort(reason: String) throws {
         _ = try requireOpen()
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("abort") }
-        try record(.runEnded(RunEnded(outcome: .aborted, reason: reason.trimmed)))
+        try record(.runEnded(RunEnded(outcome: .aborted, reason: try typed(reason, "the reason to abort"))))
     }
 
     /// Records a resumed session, with what changed in the runbook since the run started.

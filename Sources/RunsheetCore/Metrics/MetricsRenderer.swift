@@ -36,7 +36,7 @@ public enum MetricsRenderer {
         let steps = { (list: [DeliveryMetrics.StepStat]) in
             list.map { stat -> [String: Any] in
                 [
-                    "runbook": stat.runbook, "step": ReportRenderer.markdownCell(stat.step), "n": stat.n, "failed": stat.failed, "skipped": stat.skipped,
+                    "runbook": stat.runbook, "step": stat.step, "mdStep": MarkdownText.cell(stat.step), "n": stat.n, "failed": stat.failed, "skipped": stat.skipped,
                     "median": stat.median.map(DurationText.approximate) ?? "–", "p90": stat.p90.map(DurationText.approximate) ?? "–",
                     "estimate": stat.estimate.map(DurationText.format) ?? "–",
                     "over": (stat.median ?? 0) > (stat.estimate ?? Int.max),

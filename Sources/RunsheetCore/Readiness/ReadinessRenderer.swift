@@ -9,6 +9,8 @@ public enum ReadinessRenderer {
     }
 
     public static func render(_ report: ReadinessReport, format: Format, template: String? = nil) throws -> String {
+        // Names, reasons and titles from journals show with their control characters escaped.
+        let report = ShownText.escapingStrings(in: report, freeText: ["text", "reasons"])
         if format == .json && template == nil { return report.json() }
         return try ReportRenderer.renderTemplate(template ?? BuiltinTemplates.readiness[format.rawValue] ?? "", context: context(report))
     }
@@ -97,8 +99,7 @@ public enum ReadinessRenderer {
     /// Text safe in a GitHub table cell or list item: no pipes or line breaks, and no HTML, which
     /// GitHub would render (a reason or name is shown as typed, never as markup).
     static func cell(_ text: String) -> String {
-        ReportRenderer.markdownCell(text).replacingOccurrences(of: "&", with: "&amp;")
-            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        MarkdownText.cell(text)
     }
 
     /// The run's class, and how it stands against the release's.

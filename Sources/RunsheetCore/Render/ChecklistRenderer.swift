@@ -4,7 +4,7 @@ import Foundation
 /// and one trail bullet per settled step saying who, when, how long and what was noted. Every
 /// other byte is left as it is, so `git diff` against the source shows only those lines.
 public enum ChecklistRenderer {
-    /// The text of the trail bullet for a step, or nil when the step has not settled.
+    /// The text of the trail bullet for a step (Markdown, its journal text escaped), or nil when the step has not settled.
     public static func trail(for step: Step, in state: RunState) -> String? {
         let record = state.record(step.id)
         var parts: [String] = []
@@ -38,7 +38,8 @@ public enum ChecklistRenderer {
             parts.append("calendar exception by \(grant.actor): \(oneLine(grant.text))")
         }
         for note in record.notes { parts.append("note by \(note.actor): \(oneLine(note.text))") }
-        return parts.joined(separator: "; ")
+        // Names, reasons and notes show as typed: never as HTML or a line of their own.
+        return MarkdownText.inline(parts.joined(separator: "; "))
     }
 
     /// Renders `source` (the runbook file's bytes) for the run `state`.

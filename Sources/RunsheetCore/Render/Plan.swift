@@ -1,6 +1,7 @@
 import Foundation
 
-/// The `--dry-run` plan: every step in walk order, resolved, with nothing run.
+/// The `--dry-run` plan: every step in walk order, resolved (values with control characters shown
+/// escaped, `ShownText`), with nothing run.
 public enum Plan {
     /// The plan for `runbook` with `values` filled in and the sign-offs `policy` asks of each gate.
     public static func render(_ runbook: Runbook, values: [String: String], policy: ClassPolicy) -> String {
@@ -16,7 +17,7 @@ public enum Plan {
                 section = step.section
             }
             let indent = String(repeating: "  ", count: step.depth)
-            let title = Placeholders.display(step.title, params: runbook.params) { values[$0] }
+            let title = Placeholders.display(step.title, params: runbook.params) { values[$0] }.shown
             var line = "\(indent)\(n + 1). [\(step.id)] \(title)"
             if let estimate = step.estimateSeconds { line += "  ~\(DurationText.format(estimate))" }
             if let when = step.when { line += when.holds(in: conditionValues) ? "  (when \(when.text): yes)" : "  (when \(when.text): no, will be skipped)" }
@@ -25,7 +26,7 @@ public enum Plan {
                 lines.append(indent + "   gate: " + SignOffRule.summary(policy.rules(for: step)) + (policy.applies(to: step) ? "" : " (does not apply to this class)"))
             }
             for command in step.commands where command.run {
-                let shown = Placeholders.display(command.code, params: runbook.params) { values[$0] }
+                let shown = ShownText.escaped(Placeholders.display(command.code, params: runbook.params) { values[$0] }, keepingLineBreaks: true)
                 for codeLine in shown.split(separator: "\n") { lines.append(indent + "   $ " + codeLine) }
             }
             if let target = failures[step.id] { lines.append(indent + "   on failure → \(target)") }

@@ -21,6 +21,7 @@ public enum ReportRenderer {
 
     /// Renders Mustache `text` with `context`; a template that does not parse is a `TemplateError`.
     public static func renderTemplate(_ text: String, context: [String: Any]) throws -> String {
+        _ = markdownContentType
         let parsed: MustacheTemplate
         do {
             parsed = try MustacheTemplate(string: text)
@@ -28,6 +29,14 @@ public enum ReportRenderer {
             throw TemplateError(message: "the template is not valid Mustache: \(error)")
         }
         return parsed.render(context)
+    }
+
+    /// `{{% CONTENT_TYPE: MARKDOWN}}`: every `{{value}}` is written as one Markdown table cell
+    /// (`MarkdownText.cell`: no HTML, no `|`, no line break); `{{{value}}}` is written as it is.
+    private static let markdownContentType: Void = MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
+
+    struct MarkdownContentType: MustacheContentType {
+        func escapeText(_ text: String) -> String { MarkdownText.cell(text) }
     }
 
     /// A Codable value as the dictionaries and arrays templates walk.
@@ -137,10 +146,7 @@ public enum ReportRenderer {
     }
 
     /// Text safe inside a GitHub table cell.
-    static func markdownCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|")
-            .split(whereSeparator: \.isNewline).joined(separator: " ")
-    }
+    static func markdownCell(_ text: String) -> String { MarkdownText.cell(text) }
 
     /// RFC 4180: quoted when it holds a comma, quote or line break.
     static func csvField(_ text: String) -> String {

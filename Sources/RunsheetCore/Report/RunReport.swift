@@ -165,8 +165,14 @@ public struct RunReport: Codable, Sendable, Equatable {
         case .due(let due): followUp = FollowUpStatus(status: "due", due: due)
         case .overdue(let due): followUp = FollowUpStatus(status: "overdue", due: due)
         }
-        return RunReport(run: run, steps: steps, followUp: followUp)
+        return RunReport(run: run, steps: steps, followUp: followUp).shown
     }
+
+    /// The report with the control characters of every string escaped (`ShownText`): names,
+    /// titles, ids and parameters as one line; free text (notes, reasons, comments) keeps its
+    /// line feeds and tabs for each format to lay out. A journal written before runsheet
+    /// refused them at input may hold any.
+    var shown: RunReport { ShownText.escapingStrings(in: self, freeText: ["text", "reason", "endReason", "reasons"]) }
 
     static func pausedSeconds(_ state: RunState) -> Int {
         guard let start = Timestamp.parse(state.startedAt), let end = Timestamp.parse(state.endedAt ?? state.lastTime) else { return 0 }

@@ -119,14 +119,14 @@ public struct RunbookUpdate: Sendable, Equatable {
                 let at = before.line - 1
                 update.edits.insert(after: at, item)
                 if loose { update.edits.insert(after: at, Self.blankLine(like: lines[before.line - 1], ending: ending)) }
-                update.changes.append(.step(title: step.title, after: step.after ?? "the start", runs: runIDs, line: before.line))
+                update.changes.append(.step(title: title, after: step.after ?? "the start", runs: runIDs, line: before.line))
             } else if let after = step.after.flatMap(runbook.step), after.origin == nil, after.kind != .command, let end = after.endLine, after.line <= lines.count {
                 let loose = end < lines.count && isBlank(lines[end])
                 if loose { update.edits.insert(after: end, Self.blankLine(like: lines[after.line - 1], ending: ending)) }
                 update.edits.insert(after: end, Self.itemLines(title: title, like: after, number: 1, lines: lines, ending: ending))
-                update.changes.append(.step(title: step.title, after: after.id, runs: runIDs, line: end + 1))
+                update.changes.append(.step(title: title, after: after.id, runs: runIDs, line: end + 1))
             } else {
-                update.unplaced.append("new step '\(step.title)' not written: the steps around it are not list items of this file")
+                update.unplaced.append("new step '\(title)' not written: the steps around it are not list items of this file")
             }
         }
         update.changes.sort { $0.line < $1.line }
@@ -211,5 +211,6 @@ public struct RunbookUpdate: Sendable, Equatable {
         line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == UInt8(ascii: ">") }
     }
 
-    static func oneLine(_ text: String) -> String { ChecklistRenderer.oneLine(text) }
+    /// Text from a run as a line of the runbook: one line, control characters escaped.
+    static func oneLine(_ text: String) -> String { ShownText.escaped(ChecklistRenderer.oneLine(text)) }
 }

@@ -1,9 +1,10 @@
 extension EventPayload {
     /// The fields `runsheet audit` shows after an event, as `key=value`, in this key order:
-    /// reason, text, role, comment, outcome, to, exit, command. Text is cut at its first line break.
+    /// reason, text, role, comment, outcome, to, exit, command. Text is cut at its first line break,
+    /// and its other control characters show escaped (`ShownText`).
     public var auditDetails: [String] {
         func text(_ key: String, _ value: String?) -> String? {
-            value.map { "\(key)=\($0.split(separator: "\n").first.map(String.init) ?? "")" }
+            value.map { "\(key)=\(($0.split(separator: "\n").first.map(String.init) ?? "").shown)" }
         }
         let details: [String?]
         switch self {

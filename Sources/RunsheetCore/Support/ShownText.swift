@@ -1,0 +1,106 @@
+/// Text people read, as it may reach a screen, a report or a file: every control character
+/// written out as an escape, so a name, note, reason, title or command from a journal or a
+/// runbook can never move the cursor, hide text or forge a line. The one escaping function of
+/// every view (the walk-through, `status`, `audit`, `verify`, reports, `render`, `update`).
+///
+/// C0 controls and DEL become `\xHH` (ESC is `\x1b`), with `\n`, `\t` and `\r` for line feed,
+/// tab and carriage return; C1 controls (U+0080 to U+009F) become `\u0085` and the like.
+public enum ShownText {
+    /// `text` with its control characters escaped; with `keepingLineBreaks`, line feeds and tabs
+    /// stay as they are (for text shown over several lines: notes, commands, a step's body).
+    public static func escaped(_ text: String, keepingLineBreaks: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && !(keepingLineBreaks && isLineBreakOrTab($0)) }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            guard isControl(scalar), !(keepingLineBreaks && isLineBreakOrTab(scalar)) else {
+                out.append(scalar)
+                continue
+            }
+            out.append(contentsOf: escape(scalar).unicodeScalars)
+        }
+        return String(out)
+    }
+
+    /// `value` (a report) with every string in it escaped, keys included: on one line, except the
+    /// values under the keys in `freeText`, which keep their line feeds and tabs. A value that
+    /// does not go through `JSONValue` (one with fractions) is returned as it is.
+    static func escapingStrings<Value: Codable>(in value: Value, freeText: Set<String>) -> Value {
+        func escaping(_ value: JSONValue, lines: Bool) -> JSONValue {
+            switch value {
+            case .string(let text): .string(escaped(text, keepingLineBreaks: lines))
+            case .array(let values): .array(values.map { escaping($0, lines: lines) })
+            case .object(let members):
+                .object(Dictionary(members.map { ($0.key.shown, escaping($0.value, lines: freeText.contains($0.key))) }, uniquingKeysWith: { a, _ in a }))
+            case .int, .bool, .null: value
+            }
+        }
+        guard let encoded = try? JSONValueEncoder.encode(value),
+              let decoded = try? JSONValueDecoder.decode(Value.self, from: escaping(encoded, lines: false)) else { return value }
+        return decoded
+    }
+
+    /// Whether `scalar` is a C0 control, DEL or a C1 control.
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    static func isLineBreakOrTab(_ scalar: Unicode.Scalar) -> Bool { scalar == "\n" || scalar == "\t" }
+
+    /// How one control character is written: `\n`, `\t`, `\r`, `\x1b`, `\u009b`.
+    public static func escape(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\t": return "\\t"
+        case "\r": return "\\r"
+        default:
+            let hex = String(scalar.value, radix: 16)
+            let padded = String(repeating: "0", count: max(0, 2 - hex.count)) + hex
+            return scalar.value < 0x80 ? "\\x" + padded : "\\u00" + padded
+        }
+    }
+}
+
+/// Text a person types that others read later (a name, a note, a reason, a comment, an added
+/// step's title), checked before anything is written: control characters are refused at input,
+/// so a journal written by runsheet never holds one where people read (docs/FORMAT.md, "Text
+/// people type").
+public enum TypedText {
+    public enum Kind: Sendable {
+        /// A person's or role's name: one line, no control character at all.
+        case name
+        /// A step's title: one line, no control character at all.
+        case title
+        /// Free text (notes, lessons, reasons, comments): line feeds and tabs allowed, no other control character.
+        case text
+    }
+
+    /// Why `text`, named `what` ("the name given with --as", "the note"), may not be recorded as
+    /// `kind`, in one sentence; nil when it may.
+    public static func refusal(_ text: String, as kind: Kind, what: String) -> String? {
+        let allowsLines = kind == .text
+        guard let bad = text.unicodeScalars.first(where: { ShownText.isControl($0) && !(allowsLines && ShownText.isLineBreakOrTab($0)) })
+        else { return nil }
+        let rule = switch kind {
+        case .name: "a name is one line without control characters"
+        case .title: "a step's title is one line without control characters"
+        case .text: "text may hold line breaks and tabs but no other control character"
+        }
+        return "\(what) holds \(describe(bad)); \(rule), so that nothing typed can change how a screen or report shows the record"
+    }
+
+    /// A control character in words: "a line break", "an escape character (\x1b)".
+    static func describe(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": "a line break"
+        case "\r": "a carriage return (\\r)"
+        case "\t": "a tab"
+        case "\u{1B}": "an escape character (\\x1b)"
+        default: "the control character \(ShownText.escape(scalar))"
+        }
+    }
+}
+
+extension String {
+    /// This text as one line people read: every control character escaped (`ShownText`).
+    public var shown: String { ShownText.escaped(self) }
+}
