@@ -132,6 +132,26 @@ import Testing
         #expect(!status.stdout.contains("may have run"))
     }
 
+    /// The same decision on the full-screen walk-through: shown on the step's screen; leaving is
+    /// refused; `d` asks, takes a reason and forces the step.
+    @Test func theStepScreenAsksTheSameDecision() throws {
+        let killed = try killDuringTheCommand()
+        let terminal = ScriptedTerminal(width: 100, [
+            .press("s"), .text("not needed"), .press("d"), .press("y"), .text("ran it by hand"), .press("q"),
+        ])
+        let result = try InProcess.walk(["resume", killed.id, "--runs-dir", killed.runs.path], on: terminal)
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        let first = try #require(terminal.frames.first)
+        #expect(first.contains("⚠ command 1 may have run: started at ") && first.contains("no result recorded"), "\(first)")
+        #expect(first.contains("decide: [r]un it again · [d]one REASON (recorded as forced) · [f]ail REASON"))
+        #expect(terminal.frames.contains { $0.contains("may have run") && $0.contains("decide first") }, "skip is refused")
+        #expect(terminal.output.contains("This step has a command that may have run: started at "))
+        let state = RunState.fold(try killed.events())
+        #expect(state.record("migrate-the-database").status == .done && state.record("migrate-the-database").forced)
+        #expect(state.record("migrate-the-database").reason == "ran it by hand")
+        #expect(state.unfinishedCommands.isEmpty)
+    }
+
     @Test func autoStopsAtACommandThatMayHaveRun() throws {
         let killed = try killDuringTheCommand()
         let auto = try killed.runsheet(["resume", killed.id, "--auto"])
