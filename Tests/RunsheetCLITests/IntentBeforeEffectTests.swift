@@ -69,6 +69,9 @@ import Testing
         let output = killed.runs.appendingPathComponent(killed.id + "/" + intent.outputFile).path
         let mode = try FileManager.default.attributesOfItem(atPath: output)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+        // The supervisor that ended it is a hidden mode of the binary, not a command.
+        let help = try Fixtures.runsheet(["--help"])
+        #expect(help.status == 0 && !help.stdout.contains("supervise"))
     }
 
     @Test func statusAndEveryReportSayTheCommandMayHaveRun() throws {
@@ -161,6 +164,28 @@ import Testing
         #expect(events.filter { $0.type == .commandStarted }.count == 1, "--auto started nothing")
         Thread.sleep(forTimeInterval: 0.8)
         #expect(!FileManager.default.fileExists(atPath: killed.marker.path))
+    }
+
+    /// Retries, polling and timeouts through the real binary, whose commands run under the supervisor.
+    @Test func retriesPollingAndTimeoutsStillDecideUnderTheSupervisor() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/health-checks.md").path
+        let started = Date()
+        let result = try Fixtures.runsheet(["run", fixture, "--runs-dir", runs.path, "--param", "marker=m", "--auto"], environment: ["NO_COLOR": "1"])
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 25, "the 30 s command must be killed by its 1 s timeout")
+        let id = try #require(Fixtures.onlyRun(in: runs.path))
+        let events = try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events
+        let state = RunState.fold(events)
+        #expect(state.record("flaky-command-succeeds-on-the-third-try").commands.map(\.exitCode) == [1, 1, 0])
+        #expect(state.record("poll-until-the-marker-appears").status == .done)
+        let slow = state.record("slow-command-times-out")
+        #expect(slow.status == .failed && slow.commands.first?.timedOut == true)
+        #expect(slow.reason?.contains("timed out after 1s") == true)
+        // Every attempt has its intent before its result, and a file of its own.
+        let starts = events.filter { $0.type == .commandStarted }.count
+        #expect(starts == events.filter { $0.type == .commandFinished }.count && starts >= 7)
+        #expect(state.outputFiles.count == starts)
     }
 
     @Test func anOutputFileThatIsThereIsNeverWrittenOverOrThrough() throws {
