@@ -21,7 +21,7 @@ enum ParameterInput {
     /// run's record, defaults and `ask` (nil when there is no terminal). With `lenient`, missing
     /// values are left out instead of failing (for `--dry-run`).
     static func resolve(_ runbook: Runbook, given: [String: String], recorded: [String: String] = [:],
-                        lenient: Bool = false, ask: ((Parameter) -> String?)?) throws -> [String: String] {
+                        lenient: Bool = false, ask: ((Parameter, String?) -> String?)?) throws -> [String: String] {
         do {
             return try RunParameters(runbook).resolve(given: given, environment: ProcessInfo.processInfo.environment,
                                                       recorded: recorded, lenient: lenient, ask: ask)

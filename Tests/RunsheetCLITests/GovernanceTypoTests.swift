@@ -76,6 +76,8 @@ import Testing
           - Production: yes
         - [ ] Verify
         """.write(to: dir.appendingPathComponent("a.md"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  operator: [alice]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         let arguments = ["run", "a.md", "--runs-dir", "runs", "--as", "alice"]
         // Production touched, then aborted: a failed deployment.
         #expect(try Fixtures.runsheet(arguments, stdin: "done\nabort changed our mind\n", directory: dir).status == 1)

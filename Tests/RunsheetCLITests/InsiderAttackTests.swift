@@ -254,6 +254,25 @@ import Testing
         #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
     }
 
+    /// Found by the adversary: a governance annotation nested under another bullet of the step
+    /// (a `Note:`, an `Estimate:`) shows on GitHub as if it applied, but was dropped without a word.
+    @Test(arguments: ["  - Note: needs the usual approvals\n    - Sign-off: 2 of sre", "  - Estimate: 1m\n    - Production: yes",
+                      "  - Note: see below\n    - Sign-off:2 of sre"])
+    func aGovernanceAnnotationNestedInAnotherBulletIsAnError(annotation: String) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try Self.runbook(annotation).write(to: dir.appendingPathComponent("n.md"), atomically: true, encoding: .utf8)
+        let check = try Fixtures.runsheet(["check", "n.md"], environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(check.status == 1, "\(annotation): \(check.stdout)")
+        #expect(check.stdout.contains("n.md:9:7: error: this '") && check.stdout.contains("' bullet is nested inside another bullet, so it is not an annotation of the step"),
+                "\(annotation): \(check.stdout)")
+        let run = try Fixtures.runsheet(["run", "n.md", "--as", "alice", "--runs-dir", "runs"], stdin: "done\nrun\n",
+                                        environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(run.status == 1 && !run.stdout.contains("DEPLOYED"), "\(annotation): \(run.stdout)")
+        #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+    }
+
     @Test(arguments: ["Production: true", "prodution: true", "Class: emergency", "Calender: permissive.yaml"])
     func aMisspeltGovernanceFrontMatterKeyIsAnError(line: String) throws {
         let dir = try Fixtures.temporaryDirectory()

@@ -118,6 +118,58 @@ import Testing
         #expect(!terminal.output.contains("b: ") && !terminal.output.contains("db_host: "), "a parameter with a default is not asked for: \(terminal.output)")
         #expect(try Self.seen(seen) == ["a=option b=from-default c=typed db-host=hyphen db_host=plain größe=groß", "hyphen|plain|groß"])
     }
+
+    /// Issue 15, item 6: a wrong answer to a prompt is asked again with the reason, and an empty
+    /// required value, secret or not, is never taken; at `run` and at `resume`.
+    @Test func aPromptAsksAgainUntilTheAnswerFits() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let seen = dir.appendingPathComponent("seen").path
+        try """
+            ---
+            id: prompts
+            params:
+              count: { type: int }
+              token: { secret: true }
+            ---
+            # Prompts
+            - [ ] Use them
+
+              ```sh run
+              printf '%s %s\\n' {{count}} "$RUNSHEET_PARAM_token" >> \(seen)
+              ```
+            - [ ] Look
+            """.write(to: dir.appendingPathComponent("prompts.md"), atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs").path
+        let command = [Fixtures.binary.path, "run", dir.appendingPathComponent("prompts.md").path, "--runs-dir", runs, "--auto", "--as", "alice"]
+            .map(ShellQuoting.quote).joined(separator: " ")
+        let terminal = try TerminalProcess(["-qec", command, "/dev/null"], environment: [:])
+        #expect(terminal.waitFor("count: "), "\(terminal.output)")
+        terminal.type("many\r")
+        #expect(terminal.waitFor("runsheet: 'many' is not a whole number; try again"), "\(terminal.output)")
+        terminal.type("\r")
+        #expect(terminal.waitFor("runsheet: it is empty, and it has no default, so it needs a value; try again"), "\(terminal.output)")
+        terminal.type("3\r")
+        #expect(terminal.waitFor("token: "), "\(terminal.output)")
+        terminal.type("\r")
+        #expect(terminal.waitFor("so it needs a value; try again\r\ntoken: ") || terminal.waitFor("so it needs a value; try again\ntoken: "), "\(terminal.output)")
+        terminal.type("s3cret\r")
+        #expect(terminal.finish() == 3, "\(terminal.output)")
+        #expect(try Self.seen(seen) == ["3 s3cret"])
+        #expect(!terminal.output.contains("s3cret"), "a secret is never echoed")
+
+        // At resume the secret is asked for again: an empty answer is not taken there either.
+        let id = try #require(Fixtures.onlyRun(in: runs))
+        let resume = [Fixtures.binary.path, "resume", id, "--runs-dir", runs, "--as", "alice"].map(ShellQuoting.quote).joined(separator: " ")
+        let again = try TerminalProcess(["-qec", resume, "/dev/null"], environment: [:])
+        #expect(again.waitFor("token: "), "\(again.output)")
+        again.type("\r")
+        #expect(again.waitFor("so it needs a value; try again"), "\(again.output)")
+        again.type("s3cret\r")
+        #expect(again.waitFor("Look"), "\(again.output)")
+        again.type("q")
+        #expect(again.finish() == 3, "\(again.output)")
+    }
 }
 
 /// `script`, which runs a command on a pseudo-terminal of its own, fed through a pipe.

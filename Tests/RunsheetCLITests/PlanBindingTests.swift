@@ -153,4 +153,94 @@ import Testing
         #expect(reasons.contains { $0.hasPrefix("the runbook changed") } == false, "\(reasons)")
         #expect(reasons.contains { $0.hasPrefix("included file") && $0.hasSuffix("smoke.md changed") }, "\(reasons)")
     }
+
+    /// A gate passed on signatures that a later change made stale is not shown as done: `status`
+    /// marks it ↺ and says it must be signed again, until it is.
+    @Test func statusMarksAGateWhoseApprovalLapsed() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try signedRun(dir)
+        #expect(try runsheet(["resume", id, "--as", "alice", "--param", "token=hunter2"], in: dir, stdin: "done\nquit\n").status == 3)
+        var status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ✓ approve-version-version  alice"), "\(status.stdout)")
+        #expect(!status.stdout.contains("APPROVAL LAPSED"))
+
+        _ = try runsheet(["resume", id, "--as", "alice", "--param", "version=6.6.6", "--param", "token=hunter2"], in: dir, stdin: "quit\n")
+        status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ↺ approve-version-version  alice"), "\(status.stdout)")
+        #expect(status.stdout.contains("(APPROVAL LAPSED: the plan changed since it was approved; it must be signed again)"), "\(status.stdout)")
+        #expect(!status.stdout.contains("  ✓ approve-version-version"))
+        #expect(try events(dir, id: id).contains { $0["type"] as? String == "run.changed" })
+
+        // Signed again on the new plan: done again.
+        #expect(try runsheet(["sign", id, "approve-version-version", "--as", "bob"], in: dir).status == 0)
+        #expect(try runsheet(["sign", id, "approve-version-version", "--as", "carol"], in: dir).status == 0)
+        status = try runsheet(["status", id], in: dir)
+        #expect(status.stdout.contains("  ✓ approve-version-version  alice") && !status.stdout.contains("APPROVAL LAPSED"), "\(status.stdout)")
+    }
+
+    /// A secret changed and then changed back is the plan that was signed: the journal's latest
+    /// plan is the first one again, and the first signatures count once more.
+    @Test func aSecretChangedBackRestoresTheSignedPlan() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try signedRun(dir)
+        let original = data(try events(dir, id: id).first)["plan"] as? String
+        _ = try runsheet(["resume", id, "--as", "alice", "--param", "token=letmein"], in: dir, stdin: "quit\n")
+        let back = try runsheet(["resume", id, "--as", "alice", "--param", "token=hunter2"], in: dir, stdin: "done\nquit\n")
+        let changes = try events(dir, id: id).filter { $0["type"] as? String == "run.changed" }
+        #expect(changes.count == 2)
+        #expect(data(changes.first)["plan"] as? String != original)
+        #expect(data(changes.last)["plan"] as? String == original, "changed back, the plan is the signed one again")
+        #expect(data(changes.last)["reasons"] as? [String] == ["secret parameter token changed"])
+        #expect(!back.stdout.contains("this gate still needs"), "\(back.stdout)")
+        #expect(try events(dir, id: id).contains { $0["type"] as? String == "step.completed" && $0["step"] as? String == "approve-version-version" })
+    }
+
+    /// Found by the adversary: a line break inside a value spelled out a plan line of its own, so
+    /// `notes="Routine deploy\nparam target=production" target=staging` and `notes="Routine deploy"
+    /// target="production\nparam target=staging"` had one plan hash, and the signatures on the first
+    /// deployed the second. Values with a line break are now written quoted.
+    @Test func aLineBreakInAValueCannotForgeAPlanLine() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  sre: [alice, bob, carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try """
+            ---
+            params:
+              notes: {default: ""}
+              target: {default: staging}
+            roles: [sre]
+            ---
+            # Deploy
+
+            - [ ] Approve
+              - Id: approve
+              - Sign-off: 2 of sre
+              - Separation: starter
+            - [ ] Ship it
+              - Id: ship
+              - Production: yes
+
+              ```bash run
+              echo "deploying to: {{target}}"
+              ```
+            """.write(to: dir.appendingPathComponent("deploy.md"), atomically: true, encoding: .utf8)
+        let started = try runsheet(["run", "deploy.md", "--as", "alice", "--param", "notes=Routine deploy\nparam target=production",
+                                    "--param", "target=staging"], in: dir, stdin: "quit\n")
+        #expect(started.status == 3, "\(started.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
+        #expect(try runsheet(["sign", id, "approve", "--as", "bob"], in: dir).status == 0)
+        #expect(try runsheet(["sign", id, "approve", "--as", "carol"], in: dir).status == 0)
+        let resumed = try runsheet(["resume", id, "--as", "alice", "--param", "notes=Routine deploy",
+                                    "--param", "target=production\nparam target=staging"], in: dir, stdin: "done\nrun\nquit\n")
+        #expect(!resumed.stdout.contains("deploying to: production"), "\(resumed.stdout)")
+        #expect(resumed.stdout.contains("this gate still needs 2 more of sre"), "\(resumed.stdout)")
+        let journal = try events(dir, id: id)
+        let changed = try #require(journal.first { $0["type"] as? String == "run.changed" })
+        #expect(data(changed)["plan"] as? String != data(journal.first)["plan"] as? String)
+        #expect(!journal.contains { $0["type"] as? String == "command.finished" || $0["type"] as? String == "command.started" })
+    }
 }

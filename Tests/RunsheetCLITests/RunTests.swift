@@ -101,6 +101,37 @@ import Testing
         #expect(state.record("read-the-notes").status == .done)
     }
 
+    /// Issue 15, item 7: `goto` with a step id a typo away names the step meant; one far from every
+    /// id says where the ids are listed. Neither moves the run.
+    @Test func gotoATypoSuggestsTheStep() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.runsheet(["run", Self.fixture, "--runs-dir", runs.path, "--as", "alice"],
+                                           stdin: "goto say-helo\ngoto zzz\nquit\n")
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        let output = result.stdout + result.stderr
+        #expect(output.contains("there is no step 'say-helo' in this runbook; did you mean 'say-hello'?"), "\(output)")
+        #expect(output.contains("there is no step 'zzz' in this runbook; 'runsheet compile' or '--dry-run' lists every step id"), "\(output)")
+        let (_, events) = try journal(runs)
+        #expect(!events.contains { $0.type == .cursorMoved })
+    }
+
+    /// Issue 15, item 7: a second `run` of a runbook that has a run still open says so, names it
+    /// and how to continue it; an ended run is not mentioned.
+    @Test func aSecondRunOfARunbookInProgressSaysSo() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let arguments = ["run", Self.fixture, "--runs-dir", runs.path, "--as", "alice"]
+        let first = try Fixtures.runsheet(arguments, stdin: "done\nquit\n")
+        #expect(first.status == 3)
+        #expect(!first.stderr.contains("still open"))
+        let (directory, _) = try journal(runs)
+        let id = directory.lastPathComponent
+        let second = try Fixtures.runsheet(arguments, stdin: "abort started twice by mistake\n")
+        #expect(second.stderr.contains("runsheet: run \(id) of this runbook is still open (at step 'say-hello', started "), "\(second.stderr)")
+        #expect(second.stderr.contains("by alice); this starts another one. 'runsheet resume \(id)' continues it"), "\(second.stderr)")
+        let third = try Fixtures.runsheet(arguments, stdin: "quit\n")
+        #expect(third.stderr.components(separatedBy: "still open").count == 2, "only the open run, not the aborted one: \(third.stderr)")
+    }
+
     /// A script that feeds more actions than the run takes: the run stops at `quit`, acts on
     /// nothing after it, and the writer gets a broken pipe, not a signal that kills it.
     @Test func actionsAfterQuitAreLeftUnread() throws {

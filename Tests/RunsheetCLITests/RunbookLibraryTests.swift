@@ -31,6 +31,10 @@ import Testing
     @Test func emergencyChangeTakesTheBreakGlassPath() throws {
         let dir = try Fixtures.temporaryDirectory()
         try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("emergency-change.md"), to: dir.appendingPathComponent("emergency-change.md"))
+        // A production run is started only by someone a roles file names.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  operator: [olly]\n  sre: [sam]\n  release-manager: [rita]\n  cab: [carla]\n"
+            .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         let runs = dir.appendingPathComponent("runs").path
         let started = try Fixtures.runsheet(["run", "emergency-change.md", "--as", "olly", "--runs-dir", runs,
                                              "--param", "change=raise the connection limit", "--param", "ticket=INC-42"],

@@ -35,6 +35,29 @@ import Testing
         }
     }
 
+    /// Issue 15, item 7: the header shows the runbook's title with its placeholders filled in, a
+    /// secret masked, never `{{target}}` raw.
+    @Test func theHeaderFillsInTheTitlesPlaceholders() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            ---
+            id: title-values
+            params:
+              target: {}
+              token: { secret: true }
+            ---
+            # Deploy {{target}} with {{token}}
+            - [ ] Look
+            """.write(to: dir.appendingPathComponent("t.md"), atomically: true, encoding: .utf8)
+        let terminal = ScriptedTerminal(width: 90, [.press("q")])
+        _ = try InProcess.walk(["run", dir.appendingPathComponent("t.md").path, "--runs-dir", dir.appendingPathComponent("runs").path,
+                                "--as", "bob", "--param", "target=eu-west", "--param", "token=hunter2"], on: terminal)
+        let first = try #require(terminal.frames.first)
+        #expect(first.contains("Deploy eu-west with ••••"), "\(first)")
+        #expect(!terminal.output.contains("{{target}}") && !terminal.output.contains("hunter2"), "\(terminal.output)")
+    }
+
     @Test func keysDriveTheRunAndTheJournalRecordsThem() throws {
         let runs = try Fixtures.temporaryDirectory()
         let terminal = ScriptedTerminal(width: 90, [

@@ -24,16 +24,35 @@ import Testing
         var asked: [String] = []
         let environment = ["RUNSHEET_PARAM_a": "env", "RUNSHEET_PARAM_b": "env"]
         let recorded = ["a": "recorded", "b": "recorded", "db-host": "recorded", "token": "••••"]
-        let values = try parameters.resolve(given: ["a": "option"], environment: environment, recorded: recorded) {
-            asked.append($0.name)
+        let values = try parameters.resolve(given: ["a": "option"], environment: environment, recorded: recorded) { parameter, _ in
+            asked.append(parameter.name)
             return "answer"
         }
         #expect(values == ["a": "option", "b": "env", "db-host": "recorded", "db_host": "plain", "größe": "answer", "token": "answer"])
         #expect(asked == ["größe", "token"], "a masked secret in the record is no value: it is asked for again")
-        let noEnvironment = try parameters.resolve(given: [:], environment: [:], recorded: recorded) { _ in "answer" }
+        let noEnvironment = try parameters.resolve(given: [:], environment: [:], recorded: recorded) { _, _ in "answer" }
         #expect(noEnvironment["a"] == "recorded" && noEnvironment["b"] == "recorded")
-        let noRecord = try parameters.resolve(given: [:], environment: [:]) { _ in "answer" }
+        let noRecord = try parameters.resolve(given: [:], environment: [:]) { _, _ in "answer" }
         #expect(noRecord["b"] == "from-default" && noRecord["a"] == "answer")
+    }
+
+    /// A prompt that keeps getting answers that do not fit asks `attempts` times, each time with
+    /// the reason, then gives up with it; an empty value never fits a parameter without a default.
+    @Test func aPromptAsksAgainWithTheReasonThenGivesUp() throws {
+        let parameters = RunParameters(Self.runbook)
+        var problems: [String?] = []
+        #expect(throws: ParameterError.unfit(name: "a", runbookPath: "p.md", source: .answer,
+                                             problem: "it is empty, and it has no default, so it needs a value", choices: false)) {
+            try parameters.resolve(given: [:], environment: [:]) { parameter, problem in
+                guard parameter.name == "a" else { return "x" }
+                problems.append(problem)
+                return ""
+            }
+        }
+        #expect(problems.count == RunParameters.attempts)
+        #expect(problems.first == .some(nil) && problems.dropFirst().allSatisfy { $0 == "it is empty, and it has no default, so it needs a value" })
+        #expect(throws: ParameterError.self) { try parameters.resolve(given: ["a": ""], environment: [:], ask: nil) }
+        #expect(try parameters.resolve(given: ["b": ""], environment: [:], lenient: true, ask: nil)["b"] == "", "a parameter with a default may be empty")
     }
 
     /// Input reads a value from the variable a command finds it in, even where names collide.

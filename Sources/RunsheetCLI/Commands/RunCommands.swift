@@ -134,7 +134,16 @@ enum RunSupport {
         if status != .success { throw CommandFailure(status: status, message: "") }
     }
 
-    static func prompt(for parameter: Parameter, on terminal: any Terminal) -> String? {
+    /// The runs of `runbook` in `runsDirectory` that have not ended, oldest first (journals that
+    /// do not verify are not counted: they cannot be resumed anyway).
+    static func openRuns(of runbook: String, in runsDirectory: String) -> [RunState] {
+        RunFolders(runsDirectory).runs(of: runbook).compactMap { $0.events.map(RunState.fold) }
+            .filter { !$0.finished }.sorted { ($0.startedAt, $0.runID) < ($1.startedAt, $1.runID) }
+    }
+
+    /// Asks for a parameter's value; `problem` says why the last answer was not taken.
+    static func prompt(for parameter: Parameter, problem: String?, on terminal: any Terminal) -> String? {
+        if let problem { terminal.writeError("runsheet: \(problem); try again\n") }
         let label = parameter.prompt ?? parameter.name
         let choices = parameter.choices.map { " [\($0.joined(separator: "/"))]" } ?? ""
         return terminal.ask("\(label)\(choices): ", secret: parameter.secret)
@@ -198,9 +207,14 @@ struct Run: ParsableCommand {
             Output.out(Plan.render(runbook, values: values, policy: governance.policy[runbook.releaseClass]))
             let missing = runbook.params.filter { values[$0.name] == nil }.map(\.name)
             if !missing.isEmpty { Output.line("missing for a real run: " + missing.joined(separator: ", ")) }
+            do {
+                try RunEngine.requireStarter(who.name, of: runbook, governance: governance)
+            } catch let refusal as RunError {
+                Output.line("a real run by \(who.name) would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
+            }
             return
         }
-        let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, on: terminal) }
+        let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
         let governance = try RunSupport.governance(for: runbook)
         // Decided before anything is written: a refused class leaves no run behind.
         let choice = try RunSupport.choose(releaseClass, for: runbook, values: values, governance: governance, actor: who.name)
@@ -208,9 +222,13 @@ struct Run: ParsableCommand {
         let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
         do {
-            try RunEngine.requireStarter(who, of: runbook, governance: governance)
+            try RunEngine.requireStarter(who.name, of: runbook, governance: governance)
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
+        }
+        for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
+            terminal.writeError("runsheet: run \(open.runID) of this runbook is still open (\(open.cursor.map { "at step '\($0)'" } ?? "at its end"), " +
+                                "started \(open.startedAt) by \(open.startedBy)); this starts another one. 'runsheet resume \(open.runID)' continues it\n")
         }
         let runID = RunContext.newRunID(runbookID: runbook.id)
         let runDirectory = (runsDirectory as NSString).appendingPathComponent(runID)
@@ -275,7 +293,7 @@ struct Resume: ParsableCommand {
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
-        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params) { RunSupport.prompt(for: $0, on: terminal) }
+        let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
         let sha = SHA256Hex.of(bytes)
         let changes = RunbookChanges(recorded: state.stepHashes, runbook: runbook)
         if sha != state.runbookSHA256 {
@@ -285,9 +303,22 @@ struct Resume: ParsableCommand {
             if !changes.changed.isEmpty { lines.append("  changed: " + changes.changed.joined(separator: ", ")) }
             terminal.writeError(lines.joined(separator: "\n") + "\n")
         }
+        let governance = try RunSupport.governance(for: runbook)
+        // The runbook may have gained production steps since the run started: its starter must
+        // still be someone the roles file names, as at a start.
+        do {
+            try RunEngine.requireStarter(state.startedBy, of: runbook, governance: governance)
+        } catch let refusal as RunError {
+            throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
+        }
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
                                actor: RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard), values: values, runDirectory: directory,
-                               governance: try RunSupport.governance(for: runbook))
+                               governance: governance)
+        if let recorded = state.rules, recorded != engine.governance.ruleFiles {
+            terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
+                                RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ") +
+                                "); the rules as they are now apply from here on, and the journal records it\n")
+        }
         try engine.resume(sha256: sha, changes: changes)
         try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
     }

@@ -79,6 +79,12 @@ struct Status: ParsableCommand {
             lines.append("params   " + state.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         lines.append("started  \(state.startedAt) by \(state.startedBy) on \(state.host) (\(state.via))")
+        if let rules = state.rules, !rules.isEmpty {
+            lines.append("rules    " + rules.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.prefix(12))" }.joined(separator: ", "))
+        }
+        for change in state.ruleChanges {
+            lines.append("rules    changed \(change.time), seen by \(change.actor) at resume: \(change.reasons.joined(separator: "; ")); the rules as they are now apply from then on")
+        }
         for change in state.changes {
             lines.append("changed  \(change.time) by \(change.actor): \(change.reasons.joined(separator: "; ")); earlier sign-offs no longer count")
         }
@@ -93,8 +99,10 @@ struct Status: ParsableCommand {
         if !settledSteps.isEmpty { lines.append("") }
         for (_, id) in settledSteps {
             let record = state.record(id)
-            var line = "  \(record.mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
+            let lapsed = state.approvalLapsed(id)
+            var line = "  \(lapsed ? "↺" : record.mark) \(id)  \(record.actor ?? "")  \(record.endedAt ?? "")"
             if let reason = record.reason { line += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
+            if lapsed { line += "  (APPROVAL LAPSED: the plan changed since it was approved; it must be signed again)" }
             for waiver in state.waivers[id] ?? [] { line += "  (WAIVED by \(waiver.actor) as \(waiver.role): \(waiver.reason))" }
             lines.append(line)
         }

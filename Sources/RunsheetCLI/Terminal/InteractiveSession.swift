@@ -130,7 +130,7 @@ extension WalkThrough {
         let state = engine.state
         var out: [String] = []
         let rule = style.dim(String(repeating: "─", count: width))
-        out.append(style.bold(truncate(engine.runbook.title, width - 2)))
+        out.append(style.bold(truncate(engine.displayText(engine.runbook.title), width - 2)))
         out.append(style.dim(truncate("run \(state.runID) · \(state.startedBy)", width)))
         let (settled, total) = engine.progress
         let barWidth = max(10, min(40, width - 30))
@@ -145,7 +145,7 @@ extension WalkThrough {
         }
         if let section = engine.section(of: step) {
             let branch = section.branch ? "  (branch)" : ""
-            out.append(style.dim("Section: " + truncate(section.title, width - 9 - branch.count)) + (branch.isEmpty ? "" : style.yellow(branch)))
+            out.append(style.dim("Section: " + truncate(engine.displayText(section.title), width - 9 - branch.count)) + (branch.isEmpty ? "" : style.yellow(branch)))
         }
         var timing = ""
         if let begun = state.record(step.id).startedAt.flatMap(Timestamp.parse) {

@@ -50,7 +50,11 @@ extension Lowering {
                 openSteps.append((ends[Int(i)], steps.count - 1))
             case .item:
                 // A bullet directly under a step may be an annotation of that step.
-                guard let owner = openSteps.last?.step, document[node.parent].parent == steps[owner].node else { break }
+                guard let owner = openSteps.last?.step else { break }
+                guard document[node.parent].parent == steps[owner].node else {
+                    reportNestedGovernance(item: i)
+                    break
+                }
                 guard let annotation = annotation(of: i) else {
                     reportGovernanceLookalike(item: i)
                     break
@@ -134,6 +138,16 @@ extension Lowering {
             report(.error, .unknownAnnotation, "this '\(key.display)' line is indented so far that it continues the step's title instead of being an annotation, and its rule would be dropped; indent it as the step's other annotations",
                    line: line, column: 1)
         }
+    }
+
+    /// Reports a governance annotation nested in another bullet of a step (under a `Note:`, say):
+    /// GitHub shows it as if it applied, but only a step's direct sub-bullets are its annotations.
+    mutating func reportNestedGovernance(item: Int32) {
+        guard let (_, start, text) = lead(of: item) else { return }
+        let key = annotation(of: item)?.knownKey.flatMap { $0.governs ? $0 : nil } ?? AnnotationKey.governanceLookalike(text)
+        guard let key else { return }
+        report(.error, .unknownAnnotation, "this '\(key.display)' bullet is nested inside another bullet, so it is not an annotation of the step and its rule would be dropped; make it a direct sub-bullet of the step",
+               line: start.line, column: source.characterColumn(line: start.line, byteColumn: start.column))
     }
 
     /// Reports an item under a step that looks like a governance annotation but does not parse as one.

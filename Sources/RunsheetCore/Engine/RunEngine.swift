@@ -25,7 +25,8 @@ public struct Actor: Sendable, Equatable {
 
 /// Errors an operator can act on.
 public enum RunError: Error, Equatable, LocalizedError {
-    case noSuchStep(String)
+    /// `near` is the closest step id, when one is a small edit away.
+    case noSuchStep(String, near: String?)
     case finished(String)
     case reasonRequired(String)
     case noCommand(String)
@@ -45,10 +46,13 @@ public enum RunError: Error, Equatable, LocalizedError {
     case starterNotInRoles(actor: String, rolesFile: String, step: String)
     /// A command of the step was recorded as started with no result: the operator decides first.
     case mayHaveRun(step: String, command: Int, summary: String)
+    /// A run with production steps, in a repository without a roles file to name who may start it.
+    case productionWithoutRoles(runbook: String, step: String)
 
     public var errorDescription: String? {
         switch self {
-        case .noSuchStep(let id): "there is no step '\(id)' in this runbook; 'status' lists the step ids"
+        case .noSuchStep(let id, let near?): "there is no step '\(id)' in this runbook; did you mean '\(near)'?"
+        case .noSuchStep(let id, nil): "there is no step '\(id)' in this runbook; 'runsheet compile' or '--dry-run' lists every step id"
         case .finished(let outcome): "the run has already ended (\(outcome)); start a new run to do it again"
         case .reasonRequired(let action): "\(action) needs a reason, e.g. '\(action) the host is already patched'"
         case .noCommand(let id): "step '\(id)' has no command marked to run"
@@ -69,6 +73,8 @@ public enum RunError: Error, Equatable, LocalizedError {
             "\(actor) is not named in \(rolesFile), and step '\(step)' is a production change; only people the roles file names may start this runbook (check the name given with --as, RUNSHEET_USER or git config user.email)"
         case .mayHaveRun(let step, let command, let summary):
             "command \(command) of step '\(step)' \(summary); decide first: 'run' runs it again, 'done REASON' marks the step done (recorded as forced), 'fail REASON' fails it"
+        case .productionWithoutRoles(let runbook, let step):
+            "step '\(step)' of \(runbook) is a production change, and only people a roles file names may start it, but no roles file applies; add .runsheet/roles.yaml at the repository root naming who may (docs/FORMAT.md, \"The roles file\")"
         case .olderJournal(let what, let format):
             "this run's journal is \(format), started by an older runsheet, which cannot record \(what); fail or skip the step with a reason, or start a new run"
         }
@@ -128,7 +134,7 @@ public final class RunEngine {
         choice: ClassChoice? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
-        try requireStarter(actor, of: runbook, governance: governance)
+        try requireStarter(actor.name, of: runbook, governance: governance)
         let plan = try RunPlan.of(runbook, sha256: sha256, values: values)
         let classPolicy = governance.policy[runbook.releaseClass]
         var started = RunStarted(
@@ -145,6 +151,7 @@ public final class RunEngine {
         started.plan = plan.hash
         started.includes = plan.includes.isEmpty ? nil : plan.includes
         started.secrets = plan.secrets.isEmpty ? nil : plan.secrets
+        started.rules = governance.ruleFiles
         var first = try RunEvent(by: actor, .runStarted(started))
         first.seq = 1
         let (journal, written) = try makeJournal(first)
@@ -154,11 +161,14 @@ public final class RunEngine {
         return engine
     }
 
-    /// A run that changes production is started by someone the repository's roles file names.
-    public static func requireStarter(_ actor: Actor, of runbook: Runbook, governance: Governance) throws {
-        guard let first = runbook.steps.first(where: { runbook.production || $0.production }), let roles = governance.roles,
-              roles.roles(of: actor.name).isEmpty else { return }
-        throw RunError.starterNotInRoles(actor: actor.name, rolesFile: roles.path, step: first.id)
+    /// A run that changes production is started by someone the repository's roles file names; with
+    /// no roles file nobody is named, so nobody may (fail closed).
+    /// Checked again at every resume: production steps added to the runbook later count too.
+    public static func requireStarter(_ person: String, of runbook: Runbook, governance: Governance) throws {
+        guard let first = runbook.steps.first(where: { runbook.production || $0.production }) else { return }
+        guard let roles = governance.roles else { throw RunError.productionWithoutRoles(runbook: runbook.path, step: first.id) }
+        guard roles.roles(of: person).isEmpty else { return }
+        throw RunError.starterNotInRoles(actor: person, rolesFile: roles.path, step: first.id)
     }
 
     // MARK: - Queries
@@ -452,7 +462,9 @@ public final class RunEngine {
 
     public func goTo(_ id: String) throws {
         try requireDecided(try requireOpen())
-        guard stepIndex[id] != nil else { throw RunError.noSuchStep(id) }
+        guard stepIndex[id] != nil else {
+            throw RunError.noSuchStep(id, near: EditDistance.closest(to: id, in: runbook.steps.map(\.id), maximum: max(2, id.count / 3)))
+        }
         try move(to: id, reason: "goto")
     }
 
@@ -490,8 +502,10 @@ public final class RunEngine {
     /// Records a resumed session, with what changed in the runbook since the run started.
     public func resume(sha256: String, changes: RunbookChanges) throws {
         let earlier = RunPlan(runbookSHA256: state.runbookSHA256, includes: state.includes, params: state.params, secrets: state.secretDigests)
-        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, recorded: state.secretDigests)
+        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, recorded: state.secretDigestHistory)
         var resumed = RunResumed(sha256: sha256)
+        // Other rules apply from here on (an edit to a policy, roles or calendar file): say so.
+        if let recorded = state.rules, recorded != governance.ruleFiles { resumed.rules = governance.ruleFiles }
         if !changes.isEmpty {
             resumed.changes = changes
             resumed.stepHashes = StepHash.all(runbook)

@@ -27,10 +27,12 @@ public struct RunParameters: Sendable {
 
     /// Every declared parameter resolved and checked. `given` holds the `--param` values,
     /// `recorded` the run's record (a masked secret there counts as no value), and `ask` prompts
-    /// for a value, when there is someone to ask. With `lenient`, a parameter without a value is
-    /// left out instead of failing (for `--dry-run`).
+    /// for a value, when there is someone to ask: an answer that does not fit is asked for again,
+    /// with the reason (`ask`'s second argument), up to `Self.attempts` times. With `lenient`, a
+    /// parameter without a value is left out instead of failing (for `--dry-run`). A required
+    /// parameter (one without a default) never takes an empty value, from any source.
     public func resolve(given: [String: String], environment: [String: String], recorded: [String: String] = [:],
-                        lenient: Bool = false, ask: ((Parameter) -> String?)?) throws(ParameterError) -> [String: String] {
+                        lenient: Bool = false, ask: ((Parameter, _ problem: String?) -> String?)?) throws(ParameterError) -> [String: String] {
         let names = declared.map(\.name)
         if let unknown = given.keys.sorted().first(where: { !names.contains($0) }) {
             throw .unknown(name: unknown, runbookTitle: runbookTitle, declared: names)
@@ -48,8 +50,14 @@ public struct RunParameters: Sendable {
                 found = (value, .recorded)
             } else if let value = parameter.defaultValue {
                 found = (value, .defaultValue)
-            } else if let ask, let value = ask(parameter) {
-                found = (value, .answer)
+            } else if let ask {
+                var problem: String?
+                for _ in 0..<Self.attempts {
+                    guard let answer = ask(parameter, problem) else { break }
+                    found = (answer, .answer)
+                    problem = Self.problem(with: answer, for: parameter)
+                    if problem == nil { break }
+                }
             }
             guard let (value, source) = found else {
                 if lenient { continue }
@@ -65,9 +73,13 @@ public struct RunParameters: Sendable {
 
     // MARK: - Validation
 
+    /// How many answers a prompt takes before the command gives up with the last reason.
+    public static let attempts = 5
+
     /// Why `value` is not acceptable for `parameter`, or nil when it is. A secret's value is
     /// never part of the answer: it is shown as the mask.
     public static func problem(with value: String, for parameter: Parameter) -> String? {
+        if value.isEmpty, parameter.defaultValue == nil { return "it is empty, and it has no default, so it needs a value" }
         let shown = "'\(parameter.secret ? ShellQuoting.mask : value)'"
         switch parameter.type {
         case .int where Int(value) == nil: return "\(shown) is not a whole number"

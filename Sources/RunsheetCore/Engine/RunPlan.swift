@@ -12,6 +12,10 @@ import Foundation
 ///     include <path> <sha-256>          one per included file, by path
 ///     param <name>=<value>              one per parameter, by name; a secret's value is its digest
 ///
+/// A path or value holding a line break, carriage return or backslash is written as a JSON string
+/// after a `*` (`param* notes="two\nlines"`), so no value can spell out a line of its own and two
+/// different plans never share a text; all other lines are as they always were.
+///
 /// Any change to one of them is a `run.changed` event, and a signature on an earlier plan no
 /// longer counts.
 public struct RunPlan: Sendable, Equatable {
@@ -29,9 +33,10 @@ public struct RunPlan: Sendable, Equatable {
         self.secrets = secrets
     }
 
-    /// The plan of `runbook` with `values`; a secret whose value matches its digest in `recorded`
-    /// keeps that digest (and so the plan its hash), any other gets a new salt.
-    public static func of(_ runbook: Runbook, sha256: String, values: [String: String], recorded: [String: String] = [:]) throws -> RunPlan {
+    /// The plan of `runbook` with `values`. A secret whose value matches one of its digests in
+    /// `recorded` (every digest the run recorded for it, newest first) keeps that digest, so a
+    /// secret changed and changed back gives the earlier plan its hash again; any other gets a new salt.
+    public static func of(_ runbook: Runbook, sha256: String, values: [String: String], recorded: [String: [String]] = [:]) throws -> RunPlan {
         var params: [String: String] = [:]
         var secrets: [String: String] = [:]
         for parameter in runbook.params {
@@ -41,11 +46,8 @@ public struct RunPlan: Sendable, Equatable {
                 continue
             }
             params[parameter.name] = ShellQuoting.mask
-            if let digest = recorded[parameter.name], SecretDigest.matches(value, digest) {
-                secrets[parameter.name] = digest
-            } else {
-                secrets[parameter.name] = try SecretDigest.make(value)
-            }
+            let digests = recorded[parameter.name] ?? []
+            secrets[parameter.name] = try digests.first { SecretDigest.matches(value, $0) } ?? SecretDigest.make(value)
         }
         return RunPlan(runbookSHA256: sha256, includes: runbook.includedSHA256, params: params, secrets: secrets)
     }
@@ -53,9 +55,34 @@ public struct RunPlan: Sendable, Equatable {
     /// The hash a signature records.
     public var hash: String {
         var text = "runsheet.plan/1\nrunbook \(runbookSHA256)\n"
-        for (path, sha) in includes.sorted(by: { $0.key < $1.key }) { text += "include \(path) \(sha)\n" }
-        for (name, value) in params.sorted(by: { $0.key < $1.key }) { text += "param \(name)=\(secrets[name] ?? value)\n" }
+        for (path, sha) in includes.sorted(by: { $0.key < $1.key }) {
+            text += Self.plain(path) ? "include \(path) \(sha)\n" : "include* \(Self.quoted(path)) \(sha)\n"
+        }
+        for (name, value) in params.sorted(by: { $0.key < $1.key }) {
+            let shown = secrets[name] ?? value
+            text += Self.plain(name) && Self.plain(shown) ? "param \(name)=\(shown)\n" : "param* \(Self.quoted(name))=\(Self.quoted(shown))\n"
+        }
         return SHA256Hex.of(Array(text.utf8))
+    }
+
+    /// Whether `text` can stand in a plan line as it is: no line break, carriage return or backslash.
+    static func plain(_ text: String) -> Bool {
+        !text.unicodeScalars.contains { $0 == "\n" || $0 == "\r" || $0 == "\\" || $0 == "\u{2028}" || $0 == "\u{2029}" || $0 == "\u{85}" }
+    }
+
+    /// `text` as a JSON string: quotes, backslashes and every control character escaped.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}":
+                out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     /// What differs from `earlier`, one phrase each, in a stable order.

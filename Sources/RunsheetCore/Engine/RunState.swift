@@ -159,6 +159,12 @@ public struct RunState: Sendable, Equatable {
     public var plan: String?
     public var includes: [String: String] = [:]
     public var secretDigests: [String: String] = [:]
+    /// The rule files the run is under, path → SHA-256 (`Governance.ruleFiles`); nil in runs from
+    /// before they were recorded. `ruleChanges` says when a resumed session found other ones.
+    public var rules: [String: String]?
+    public var ruleChanges: [(time: String, actor: String, reasons: [String])] = []
+    /// Every digest each secret had in this run's plans, newest first (`RunPlan.of`).
+    public var secretDigestHistory: [String: [String]] = [:]
     /// Each `run.changed`: when, by whom, and what changed.
     public var changes: [(time: String, actor: String, reasons: [String])] = []
     public var steps: [String: StepRecord] = [:]
@@ -229,6 +235,29 @@ public struct RunState: Sendable, Equatable {
         (stepHash ?? current) == current && staleness(of: approved) == nil
     }
 
+    /// Whether step `id` was passed on approvals that no longer count: it is done, the run goes on,
+    /// and since it was approved the plan changed, so none of its signatures or waivers covers the
+    /// run as it is now. The run must come back to it and have it approved again.
+    public func approvalLapsed(_ id: String) -> Bool {
+        guard !finished, record(id).status == .done, let current = stepHashes[id] else { return false }
+        let signed = signatures[id] ?? [], waived = waivers[id] ?? []
+        guard !signed.isEmpty || !waived.isEmpty else { return false }
+        return !signed.contains { covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }
+            && !waived.contains { covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }
+    }
+
+    /// What differs between two sets of rule files, one phrase each, by path.
+    public static func ruleDifferences(from earlier: [String: String], to now: [String: String]) -> [String] {
+        Set(earlier.keys).union(now.keys).sorted().compactMap { path in
+            switch (earlier[path], now[path]) {
+            case (nil, _?): "\(path) now applies"
+            case (_?, nil): "\(path) no longer applies"
+            case let (before?, after?) where before != after: "\(path) changed"
+            default: nil
+            }
+        }
+    }
+
     /// Why an approval of `signedPlan` no longer counts (the plan changed since), or nil. An
     /// approval or run without a recorded plan is judged by its step hash alone.
     public func staleness(of signedPlan: String?) -> String? {
@@ -276,6 +305,8 @@ public struct RunState: Sendable, Equatable {
             plan = started.plan
             includes = started.includes ?? [:]
             secretDigests = started.secrets ?? [:]
+            secretDigestHistory = secretDigests.mapValues { [$0] }
+            rules = started.rules
             if let followUp = started.followUp { self.followUp = (followUp.roles, followUp.within) }
             startedBy = event.actor
             startedAt = event.time
@@ -293,12 +324,19 @@ public struct RunState: Sendable, Equatable {
             let from = pausedSince ?? previousTime
             if !from.isEmpty { idle.append((from, event.time)) }
             pausedSince = nil
+            if let now = resumed.rules {
+                ruleChanges.append((event.time, event.actor, Self.ruleDifferences(from: rules ?? [:], to: now)))
+                rules = now
+            }
         case .runChanged(let changed):
             plan = changed.plan
             runbookSHA256 = changed.sha256
             params = changed.params
             includes = changed.includes
             secretDigests = changed.secrets
+            for (name, digest) in changed.secrets where secretDigestHistory[name]?.first != digest {
+                secretDigestHistory[name, default: []].insert(digest, at: 0)
+            }
             changes.append((event.time, event.actor, changed.reasons))
         case .runPaused:
             pausedSince = event.time

@@ -60,9 +60,12 @@ public struct GateStatus: Sendable, Equatable {
             }
         }
         let rejection = state.rejections[step.id]?.last.map { ($0.signer, $0.reason) }
-        // A waiver counts for the step and plan it waived, and only while its author has not driven the run.
+        // A waiver counts for the step and plan it waived, only while its author has not driven the
+        // run, and only under the rules as they are now: an exception role its author holds in the
+        // roles file (a role granted for one `sign` and taken back does not count).
         let waiver = state.waivers[step.id]?.last {
             state.covers(stepHash: $0.stepHash, plan: $0.plan, current: currentHash) && !state.drove($0.actor)
+                && governance.mayGrant(as: $0.actor, role: $0.role, state: state)
         }
         return GateStatus(signatures: signatures, missing: missing, rejection: rejection, waiver: waiver)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Everything the repository says about who may do what, and when: the roles file, the class
 /// policy in force and the change calendar.
@@ -9,6 +10,9 @@ public struct Governance: Sendable {
     public var calendar: ChangeCalendar?
     /// `.runsheet/policy.yaml` alone: the only place a downgrade can be permitted.
     public var repositoryPolicy: Policy?
+    /// Every rule file read, by path from the runbook's folder, with the SHA-256 of the bytes that
+    /// were parsed: what a run records as the rules it ran under.
+    public var ruleFiles: [String: String] = [:]
 
     public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {
         self.roles = roles
@@ -18,9 +22,16 @@ public struct Governance: Sendable {
     }
 
     /// Loads the files that apply to a runbook with `loader`; the diagnostics are their problems.
-    public static func load(for runbook: Runbook, loader: Compiler.Loader = Compiler.disk) -> (Governance, [Diagnostic]) {
+    public static func load(for runbook: Runbook, loader disk: Compiler.Loader = Compiler.disk) -> (Governance, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var governance = Governance()
+        // Hashes the very bytes each file is parsed from; a `.git` file (a worktree's) is no rule.
+        let reads = Mutex<[String: String]>([:])
+        let loader: Compiler.Loader = { path in
+            let bytes = try disk(path)
+            if !path.hasSuffix("/.git") { reads.withLock { $0[path] = SHA256Hex.of(bytes) } }
+            return bytes
+        }
         if let (roles, problems) = RolesFile.load(forRunbook: runbook.path, loader: loader) {
             governance.roles = roles
             diagnostics += problems
@@ -36,11 +47,21 @@ public struct Governance: Sendable {
             governance.calendar = calendar
             diagnostics += problems
         }
+        let folder = (runbook.path as NSString).deletingLastPathComponent
+        governance.ruleFiles = Dictionary(reads.withLock { $0 }.map { (PathText.relative($0.key, from: folder), $0.value) },
+                                          uniquingKeysWith: { first, _ in first })
         return (governance, diagnostics)
     }
 
     /// Who may grant an exception to the change calendar.
     public var exceptionRoles: [String] { calendar?.exceptionRoles ?? ChangeCalendar.defaultExceptionRoles }
+
+    /// Whether a waiver or calendar exception given by `person` as `role` counts under these rules:
+    /// the role is an exception role, the roles file (when there is one) gives it to them, and they
+    /// did not start the run. Checked whenever the grant is used, not only when it was given.
+    public func mayGrant(as person: String, role: String, state: RunState) -> Bool {
+        exceptionRoles.contains(role) && (roles.map { $0.holds(person, role) } ?? true) && !PersonName.same(person, state.startedBy)
+    }
 
     /// The command that grants an exception for a blocked production step.
     public static func exceptionCommand(run: String, step: String) -> String {
@@ -52,7 +73,9 @@ public struct Governance: Sendable {
         guard step.production || runbook.production, let calendar else { return nil }
         // An exception counts for the step and plan it was granted for.
         let current = StepHash.of(step)
-        if state.exceptions[step.id]?.contains(where: { state.covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }) == true {
+        if state.exceptions[step.id]?.contains(where: {
+            state.covers(stepHash: $0.stepHash, plan: $0.plan, current: current) && mayGrant(as: $0.actor, role: $0.role, state: state)
+        }) == true {
             return nil
         }
         return calendar.conflict(at: date)
@@ -66,9 +89,15 @@ public enum FollowUp: Sendable, Equatable {
     case due(String)
     case overdue(String)
 
-    public static func of(_ state: RunState, now: Date = Date()) -> FollowUp {
+    /// With `roles`, a review counts only when its author holds, in that roles file as it is now,
+    /// the follow-up role it was given as (a role granted for one `sign` and taken back does not).
+    public static func of(_ state: RunState, now: Date = Date(), roles: RolesFile? = nil) -> FollowUp {
         guard let requirement = state.followUp else { return .notRequired }
-        if let review = state.reviews.first { return .done(by: review.actor, at: review.time) }
+        if let review = state.reviews.first(where: { review in
+            roles.map { requirement.roles.contains(review.role) && $0.holds(review.actor, review.role) } ?? true
+        }) {
+            return .done(by: review.actor, at: review.time)
+        }
         let start = Timestamp.parse(state.startedAt) ?? now
         let due = start.addingTimeInterval(Double(requirement.within))
         let text = Timestamp.format(due)

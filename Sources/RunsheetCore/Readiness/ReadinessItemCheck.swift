@@ -141,7 +141,7 @@ struct ItemCheck {
         if !changes.isEmpty && outcome == .completed {
             block("run \(run.runID) followed an earlier version of the runbook (\(changes.summary)); run it again", run: run.runID)
         }
-        switch FollowUp.of(run, now: now) {
+        switch FollowUp.of(run, now: now, roles: entry.governance.roles) {
         // An emergency run's class exception already names its review's state.
         case .due(let due) where run.releaseClass != .emergency:
             except("the follow-up review this \(run.releaseClass.rawValue) change owes is due by \(due)", run: run.runID)
@@ -169,7 +169,7 @@ struct ItemCheck {
         if run.releaseClass == .emergency {
             item.classCheck = "break-glass"
             let review: String
-            switch FollowUp.of(run, now: now) {
+            switch FollowUp.of(run, now: now, roles: entry.governance.roles) {
             case .notRequired: review = "its class policy asks for no follow-up review"
             case .done(let by, let at): review = "its follow-up review was recorded by \(by) at \(at)"
             case .due(let due): review = "its follow-up review is due by \(due)"
@@ -193,7 +193,7 @@ struct ItemCheck {
     private mutating func overrides(_ step: Step, of run: RunState) {
         let record = run.record(step.id)
         if record.forced {
-            let codes = record.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ", ")
+            let codes = StepForced.exitCodes(record.overrode)
             except("step \(step.id) was forced done although " + (codes.isEmpty ? "it had failed" : "its command did not pass (overrode exit \(codes))")
                    + (record.reason.map { ": \($0)" } ?? ""),
                    link: stepLink(step), location: stepLocation(step), run: run.runID, by: record.actor)

@@ -72,7 +72,7 @@ public enum ReportRenderer {
             fields += [step.startedAt ?? "", step.endedAt ?? "", step.durationSeconds.map(String.init) ?? ""]
             fields += [step.estimateSeconds.map(String.init) ?? "", step.reason ?? "", exits, signers, notes, step.branch ?? ""]
             let forced = step.forced.map { forced in
-                "\(forced.by) at \(forced.at): \(forced.reason)" + (forced.overrode.isEmpty ? "" : " (overrode exit \(forced.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: " ")))")
+                "\(forced.by) at \(forced.at): \(forced.reason)" + (forced.overrode.isEmpty ? "" : " (overrode exit \(StepForced.exitCodes(forced.overrode)))")
             } ?? ""
             let waivers = (step.waivers ?? []).map { "\($0.actor) (\($0.role)) at \($0.time): \($0.reason); it needed \($0.unmet)" }.joined(separator: "; ")
             fields += [comments, exceptions, forced, waivers, step.mayHaveRun?.text ?? ""]
@@ -122,7 +122,7 @@ public enum ReportRenderer {
         var parts: [String] = []
         if let unfinished = step.mayHaveRun { parts.append(unfinished.text) }
         if let forced = step.forced {
-            let codes = forced.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ", ")
+            let codes = StepForced.exitCodes(forced.overrode)
             parts.append("FORCED done by \(forced.by): \(forced.reason)" + (codes.isEmpty ? "" : " (overrode exit \(codes))"))
         } else if let reason = step.reason {
             parts.append(reason)

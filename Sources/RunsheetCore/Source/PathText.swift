@@ -1,3 +1,5 @@
+import Foundation
+
 /// Paths as text, without touching the file system.
 public enum PathText {
     /// `a/../b/./c.md` as `b/c.md`: `.` dropped and `..` taken back where it can be (at the root
@@ -19,5 +21,18 @@ public enum PathText {
         }
         let joined = parts.joined(separator: "/")
         return absolute ? "/" + joined : joined.isEmpty ? "." : joined
+    }
+
+    /// `path` as seen from `folder` (`../.runsheet/roles.yaml`), both taken from the current
+    /// folder when relative; `path` itself when it is `folder`.
+    public static func relative(_ path: String, from folder: String) -> String {
+        func components(_ text: String) -> [Substring] {
+            let absolute = text.hasPrefix("/") ? text : FileManager.default.currentDirectoryPath + "/" + text
+            return normalized(absolute).split(separator: "/")
+        }
+        let target = components(path), base = components(folder.isEmpty ? "." : folder)
+        let shared = zip(target, base).prefix { $0 == $1 }.count
+        let parts = Array(repeating: Substring(".."), count: base.count - shared) + target.dropFirst(shared)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
 }

@@ -32,7 +32,7 @@ extension EventPayload {
         case .reviewSigned(let review):
             details = [text("role", review.role), text("comment", review.comment)]
         case .stepForced(let forced):
-            details = [text("reason", forced.reason), "exit=" + forced.overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ",")]
+            details = [text("reason", forced.reason), "exit=" + StepForced.exitCodes(forced.overrode)]
         case .runChanged(let changed):
             details = [text("reason", changed.reasons.joined(separator: "; "))]
         case .commandStarted(let started):

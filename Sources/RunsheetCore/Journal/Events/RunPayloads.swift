@@ -60,11 +60,14 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
     public var declaredClass: ReleaseClass?
     /// The permission that let the run go under a less strict class than `declaredClass`.
     public var downgrade: Downgrade?
+    /// The rule files that applied (roles, policy, calendars), by path from the runbook's folder,
+    /// with the SHA-256 of the bytes runsheet read: the rules the run started under.
+    public var rules: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case schema, runId, runbook, runbookId, title, sha256, gitCommit, params
         case releaseClass = "class"
-        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets
+        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets, rules
     }
 
     public init(schema: String = JournalFormat.written, runId: String, runbook: String, runbookId: String, title: String,
@@ -113,6 +116,7 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
         plan = try c.decodeIfPresent(String.self, forKey: .plan)
         includes = try c.decodeIfPresent([String: String].self, forKey: .includes)
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets)
+        rules = try c.decodeIfPresent([String: String].self, forKey: .rules)
     }
 }
 
@@ -160,8 +164,11 @@ public struct RunResumed: Codable, Sendable, Equatable, FieldsDecodable {
     public var stepHashes: [String: String]?
     /// Absent when the run goes on where it was.
     public var cursor: Cursor?
+    /// The rule files that apply now, as in `run.started`; written only when they differ from the
+    /// ones the run last recorded, so the journal says from which event on other rules applied.
+    public var rules: [String: String]?
 
-    enum CodingKeys: String, CodingKey { case sha256, changes, stepHashes, cursor }
+    enum CodingKeys: String, CodingKey { case sha256, changes, stepHashes, cursor, rules }
 
     public init(sha256: String, changes: RunbookChanges? = nil, stepHashes: [String: String]? = nil, cursor: Cursor? = nil) {
         self.sha256 = sha256
@@ -176,6 +183,7 @@ public struct RunResumed: Codable, Sendable, Equatable, FieldsDecodable {
         stepHashes = try c.decodeIfPresent([String: String].self, forKey: .stepHashes)
         // Present means moved, even when it is not a step id: the fold has always read it so.
         if c.contains(.cursor) { cursor = try c.decodeIfPresent(String.self, forKey: .cursor).map(Cursor.step) ?? .end }
+        rules = try c.decodeIfPresent([String: String].self, forKey: .rules)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -188,6 +196,7 @@ public struct RunResumed: Codable, Sendable, Equatable, FieldsDecodable {
         case .end?: try c.encodeNil(forKey: .cursor)
         case nil: break
         }
+        try c.encodeIfPresent(rules, forKey: .rules)
     }
 }
 

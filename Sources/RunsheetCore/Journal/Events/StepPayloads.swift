@@ -160,4 +160,9 @@ public struct StepForced: Codable, Sendable, Equatable {
         self.overrode = overrode
         self.next = next
     }
+
+    /// Overridden exit codes as every view shows them: `1,-` (`-` where there was none).
+    public static func exitCodes(_ overrode: [Int?]) -> String {
+        overrode.map { $0.map(String.init) ?? "-" }.joined(separator: ",")
+    }
 }
