@@ -27,8 +27,8 @@ import Testing
         #expect(result.stdout.contains("completed"))
         let (directory, events) = try journal(runs)
         #expect(events.map(\.type) == [
-            .runStarted, .stepStarted, .stepCompleted, .stepStarted, .commandFinished, .stepCompleted,
-            .stepStarted, .note, .commandFinished, .stepCompleted, .stepSkipped, .runEnded,
+            .runStarted, .stepStarted, .stepCompleted, .stepStarted, .commandStarted, .commandFinished, .stepCompleted,
+            .stepStarted, .note, .commandStarted, .commandFinished, .stepCompleted, .stepSkipped, .runEnded,
         ])
         // Under CI (CI=true in the environment) the run is recorded as driven by CI.
         let ci = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" } ?? false
@@ -41,7 +41,7 @@ import Testing
         #expect(!raw.contains("s3cr3t-value"))
         let output = try String(contentsOf: directory.appendingPathComponent("output/say-hello-1-1.log"), encoding: .utf8)
         #expect(output == "hello world ••••\n")
-        #expect(events[4].data["outputSha256"]?.string == SHA256Hex.of(output))
+        #expect(events[5].data["outputSha256"]?.string == SHA256Hex.of(output))
         let verify = try Fixtures.runsheet(["verify", directory.path])
         #expect(verify.status == 0, "\(verify.stdout)")
     }

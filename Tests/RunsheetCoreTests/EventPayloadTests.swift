@@ -13,19 +13,19 @@ import Testing
                                 stepHashes: ["one": "0123456789abcdef"], runsheetVersion: "0.9.0", start: "one",
                                 followUp: .init(roles: ["sre", "dba"], within: 432_000), service: "checkout", environment: "production",
                                 production: ["one"])),
-         ["schema": "runsheet.journal/1.1", "runId": "r1", "runbook": "runbooks/deploy.md", "runbookId": "deploy", "title": "Deploy",
+         ["schema": "runsheet.journal/1.2", "runId": "r1", "runbook": "runbooks/deploy.md", "runbookId": "deploy", "title": "Deploy",
           "sha256": "ab", "gitCommit": "c0ffee", "params": .object(["version": "1.2", "token": "••••"]), "class": "emergency",
           "stepHashes": .object(["one": "0123456789abcdef"]), "runsheetVersion": "0.9.0", "start": "one",
           "followUp": .object(["roles": .array(["sre", "dba"]), "within": 432_000]), "service": "checkout",
           "environment": "production", "production": .array(["one"])]),
         (.runStarted(RunStarted(runId: "r2", runbook: "r.md", runbookId: "r", title: "R", sha256: "cd", runsheetVersion: "0.9.0")),
-         ["schema": "runsheet.journal/1.1", "runId": "r2", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
+         ["schema": "runsheet.journal/1.2", "runId": "r2", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
           "params": .object([:]), "class": "normal", "stepHashes": .object([:]), "runsheetVersion": "0.9.0"]),
         // A run under a less strict class than its runbook declares, as the repository policy permits.
         (.runStarted(RunStarted(runId: "r3", runbook: "r.md", runbookId: "r", title: "R", sha256: "cd", releaseClass: .standard,
                                 runsheetVersion: "0.9.0", declaredClass: .normal,
                                 downgrade: .init(to: ["standard"], roles: ["release-manager"], role: "release-manager"))),
-         ["schema": "runsheet.journal/1.1", "runId": "r3", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
+         ["schema": "runsheet.journal/1.2", "runId": "r3", "runbook": "r.md", "runbookId": "r", "title": "R", "sha256": "cd",
           "params": .object([:]), "class": "standard", "stepHashes": .object([:]), "runsheetVersion": "0.9.0", "declaredClass": "normal",
           "downgrade": .object(["to": .array(["standard"]), "roles": .array(["release-manager"]), "role": "release-manager"])]),
         (.runResumed(RunResumed(sha256: "ab")), ["sha256": "ab"]),
@@ -81,6 +81,9 @@ import Testing
                                 includes: ["smoke.md": "cd"], secrets: ["token": "scrypt$16384$8$1$00$11"], steps: ["deploy"])),
          ["plan": "5eed", "reasons": .array(["parameter version: 1.0 → 6.6.6"]), "sha256": "ab", "params": .object(["version": "6.6.6"]),
           "includes": .object(["smoke.md": "cd"]), "secrets": .object(["token": "scrypt$16384$8$1$00$11"]), "steps": .array(["deploy"])]),
+        (.commandStarted(CommandStarted(index: 1, attempt: 2, command: "./migrate --to 42", outputFile: "output/migrate-1-2.log")),
+         ["index": 1, "attempt": 2, "command": "./migrate --to 42", "outputFile": "output/migrate-1-2.log"]),
+        (.commandResolved(CommandResolved(index: 1, attempt: 2, decision: "run again")), ["index": 1, "attempt": 2, "decision": "run again"]),
     ]
 
     @Test func everyEventTypeHasAPayloadInTheTable() {

@@ -31,16 +31,16 @@ import Testing
                                                         sha256: "ab", runsheetVersion: "9.0.0")))
         let (sealed, firstLine) = try JournalFile.seal(first, seq: 1, after: "")
         let (_, nextLine) = try JournalFile.seal(try RunEvent(time: first.time, by: alice, .note(NoteTaken(text: "x"))), seq: 2, after: sealed.hash)
-        let unknown = String(decoding: nextLine, as: UTF8.self).replacingOccurrences(of: #""type":"note""#, with: #""type":"command.started""#)
+        let unknown = String(decoding: nextLine, as: UTF8.self).replacingOccurrences(of: #""type":"note""#, with: #""type":"future.event""#)
         try (String(decoding: firstLine, as: UTF8.self) + unknown).write(toFile: path, atomically: true, encoding: .utf8)
         return (path, first)
     }
 
     @Test func aJournalNeedingANewerReaderIsRefusedInOneSentence() throws {
-        for schema in ["runsheet.journal/1.2", "runsheet.journal/2"] {
+        for schema in ["runsheet.journal/1.3", "runsheet.journal/2"] {
             let (path, first) = try Self.journal(schema: schema)
             let refusal = JournalError.unsupportedSchema(path: path, schema: schema)
-            #expect(refusal.errorDescription == "\(path):1: the journal format is \(schema), but this runsheet reads only runsheet.journal/1 up to 1.1; upgrade runsheet to read it.")
+            #expect(refusal.errorDescription == "\(path):1: the journal format is \(schema), but this runsheet reads only runsheet.journal/1 up to 1.2; upgrade runsheet to read it.")
             #expect(throws: refusal) { try JournalFile.read(at: path) }
             #expect(throws: refusal) { try JournalFile.state(at: path) }
             #expect(throws: refusal) { try JournalVerifier.verify(path: path) }
@@ -52,7 +52,7 @@ import Testing
     /// Without the version in run.started the same journal would fail on its unknown event type.
     @Test func anUnknownEventTypeInAJournalClaimingThisVersionIsNotAnEvent() throws {
         let path = try Self.journal(schema: "runsheet.journal/1").path
-        #expect(throws: JournalError.notAnEvent(path: path, line: 2, reason: #"unknown event type "command.started""#)) {
+        #expect(throws: JournalError.notAnEvent(path: path, line: 2, reason: #"unknown event type "future.event""#)) {
             try JournalFile.read(at: path)
         }
     }

@@ -29,6 +29,8 @@ public enum PayloadReading {
         case .stepForced: return .stepForced(try read(StepForced.self))
         case .gateWaived: return .gateWaived(try read(GateWaived.self))
         case .runChanged: return .runChanged(try read(RunChanged.self))
+        case .commandStarted: return .commandStarted(try read(CommandStarted.self))
+        case .commandResolved: return .commandResolved(try read(CommandResolved.self))
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunsheetCore
 
 /// Exit codes shared by every command; documented in the README.
 public enum ExitStatus: Int32, Sendable {
@@ -17,6 +18,13 @@ public enum ExitStatus: Int32, Sendable {
 /// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
 public enum RunsheetMain {
     public static func run(_ arguments: [String]? = nil) -> Never {
+        let given = arguments ?? Array(CommandLine.arguments.dropFirst())
+        // The hidden supervisor mode (CommandSupervisor): not a command, never in --help.
+        if given.first == CommandSupervisor.mode { exit(CommandSupervisor.main(Array(given.dropFirst()))) }
+        // Commands this process runs go through its own supervisor mode.
+        if arguments == nil, let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            CommandSupervisor.executable = executable
+        }
         do {
             var command = try RunsheetCommand.parseAsRoot(arguments)
             try command.run()
@@ -76,7 +84,8 @@ public struct RunsheetCommand: ParsableCommand {
                  unknown run id; a roles, policy or calendar file that cannot be read,
                  decoded or parsed ('check' reports it as an error)
               3  the run is paused (quit, end of scripted input, or --auto reached a
-                 manual step or gate): 'runsheet resume RUN' continues it
+                 manual step, a gate or a command that may have run):
+                 'runsheet resume RUN' continues it
               4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)
 
             Examples:

@@ -133,6 +133,11 @@ struct Status: ParsableCommand {
             for waiver in state.waivers[id] ?? [] { line += "  (WAIVED by \(waiver.actor.shown) as \(waiver.role.shown): \(waiver.reason.shown))" }
             lines.append(line)
         }
+        let unfinished = state.unfinishedCommands
+        if !unfinished.isEmpty { lines.append("") }
+        for (step, command) in unfinished {
+            lines.append("  ⚠ \(step)  command \(command.index) \(command.summary) (output: \(command.outputFile))")
+        }
         let approvals = Approvals.lines(state, now: Date())
         if !approvals.isEmpty { lines.append("") }
         lines += approvals

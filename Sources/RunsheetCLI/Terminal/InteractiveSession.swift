@@ -44,7 +44,8 @@ extension WalkThrough {
                 case .character("r"):
                     let count = engine.runnableCommands.count
                     guard count > 0 else { message = "This step has no command marked to run."; continue }
-                    guard try confirm("Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
+                    let again = engine.unfinishedCommand.map { "Command \($0.index) \($0.summary). Run it again? [y/N] " }
+                    guard try confirm(again ?? "Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
                     terminal.restore()
                     terminal.write("\r\n")
                     try runCommands()
@@ -92,6 +93,9 @@ extension WalkThrough {
                     message = "Unknown key. Press ? for help."
                 }
             } catch let error as RunError {
+                message = (error.errorDescription ?? "\(error)").shown
+            } catch let error as CommandRunnerError {
+                terminal.enterRawMode()
                 message = (error.errorDescription ?? "\(error)").shown
             } catch is EndOfInput {
                 try engine.pause()
@@ -185,6 +189,7 @@ extension WalkThrough {
             out.append(style.dim("  last run: exit \(last.exitCode.map(String.init) ?? "-")" + (last.passed ? " ✓" : " ✗") + " · output in \((last.outputFile ?? "-").shown)"))
         }
         for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor.shown)): ") + note.text.shown) }
+        for line in unfinishedLines() { out.append("  " + truncate(line.shown, width - 2)) }
         out.append(rule)
         out.append("[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit")
         if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }

@@ -110,6 +110,10 @@ final class WalkThrough {
             } catch let error as RunError {
                 write("  \(style.red("✗")) \((error.errorDescription ?? "\(error)").shown)\n")
                 continue
+            } catch let error as CommandRunnerError {
+                // The command could not start (or its output not be kept): the step stays open.
+                write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n")
+                continue
             } catch let failure as CommandFailure {
                 try engine.pause()
                 throw failure
@@ -195,10 +199,19 @@ final class WalkThrough {
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
         }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
+        for line in unfinishedLines() { write("  " + line.shown + "\n") }
         for lesson in step.lessons { write("  " + style.yellow("⚑ lesson: \(lesson.shown)") + "\n") }
         for command in step.commands where command.run {
             write("  $ " + engine.display(command).split(separator: "\n").joined(separator: "\n    ") + "\n")
         }
+    }
+
+    /// The decision a command that may have run asks for (started, no result recorded): shown on
+    /// the step's screen, in scripts and before `--auto` stops; the keys and the words are the same.
+    func unfinishedLines() -> [String] {
+        guard let unfinished = engine.unfinishedCommand else { return [] }
+        return [style.red("⚠ command \(unfinished.index) \(unfinished.summary)") + style.dim(" (output: \(unfinished.outputFile))"),
+                "decide: [r]un it again · [d]one REASON (recorded as forced) · [f]ail REASON"]
     }
 
     func runCommands() throws {
@@ -239,6 +252,11 @@ final class WalkThrough {
         catchInterrupts()
         while !engine.state.finished, let step = engine.currentStep {
             announce()
+            if engine.unfinishedCommand != nil {
+                try engine.pause()
+                write("  a command of step '\(step.id)' may have run; --auto never runs it again: a person decides (run, done REASON or fail REASON)\n" + resumeHint() + "\n")
+                return .paused
+            }
             guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil else {
                 try engine.pause()
                 let why = engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
@@ -246,7 +264,13 @@ final class WalkThrough {
                 write("  \(why)\n" + resumeHint() + "\n")
                 return .paused
             }
-            try runCommands()
+            do {
+                try runCommands()
+            } catch let error as CommandRunnerError {
+                try engine.pause()
+                write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n" + resumeHint() + "\n")
+                return .paused
+            }
             if engine.currentStep?.id == step.id && !engine.state.finished {
                 try engine.pause()
                 write(resumeHint() + "\n")

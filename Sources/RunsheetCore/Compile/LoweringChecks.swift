@@ -31,9 +31,17 @@ extension Lowering {
     mutating func checkParameters(_ runbook: Runbook) {
         let declared = Set(front.params.map(\.name))
         var used = Set<String>()
-        func scanText(_ text: String, line: Int, span: Int, executable: Bool) {
+        func scanText(_ text: String, line: Int, span: Int, executable: Bool, shell: String? = nil) {
             for occurrence in Placeholders.scan(text) {
                 used.insert(occurrence.name)
+                if executable, front.declaresParams, let shell,
+                   let problem = PlaceholderSafety.problem(in: text, at: occurrence.range, shell: shell) {
+                    let written = String(decoding: Array(text.utf8)[occurrence.range], as: UTF8.self)
+                    let (l, c) = locate(written, from: line, span: span)
+                    let variable = PlaceholderVariables.builtins[occurrence.name]
+                        ?? RunParameters.variables(for: declared)[occurrence.name] ?? PlaceholderVariables.parameterPrefix + occurrence.name
+                    report(.error, .unsafePlaceholder, "'\(written)' in a command run by \(shell): \(problem); read the value from the environment variable \(variable) instead", line: l, column: c)
+                }
                 guard !Placeholders.builtins.contains(occurrence.name), !declared.contains(occurrence.name) else { continue }
                 let written = String(decoding: Array(text.utf8)[occurrence.range], as: UTF8.self)
                 let (l, c) = locate(written, from: line, span: span)
@@ -52,7 +60,7 @@ extension Lowering {
             scanText(steps[index].step.title, line: line, span: lines, executable: false)
             if !steps[index].step.body.isEmpty { scanText(steps[index].step.body, line: line, span: lines, executable: false) }
             for command in steps[index].step.commands {
-                scanText(command.code, line: command.line, span: command.code.utf8.count + 2, executable: command.run)
+                scanText(command.code, line: command.line, span: command.code.utf8.count + 2, executable: command.run, shell: command.shell)
             }
             for annotation in steps[index].annotations {
                 scanText(annotation.value, line: annotation.line, span: 2, executable: false)

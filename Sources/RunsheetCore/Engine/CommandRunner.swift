@@ -66,21 +66,17 @@ public final class CommandRunner: Sendable {
         guard claimed else { throw CommandRunnerError.alreadyRunning }
         defer { state.withLock { $0 = State() } }
 
-        if !spec.workingDirectory.isEmpty {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: spec.workingDirectory, isDirectory: &isDirectory),
-                isDirectory.boolValue
-            else {
-                throw CommandRunnerError.workingDirectoryMissing(spec.workingDirectory)
-            }
-        }
+        try check(spec)
         var sink = try OutputSink(path: spec.outputPath, secrets: spec.secrets)
         defer { sink.close() }
 
         let clock = ContinuousClock()
         let start = clock.now
-        let (pid, readEnd) = try spawn(spec)
-        defer { LibC.close(readEnd) }
+        let (pid, readEnd, supervision) = try spawn(spec)
+        defer {
+            LibC.close(readEnd)
+            supervision?.close()
+        }
         state.withLock { state in
             state.processGroup = pid
             // An interrupt that arrived while spawning still counts.
@@ -147,9 +143,16 @@ public final class CommandRunner: Sendable {
         }
         sink.finish(onOutput: onOutput)
         if status == nil { status = Self.reap(pid, blocking: true) }
+        var raw = status ?? 0
+        switch supervision?.report() {
+        case .exited(let shellStatus)?: raw = shellStatus
+        case .failed(let code)?:
+            if code == ENOENT { throw CommandRunnerError.shellNotFound(spec.shell) }
+            throw CommandRunnerError.spawnFailed(shell: spec.shell, reason: Self.describe(code))
+        case nil: break  // The supervisor itself was killed (timeout or interrupt escalation): its status stands.
+        }
 
         let elapsed = start.duration(to: clock.now).components
-        let raw = status ?? 0
         let termSignal = raw & 0x7f
         var outcome = CommandOutcome(
             exitCode: nil, signal: nil, timedOut: timedOut, interrupted: interrupted,
@@ -166,26 +169,113 @@ public final class CommandRunner: Sendable {
         return outcome
     }
 
-    /// Starts `shell -c script` in a new process group with default signal handling; returns its pid
-    /// and the read end of the pipe that carries both stdout and stderr.
-    private func spawn(_ spec: CommandSpec) throws -> (pid_t, Int32) {
-        var ends: [Int32] = [-1, -1]
-        // Close-on-exec, so commands started concurrently by other threads never inherit this pipe.
-        guard LibC.pipeCloseOnExec(&ends) == 0 else {
-            throw CommandRunnerError.pipeFailed(reason: Self.describe(errno))
+    /// Checks what starting `spec` needs, before anything is recorded or started: the working
+    /// directory, the shell, and arguments the kernel accepts (E2BIG).
+    public func check(_ spec: CommandSpec) throws {
+        if !spec.workingDirectory.isEmpty {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: spec.workingDirectory, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            else {
+                throw CommandRunnerError.workingDirectoryMissing(spec.workingDirectory)
+            }
+        }
+        let environment = Self.environment(for: spec)
+        guard Self.findProgram(spec.shell, path: environment["PATH"] ?? "/usr/bin:/bin") else {
+            throw CommandRunnerError.shellNotFound(spec.shell)
+        }
+        try ArgumentLimits.check(arguments: Self.arguments(for: spec), environment: Self.environmentStrings(environment))
+    }
+
+    /// What is executed: the supervisor, which then runs `shell -c script`, or the shell itself.
+    private static func arguments(for spec: CommandSpec) -> [String] {
+        if let supervisor = CommandSupervisor.executable { return [supervisor, CommandSupervisor.mode, spec.shell, spec.script] }
+        return [spec.shell, "-c", spec.script]
+    }
+
+    private static func environment(for spec: CommandSpec) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(spec.environment) { _, new in new }
+        return environment
+    }
+
+    private static func environmentStrings(_ environment: [String: String]) -> [String] {
+        environment.map { "\($0.key)=\($0.value)" }.sorted()
+    }
+
+    /// Whether `program` can be executed: a path, or a name found in `path` as `posix_spawnp` looks.
+    static func findProgram(_ program: String, path: String) -> Bool {
+        if program.contains("/") { return access(program, X_OK) == 0 }
+        return path.split(separator: ":", omittingEmptySubsequences: false).contains { folder in
+            access((folder.isEmpty ? "." : String(folder)) + "/" + program, X_OK) == 0
+        }
+    }
+
+    /// The session's end of a supervised command: the lifeline the supervisor watches and the pipe
+    /// it reports the shell's status on.
+    private final class Supervision {
+        let lifeline: Int32
+        let status: Int32
+
+        init(lifeline: Int32, status: Int32) {
+            self.lifeline = lifeline
+            self.status = status
+        }
+
+        /// Reads what the supervisor reported (it has exited, so the read ends).
+        func report() -> CommandSupervisor.Report? {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { LibC.read(status, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    bytes += buffer[..<count]
+                    continue
+                }
+                if count < 0 && errno == EINTR { continue }
+                break
+            }
+            return CommandSupervisor.Report(String(decoding: bytes, as: UTF8.self))
+        }
+
+        func close() {
+            LibC.close(lifeline)
+            LibC.close(status)
+        }
+    }
+
+    /// Starts the command in a new process group with default signal handling, through the
+    /// supervisor when there is one; returns the group leader's pid, the read end of the pipe that
+    /// carries both stdout and stderr, and the session's end of the supervisor's pipes.
+    private func spawn(_ spec: CommandSpec) throws -> (pid_t, Int32, Supervision?) {
+        let supervised = CommandSupervisor.executable != nil
+        var ends: [Int32] = [-1, -1], lifeline: [Int32] = [-1, -1], report: [Int32] = [-1, -1]
+        func closeAll() {
+            for descriptor in ends + lifeline + report where descriptor >= 0 { LibC.close(descriptor) }
+        }
+        // Close-on-exec, so commands started concurrently by other threads never inherit these pipes.
+        guard LibC.pipeCloseOnExec(&ends) == 0,
+              !supervised || (LibC.pipeCloseOnExec(&lifeline) == 0 && LibC.pipeCloseOnExec(&report) == 0) else {
+            let reason = Self.describe(errno)
+            closeAll()
+            throw CommandRunnerError.pipeFailed(reason: reason)
         }
         let (readEnd, writeEnd) = (ends[0], ends[1])
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if supervised {
+            posix_spawn_file_actions_adddup2(&actions, lifeline[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        if supervised { posix_spawn_file_actions_adddup2(&actions, report[1], CommandSupervisor.statusDescriptor) }
         if !spec.workingDirectory.isEmpty {
             guard LibC.addChdir(&actions, spec.workingDirectory) == 0 else {
-                LibC.close(readEnd)
-                LibC.close(writeEnd)
+                closeAll()
                 throw CommandRunnerError.spawnFailed(
                     shell: spec.shell, reason: "this C library cannot start a process in another directory")
             }
@@ -197,33 +287,36 @@ public final class CommandRunner: Sendable {
         var all = sigset_t()
         sigfillset(&all)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        // The supervisor ignores what its group is sent; blocked until it has said so.
+        if supervised { for signal in CommandSupervisor.shielded { sigaddset(&mask, signal) } }
+        posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(spec.environment) { _, new in new }
-        let argv = Self.cStrings([spec.shell, "-c", spec.script])
-        let envp = Self.cStrings(environment.map { "\($0.key)=\($0.value)" }.sorted())
+        let program = Self.arguments(for: spec)
+        let argv = Self.cStrings(program)
+        let envp = Self.cStrings(Self.environmentStrings(Self.environment(for: spec)))
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
 
         var pid = pid_t()
-        let result = posix_spawnp(&pid, spec.shell, &actions, &attributes, argv, envp)
-        LibC.close(writeEnd)
+        let result = posix_spawnp(&pid, program[0], &actions, &attributes, argv, envp)
+        // The session keeps only the output's read end, the lifeline's write end and the report's read end.
+        for descriptor in [writeEnd, lifeline[0], report[1]] where descriptor >= 0 { LibC.close(descriptor) }
         guard result == 0 else {
-            LibC.close(readEnd)
+            for descriptor in [readEnd, lifeline[1], report[0]] where descriptor >= 0 { LibC.close(descriptor) }
+            if result == E2BIG { throw CommandRunnerError.argumentsTooLong(ArgumentLimits.kernelRefused) }
             if result == ENOENT { throw CommandRunnerError.shellNotFound(spec.shell) }
             throw CommandRunnerError.spawnFailed(shell: spec.shell, reason: Self.describe(result))
         }
-        return (pid, readEnd)
+        return (pid, readEnd, supervised ? Supervision(lifeline: lifeline[1], status: report[0]) : nil)
     }
 
-    private static func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
+    static func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
         strings.map { strdup($0) } + [nil]
     }
 
@@ -266,103 +359,5 @@ public final class CommandRunner: Sendable {
 
     static func describe(_ code: Int32) -> String {
         String(cString: strerror(code))
-    }
-}
-
-/// Where masked output goes: the output file, a streaming hash, a bounded tail and the live callback.
-private struct OutputSink {
-    let path: String
-    private let descriptor: Int32
-    private var masker: SecretMasker
-    private var hasher = SHA256()
-    private var tail: [UInt8] = []
-    /// Bytes of an incomplete UTF-8 character held back from `onOutput`.
-    private var partialCharacter: [UInt8] = []
-    private(set) var byteCount = 0
-    private(set) var writeFailure: String?
-
-    init(path: String, secrets: [String]) throws {
-        self.path = path
-        masker = SecretMasker(secrets: secrets)
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CommandRunnerError.outputFileUnavailable(path: path, reason: "cannot create its directory")
-        }
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CommandRunnerError.outputFileUnavailable(path: path, reason: CommandRunner.describe(errno))
-        }
-    }
-
-    mutating func write(_ chunk: [UInt8], onOutput: (String) -> Void) {
-        emit(masker.feed(chunk), onOutput: onOutput)
-    }
-
-    mutating func finish(onOutput: (String) -> Void) {
-        emit(masker.finish(), onOutput: onOutput)
-        if !partialCharacter.isEmpty {
-            onOutput(String(decoding: partialCharacter, as: UTF8.self))
-            partialCharacter = []
-        }
-    }
-
-    private mutating func emit(_ bytes: [UInt8], onOutput: (String) -> Void) {
-        guard !bytes.isEmpty else { return }
-        byteCount += bytes.count
-        hasher.update(data: bytes)
-        writeAll(bytes)
-        tail.append(contentsOf: bytes)
-        if tail.count > 2 * CommandRunner.tailLimit { tail.removeFirst(tail.count - CommandRunner.tailLimit) }
-
-        let text = partialCharacter + bytes
-        let split = Self.completeUTF8Prefix(text)
-        partialCharacter = Array(text[split...])
-        if split > 0 { onOutput(String(decoding: text[..<split], as: UTF8.self)) }
-    }
-
-    private mutating func writeAll(_ bytes: [UInt8]) {
-        guard writeFailure == nil else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return LibC.write(descriptor, base + offset, raw.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                writeFailure = CommandRunner.describe(errno)
-                return
-            }
-            offset += written
-        }
-    }
-
-    func digest() -> String { SHA256Hex.hex(hasher.finalize()) }
-
-    func tailText() -> String {
-        var bytes = tail.suffix(CommandRunner.tailLimit)
-        // Don't start in the middle of a character.
-        while let first = bytes.first, first & 0xC0 == 0x80 { bytes.removeFirst() }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    func close() {
-        _ = LibC.close(descriptor)
-    }
-
-    /// Length of the prefix of `bytes` that does not end inside a UTF-8 character.
-    private static func completeUTF8Prefix(_ bytes: [UInt8]) -> Int {
-        var index = bytes.count
-        var continuation = 0
-        while index > 0, continuation < 3, bytes[index - 1] & 0xC0 == 0x80 {
-            index -= 1
-            continuation += 1
-        }
-        guard index > 0 else { return bytes.count }
-        let lead = bytes[index - 1]
-        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
-        return length > continuation + 1 ? index - 1 : bytes.count
     }
 }

@@ -72,6 +72,8 @@ public enum CommandRunnerError: Error, Equatable, LocalizedError {
     case outputFileUnavailable(path: String, reason: String)
     case outputWriteFailed(path: String, reason: String)
     case alreadyRunning
+    /// The kernel would refuse the command's arguments and environment (E2BIG); says which part.
+    case argumentsTooLong(String)
 
     public var errorDescription: String? {
         switch self {
@@ -87,6 +89,8 @@ public enum CommandRunnerError: Error, Equatable, LocalizedError {
             "Could not open the output file '\(path)': \(reason)."
         case .outputWriteFailed(let path, let reason):
             "The command ran, but writing its output to '\(path)' failed: \(reason)."
+        case .argumentsTooLong(let what):
+            "The command cannot be started: \(what), more than Linux passes to a program (E2BIG); nothing was run, and the step is still open."
         case .alreadyRunning:
             "This runner is already running a command; use one runner per concurrent command."
         }

@@ -25,6 +25,11 @@ extension RunEngine {
         let runbookDirectory = (runbook.path as NSString).deletingLastPathComponent
         var environment = ["RUNSHEET_RUN_ID": state.runID, "RUNSHEET_RUN_DIR": runDirectory, "RUNSHEET_STEP": step.id]
         environment.merge(placeholderEnvironment) { _, value in value }
+        // Running the step's commands at a command that may have run is the operator's decision to run it again.
+        if let unfinished = state.record(step.id).unfinished {
+            try record(.commandResolved(CommandResolved(index: unfinished.index, attempt: unfinished.attempt,
+                                                        decision: CommandResolved.runAgain)), step: step.id)
+        }
         for (index, command) in commands {
             let shown = display(command)
             let started = Date()
@@ -38,7 +43,23 @@ extension RunEngine {
                     workingDirectory: runbookDirectory.isEmpty ? "." : runbookDirectory,
                     timeoutSeconds: step.timeoutSeconds,
                     outputPath: (runDirectory as NSString).appendingPathComponent(relative), secrets: secretValues)
-                let outcome = try runner.run(spec, onOutput: onOutput)
+                // What would keep it from starting (E2BIG, no shell) is said before its intent is recorded.
+                try runner.check(spec)
+                if state.format >= JournalFormat(major: 1, minor: 2) {
+                    try record(.commandStarted(CommandStarted(index: index + 1, attempt: attempt, command: shown, outputFile: relative)),
+                               step: step.id)
+                }
+                let outcome: CommandOutcome
+                do {
+                    outcome = try runner.run(spec, onOutput: onOutput)
+                } catch {
+                    // Started and recorded, but it did not run to a result: say so in the journal.
+                    let failed = CommandFinished(
+                        index: index + 1, attempt: attempt, command: shown, exit: nil, timedOut: false, interrupted: false,
+                        durationMs: 0, outputBytes: nil, outputSha256: nil, outputFile: relative, passed: false)
+                    try? record(.commandFinished(failed), step: step.id)
+                    throw error
+                }
                 let verdict = judge(outcome, step: step, outputPath: spec.outputPath)
                 let finished = CommandFinished(
                     index: index + 1, attempt: attempt, command: shown, exit: outcome.exitCode.map(Int.init),
@@ -67,13 +88,16 @@ extension RunEngine {
     }
 
     /// `output/<step>-<n>-<attempt>.log`, with `-2`, `-3`... when an earlier event of the run
-    /// already names that file (the step's commands ran again after back, goto or an interrupt),
-    /// so no event's output is ever overwritten.
+    /// already names that file (the step's commands ran again after back, goto, an interrupt or a
+    /// crash), or a file of that name is there, so no output is ever overwritten.
     func outputFile(step: String, command: Int, attempt: Int) -> String {
         let base = "output/\(step.replacingOccurrences(of: "/", with: "_"))-\(command)-\(attempt)"
-        let taken = Set(state.steps.values.flatMap { $0.commands.compactMap(\.outputFile) })
+        func exists(_ name: String) -> Bool {
+            var info = stat()
+            return lstat((runDirectory as NSString).appendingPathComponent(name), &info) == 0
+        }
         var name = base + ".log", again = 1
-        while taken.contains(name) {
+        while state.outputFiles.contains(name) || exists(name) {
             again += 1
             name = "\(base)-\(again).log"
         }

@@ -44,6 +44,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case olderJournal(what: String, format: String)
     /// The person starting a run with production steps is not named in the roles file.
     case starterNotInRoles(actor: String, rolesFile: String, step: String)
+    /// A command of the step was recorded as started with no result: the operator decides first.
+    case mayHaveRun(step: String, command: Int, summary: String)
     /// A run with production steps, in a repository without a roles file to name who may start it.
     case productionWithoutRoles(runbook: String, step: String)
     /// Typed text holds a control character it may not (`TypedText.refusal`, the sentence).
@@ -71,6 +73,8 @@ public enum RunError: Error, Equatable, LocalizedError {
             "step '\(step)' \(why); to mark it done anyway, say why: 'done REASON' (recorded as a forced step), or fail or skip it"
         case .starterNotInRoles(let actor, let rolesFile, let step):
             "\(actor) is not named in \(rolesFile), and step '\(step)' is a production change; only people the roles file names may start this runbook (check the name given with --as, RUNSHEET_USER or git config user.email)"
+        case .mayHaveRun(let step, let command, let summary):
+            "command \(command) of step '\(step)' \(summary); decide first: 'run' runs it again, 'done REASON' marks the step done (recorded as forced), 'fail REASON' fails it"
         case .productionWithoutRoles(let runbook, let step):
             "step '\(step)' of \(runbook) is a production change, and only people a roles file names may start it, but no roles file applies; add .runsheet/roles.yaml at the repository root naming who may (docs/FORMAT.md, \"The roles file\")"
         case .controlCharacter(let refusal): refusal
@@ -339,6 +343,7 @@ public final class RunEngine {
     /// failed and no command has passed since; nil when it may simply be done.
     public func forceNeeded(_ step: Step) -> String? {
         let record = state.record(step.id)
+        if let unfinished = record.unfinished { return "has a command that \(unfinished.summary)" }
         if let last = record.commands.last, !last.passed {
             let how = last.timedOut ? "timed out" : last.interrupted ? "was interrupted"
                 : last.exitCode.map { "exited \($0)" } ?? "was killed"
@@ -360,6 +365,9 @@ public final class RunEngine {
         }
         let next = successor[step.id] ?? nil
         try requireWithinReach(next, action: "done")
+        if reason?.trimmed.isEmpty ?? true, let unfinished = state.record(step.id).unfinished {
+            throw RunError.mayHaveRun(step: step.id, command: unfinished.index, summary: unfinished.summary)
+        }
         if let why = forceNeeded(step) {
             guard let reason, !reason.isEmpty else { throw RunError.forceNeedsReason(step: step.id, why: why) }
             try requireFormat(1, for: "a forced step")
@@ -375,11 +383,14 @@ public final class RunEngine {
     func overridden(_ step: Step) -> [Int?] {
         var last: [Int: RunState.CommandRecord] = [:]
         for command in state.record(step.id).commands { last[command.index] = command }
-        return last.keys.sorted().compactMap { last[$0] }.filter { !$0.passed }.map(\.exitCode)
+        let failed = last.keys.sorted().compactMap { last[$0] }.filter { !$0.passed }.map(\.exitCode)
+        // A command that may have run has no exit code to set aside: null, as for a killed one.
+        return failed + (state.record(step.id).unfinished == nil ? [] : [nil])
     }
 
     public func skip(reason: String) throws {
         let step = try requireOpen()
+        try requireDecided(step)
         guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("skip") }
         let reason = try typed(reason, "the reason to skip")
         if applies(step) {
@@ -465,12 +476,13 @@ public final class RunEngine {
 
     public func back() throws {
         let step = try requireOpen()
+        try requireDecided(step)
         guard let index = stepIndex[step.id], index > 0 else { throw RunError.atFirstStep }
         try move(to: runbook.steps[index - 1].id, reason: "back")
     }
 
     public func goTo(_ id: String) throws {
-        _ = try requireOpen()
+        try requireDecided(try requireOpen())
         guard stepIndex[id] != nil else {
             throw RunError.noSuchStep(id, near: EditDistance.closest(to: id, in: runbook.steps.map(\.id), maximum: max(2, id.count / 3)))
         }
@@ -481,6 +493,19 @@ public final class RunEngine {
         try requireWithinReach(id, action: reason)
         try record(.cursorMoved(CursorMoved(to: id, reason: reason)), step: id)
         if state.record(id).status == .pending { try record(.stepStarted(StepStarted()), step: id) }
+    }
+
+    /// Refuses to leave a step with a command that may have run (started, no result recorded)
+    /// until the operator has decided: run it again, mark the step done with a reason, or fail it.
+    func requireDecided(_ step: Step) throws {
+        guard let unfinished = state.record(step.id).unfinished else { return }
+        throw RunError.mayHaveRun(step: step.id, command: unfinished.index, summary: unfinished.summary)
+    }
+
+    /// The command of the current step that may have run, if any: the decision the walk-through asks for.
+    public var unfinishedCommand: RunState.UnfinishedCommand? {
+        guard !state.finished, let step = currentStep else { return nil }
+        return state.record(step.id).unfinished
     }
 
     /// The operator stops for now; the run stays resumable.

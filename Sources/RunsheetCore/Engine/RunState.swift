@@ -41,6 +41,19 @@ public struct RunState: Sendable, Equatable {
         public var passed: Bool
     }
 
+    /// A command attempt recorded as started (`command.started`) with no result: it may have run.
+    public struct UnfinishedCommand: Sendable, Equatable {
+        public var index: Int
+        public var attempt: Int
+        public var command: String
+        public var outputFile: String
+        /// When it was started: the time of its `command.started`.
+        public var startedAt: String
+
+        /// How every screen and report says it: "may have run: started at T, no result recorded".
+        public var summary: String { "may have run: started at \(startedAt), no result recorded" }
+    }
+
     /// A sign-off or rejection recorded on a gate.
     public struct SignatureRecord: Sendable, Equatable {
         public var signer: String
@@ -109,6 +122,9 @@ public struct RunState: Sendable, Equatable {
         public var overrode: [Int?] = []
         public var notes: [Note] = []
         public var commands: [CommandRecord] = []
+        /// A command attempt started and never finished in the journal (the session died while it
+        /// ran); cleared by its result, by a decision about it, or when the step is settled.
+        public var unfinished: UnfinishedCommand?
 
         /// The status mark, `⚠` for a forced step: it is done, but not as the runbook asked.
         public var mark: String { forced ? "⚠" : status.mark }
@@ -152,6 +168,8 @@ public struct RunState: Sendable, Equatable {
     /// Each `run.changed`: when, by whom, and what changed.
     public var changes: [(time: String, actor: String, reasons: [String])] = []
     public var steps: [String: StepRecord] = [:]
+    /// Every output file a command attempt of the run was given, finished or not: never reused.
+    public var outputFiles: Set<String> = []
     /// The step the operator is on; nil once the walk has reached the end.
     public var cursor: String?
     public var outcome: Outcome?
@@ -205,6 +223,11 @@ public struct RunState: Sendable, Equatable {
     }
 
     public func record(_ step: String) -> StepRecord { steps[step] ?? StepRecord() }
+
+    /// The steps with a command that may have run (started, no result recorded), by step id.
+    public var unfinishedCommands: [(step: String, command: UnfinishedCommand)] {
+        steps.compactMap { id, record in record.unfinished.map { (id, $0) } }.sorted { $0.command.startedAt < $1.command.startedAt }
+    }
 
     /// Whether an approval of a step (the step's hash and the plan it approved, nil where an older
     /// runsheet recorded none) still covers the step as it is now (`current`) in the current plan.
@@ -351,7 +374,21 @@ public struct RunState: Sendable, Equatable {
                 index: finished.index, attempt: finished.attempt, command: finished.command, exitCode: finished.exit,
                 timedOut: finished.timedOut, interrupted: finished.interrupted, durationMs: finished.durationMs,
                 outputFile: finished.outputFile, outputSha256: finished.outputSha256, passed: finished.passed)
-            update(step) { $0.commands.append(command) }
+            if let file = finished.outputFile { outputFiles.insert(file) }
+            update(step) { record in
+                record.commands.append(command)
+                record.unfinished = nil
+            }
+        case .commandStarted(let started):
+            guard let step = event.step else { break }
+            outputFiles.insert(started.outputFile)
+            update(step) { record in
+                record.unfinished = UnfinishedCommand(index: started.index, attempt: started.attempt, command: started.command,
+                                                      outputFile: started.outputFile, startedAt: event.time)
+            }
+        case .commandResolved:
+            guard let step = event.step else { break }
+            update(step) { $0.unfinished = nil }
         case .note(let taken):
             let note = Note(text: taken.text, actor: event.actor, time: event.time, lesson: taken.lesson)
             if let step = event.step {
@@ -412,6 +449,7 @@ public struct RunState: Sendable, Equatable {
             record.automatic = automatic
             record.forced = false
             record.overrode = []
+            record.unfinished = nil
         }
         if branch == "failure" { rollback.append(step) }
         cursor = next

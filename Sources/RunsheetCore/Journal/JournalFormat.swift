@@ -12,11 +12,12 @@ public struct JournalFormat: Sendable, Equatable, Comparable, CustomStringConver
 
     static let prefix = "runsheet.journal/"
 
-    /// What this runsheet writes in `run.started`: 1.1 added `step.forced` and `gate.waived`.
-    public static let written = "runsheet.journal/1.1"
+    /// What this runsheet writes in `run.started`: 1.1 added `step.forced` and `gate.waived`, 1.2
+    /// `command.started` and `command.resolved`.
+    public static let written = "runsheet.journal/1.2"
     /// The newest format this runsheet reads. Raise the minor when adding an event type, or a field
     /// whose meaning a reader must not ignore, and write that version in the runs that use it.
-    public static let newestReadable = JournalFormat(major: 1, minor: 1)
+    public static let newestReadable = JournalFormat(major: 1, minor: 2)
 
     public init(major: Int, minor: Int) {
         self.major = major

@@ -126,6 +126,10 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case gateWaived = "gate.waived"
     /// `RunChanged` (1.1): the plan a signature approves changed; earlier signatures are stale.
     case runChanged = "run.changed"
+    /// `CommandStarted` (1.2): a command about to start, recorded before it does.
+    case commandStarted = "command.started"
+    /// `CommandResolved` (1.2): the operator's decision about a command that may have run.
+    case commandResolved = "command.resolved"
 }
 
 /// Hex SHA-256.

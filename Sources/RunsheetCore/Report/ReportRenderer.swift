@@ -84,7 +84,8 @@ public enum ReportRenderer {
                 "\(forced.by) at \(forced.at): \(forced.reason)" + (forced.overrode.isEmpty ? "" : " (overrode exit \(StepForced.exitCodes(forced.overrode)))")
             } ?? ""
             let waivers = (step.waivers ?? []).map { "\($0.actor) (\($0.role)) at \($0.time): \($0.reason); it needed \($0.unmet)" }.joined(separator: "; ")
-            fields += [comments, exceptions, forced, waivers]
+            fields += [comments, exceptions, forced, waivers, step.mayHaveRun?.text ?? ""]
+            if let unfinished = step.mayHaveRun { extra["mayHaveRunText"] = unfinished.text }
             extra["csv"] = fields.map(csvField).joined(separator: ",")
             steps[index].merge(extra) { _, new in new }
         }
@@ -111,7 +112,7 @@ public enum ReportRenderer {
             .compactMap { $0 }.joined(separator: ", ")
         context["planChanges"] = (run.changes ?? []).map { "\($0.time) by \($0.actor): \($0.reasons.joined(separator: "; "))" }
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
-        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions,forced,waivers"
+        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions,forced,waivers,may_have_run"
         context["gantt"] = ReportCharts.gantt(report)
         context["svgTimeline"] = ReportCharts.svgTimeline(report)
         return context
@@ -128,6 +129,7 @@ public enum ReportRenderer {
     /// Reason, notes, sign-offs, exceptions and branch in one line.
     static func details(_ step: RunReport.Step) -> String {
         var parts: [String] = []
+        if let unfinished = step.mayHaveRun { parts.append(unfinished.text) }
         if let forced = step.forced {
             let codes = StepForced.exitCodes(forced.overrode)
             parts.append("FORCED done by \(forced.by): \(forced.reason)" + (codes.isEmpty ? "" : " (overrode exit \(codes))"))

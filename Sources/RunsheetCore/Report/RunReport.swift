@@ -62,6 +62,18 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var durationMs: Int
     }
 
+    /// A command attempt recorded as started (`command.started`) with no result: it may have run.
+    public struct MayHaveRun: Codable, Sendable, Equatable {
+        public var index: Int
+        public var attempt: Int
+        public var command: String
+        public var startedAt: String
+        public var outputFile: String
+
+        /// "command 1 may have run: started at T, no result recorded"
+        public var text: String { "command \(index) may have run: started at \(startedAt), no result recorded" }
+    }
+
     /// A step marked done although its command did not pass or it had failed (`step.forced`).
     public struct Forced: Codable, Sendable, Equatable {
         public var by: String
@@ -105,6 +117,8 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var forced: Forced?
         /// Waivers of this gate; absent when there are none.
         public var waivers: [Waiver]?
+        /// Set while a command of the step may have run (started, no result recorded); absent otherwise.
+        public var mayHaveRun: MayHaveRun? = nil
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -135,7 +149,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         let steps = ids.map { id -> Step in
             let step = runbook.step(id)
             let record = state.record(id)
-            return Step(
+            var reported = Step(
                 id: id, title: step.map { Placeholders.display($0.title, params: runbook.params) { state.params[$0] } } ?? added[id] ?? id, section: step?.section.flatMap { sectionTitles[$0] },
                 status: record.status.rawValue, actor: record.actor, startedAt: record.startedAt, endedAt: record.endedAt,
                 durationSeconds: record.status.isSettled ? state.activeSeconds(from: record.startedAt, to: record.endedAt) : nil,
@@ -150,6 +164,10 @@ public struct RunReport: Codable, Sendable, Equatable {
                 branch: branches[id],
                 forced: record.forced ? Forced(by: record.actor ?? "", at: record.endedAt ?? "", reason: record.reason ?? "", overrode: record.overrode) : nil,
                 waivers: state.waivers[id].map { $0.map { Waiver(actor: $0.actor, role: $0.role, time: $0.time, reason: $0.reason, unmet: $0.unmet) } })
+            reported.mayHaveRun = record.unfinished.map {
+                MayHaveRun(index: $0.index, attempt: $0.attempt, command: $0.command, startedAt: $0.startedAt, outputFile: $0.outputFile)
+            }
+            return reported
         }
         let run = Run(
             id: state.runID, runbookId: state.runbookID, title: state.title, path: state.runbookPath, sha256: state.runbookSHA256,

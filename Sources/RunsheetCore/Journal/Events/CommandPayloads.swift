@@ -55,3 +55,42 @@ public struct CommandFinished: Codable, Sendable, Equatable, FieldsDecodable {
                   passed: try c.decode(Bool.self, forKey: .passed))
     }
 }
+
+/// `command.started` (format 1.2): the intent, durable before the command is started. An attempt
+/// with this event and no `command.finished` may have run: nobody knows how it ended.
+public struct CommandStarted: Codable, Sendable, Equatable {
+    /// 1-based position of the command among the step's commands.
+    public var index: Int
+    /// 1 for the first run, then one more for each retry or poll.
+    public var attempt: Int
+    /// The command as shown, secrets masked.
+    public var command: String
+    /// Where its output goes, relative to the run folder; a file of its own, never reused.
+    public var outputFile: String
+
+    public init(index: Int, attempt: Int, command: String, outputFile: String) {
+        self.index = index
+        self.attempt = attempt
+        self.command = command
+        self.outputFile = outputFile
+    }
+}
+
+/// `command.resolved` (format 1.2): what the operator decided about a command that may have run
+/// (`command.started` without a result). Marking the step done or failed instead is recorded as
+/// `step.forced` or `step.failed`, which settle it.
+public struct CommandResolved: Codable, Sendable, Equatable {
+    public static let runAgain = "run again"
+
+    /// The attempt decided about.
+    public var index: Int
+    public var attempt: Int
+    /// `run again`.
+    public var decision: String
+
+    public init(index: Int, attempt: Int, decision: String) {
+        self.index = index
+        self.attempt = attempt
+        self.decision = decision
+    }
+}

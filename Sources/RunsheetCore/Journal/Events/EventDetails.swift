@@ -36,6 +36,10 @@ extension EventPayload {
             details = [text("reason", forced.reason), "exit=" + StepForced.exitCodes(forced.overrode)]
         case .runChanged(let changed):
             details = [text("reason", changed.reasons.joined(separator: "; "))]
+        case .commandStarted(let started):
+            details = [text("command", started.command)]
+        case .commandResolved(let resolved):
+            details = [text("decision", resolved.decision)]
         case .gateWaived(let waived):
             details = [text("reason", waived.reason), text("role", waived.role)]
         }

@@ -24,6 +24,8 @@ public enum EventPayload: Sendable, Equatable {
     case stepForced(StepForced)
     case gateWaived(GateWaived)
     case runChanged(RunChanged)
+    case commandStarted(CommandStarted)
+    case commandResolved(CommandResolved)
 
     public var type: EventType {
         switch self {
@@ -47,6 +49,8 @@ public enum EventPayload: Sendable, Equatable {
         case .stepForced: .stepForced
         case .gateWaived: .gateWaived
         case .runChanged: .runChanged
+        case .commandStarted: .commandStarted
+        case .commandResolved: .commandResolved
         }
     }
 
@@ -78,6 +82,8 @@ public enum EventPayload: Sendable, Equatable {
         case .stepForced: self = .stepForced(try read(StepForced.self))
         case .gateWaived: self = .gateWaived(try read(GateWaived.self))
         case .runChanged: self = .runChanged(try read(RunChanged.self))
+        case .commandStarted: self = .commandStarted(try read(CommandStarted.self))
+        case .commandResolved: self = .commandResolved(try read(CommandResolved.self))
         }
     }
 
@@ -105,6 +111,8 @@ public enum EventPayload: Sendable, Equatable {
         case .stepForced(let payload): value = try JSONValueEncoder.encode(payload)
         case .gateWaived(let payload): value = try JSONValueEncoder.encode(payload)
         case .runChanged(let payload): value = try JSONValueEncoder.encode(payload)
+        case .commandStarted(let payload): value = try JSONValueEncoder.encode(payload)
+        case .commandResolved(let payload): value = try JSONValueEncoder.encode(payload)
         }
         return value.object ?? [:]
     }
