@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunsheetCore
 
 /// Exit codes shared by every command; documented in the README.
 public enum ExitStatus: Int32, Sendable {
@@ -12,6 +13,8 @@ public enum ExitStatus: Int32, Sendable {
     case paused = 3
     /// `readiness`: GO with exceptions.
     case exceptions = 4
+    /// Another session drives the run (it holds the run's lease), or holds a lock runsheet needs.
+    case leased = 5
 }
 
 /// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
@@ -24,6 +27,10 @@ public enum RunsheetMain {
         } catch let status as CommandFailure {
             if !status.message.isEmpty { Output.error(status.message) }
             exit(status.status.rawValue)
+        } catch let refusal as AppendRefusal {
+            // An event that no longer applied to the run when it was to be written (docs/JOURNAL.md).
+            Output.error(refusal.reason)
+            exit(ExitStatus.findings.rawValue)
         } catch {
             let code = RunsheetCommand.exitCode(for: error)
             if code == .success {
@@ -78,6 +85,8 @@ public struct RunsheetCommand: ParsableCommand {
               3  the run is paused (quit, end of scripted input, or --auto reached a
                  manual step or gate): 'runsheet resume RUN' continues it
               4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)
+              5  another session drives the run ('run', 'resume'); nothing was written:
+                 'runsheet status RUN' shows where it stands
 
             Examples:
               runsheet check runbooks/

@@ -26,7 +26,8 @@ struct Status: ParsableCommand {
         if let runID {
             let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil)
             let state = try RunSupport.state(in: directory, repair: false)
-            Output.out(detail(state))
+            let lease = RunLease.probe(folder: directory)
+            Output.out(detail(state, session: lease.held ? lease.holder?.description ?? "another session" : nil))
             return
         }
         let catalog = RunCatalog.load(runsDirectory)
@@ -64,7 +65,8 @@ struct Status: ParsableCommand {
         }.joined(separator: "\n") + "\n"
     }
 
-    func detail(_ state: RunState) -> String {
+    /// `session` names who drives the run now (its lease's holder), if anyone does.
+    func detail(_ state: RunState, session: String? = nil) -> String {
         var lines: [String] = []
         lines.append("run      \(state.runID)")
         lines.append("runbook  \(state.title) (\(state.runbookPath))")
@@ -85,6 +87,7 @@ struct Status: ParsableCommand {
         let settled = state.settledCount
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor)") }
+        if let session { lines.append("session  driven by \(session); another session is refused until it ends") }
         lines.append("actors   \(state.actors.joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(String(state.headHash.prefix(16)))")
         // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.

@@ -93,6 +93,8 @@ extension WalkThrough {
                 }
             } catch let error as RunError {
                 message = error.errorDescription ?? "\(error)"
+            } catch let refusal as AppendRefusal {
+                message = refusal.reason  // the journal moved on (a rejection, say): nothing was written
             } catch is EndOfInput {
                 try engine.pause()
                 terminal.restore()

@@ -110,6 +110,10 @@ final class WalkThrough {
             } catch let error as RunError {
                 write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n")
                 continue
+            } catch let refusal as AppendRefusal {
+                // The journal moved on since the action was decided (a rejection, say): nothing was written.
+                write("  \(style.red("✗")) \(refusal.reason)\n")
+                continue
             } catch let failure as CommandFailure {
                 try engine.pause()
                 throw failure

@@ -67,6 +67,9 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// only grow, only torn lines written after that point are ever cut off, and a rewrite in place
     /// changes the time), so the next append need not read the last line.
     private var lastAppended: (stamp: FileStamp, seq: Int, hash: String)?
+    /// The run as of this instance's last `append(_:)`, which checks events against it; the
+    /// callers of `append(_:onto:check:)` keep their own.
+    private var head: RunState?
 
     /// Opens the existing journal at `path` for appending.
     public init(path: String) throws {
@@ -115,30 +118,106 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
 
     /// Seals `event` after the journal's last event (seq + 1, prev = its hash), appends it durably
     /// and returns it as written. A torn last line is first saved and cut off (see `repairedTornLines`).
+    /// The event is first checked against the run as the journal stands (`RunState.refusal(of:)`);
+    /// one that no longer applies throws `AppendRefusal` and is not written.
     @discardableResult
     public func append(_ event: RunEvent) throws -> RunEvent {
         try lock.withLock { _ in
-            if descriptor < 0 { descriptor = try Self.openForAppend(path) }
-            let fd = descriptor
-            return try Self.withFileLock(fd, LOCK_EX, path: path) {
-                let last = try lastEvent(fd)
-                let (sealed, line) = try Self.seal(event, seq: last.seq + 1, after: last.hash)
-                lastAppended = nil
-                do {
-                    try line.withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
-                    try Self.sync(fd, path: path)
-                } catch {
-                    // After a failed write or fsync the event may be partly or wholly on disk: cut it
-                    // off, so that an append that throws never leaves its event in the journal.
-                    _ = ftruncate(fd, off_t(last.end))
-                    _ = fsync(fd)
-                    throw error
-                }
-                // The event is on disk: a failing fstat only costs the next append a read of the end.
-                if let stamp = try? FileStamp(fd, path: path), stamp.size == last.end + line.count {
-                    lastAppended = (stamp, sealed.seq, sealed.hash)
-                }
-                return sealed
+            var head = self.head ?? RunState()
+            self.head = nil  // one reference, so applying the event changes it in place
+            defer { self.head = head }
+            return try appendLocked(event, onto: &head) { _ in }
+        }
+    }
+
+    /// Appends `event` as `append(_:)` does, checked against the run as the journal stands under its
+    /// lock: `state` is the caller's fold of the journal, brought up to the journal's head first (only
+    /// the events written since are read when this instance wrote the last event `state` holds; the
+    /// whole journal otherwise), then `RunState.refusal(of:)` and `check` may refuse the event by
+    /// throwing. On return `state` holds every event up to and including the one written; after a
+    /// refusal, every event up to the head.
+    @discardableResult
+    public func append(_ event: RunEvent, onto state: inout RunState, check: (RunState) throws -> Void = { _ in }) throws -> RunEvent {
+        try lock.withLock { _ in
+            head = nil  // the caller's state is the one kept up to date now
+            return try appendLocked(event, onto: &state, check: check)
+        }
+    }
+
+    /// The caller holds `lock`.
+    private func appendLocked(_ event: RunEvent, onto state: inout RunState, check: (RunState) throws -> Void) throws -> RunEvent {
+        if descriptor < 0 { descriptor = try Self.openForAppend(path) }
+        let fd = descriptor
+        return try Self.withFileLock(fd, LOCK_EX, path: path) {
+            let known = lastAppended
+            let last = try lastEvent(fd)
+            try catchUp(&state, fd: fd, to: last, known: known)
+            if let refusal = state.refusal(of: event) { throw refusal }
+            try check(state)
+            let (sealed, line) = try Self.seal(event, seq: last.seq + 1, after: last.hash)
+            lastAppended = nil
+            do {
+                try line.withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
+                try Self.sync(fd, path: path)
+            } catch {
+                // After a failed write or fsync the event may be partly or wholly on disk: cut it
+                // off, so that an append that throws never leaves its event in the journal.
+                _ = ftruncate(fd, off_t(last.end))
+                _ = fsync(fd)
+                throw error
+            }
+            state.apply(sealed)
+            // The event is on disk: a failing fstat only costs the next append a read of the end.
+            if let stamp = try? FileStamp(fd, path: path), stamp.size == last.end + line.count {
+                lastAppended = (stamp, sealed.seq, sealed.hash)
+            }
+            return sealed
+        }
+    }
+
+    /// Brings `state` up to the journal's last event: nothing to do when it already holds it, the
+    /// events after this instance's last append when `state` ends there (`known`), else a fold of
+    /// the whole journal. The caller holds `lock` and LOCK_EX.
+    private func catchUp(_ state: inout RunState, fd: Int32, to last: (end: Int, seq: Int, hash: String),
+                         known: (stamp: FileStamp, seq: Int, hash: String)?) throws {
+        if state.eventCount == last.seq && state.headHash == last.hash { return }
+        if let known, state.eventCount == known.seq, state.headHash == known.hash, known.stamp.size <= last.end {
+            var chained = true
+            try Self.forEachLine(fd, from: known.stamp.size, to: last.end, path: path) { event in
+                chained = chained && event.seq == state.eventCount + 1 && event.prev == state.headHash
+                state.apply(event)
+            }
+            if chained && state.eventCount == last.seq && state.headHash == last.hash { return }
+            // Not a continuation of what this instance wrote (a rewrite): the whole journal decides.
+        }
+        var folded = RunState()
+        var first = true
+        try Self.forEachLine(fd, from: 0, to: last.end, path: path) { event in
+            if first { try Self.checkStart(event, path: path) }
+            first = false
+            folded.apply(event)
+        }
+        state = folded
+    }
+
+    /// Decodes each complete line between the offsets `from` (a line start) and `to` (just after a
+    /// newline), read through `fd`, whose lock the caller holds.
+    private static func forEachLine(_ fd: Int32, from start: Int, to end: Int, path: String, _ body: (RunEvent) throws -> Void) throws {
+        guard end > start else { return }
+        var bytes = [UInt8](repeating: 0, count: end - start)
+        var filled = 0
+        while filled < bytes.count {
+            let count = try bytes.withUnsafeMutableBytes { try readAt(fd, $0.baseAddress! + filled, $0.count - filled, start + filled, path: path) }
+            guard count > 0 else { throw JournalError.system(path: path, operation: "read", errno: EIO) }
+            filled += count
+        }
+        try bytes.withUnsafeBufferPointer { buffer in
+            var lineStart = 0
+            for index in 0..<buffer.count where buffer[index] == 0x0A {
+                let range = lineStart..<index
+                let offset = start + lineStart
+                try body(try decodeLine(buffer, range, path: path) { try lineNumber(at: offset, fd: fd, path: path) })
+                lineStart = index + 1
             }
         }
     }
@@ -181,6 +260,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
             if descriptor >= 0 { closeFile(descriptor) }
             descriptor = -1
             lastAppended = nil
+            head = nil
         }
     }
 
