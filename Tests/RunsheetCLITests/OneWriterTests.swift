@@ -123,6 +123,30 @@ import Testing
         #expect(!(try runsheet(["status", id], in: dir)).stdout.contains("driven by"))
     }
 
+    /// Item 1: the lease file is opened without following a link and must be a regular file: a
+    /// link to another file or a FIFO in its place stops `resume` with a sentence, at once, and
+    /// neither the link's target nor the journal is written.
+    @Test func aLeaseThatIsNotARegularFileIsRefused() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try runAtTheGate(dir)
+        let lease = dir.appendingPathComponent("runs/\(id)/lease").path
+        let before = try journal(dir, id)
+        let target = dir.appendingPathComponent("precious.txt").path
+        try "keep me\n".write(toFile: target, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: lease)
+        try FileManager.default.createSymbolicLink(atPath: lease, withDestinationPath: target)
+        let linked = try runsheet(["resume", id, "--as", "alice"], in: dir, stdin: "done\nquit\n")
+        #expect(linked.status == 2 && linked.stderr == "runsheet: runs/\(id)/lease is a symbolic link, not a regular file; runsheet takes a run's lease only on the file it made, so nothing was written (remove it if no session drives the run)\n",
+                "\(linked.stderr)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me\n")
+        try FileManager.default.removeItem(atPath: lease)
+        #expect(mkfifo(lease, 0o600) == 0)
+        let fifo = try runsheet(["resume", id, "--as", "alice"], in: dir, stdin: "done\nquit\n")
+        #expect(fifo.status == 2 && fifo.stderr.contains("runs/\(id)/lease is a FIFO, not a regular file"), "\(fifo.stderr)")
+        #expect(try journal(dir, id) == before)
+    }
+
     /// Item 2: six `sign --as bob` at once produce one signature; the other five are refused with a sentence.
     @Test func sixSimultaneousSignaturesOfOnePersonWriteOne() throws {
         let dir = try repository(signOffs: 2)

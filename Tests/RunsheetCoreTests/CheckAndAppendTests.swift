@@ -66,7 +66,7 @@ import Testing
         try JournalFile(path: path).append(Self.signature(by: "bob"))
         let signedOnce = try Self.bytes(path)
         let again = Self.refusal { try mine.append(Self.signature(by: "Bob"), onto: &view) }
-        #expect(again == "Bob has already signed gate 'approve' (as bob at \(Self.time)); one person signs a gate once, so nothing was written")
+        #expect(again == "Bob has already signed gate 'approve' (signed by bob at \(Self.time)); one person signs a gate once, so nothing was written")
         #expect(view.signatures["approve"]?.map(\.signer) == ["bob"], "the view caught up with the head")
         #expect(try Self.bytes(path) == signedOnce)
         // The caller's own rule sees the head too.

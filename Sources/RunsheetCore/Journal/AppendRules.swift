@@ -67,7 +67,7 @@ extension RunState {
             if let earlier = signatures[step]?.first(where: {
                 PersonName.same($0.signer, event.actor) && covers(stepHash: $0.stepHash, plan: $0.plan, current: stepHash)
             }) {
-                return AppendRefusal("\(event.actor) has already signed gate '\(step)' (as \(earlier.signer) at \(earlier.time)); one person signs a gate once, so nothing was written")
+                return AppendRefusal("\(event.actor) has already signed gate '\(step)' (signed by \(earlier.signer) at \(earlier.time)); one person signs a gate once, so nothing was written")
             }
         case .signOffRejected:
             if let rejection {
