@@ -7,6 +7,8 @@ import RunsheetCore
 ///     runsheet-bench replay PATH [REPS]         JournalFile.read, median and best of REPS
 ///     runsheet-bench verify PATH                JournalVerifier.verify once
 ///     runsheet-bench append PATH COUNT [ACTOR]  COUNT durable appends (creates PATH if missing)
+///     runsheet-bench notes PATH COUNT ACTOR     COUNT durable notes: a writer beside another (a
+///                                              second appender of steps would drive the run and be refused)
 ///     runsheet-bench history DIR RUNS STEPS      RUNS deployment runs of STEPS steps each (deterministic)
 @main
 struct JournalBench {
@@ -20,8 +22,10 @@ struct JournalBench {
             case ("history", 4): try RunHistory.write(to: arguments[1], runs: try number(arguments[2]), steps: try number(arguments[3]))
             case ("append", 3), ("append", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments.count == 4 ? arguments[3] : "bench")
+            case ("notes", 4):
+                try append(path: arguments[1], count: try number(arguments[2]), actor: arguments[3], notesOnly: true)
             default:
-                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|append PATH [COUNT|REPS] [ACTOR], or history DIR RUNS STEPS\n".utf8))
+                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, or history DIR RUNS STEPS\n".utf8))
                 exit(2)
             }
         } catch {
@@ -108,10 +112,10 @@ struct JournalBench {
         print("events=\(report.eventCount) intact=\(report.isIntact) seconds=\(seconds(clock.now - start))")
     }
 
-    static func append(path: String, count: Int, actor: String) throws {
+    static func append(path: String, count: Int, actor: String, notesOnly: Bool = false) throws {
         if !FileManager.default.fileExists(atPath: path) { try JournalFile.create(at: path, first: started()) }
         let file = try JournalFile(path: path)
-        let events = (1...count).map { event($0, actor: actor) }  // built outside the timing, like the C baseline's lines
+        let events = (0..<count).map { event(notesOnly ? 4 * $0 + 3 : $0, actor: actor) }  // built outside the timing, like the C baseline's lines; from the first step.started
         let clock = ContinuousClock()
         let start = clock.now
         for event in events { try file.append(event) }

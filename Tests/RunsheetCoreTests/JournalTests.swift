@@ -320,7 +320,7 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         let benchWriters = FileManager.default.isExecutableFile(atPath: bench) ? ["bench-a", "bench-b"] : []
         for name in benchWriters {
             bodies.append {
-                let result = try Fixtures.run(bench, ["append", path, "300", name])
+                let result = try Fixtures.run(bench, ["notes", path, "300", name])
                 if result.status != 0 { throw TestFailure(text: "runsheet-bench: \(result.stderr)") }
             }
         }

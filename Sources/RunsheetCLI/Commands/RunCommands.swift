@@ -135,6 +135,22 @@ enum RunSupport {
         }
     }
 
+    /// Takes the run's lease for the session about to drive it (`RunLease`), before it writes
+    /// anything; another session holding it stops this one, exit 5, with who, where and since when.
+    static func lease(_ folder: String, runID: String, actor: Actor) throws -> RunLease {
+        let holder = RunLease.Holder(person: actor.name, canonical: actor.canonical ?? PersonName.canonical(actor.name), host: actor.host,
+                                     pid: Int(getpid()), since: Timestamp.now())
+        do {
+            return try RunLease(folder: folder, holder: holder)
+        } catch RunLease.Failure.held(_, let holder) {
+            throw CommandFailure(status: .leased, message: "run \(runID) is being driven by another session" +
+                                 (holder.map { " (\($0.description))" } ?? "") +
+                                 "; one session drives a run at a time, so nothing was written: 'runsheet status \(runID)' shows where it stands, and the lease ends when that session does")
+        } catch {
+            throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+    }
+
     static func finish(_ status: ExitStatus) throws {
         if status != .success { throw CommandFailure(status: status, message: "") }
     }
@@ -167,7 +183,7 @@ struct Run: ParsableCommand {
             then the runbook's default, then a prompt on a terminal.
 
             Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 \
-            paused ('runsheet resume RUN' continues it).
+            paused ('runsheet resume RUN' continues it); 5 another session drives the run.
 
             Examples:
               runsheet run runbooks/blue-green-deploy.md --dry-run --param version=1.4.2
@@ -245,6 +261,9 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandFailure(status: .usage, message: "cannot create the run folder in \(runsDirectory): \((error as NSError).localizedDescription)")
         }
+        // The lease is taken in the staging folder and moves with it: no other session can drive
+        // the run from the moment its folder appears under its id.
+        let lease = try RunSupport.lease(staging, runID: runID, actor: who)
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
@@ -255,7 +274,7 @@ struct Run: ParsableCommand {
             return (try JournalFile(path: RunSupport.journalPath(runDirectory)), written)
         }
         terminal.writeError("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n")
-        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
+        try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
     }
 }
 
@@ -266,7 +285,8 @@ struct Resume: ParsableCommand {
             RUN is a run id from 'runsheet status', or a unique prefix of one. If the \
             runbook changed since the run started, progress is mapped by step id and the \
             added, removed and changed steps are listed. Secret parameters are asked for \
-            again.
+            again. One session drives a run at a time: while another holds it, resume \
+            exits 5 and writes nothing.
 
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
@@ -293,6 +313,8 @@ struct Resume: ParsableCommand {
         // Who resumes is checked before anything is written (a torn line repaired included).
         let who = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
+        // Before anything is read for writing or repaired: a second session leaves no trace.
+        let lease = try RunSupport.lease(directory, runID: (directory as NSString).lastPathComponent, actor: who)
         let state = try RunSupport.verifiedState(in: directory)
         if let outcome = state.outcome {
             throw CommandFailure(status: .usage, message: "run \(state.runID) has already ended (\(outcome.rawValue)); start a new run with 'runsheet run \(state.runbookPath)'")
@@ -327,6 +349,6 @@ struct Resume: ParsableCommand {
                                 "); the rules as they are now apply from here on, and the journal records it\n")
         }
         try engine.resume(sha256: sha, changes: changes)
-        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
+        try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
     }
 }

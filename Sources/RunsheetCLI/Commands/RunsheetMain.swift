@@ -13,6 +13,8 @@ public enum ExitStatus: Int32, Sendable {
     case paused = 3
     /// `readiness`: GO with exceptions.
     case exceptions = 4
+    /// Another session drives the run (it holds the run's lease), or holds a lock runsheet needs.
+    case leased = 5
 }
 
 /// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
@@ -32,6 +34,10 @@ public enum RunsheetMain {
         } catch let status as CommandFailure {
             if !status.message.isEmpty { Output.error(status.message) }
             exit(status.status.rawValue)
+        } catch let refusal as AppendRefusal {
+            // An event that no longer applied to the run when it was to be written (docs/JOURNAL.md).
+            Output.error(refusal.reason)
+            exit(ExitStatus.findings.rawValue)
         } catch {
             let code = RunsheetCommand.exitCode(for: error)
             if code == .success {
@@ -87,6 +93,8 @@ public struct RunsheetCommand: ParsableCommand {
                  manual step, a gate or a command that may have run):
                  'runsheet resume RUN' continues it
               4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)
+              5  another session drives the run ('run', 'resume'); nothing was written:
+                 'runsheet status RUN' shows where it stands
 
             Examples:
               runsheet check runbooks/

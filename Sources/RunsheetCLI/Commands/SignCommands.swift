@@ -64,10 +64,20 @@ struct GateContext {
         return TypedSecrets.mask(text, values: given, digests: Array(state.secretDigests.values))
     }
 
-    func append(_ event: RunEvent) throws -> RunEvent {
+    /// Appends `event` if it still applies to the run as the journal stands under its lock: the
+    /// journal's own rules (`RunState.refusal(of:)`), then `check`, which builds the event again
+    /// from that state so every refusal it makes holds at the moment of writing. Returns the event
+    /// as written and the run with it.
+    func append(_ event: RunEvent, check: (RunState) throws -> Void) throws -> (written: RunEvent, state: RunState) {
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
         defer { journal.close() }
-        return try journal.append(event)
+        var head = state
+        do {
+            let written = try journal.append(event, onto: &head, check: check)
+            return (written, head)
+        } catch let refusal as AppendRefusal {
+            throw CommandFailure(status: .findings, message: refusal.reason)
+        }
     }
 }
 
@@ -129,8 +139,8 @@ struct Sign: ParsableCommand {
         let comment = try context.typed(self.comment, option: "--comment"), reason = try context.typed(self.reason, option: "--reason")
         do {
             if followUp {
-                let event = try SignOffs.review(state: context.state, signer: signer, role: role, comment: comment ?? "", roles: context.roles)
-                let written = try context.append(event)
+                let review = { (state: RunState) in try SignOffs.review(state: state, signer: signer, role: role, comment: comment ?? "", roles: context.roles) }
+                let written = try context.append(try review(context.state)) { _ = try review($0) }.written
                 guard case .reviewSigned(let review) = try written.payload() else { return }
                 Output.line("recorded the follow-up review of \(context.state.runID) as \(review.role) (\(signer.name))")
                 return
@@ -138,26 +148,30 @@ struct Sign: ParsableCommand {
             guard let step = context.step else { return }
             try context.requireRecordedPlan()
             if waive {
-                let event = try SignOffs.waiver(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
-                                                reason: reason ?? "", governance: context.governance)
-                let written = try context.append(event)
+                let waiver = { (state: RunState) in
+                    try SignOffs.waiver(state: state, runbook: context.runbook, step: step, signer: signer, role: role,
+                                        reason: reason ?? "", governance: context.governance)
+                }
+                let written = try context.append(try waiver(context.state)) { _ = try waiver($0) }.written
                 guard case .gateWaived(let waived) = try written.payload() else { return }
                 Output.line("waived gate \(step.id) as \(waived.role) (\(signer.name)); it needed \(waived.unmet)")
                 return
             }
             if exception {
-                let event = try SignOffs.exception(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
-                                                   reason: reason ?? "", governance: context.governance)
-                let written = try context.append(event)
+                let exception = { (state: RunState) in
+                    try SignOffs.exception(state: state, runbook: context.runbook, step: step, signer: signer, role: role,
+                                           reason: reason ?? "", governance: context.governance)
+                }
+                let written = try context.append(try exception(context.state)) { _ = try exception($0) }.written
                 guard case .exceptionGranted(let granted) = try written.payload() else { return }
                 Output.line("granted an exception for \(step.id) as \(granted.role) (\(signer.name)): \(granted.conflict)")
                 return
             }
-            let event = try SignOffs.signature(state: context.state, runbook: context.runbook, step: step, signer: signer,
-                                               role: role, comment: comment, runbookSHA256: context.sha256, roles: context.roles)
-            let written = try context.append(event)
-            var state = context.state
-            state.apply(written)
+            let signature = { (state: RunState) in
+                try SignOffs.signature(state: state, runbook: context.runbook, step: step, signer: signer, role: role, comment: comment,
+                                       runbookSHA256: context.sha256, roles: context.roles, governance: context.governance)
+            }
+            let (written, state) = try context.append(try signature(context.state)) { _ = try signature($0) }
             let status = GateStatus.evaluate(step: step, state: state, runbook: context.runbook, governance: context.governance)
             guard case .signOff(let signed) = try written.payload() else { return }
             Output.line("signed \(step.id) as \(signed.role) (\(signer.name)); " +
@@ -198,9 +212,11 @@ struct Reject: ParsableCommand {
         let reason = try context.typed(self.reason, option: "--reason") ?? ""
         do {
             guard let step = context.step else { return }
-            let event = try SignOffs.rejection(state: context.state, runbook: context.runbook, step: step, signer: signer, role: role,
-                                               reason: reason, roles: context.roles)
-            _ = try context.append(event)
+            let rejection = { (state: RunState) in
+                try SignOffs.rejection(state: state, runbook: context.runbook, step: step, signer: signer, role: role,
+                                       reason: reason, roles: context.roles)
+            }
+            _ = try context.append(try rejection(context.state)) { _ = try rejection($0) }
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }

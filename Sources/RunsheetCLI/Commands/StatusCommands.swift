@@ -26,7 +26,9 @@ struct Status: ParsableCommand {
         if let runID {
             let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil)
             let state = try RunSupport.state(in: directory, repair: false)
-            Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory)))
+            let lease = RunLease.probe(folder: directory)
+            Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory),
+                              session: lease.held ? lease.holder?.description ?? "another session" : nil))
             return
         }
         let catalog = RunCatalog.load(runsDirectory)
@@ -88,7 +90,8 @@ struct Status: ParsableCommand {
     }
 
     /// The run in detail; every name and text from the journal shows escaped (`ShownText`).
-    func detail(_ state: RunState, lapsed: [String: String] = [:]) -> String {
+    /// `session` names who drives the run now (its lease's holder), if anyone does.
+    func detail(_ state: RunState, lapsed: [String: String] = [:], session: String? = nil) -> String {
         var lines: [String] = []
         lines.append("run      \(state.runID.shown)")
         lines.append("runbook  \(state.title.shown) (\(state.runbookPath.shown))")
@@ -115,6 +118,7 @@ struct Status: ParsableCommand {
         let settled = state.settledCount
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0.shown)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor.shown)") }
+        if let session { lines.append("session  driven by \(session.shown); another session is refused until it ends") }
         lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(String(state.headHash.prefix(16)))")
         // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.

@@ -97,6 +97,8 @@ extension WalkThrough {
             } catch let error as CommandRunnerError {
                 terminal.enterRawMode()
                 message = (error.errorDescription ?? "\(error)").shown
+            } catch let refusal as AppendRefusal {
+                message = refusal.reason.shown  // the journal moved on (a rejection, say): nothing was written
             } catch is EndOfInput {
                 try engine.pause()
                 terminal.restore()

@@ -114,6 +114,10 @@ final class WalkThrough {
                 // The command could not start (or its output not be kept): the step stays open.
                 write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n")
                 continue
+            } catch let refusal as AppendRefusal {
+                // The journal moved on since the action was decided (a rejection, say): nothing was written.
+                write("  \(style.red("✗")) \(refusal.reason)\n")
+                continue
             } catch let failure as CommandFailure {
                 try engine.pause()
                 throw failure

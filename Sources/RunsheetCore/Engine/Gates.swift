@@ -82,6 +82,10 @@ public enum SignOffs {
         case roleNotHeld(signer: String, role: String, held: [String], accepted: [String], purpose: String, holders: [String: [String]])
         /// The same person recorded the follow-up review before, at `time`.
         case alreadyReviewed(String, time: String)
+        /// The gate's rule is met by the signatures of `signers`: one more would count for nothing.
+        case alreadyMet(gate: String, signers: [String])
+        /// The gate was rejected, so a signature no longer counts.
+        case rejected(gate: String, by: String)
 
         public var errorDescription: String? {
             switch self {
@@ -106,6 +110,10 @@ public enum SignOffs {
                 Self.notHeld(signer: signer, role: role, held: held, accepted: accepted, purpose: purpose, holders: holders)
             case .alreadyReviewed(let signer, let time):
                 "\(signer) already recorded the follow-up review of this run (at \(time)); one person reviews a run once, so nothing was recorded"
+            case .alreadyMet(let gate, let signers):
+                "gate '\(gate)' already has the sign-offs its rule needs (from \(SignOffs.names(signers))), so nothing was recorded"
+            case .rejected(let gate, let by):
+                "gate '\(gate)' was rejected by \(by), so a signature no longer counts and nothing was recorded"
             }
         }
 
@@ -170,10 +178,11 @@ public enum SignOffs {
                         refusal: .noEligibleRole(signer: signer, needed: needed, holders: holders(of: needed, in: roles)))
     }
 
-    /// A `signoff.signed` event, after refusing signers the gate's separation rules exclude.
+    /// A `signoff.signed` event, after refusing signers the gate's separation rules exclude. With
+    /// `governance`, a gate whose rule is already met, or that was rejected, takes no more signatures.
     public static func signature(
         state: RunState, runbook: Runbook, step: Step, signer: Actor, role requested: String?, comment: String?,
-        runbookSHA256: String, roles: RolesFile?
+        runbookSHA256: String, roles: RolesFile?, governance: Governance? = nil
     ) throws -> RunEvent {
         guard !state.finished else { throw Refusal.finished }
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
@@ -190,6 +199,12 @@ public enum SignOffs {
             PersonName.same($0.signer, signer.name) && state.covers(stepHash: $0.stepHash, plan: $0.plan, current: stepHash)
         }) == true {
             throw Refusal.alreadySigned(signer.name)
+        }
+        if let governance {
+            let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
+            if let rejection = status.rejection { throw Refusal.rejected(gate: step.id, by: rejection.signer) }
+            let counted = status.signatures.filter { $0.problem == nil }.map(\.signer)
+            if status.missing.isEmpty, !counted.isEmpty { throw Refusal.alreadyMet(gate: step.id, signers: counted) }
         }
         let signed = SignOffSigned(role: role, stepHash: stepHash, sha256: runbookSHA256,
                                    comment: comment.flatMap { $0.isEmpty ? nil : $0 }, plan: state.plan)

@@ -242,10 +242,9 @@ public final class RunEngine {
 
     @discardableResult
     func record(_ payload: EventPayload, step: String? = nil) throws -> RunEvent {
-        let event = try RunEvent(by: actor, step: step, payload)
-        let written = try journal.append(event)
-        state.apply(written)
-        return written
+        // Checked against the journal's head under its lock, which also folds in what others
+        // (signers) wrote since: an event that no longer applies is refused, never written.
+        try journal.append(try RunEvent(by: actor, step: step, payload), onto: &state) { _ in }
     }
 
     /// What the operator typed, as it may be recorded: refused when it holds a control character

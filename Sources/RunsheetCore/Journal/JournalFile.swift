@@ -67,6 +67,9 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// only grow, only torn lines written after that point are ever cut off, and a rewrite in place
     /// changes the time), so the next append need not read the last line.
     private var lastAppended: (stamp: FileStamp, seq: Int, hash: String)?
+    /// The run as of this instance's last `append(_:)`, which checks events against it; the
+    /// callers of `append(_:onto:check:)` keep their own.
+    private var head: RunState?
 
     /// Opens the existing journal at `path` for appending.
     public init(path: String) throws {
@@ -115,31 +118,60 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
 
     /// Seals `event` after the journal's last event (seq + 1, prev = its hash), appends it durably
     /// and returns it as written. A torn last line is first saved and cut off (see `repairedTornLines`).
+    /// The event is first checked against the run as the journal stands (`RunState.refusal(of:)`);
+    /// one that no longer applies throws `AppendRefusal` and is not written.
     @discardableResult
     public func append(_ event: RunEvent) throws -> RunEvent {
         try lock.withLock { _ in
-            if descriptor < 0 { descriptor = try Self.openForAppend(path) }
-            let fd = descriptor
-            return try Self.withFileLock(fd, LOCK_EX, path: path) {
-                let last = try lastEvent(fd)
-                let (sealed, line) = try Self.seal(event, seq: last.seq + 1, after: last.hash)
-                lastAppended = nil
-                do {
-                    try line.withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
-                    try Self.sync(fd, path: path)
-                } catch {
-                    // After a failed write or fsync the event may be partly or wholly on disk: cut it
-                    // off, so that an append that throws never leaves its event in the journal.
-                    _ = ftruncate(fd, off_t(last.end))
-                    _ = fsync(fd)
-                    throw error
-                }
-                // The event is on disk: a failing fstat only costs the next append a read of the end.
-                if let stamp = try? FileStamp(fd, path: path), stamp.size == last.end + line.count {
-                    lastAppended = (stamp, sealed.seq, sealed.hash)
-                }
-                return sealed
+            var head = self.head ?? RunState()
+            self.head = nil  // one reference, so applying the event changes it in place
+            defer { self.head = head }
+            return try appendLocked(event, onto: &head) { _ in }
+        }
+    }
+
+    /// Appends `event` as `append(_:)` does, checked against the run as the journal stands under its
+    /// lock: `state` is the caller's fold of the journal, brought up to the journal's head first (only
+    /// the events written since are read when this instance wrote the last event `state` holds; the
+    /// whole journal otherwise), then `RunState.refusal(of:)` and `check` may refuse the event by
+    /// throwing. On return `state` holds every event up to and including the one written; after a
+    /// refusal, every event up to the head.
+    @discardableResult
+    public func append(_ event: RunEvent, onto state: inout RunState, check: (RunState) throws -> Void = { _ in }) throws -> RunEvent {
+        try lock.withLock { _ in
+            head = nil  // the caller's state is the one kept up to date now
+            return try appendLocked(event, onto: &state, check: check)
+        }
+    }
+
+    /// The caller holds `lock`.
+    private func appendLocked(_ event: RunEvent, onto state: inout RunState, check: (RunState) throws -> Void) throws -> RunEvent {
+        if descriptor < 0 { descriptor = try Self.openForAppend(path) }
+        let fd = descriptor
+        return try Self.withFileLock(fd, LOCK_EX, path: path) {
+            let known = lastAppended
+            let last = try lastEvent(fd)
+            try catchUp(&state, fd: fd, to: last, known: known)
+            if let refusal = state.refusal(of: event) { throw refusal }
+            try check(state)
+            let (sealed, line) = try Self.seal(event, seq: last.seq + 1, after: last.hash)
+            lastAppended = nil
+            do {
+                try line.withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
+                try Self.sync(fd, path: path)
+            } catch {
+                // After a failed write or fsync the event may be partly or wholly on disk: cut it
+                // off, so that an append that throws never leaves its event in the journal.
+                _ = ftruncate(fd, off_t(last.end))
+                _ = fsync(fd)
+                throw error
             }
+            state.apply(sealed)
+            // The event is on disk: a failing fstat only costs the next append a read of the end.
+            if let stamp = try? FileStamp(fd, path: path), stamp.size == last.end + line.count {
+                lastAppended = (stamp, sealed.seq, sealed.hash)
+            }
+            return sealed
         }
     }
 
@@ -181,6 +213,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
             if descriptor >= 0 { closeFile(descriptor) }
             descriptor = -1
             lastAppended = nil
+            head = nil
         }
     }
 
@@ -366,7 +399,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     }
 
     /// The 1-based line number of the line starting at `offset`; only for error messages.
-    private static func lineNumber(at offset: Int, fd: Int32, path: String) throws -> Int {
+    static func lineNumber(at offset: Int, fd: Int32, path: String) throws -> Int {
         var line = 1, position = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while position < offset {
