@@ -286,13 +286,18 @@ private struct OutputSink {
         masker = SecretMasker(secrets: secrets)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw CommandRunnerError.outputFileUnavailable(path: path, reason: "cannot create its directory")
         }
-        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CommandRunnerError.outputFileUnavailable(path: path, reason: CommandRunner.describe(errno))
+        do {
+            descriptor = try RegularFile.descriptor(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        } catch JournalError.notRegularFile(_, let kind) {
+            throw CommandRunnerError.outputFileUnavailable(path: path, reason: "it is \(kind), not a regular file, and runsheet writes output only to regular files, never through a link")
+        } catch JournalError.system(_, _, let code) {
+            throw CommandRunnerError.outputFileUnavailable(path: path, reason: CommandRunner.describe(code))
+        } catch {
+            throw CommandRunnerError.outputFileUnavailable(path: path, reason: CommandRunner.describe(ENOENT))
         }
     }
 
