@@ -25,12 +25,21 @@ struct ChainCheck {
     static func isSealed(_ event: RunEvent, in buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
                          hashValue: Range<Int>?) throws -> Bool {
         if let hashValue {
-            // The line is canonical, so without its hash value it is the encoding that was hashed.
-            guard event.hash.utf8.count == 64 else { return false }
+            // The line is canonical, so without its hash value it is the encoding that was hashed;
+            // the value is compared as it stands in the line (canonical: no escapes), without a String.
+            guard hashValue.count == 64 else { return false }
             var hasher = SHA256()
             hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[range.lowerBound..<hashValue.lowerBound])))
             hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[hashValue.upperBound..<range.upperBound])))
-            return SHA256Hex.hex(hasher.finalize()) == event.hash
+            let digits = CanonicalEventWriter.hexDigits
+            return hasher.finalize().withUnsafeBytes { digest in
+                var at = hashValue.lowerBound
+                for byte in digest {
+                    guard buffer[at] == digits[Int(byte >> 4)], buffer[at + 1] == digits[Int(byte & 0x0F)] else { return false }
+                    at += 2
+                }
+                return true
+            }
         }
         var unsealed = event
         unsealed.hash = ""
