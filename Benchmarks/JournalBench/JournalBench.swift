@@ -6,6 +6,7 @@ import RunsheetCore
 ///     runsheet-bench generate PATH COUNT        a journal of COUNT events, written in one go
 ///     runsheet-bench replay PATH [REPS]         JournalFile.read, median and best of REPS
 ///     runsheet-bench verify PATH                JournalVerifier.verify once
+///     runsheet-bench fold PATH [REPS]           JournalFile.state and JournalFile.verifiedState, medians of REPS
 ///     runsheet-bench append PATH COUNT [ACTOR]  COUNT durable appends (creates PATH if missing)
 ///     runsheet-bench notes PATH COUNT ACTOR     COUNT durable notes: a writer beside another (a
 ///                                              second appender of steps would drive the run and be refused)
@@ -19,13 +20,14 @@ struct JournalBench {
             case ("generate", 3): try generate(path: arguments[1], count: try number(arguments[2]))
             case ("replay", 2), ("replay", 3): try replay(path: arguments[1], reps: arguments.count == 3 ? try number(arguments[2]) : 5)
             case ("verify", 2): try verify(path: arguments[1])
+            case ("fold", 2), ("fold", 3): try fold(path: arguments[1], reps: arguments.count == 3 ? try number(arguments[2]) : 5)
             case ("history", 4): try RunHistory.write(to: arguments[1], runs: try number(arguments[2]), steps: try number(arguments[3]))
             case ("append", 3), ("append", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments.count == 4 ? arguments[3] : "bench")
             case ("notes", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments[3], notesOnly: true)
             default:
-                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, or history DIR RUNS STEPS\n".utf8))
+                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|fold|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, or history DIR RUNS STEPS\n".utf8))
                 exit(2)
             }
         } catch {
@@ -103,6 +105,24 @@ struct JournalBench {
         }
         times.sort()
         print("events=\(count) median=\(times[times.count / 2]) best=\(times[0])")
+    }
+
+    /// The fold `status RUN` does, without and with the hash chain checked in the same pass.
+    static func fold(path: String, reps: Int) throws {
+        var plain: [Double] = [], verified: [Double] = []
+        var intact = true
+        for _ in 0..<reps {
+            let clock = ContinuousClock()
+            var start = clock.now
+            _ = try JournalFile.state(at: path, repair: false)
+            plain.append(seconds(clock.now - start))
+            start = clock.now
+            intact = try JournalFile.verifiedState(at: path, repair: false).problem == nil && intact
+            verified.append(seconds(clock.now - start))
+        }
+        plain.sort()
+        verified.sort()
+        print("intact=\(intact) plain=\(plain[plain.count / 2]) verified=\(verified[verified.count / 2])")
     }
 
     static func verify(path: String) throws {

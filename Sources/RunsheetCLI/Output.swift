@@ -37,17 +37,25 @@ struct Style: Sendable {
 }
 
 /// Writes a command's result to standard output, or to a file in one piece: a temporary file
-/// beside it, renamed over it, so a failure never leaves half a file behind.
+/// beside it, renamed over it, so a failure never leaves half a file behind. Only a regular file
+/// is replaced: a link, a FIFO or a device at the path is refused and left as it is.
 enum OutputFile {
     static func write(_ bytes: [UInt8], to path: String?) throws {
         guard let path else {
             FileHandle.standardOutput.write(Data(bytes))
             return
         }
+        if let kind = RegularFile.otherKind(at: path) {
+            throw CommandFailure(status: .usage, message: "cannot write \(path): it is \(kind), not a regular file, and runsheet writes output only to regular files, so it left it untouched")
+        }
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         do {
-            try Data(bytes).write(to: temporary)
+            // Created new (O_EXCL), so nothing planted at the temporary name is written through.
+            let fd = try RegularFile.descriptor(temporary.path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            try handle.write(contentsOf: Data(bytes))
+            try handle.close()
             guard rename(temporary.path, url.path) == 0 else {
                 throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno), userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
             }

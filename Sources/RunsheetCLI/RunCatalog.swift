@@ -8,6 +8,8 @@ struct RunCatalog {
         var id: String
         var directory: String
         var state: RunState
+        /// Where the journal first stops verifying (checked as it was folded); nil when it verifies.
+        var problem: JournalProblem?
     }
 
     var entries: [Entry]
@@ -19,21 +21,21 @@ struct RunCatalog {
         for (id, reason) in unreadable { Output.error("run \(id) is left out: \(reason)") }
     }
 
-    /// Reads every `*/journal.jsonl` under `runsDirectory`, newest first.
+    /// Reads every `*/journal.jsonl` under `runsDirectory`, newest first, each checked as it is folded.
     static func load(_ runsDirectory: String) -> RunCatalog {
         let manager = FileManager.default
         let ids = ((try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? [])
             .filter { !$0.hasPrefix(".") && manager.fileExists(atPath: runsDirectory + "/" + $0 + "/journal.jsonl") }
             .sorted()
         let results = ids.parallelMap { id in
-            Result { () throws -> RunState in
-                try JournalFile.state(at: runsDirectory + "/" + id + "/journal.jsonl", repair: false).state
+            Result { () throws -> JournalFold in
+                try JournalFile.verifiedState(at: runsDirectory + "/" + id + "/journal.jsonl", repair: false)
             }
         }
         var catalog = RunCatalog(entries: [], unreadable: [])
         for (id, result) in zip(ids, results) {
             switch result {
-            case .success(let state): catalog.entries.append(Entry(id: id, directory: runsDirectory + "/" + id, state: state))
+            case .success(let fold): catalog.entries.append(Entry(id: id, directory: runsDirectory + "/" + id, state: fold.state, problem: fold.problem))
             case .failure(let error): catalog.unreadable.append((id, (error as? LocalizedError)?.errorDescription ?? "\(error)"))
             }
         }

@@ -92,7 +92,8 @@ final class RunFolders {
     /// The runbook id in a journal's first line, if that line is a `run.started` event at all;
     /// only that line is read.
     private static func startingRunbookID(_ path: String) -> String? {
-        guard fileType(path) == .typeRegular, let file = FileHandle(forReadingAtPath: path) else { return nil }
+        guard let fd = try? RegularFile.descriptor(path, O_RDONLY) else { return nil }
+        let file = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? file.close() }
         var line = Data()
         while line.count < 1 << 26, let chunk = try? file.read(upToCount: 1 << 16), !chunk.isEmpty {

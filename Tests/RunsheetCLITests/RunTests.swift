@@ -52,10 +52,12 @@ import Testing
         _ = try InProcess.runsheet(["run", Self.fixture, "--runs-dir", runs.path], stdin: "done\nrun\nnote all good\nrun\n")
         let (directory, events) = try journal(runs)
         let first = try Fixtures.runsheet(["verify", directory.path])
-        let head = try #require(first.stdout.split(separator: " ").last.map { String($0.prefix(16)) })
-        #expect(head == String(events.last!.hash.prefix(16)))
+        let head = try #require(first.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+        #expect(head == events.last!.hash)
         #expect(try Fixtures.runsheet(["verify", directory.path, "--head", head]).status == 0)
-        #expect(try Fixtures.runsheet(["verify", directory.path, "--head", events[3].hash.uppercased()]).status == 0)
+        #expect(try Fixtures.runsheet(["verify", directory.path, "--head", head.uppercased()]).status == 0)
+        #expect(try Fixtures.runsheet(["verify", directory.path, "--head", events[3].hash]).status == 1, "only the last event's hash is the head")
+        #expect(try Fixtures.runsheet(["verify", directory.path, "--contains", events[3].hash.uppercased()]).status == 0)
 
         // Cut the last two events: the chain alone still verifies, the kept head does not.
         let path = directory.appendingPathComponent("journal.jsonl")
@@ -64,10 +66,10 @@ import Testing
         #expect(try Fixtures.runsheet(["verify", directory.path]).status == 0)
         let cut = try Fixtures.runsheet(["verify", directory.path, "--head", head])
         #expect(cut.status == 1)
-        #expect(cut.stdout.contains("no event has the head hash \(head) given; the chain is intact but ends at event \(events.count - 2)"), "\(cut.stdout)")
+        #expect(cut.stdout.contains("it ends at event \(events.count - 2) with head \(events[events.count - 3].hash), not at the head \(head) given; no event of the chain has that hash"), "\(cut.stdout)")
 
         let bad = try Fixtures.runsheet(["verify", directory.path, "--head", "xyz"])
-        #expect(bad.status == 2 && bad.stderr.contains("--head takes 8 to 64 hex digits"), "\(bad.stderr)")
+        #expect(bad.status == 2 && bad.stderr.contains("--head takes a whole SHA-256 hash, 64 hex digits"), "\(bad.stderr)")
     }
 
     @Test func failureBranchesToRollback() throws {

@@ -513,6 +513,58 @@ for index in range(1, count + 1):
         #expect(accepted > 1_000)
     }
 
+    /// A line the decoder calls canonical is byte for byte the canonical encoding of its event, so
+    /// hashing the line's own bytes (as verification does) is hashing that encoding. Every other
+    /// spelling of the same event (spaces, `\/`, `\u00e9`, upper-case hex, `"step":null`, an extra
+    /// or a moved field) is left to encoding the event again.
+    @Test func aLineCalledCanonicalIsTheCanonicalEncoding() throws {
+        var generator = SystemRandomNumberGenerator()
+        var samples: [[UInt8]] = []
+        for seq in 1...300 {
+            var data = Dictionary((0..<Int.random(in: 0...4, using: &generator)).map { ("f\($0)", randomValue(depth: 0, using: &generator)) }) { a, _ in a }
+            if seq.isMultiple(of: 10) { data["ké"] = .int(seq) }  // a non-ASCII key: its order is JSONEncoder's to decide
+            let event = RunEvent(seq: seq, time: eventTime, type: EventType.allCases.randomElement(using: &generator)!, actor: "a\u{e9}\"/\u{1f}",
+                                 host: "h/1", via: "v", step: Bool.random(using: &generator) ? nil : "s\\\(seq)", data: data, prev: "p")
+            let (_, line) = try JournalFile.seal(event, seq: seq, after: "p")
+            let bytes = Array(line.dropLast())
+            let checked = try #require(bytes.withUnsafeBufferPointer { FastEventDecoder.decodeChecked($0, 0..<$0.count) })
+            // Keys outside ASCII or with escapes (the random values have some) are left to encoding again.
+            if seq.isMultiple(of: 10) { #expect(checked.hashValue == nil) }
+            if checked.hashValue != nil { #expect(try checked.event.canonicalBytes() == bytes) }
+            samples.append(bytes)
+        }
+        #expect(samples.filter { line in line.withUnsafeBufferPointer { FastEventDecoder.decodeChecked($0, 0..<$0.count)?.hashValue != nil } }.count > 50)
+        let rewrites: [(String, String)] = [(",", ", "), (":", " : "), ("/", "\\/"), ("é", "\\u00e9"), ("\\u001f", "\\u001F"),
+                                            ("\\\"", "\\u0022"), (#","time""#, #","step":null,"time""#), (#","via""#, #","extra":1,"via""#),
+                                            (#"{"actor""#, #"{"zzz":0,"actor""#), ("{", "{ ")]
+        var canonical = 0, declined = 0
+        let alphabet = Array(#"{}[]",:\u0123456789abcdefABCDEFnulltrue-/ "#.utf8)
+        for round in 0..<6_000 {
+            var line = samples.randomElement(using: &generator)!
+            if round.isMultiple(of: 2) {
+                let (from, to) = rewrites.randomElement(using: &generator)!
+                var text = String(decoding: line, as: UTF8.self)
+                guard let range = text.range(of: from) else { continue }
+                text.replaceSubrange(range, with: to)
+                line = Array(text.utf8)
+            } else {
+                let at = Int.random(in: 0..<line.count, using: &generator)
+                line[at] = alphabet.randomElement(using: &generator)!
+            }
+            guard let checked = line.withUnsafeBufferPointer({ FastEventDecoder.decodeChecked($0, 0..<$0.count) }) else { continue }
+            guard let hashValue = checked.hashValue else {
+                declined += 1
+                continue
+            }
+            canonical += 1
+            var unsealed = checked.event
+            unsealed.hash = ""
+            #expect(try checked.event.canonicalBytes() == line, "\(String(decoding: line, as: UTF8.self))")
+            #expect(Array(line[..<hashValue.lowerBound] + line[hashValue.upperBound...]) == (try unsealed.canonicalBytes()))
+        }
+        #expect(canonical > 200 && declined > 1_000, "\(canonical) called canonical, \(declined) declined")
+    }
+
     /// Names and types are matched on their bytes: one written with an escape, or a top-level name
     /// outside ASCII, is declined and read by JSONDecoder, as is a repeated name inside `data`; a
     /// `data` object with more members than the decoder first makes room for reads whole.

@@ -38,7 +38,13 @@ struct Metrics: ParsableCommand {
         let from = try since.map { try DateOption.parse($0, option: "--since") }
         let to = try until.map { try DateOption.parse($0, option: "--until") } ?? Date()
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
-        let catalog = RunCatalog.load(runsDirectory)
+        var catalog = RunCatalog.load(runsDirectory)
+        // A run whose journal does not verify is no basis for the figures: warned about first, left out.
+        let unverified = catalog.entries.filter { $0.problem != nil }
+        for entry in unverified {
+            Output.error(RunSupport.warning(entry.problem!, path: RunSupport.journalPath(entry.directory)) + "; run \(entry.id) is left out of the metrics")
+        }
+        catalog.entries.removeAll { $0.problem != nil }
         catalog.reportUnreadable()
         var estimates: [String: [String: Int]] = [:]
         var commits: [String: Date?] = [:]
@@ -53,6 +59,7 @@ struct Metrics: ParsableCommand {
         let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service)
         let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
+        if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 
     /// When the shipped change was made: the `commit_time` parameter, else the committer time

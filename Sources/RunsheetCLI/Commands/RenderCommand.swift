@@ -24,12 +24,13 @@ struct Render: ParsableCommand {
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
-        let state = try RunSupport.state(in: directory, repair: false)
+        let (state, problem) = try RunSupport.shownState(in: directory)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         if SHA256Hex.of(bytes) != state.runbookSHA256 {
             Output.error("\(state.runbookPath) changed since run \(state.runID) started; its steps are matched by id")
         }
         let rendered = ChecklistRenderer.render(source: bytes, runbook: result.runbook, state: state)
         try OutputFile.write(rendered, to: outputFile.output)
+        try RunSupport.finishShowing(problem)
     }
 }

@@ -33,11 +33,12 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
-        let events = try RunSupport.events(in: directory, repair: false)
+        let (events, problem) = try RunSupport.shownEvents(in: directory)
         let state = RunState.fold(events)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         let report = RunReport.make(events: events, runbook: result.runbook, currentSHA256: SHA256Hex.of(bytes))
         let text = try ReportTemplate.render(layout.template) { try ReportRenderer.render(report, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
+        try RunSupport.finishShowing(problem)
     }
 }

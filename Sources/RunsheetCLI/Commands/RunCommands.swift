@@ -47,13 +47,6 @@ enum RunSupport {
 
     static func journalPath(_ directory: String) -> String { directory + "/journal.jsonl" }
 
-    /// Reads a run's events, repairing a torn last line (reported on standard error).
-    static func events(in directory: String, repair: Bool = true) throws -> [RunEvent] {
-        try reading(directory, repair: repair) { path in
-            let contents = try JournalFile.read(at: path, repair: repair)
-            return (contents.events, contents.tornLine)
-        }
-    }
 
     /// The verifier's report on a run's journal; a journal it cannot open is one sentence, exit 2.
     static func verification(of directory: String) throws -> (path: String, report: VerificationReport) {
@@ -65,29 +58,65 @@ enum RunSupport {
         }
     }
 
-    /// The run's state from a journal that verifies (every line, the whole hash chain): what
-    /// `resume`, `sign` and `reject` decide from. A journal that does not verify stops them with
-    /// its first bad line; a torn last line is repaired first, as reading always does.
+    /// The run's state from a journal that verifies (every line, the whole hash chain, checked in
+    /// the pass that folds it): what `resume`, `sign`, `reject` and `update` decide from. A journal
+    /// that does not verify stops them, exit 1, with its first bad line; a torn last line is
+    /// repaired first when `repair`, as reading always does.
     static func verifiedState(in directory: String, repair: Bool = true) throws -> RunState {
-        _ = try state(in: directory, repair: repair)
-        let (path, report) = try verification(of: directory)
-        if let problem = report.problem {
-            throw CommandFailure(status: .usage, message: "\(path):\(problem.line): \(problem.message); runsheet does not act on a journal that does not verify ('runsheet verify' shows it)")
+        let fold = try reading(directory, repair: repair, warn: false) { path in
+            let fold = try JournalFile.verifiedState(at: path, repair: repair)
+            return (fold, fold.tornLine, fold.problem)
         }
-        return RunState.fold(report.events)
+        if let problem = fold.problem {
+            throw CommandFailure(status: .findings, message: refusal(problem, path: journalPath(directory)))
+        }
+        return fold.state
     }
 
-    /// The run's state, folded as the journal is read without keeping its events.
-    static func state(in directory: String, repair: Bool = true) throws -> RunState {
-        try reading(directory, repair: repair) { try JournalFile.state(at: $0, repair: repair) }
+    /// The run's state for a command that shows it (`status`, `render`): when the journal does
+    /// not verify, a warning naming the first bad line is printed before anything else, and
+    /// `finishShowing` ends the command with exit 1 once it has shown what it read.
+    static func shownState(in directory: String) throws -> (state: RunState, problem: JournalProblem?) {
+        let fold = try reading(directory, repair: false, warn: true) { path in
+            let fold = try JournalFile.verifiedState(at: path, repair: false)
+            return (fold, fold.tornLine, fold.problem)
+        }
+        return (fold.state, fold.problem)
     }
 
-    /// Reads a run's journal with `read`, reporting a torn last line and turning errors into one sentence.
-    private static func reading<Value>(_ directory: String, repair: Bool,
-                                       _ read: (String) throws -> (Value, TornLine?)) throws -> Value {
+    /// The run's events for a command that shows them (`audit`, `report`), as `shownState`.
+    static func shownEvents(in directory: String) throws -> (events: [RunEvent], problem: JournalProblem?) {
+        let contents = try reading(directory, repair: false, warn: true) { path in
+            let contents = try JournalFile.verifiedRead(at: path, repair: false)
+            return (contents, contents.tornLine, contents.problem)
+        }
+        return (contents.events, contents.problem)
+    }
+
+    /// Ends a command that showed a run read from a journal that does not verify: exit 1, the
+    /// warning having been printed first.
+    static func finishShowing(_ problem: JournalProblem?) throws {
+        if problem != nil { throw CommandFailure(status: .findings, message: "") }
+    }
+
+    /// Why a command that acts does not act on this journal: one sentence, its first bad line.
+    static func refusal(_ problem: JournalProblem, path: String) -> String {
+        "\(path):\(problem.line): \(problem.message); runsheet does not act on a journal that does not verify ('runsheet verify' shows it)"
+    }
+
+    /// The first line of a command that shows a run whose journal does not verify.
+    static func warning(_ problem: JournalProblem, path: String) -> String {
+        "warning: \(path):\(problem.line): the journal does not verify (\(problem.message)); what follows is read from it as it stands and is no basis for a decision ('runsheet verify' shows it)"
+    }
+
+    /// Reads a run's journal with `read`, reporting a torn last line and turning errors into one
+    /// sentence. With `warn`, a journal that does not verify is announced first.
+    private static func reading<Value>(_ directory: String, repair: Bool, warn: Bool,
+                                       _ read: (String) throws -> (Value, TornLine?, JournalProblem?)) throws -> Value {
         let path = journalPath(directory)
         do {
-            let (value, torn) = try read(path)
+            let (value, torn, problem) = try read(path)
+            if warn, let problem { Output.error(warning(problem, path: path)) }
             if let torn {
                 Output.error("\(path): the last line was cut short by a crash (\(torn.bytes) bytes at offset \(torn.offset)); \(repair ? "kept a copy beside the journal and removed it" : "ignored it")")
             }
@@ -101,7 +130,8 @@ enum RunSupport {
     static func drive(_ engine: RunEngine, on terminal: any Terminal, auto: Bool) throws -> ExitStatus {
         let walk = WalkThrough(engine: engine, terminal: terminal, style: Style(enabled: terminal.colour))
         let journal = journalPath(engine.runDirectory)
-        walk.reloadState = { try? JournalFile.state(at: journal).state }
+        // Another process's sign-off is taken only from a journal that still verifies.
+        walk.reloadState = { (try? JournalFile.verifiedState(at: journal)).flatMap { $0.problem == nil ? $0.state : nil } }
         if auto { return try walk.runAuto() }
         if terminal.screen { return try walk.runInteractive() }
         return try walk.runScripted()
@@ -257,7 +287,9 @@ struct Run: ParsableCommand {
         // while starting leaves no half-made run behind (at most a hidden staging folder).
         let staging = (runsDirectory as NSString).appendingPathComponent(".\(runID).starting")
         do {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: runsDirectory, withIntermediateDirectories: true)
+            // Run folders are the operator's: other accounts on the host need not read the journal or output.
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         } catch {
             throw CommandFailure(status: .usage, message: "cannot create the run folder in \(runsDirectory): \((error as NSError).localizedDescription)")
         }

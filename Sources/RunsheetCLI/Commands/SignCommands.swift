@@ -176,6 +176,8 @@ struct Sign: ParsableCommand {
             guard case .signOff(let signed) = try written.payload() else { return }
             Output.line("signed \(step.id) as \(signed.role) (\(signer.name)); " +
                         (status.satisfied ? "the gate's rule is met" : "still needs \(status.missing.joined(separator: " and "))"))
+            // The signer's receipt: 'verify --contains' shows later that this signature is still in the chain.
+            Output.line("receipt: event \(written.seq), hash \(written.hash); 'runsheet verify \(state.runID) --contains \(written.hash)' checks it is still in the journal")
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }

@@ -25,26 +25,33 @@ struct Status: ParsableCommand {
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
             let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil)
-            let state = try RunSupport.state(in: directory, repair: false)
+            let (state, problem) = try RunSupport.shownState(in: directory)
             let lease = RunLease.probe(folder: directory)
             Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory),
                               session: lease.held ? lease.holder?.description ?? "another session" : nil))
+            try RunSupport.finishShowing(problem)
             return
         }
         let catalog = RunCatalog.load(runsDirectory)
+        // Runs whose journal does not verify are listed, marked, after a warning for each.
+        let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
+        for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.journalPath(entry.directory))) }
+        catalog.reportUnreadable()
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             let exists = FileManager.default.fileExists(atPath: runsDirectory)
             Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
                         (runsFolder.runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
             return
         }
-        // Newest first; runs whose journal cannot be read are left out of the table.
+        // Newest first; runs whose journal cannot be read are left out of the table (and named on standard error).
         let rows = catalog.entries.map { ($0.id, $0.state) }
+        let unverifiedIDs = Set(unverified.map(\.0.id))
         var table = [["RUN", "RUNBOOK", "STATUS", "STEPS", "STARTED", "BY"]]
         for (id, state) in rows.prefix(limit) {
             let settled = state.settledCount
             // Names and ids from journals show escaped: a line break or escape in one cannot forge a row.
-            table.append([id.shown, state.runbookID.shown, state.outcome?.rawValue ?? "in progress", "\(settled)/\(state.stepHashes.count)",
+            let status = (state.outcome?.rawValue ?? "in progress") + (unverifiedIDs.contains(id) ? " (does not verify)" : "")
+            table.append([id.shown, state.runbookID.shown, status, "\(settled)/\(state.stepHashes.count)",
                           String(state.startedAt.prefix(16)).replacingOccurrences(of: "T", with: " ").shown, state.startedBy.shown])
         }
         Output.out(Self.format(table))
@@ -56,6 +63,7 @@ struct Status: ParsableCommand {
                 Output.line("  \(id.shown) (\(state.releaseClass.rawValue)): \((followUp.phrase ?? "").shown); record it with: runsheet sign \(id.shown) --follow-up --comment ...")
             }
         }
+        if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 
     static func format(_ rows: [[String]]) -> String {
@@ -120,7 +128,7 @@ struct Status: ParsableCommand {
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor.shown)") }
         if let session { lines.append("session  driven by \(session.shown); another session is refused until it ends") }
         lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
-        lines.append("events   \(state.eventCount), head \(String(state.headHash.prefix(16)))")
+        lines.append("events   \(state.eventCount), head \(state.headHash)")  // whole, as verify --head takes it
         // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.
         let settledSteps = state.steps.compactMap { id, record in record.status.isSettled ? (record.endedAt ?? "", id) : nil }
             .sorted { $0.0 < $1.0 }
@@ -164,7 +172,7 @@ struct Audit: ParsableCommand {
 
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
-        let events = try RunSupport.events(in: directory, repair: false)
+        let (events, problem) = try RunSupport.shownEvents(in: directory)
         let state = RunState.fold(events)
         // Every name and text from the journal shows escaped (`ShownText`): one event, one line.
         var lines = ["Audit trail of run \(state.runID.shown): \(state.title.shown) (\(state.runbookPath.shown))",
@@ -178,6 +186,7 @@ struct Audit: ParsableCommand {
             lines.append("\(event.time.shown)  \(event.actor.shown)@\(event.host.shown) (\(event.via.shown)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
         }
         Output.out(lines.joined(separator: "\n") + "\n")
+        try RunSupport.finishShowing(problem)
     }
 }
 
@@ -186,16 +195,23 @@ struct Verify: ParsableCommand {
         abstract: "Check a run's journal: every event intact, in order, none removed.",
         discussion: """
             Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or \
-            reordered, or the journal no longer reaches the --head given; 2 no such run.
+            reordered, the journal does not end at the --head given, or no event of it has \
+            the --contains hash; 2 no such run.
 
             A chain cut short after any event is still a valid chain. To catch events removed \
             from the end, keep the head hash this command prints somewhere else (a ticket, a \
-            release note, a Git commit) and pass it back with --head later.
+            release note, a Git commit) and pass it back with --head later: it must still be \
+            the last event's hash. A signer keeps the hash of the event their signature wrote \
+            (a receipt); --contains checks that event is still in the chain, unchanged.
+
+            Event times that go backwards while seq goes up are listed as warnings: times \
+            are recorded, not checked against a clock, so they do not fail the check.
 
             Examples:
               runsheet verify checkout-deploy-20261122-051200-ab12
               runsheet verify runs/checkout-deploy-20261122-051200-ab12/journal.jsonl
-              runsheet verify checkout-deploy-20261122-051200-ab12 --head 3f9a61c2d0e4b7a8
+              runsheet verify checkout-deploy-20261122-051200-ab12 --head "$KEPT_HEAD"
+              runsheet verify checkout-deploy-20261122-051200-ab12 --contains "$SIGNATURE_RECEIPT"
             """
     )
 
@@ -205,13 +221,23 @@ struct Verify: ParsableCommand {
     @OptionGroup var runsFolder: RunsFolderOption
 
     @Option(name: .customLong("head"),
-            help: ArgumentHelp("A head hash printed earlier (at least 8 hex digits); fail unless the journal still holds that event.", valueName: "hash"))
+            help: ArgumentHelp("The head hash printed earlier (all 64 hex digits); fail unless it is still the last event's hash.", valueName: "hash"))
     var expectedHead: String?
 
+    @Option(name: .customLong("contains"),
+            help: ArgumentHelp("An event's hash (all 64 hex digits), such as a signer's receipt; fail unless that event is still in the chain, unchanged.", valueName: "hash"))
+    var containedHash: String?
+
     func validate() throws {
-        if let expectedHead, expectedHead.count < 8 || expectedHead.count > 64 || !expectedHead.allSatisfy(\.isHexDigit) {
-            throw ValidationError("--head takes 8 to 64 hex digits of a hash that verify or status printed, not '\(expectedHead)'")
+        for (option, value) in [("--head", expectedHead), ("--contains", containedHash)] {
+            if let value, !Self.isFullHash(value) {
+                throw ValidationError("\(option) takes a whole SHA-256 hash, 64 hex digits as verify or status printed it, not '\(value)' (\(value.count) characters)")
+            }
         }
+    }
+
+    static func isFullHash(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0 | 0x20) }
     }
 
     func run() throws {
@@ -221,13 +247,30 @@ struct Verify: ParsableCommand {
             Output.line("\(path):\(problem.line): journal does not verify: \(problem.message)")
             throw CommandFailure(status: .findings, message: "")
         }
-        if let expectedHead = expectedHead?.lowercased(), !report.events.contains(where: { $0.hash.hasPrefix(expectedHead) }) {
-            Output.line("\(path): journal does not verify: no event has the head hash \(expectedHead) given; the chain is intact but ends at event \(report.eventCount) (head \(String((report.headHash ?? "-").prefix(16)))), so events were removed from its end or the whole chain was rewritten")
+        let head = report.headHash ?? "-"
+        if let expectedHead = expectedHead?.lowercased(), expectedHead != head {
+            let position = report.events.firstIndex { $0.hash == expectedHead }
+            let why = position.map { "that is the hash of event \($0 + 1), and \(report.eventCount - $0 - 1) event(s) were appended after it; if they are expected, keep the new head" }
+                ?? "no event of the chain has that hash, so events were removed from its end or the whole chain was rewritten"
+            Output.line("\(path): journal does not verify: it ends at event \(report.eventCount) with head \(head), not at the head \(expectedHead) given; \(why)")
             throw CommandFailure(status: .findings, message: "")
         }
-        var line = "\(path): intact, \(report.eventCount) events, head \(report.headHash ?? "-")"
+        if let containedHash = containedHash?.lowercased(), !report.events.contains(where: { $0.hash == containedHash }) {
+            Output.line("\(path): journal does not verify: no event of the intact chain (\(report.eventCount) events, head \(head)) has the hash \(containedHash), so that event was removed or changed, or the whole chain was rewritten")
+            throw CommandFailure(status: .findings, message: "")
+        }
+        var line = "\(path): intact, \(report.eventCount) events, head \(head)"
         if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
         Output.line(line)
+        if let containedHash = containedHash?.lowercased(), let index = report.events.firstIndex(where: { $0.hash == containedHash }) {
+            let event = report.events[index]
+            Output.line("contains \(containedHash): event \(event.seq), \(event.type.rawValue)\(event.step.map { " " + $0 } ?? "") by \(event.actor) at \(event.time)")
+        }
+        let backwards = report.timesGoingBack
+        for time in backwards.prefix(5) {
+            Output.line("\(path):\(time.line): warning: event \(time.seq) is stamped \(time.time), earlier than \(time.previousTime) on the line before; a clock was set back, or the events come from hosts whose clocks disagree (times are recorded, not checked, so the chain still verifies)")
+        }
+        if backwards.count > 5 { Output.line("\(path): warning: and \(backwards.count - 5) more event(s) stamped earlier than the one before them") }
         // The approvals the intact chain proves.
         for approval in Approvals.lines(RunState.fold(report.events), now: Date()) { Output.line(approval) }
     }

@@ -49,7 +49,7 @@ struct Update: ParsableCommand {
         var states: [RunState] = []
         for reference in runs {
             let directory = try RunContext.runDirectory(reference, runsDir: runsFolder.runsDir ?? runsDirectory)
-            let state = try RunSupport.state(in: directory, repair: false)
+            let state = try RunSupport.verifiedState(in: directory, repair: false)
             guard state.runbookID == book.id else {
                 throw CommandFailure(status: .usage, message: "run \(state.runID) is a run of '\(state.runbookID)', not of '\(book.id)' (\(runbook)); pick runs of this runbook ('runsheet status' lists them)")
             }
@@ -58,6 +58,10 @@ struct Update: ParsableCommand {
         if all {
             let catalog = RunCatalog.load(runsDirectory)
             for entry in catalog.entries where entry.state.runbookID == book.id && !states.contains(where: { $0.runID == entry.state.runID }) {
+                if let problem = entry.problem {
+                    Output.error("run \(entry.id) is left out: " + RunSupport.refusal(problem, path: RunSupport.journalPath(entry.directory)))
+                    continue
+                }
                 states.append(entry.state)
             }
             if states.isEmpty { throw CommandFailure(status: .usage, message: "no runs of '\(book.id)' in \(runsDirectory); run it first, or pass --runs-dir") }

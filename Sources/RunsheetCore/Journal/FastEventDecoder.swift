@@ -3,16 +3,32 @@
 /// It accepts a strict subset of JSON (integers only, no duplicate keys, valid UTF-8) and returns
 /// nil for anything else; the caller then decodes that line with `JSONDecoder`. So every event it
 /// returns is exactly the one `JSONDecoder` would return, and every error comes from `JSONDecoder`.
+///
+/// It also notes whether the line is written exactly as `CanonicalEventWriter` writes the event it
+/// holds, so verification can hash the line's own bytes instead of encoding the event again.
 struct FastEventDecoder {
     private let base: UnsafePointer<UInt8>
     private var index: Int
     private let end: Int
     private var depth = 0
+    /// False once the line has anything the canonical writer would write otherwise (or might).
+    private var canonical = true
+    /// Where the top-level hash value's characters are, between its quotes.
+    private var hashValue: Range<Int>?
 
     static func decode(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> RunEvent? {
         guard let base = buffer.baseAddress, range.upperBound <= buffer.count else { return nil }
         var decoder = FastEventDecoder(base: base, index: range.lowerBound, end: range.upperBound)
         return decoder.event()
+    }
+
+    /// The event on the line and, when the line is its canonical encoding, where the line's hash
+    /// value is: the line without those bytes is what the hash was computed over.
+    static func decodeChecked(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> (event: RunEvent, hashValue: Range<Int>?)? {
+        guard let base = buffer.baseAddress, range.upperBound <= buffer.count else { return nil }
+        var decoder = FastEventDecoder(base: base, index: range.lowerBound, end: range.upperBound)
+        guard let event = decoder.event() else { return nil }
+        return (event, decoder.canonical ? decoder.hashValue : nil)
     }
 
     private init(base: UnsafePointer<UInt8>, index: Int, end: Int) {
@@ -33,6 +49,7 @@ struct FastEventDecoder {
     @inline(__always) private mutating func skipSpace() {
         while index < end, base[index] == 0x20 || base[index] == 0x09 || base[index] == 0x0D || base[index] == 0x0A {
             index += 1
+            canonical = false
         }
     }
 
@@ -43,9 +60,13 @@ struct FastEventDecoder {
         var time: String?, actor: String?, host: String?, via: String?, prev: String?, hash: String?
         var step: String?, stepSeen = false
         var canonical: String?, login: String?, uid: Int?
+        var previousKey: UnsafeBufferPointer<UInt8>?
         repeat {
             skipSpace()
             guard let key = name() else { return nil }
+            // The canonical writer puts the fields in byte order of their names.
+            if let previousKey, !previousKey.lexicographicallyPrecedes(key) { self.canonical = false }
+            previousKey = key
             skipSpace()
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipSpace()
@@ -60,7 +81,11 @@ struct FastEventDecoder {
             case .host?: guard host == nil, let value = string() else { return nil }; host = value
             case .via?: guard via == nil, let value = string() else { return nil }; via = value
             case .prev?: guard prev == nil, let value = string() else { return nil }; prev = value
-            case .hash?: guard hash == nil, let value = string() else { return nil }; hash = value
+            case .hash?:
+                let start = index + 1
+                guard hash == nil, let value = string() else { return nil }
+                hash = value
+                hashValue = start..<(index - 1)
             case .canonical?: guard canonical == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; canonical = value
             case .login?: guard login == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; login = value
             case .uid?: guard uid == nil, let value = integer() else { return nil }; uid = value
@@ -69,6 +94,7 @@ struct FastEventDecoder {
                 stepSeen = true
                 if current == UInt8(ascii: "n") {
                     guard literal("null") else { return nil }
+                    self.canonical = false  // the writer leaves out a step that is nil
                 } else {
                     guard let value = string() else { return nil }
                     step = value
@@ -79,6 +105,7 @@ struct FastEventDecoder {
             case nil:
                 // JSONDecoder ignores unknown keys but still requires valid JSON.
                 guard value() != nil else { return nil }
+                self.canonical = false
             }
             skipSpace()
         } while consume(UInt8(ascii: ","))
@@ -137,9 +164,22 @@ struct FastEventDecoder {
         // hashing every key again, as members are added.
         var pairs: [(key: String, value: JSONValue)] = []
         pairs.reserveCapacity(12)
+        // Deep nesting and keys with escapes or non-ASCII bytes are left to a full encoding,
+        // which knows the writer's limits and the order it sorts such keys in.
+        if depth >= 48 { canonical = false }
+        var previousKey: UnsafeBufferPointer<UInt8>?
         repeat {
             skipSpace()
+            let keyStart = index + 1
             guard let key = string() else { return nil }
+            if canonical {
+                let raw = UnsafeBufferPointer(start: base + keyStart, count: index - 1 - keyStart)
+                if raw.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\\") })
+                    || previousKey.map({ !$0.lexicographicallyPrecedes(raw) }) ?? false {
+                    canonical = false
+                }
+                previousKey = raw
+            }
             skipSpace()
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipSpace()
@@ -159,6 +199,7 @@ struct FastEventDecoder {
         guard depth < 64, consume(UInt8(ascii: "[")) else { return nil }
         depth += 1
         defer { depth -= 1 }
+        if depth >= 48 { canonical = false }
         var elements: [JSONValue] = []
         skipSpace()
         if consume(UInt8(ascii: "]")) { return .array(elements) }
@@ -232,7 +273,10 @@ struct FastEventDecoder {
                 let escape = current
                 index += 1
                 switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(escape)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(escape)
+                case UInt8(ascii: "/"):
+                    bytes.append(escape)
+                    canonical = false  // the writer does not escape slashes
                 case UInt8(ascii: "b"): bytes.append(0x08)
                 case UInt8(ascii: "f"): bytes.append(0x0C)
                 case UInt8(ascii: "n"): bytes.append(0x0A)
@@ -240,6 +284,11 @@ struct FastEventDecoder {
                 case UInt8(ascii: "t"): bytes.append(0x09)
                 case UInt8(ascii: "u"):
                     guard var scalar = hex4() else { return nil }
+                    // The writer uses \u00xx, in lowercase, only for controls without a short escape.
+                    if scalar >= 0x20 || [0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(scalar)
+                        || UnsafeBufferPointer(start: base + index - 2, count: 2).contains(where: { (0x41...0x46).contains($0) }) {
+                        canonical = false
+                    }
                     if (0xD800..<0xDC00).contains(scalar) {
                         guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")), let low = hex4(),
                               (0xDC00..<0xE000).contains(low) else { return nil }

@@ -12,6 +12,8 @@ public enum JournalError: Error, Equatable, LocalizedError {
     case unsupportedSchema(path: String, schema: String)
     /// A system call failed; `errno` is the C error number.
     case system(path: String, operation: String, errno: Int32)
+    /// The path is a symbolic link, a FIFO, a device or a directory (`kind` says which).
+    case notRegularFile(path: String, kind: String)
 
     public var errorDescription: String? {
         switch self {
@@ -31,6 +33,8 @@ public enum JournalError: Error, Equatable, LocalizedError {
             "\(path):1: the journal format is \(schema), but this runsheet reads only \(JournalFormat.readableDescription); upgrade runsheet to read it."
         case .system(let path, let operation, let code):
             "\(path): \(operation) failed: \(String(cString: strerror(code)))."
+        case .notRegularFile(let path, let kind):
+            "\(path) is \(kind), not a regular file; runsheet reads and writes its journals, lock and output files only as regular files, never through a link, so it left it untouched."
         }
     }
 }
@@ -49,6 +53,17 @@ public struct TornLine: Sendable, Equatable {
 public struct JournalContents: Sendable, Equatable {
     public var events: [RunEvent]
     public var tornLine: TornLine?
+    /// Where the journal first stops verifying, when it was read with `verifiedRead`; nil if it verifies.
+    public var problem: JournalProblem?
+}
+
+/// A run's state folded from its journal while the hash chain was checked, in the same pass.
+public struct JournalFold: Sendable {
+    public var state: RunState
+    public var tornLine: TornLine?
+    /// Where the journal first stops verifying; nil when every line checks out. The state still
+    /// holds every event, so a command that only shows it can show it with a warning.
+    public var problem: JournalProblem?
 }
 
 /// One run's append-only journal: a JSON Lines file of hash-chained `RunEvent`s (docs/JOURNAL.md).
@@ -95,7 +110,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         try checkStart(first, path: path)
         let (sealed, line) = try seal(first, seq: 1, after: "")
         let staging = "\(path).creating-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw JournalError.system(path: path, operation: "create", errno: errno) }
         defer {
             closeFile(fd)
@@ -188,6 +203,11 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
             repairs.append(try Self.repair(fd, path: path, offset: torn.offset, bytes: torn.bytes))
             end = torn.offset
         }
+        if tail.missingNewline {  // the last event is whole but its newline was lost: end its line first
+            try [UInt8(0x0A)].withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
+            try Self.sync(fd, path: path)
+            end += 1
+        }
         guard let last = tail.lastLine else { throw JournalError.empty(path: path) }
         let lastLineNumber = { [path] in try Self.lineNumber(at: last.offset, fd: fd, path: path) }
         let previous = try last.bytes.withUnsafeBufferPointer { buffer in
@@ -200,11 +220,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     }
 
     private static func openForAppend(_ path: String) throws -> Int32 {
-        let fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw errno == ENOENT ? JournalError.notFound(path: path) : JournalError.system(path: path, operation: "open", errno: errno)
-        }
-        return fd
+        try RegularFile.descriptor(path, O_RDWR | O_APPEND)
     }
 
     /// Closes the descriptor; a later `append` opens it again.
@@ -221,32 +237,58 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// saved to `<path>.torn-<offset>` and cut off (under an exclusive lock) before returning.
     public static func read(at path: String, repair: Bool = false) throws -> JournalContents {
         var events: [RunEvent] = []
-        let torn = try forEachEvent(at: path, repair: repair, expecting: { events.reserveCapacity($0) }) { events.append($0) }
+        let (torn, _) = try forEachEvent(at: path, repair: repair, verify: false, expecting: { events.reserveCapacity($0) }) { events.append($0) }
         return JournalContents(events: events, tornLine: torn)
+    }
+
+    /// Reads every event as `read` does and checks the hash chain in the same pass: the first
+    /// line that does not verify is in `problem`, and the events are all there still.
+    public static func verifiedRead(at path: String, repair: Bool = false) throws -> JournalContents {
+        var events: [RunEvent] = []
+        let (torn, problem) = try forEachEvent(at: path, repair: repair, verify: true, expecting: { events.reserveCapacity($0) }) { events.append($0) }
+        return JournalContents(events: events, tornLine: torn, problem: problem)
     }
 
     /// Folds every event into the run's state without keeping the events, which is all status,
     /// resume and the run catalog need: on a long journal it is faster and uses far less memory.
     public static func state(at path: String, repair: Bool = false) throws -> (state: RunState, tornLine: TornLine?) {
         var state = RunState()
-        let torn = try forEachEvent(at: path, repair: repair) { state.apply($0) }
+        let (torn, _) = try forEachEvent(at: path, repair: repair, verify: false) { state.apply($0) }
         return (state, torn)
     }
 
+    /// Folds the journal as `state` does and checks the hash chain in the same pass: what every
+    /// command that decides or shows something from a run reads.
+    public static func verifiedState(at path: String, repair: Bool = false) throws -> JournalFold {
+        var state = RunState()
+        let (torn, problem) = try forEachEvent(at: path, repair: repair, verify: true) { state.apply($0) }
+        return JournalFold(state: state, tornLine: torn, problem: problem)
+    }
+
     /// Reads the journal as `read` does and hands each event to `body` in order; returns the torn
-    /// last line, if any. `expecting` learns the number of events first.
-    static func forEachEvent(at path: String, repair: Bool, expecting: (Int) -> Void = { _ in },
-                             _ body: (RunEvent) throws -> Void) throws -> TornLine? {
+    /// last line, if any. `expecting` learns the number of events first. With `verify`, each line
+    /// is checked as it is read (`ChainCheck`); at the first that does not check out, the whole
+    /// file is examined once to say why (`JournalVerifier`), and the rest is read unchecked.
+    static func forEachEvent(at path: String, repair: Bool, verify: Bool, expecting: (Int) -> Void = { _ in },
+                             _ body: (RunEvent) throws -> Void) throws -> (torn: TornLine?, problem: JournalProblem?) {
         let snapshot = try JournalSnapshot(path: path, repair: repair)
+        if verify && snapshot.lines.isEmpty { throw JournalError.empty(path: path) }
         expecting(snapshot.lines.count)
+        var check: ChainCheck? = verify ? ChainCheck() : nil
+        var problem: JournalProblem?
         try snapshot.bytes.withUnsafeBufferPointer { buffer in
             for (index, range) in snapshot.lines.enumerated() {
-                let event = try decodeLine(buffer, range, path: path) { index + 1 }
+                let (event, hashValue) = try decodeLineChecked(buffer, range, path: path) { index + 1 }
                 if index == 0 { try checkStart(event, path: path) }
+                if check != nil, try !check!.accepts(event, in: buffer, range, hashValue: hashValue) {
+                    check = nil
+                    problem = try JournalVerifier.firstProblem(in: snapshot, path: path)
+                        ?? JournalProblem(kind: .altered, line: index + 1, seq: event.seq, message: "it does not follow the line before it in the hash chain")
+                }
                 try body(event)
             }
         }
-        return snapshot.torn
+        return (snapshot.torn, problem)
     }
 
     // MARK: - Format
@@ -263,6 +305,19 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         }
         guard !started.schema.isEmpty else { throw JournalError.missingSchema(path: path) }
         guard supports(schema: started.schema) else { throw JournalError.unsupportedSchema(path: path, schema: started.schema) }
+    }
+
+    /// Decodes the line at `range` as `decodeLine` does, and says where its hash value is when
+    /// the line is in canonical form (see `FastEventDecoder.decodeChecked`).
+    static func decodeLineChecked(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, path: String,
+                                  line: () throws -> Int) throws -> (event: RunEvent, hashValue: Range<Int>?) {
+        if let decoded = FastEventDecoder.decodeChecked(buffer, range) { return decoded }
+        return (try decodeLine(buffer, range, path: path, line: line), nil)
+    }
+
+    /// Whether `bytes` are one whole event (not necessarily one that verifies).
+    static func isEvent(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        FastEventDecoder.decode(bytes, 0..<bytes.count) != nil || (try? slowDecode(Data(bytes)).get()) != nil
     }
 
     /// Decodes the line at `range`: the fast decoder first, `JSONDecoder` for anything it declines.
@@ -381,12 +436,12 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// Saves a torn last line beside the journal, then cuts it off. The caller holds LOCK_EX.
     static func repair(_ fd: Int32, path: String, offset: Int, bytes: [UInt8]) throws -> TornLine {
         var copyPath = "\(path).torn-\(offset)"
-        var copy = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        var copy = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         var attempt = 1
         while copy < 0 && errno == EEXIST && attempt < 100 {  // an earlier crash tore the same offset
             attempt += 1
             copyPath = "\(path).torn-\(offset)-\(attempt)"
-            copy = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            copy = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         }
         guard copy >= 0 else { throw JournalError.system(path: copyPath, operation: "create", errno: errno) }
         defer { closeFile(copy) }

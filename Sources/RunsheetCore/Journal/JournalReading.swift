@@ -6,6 +6,8 @@ struct JournalTail {
     /// The last complete line (without its newline) and where it starts.
     var lastLine: (bytes: [UInt8], offset: Int)?
     var torn: (offset: Int, bytes: [UInt8])?
+    /// The last line is a whole event whose newline is missing (it is an event, not a torn line).
+    var missingNewline = false
 
     init(fd: Int32, path: String) throws {
         size = try JournalFile.size(of: fd, path: path)
@@ -33,7 +35,9 @@ struct JournalTail {
         let lastNewline = try newline(before: size)
         let tornStart = (lastNewline ?? -1) + 1
         if tornStart < size { torn = (tornStart, Array(window[(tornStart - start)...])) }
-        if let lastNewline {
+        if let (offset, bytes) = torn, bytes.withUnsafeBufferPointer(JournalFile.isEvent) {
+            (lastLine, torn, missingNewline) = ((bytes, offset), nil, true)
+        } else if let lastNewline {
             let lineStart = (try newline(before: lastNewline) ?? -1) + 1
             lastLine = (Array(window[(lineStart - start)..<(lastNewline - start)]), lineStart)
         }
@@ -46,6 +50,9 @@ func closeFile(_ fd: Int32) {
 }
 
 /// A whole journal in memory with its line boundaries, read under a lock (exclusive when repairing).
+///
+/// A torn line is only a last line that is not a whole event: one that decodes as an event is a
+/// line whether or not its newline made it to the disk.
 struct JournalSnapshot {
     var bytes: [UInt8]
     /// Byte ranges of the complete lines, without their newlines.
@@ -53,10 +60,7 @@ struct JournalSnapshot {
     var torn: TornLine?
 
     init(path: String, repair: Bool) throws {
-        let fd = open(path, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw errno == ENOENT ? JournalError.notFound(path: path) : JournalError.system(path: path, operation: "open", errno: errno)
-        }
+        let fd = try RegularFile.descriptor(path, repair ? O_RDWR : O_RDONLY)
         defer { closeFile(fd) }
         (bytes, lines, torn) = try JournalFile.withFileLock(fd, repair ? LOCK_EX : LOCK_SH, path: path) {
             let size = try JournalFile.size(of: fd, path: path)
@@ -68,7 +72,10 @@ struct JournalSnapshot {
                 filled += count
             }
             bytes.removeSubrange(filled...)
-            let complete = (bytes.lastIndex(of: 0x0A) ?? -1) + 1
+            let terminated = (bytes.lastIndex(of: 0x0A) ?? -1) + 1
+            let unterminatedEvent = terminated < bytes.count
+                && bytes.withUnsafeBufferPointer { JournalFile.isEvent(UnsafeBufferPointer(rebasing: $0[terminated...])) }
+            let complete = unterminatedEvent ? bytes.count : terminated
             var torn: TornLine?
             if complete < bytes.count {
                 torn = TornLine(offset: complete, bytes: bytes.count - complete, savedAs: nil)
@@ -78,10 +85,11 @@ struct JournalSnapshot {
             lines.reserveCapacity(complete / 256)
             bytes.withUnsafeBufferPointer { buffer in
                 var lineStart = 0
-                for index in 0..<complete where buffer[index] == 0x0A {
+                for index in 0..<terminated where buffer[index] == 0x0A {
                     lines.append(lineStart..<index)
                     lineStart = index + 1
                 }
+                if unterminatedEvent { lines.append(terminated..<complete) }
             }
             return (bytes, lines, torn)
         }

@@ -15,8 +15,20 @@ public struct VerificationReport: Sendable, Equatable {
     /// The events, in order, when every line checks out (empty otherwise), so a caller that
     /// verifies and then shows the run reads the file once.
     public var events: [RunEvent] = []
+    /// Events stamped earlier than the event before them, in file order (when the chain is intact).
+    /// Times are recorded, not checked against a clock, so this is a warning, not a problem.
+    public var timesGoingBack: [TimeGoingBack] = []
 
     public var isIntact: Bool { problem == nil }
+}
+
+/// An event whose time is earlier than that of the event before it, although its seq is later.
+public struct TimeGoingBack: Sendable, Equatable {
+    /// 1-based line number of the later event.
+    public var line: Int
+    public var seq: Int
+    public var time: String
+    public var previousTime: String
 }
 
 /// The first line where a journal stops being the hash chain runsheet wrote.
@@ -62,20 +74,57 @@ public enum JournalVerifier {
         guard !snapshot.lines.isEmpty else { throw JournalError.empty(path: path) }
         var report = VerificationReport(path: path, eventCount: snapshot.lines.count, headHash: nil, problem: nil,
                                         tornLine: snapshot.torn)
+        // One pass that only checks; the whole file is examined again only to explain a problem.
+        var events: [RunEvent] = []
+        events.reserveCapacity(snapshot.lines.count)
+        var check = ChainCheck()
+        let intact = try snapshot.bytes.withUnsafeBufferPointer { buffer in
+            for range in snapshot.lines {
+                guard let (event, hashValue) = FastEventDecoder.decodeChecked(buffer, range)
+                        ?? (try? JournalFile.slowDecode(Data(buffer[range])).get()).map({ ($0, nil) }),
+                      try check.accepts(event, in: buffer, range, hashValue: hashValue)
+                else { return false }
+                if events.isEmpty { try JournalFile.checkStart(event, path: path) }
+                events.append(event)
+            }
+            return true
+        }
+        guard intact else {
+            report.problem = try firstProblem(in: snapshot, path: path)
+                ?? JournalProblem(kind: .altered, line: events.count + 1, seq: nil, message: "it does not follow the line before it in the hash chain")
+            return report
+        }
+        report.headHash = events.last?.hash
+        report.timesGoingBack = timesGoingBack(events)
+        report.events = events
+        return report
+    }
+
+    /// The events stamped earlier than the one before them. Runsheet writes UTC times of one width,
+    /// which sort as text; other times are compared as dates.
+    static func timesGoingBack(_ events: [RunEvent]) -> [TimeGoingBack] {
+        var found: [TimeGoingBack] = []
+        for (index, pair) in zip(events, events.dropFirst()).enumerated() {
+            let (previous, event) = pair
+            let earlier = previous.time.utf8.count == event.time.utf8.count && event.time.hasSuffix("Z") && previous.time.hasSuffix("Z")
+                ? event.time.utf8.lexicographicallyPrecedes(previous.time.utf8)
+                : (Timestamp.parse(event.time).flatMap { time in Timestamp.parse(previous.time).map { time < $0 } } ?? false)
+            if earlier { found.append(TimeGoingBack(line: index + 2, seq: event.seq, time: event.time, previousTime: previous.time)) }
+        }
+        return found
+    }
+
+    /// The first problem in the whole file, explained: the classification looks at lines after it.
+    static func firstProblem(in snapshot: JournalSnapshot, path: String) throws -> JournalProblem? {
         let decoded = snapshot.bytes.withUnsafeBufferPointer { buffer in
             snapshot.lines.map { range in
                 FastEventDecoder.decode(buffer, range).map { .success($0) } ?? JournalFile.slowDecode(Data(buffer[range]))
             }
         }
         let events = decoded.map { try? $0.get() }
-        report.problem = try snapshot.bytes.withUnsafeBufferPointer { buffer in
+        return try snapshot.bytes.withUnsafeBufferPointer { buffer in
             try firstProblem(in: buffer, lines: snapshot.lines, decoded: decoded, events: events, path: path)
         }
-        if report.problem == nil {
-            report.headHash = events.last??.hash
-            report.events = events.compactMap { $0 }
-        }
-        return report
     }
 
     private static func firstProblem(in buffer: UnsafeBufferPointer<UInt8>, lines: [Range<Int>],

@@ -62,7 +62,7 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
         /// (an emergency run, an exception); nil for rollback items and when either is unknown.
         public var classCheck: String?
         /// How many events of the run's journal were counted, and the hash of the last one:
-        /// `runsheet verify RUN --head HASH` checks the journal still holds it.
+        /// `runsheet verify RUN --contains HASH` checks the journal still holds it.
         public var eventCount: Int?
         public var headHash: String?
         public var approvers: [Approver] = []

@@ -66,7 +66,7 @@ public struct RunRecord: Sendable {
     }
 
     /// The run as its journal stood at `cutoff`: the events up to the first one stamped later
-    /// (a prefix of the chain, so its head is a hash `runsheet verify --head` finds), or every
+    /// (a prefix of the chain, so its head is a hash `runsheet verify --contains` finds), or every
     /// event without a cutoff. nil when the journal does not verify or the run had not started.
     public func state(asOf cutoff: Date?) -> RunState? {
         guard var events else { return nil }
