@@ -99,6 +99,33 @@ import Testing
         #expect(count(events, "run.resumed") == 0)
     }
 
+    /// Found by the adversary: deleting the lease file, or renaming a fresh file over it, while a
+    /// session holds it gave the next session a lock of its own, and two sessions drove the run.
+    /// The run folder itself is locked too, so neither lets a second session in.
+    @Test(arguments: ["delete", "replace"])
+    func aDeletedOrReplacedLeaseFileStillKeepsASecondSessionOut(how: String) throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try runAtTheGate(dir)
+        let first = try RunningRunsheet(["resume", id, "--runs-dir", "runs", "--as", "alice"], directory: dir)
+        defer { _ = first.kill() }
+        #expect(first.waitFor("▶"), "\(first.printed)\(first.errors)")
+        let lease = dir.appendingPathComponent("runs/\(id)/lease")
+        if how == "delete" {
+            try FileManager.default.removeItem(at: lease)
+        } else {
+            let fresh = dir.appendingPathComponent("runs/\(id)/fresh")
+            try Data().write(to: fresh)
+            #expect(rename(fresh.path, lease.path) == 0)
+        }
+        let before = try journal(dir, id)
+        let second = try runsheet(["resume", id, "--as", "bob"], in: dir, stdin: "note bob was here\nquit\n")
+        #expect(second.status == 5, "\(how): \(second.stdout)\(second.stderr)")
+        #expect(second.stderr.contains("is being driven by another session"), "\(second.stderr)")
+        #expect(try journal(dir, id) == before, "\(how): the second session wrote to the journal")
+        #expect(try runsheet(["status", id], in: dir).stdout.contains("driven by"))
+    }
+
     /// Item 1: a session killed with SIGKILL leaves no stale lease: the next `resume` drives the run.
     @Test func aKilledSessionLeavesNoStaleLease() throws {
         let dir = try repository()

@@ -10,6 +10,8 @@ public enum JournalError: Error, Equatable, LocalizedError {
     case notRunStarted(path: String, type: String)
     case missingSchema(path: String)
     case unsupportedSchema(path: String, schema: String)
+    /// The journal at the path is not the file this session opened: it was moved or replaced.
+    case replaced(path: String)
     /// A system call failed; `errno` is the C error number.
     case system(path: String, operation: String, errno: Int32)
     /// The path is a symbolic link, a FIFO, a device or a directory (`kind` says which).
@@ -33,6 +35,8 @@ public enum JournalError: Error, Equatable, LocalizedError {
             "\(path):1: the journal format is \(schema), but this runsheet reads only \(JournalFormat.readableDescription); upgrade runsheet to read it."
         case .system(let path, let operation, let code):
             "\(path): \(operation) failed: \(String(cString: strerror(code)))."
+        case .replaced(let path):
+            "\(path) was moved or replaced while this session had it open, so nothing was written; another journal must not go on beside it ('runsheet verify' the one there)."
         case .notRegularFile(let path, let kind):
             "\(path) is \(kind), not a regular file; runsheet reads and writes its journals, lock and output files only as regular files, never through a link, so it left it untouched."
         }
@@ -164,6 +168,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         if descriptor < 0 { descriptor = try Self.openForAppend(path) }
         let fd = descriptor
         return try Self.withFileLock(fd, LOCK_EX, path: path) {
+            try requireStillAtPath(fd)
             let known = lastAppended
             let last = try lastEvent(fd)
             try catchUp(&state, fd: fd, to: last, known: known)
@@ -187,6 +192,17 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
                 lastAppended = (stamp, sealed.seq, sealed.hash)
             }
             return sealed
+        }
+    }
+
+    /// Refuses to append when the file this instance has open is no longer the one at `path` (the
+    /// journal, or its run folder, was moved or replaced while a session held it): the event would
+    /// land in a journal nobody reads, beside another that goes on.
+    private func requireStillAtPath(_ fd: Int32) throws {
+        var open = stat(), named = stat()
+        guard fstat(fd, &open) == 0 else { throw JournalError.system(path: path, operation: "stat", errno: errno) }
+        guard lstat(path, &named) == 0, open.st_dev == named.st_dev, open.st_ino == named.st_ino else {
+            throw JournalError.replaced(path: path)
         }
     }
 

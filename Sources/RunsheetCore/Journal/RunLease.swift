@@ -1,7 +1,9 @@
 import Foundation
 
 /// The lease of the one session that drives a run (`run`, `resume`): an exclusive `flock` on the
-/// file `lease` in the run folder, held for as long as the session's process lives. The kernel
+/// run folder itself, and on the file `lease` in it, held for as long as the session's process
+/// lives. The folder's lock is the one that counts: a lease file deleted or replaced under a
+/// running session gives the next session a lock of its own, the folder cannot be. The kernel
 /// drops it when the process ends, however it ends, so a crash never leaves a stale lease. The
 /// file names the holder, so a second session can say who drives the run (docs/JOURNAL.md).
 public final class RunLease: @unchecked Sendable {  // immutable after init
@@ -53,29 +55,36 @@ public final class RunLease: @unchecked Sendable {  // immutable after init
 
     public let path: String
     private let descriptor: Int32
+    /// The run folder, open and locked.
+    private let folderDescriptor: Int32
 
     /// Takes the lease of the run in `folder` for `holder`, or throws `Failure.held` naming the
     /// session that has it, before anything else is written. The lease lasts until this object is
     /// released or the process ends.
     public init(folder: String, holder: Holder) throws {
         path = (folder as NSString).appendingPathComponent(Self.fileName)
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else { throw Failure.system(path: folder, operation: "open", errno: errno) }
+        do {
+            try Self.lock(directory, path: folder) { Self.probeHolder(at: (folder as NSString).appendingPathComponent(Self.fileName)) }
+        } catch {
+            closeFile(directory)
+            throw error
+        }
+        folderDescriptor = directory
         var fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         var writable = true
         if fd < 0 && errno == EACCES {  // another account's lease file: the lock works on a read-only descriptor too
             fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
             writable = false
         }
-        guard fd >= 0 else { throw Self.openFailure(path, errno) }
+        guard fd >= 0 else {
+            closeFile(directory)
+            throw Self.openFailure(path, errno)
+        }
         do {
             try Self.requireRegular(fd, path: path)
-            // A moment's retry: `status` probes the lease with a shared lock it lets go at once.
-            var attempts = 0
-            while LibC.flock(fd, LOCK_EX | LOCK_NB) != 0 {
-                guard errno == EWOULDBLOCK || errno == EINTR else { throw Failure.system(path: path, operation: "flock", errno: errno) }
-                attempts += 1
-                if attempts > 15 { throw Failure.held(path: path, holder: Self.readHolder(fd)) }
-                usleep(20_000)
-            }
+            try Self.lock(fd, path: path) { Self.readHolder(fd) }
             if writable {
                 var line = try JSONEncoder.sorted.encode(holder)
                 line.append(0x0A)
@@ -84,17 +93,48 @@ public final class RunLease: @unchecked Sendable {  // immutable after init
             }
         } catch {
             closeFile(fd)
+            closeFile(directory)
             throw error
         }
         descriptor = fd
     }
 
-    deinit { closeFile(descriptor) }
+    deinit {
+        closeFile(descriptor)
+        closeFile(folderDescriptor)
+    }
+
+    /// Takes an exclusive lock on `fd`, retrying a moment: `status` probes with a shared lock it
+    /// lets go at once. Held by another session: `Failure.held` with `holder()`.
+    private static func lock(_ fd: Int32, path: String, holder: () -> Holder?) throws {
+        var attempts = 0
+        while LibC.flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw Failure.system(path: path, operation: "flock", errno: errno) }
+            attempts += 1
+            if attempts > 15 { throw Failure.held(path: path, holder: holder()) }
+            usleep(20_000)
+        }
+    }
+
+    /// The holder a lease file names, read without locking it; nil when there is none.
+    private static func probeHolder(at path: String) -> Holder? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { closeFile(fd) }
+        guard (try? requireRegular(fd, path: path)) != nil else { return nil }
+        return readHolder(fd)
+    }
 
     /// Whether a session holds the lease of the run in `folder`, and who (nil when its file names
     /// nobody yet). No lease file, or one that is not a regular file, is no lease. Never blocks.
     public static func probe(folder: String) -> (held: Bool, holder: Holder?) {
         let path = (folder as NSString).appendingPathComponent(fileName)
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if directory >= 0 {
+            defer { closeFile(directory) }
+            if LibC.flock(directory, LOCK_SH | LOCK_NB) != 0 { return (true, probeHolder(at: path)) }
+            _ = LibC.flock(directory, LOCK_UN)
+        }
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return (false, nil) }
         defer { closeFile(fd) }
