@@ -208,6 +208,18 @@ import Testing
         #expect(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | x"), "\(html)")
     }
 
+    /// Found by the adversary: the Markdown report's Mermaid timeline wrote an added step's title
+    /// with `<`, `>` and `&` as they were, where the table escaped them.
+    @Test func theMermaidTimelineHasNoHTMLFromTitles() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try startedRun(dir, actions: "add <img src=x onerror=alert(1)> & <b>Bold</b>\ndone\nquit\n")
+        let md = try runsheet(["report", id, "--format", "md"], in: dir).stdout
+        let mermaid = try #require(md.components(separatedBy: "```mermaid\n").dropFirst().first?.components(separatedBy: "```").first, "\(md)")
+        #expect(mermaid.contains("‹img src=x onerror=alert(1)› ＆ ‹b›Bold‹/b›"), "\(mermaid)")
+        #expect(!mermaid.contains("<") && !mermaid.contains(">") && !mermaid.contains("&"), "\(mermaid)")
+    }
+
     /// A parameter's value reaches the screen inside titles and commands: shown escaped there too.
     @Test func aParameterValueWithAnEscapeShowsEscapedInTheWalkThroughAndTheDryRun() throws {
         let dir = try repository()

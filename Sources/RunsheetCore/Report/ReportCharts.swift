@@ -59,8 +59,18 @@ enum ReportCharts {
     static func quote(_ value: Int) -> String { "\"\(value)\"" }
 
     /// Mermaid splits task lines on `:`, `;` and `#`; they become spaces.
+    /// A label Mermaid reads as text: its syntax characters (`:`, `;`, `#`, line breaks) become
+    /// spaces, and `<`, `>` and `&`, which a renderer could take as HTML, look-alikes (‹ › ＆).
     static func clean(_ text: String) -> String {
-        String(text.map { ":;#\n\r".contains($0) ? " " : $0 })
+        String(text.map { character -> Character in
+            switch character {
+            case ":", ";", "#", "\n", "\r": " "
+            case "<": "‹"
+            case ">": "›"
+            case "&": "＆"
+            default: character
+            }
+        })
     }
 
     static func escape(_ text: String) -> String {
