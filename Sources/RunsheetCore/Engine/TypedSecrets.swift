@@ -41,7 +41,15 @@ public enum TypedSecrets {
             guard let first = word.firstIndex(where: { !edges.contains($0) }), let last = word.lastIndex(where: { !edges.contains($0) }) else { return "" }
             return word[first...last]
         }
-        for word in text.split(whereSeparator: \.isWhitespace) {
+        // Invisible characters, and non-ASCII punctuation and symbols (an em dash, a word joiner),
+        // separate words too: a secret glued to one is still a word of its own.
+        let separated = String(String.UnicodeScalarView(text.unicodeScalars.map { scalar -> Unicode.Scalar in
+            let properties = scalar.properties
+            let separates = properties.isDefaultIgnorableCodePoint
+                || (scalar.value > 0x7F && !properties.isAlphabetic && properties.numericType == nil)
+            return separates ? " " : scalar
+        }))
+        for word in separated.split(whereSeparator: \.isWhitespace) {
             add(word)
             let inner = stripped(word)
             add(inner)
