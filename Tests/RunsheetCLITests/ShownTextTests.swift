@@ -58,6 +58,15 @@ import Testing
         #expect(forged.status == 2, "\(forged.stdout)\(forged.stderr)")
         #expect(forged.stderr == "runsheet: the name given with --as holds a line break; a name is one line without control characters, so that nothing typed can change how a screen or report shows the record\n")
         #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+        // Found by the adversary: a right-to-left override makes `moc.elpmaxe@ecila` show as alice.
+        let reversed = try runsheet(["run", "esc.md", "--as", "\u{202E}moc.elpmaxe@ecila"], in: dir, stdin: "done\nquit\n")
+        #expect(reversed.status == 2 && reversed.stderr.contains("holds the control character \\u202e"), "\(reversed.stderr)")
+        #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+        let note = try runsheet(["run", "esc.md", "--as", "alice"], in: dir, stdin: "note see \u{2066}hidden\u{2069}\nquit\n")
+        #expect(note.stdout.contains("holds the control character \\u2066"), "\(note.stdout)")
+        #expect(try RepositoryRuns.events(dir, id: try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path)))
+            .allSatisfy { $0["type"] as? String != "note" })
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("runs"))
 
         let id = try startedRun(dir)
         let before = try journal(dir, id)

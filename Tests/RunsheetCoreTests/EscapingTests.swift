@@ -16,6 +16,13 @@ import Testing
         #expect("mallory\nforged".shown == "mallory\\nforged")
     }
 
+    @Test func bidirectionalOverridesAndIsolatesAreWrittenOut() {
+        #expect(ShownText.escaped("\u{202E}moc.elpmaxe@ecila") == "\\u202emoc.elpmaxe@ecila")
+        #expect(ShownText.escaped("a\u{2066}b\u{2069}c\u{202A}") == "a\\u2066b\\u2069c\\u202a")
+        #expect(ShownText.escaped("שלום \u{200F}ok") == "שלום \u{200F}ok", "a right-to-left mark reorders nothing and is left alone")
+        #expect(TypedText.refusal("\u{202E}x", as: .name, what: "the name") != nil)
+    }
+
     @Test func markdownCellsShowHTMLAndTableSyntaxAsText() {
         #expect(MarkdownText.cell("<script>alert(1)</script> | x") == "&lt;script&gt;alert(1)&lt;/script&gt; \\| x")
         #expect(MarkdownText.cell("a & b\\|c\nd\u{1B}") == "a &amp; b\\\\\\|c d\\\\x1b")

@@ -4,7 +4,9 @@
 /// every view (the walk-through, `status`, `audit`, `verify`, reports, `render`, `update`).
 ///
 /// C0 controls and DEL become `\xHH` (ESC is `\x1b`), with `\n`, `\t` and `\r` for line feed,
-/// tab and carriage return; C1 controls (U+0080 to U+009F) become `\u0085` and the like.
+/// tab and carriage return; C1 controls (U+0080 to U+009F) become `\u0085` and the like, and
+/// the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069),
+/// which reorder what follows them on screen, `\u202e` and the like.
 public enum ShownText {
     /// `text` with its control characters escaped; with `keepingLineBreaks`, line feeds and tabs
     /// stay as they are (for text shown over several lines: notes, commands, a step's body).
@@ -39,9 +41,11 @@ public enum ShownText {
         return decoded
     }
 
-    /// Whether `scalar` is a C0 control, DEL or a C1 control.
+    /// Whether `scalar` is a C0 control, DEL, a C1 control, or a bidirectional embedding,
+    /// override or isolate (it would make `alice` of `\u{202E}ecila` on screen).
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value)
     }
 
     static func isLineBreakOrTab(_ scalar: Unicode.Scalar) -> Bool { scalar == "\n" || scalar == "\t" }
@@ -55,7 +59,7 @@ public enum ShownText {
         default:
             let hex = String(scalar.value, radix: 16)
             let padded = String(repeating: "0", count: max(0, 2 - hex.count)) + hex
-            return scalar.value < 0x80 ? "\\x" + padded : "\\u00" + padded
+            return scalar.value < 0x80 ? "\\x" + padded : scalar.value <= 0xFF ? "\\u00" + padded : "\\u" + hex
         }
     }
 }
