@@ -139,5 +139,7 @@ import Testing
         _ = try runsheet(["resume", id, "--as", "rita"], in: dir, stdin: "quit\n")
         status = try runsheet(["status", id], in: dir)
         #expect(status.stdout.contains("  ↺ approve  alice") && status.stdout.contains("APPROVAL LAPSED"), "\(status.stdout)")
+        let md = try runsheet(["report", id, "--format", "md"], in: dir).stdout
+        #expect(md.contains("WAIVED by rita (release-manager): carol left; CAB ok; it needed ") && md.contains("(no longer counts: rita drove the run after waiving it)"), "\(md)")
     }
 }

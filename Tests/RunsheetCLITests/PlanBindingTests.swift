@@ -171,6 +171,12 @@ import Testing
         #expect(status.stdout.contains("(APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now: it needs 2 more of sre; the plan changed after it was signed (parameter version: 1.0 → 6.6.6); it must be approved again)"), "\(status.stdout)")
         #expect(!status.stdout.contains("  ✓ approve-version-version"))
         #expect(try events(dir, id: id).contains { $0["type"] as? String == "run.changed" })
+        // The reports say so too (found by the adversary: they showed the gate as ✓).
+        let md = try runsheet(["report", id, "--format", "md"], in: dir).stdout
+        let row = try #require(md.split(separator: "\n").first { $0.contains("`approve-version-version`") }, "\(md)")
+        #expect(row.contains("| ↺ |") && row.contains("APPROVAL LAPSED: the gate must be approved again"), "\(row)")
+        let json = try runsheet(["report", id, "--format", "json"], in: dir).stdout
+        #expect(json.contains("\"approvalLapsed\":true") || json.contains("\"approvalLapsed\" : true"), "\(json)")
 
         // Signed again on the new plan: done again.
         #expect(try runsheet(["sign", id, "approve-version-version", "--as", "bob"], in: dir).status == 0)

@@ -55,7 +55,7 @@ public enum ReportRenderer {
         for (index, step) in report.steps.enumerated() {
             var extra: [String: Any] = [
                 "number": index + 1,
-                "mark": step.forced != nil ? "⚠" : RunState.StepStatus(rawValue: step.status)?.mark ?? "·",
+                "mark": step.approvalLapsed == true ? "↺" : step.forced != nil ? "⚠" : RunState.StepStatus(rawValue: step.status)?.mark ?? "·",
                 "duration": step.durationSeconds.map(DurationText.format) ?? "",
                 "estimate": step.estimateSeconds.map(DurationText.format) ?? "",
                 "overEstimate": (step.durationSeconds ?? 0) > (step.estimateSeconds ?? Int.max),
@@ -129,6 +129,7 @@ public enum ReportRenderer {
     /// Reason, notes, sign-offs, exceptions and branch in one line.
     static func details(_ step: RunReport.Step) -> String {
         var parts: [String] = []
+        if step.approvalLapsed == true { parts.append("APPROVAL LAPSED: the gate must be approved again") }
         if let unfinished = step.mayHaveRun { parts.append(unfinished.text) }
         if let forced = step.forced {
             let codes = StepForced.exitCodes(forced.overrode)
@@ -136,7 +137,9 @@ public enum ReportRenderer {
         } else if let reason = step.reason {
             parts.append(reason)
         }
-        for waiver in step.waivers ?? [] { parts.append("WAIVED by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)") }
+        for waiver in step.waivers ?? [] {
+            parts.append("WAIVED by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)" + (waiver.stale.map { " (no longer counts: \($0))" } ?? ""))
+        }
         if !step.signOffs.isEmpty {
             parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? "")\($0.stale == nil ? "" : ", no longer counts: the plan changed"))" }.joined(separator: ", "))
         }

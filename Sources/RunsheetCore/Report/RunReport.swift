@@ -91,6 +91,8 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var reason: String
         /// What the gate's rule still needed.
         public var unmet: String
+        /// Why the waiver no longer counts (the plan changed, its author drove the run); nil while it does.
+        public var stale: String? = nil
     }
 
     public struct Step: Codable, Sendable, Equatable {
@@ -119,6 +121,9 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var waivers: [Waiver]?
         /// Set while a command of the step may have run (started, no result recorded); absent otherwise.
         public var mayHaveRun: MayHaveRun? = nil
+        /// A gate passed on approvals that no longer count under the run's plan (`RunState.approvalLapsed`):
+        /// it must be approved again. Absent otherwise.
+        public var approvalLapsed: Bool? = nil
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -163,7 +168,11 @@ public struct RunReport: Codable, Sendable, Equatable {
                 exceptions: (state.exceptions[id] ?? []).map { Entry(actor: $0.actor, role: $0.role, time: $0.time, text: $0.text) },
                 branch: branches[id],
                 forced: record.forced ? Forced(by: record.actor ?? "", at: record.endedAt ?? "", reason: record.reason ?? "", overrode: record.overrode) : nil,
-                waivers: state.waivers[id].map { $0.map { Waiver(actor: $0.actor, role: $0.role, time: $0.time, reason: $0.reason, unmet: $0.unmet) } })
+                waivers: state.waivers[id].map { $0.map { waiver in
+                    Waiver(actor: waiver.actor, role: waiver.role, time: waiver.time, reason: waiver.reason, unmet: waiver.unmet,
+                           stale: state.staleness(of: waiver.plan) ?? (state.drove(waiver.actor) ? "\(waiver.actor) drove the run after waiving it" : nil))
+                } })
+            if state.approvalLapsed(id) { reported.approvalLapsed = true }
             reported.mayHaveRun = record.unfinished.map {
                 MayHaveRun(index: $0.index, attempt: $0.attempt, command: $0.command, startedAt: $0.startedAt, outputFile: $0.outputFile)
             }
