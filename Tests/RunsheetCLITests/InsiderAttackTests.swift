@@ -303,4 +303,27 @@ import Testing
         #expect(run.status == 2 && run.stderr.contains("team/.runsheet/roles.yaml"), "\(run.stdout)\(run.stderr)")
         #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
     }
+
+    /// Found by the adversary: an empty `.git` file in the folder (which Git refuses as a
+    /// repository) made it a "repository root" with rules of its own. Only a `.git` that Git
+    /// would take (a folder with HEAD, or a `gitdir:` file naming one) ends the walk.
+    @Test(arguments: ["", "gitdir: /nowhere\n", "not a git file"])
+    func aMadeUpGitFileMakesNoRepositoryRoot(content: String) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for folder in [".git", ".runsheet", "team/.runsheet"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try "ref: refs/heads/main\n".write(to: dir.appendingPathComponent(".git/HEAD"), atomically: true, encoding: .utf8)
+        try "roles:\n  sre: [bob, carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "roles:\n  operator: [mallory]\n  sre: [m1, m2]\n".write(to: dir.appendingPathComponent("team/.runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try content.write(to: dir.appendingPathComponent("team/.git"), atomically: true, encoding: .utf8)
+        try "---\nid: t\nroles: [sre]\n---\n# T\n\n- [ ] Approve\n  - Sign-off: 2 of sre\n- [ ] Deploy\n  - Production: yes\n"
+            .write(to: dir.appendingPathComponent("team/t.md"), atomically: true, encoding: .utf8)
+        let check = try Fixtures.runsheet(["check", "team/t.md"], environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(check.status == 1 && check.stdout.contains("team/.runsheet/roles.yaml:1:1: error: this roles file is below the repository's own"), "\(check.stdout)")
+        let run = try Fixtures.runsheet(["run", "team/t.md", "--as", "mallory", "--runs-dir", "runs"], stdin: "done\n", environment: ["NO_COLOR": "1"], directory: dir)
+        #expect(run.status != 0 && run.status != 3, "\(run.stdout)\(run.stderr)")
+        #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+    }
 }

@@ -103,7 +103,8 @@ import Testing
         for folder in ["outer/.runsheet", "outer/repo/.git", "outer/repo/.runsheet", "outer/repo/a/b/.runsheet", "outer/repo/a/b/c"] {
             try manager.createDirectory(at: base.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
-        for file in ["outer/.runsheet/roles.yaml", "outer/.runsheet/policy.yaml", "outer/repo/.runsheet/roles.yaml", "outer/repo/a/b/.runsheet/roles.yaml"] {
+        for file in ["outer/.runsheet/roles.yaml", "outer/.runsheet/policy.yaml", "outer/repo/.runsheet/roles.yaml", "outer/repo/a/b/.runsheet/roles.yaml",
+                     "outer/repo/.git/HEAD"] {
             #expect(manager.createFile(atPath: base.appendingPathComponent(file).path, contents: Data("x: 1\n".utf8)))
         }
         let root = base.standardizedFileURL.path

@@ -42,6 +42,7 @@ import Testing
     @Test func rolesPolicyAndCalendarComeFromTheLoader() throws {
         let memory = MemoryFiles([
             Self.root + "/.git": "gitdir: elsewhere\n",
+            Self.root + "/elsewhere/HEAD": "ref: refs/heads/main\n",
             Self.root + "/.runsheet/roles.yaml": "roles:\n  release-manager: [alice@example.com]\n  sre: [bob@example.com]\n",
             Self.root + "/.runsheet/policy.yaml": "major:\n  gates: [no-such-gate]\n",
             Self.root + "/runbooks/deploy.md": Self.runbook,
@@ -61,7 +62,7 @@ import Testing
     }
 
     @Test func withoutTheLoadersFilesTheRolesAreUndeclared() throws {
-        let memory = MemoryFiles([Self.root + "/.git": "", Self.root + "/runbooks/deploy.md": Self.runbook])
+        let memory = MemoryFiles([Self.root + "/.git": "gitdir: .git-data\n", Self.root + "/.git-data/HEAD": "ref: refs/heads/main\n", Self.root + "/runbooks/deploy.md": Self.runbook])
         let result = try Compiler(loader: memory.loader).compile(path: Self.root + "/runbooks/deploy.md")
         let codes = result.diagnostics.map(\.code.rawValue)
         #expect(codes.filter { $0 == "undeclared-role" }.count == 2, "\(result.diagnostics.map(\.message))")
@@ -75,7 +76,8 @@ import Testing
         let root = Self.root
         let loader: Compiler.Loader = { path in
             switch path {
-            case root + "/.git": return []
+            case root + "/.git": return Array("gitdir: g\n".utf8)
+            case root + "/g/HEAD": return Array("ref: refs/heads/main\n".utf8)
             case root + "/.runsheet/roles.yaml": throw FileReader.ReadError.unreadable(path, "Permission denied")
             case root + "/.runsheet/policy.yaml": return Array("normal: {approvers: 2}\n# caf".utf8) + [0xE9, 0x0A]
             default: throw FileReader.ReadError.notFound(path)
@@ -95,7 +97,7 @@ import Testing
 
     /// A runbook whose name is `fuzz.md` is checked like any other.
     @Test func noFileNameIsExempt() throws {
-        let memory = MemoryFiles([Self.root + "/.git": "", Self.root + "/fuzz.md": Self.runbook])
+        let memory = MemoryFiles([Self.root + "/.git": "gitdir: .git-data\n", Self.root + "/.git-data/HEAD": "ref: refs/heads/main\n", Self.root + "/fuzz.md": Self.runbook])
         let result = try Compiler(loader: memory.loader).compile(path: Self.root + "/fuzz.md")
         #expect(result.diagnostics.contains { $0.code == .undeclaredRole })
     }
@@ -103,7 +105,8 @@ import Testing
     /// The run-time view of the same files goes through the same walk.
     @Test func governanceLoadsThroughTheLoaderToo() throws {
         let memory = MemoryFiles([
-            Self.root + "/.git": "",
+            Self.root + "/.git": "gitdir: .git-data\n",
+            Self.root + "/.git-data/HEAD": "ref: refs/heads/main\n",
             // A byte order mark is dropped, as Foundation's String(contentsOfFile:) drops it.
             Self.root + "/.runsheet/roles.yaml": "\u{FEFF}roles:\n  release-manager: [alice@example.com]\n",
             Self.root + "/.runsheet/calendar.yaml": "exception-roles: [release-manager]\n",

@@ -13,7 +13,7 @@ public enum RepositoryFile {
             let prefix = "/" + components.map { $0 + "/" }.joined()
             let candidate = prefix + relativePath
             if access(candidate, F_OK) == 0 { return candidate }
-            if components.isEmpty || access(prefix + ".git", F_OK) == 0 { return nil }
+            if components.isEmpty || isRepositoryRoot(prefix, loader: Compiler.disk) { return nil }
             components.removeLast()
         }
     }
@@ -36,7 +36,7 @@ public enum RepositoryFile {
             let prefix = "/" + components.map { $0 + "/" }.joined()
             let candidate = prefix + relativePath
             if let reading = read(candidate, code: code, what: what, loader: loader) { found.append((candidate, reading)) }
-            if components.isEmpty || !Lookup(prefix + ".git", loader).isAbsent { break }
+            if components.isEmpty || isRepositoryRoot(prefix, loader: loader) { break }
             components.removeLast()
         }
         guard let top = found.last else { return nil }
@@ -47,6 +47,29 @@ public enum RepositoryFile {
                                           path: nested.path, line: 1, column: 1))
         }
         return (value, diagnostics)
+    }
+
+    /// Whether the folder `prefix` (ending in `/`) is a repository's root as Git sees it: its
+    /// `.git` is a Git folder (one that holds `HEAD`), or a file saying `gitdir: PATH` of one (a
+    /// worktree, a submodule). An empty or made-up `.git`, which Git itself refuses, makes no root:
+    /// otherwise it would let a folder set rules of its own. (Git never commits a path named
+    /// `.git`, so only a working copy's own files can try this.)
+    static func isRepositoryRoot(_ prefix: String, loader: Compiler.Loader) -> Bool {
+        func holdsHEAD(_ folder: String) -> Bool {
+            if case .found = Lookup(folder + "/HEAD", loader) { return true }
+            return false
+        }
+        switch Lookup(prefix + ".git", loader) {
+        case .absent:
+            return false
+        case .unreadable:
+            return holdsHEAD(prefix + ".git")
+        case .found(let bytes):
+            guard let text = text(of: bytes), text.hasPrefix("gitdir: ") else { return false }
+            let target = text.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !target.isEmpty else { return false }
+            return holdsHEAD(target.hasPrefix("/") ? target : prefix + target)
+        }
     }
 
     /// What reading one rule file gave: its text, or the error that says why there is none.
@@ -117,7 +140,7 @@ public enum RepositoryFile {
     }
 
     /// What a loader says about one path: a regular file, nothing there, or something it cannot read.
-    private enum Lookup {
+    enum Lookup {
         case found([UInt8])
         case absent
         case unreadable(any Error)
