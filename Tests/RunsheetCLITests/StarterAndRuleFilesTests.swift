@@ -24,6 +24,8 @@ import Testing
     func repository(roles: String?) throws -> URL {
         let dir = try Fixtures.temporaryDirectory()
         try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        // A real Git folder, so the walk reads its HEAD, which is no rule file.
+        try "ref: refs/heads/main\n".write(to: dir.appendingPathComponent(".git/HEAD"), atomically: true, encoding: .utf8)
         if let roles {
             try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
             try roles.write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)

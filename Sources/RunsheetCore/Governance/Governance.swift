@@ -25,11 +25,13 @@ public struct Governance: Sendable {
     public static func load(for runbook: Runbook, loader disk: Compiler.Loader = Compiler.disk) -> (Governance, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var governance = Governance()
-        // Hashes the very bytes each file is parsed from; a `.git` file (a worktree's) is no rule.
+        // Hashes the very bytes each file is parsed from; what the walk reads to find the
+        // repository's root (`.git`, a Git folder's `HEAD`) is no rule.
         let reads = Mutex<[String: String]>([:])
         let loader: Compiler.Loader = { path in
             let bytes = try disk(path)
-            if !path.hasSuffix("/.git") { reads.withLock { $0[path] = SHA256Hex.of(bytes) } }
+            let name = (path as NSString).lastPathComponent
+            if name != ".git", name != "HEAD", !path.contains("/.git/") { reads.withLock { $0[path] = SHA256Hex.of(bytes) } }
             return bytes
         }
         if let (roles, problems) = RolesFile.load(forRunbook: runbook.path, loader: loader) {
