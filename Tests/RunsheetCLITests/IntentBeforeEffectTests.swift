@@ -155,6 +155,17 @@ import Testing
         #expect(state.unfinishedCommands.isEmpty)
     }
 
+    /// In colour the warning is red, not its escape code written out (a merge once escaped the
+    /// styled line as text people read).
+    @Test func theDecisionShowsInColourNotAsEscapes() throws {
+        let killed = try killDuringTheCommand()
+        let terminal = ScriptedTerminal(width: 100, colour: true, [.press("q")])
+        _ = try InProcess.walk(["resume", killed.id, "--runs-dir", killed.runs.path], on: terminal)
+        let first = try #require(terminal.frames.first)
+        #expect(first.contains("\u{1B}[31m⚠ command 1 may have run"), "\(first)")
+        #expect(!first.contains("\\x1b"), "\(first)")
+    }
+
     @Test func autoStopsAtACommandThatMayHaveRun() throws {
         let killed = try killDuringTheCommand()
         let auto = try killed.runsheet(["resume", killed.id, "--auto"])

@@ -191,7 +191,7 @@ extension WalkThrough {
             out.append(style.dim("  last run: exit \(last.exitCode.map(String.init) ?? "-")" + (last.passed ? " ✓" : " ✗") + " · output in \((last.outputFile ?? "-").shown)"))
         }
         for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor.shown)): ") + note.text.shown) }
-        for line in unfinishedLines() { out.append("  " + truncate(line.shown, width - 2)) }
+        for line in unfinishedLines() { out.append("  " + truncate(line, width - 2)) }
         out.append(rule)
         out.append("[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit")
         if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }

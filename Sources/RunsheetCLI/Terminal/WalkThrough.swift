@@ -203,7 +203,7 @@ final class WalkThrough {
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
         }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
-        for line in unfinishedLines() { write("  " + line.shown + "\n") }
+        for line in unfinishedLines() { write("  " + line + "\n") }
         for lesson in step.lessons { write("  " + style.yellow("⚑ lesson: \(lesson.shown)") + "\n") }
         for command in step.commands where command.run {
             write("  $ " + engine.display(command).split(separator: "\n").joined(separator: "\n    ") + "\n")
@@ -214,7 +214,7 @@ final class WalkThrough {
     /// the step's screen, in scripts and before `--auto` stops; the keys and the words are the same.
     func unfinishedLines() -> [String] {
         guard let unfinished = engine.unfinishedCommand else { return [] }
-        return [style.red("⚠ command \(unfinished.index) \(unfinished.summary)") + style.dim(" (output: \(unfinished.outputFile))"),
+        return [style.red("⚠ command \(unfinished.index) \(unfinished.summary.shown)") + style.dim(" (output: \(unfinished.outputFile.shown))"),
                 "decide: [r]un it again · [d]one REASON (recorded as forced) · [f]ail REASON"]
     }
 
