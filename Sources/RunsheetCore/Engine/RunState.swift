@@ -239,9 +239,9 @@ public struct RunState: Sendable, Equatable {
     /// and since it was approved the plan changed, so none of its signatures or waivers covers the
     /// run as it is now. The run must come back to it and have it approved again.
     public func approvalLapsed(_ id: String) -> Bool {
-        guard !finished, record(id).status == .done, let current = stepHashes[id] else { return false }
+        // The cheap lookups first: `status` asks this of every settled step of a long run.
         let signed = signatures[id] ?? [], waived = waivers[id] ?? []
-        guard !signed.isEmpty || !waived.isEmpty else { return false }
+        guard !finished, !signed.isEmpty || !waived.isEmpty, let current = stepHashes[id], steps[id]?.status == .done else { return false }
         return !signed.contains { covers(stepHash: $0.stepHash, plan: $0.plan, current: current) }
             && !waived.contains { covers(stepHash: $0.stepHash, plan: $0.plan, current: current) && !drove($0.actor) }
     }
