@@ -80,8 +80,9 @@ struct Status: ParsableCommand {
     /// when the run has ended or its runbook cannot be compiled (the journal alone then decides).
     /// The value says why, from the gate's rule: what it still needs, and which approvals do not count.
     static func lapsedGates(_ state: RunState, directory: String) -> [String: String] {
-        guard !state.finished, let bytes = try? FileReader.read(RunSupport.runbookPath(of: state, runDirectory: directory)) else { return [:] }
-        let result = Compiler().compile(path: RunSupport.runbookPath(of: state, runDirectory: directory), bytes: bytes)
+        let path = RunSupport.runbookPath(of: state, runDirectory: directory)
+        guard !state.finished, let bytes = try? FileReader.read(path) else { return [:] }
+        let result = Compiler().compile(path: path, bytes: bytes)
         guard !result.hasErrors else { return [:] }
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
