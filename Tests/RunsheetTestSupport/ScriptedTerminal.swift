@@ -30,14 +30,16 @@ public final class ScriptedTerminal: Terminal {
     public let screen: Bool
     public let colour: Bool
     public let width: Int
+    public let height: Int
     private let state: Mutex<State>
 
-    /// A full-screen terminal `width` columns wide that presses `inputs`.
-    public init(width: Int = 80, colour: Bool = false, _ inputs: [Input]) {
+    /// A full-screen terminal `width` columns wide and `height` lines tall that presses `inputs`.
+    public init(width: Int = 80, height: Int = 24, colour: Bool = false, _ inputs: [Input]) {
         keyboard = true
         screen = true
         self.colour = colour
         self.width = width
+        self.height = height
         state = Mutex(State(inputs: inputs))
     }
 
@@ -47,6 +49,7 @@ public final class ScriptedTerminal: Terminal {
         screen = false
         colour = false
         width = 80
+        height = 24
         state = Mutex(State(inputs: lines.map(Input.line)))
     }
 

@@ -205,9 +205,12 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a run of a runbook and walk through it.",
         discussion: """
-            On a terminal: one screen per step with single-key actions (press ? for help). \
-            Without a terminal, one action per line on standard input: done [REASON], run, skip \
-            REASON, fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
+            On a terminal: one screen per step with single-key actions (press ? for help; Tab \
+            or o lists every step). Without a terminal, one action per line on standard input: \
+            done [REASON], run, skip REASON, fail REASON, note TEXT, lesson TEXT, add TITLE, list, \
+            commands, back, goto ID, abort REASON, wait, quit. A run that ends or pauses leaves a \
+            summary: its steps counted, how long it took, and the commands to report, render or \
+            resume it.
 
             Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
             then the runbook's default, then a prompt on a terminal.

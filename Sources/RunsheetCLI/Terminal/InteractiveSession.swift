@@ -81,13 +81,17 @@ extension WalkThrough {
                     guard try confirm("End the whole run as aborted? It cannot be resumed. [y/N] ") else { continue }
                     try engine.abort(reason: reason)
                 case .character("?"), .character("h"):
-                    let help = Self.help.split(separator: "\n").map { TerminalColumns.fit(String($0), terminal.width) }
-                    terminal.write("\u{1B}[H\u{1B}[2J" + help.joined(separator: "\r\n") + "\r\n\r\n" + style.dim("press any key"))
-                    _ = try terminal.readKey(timeout: 3600)
+                    try showHelp()
+                case .tab, .character("o"):
+                    try showOverview()
+                case .character("c"):
+                    message = try showCommands()
+                case .character("w"):
+                    message = engine.currentGate == nil ? "Nothing to wait for: this step is not a gate." : "Waiting: the screen moves on by itself once the gate is signed."
                 case .character("q"), .interrupt:
                     try engine.pause()
                     terminal.restore()
-                    terminal.write("\u{1B}[H\u{1B}[2J" + resumeHint() + "\n")
+                    terminal.write("\u{1B}[H\u{1B}[2J" + summaryText())
                     return .paused
                 default:
                     message = "Unknown key. Press ? for help."
@@ -102,12 +106,12 @@ extension WalkThrough {
             } catch is EndOfInput {
                 try engine.pause()
                 terminal.restore()
-                terminal.write("\n" + resumeHint() + "\n")
+                terminal.write("\n" + summaryText())
                 return .paused
             }
         }
         terminal.restore()
-        terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: "") + "\n")
+        terminal.write("\u{1B}[H\u{1B}[2J" + summaryText())
         return exitStatus
     }
 
@@ -157,6 +161,7 @@ extension WalkThrough {
         }
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title).shown, width - 2)))
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
+        out += recordLines(step, width: width)
         if step.isGate {
             out.append(style.yellow("Gate: needs " + engine.gateSummary(step)))
             if let status = engine.currentGate {
@@ -179,12 +184,8 @@ extension WalkThrough {
         for command in step.commands where command.run {
             out.append("")
             out.append(style.dim("  command (\(command.shell)):"))
-            // A long command wraps rather than being cut: the operator must see all of what runs.
-            for line in engine.display(command).split(separator: "\n") {
-                for (index, piece) in TerminalColumns.chunks(String(line), width - 4).enumerated() {
-                    out.append((index == 0 ? "  $ " : "    ") + style.cyan(piece))
-                }
-            }
+            // A long command wraps at spaces rather than being cut: the operator must see all of what runs.
+            out += CommandLayout.screenLines(engine.display(command), width: width, style: style)
         }
         let record = state.record(step.id)
         if let last = record.commands.last {
@@ -193,7 +194,7 @@ extension WalkThrough {
         for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor.shown)): ") + note.text.shown) }
         for line in unfinishedLines() { out.append("  " + truncate(line, width - 2)) }
         out.append(rule)
-        out.append("[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit")
+        out += keyBar(width: width, gate: step.isGate)
         if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }
         return fitted(out, width)
     }

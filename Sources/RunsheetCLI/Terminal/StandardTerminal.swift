@@ -27,6 +27,12 @@ final class StandardTerminal: Terminal {
         return 80
     }
 
+    var height: Int {
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 { return Int(size.ws_row) }
+        return 24
+    }
+
     func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
@@ -74,10 +80,17 @@ final class StandardTerminal: Terminal {
         switch byte {
         case 3: return .interrupt
         case 4: throw EndOfInput()
+        case 9: return .tab
         case 13, 10: return .enter
         case 27:
-            // Swallow the rest of an escape sequence (arrow keys) so it is not read as letters.
-            while let _ = try readByte(timeout: 0.02) {}
+            // An arrow key is ESC [ A (or ESC O A); the rest of any other sequence is swallowed so
+            // it is not read as letters, and a lone Escape is Escape.
+            var sequence: [UInt8] = []
+            while let next = try readByte(timeout: 0.02) { sequence.append(next) }
+            if sequence.count == 2, sequence[0] == 0x5B || sequence[0] == 0x4F {
+                if sequence[1] == 0x41 { return .up }
+                if sequence[1] == 0x42 { return .down }
+            }
             return .escape
         case 127, 8: return .backspace
         default:

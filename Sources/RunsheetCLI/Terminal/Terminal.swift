@@ -5,6 +5,9 @@ public enum Key: Equatable, Sendable {
     case escape
     case interrupt
     case backspace
+    case tab
+    case up
+    case down
 }
 
 /// The keyboard and screen the walk-through talks to: the process's standard streams
@@ -19,6 +22,8 @@ public protocol Terminal: Sendable {
     var colour: Bool { get }
     /// Columns of the screen.
     var width: Int { get }
+    /// Lines of the screen: what a list taller than it scrolls within.
+    var height: Int { get }
     /// Writes to the screen (standard output).
     func write(_ text: String)
     /// Writes a message that is not part of the screen (standard error).
@@ -62,6 +67,8 @@ extension Terminal {
             case .character(let c):
                 text.append(c)
                 write(secret ? "" : String(c))
+            case .tab, .up, .down:
+                continue
             }
         }
     }

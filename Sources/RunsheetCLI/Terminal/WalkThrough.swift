@@ -56,14 +56,14 @@ final class WalkThrough {
 
     // MARK: - Scripted
 
-    /// One action per line: done [REASON], run, skip REASON, fail REASON, note TEXT, back, goto ID, abort REASON, quit.
+    /// One action per line: done [REASON], run, skip REASON, fail REASON, note TEXT, list, commands, back, goto ID, abort REASON, quit.
     func runScripted() throws -> ExitStatus {
         catchInterrupts()
         announce()
         while !engine.state.finished {
             guard let raw = terminal.readScriptLine() else {
                 try engine.pause()
-                write(resumeHint() + "\n")
+                write(summaryText())
                 return .paused
             }
             let line = raw.trimmed
@@ -87,6 +87,13 @@ final class WalkThrough {
                     let id = try engine.addStep(title: argument)
                     write("  added step '\(id)' as done; 'runsheet update' proposes it for the runbook\n")
                     continue
+                case "list", "overview", "o":
+                    write(overviewText())
+                    continue
+                case "commands", "c":
+                    let commands = engine.runnableCommands.map { engine.display($0) }
+                    write(commands.isEmpty ? "  this step has no command marked to run\n" : commands.joined(separator: "\n\n") + "\n")
+                    continue
                 case "back", "b": try engine.back()
                 case "goto", "g": try engine.goTo(argument)
                 case "run", "r": try runCommands()
@@ -94,18 +101,18 @@ final class WalkThrough {
                 case "wait", "w":
                     guard try waitAtGate() else {
                         try engine.pause()
-                        write("  " + style.yellow("■ interrupted") + "\n" + resumeHint() + "\n")
+                        write("  " + style.yellow("■ interrupted") + "\n" + summaryText())
                         return .paused
                     }
                 case "quit", "q":
                     try engine.pause()
-                    write(resumeHint() + "\n")
+                    write(summaryText())
                     return .paused
                 case "help", "?":
                     write(Self.help + "\n")
                     continue
                 default:
-                    throw CommandFailure(status: .usage, message: "unknown action '\(verb)'; use one of done, run, skip, fail, note, lesson, add, back, goto, abort, wait, quit")
+                    throw CommandFailure(status: .usage, message: "unknown action '\(verb)'; use one of done, run, skip, fail, note, lesson, add, list, commands, back, goto, abort, wait, quit")
                 }
             } catch let error as RunError {
                 write("  \(style.red("✗")) \((error.errorDescription ?? "\(error)").shown)\n")
@@ -124,7 +131,7 @@ final class WalkThrough {
             }
             announce()
         }
-        write(outcomeLine() + "\n")
+        write(summaryText())
         return exitStatus
     }
 
@@ -203,6 +210,7 @@ final class WalkThrough {
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
         }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
+        for line in recordLines(step, width: 78) { write("  " + line + "\n") }
         for line in unfinishedLines() { write("  " + line + "\n") }
         for lesson in step.lessons { write("  " + style.yellow("⚑ lesson: \(lesson.shown)") + "\n") }
         for command in step.commands where command.run {
@@ -245,8 +253,16 @@ final class WalkThrough {
           g goto ID       go to a step by id
           x abort REASON  end the run as aborted
           w wait          at a gate: wait until it is signed, rejected or times out
+          o list          the step list (Tab too): sections, every step with its
+                          mark, who settled it and when, gates with their signers;
+                          on a terminal ↑ ↓ or j k choose a step, Enter goes there
+                          (as goto does), Esc, q or Tab closes it
+          c commands      print the step's commands whole, for copying
           ? help          this text
           q quit          leave; the run stays resumable
+        Marks: ✓ done · – skipped · ✗ failed · ! forced · ▶ current · · ahead.
+        A command too wide for the screen goes on after a ↪ in the margin (it
+        breaks only at spaces outside quotes) or, inside a word, after a ⋯.
         """
 
     // MARK: - Unattended
@@ -258,30 +274,30 @@ final class WalkThrough {
             announce()
             if engine.unfinishedCommand != nil {
                 try engine.pause()
-                write("  a command of step '\(step.id)' may have run; --auto never runs it again: a person decides (run, done REASON or fail REASON)\n" + resumeHint() + "\n")
+                write("  a command of step '\(step.id)' may have run; --auto never runs it again: a person decides (run, done REASON or fail REASON)\n" + summaryText())
                 return .paused
             }
             guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil else {
                 try engine.pause()
                 let why = engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
                     : "\(step.isGate ? "gate" : "manual step") '\(step.id)' needs a person"
-                write("  \(why)\n" + resumeHint() + "\n")
+                write("  \(why)\n" + summaryText())
                 return .paused
             }
             do {
                 try runCommands()
             } catch let error as CommandRunnerError {
                 try engine.pause()
-                write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n" + resumeHint() + "\n")
+                write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n" + summaryText())
                 return .paused
             }
             if engine.currentStep?.id == step.id && !engine.state.finished {
                 try engine.pause()
-                write(resumeHint() + "\n")
+                write(summaryText())
                 return .paused
             }
         }
-        write(outcomeLine() + "\n")
+        write(summaryText())
         return exitStatus
     }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import RunsheetCore
+
+/// What a finished or paused run leaves on the screen: how it ended, its steps counted, how long
+/// it took, and the commands to read it back (and to resume it, when paused).
+extension WalkThrough {
+    /// The run folder's `--runs-dir`, when a command run from here would not look there by itself.
+    var runsOption: String {
+        let runs = (URL(fileURLWithPath: engine.runDirectory).standardizedFileURL.path as NSString).deletingLastPathComponent
+        let here = RunContext.runsDirectory(explicit: nil, near: FileManager.default.currentDirectoryPath)
+        let safe = runs.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-+:@%,=".contains($0)) }
+        return URL(fileURLWithPath: here).standardizedFileURL.path == runs ? "" : " --runs-dir " + (safe ? runs : ShellQuoting.quote(runs)).shown
+    }
+
+    /// The summary's lines, `width` columns at most. The first is the outcome line (or the resume
+    /// hint), kept whole as before: scripts look for it.
+    func summaryLines(width: Int) -> [String] {
+        let state = engine.state
+        var lines = [state.finished ? outcomeLine() : resumeHint()]
+        if !state.finished, let step = engine.currentStep {
+            lines += TerminalMarkdown.wrap("paused at: " + engine.displayText(step.title).shown + " (\(step.id))", width: width - 2).map { "  " + $0 }
+        }
+        lines += TerminalMarkdown.wrap("steps: " + countsLine(), width: width - 2).map { "  " + $0 }
+        let took = state.activeSeconds(from: state.startedAt, to: state.endedAt ?? state.lastTime) ?? 0
+        lines.append("  took: " + clock(TimeInterval(took)))
+        let id = state.runID.shown
+        var commands = [("report", "runsheet report \(id)\(runsOption)"), ("checklist", "runsheet render \(id)\(runsOption)")]
+        if !state.finished { commands.insert(("resume", "runsheet resume \(id)\(runsOption)"), at: 0) }
+        for (label, command) in commands {
+            lines.append("  \(label):")
+            lines += CommandLayout.wrap(command, columns: width - 4).map { piece in
+                (piece.continuation == .start ? "    " : "  " + style.dim(piece.continuation.mark) + " ") + piece.text
+            }
+        }
+        return lines
+    }
+
+    /// The summary as text to print after the run's last screen.
+    func summaryText() -> String {
+        summaryLines(width: max(40, terminal.width)).joined(separator: "\n") + "\n"
+    }
+
+    /// What the journal holds about the step on the screen, when it was settled before (a step
+    /// gone back to): who, when and why it was done, skipped, failed or forced.
+    func recordLines(_ step: Step, width: Int) -> [String] {
+        guard let summary = recordSummary(step.id) else { return [] }
+        let record = engine.state.record(step.id)
+        let mark = overviewMark(step.id) == "▶" ? (record.forced ? "!" : record.status.mark) : overviewMark(step.id)
+        let text = TerminalMarkdown.wrap("\(mark) This step was \(summary)", width: width)
+        return text.map { record.status == .done && !record.forced ? style.green($0) : style.yellow($0) }
+    }
+}
