@@ -31,8 +31,10 @@ import Testing
 
     /// Every line of every frame but the last (the summary, printed after the full screen) fits.
     static func expectFits(_ terminal: ScriptedTerminal, sourceLocation: SourceLocation = #_sourceLocation) {
-        for (number, frame) in terminal.frames.dropLast().enumerated() {
-            for line in frame.split(separator: "\n") where TerminalColumns.width(String(line)) > terminal.width {
+        // The summary and the commands printed for copying are printed whole, outside the full screen.
+        for (number, frame) in terminal.frames.dropLast().enumerated() where !frame.contains("whole, for copying") {
+            // What the operator types after a prompt is echoed as typed; the terminal wraps it.
+            for line in frame.split(separator: "\n") where TerminalColumns.width(String(line)) > terminal.width && !line.contains("(Esc cancels):") {
                 Issue.record("frame \(number + 1) has a line wider than \(terminal.width): \(line)", sourceLocation: sourceLocation)
             }
         }
@@ -65,23 +67,25 @@ import Testing
 
         let frames = terminal.frames
         let list = try #require(frames.first { $0.contains("Steps · Step list demo") })
-        for line in ["✓ Read the notes", "– Check the disks", "▶ Approve the change", "· Deploy the service", "Rollback", "(branch)", "· Roll back the service",
-                     "1 done · 1 skipped · 0 failed · 0 forced · 3 ahead"] {
+        for line in ["✓ Read the notes", "– Check the disks", "▶ Approve the change", "· Deploy the service", "Rollback", "(branch)", "· Roll back the service"] {
             #expect(list.contains(line), "the list shows '\(line)':\n\(list)")
         }
-        #expect(list.contains("check-the-disks · skipped by bob at") && list.contains(": the disks are new"))
+        #expect(list.replacingOccurrences(of: "\n", with: " ").contains("1 done · 1 skipped · 0 failed · 0 forced · 3 ahead"), "\(list)")
+        let unwrapped = list.replacingOccurrences(of: #"\n +"#, with: " ", options: .regularExpression)
+        #expect(unwrapped.contains("check-the-disks · skipped by bob at") && unwrapped.contains(": the disks are new"), "\(list)")
         #expect(list.contains("gate: needs 1 of sre"))
         #expect(frames.contains { $0.contains("▶ Approve the change") && $0.contains("goto") && $0.contains("deploy-the-service") && $0.contains("approve-the-change") })
         #expect(frames.contains { $0.contains("Steps · ") && $0.contains("gate: signed by carol (sre)") })
         let revisited = try #require(frames.last { $0.contains("▶ Check the disks") })
-        #expect(revisited.contains("– This step was skipped by bob at") && revisited.contains("the disks are new"), "\(revisited)")
+        #expect(revisited.replacingOccurrences(of: "\n", with: " ").contains("– This step was skipped by bob at") && revisited.contains("the disks are new"), "\(revisited)")
         #expect(revisited.contains("[?]help") && revisited.contains("[q]uit") && revisited.contains("[l]esson") && revisited.contains("[Tab/o] steps") && revisited.contains("[c]opy"))
 
         let summary = terminal.lastFrame
         let id = try #require(Fixtures.onlyRun(in: runs.path))
         #expect(summary.contains("run \(id) paused; resume with: runsheet resume \(id)"))
-        #expect(summary.contains("paused at: Check the disks (check-the-disks)"))
-        #expect(summary.contains("steps: 2 done · 1 skipped · 0 failed · 0 forced · 2 ahead"))
+        let joined = summary.replacingOccurrences(of: #"\n +"#, with: " ", options: .regularExpression)
+        #expect(joined.contains("paused at: Check the disks (check-the-disks)"), "\(summary)")
+        #expect(joined.contains("steps: 2 done · 1 skipped · 0 failed · 0 forced · 2 ahead"), "\(summary)")
         #expect(summary.contains("runsheet report \(id)") && summary.contains("runsheet render \(id)"))
 
         let events = try WalkThroughScreenTests.events(in: runs)
@@ -119,7 +123,8 @@ import Testing
             #expect(shown.contains { $0.text.contains(quoted) }, "\(quoted) is never broken:\n\(screen)")
         }
         // Only the long URL is cut inside a word, and only when it is wider than the screen.
-        #expect(shown.filter { $0.mark == "⋯" }.isEmpty == (width - 4 >= 97))
+        let longest = command.split(separator: " ").map(\.count).max() ?? 0
+        #expect(shown.filter { $0.mark == "⋯" }.isEmpty == (longest <= width - 4))
         for piece in shown where piece.mark == "↪" { #expect(!piece.text.hasPrefix(" ")) }
         if width < 100 { #expect(shown.count > 1) }
 
@@ -130,7 +135,7 @@ import Testing
         for frame in terminal.frames where frame.contains("Actions (keys on a terminal") || frame.contains("page ") {
             #expect(!frame.contains("…"), "the help wraps, never cuts:\n\(frame)")
         }
-        let allHelp = terminal.frames.filter { $0.contains("press any key") || $0.contains("next page") }.joined()
+        let allHelp = terminal.frames.filter { $0.contains("press any key") || $0.contains("any key: more") }.joined()
         for line in ["o list", "c commands", "Tab", "? help", "q quit", "↪"] { #expect(allHelp.contains(line), "help mentions \(line)") }
         #expect(try WalkThroughScreenTests.events(in: runs).filter { $0.type == .commandStarted }.isEmpty, "c runs nothing")
     }
@@ -145,7 +150,8 @@ import Testing
         let id = try #require(Fixtures.onlyRun(in: runs.path))
         let summary = terminal.lastFrame
         #expect(summary.hasPrefix("run \(id) completed"))
-        #expect(summary.contains("steps: 1 done · 3 skipped · 0 failed · 0 forced · 0 ahead"), "the branch never taken is not ahead:\n\(summary)")
+        let joined = summary.replacingOccurrences(of: #"\n +"#, with: " ", options: .regularExpression)
+        #expect(joined.contains("steps: 1 done · 3 skipped · 0 failed · 0 forced · 0 ahead"), "the branch never taken is not ahead:\n\(summary)")
         #expect(summary.contains("took: "))
         #expect(summary.contains("runsheet report \(id)") && summary.contains("runsheet render \(id)") && !summary.contains("runsheet resume"))
         #expect(RunState.fold(try WalkThroughScreenTests.events(in: runs)).outcome == .completed)
@@ -198,7 +204,7 @@ import Testing
         let bar = gate.split(separator: "\n").drop { !$0.hasPrefix("[d]one") }.prefix { $0.hasPrefix("[") }.joined(separator: "\n")
         try Golden.check(bar + "\n", against: "terminal/key-bar-gate-\(width).txt")
         for key in ["[d]one", "[l]esson", "[a]dd", "[w]ait", "[Tab/o] steps", "[c]opy", "[?]help", "[q]uit"] { #expect(bar.contains(key), "\(key) in:\n\(bar)") }
-        #expect(gate.contains("Waiting: the screen moves on by itself once the gate is signed."))
+        #expect(gate.replacingOccurrences(of: "\n", with: " ").contains("Waiting: the screen moves on by itself once the gate is signed."))
         let first = try #require(terminal.frames.first)
         #expect(!first.contains("[w]ait"), "w only at a gate")
     }

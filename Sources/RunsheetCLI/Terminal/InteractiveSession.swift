@@ -10,7 +10,9 @@ extension WalkThrough {
         var message = ""
         while !engine.state.finished {
             terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
-            guard let key = try terminal.readKey(timeout: 1) else {
+            let pressed: Key?
+            do { pressed = try terminal.readKey(timeout: 1) } catch is EndOfInput { return try pauseAtEndOfInput() }
+            guard let key = pressed else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
                 if engine.currentGate != nil || engine.calendarConflict() != nil {
                     if let current = reloadState?() { engine.reload(current) }
@@ -104,10 +106,7 @@ extension WalkThrough {
             } catch let refusal as AppendRefusal {
                 message = refusal.reason.shown  // the journal moved on (a rejection, say): nothing was written
             } catch is EndOfInput {
-                try engine.pause()
-                terminal.restore()
-                terminal.write("\n" + summaryText())
-                return .paused
+                return try pauseAtEndOfInput()
             }
         }
         terminal.restore()

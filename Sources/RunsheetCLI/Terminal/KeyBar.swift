@@ -13,14 +13,22 @@ extension WalkThrough {
 
     /// The key bar, items two spaces apart, a new line wherever the next item would not fit.
     func keyBar(width: Int, gate: Bool) -> [String] {
+        Self.wrapItems(keyBarItems(gate: gate), separator: "  ", width: width)
+    }
+
+    /// `items` joined by `separator`, a new line wherever the next item would not fit; an item is
+    /// never broken (one wider than the line has a line of its own). A separator ends its line.
+    static func wrapItems(_ items: [String], separator: String, width: Int) -> [String] {
         var lines: [String] = []
         var current = ""
-        for item in keyBarItems(gate: gate) {
-            if !current.isEmpty, current.count + 2 + item.count > width {
-                lines.append(current)
+        let trimmedSeparator = String(separator.reversed().drop { $0 == " " }.reversed())
+        for (index, item) in items.enumerated() {
+            let end = index == items.count - 1 ? "" : trimmedSeparator
+            if !current.isEmpty, TerminalColumns.width(current + separator + item + end) > width {
+                lines.append(current + trimmedSeparator)
                 current = ""
             }
-            current += (current.isEmpty ? "" : "  ") + item
+            current += (current.isEmpty ? "" : separator) + item
         }
         lines.append(current)
         return lines
@@ -63,7 +71,7 @@ extension WalkThrough {
         let pages = stride(from: 0, to: lines.count, by: room).map { Array(lines[$0..<min(lines.count, $0 + room)]) }
         for (number, page) in pages.enumerated() {
             let last = number == pages.count - 1
-            let footer = last ? "press any key" : "page \(number + 1) of \(pages.count) · any key: next page · q: close"
+            let footer = last ? "press any key" : "page \(number + 1)/\(pages.count) · any key: more · q: close"
             terminal.write("\u{1B}[H\u{1B}[2J" + page.joined(separator: "\r\n") + "\r\n\r\n" + style.dim(footer))
             guard let key = try terminal.readKey(timeout: 3600) else { continue }
             if key == .escape || key == .character("q") { return }

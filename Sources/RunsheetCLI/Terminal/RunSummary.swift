@@ -12,27 +12,34 @@ extension WalkThrough {
         return URL(fileURLWithPath: here).standardizedFileURL.path == runs ? "" : " --runs-dir " + (safe ? runs : ShellQuoting.quote(runs)).shown
     }
 
-    /// The summary's lines, `width` columns at most. The first is the outcome line (or the resume
-    /// hint), kept whole as before: scripts look for it.
+    /// The summary's lines, fitted to `width` columns but for the commands, which are never broken.
+    /// The first is the outcome line (or the resume hint with its command), kept whole as before:
+    /// scripts look for it.
     func summaryLines(width: Int) -> [String] {
         let state = engine.state
         var lines = [state.finished ? outcomeLine() : resumeHint()]
         if !state.finished, let step = engine.currentStep {
             lines += TerminalMarkdown.wrap("paused at: " + engine.displayText(step.title).shown + " (\(step.id))", width: width - 2).map { "  " + $0 }
         }
-        lines += TerminalMarkdown.wrap("steps: " + countsLine(), width: width - 2).map { "  " + $0 }
+        lines += Self.wrapItems(countItems(), separator: " · ", width: width - 9).enumerated().map { ($0.offset == 0 ? "  steps: " : "         ") + $0.element }
         let took = state.activeSeconds(from: state.startedAt, to: state.endedAt ?? state.lastTime) ?? 0
         lines.append("  took: " + clock(TimeInterval(took)))
         let id = state.runID.shown
-        var commands = [("report", "runsheet report \(id)\(runsOption)"), ("checklist", "runsheet render \(id)\(runsOption)")]
-        if !state.finished { commands.insert(("resume", "runsheet resume \(id)\(runsOption)"), at: 0) }
-        for (label, command) in commands {
+        // Each command whole on a line of its own (the terminal may wrap it): this is printed after
+        // the full screen, to be copied. The resume command is in the first line already.
+        for (label, command) in [("report", "runsheet report \(id)\(runsOption)"), ("checklist", "runsheet render \(id)\(runsOption)")] {
             lines.append("  \(label):")
-            lines += CommandLayout.wrap(command, columns: width - 4).map { piece in
-                (piece.continuation == .start ? "    " : "  " + style.dim(piece.continuation.mark) + " ") + piece.text
-            }
+            lines.append("    " + command)
         }
         return lines
+    }
+
+    /// The keyboard closed (Ctrl-D): the run pauses and its summary stays on the screen.
+    func pauseAtEndOfInput() throws -> ExitStatus {
+        try engine.pause()
+        terminal.restore()
+        terminal.write("\n" + summaryText())
+        return .paused
     }
 
     /// The summary as text to print after the run's last screen.

@@ -40,9 +40,11 @@ extension WalkThrough {
         return counts
     }
 
-    func countsLine() -> String {
+    func countsLine() -> String { countItems().joined(separator: " · ") }
+
+    func countItems() -> [String] {
         let c = stepCounts()
-        return "\(c.done) done · \(c.skipped) skipped · \(c.failed) failed · \(c.forced) forced · \(c.ahead) ahead"
+        return ["\(c.done) done", "\(c.skipped) skipped", "\(c.failed) failed", "\(c.forced) forced", "\(c.ahead) ahead"]
     }
 
     /// "bob at 18:02Z": who settled a step and when (UTC, as the journal has it).
@@ -79,7 +81,11 @@ extension WalkThrough {
 
     /// The list's entries, in the runbook's order; steps added during the run come before the step
     /// they were added at, and cannot be chosen.
-    func overviewEntries() -> [OverviewEntry] {
+    func overviewEntries(width: Int) -> [OverviewEntry] {
+        // The list's lines start one column in (the `›` of the chosen step); details wrap under themselves.
+        func details(_ text: String) -> [String] {
+            TerminalMarkdown.wrap(text, width: width - 7).map { style.dim("      " + $0) }
+        }
         var entries: [OverviewEntry] = []
         var section: String?? = .none
         for step in engine.runbook.steps {
@@ -91,15 +97,16 @@ extension WalkThrough {
                 }
             }
             for added in engine.state.addedSteps where added.before == step.id {
-                entries.append(OverviewEntry(step: nil, lines: ["  ✓ " + added.title.shown + style.dim("  (added)"),
-                                                              style.dim("      \(added.id.shown) · " + (recordSummary(added.id) ?? ""))]))
+                entries.append(OverviewEntry(step: nil, lines: ["  ✓ " + added.title.shown + style.dim("  (added)")]
+                                                 + details("\(added.id.shown) · " + (recordSummary(added.id) ?? ""))))
             }
             let mark = overviewMark(step.id)
-            var lines = ["  \(mark) " + engine.displayText(step.title).shown]
+            var lines = TerminalMarkdown.wrap(engine.displayText(step.title).shown, width: width - 5).enumerated()
+                .map { ($0.offset == 0 ? "  \(mark) " : "    ") + $0.element }
             var detail = step.id
             if let summary = recordSummary(step.id) { detail += " · " + summary } else if mark == "▶" { detail += " · you are here" }
-            lines.append(style.dim("      " + detail))
-            if let gate = gateSigners(step) { lines.append(style.dim("      " + gate)) }
+            lines += details(detail)
+            if let gate = gateSigners(step) { lines += details(gate) }
             entries.append(OverviewEntry(step: step.id, lines: lines))
         }
         for added in engine.state.addedSteps where added.before == nil {
@@ -111,7 +118,7 @@ extension WalkThrough {
     /// The list as text for a script: every entry, nothing cut.
     func overviewText() -> String {
         var lines = [style.bold("Steps of \(engine.displayText(engine.runbook.title).shown): ") + countsLine()]
-        for entry in overviewEntries() { lines += entry.lines }
+        for entry in overviewEntries(width: 80) { lines += entry.lines }
         lines.append(style.dim("marks: ✓ done · – skipped · ✗ failed · ! forced · ▶ current · · ahead"))
         return lines.joined(separator: "\n") + "\n"
     }
@@ -121,13 +128,13 @@ extension WalkThrough {
     func overviewScreen(width: Int, height: Int, selected: String?) -> String {
         let width = max(40, min(width, 120))
         var head = [style.bold(truncate("Steps · " + engine.displayText(engine.runbook.title).shown, width))]
-        head += TerminalMarkdown.wrap(countsLine(), width: width)
+        head += Self.wrapItems(countItems(), separator: " · ", width: width)
         head.append(style.dim(String(repeating: "─", count: width)))
         var foot = [style.dim(String(repeating: "─", count: width))]
-        foot += TerminalMarkdown.wrap("[↑↓ j k] choose  [Enter] go there  [Esc q Tab] close", width: width)
+        foot += Self.wrapItems(["[↑↓ j k] choose", "[Enter] go there", "[Esc q Tab] close"], separator: "  ", width: width)
         var body: [String] = []
         var chosen = 0..<0
-        for entry in overviewEntries() {
+        for entry in overviewEntries(width: width) {
             let start = body.count
             for (index, line) in entry.lines.enumerated() {
                 let pointer = index == 0 && entry.step != nil && entry.step == selected ? style.bold("›") : " "
@@ -149,7 +156,7 @@ extension WalkThrough {
     }
 
     /// The steps the list can go to, in order.
-    func overviewSteps() -> [String] { overviewEntries().compactMap(\.step) }
+    func overviewSteps() -> [String] { overviewEntries(width: 80).compactMap(\.step) }
 
     /// Shows the list until it is closed, or until Enter goes to the chosen step (under `goto`'s
     /// rules: a refusal throws, and the step screen shows it).
