@@ -102,7 +102,7 @@ import Testing
         let dir = try Self.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let runs = dir.appendingPathComponent("runs")
-        let terminal = ScriptedTerminal(width: width, [.press("d"), .press("c"), .press(" "), .press("?"), .press(" "), .press(" "), .press(" "), .press(" ")])
+        let terminal = ScriptedTerminal(width: width, height: 24, [.press("d"), .press("c"), .press(" "), .press("?"), .press(" "), .press(" "), .press(" "), .press(" ")])
         let result = try InProcess.walk(["run", dir.appendingPathComponent("step-list.md").path, "--runs-dir", runs.path, "--as", "bob"], on: terminal)
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
         try Golden.check(Self.transcript(terminal, runs: runs), against: "terminal/step-list-commands-\(width).txt")
@@ -135,6 +135,7 @@ import Testing
         for frame in terminal.frames where frame.contains("Actions (keys on a terminal") || frame.contains("page ") {
             #expect(!frame.contains("…"), "the help wraps, never cuts:\n\(frame)")
         }
+        #expect(terminal.frames.contains { $0.contains("page 1/") && $0.contains("any key: more · q: close") }, "help taller than 24 lines pages")
         let allHelp = terminal.frames.filter { $0.contains("press any key") || $0.contains("any key: more") }.joined()
         for line in ["o list", "c commands", "Tab", "? help", "q quit", "↪"] { #expect(allHelp.contains(line), "help mentions \(line)") }
         #expect(try WalkThroughScreenTests.events(in: runs).filter { $0.type == .commandStarted }.isEmpty, "c runs nothing")
@@ -143,7 +144,7 @@ import Testing
     /// A run that completes leaves its summary after the last screen; so does a scripted run.
     @Test(arguments: widths) func aCompletedRunLeavesASummary(width: Int) throws {
         let runs = try Fixtures.temporaryDirectory()
-        let terminal = ScriptedTerminal(width: width, [.press("d"), .press("s"), .text("said it already"), .press("s"), .text("done by hand")])
+        let terminal = ScriptedTerminal(width: width, height: 24, [.press("d"), .press("s"), .text("said it already"), .press("s"), .text("done by hand")])
         let result = try InProcess.walk(["run", WalkThroughScreenTests.demo, "--runs-dir", runs.path, "--as", "bob"], on: terminal)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         try Golden.check(Self.transcript(terminal, runs: runs), against: "terminal/summary-completed-\(width).txt")
@@ -197,7 +198,7 @@ import Testing
         let dir = try Self.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let runs = dir.appendingPathComponent("runs")
-        let terminal = ScriptedTerminal(width: width, [.press("d"), .press("s"), .text("new disks"), .press("w"), .press("q")])
+        let terminal = ScriptedTerminal(width: width, height: 24, [.press("d"), .press("s"), .text("new disks"), .press("w"), .press("q")])
         _ = try InProcess.walk(["run", dir.appendingPathComponent("step-list.md").path, "--runs-dir", runs.path, "--as", "bob"], on: terminal)
         Self.expectFits(terminal)
         let gate = try #require(terminal.frames.last { $0.contains("▶ Approve the change") })

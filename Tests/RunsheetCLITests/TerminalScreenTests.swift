@@ -89,7 +89,8 @@ extension TerminalTests {
         let run = "cd \(dir.path) && env -u CI TERM=xterm-256color NO_COLOR=1 \(Fixtures.binary.path) run wide.md --runs-dir \(runs.path); echo EXITED-$?; sleep 30"
         try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "50", run])
         defer { _ = try? tmux(["kill-server"]) }
-        let keyList = "[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit"
+        // The key bar's first line at 80 columns; the rest goes on the next (issue 15).
+        let keyList = "[d]one  [r]un  [s]kip  [f]ail  [n]ote  [l]esson  [a]dd  [b]ack  [g]oto"
 
         /// tmux joins the rows of a line it had to wrap: no wrap, as many joined lines as rows.
         func expectNoWrap(_ what: String) throws {
@@ -100,14 +101,16 @@ extension TerminalTests {
         var shown = try waitFor(keyList)
         try expectNoWrap("the step screen")
         var rows = shown.split(separator: "\n").map(String.init)
-        #expect(rows.contains(keyList), "the key list is one whole line")
+        #expect(rows.contains(keyList) && rows.contains("[Tab/o] steps  [c]opy  [x]abort  [?]help  [q]uit"), "the key bar wraps between keys")
         #expect(rows.contains { $0.hasPrefix("[") && $0.contains("] 0/2  elapsed 00:") }, "the progress line is whole")
         #expect(rows.contains { $0.hasPrefix("Release 発布手順書 with a title") && $0.hasSuffix("…") })
         #expect(rows.contains { $0.hasPrefix("▶ デプロイ前に") && $0.hasSuffix("…") })
-        // The command is never cut: its rows, put together, are the whole command.
+        // The command is never cut: it breaks at spaces, each row after the first marked ↪ in the
+        // margin, and its rows, put together, are the whole command.
         let first = try #require(rows.firstIndex { $0.hasPrefix("  $ ") })
-        let continued = rows[(first + 1)...].prefix { $0.hasPrefix("    ") }
-        #expect(([String(rows[first].dropFirst(4))] + continued.map { String($0.dropFirst(4)) }).joined() == command)
+        let continued = rows[(first + 1)...].prefix { $0.hasPrefix("  ↪ ") }
+        #expect(!continued.isEmpty)
+        #expect(([String(rows[first].dropFirst(4))] + continued.map { String($0.dropFirst(4)) }).joined(separator: " ") == command)
 
         try keys("s")
         shown = try waitFor("Reason to skip (Esc cancels):")

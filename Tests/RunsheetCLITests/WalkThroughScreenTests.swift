@@ -15,7 +15,7 @@ import Testing
         var text = terminal.frames.enumerated().map { "──── frame \($0.offset + 1) ────\n" + $0.element }.joined(separator: "\n")
         if let id = Fixtures.onlyRun(in: runs.path) { text = text.replacingOccurrences(of: id, with: "RUN-ID") }
         text = text.replacingOccurrences(of: runs.path, with: "RUNS")
-        return text.replacingOccurrences(of: #"(elapsed|step) \d\d:\d\d:\d\d"#, with: "$1 hh:mm:ss", options: .regularExpression)
+        return text.replacingOccurrences(of: #"(elapsed|step|took:) \d\d:\d\d:\d\d"#, with: "$1 hh:mm:ss", options: .regularExpression)
     }
 
     static func events(in runs: URL) throws -> [RunEvent] {
@@ -26,7 +26,8 @@ import Testing
     }
 
     /// Every line of every frame fits the terminal (counted in characters: these runbooks have no wide ones).
-    /// `paused`: the last frame is the resume hint, a message after the screen that may wrap.
+    /// `paused`: the last frame is the run's summary (a finished run's too), printed after the
+    /// screen, whose lines may wrap.
     static func expectFits(_ terminal: ScriptedTerminal, paused: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) {
         for (number, frame) in terminal.frames.dropLast(paused ? 1 : 0).enumerated() {
             for line in frame.split(separator: "\n") where line.count > terminal.width {
@@ -73,7 +74,7 @@ import Testing
         #expect(terminal.frames.contains { $0.contains("│ hello world ••••") && $0.contains("press any key") })
         #expect(!terminal.output.contains("s3cr3t-value"))
         #expect(terminal.lastFrame.contains("completed"))
-        Self.expectFits(terminal)
+        Self.expectFits(terminal, paused: true)
         let events = try Self.events(in: runs)
         let state = RunState.fold(events)
         #expect(state.record("say-hello").status == .done)
@@ -102,7 +103,7 @@ import Testing
         #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
         #expect(terminal.unread == 0)
         try Golden.check(Self.transcript(terminal, runs: runs), against: "terminal/back-goto-fail-help-abort.txt")
-        Self.expectFits(terminal)
+        Self.expectFits(terminal, paused: true)
 
         let frames = terminal.frames
         let help = try #require(frames.dropFirst().first)

@@ -34,7 +34,8 @@ public final class ScriptedTerminal: Terminal {
     private let state: Mutex<State>
 
     /// A full-screen terminal `width` columns wide and `height` lines tall that presses `inputs`.
-    public init(width: Int = 80, height: Int = 24, colour: Bool = false, _ inputs: [Input]) {
+    /// Tall enough by default that no list or help pages; tests of paging and scrolling say how tall.
+    public init(width: Int = 80, height: Int = 60, colour: Bool = false, _ inputs: [Input]) {
         keyboard = true
         screen = true
         self.colour = colour
