@@ -193,6 +193,31 @@ import Testing
         #expect(state.cursor == "check-the-disks" && state.record("check-the-disks").status == .skipped)
     }
 
+    /// `--auto` ends with the same summary, where it pauses and where it completes.
+    @Test func autoRunsEndWithTheSummary() throws {
+        let dir = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let runs = dir.appendingPathComponent("runs")
+        let paused = try InProcess.runsheet(["run", dir.appendingPathComponent("step-list.md").path, "--runs-dir", runs.path, "--as", "bob", "--auto"])
+        #expect(paused.status == 3, "\(paused.stdout)\n\(paused.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: runs.path))
+        for line in ["manual step 'read-the-notes' needs a person", "run \(id) paused; resume with: runsheet resume \(id)", "paused at: Read the notes (read-the-notes)",
+                     "steps: 0 done · 0 skipped · 0 failed · 0 forced · 5 ahead", "took: 00:00:0", "report:\n    runsheet report \(id)", "checklist:\n    runsheet render \(id)"] {
+            #expect(paused.stdout.contains(line), "stdout has '\(line)':\n\(paused.stdout)")
+        }
+        #expect(try WalkThroughScreenTests.events(in: runs).last?.type == .runPaused)
+
+        try "# Two commands\n\n- [ ] One\n\n  ```bash run\n  true\n  ```\n- [ ] Two\n\n  ```bash run\n  true\n  ```\n"
+            .write(to: dir.appendingPathComponent("two.md"), atomically: true, encoding: .utf8)
+        let more = dir.appendingPathComponent("more")
+        let completed = try InProcess.runsheet(["run", dir.appendingPathComponent("two.md").path, "--runs-dir", more.path, "--as", "bob", "--auto"])
+        #expect(completed.status == 0, "\(completed.stdout)\n\(completed.stderr)")
+        let second = try #require(Fixtures.onlyRun(in: more.path))
+        #expect(completed.stdout.contains("run \(second) completed\n  steps: 2 done · 0 skipped · 0 failed · 0 forced · 0 ahead\n  took: "), "\(completed.stdout)")
+        #expect(completed.stdout.contains("runsheet render \(second)") && !completed.stdout.contains("runsheet resume"))
+        #expect(RunState.fold(try WalkThroughScreenTests.events(in: more)).outcome == .completed)
+    }
+
     /// The key bar wraps onto more lines rather than losing keys; `[w]ait` shows at a gate.
     @Test(arguments: widths) func theKeyBarKeepsEveryKey(width: Int) throws {
         let dir = try Self.repository()
