@@ -77,7 +77,8 @@ import Testing
         #expect(frames.contains { $0.contains("▶ Approve the change") && $0.contains("goto") && $0.contains("deploy-the-service") && $0.contains("approve-the-change") })
         #expect(frames.contains { $0.contains("Steps · ") && $0.contains("gate: signed by carol (sre)") })
         let revisited = try #require(frames.last { $0.contains("▶ Check the disks") })
-        #expect(revisited.replacingOccurrences(of: "\n", with: " ").contains("– This step was skipped by bob at") && revisited.contains("the disks are new"), "\(revisited)")
+        let flat = revisited.replacingOccurrences(of: "\n", with: " ")
+        #expect(flat.contains("– Skipped by bob at") && flat.contains("the disks are new"), "\(revisited)")
         #expect(revisited.contains("[?]help") && revisited.contains("[q]uit") && revisited.contains("[l]esson") && revisited.contains("[Tab/o] steps") && revisited.contains("[c]opy"))
 
         let summary = terminal.lastFrame
@@ -185,12 +186,28 @@ import Testing
         let id = try #require(Fixtures.onlyRun(in: runs.path))
         for line in ["Steps of Step list demo: 1 done · 1 skipped · 0 failed · 0 forced · 3 ahead", "  ✓ Read the notes", "  – Check the disks",
                      "  ▶ Approve the change", "Rollback  (branch)", "gate: needs 1 of sre", "this step has no command marked to run",
-                     "– This step was skipped by bob at", "run \(id) paused; resume with: runsheet resume \(id)", "paused at: Check the disks (check-the-disks)",
+                     "– Skipped by bob at", "run \(id) paused; resume with: runsheet resume \(id)", "paused at: Check the disks (check-the-disks)",
                      "runsheet report \(id)", "runsheet render \(id)"] {
             #expect(result.stdout.contains(line), "stdout has '\(line)':\n\(result.stdout)")
         }
         let state = RunState.fold(try WalkThroughScreenTests.events(in: runs))
         #expect(state.cursor == "check-the-disks" && state.record("check-the-disks").status == .skipped)
+    }
+
+    /// A done or failed step gone back to shows its record: who, when and why.
+    @Test func aStepGoneBackToShowsItsRecord() throws {
+        let runs = try Fixtures.temporaryDirectory()
+        let result = try InProcess.runsheet(["run", WalkThroughScreenTests.demo, "--runs-dir", runs.path, "--as", "bob"],
+                                            stdin: "done\ndone\nfail health red\ngoto say-hello\ngoto deploy-the-service\nlist\nquit\n")
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        let out = result.stdout.replacingOccurrences(of: #"\d\d:\d\dZ"#, with: "hh:mmZ", options: .regularExpression)
+        for line in ["▶ [3/5] say-hello · Say hello\n  ✓ Done by bob at hh:mmZ\n", "▶ [3/5] deploy-the-service · Deploy the service\n  ✗ Failed by bob at hh:mmZ: health red\n",
+                     "  ▶ Deploy the service\n      deploy-the-service · failed by bob at hh:mmZ: health red", "Rollback  (branch)\n  · Roll back the service",
+                     "steps: 2 done · 0 skipped · 1 failed · 0 forced · 2 ahead"] {
+            #expect(out.contains(line), "stdout has '\(line)':\n\(out)")
+        }
+        let state = RunState.fold(try WalkThroughScreenTests.events(in: runs))
+        #expect(state.cursor == "deploy-the-service" && state.record("deploy-the-service").status == .failed && state.record("deploy-the-service").reason == "health red")
     }
 
     /// `--auto` ends with the same summary, where it pauses and where it completes.

@@ -63,7 +63,7 @@ extension WalkThrough {
         case .done: return "done by \(whoAndWhen(record.actor, record.endedAt))\(reason)"
         case .skipped where record.automatic: return "skipped by itself\(reason)"
         case .skipped: return "skipped by \(whoAndWhen(record.actor, record.endedAt))\(reason)"
-        case .failed: return "failed, marked by \(whoAndWhen(record.actor, record.endedAt))\(reason)"
+        case .failed: return "failed by \(whoAndWhen(record.actor, record.endedAt))\(reason)"
         case .pending, .active: return nil
         }
     }
