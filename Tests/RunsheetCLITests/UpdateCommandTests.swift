@@ -124,16 +124,21 @@ import Testing
         let started = try Fixtures.runsheet(["run", "../sub/t.md", "--as", "a"], stdin: "done\n", directory: other)
         #expect(started.status == 3)
         let runs = sub.appendingPathComponent("runs").standardizedFileURL.path
-        let hint = try #require(started.stdout.split(separator: "\n").last.map(String.init))
+        // The resume hint heads the summary the paused run leaves (issue 15).
+        let hint = try #require(started.stdout.split(separator: "\n").first { $0.contains("resume with:") }.map(String.init))
         #expect(hint.hasSuffix(" --runs-dir \(runs)"), "\(hint)")
         let command = try #require(hint.components(separatedBy: "resume with: runsheet ").last).split(separator: " ").map(String.init)
         let resumed = try Fixtures.runsheet(command + ["--as", "a"], stdin: "done\n", directory: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let id = command[1]
-        let report = try Fixtures.runsheet(["report", id, "--runs-dir", runs, "--format", "csv"], directory: dir)
+        // The summary's report command works from anywhere too.
+        let reportLine = try #require(resumed.stdout.split(separator: "\n").first { $0.hasPrefix("    runsheet report ") })
+        #expect(reportLine == "    runsheet report \(id) --runs-dir \(runs)")
+        let report = try Fixtures.runsheet(reportLine.split(separator: " ").dropFirst().map(String.init) + ["--format", "csv"], directory: dir)
         #expect(report.status == 0 && report.stdout.contains("two,Two,T,done,a"), "\(report.stderr)")
         // Run from the runbook's own folder, the runs folder is the default: no option needed.
         let local = try Fixtures.runsheet(["run", "t.md", "--as", "a"], stdin: "done\n", directory: sub)
-        #expect(local.stdout.split(separator: "\n").last?.hasSuffix("resume with: runsheet resume " + (local.stdout.split(separator: "\n").last?.split(separator: " ").last ?? "")) == true)
+        let localHint = local.stdout.split(separator: "\n").first { $0.contains("resume with:") }
+        #expect(localHint?.hasSuffix("resume with: runsheet resume " + (localHint?.split(separator: " ").last ?? "")) == true, "\(local.stdout)")
     }
 }
