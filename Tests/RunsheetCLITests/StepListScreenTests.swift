@@ -73,9 +73,9 @@ import Testing
         #expect(list.replacingOccurrences(of: "\n", with: " ").contains("1 done · 1 skipped · 0 failed · 0 forced · 3 ahead"), "\(list)")
         let unwrapped = list.replacingOccurrences(of: #"\n +"#, with: " ", options: .regularExpression)
         #expect(unwrapped.contains("check-the-disks · skipped by bob at") && unwrapped.contains(": the disks are new"), "\(list)")
-        #expect(list.contains("gate: needs 1 of sre"))
+        #expect(list.replacingOccurrences(of: #"\n +"#, with: " ", options: .regularExpression).contains("gate: sign-off by 1 of sre; nobody signed yet"), "\(list)")
         #expect(frames.contains { $0.contains("▶ Approve the change") && $0.contains("goto") && $0.contains("deploy-the-service") && $0.contains("approve-the-change") })
-        #expect(frames.contains { $0.contains("Steps · ") && $0.contains("gate: signed by carol (sre)") })
+        #expect(frames.contains { $0.contains("Steps · ") && $0.replacingOccurrences(of: #"\n +"#, with: " ", options: .regularExpression).contains("gate: sign-off by 1 of sre; signed by carol (sre)") })
         let revisited = try #require(frames.last { $0.contains("▶ Check the disks") })
         let flat = revisited.replacingOccurrences(of: "\n", with: " ")
         #expect(flat.contains("– Skipped by bob at") && flat.contains("the disks are new"), "\(revisited)")
@@ -185,7 +185,7 @@ import Testing
         #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
         let id = try #require(Fixtures.onlyRun(in: runs.path))
         for line in ["Steps of Step list demo: 1 done · 1 skipped · 0 failed · 0 forced · 3 ahead", "  ✓ Read the notes", "  – Check the disks",
-                     "  ▶ Approve the change", "Rollback  (branch)", "gate: needs 1 of sre", "this step has no command marked to run",
+                     "  ▶ Approve the change", "Rollback  (branch)", "gate: sign-off by 1 of sre; nobody signed yet", "this step has no command marked to run",
                      "– Skipped by bob at", "run \(id) paused; resume with: runsheet resume \(id)", "paused at: Check the disks (check-the-disks)",
                      "runsheet report \(id)", "runsheet render \(id)"] {
             #expect(result.stdout.contains(line), "stdout has '\(line)':\n\(result.stdout)")

@@ -73,7 +73,9 @@ extension WalkThrough {
             let last = number == pages.count - 1
             let footer = last ? "press any key" : "page \(number + 1)/\(pages.count) · any key: more · q: close"
             terminal.write("\u{1B}[H\u{1B}[2J" + page.joined(separator: "\r\n") + "\r\n\r\n" + style.dim(footer))
-            guard let key = try terminal.readKey(timeout: 3600) else { continue }
+            // A wake-up (a resize, a change to the run's folder) is no key: wait for one.
+            var key: Key?
+            while key == nil { key = try terminal.readKey(timeout: 3600) }
             if key == .escape || key == .character("q") { return }
         }
     }

@@ -73,7 +73,8 @@ extension WalkThrough {
         guard step.isGate else { return nil }
         var parts: [String] = []
         let signatures = engine.state.signatures[step.id] ?? []
-        parts.append(signatures.isEmpty ? "needs " + engine.gateSummary(step) : "signed by " + signatures.map { "\($0.signer) (\($0.role))" }.joined(separator: ", "))
+        parts.append("sign-off by " + engine.gateSummary(step))
+        parts.append(signatures.isEmpty ? "nobody signed yet" : "signed by " + signatures.map { "\($0.signer) (\($0.role))" }.joined(separator: ", "))
         for waiver in engine.state.waivers[step.id] ?? [] { parts.append("waived by \(waiver.actor) (\(waiver.role)): \(waiver.reason)") }
         for rejection in engine.state.rejections[step.id] ?? [] { parts.append("rejected by \(rejection.signer): \(rejection.reason)") }
         return ("gate: " + parts.joined(separator: "; ")).shown
