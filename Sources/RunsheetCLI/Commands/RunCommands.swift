@@ -99,6 +99,19 @@ enum RunSupport {
         if problem != nil { throw CommandFailure(status: .findings, message: "") }
     }
 
+    /// Leaves a long run's folded state to the end of the process instead of freeing it here: a run
+    /// of 100,000 events is a few hundred thousand objects, and freeing them one by one took about
+    /// a twentieth of `status RUN`; the process is about to exit, and the kernel takes the memory
+    /// back at once. Only for a command that has printed what it shows and does nothing more.
+    static func keepUntilExit(_ state: RunState) {
+        _ = Unmanaged.passRetained(KeptState(state))
+    }
+
+    private final class KeptState {
+        let state: RunState
+        init(_ state: RunState) { self.state = state }
+    }
+
     /// Why a command that acts does not act on this journal: one sentence, its first bad line.
     static func refusal(_ problem: JournalProblem, path: String) -> String {
         "\(path):\(problem.line): \(problem.message); runsheet does not act on a journal that does not verify ('runsheet verify' shows it)"

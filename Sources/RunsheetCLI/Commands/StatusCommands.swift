@@ -30,6 +30,7 @@ struct Status: ParsableCommand {
             Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory),
                               session: lease.held ? lease.holder?.description ?? "another session" : nil))
             try RunSupport.finishShowing(problem)
+            RunSupport.keepUntilExit(state)
             return
         }
         let catalog = RunCatalog.load(runsDirectory)
@@ -131,11 +132,13 @@ struct Status: ParsableCommand {
         lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(state.headHash)")  // whole, as verify --head takes it
         // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.
+        // Steps settled in the same millisecond list by id, the same way every time.
         let settledSteps = state.steps.compactMap { id, record in record.status.isSettled ? (record.endedAt ?? "", id) : nil }
-            .sorted { $0.0 < $1.0 }
+            .sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
         if !settledSteps.isEmpty { lines.append("") }
+        lines.reserveCapacity(lines.count + settledSteps.count + 8)
         for (_, id) in settledSteps {
-            let record = state.record(id)
+            guard let record = state.steps[id] else { continue }
             let why = lapsed[id]
             let lapsed = why != nil || state.approvalLapsed(id)
             var line = "  \(lapsed ? "↺" : record.mark) \(id.shown)  \((record.actor ?? "").shown)  \((record.endedAt ?? "").shown)"
