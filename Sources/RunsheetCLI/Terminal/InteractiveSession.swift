@@ -151,8 +151,8 @@ extension WalkThrough {
             out.append(style.dim("Section: " + truncate(engine.displayText(section.title).shown, width - 9 - branch.count)) + (branch.isEmpty ? "" : style.yellow(branch)))
         }
         var timing = ""
-        if let begun = state.record(step.id).startedAt.flatMap(Timestamp.parse) {
-            timing = "step " + clock(state.activeInterval(from: begun, to: Date()))
+        if state.record(step.id).startedAt != nil {
+            timing = "step " + clock(state.timeSpent(on: step.id))
             if let estimate = step.estimateSeconds { timing += " / est " + DurationText.format(estimate) }
         }
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title).shown, width - 2)))

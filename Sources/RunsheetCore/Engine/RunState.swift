@@ -209,6 +209,14 @@ public struct RunState: Sendable, Equatable {
     /// to the `run.resumed` that follows. Durations leave these stretches out (`activeSeconds`).
     public var idle: [(from: String, to: String)] = []
     private var pausedSince: String?
+    /// The step the cursor is on and since when: a visit. The time spent on a step is the sum of
+    /// its visits, idle stretches left out (`timeSpent`), not the time since it was first shown.
+    private var visit: (step: String, since: String)?
+    /// Seconds spent on each step in visits that ended.
+    private var visitedSeconds: [String: TimeInterval] = [:]
+    /// When the visit that settled each settled step began (the time it settled, when the step was
+    /// settled from elsewhere or automatically): what a timeline draws.
+    public private(set) var settlingVisit: [String: String] = [:]
 
     public var finished: Bool { outcome != nil }
 
@@ -274,6 +282,7 @@ public struct RunState: Sendable, Equatable {
     }
 
     public mutating func apply(_ event: RunEvent) {
+        defer { followCursor(at: event.time) }
         eventCount += 1
         headHash = event.hash
         let previousTime = lastTime
@@ -440,6 +449,7 @@ public struct RunState: Sendable, Equatable {
     /// A step done, skipped or failed: who settled it and when, and where the run goes next.
     private mutating func settle(_ event: RunEvent, as status: StepStatus, reason: String?, automatic: Bool, next: String?) {
         guard let step = event.step else { return }
+        settlingVisit[step] = visit?.step == step ? visit?.since : event.time
         update(step) { record in
             record.status = status
             record.actor = event.actor
@@ -453,6 +463,35 @@ public struct RunState: Sendable, Equatable {
         }
         if branch == "failure" { rollback.append(step) }
         cursor = next
+    }
+
+    /// Ends the visit of the step the cursor left and begins one on the step it is on now.
+    private mutating func followCursor(at time: String) {
+        let here = finished ? nil : cursor
+        guard here != visit?.step else { return }
+        if let visit, let from = Timestamp.parse(visit.since), let to = Timestamp.parse(time) {
+            visitedSeconds[visit.step, default: 0] += activeInterval(from: from, to: to)
+        }
+        visit = here.map { ($0, time) }
+    }
+
+    /// The time spent on a step: its visits, the one still going counted up to `now`, without
+    /// the idle stretches (a pause, a crash until the resume).
+    public func timeSpent(on step: String, now: Date = Date()) -> TimeInterval {
+        var total = visitedSeconds[step] ?? 0
+        if let visit, visit.step == step, let from = Timestamp.parse(visit.since) {
+            // A paused run is not spending time on its step: count to the pause.
+            let end = pausedSince.flatMap(Timestamp.parse).map { min($0, now) } ?? now
+            total += activeInterval(from: from, to: end)
+        }
+        return total
+    }
+
+    /// Whole seconds spent on a settled step (`timeSpent`, counted to the run's last event); nil
+    /// while it is not settled. Reports, checklists, metrics and `update`'s estimates use it.
+    public func secondsSpent(on step: String) -> Int? {
+        guard record(step).status.isSettled else { return nil }
+        return Int(timeSpent(on: step, now: Timestamp.parse(lastTime) ?? Date(timeIntervalSince1970: 0)).rounded())
     }
 
     /// Seconds from `start` to `end` that were not idle (see `idle`), to the nearest second; nil
