@@ -7,9 +7,14 @@ extension WalkThrough {
         catchInterrupts()
         terminal.enterRawMode()
         defer { terminal.restore() }
-        var message = ""
+        // A signature from another terminal wakes the waiting screen at once, and so does a resize.
+        terminal.watchForChanges(in: engine.runDirectory)
+        var message = "", shown = ""
         while !engine.state.finished {
-            terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
+            // The same screen again is not drawn again: a redraw on every wake-up would flicker.
+            let frame = "\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n")
+            if frame != shown { terminal.write(frame) }
+            shown = frame
             guard let key = try terminal.readKey(timeout: 1) else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
                 if engine.currentGate != nil || engine.calendarConflict() != nil {
@@ -27,6 +32,7 @@ extension WalkThrough {
                 continue
             }
             message = ""
+            shown = ""  // a key's prompts and output are on the screen now: draw it again
             do {
                 switch key {
                 case .character("d"):
@@ -51,7 +57,7 @@ extension WalkThrough {
                     try runCommands()
                     terminal.write(style.dim("press any key") + "\n")
                     terminal.enterRawMode()
-                    _ = try terminal.readKey(timeout: 3600)
+                    try waitForAnyKey()
                 case .character("s"):
                     guard let reason = try terminal.readLine(prompt: "\r\nReason to skip (Esc cancels): ", secret: false) else { continue }
                     try engine.skip(reason: reason)
@@ -83,7 +89,7 @@ extension WalkThrough {
                 case .character("?"), .character("h"):
                     let help = Self.help.split(separator: "\n").map { TerminalColumns.fit(String($0), terminal.width) }
                     terminal.write("\u{1B}[H\u{1B}[2J" + help.joined(separator: "\r\n") + "\r\n\r\n" + style.dim("press any key"))
-                    _ = try terminal.readKey(timeout: 3600)
+                    try waitForAnyKey()
                 case .character("q"), .interrupt:
                     try engine.pause()
                     terminal.restore()
@@ -109,6 +115,11 @@ extension WalkThrough {
         terminal.restore()
         terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: "") + "\n")
         return exitStatus
+    }
+
+    /// Waits for a key; wake-ups (a resize, the journal changing) are not keys.
+    func waitForAnyKey() throws {
+        while try terminal.readKey(timeout: 3600) == nil {}
     }
 
     func confirm(_ question: String) throws -> Bool {

@@ -33,6 +33,13 @@ public protocol Terminal: Sendable {
     func restore()
     /// From now on Ctrl-C calls `handler` (on another thread) instead of ending the process.
     func onInterrupt(_ handler: @escaping @Sendable () -> Void)
+    /// From now on `readKey` also returns early (nil, as on a timeout) when `folder` changes or
+    /// the window is resized, so the screen follows at once.
+    func watchForChanges(in folder: String)
+}
+
+extension Terminal {
+    public func watchForChanges(in folder: String) {}
 }
 
 /// The keyboard was closed (Ctrl-D, or the end of scripted keys).

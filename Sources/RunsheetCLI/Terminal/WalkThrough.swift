@@ -13,6 +13,8 @@ final class WalkThrough {
     private let interrupted = InterruptFlag()
     /// Reads the journal again, to see sign-offs written by other processes.
     var reloadState: (() -> RunState?)?
+    /// The run's folder, watched while a scripted `wait` waits; nil where inotify is not offered.
+    private(set) lazy var changes = ChangeWatch(folder: engine.runDirectory)
 
     init(engine: RunEngine, terminal: any Terminal, style: Style) {
         self.engine = engine
@@ -135,7 +137,7 @@ final class WalkThrough {
         if engine.calendarConflict() != nil {
             while engine.calendarConflict() != nil {
                 if interrupted.isRaised { return false }
-                Thread.sleep(forTimeInterval: 0.3)
+                pauseForChange()
                 if let current = reloadState?() { engine.reload(current) }
             }
             let grant = engine.currentStep.flatMap { engine.state.exceptions[$0.id]?.last }
@@ -159,7 +161,7 @@ final class WalkThrough {
             switch try engine.settleGate() {
             case .waiting:
                 if interrupted.isRaised { return false }
-                Thread.sleep(forTimeInterval: 0.3)
+                pauseForChange()
             case .approved:
                 write("  " + style.green("✓ gate approved") + "\n")
                 return true
@@ -173,6 +175,16 @@ final class WalkThrough {
                 write("  " + style.red("✗ gate timed out") + "\n")
                 return true
             }
+        }
+    }
+
+    /// Waits until the run's folder changes (another process signed, say), or 0.3 s at most: the
+    /// interval is also how soon Ctrl-C is noticed, and the polling fallback without inotify.
+    private func pauseForChange() {
+        if let changes {
+            _ = changes.wait(seconds: 0.3)
+        } else {
+            Thread.sleep(forTimeInterval: 0.3)
         }
     }
 

@@ -362,6 +362,8 @@ public struct RunState: Sendable, Equatable {
                 record.endedAt = nil
                 record.reason = nil
             }
+            // Work on a step starts when it is started, not when the cursor came to it.
+            if visit?.step == step { visit?.since = event.time }
             cursor = step
         case .stepCompleted(let completed):
             settle(event, as: .done, reason: nil, automatic: false, next: completed.next)
