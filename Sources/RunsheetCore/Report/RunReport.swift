@@ -124,6 +124,9 @@ public struct RunReport: Codable, Sendable, Equatable {
         /// A gate passed on approvals that no longer count under the run's plan (`RunState.approvalLapsed`):
         /// it must be approved again. Absent otherwise.
         public var approvalLapsed: Bool? = nil
+        /// Set while the step's commands failed and it waits for a person's decision (the run is
+        /// open, the step too: `StepRecord.failedCheck`): "failed check, awaiting decision: …". Absent otherwise.
+        public var awaitingDecision: String? = nil
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -173,6 +176,9 @@ public struct RunReport: Codable, Sendable, Equatable {
                            stale: state.staleness(of: waiver.plan) ?? (state.drove(waiver.actor) ? "\(waiver.actor) drove the run after waiving it" : nil))
                 } })
             if state.approvalLapsed(id) { reported.approvalLapsed = true }
+            if !state.finished, let failed = record.failedCheck {
+                reported.awaitingDecision = "failed check, awaiting decision: \(failed.failureSummary)"
+            }
             reported.mayHaveRun = record.unfinished.map {
                 MayHaveRun(index: $0.index, attempt: $0.attempt, command: $0.command, startedAt: $0.startedAt, outputFile: $0.outputFile)
             }
