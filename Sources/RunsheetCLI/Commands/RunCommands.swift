@@ -209,7 +209,11 @@ struct Run: ParsableCommand {
             Without a terminal, one action per line on standard input: done [REASON], run, skip \
             REASON, fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
 
-            A step whose commands fail, where the runbook names no failure branch, stays             open and the run waits for a decision, each choice saying where it leads: run             (again), skip REASON, done REASON (recorded as forced), fail REASON (ends the             run as failed) or abort REASON. A failure branch or 'On failure: continue' is             followed by itself.
+            A step whose commands fail, where the runbook names no failure branch, stays \
+            open and the run waits for a decision, each choice saying where it leads: run \
+            (again), skip REASON, done REASON (recorded as forced), fail REASON (ends the \
+            run as failed) or abort REASON. A failure branch or 'On failure: continue' is \
+            followed by itself.
 
             Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
             then the runbook's default, then a prompt on a terminal.

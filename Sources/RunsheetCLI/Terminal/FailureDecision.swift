@@ -117,7 +117,8 @@ extension WalkThrough {
     func failQuestion() -> String {
         guard let step = engine.currentStep else { return "Mark this step failed? [y/N] " }
         let destination = leadsTo(engine.failureDestination(step))
-        return "Mark this step failed? It " + (destination.hasPrefix("→") ? "goes " + destination : destination) + ". [y/N] "
+        guard destination.hasPrefix("→ ") else { return "Mark this step failed? It \(destination). [y/N] " }
+        return "Mark this step failed and go on to \(destination.dropFirst(2))? [y/N] "
     }
 
     /// `--auto` at a failed check: it never decides for a person; the run pauses there.
