@@ -275,5 +275,16 @@ import Testing
         #expect(auto.stdout.contains("manual step 'restore-the-previous-release' needs a person"))
         let state = RunState.fold(try Self.events(runs))
         #expect(state.record("deploy-the-release").status == .failed)
+
+        // Under `On failure: continue` the run goes on, and says so.
+        let other = try Fixtures.temporaryDirectory()
+        try "# C\n- [ ] Warm the cache\n  - On failure: continue\n\n  ```sh run\n  exit 3\n  ```\n- [ ] Tell the team\n"
+            .write(to: other.appendingPathComponent("c.md"), atomically: true, encoding: .utf8)
+        let continued = try InProcess.runsheet(["run", other.appendingPathComponent("c.md").path, "--runs-dir", other.appendingPathComponent("runs").path, "--auto"])
+        #expect(continued.status == 3, "\(continued.stdout)\n\(continued.stderr)")
+        #expect(continued.stdout.contains("→ On failure: continue, on to Tell the team"), "\(continued.stdout)")
+        #expect(continued.stdout.contains("manual step 'tell-the-team' needs a person"))
+        let afterContinue = RunState.fold(try Self.events(other.appendingPathComponent("runs")))
+        #expect(afterContinue.record("warm-the-cache").status == .failed && afterContinue.cursor == "tell-the-team")
     }
 }

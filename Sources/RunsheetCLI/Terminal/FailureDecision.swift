@@ -85,7 +85,8 @@ extension WalkThrough {
         }
         guard let current = engine.currentStep else { return nil }
         let section = engine.section(of: current).flatMap { $0.branch && $0.id != engine.section(of: step)?.id ? $0.title : nil }
-        return "→ On failure: " + (section.map { engine.displayText($0).shown + ": " } ?? "") + engine.shownTitle(current.id).shown
+        guard let section else { return "→ On failure: continue, on to " + engine.shownTitle(current.id).shown }
+        return "→ On failure: " + engine.displayText(section).shown + ": " + engine.shownTitle(current.id).shown
     }
 
     /// A line under a command's output, wrapped to the terminal (a script's lines are not wrapped).
@@ -123,10 +124,11 @@ extension WalkThrough {
 
     /// `--auto` at a failed check: it never decides for a person; the run pauses there.
     func autoStopsAtFailedCheck(_ step: Step, announced: Bool) throws -> Bool {
-        guard engine.failedCheck != nil else { return false }
+        guard let failed = engine.failedCheck else { return false }
         if !announced { for line in decisionLines(keys: false) { write("  " + line + "\n") } }
         try engine.pause()
-        write("  step '\(step.id)' failed its check; --auto never decides for a person: resume and choose run, skip REASON, done REASON, fail REASON or abort REASON\n"
+        let what = failed.interrupted ? "was interrupted" : "failed its check"
+        write("  step '\(step.id)' \(what); --auto never decides for a person: resume and choose run, skip REASON, done REASON, fail REASON or abort REASON\n"
               + resumeHint() + "\n")
         return true
     }
