@@ -254,6 +254,8 @@ import Testing
         #expect(status.stdout.contains("✗ check-the-release-is-staged  failed check, awaiting decision: command 1 exited 1"), "\(status.stdout)")
         let report = try Fixtures.runsheet(["report", id, "--runs-dir", runs.path, "--format", "json"])
         #expect(report.stdout.contains("\"awaitingDecision\" : \"failed check, awaiting decision: command 1 exited 1\""), "\(report.stdout)")
+        let junit = try Fixtures.runsheet(["report", id, "--runs-dir", runs.path, "--format", "junit"])
+        #expect(junit.stdout.contains("<system-err>failed check, awaiting decision: command 1 exited 1</system-err>"), "\(junit.stdout)")
         let markdown = try Fixtures.runsheet(["report", id, "--runs-dir", runs.path, "--format", "md"])
         #expect(markdown.stdout.contains("failed check, awaiting decision: command 1 exited 1"), "\(markdown.stdout)")
 
