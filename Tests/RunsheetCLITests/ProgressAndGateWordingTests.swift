@@ -70,6 +70,40 @@ import Testing
         #expect(status.stdout.contains("rejected by dave: error budget spent"), "\(status.stdout)")
     }
 
+    /// A rejection the run follows to its `On reject` branch says who rejected, on the screen.
+    @Test func theRejectBranchScreenSaysWhoRejected() throws {
+        let dir = try TerminalTests.gateRepository()
+        try """
+            # Change
+
+            - [ ] Approve the change
+              - Sign-off: sre
+              - On reject: [Undo](#undo)
+            - [ ] Deploy
+
+            ## Undo
+
+            - [ ] Put the old config back
+            """.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs")
+        let terminal = ScriptedTerminal(width: 60, [
+            .idle,
+            .act {
+                let id = Fixtures.onlyRun(in: runs.path) ?? "?"
+                let result = try? Fixtures.runsheet(["reject", id, "approve-the-change", "--as", "carol", "--reason", "not this week", "--runs-dir", runs.path], directory: dir)
+                #expect(result?.status == 0, "\(result?.stderr ?? "")")
+            },
+            .idle, .press("q"),
+        ])
+        let result = try InProcess.walk(["run", dir.appendingPathComponent("change.md").path, "--runs-dir", runs.path, "--as", "alice"], on: terminal)
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(terminal.frames.contains { $0.contains("▶ Put the old config back") && $0.contains("Gate rejected by carol: not this week") },
+                "\(terminal.frames.last ?? "")")
+        let state = RunState.fold(try WalkThroughScreenTests.events(in: runs))
+        #expect(state.record("approve-the-change").reason == "rejected by carol: not this week")
+        #expect(state.cursor == "put-the-old-config-back")
+    }
+
     /// In a script, `wait` at a gate says who rejected it.
     @Test func scriptedWaitSaysWhoRejected() throws {
         let dir = try TerminalTests.gateRepository()
