@@ -97,7 +97,7 @@ import Testing
         #expect(status.stdout.contains("at       say-hello"))
         let second = try InProcess.runsheet(["resume", String(id.prefix(id.count - 2)), "--runs-dir", runs.path], stdin: "run\nrun\n")
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
-        #expect(second.stdout.contains("▶ [1/5] say-hello"))
+        #expect(second.stdout.contains("▶ [1/4] say-hello"))
         let state = RunState.fold(try journal(runs).1)
         #expect(state.outcome == .completed)
         #expect(state.record("read-the-notes").status == .done)

@@ -222,6 +222,12 @@ struct Run: ParsableCommand {
             Without a terminal, one action per line on standard input: done [REASON], run, skip \
             REASON, fail REASON, note TEXT, back, goto ID, abort REASON, wait, quit.
 
+            A step whose commands fail, where the runbook names no failure branch, stays \
+            open and the run waits for a decision, each choice saying where it leads: run \
+            (again), skip REASON, done REASON (recorded as forced), fail REASON (ends the \
+            run as failed) or abort REASON. A failure branch or 'On failure: continue' is \
+            followed by itself.
+
             Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
             then the runbook's default, then a prompt on a terminal.
 
@@ -252,7 +258,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Show the resolved plan and run nothing.")
     var dryRun = false
 
-    @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
+    @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
     var auto = false
 
     func run() throws { try run(on: StandardTerminal()) }
@@ -349,7 +355,7 @@ struct Resume: ParsableCommand {
 
     @OptionGroup var runsFolder: RunsFolderOption
 
-    @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
+    @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
     var auto = false
 
     func run() throws { try run(on: StandardTerminal()) }

@@ -90,7 +90,8 @@ public struct RunsheetCommand: ParsableCommand {
                  unknown run id; a roles, policy or calendar file that cannot be read,
                  decoded or parsed ('check' reports it as an error)
               3  the run is paused (quit, end of scripted input, or --auto reached a
-                 manual step, a gate or a command that may have run):
+                 manual step, a gate, a command that may have run or a step whose
+                 commands failed and that waits for a person's decision):
                  'runsheet resume RUN' continues it
               4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)
               5  another session drives the run ('run', 'resume'); nothing was written:

@@ -154,6 +154,9 @@ struct Status: ParsableCommand {
         for (step, command) in unfinished {
             lines.append("  ⚠ \(step)  command \(command.index) \(command.summary) (output: \(command.outputFile))")
         }
+        let failedChecks = FailedChecks.lines(state)
+        if !failedChecks.isEmpty { lines.append("") }
+        lines += failedChecks
         let approvals = Approvals.lines(state, now: Date())
         if !approvals.isEmpty { lines.append("") }
         lines += approvals

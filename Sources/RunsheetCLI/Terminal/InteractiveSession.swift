@@ -10,12 +10,15 @@ extension WalkThrough {
         // A signature from another terminal wakes the waiting screen at once, and so does a resize.
         terminal.watchForChanges(in: engine.runDirectory)
         var message = "", shown = ""
+        var decided: Key?  // a decision key pressed under a failed command's output
         while !engine.state.finished {
             // The same screen again is not drawn again: a redraw on every wake-up would flicker.
             let frame = "\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n")
             if frame != shown { terminal.write(frame) }
             shown = frame
-            guard let key = try terminal.readKey(timeout: 1) else {
+            let pressed = try decided ?? terminal.readKey(timeout: 1)
+            decided = nil
+            guard let key = pressed else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
                 if engine.currentGate != nil || engine.calendarConflict() != nil {
                     if let current = reloadState?() { engine.reload(current) }
@@ -24,7 +27,7 @@ extension WalkThrough {
                     switch try engine.settleGate() {
                     case .approved: message = "Gate approved."
                     case .waived(let by, let reason): message = "Gate waived by \(by.shown): \(reason.shown)"
-                    case .rejected(let reason): message = "Gate rejected: \(reason.shown)"
+                    case .rejected(let reason, let by): message = "Gate rejected by \(by.shown): \(reason.shown)"
                     case .timedOut: message = "Gate timed out."
                     case .waiting: break
                     }
@@ -55,15 +58,13 @@ extension WalkThrough {
                     terminal.restore()
                     terminal.write("\r\n")
                     try runCommands()
-                    terminal.write(style.dim("press any key") + "\n")
-                    terminal.enterRawMode()
-                    try waitForAnyKey()
+                    decided = try awaitDecisionAfterCommands()
                 case .character("s"):
                     guard let reason = try terminal.readLine(prompt: "\r\nReason to skip (Esc cancels): ", secret: false) else { continue }
                     try engine.skip(reason: reason)
                 case .character("f"):
                     guard let reason = try terminal.readLine(prompt: "\r\nWhat failed (Esc cancels): ", secret: false) else { continue }
-                    guard try confirm("Mark this step failed and follow its failure branch? [y/N] ") else { continue }
+                    guard try confirm(failQuestion()) else { continue }
                     try engine.fail(reason: reason)
                 case .character("n"):
                     guard let text = try terminal.readLine(prompt: "\r\nNote (Esc cancels): ", secret: false) else { continue }
@@ -154,7 +155,7 @@ extension WalkThrough {
         out.append("\(bar) \(settled)/\(total)  elapsed \(clock(elapsed))")
         out.append(rule)
         guard let step = engine.currentStep, !state.finished else {
-            out.append(outcomeLine())
+            out += TerminalMarkdown.wrap(outcomeLine(), width: width)  // whole: who rejected, why it failed
             return fitted(out, width)
         }
         if let section = engine.section(of: step) {
@@ -169,9 +170,10 @@ extension WalkThrough {
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title).shown, width - 2)))
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
         if step.isGate {
-            out.append(style.yellow("Gate: needs " + engine.gateSummary(step)))
+            // The rule once, then what it still needs once: wrapped, never cut short.
+            out += TerminalMarkdown.wrap("Gate: sign-off by " + engine.gateSummary(step), width: width).map(style.yellow)
             if let status = engine.currentGate {
-                out.append(style.yellow(truncate(gateLine(status), width)))
+                out += TerminalMarkdown.wrap(gateLine(status), width: width).map(style.yellow)
                 out.append(style.dim(truncate("waiting; others sign with: runsheet sign \(state.runID) \(step.id)", width)))
             }
         }
@@ -202,7 +204,7 @@ extension WalkThrough {
             out.append(style.dim("  last run: exit \(last.exitCode.map(String.init) ?? "-")" + (last.passed ? " ✓" : " ✗") + " · output in \((last.outputFile ?? "-").shown)"))
         }
         for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor.shown)): ") + note.text.shown) }
-        for line in unfinishedLines() { out.append("  " + truncate(line, width - 2)) }
+        for line in decisionLines(keys: true, width: width - 2) { out.append("  " + truncate(line, width - 2)) }
         out.append(rule)
         out.append("[d]one  [r]un  [s]kip  [f]ail  [n]ote  [b]ack  [g]oto  [x]abort  [?]help  [q]uit")
         if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }

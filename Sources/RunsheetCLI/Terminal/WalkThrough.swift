@@ -168,8 +168,8 @@ final class WalkThrough {
             case .waived(let by, let reason):
                 write("  " + style.yellow("✓ gate waived by \(by.shown): \(reason.shown)") + "\n")
                 return true
-            case .rejected(let reason):
-                write("  " + style.red("✗ gate rejected: \(reason.shown)") + "\n")
+            case .rejected(let reason, let by):
+                write("  " + style.red("✗ gate rejected by \(by.shown): \(reason.shown)") + "\n")
                 return true
             case .timedOut:
                 write("  " + style.red("✗ gate timed out") + "\n")
@@ -222,15 +222,12 @@ final class WalkThrough {
         }
     }
 
-    /// The decision a command that may have run asks for (started, no result recorded): shown on
-    /// the step's screen, in scripts and before `--auto` stops; the keys and the words are the same.
-    func unfinishedLines() -> [String] {
-        guard let unfinished = engine.unfinishedCommand else { return [] }
-        return [style.red("⚠ command \(unfinished.index) \(unfinished.summary.shown)") + style.dim(" (output: \(unfinished.outputFile.shown))"),
-                "decide: [r]un it again · [d]one REASON (recorded as forced) · [f]ail REASON"]
-    }
+    /// The decision the step waits for (a command that may have run, a failed check), as a
+    /// script's words: shown in scripts and before `--auto` stops (FailureDecision.swift).
+    func unfinishedLines() -> [String] { decisionLines(keys: false) }
 
     func runCommands() throws {
+        let step = engine.currentStep
         let sink = LineSink(terminal)
         let result = try engine.runCommands(runner: runner, onAttempt: { index, attempt, _ in
             write(self.style.dim("  ┌ command \(index)" + (attempt > 1 ? ", attempt \(attempt)" : "")) + "\n")
@@ -238,7 +235,9 @@ final class WalkThrough {
         sink.flush()
         switch result {
         case .passed: write("  " + style.green("✓ commands passed") + "\n")
-        case .failed(let reason): write("  " + style.red("✗ \(reason)") + "\n")
+        case .failed(let reason):
+            write("  " + style.red("✗ \(reason)") + "\n")
+            if let went = failureAftermath(of: step) { writeWrapped(went) }
         case .interrupted: write("  " + style.yellow("■ interrupted; the step is still open") + "\n")
         }
     }
@@ -249,7 +248,8 @@ final class WalkThrough {
                           not pass, or that failed, needs the reason (a forced step)
           r run           run the step's commands (asks first on a terminal)
           s skip REASON   skip the step, with a reason
-          f fail REASON   mark it failed; the run follows the step's On failure branch
+          f fail REASON   mark it failed; the run follows the step's On failure
+                          branch, or ends as failed where it has none
           n note TEXT     add a note to the step
           l lesson TEXT   a note to keep in the runbook ('runsheet update' proposes it)
           a add TITLE     record a step the runbook lacks (done, before this one)
@@ -268,6 +268,7 @@ final class WalkThrough {
         catchInterrupts()
         while !engine.state.finished, let step = engine.currentStep {
             announce()
+            if try autoStopsAtFailedCheck(step, announced: true) { return .paused }
             if engine.unfinishedCommand != nil {
                 try engine.pause()
                 write("  a command of step '\(step.id)' may have run; --auto never runs it again: a person decides (run, done REASON or fail REASON)\n" + resumeHint() + "\n")
@@ -287,6 +288,7 @@ final class WalkThrough {
                 write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n" + resumeHint() + "\n")
                 return .paused
             }
+            if try autoStopsAtFailedCheck(step, announced: false) { return .paused }
             if engine.currentStep?.id == step.id && !engine.state.finished {
                 try engine.pause()
                 write(resumeHint() + "\n")

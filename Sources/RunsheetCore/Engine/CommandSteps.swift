@@ -13,7 +13,8 @@ extension RunEngine {
     public var runnableCommands: [Command] { currentStep?.commands.filter(\.run) ?? [] }
 
     /// Runs every `run` block of the current step with its retries, polling and expectations,
-    /// records each attempt, then completes or fails the step.
+    /// records each attempt, then completes the step, follows its failure branch, or (where a
+    /// failure would end the run) leaves it open for the operator's decision (`failedCheck`).
     public func runCommands(
         runner: CommandRunner, onAttempt: (Int, Int, String) -> Void = { _, _, _ in },
         onOutput: @escaping @Sendable (String) -> Void
@@ -79,7 +80,9 @@ extension RunEngine {
                     continue
                 }
                 let reason = commands.count > 1 ? "command \(index + 1) \(problem)" : "command \(problem)"
-                try fail(reason: attempt > 1 ? "\(reason) after \(attempt) attempts" : reason)
+                // A failure the runbook would end the run with leaves the step open instead: a
+                // person decides (run again, skip, done anyway, fail, abort). A branch or `continue` is followed.
+                if followsFailureByItself(step) { try fail(reason: attempt > 1 ? "\(reason) after \(attempt) attempts" : reason) }
                 return .failed(reason)
             }
         }

@@ -182,11 +182,8 @@ public final class RunEngine {
 
     public var currentStep: Step? { state.cursor.flatMap { stepIndex[$0] }.map { runbook.steps[$0] } }
 
-    /// Steps settled (done, skipped or failed) against all steps.
-    public var progress: (settled: Int, total: Int) {
-        let settled = runbook.steps.filter { state.record($0.id).status.isSettled }.count
-        return (settled, runbook.steps.count)
-    }
+    /// Steps settled (done, skipped or failed) against the steps on the run's path (`pathProgress`).
+    public var progress: (settled: Int, total: Int) { pathProgress() }
 
     public func section(of step: Step) -> Section? {
         step.section.flatMap { id in runbook.sections.first { $0.id == id } }

@@ -127,6 +127,9 @@ public struct RunReport: Codable, Sendable, Equatable {
         /// When the visit that settled the step began (`startedAt` is its first): the timeline
         /// draws that visit. `durationSeconds` is the time spent on it over all visits.
         public var visitedAt: String? = nil
+        /// Set while the step's commands failed and it waits for a person's decision (the run is
+        /// open, the step too: `StepRecord.failedCheck`): "failed check, awaiting decision: …". Absent otherwise.
+        public var awaitingDecision: String? = nil
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -177,6 +180,9 @@ public struct RunReport: Codable, Sendable, Equatable {
                 } })
             if state.approvalLapsed(id) { reported.approvalLapsed = true }
             if record.status.isSettled { reported.visitedAt = state.settlingVisit[id] }
+            if !state.finished, let failed = record.failedCheck {
+                reported.awaitingDecision = "failed check, awaiting decision: \(failed.failureSummary)"
+            }
             reported.mayHaveRun = record.unfinished.map {
                 MayHaveRun(index: $0.index, attempt: $0.attempt, command: $0.command, startedAt: $0.startedAt, outputFile: $0.outputFile)
             }
