@@ -153,7 +153,8 @@ import Testing
         shown = try waitFor("┌ command 1, attempt 2")
         shown = try waitFor("earlier: exit 3 ×2", seconds: 10)
         #expect(shown.contains("attempt 3 of 3"), "\(shown)")
-        try waitFor("after 3 attempts", seconds: 10)
+        shown = try waitFor("✗ command exited 3 (expected 0)", seconds: 10)
+        #expect(shown.contains("✗ attempt 2 of 3: exit 3"), "\(shown)")
         let events = try events(runs)
         let codes = events.filter { $0.type == .commandFinished }.map { $0.data["exit"] }
         #expect(codes == [.int(3), .int(3), .int(3)], "\(codes)")
@@ -209,5 +210,26 @@ import Testing
         let quietLog = (try? String(contentsOfFile: runs + "/" + id + "/" + quiet, encoding: .utf8)) ?? ""
         #expect(!quietLog.contains("Type yes"), "without a terminal read -p shows no prompt: \(quietLog)")
         _ = dir
+    }
+}
+
+extension RunningCommandTerminalTests {
+    /// A waiting gate's Timeout counts down on its screen in a real terminal.
+    @Test func aGateCountsDownOnItsScreen() throws {
+        let dir = try GateCountdownTests.repository(timeout: "90s")
+        let runs = dir.appendingPathComponent("runs").path
+        let command = "cd \(dir.path) && env -u CI TERM=xterm NO_COLOR=1 \(Fixtures.binary.path) run change.md --runs-dir \(runs) --as alice; echo EXITED-$?; sleep 60"
+        #expect(try tmux(["new-session", "-d", "-s", session, "-x", "40", "-y", "30", command]).status == 0)
+        defer { _ = try? tmux(["kill-server"]) }
+        try waitFor("▶ Prepare")
+        try keys("d")
+        var shown = try waitFor("times out in 89s")
+        shown = try waitFor("times out in 87s")
+        #expect(shown.contains("Gate: needs 1 of sre"), "\(shown)")
+        #expect(shown.split(separator: "\n").allSatisfy { $0.count <= 40 })
+        try keys("q")
+        shown = try waitFor("EXITED-3")
+        let events = try events(runs)
+        #expect(RunState.fold(events).record("approve-the-change").status == .active)
     }
 }

@@ -51,9 +51,10 @@ extension WalkThrough {
         command.interactive ? "gets the terminal" : "gets no input"
     }
 
-    /// The gate's countdown in a scripted `wait`: whole minutes, then ten seconds at a time.
-    func scriptedGateCountdown() -> String? {
-        engine.gateTimeLeft().map { "times out in \(Countdown.coarse($0, step: 10))" }
+    /// The gate's countdown in a scripted `wait`, and when to print it again: each whole minute,
+    /// then every ten seconds (`step`), not every second as on the screen.
+    func scriptedGateCountdown() -> (text: String, step: String)? {
+        engine.gateTimeLeft().map { ("times out in \(Countdown.coarse($0))", Countdown.coarse($0, step: 10)) }
     }
 
     /// The gate's countdown under its rule on the screen: `times out in 12m`; nil without a limit.
@@ -68,8 +69,8 @@ final class StatusBoard: Sendable {
     private struct State {
         var progress: CommandProgress?
         var pending = ""
-        /// Rows of the status drawn last; the cursor is at the end of its last row.
-        var rows = 0
+        /// Columns of each line of the status drawn last; the cursor is at the end of the last.
+        var drawn: [Int] = []
         var tick = 0
         var finished = false
     }
@@ -153,10 +154,14 @@ final class StatusBoard: Sendable {
         draw(&state)
     }
 
+    /// Erases the status. After the window narrowed, a terminal that reflows its lines (most do;
+    /// tmux, VTE, iTerm2, kitty) has wrapped each drawn line into more rows: count them at today's width.
     private func erase(_ state: inout State) {
-        guard state.rows > 0 else { return }
-        terminal.write("\r\u{1B}[2K" + String(repeating: "\u{1B}[1A\u{1B}[2K", count: state.rows - 1))
-        state.rows = 0
+        guard !state.drawn.isEmpty else { return }
+        let width = max(1, terminal.width)
+        let rows = state.drawn.reduce(0) { $0 + max(1, ($1 + width - 1) / width) }
+        terminal.write("\r\u{1B}[2K" + String(repeating: "\u{1B}[1A\u{1B}[2K", count: rows - 1))
+        state.drawn = []
     }
 
     private func draw(_ state: inout State) {
@@ -167,7 +172,7 @@ final class StatusBoard: Sendable {
                                         tick: state.tick, width: terminal.width)
         erase(&state)
         terminal.write(lines.map(style.dim).joined(separator: "\n"))
-        state.rows = lines.count
+        state.drawn = lines.map(TerminalColumns.width)
     }
 }
 

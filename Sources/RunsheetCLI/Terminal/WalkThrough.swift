@@ -156,9 +156,9 @@ final class WalkThrough {
                     lastShown = line
                 }
             }
-            if let countdown = scriptedGateCountdown(), countdown != lastCountdown {
-                write("  " + countdown + "\n")
-                lastCountdown = countdown
+            if let countdown = scriptedGateCountdown(), countdown.step != lastCountdown {
+                write("  " + countdown.text + "\n")
+                lastCountdown = countdown.step
             }
             switch try engine.settleGate() {
             case .waiting:
