@@ -126,4 +126,32 @@ import Testing
         #expect(events.last?.type == .runPaused)
         #expect(RunState.fold(events).record("confirm-by-hand").status == .active)
     }
+
+    /// A script's output says how each failed attempt ended and when the next one starts, for
+    /// Retries ("attempt 1 of 3") and Poll ("check 1") alike.
+    @Test func aScriptSaysHowEachAttemptEnded() throws {
+        let dir = try Self.folder("""
+            # T
+            - [ ] Flaky
+              - Retries: 2 every 1s
+              - On failure: continue
+              ```bash run
+              exit 3
+              ```
+            - [ ] Wait for the marker
+              - Poll: every 1s for 10s
+              ```bash run
+              [ -e marker ] || { touch marker; exit 1; }
+              ```
+            """)
+        let result = try Fixtures.runsheet(["run", "r.md", "--runs-dir", "runs", "--as", "bob"], stdin: "run\nrun\n", directory: dir)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("✗ attempt 1 of 3: exit 3 · next in 1s"), "\(result.stdout)")
+        #expect(result.stdout.contains("✗ attempt 2 of 3: exit 3 · next in 1s"), "\(result.stdout)")
+        #expect(!result.stdout.contains("attempt 3 of 3: exit 3 · next"), "no next attempt after the last")
+        #expect(result.stdout.contains("✗ check 1: exit 1 · next in 1s"), "\(result.stdout)")
+        let events = try Self.events(dir)
+        #expect(events.filter { $0.type == .commandFinished && $0.step == "flaky" }.map { $0.data["exit"] } == [.int(3), .int(3), .int(3)])
+        #expect(events.filter { $0.type == .commandFinished && $0.step == "wait-for-the-marker" }.map { $0.data["exit"] } == [.int(1), .int(0)])
+    }
 }
