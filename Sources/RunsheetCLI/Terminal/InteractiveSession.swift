@@ -57,7 +57,7 @@ extension WalkThrough {
                     guard try confirm(again ?? "Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
                     terminal.restore()
                     terminal.write("\r\n")
-                    try runCommands()
+                    try runCommandsOnScreen()
                     decided = try awaitDecisionAfterCommands()
                 case .character("s"):
                     guard let reason = try terminal.readLine(prompt: "\r\nReason to skip (Esc cancels): ", secret: false) else { continue }
@@ -175,6 +175,7 @@ extension WalkThrough {
             if let status = engine.currentGate {
                 out += TerminalMarkdown.wrap(gateLine(status), width: width).map(style.yellow)
                 out.append(style.dim(truncate("waiting; others sign with: runsheet sign \(state.runID) \(step.id)", width)))
+                if let countdown = gateCountdownLine() { out.append(style.yellow(truncate(countdown, width))) }
             }
         }
         if let conflict = engine.calendarConflict() {
@@ -191,7 +192,7 @@ extension WalkThrough {
         for lesson in step.lessons { out.append(style.yellow(truncate("  ⚑ lesson: \(lesson.shown)", width))) }
         for command in step.commands where command.run {
             out.append("")
-            out.append(style.dim("  command (\(command.shell)):"))
+            out.append(style.dim("  command (\(command.shell)) · \(inputNote(command)):"))
             // A long command wraps rather than being cut: the operator must see all of what runs.
             for line in engine.display(command).split(separator: "\n") {
                 for (index, piece) in TerminalColumns.chunks(String(line), width - 4).enumerated() {

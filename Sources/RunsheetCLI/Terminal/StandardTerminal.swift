@@ -84,6 +84,24 @@ final class StandardTerminal: Terminal {
         }
     }
 
+    func enterCommandMode() {
+        state.withLock { state in
+            var original = state.original ?? termios()
+            if state.original == nil { tcgetattr(0, &original) }
+            var settings = original
+            // No echo and no line editing: typed keys wait unseen and are discarded (TCSAFLUSH) when
+            // the mode ends, so none acts on the next screen. ISIG stays: Ctrl-C is a signal.
+            settings.c_lflag &= ~tcflag_t(ECHO | ICANON | IEXTEN)
+            settings.c_lflag |= tcflag_t(ISIG)
+            tcsetattr(0, TCSAFLUSH, &settings)
+            state.original = original
+        }
+    }
+
+    var commandTerminal: Int32? { screen ? 0 : nil }
+
+    var showsRunningStatus: Bool { screen }
+
     func restore() {
         state.withLock { state in
             if var original = state.original { tcsetattr(0, TCSAFLUSH, &original) }

@@ -148,7 +148,7 @@ final class WalkThrough {
             write("  nothing to wait for: this step is not a gate\n")
             return true
         }
-        var lastShown = ""
+        var lastShown = "", lastCountdown = ""
         while true {
             if let current = reloadState?() { engine.reload(current) }
             if let status = engine.currentGate {
@@ -157,6 +157,10 @@ final class WalkThrough {
                     write("  " + line + "\n")
                     lastShown = line
                 }
+            }
+            if let countdown = scriptedGateCountdown(), countdown.step != lastCountdown {
+                write("  " + countdown.text + "\n")
+                lastCountdown = countdown.step
             }
             switch try engine.settleGate() {
             case .waiting:
@@ -231,6 +235,9 @@ final class WalkThrough {
         let sink = LineSink(terminal)
         let result = try engine.runCommands(runner: runner, onAttempt: { index, attempt, _ in
             write(self.style.dim("  ┌ command \(index)" + (attempt > 1 ? ", attempt \(attempt)" : "")) + "\n")
+        }, onProgress: { progress in
+            sink.flush()
+            if let failed = CommandStatus.failedAttemptLine(progress, width: .max) { write("  " + self.style.red(failed.trimmed) + "\n") }
         }, onOutput: { chunk in sink.write(chunk) })
         sink.flush()
         switch result {
@@ -274,9 +281,12 @@ final class WalkThrough {
                 write("  a command of step '\(step.id)' may have run; --auto never runs it again: a person decides (run, done REASON or fail REASON)\n" + resumeHint() + "\n")
                 return .paused
             }
-            guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil else {
+            guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil,
+                  !engine.runnableCommands.contains(where: \.interactive) else {
                 try engine.pause()
                 let why = engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
+                    : engine.runnableCommands.contains(where: \.interactive) && !step.isGate
+                    ? "step '\(step.id)' runs an interactive command, which needs a person at a terminal; --auto never runs it"
                     : "\(step.isGate ? "gate" : "manual step") '\(step.id)' needs a person"
                 write("  \(why)\n" + resumeHint() + "\n")
                 return .paused

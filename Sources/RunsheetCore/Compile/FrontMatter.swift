@@ -12,6 +12,8 @@ struct FrontMatter {
     var service: String?
     var environment: String?
     var shell: String = "bash"
+    /// `command-timeout`: how long a command of a step without its own `Timeout` may run.
+    var commandTimeoutSeconds: Int?
     var production = false
     var params: [Parameter] = []
     /// Declared params by name, with where each was declared.
@@ -31,7 +33,7 @@ struct FrontMatter {
 
     static let knownKeys = [
         "runsheet", "id", "title", "version", "owner", "description", "class", "service", "environment",
-        "shell", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "signing",
+        "shell", "command-timeout", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "signing",
         "tags", "requires",
     ]
     /// Keys that carry a rule: who may do what, what is production, when it may change.
@@ -130,6 +132,15 @@ extension FrontMatter {
             case "shell":
                 if let shell = string(value, key) {
                     if shell.trimmed.isEmpty { problem(value, "'shell' must name a program") } else { result.shell = shell }
+                }
+            case "command-timeout":
+                // A number alone is not a duration here either: say the unit, as for `Timeout`.
+                if let text = string(value, key) {
+                    if let seconds = DurationText.seconds(text), seconds > 0 {
+                        result.commandTimeoutSeconds = seconds
+                    } else {
+                        problem(value, "'command-timeout' is '\(text)', not a duration longer than 0; write e.g. 90s, 10m, 1h30m", code: .badDuration)
+                    }
                 }
             case "class":
                 result.classPosition = at(keyNode)

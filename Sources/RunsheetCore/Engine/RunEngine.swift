@@ -50,6 +50,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case productionWithoutRoles(runbook: String, step: String)
     /// Typed text holds a control character it may not (`TypedText.refusal`, the sentence).
     case controlCharacter(String)
+    /// The step runs a command flagged `interactive`, and no person is at a terminal to give it.
+    case needsTerminal(String)
 
     public var errorDescription: String? {
         switch self {
@@ -78,6 +80,8 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .productionWithoutRoles(let runbook, let step):
             "step '\(step)' of \(runbook) is a production change, and only people a roles file names may start it, but no roles file applies; add .runsheet/roles.yaml at the repository root naming who may (docs/FORMAT.md, \"The roles file\")"
         case .controlCharacter(let refusal): refusal
+        case .needsTerminal(let step):
+            "step '\(step)' runs an interactive command, which needs a person at a terminal; nothing was run and the step is still open: run it from 'runsheet resume' on a terminal, or mark it done or skip it with a reason"
         case .olderJournal(let what, let format):
             "this run's journal is \(format), started by an older runsheet, which cannot record \(what); fail or skip the step with a reason, or start a new run"
         }
