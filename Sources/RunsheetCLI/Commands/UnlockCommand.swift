@@ -10,19 +10,21 @@ struct Unlock: ParsableCommand {
             is open, paused or crashed included; another such run is refused (exit 5). unlock \
             releases it: by someone holding one of the calendar's exception-roles (default \
             release-manager) in the roles file, who did not start the holding run, with \
-            --reason. It is recorded as lock.released in the holding run's journal. A run no \
-            session drives only: while a session drives it, ask them to quit. When the \
-            holding run is resumed, it takes the lock again, or is refused (exit 5) while \
+            --reason. It is recorded as lock.released in the holding run's journal. It \
+            releases only the lock of a run no session drives: while one does, ask its \
+            operator to quit. When the holding run is resumed, it takes the lock again, or is refused (exit 5) while \
             another run holds it. Names compare as people's names do: Prod and prod are one \
             environment.
 
             Exit codes: 0 released; 1 refused by a rule (role, starter, nothing held, a \
             journal that does not verify); 2 bad input; 5 a session drives the holding run.
 
+            'runsheet status' lists the locks held.
+
             Examples:
-              runsheet status                      # lists the locks held
               runsheet unlock checkout production --as rita \\
                   --reason "run abandoned after INC-881, operator off shift"
+              runsheet unlock checkout staging --reason "CI run killed" --runs-dir /srv/runs
             """
     )
 

@@ -52,7 +52,7 @@ public struct JournalFormat: Sendable, Equatable, Comparable, CustomStringConver
 
     public var description: String { "\(Self.prefix)\(major).\(minor)" }
 
-    /// The formats this runsheet reads, in words: `runsheet.journal/1`, or `runsheet.journal/1 up to 1.2`.
+    /// The formats this runsheet reads, in words: `runsheet.journal/1`, or `runsheet.journal/1 up to 1.3`.
     public static var readableDescription: String {
         let newest = newestReadable
         return "\(prefix)\(newest.major)" + (newest.minor == 0 ? "" : " up to \(newest.major).\(newest.minor)")
