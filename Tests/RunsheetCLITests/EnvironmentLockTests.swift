@@ -203,6 +203,23 @@ import Testing
         }
     }
 
+    /// After an unlock, the released run's resume and a new run race for the lock: exactly one
+    /// of them gets it, and the journals agree with what each was told.
+    @Test func aResumeAndANewRunRacingForAReleasedLockDoNotBothGetIt() throws {
+        for round in 1...5 {
+            let dir = try repository(["hotfix.md": Self.runbook(id: "hotfix")])
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let id = try pausedRun(dir)
+            #expect(try runsheet(["unlock", "checkout", "prod", "--as", "rita", "--reason", "round \(round)"], in: dir).status == 0)
+            let results = try simultaneously([["resume", id, "--as", "alice"], ["run", "hotfix.md", "--as", "bob"]], in: dir, stdin: "quit\n")
+            let (resumed, started) = (results[0], results[1])
+            #expect([resumed.status, started.status].sorted() == [3, 5], "round \(round): \(resumed.stderr) | \(started.stderr)")
+            let retook = try types(dir, id).contains("lock.taken")
+            #expect(retook == (resumed.status == 3), "round \(round)")
+            #expect(runs(dir).count == (started.status == 3 ? 2 : 1), "round \(round): \(runs(dir))")
+        }
+    }
+
     /// Runs `runsheet` once per argument list, all started before any is waited for.
     func simultaneously(_ calls: [[String]], in dir: URL, stdin: String) throws -> [ProcessResult] {
         let results = LockedResults(count: calls.count)
