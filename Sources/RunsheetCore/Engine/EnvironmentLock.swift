@@ -160,11 +160,11 @@ public final class LockFolder: @unchecked Sendable {  // immutable
         }
     }
 
-    /// Takes the folder's guard, making the folder (mode 0700) when it is missing. Waits while
+    /// Takes the folder's guard, making the folder (mode 0755: other accounts sharing the runs folder take the same guard) when it is missing. Waits while
     /// another runsheet decides (a moment), at most 30 seconds.
     public func take() throws -> Guard {
         try FileManager.default.createDirectory(atPath: runsDirectory, withIntermediateDirectories: true)
-        if mkdir(path, 0o700) != 0 && errno != EEXIST { throw Failure.system(path: path, operation: "mkdir", errno: errno) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw Failure.system(path: path, operation: "mkdir", errno: errno) }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw Failure.system(path: path, operation: "open", errno: errno) }
         let deadline = Date().addingTimeInterval(30)
