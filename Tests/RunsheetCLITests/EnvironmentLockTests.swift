@@ -245,15 +245,20 @@ import Testing
     /// journal. The released run, resumed while another run holds the lock, is refused (exit 5,
     /// nothing written); once that run has ended, its resume takes the lock again (`lock.taken`).
     @Test func unlockIsAnExceptionRecordedInTheHoldingRunAndResumeTakesTheLockAgain() throws {
-        let roles = "roles:\n  operator: [alice, bob]\n  release-manager: [rita, alice]\n"
+        let roles = "roles:\n  operator: [alice, bob, carol]\n  release-manager: [rita, alice, carol]\n"
         let dir = try repository(["hotfix.md": Self.runbook(id: "hotfix")], roles: roles)
         defer { try? FileManager.default.removeItem(at: dir) }
         let id = try pausedRun(dir)
-        let before = try journal(dir, id)
-
+        let paused = try journal(dir, id)
         let byOperator = try runsheet(["unlock", "checkout", "prod", "--as", "bob", "--reason", "I need it"], in: dir)
         #expect(byOperator.status == 1, "\(byOperator.stdout)\(byOperator.stderr)")
         #expect(oneSentence(byOperator.stderr).contains("release-manager"), "\(byOperator.stderr)")
+        #expect(try journal(dir, id) == paused, "a refused unlock wrote to the journal")
+        // carol (also a release manager) takes a note in the run: she drove it.
+        #expect(try runsheet(["resume", id, "--as", "carol"], in: dir, stdin: "note watching the graphs\nquit\n").status == 3)
+        let byDriver = try runsheet(["unlock", "checkout", "prod", "--as", "carol", "--reason", "mine too"], in: dir)
+        #expect(byDriver.status == 1 && byDriver.stderr.contains("carol drove run \(id) and may not release its lock"), "\(byDriver.stderr)")
+        let before = try journal(dir, id)
         let byStarter = try runsheet(["unlock", "checkout", "prod", "--as", "Alice", "--reason", "mine"], in: dir)
         #expect(byStarter.status == 1, "\(byStarter.stdout)\(byStarter.stderr)")
         #expect(byStarter.stderr.contains("started run \(id) and may not release its lock"), "\(byStarter.stderr)")
@@ -354,6 +359,8 @@ import Testing
         #expect(second.stderr.contains("runsheet keeps a lock whose holder it cannot check"), "\(second.stderr)")
         #expect(runs(dir) == [id])
         if how == "forged end" {
+            let status = try runsheet(["status"], in: dir)
+            #expect(status.stdout.contains("\(id)") && status.stdout.contains("held: whose journal does not verify"), "\(status.stdout)")
             let unlock = try runsheet(["unlock", "checkout", "prod", "--as", "rita", "--reason", "it ended"], in: dir)
             #expect(unlock.status == 1 && unlock.stderr.contains("does not act on a journal it cannot check"), "\(unlock.stderr)")
         } else {

@@ -9,7 +9,8 @@ struct Unlock: ParsableCommand {
             A run with production steps holds a lock on its service and environment while it \
             is open, paused or crashed included; another such run is refused (exit 5). unlock \
             releases it: by someone holding one of the calendar's exception-roles (default \
-            release-manager) in the roles file, who did not start the holding run, with \
+            release-manager) in the roles file, who neither started nor drove the holding \
+            run, with \
             --reason. It is recorded as lock.released in the holding run's journal. It \
             releases only the lock of a run no session drives: while one does, ask its \
             operator to quit. When the holding run is resumed, it takes the lock again, or is refused (exit 5) while \

@@ -97,7 +97,7 @@ public enum EnvironmentLock {
     }
 
     /// A `lock.released` event for the lock `state`'s run holds, by `signer` as an exception role
-    /// (`Governance.exceptionRoles`) the roles file gives them, who did not start the run.
+    /// (`Governance.exceptionRoles`) the roles file gives them, who neither started nor drove the run.
     public static func release(state: RunState, signer: Actor, role requested: String?, reason: String,
                                governance: Governance) throws -> RunEvent {
         guard !state.finished, let lock = state.lock, state.holdsLock else {
@@ -110,6 +110,9 @@ public enum EnvironmentLock {
         }
         if PersonName.same(signer.name, state.startedBy) {
             throw Refusal.separation("\(signer.name) started run \(state.runID) and may not release its lock; ask someone holding \(needed.joined(separator: " or ")) who did not, or end the run ('runsheet resume \(state.runID)', then abort)")
+        }
+        if state.drove(signer.name) {
+            throw Refusal.separation("\(signer.name) drove run \(state.runID) and may not release its lock; ask someone holding \(needed.joined(separator: " or ")) who did not, or end the run ('runsheet resume \(state.runID)', then abort)")
         }
         let purpose = "release an environment lock"
         let role = try SignOffs.role(for: signer.name, among: needed, requested: requested, roles: roles, purpose: purpose,
