@@ -271,6 +271,11 @@ public final class LockFolder: @unchecked Sendable {  // immutable
             }
             candidates.append((runID, stem))
         }
+        // Each run is examined once (its journal verified whole), the runs side by side.
+        var order: [(runID: String, stem: String?)] = []
+        var seen = Set<String>()
+        for (runID, stem) in candidates where stem != "?" && stem != "!" && seen.insert(runID).inserted { order.append((runID, stem)) }
+        for (runID, holder) in order.parallelMap({ [self] in ($0.runID, examine($0.runID, fileStem: $0.stem)) }) { examined[runID] = .some(holder) }
         var holders: [EnvironmentLock.Holder] = []
         for (runID, fileStem) in candidates {
             if fileStem == "?" {
