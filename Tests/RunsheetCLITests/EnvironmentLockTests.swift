@@ -175,6 +175,7 @@ import Testing
         #expect(first.waitFor("▶ [1/3] switch"), "\(first.printed)")
         _ = first.kill()
         let id = try #require(runs(dir).first)
+        #expect(try types(dir, id).last == "step.started" && !(try types(dir, id).contains("run.ended")))
         let second = try runsheet(["run", "hotfix.md", "--as", "bob"], in: dir, stdin: "quit\n")
         #expect(second.status == 5, "\(second.stdout)\(second.stderr)")
         #expect(second.stderr.contains("checkout / prod is locked by run \(id) (taken by alice at "), "\(second.stderr)")
