@@ -232,7 +232,9 @@ struct Run: ParsableCommand {
             then the runbook's default, then a prompt on a terminal.
 
             Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 \
-            paused ('runsheet resume RUN' continues it); 5 another session drives the run.
+            paused ('runsheet resume RUN' continues it); 5 another session drives the run, \
+            or another open run holds the lock on the service and environment this one \
+            changes ('runsheet status' lists the locks).
 
             Examples:
               runsheet run runbooks/blue-green-deploy.md --dry-run --param version=1.4.2
@@ -296,6 +298,8 @@ struct Run: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
+        // Checked and held from here until the journal records the lock: two starts are decided in turn.
+        let lock = try EnvironmentLocking.take(EnvironmentLock.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
             terminal.writeError("runsheet: run \(open.runID) of this runbook is still open (\(open.cursor.map { "at step '\($0)'" } ?? "at its end"), " +
                                 "started \(open.startedAt) by \(open.startedBy)); this starts another one. 'runsheet resume \(open.runID)' continues it\n")
@@ -318,10 +322,11 @@ struct Run: ParsableCommand {
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
-            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice
+            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim
         ) { first in
             let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: first)
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
+            lock?.recorded(runID: runID, person: who.name, since: written.time)
             return (try JournalFile(path: RunSupport.journalPath(runDirectory)), written)
         }
         terminal.writeError("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n")
@@ -337,7 +342,8 @@ struct Resume: ParsableCommand {
             runbook changed since the run started, progress is mapped by step id and the \
             added, removed and changed steps are listed. Secret parameters are asked for \
             again. One session drives a run at a time: while another holds it, resume \
-            exits 5 and writes nothing.
+            exits 5 and writes nothing. A run whose environment lock was released \
+            ('runsheet unlock') takes it again, or exits 5 while another run holds it.
 
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
@@ -399,7 +405,9 @@ struct Resume: ParsableCommand {
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +
                                 "); the rules as they are now apply from here on, and the journal records it\n")
         }
+        let lock = try EnvironmentLocking.retake(state, runDirectory: directory)
         try engine.resume(sha256: sha, changes: changes)
+        try EnvironmentLocking.hold(lock, engine: engine, actor: who)
         try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
     }
 }

@@ -94,8 +94,10 @@ public struct RunsheetCommand: ParsableCommand {
                  commands failed and that waits for a person's decision):
                  'runsheet resume RUN' continues it
               4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)
-              5  another session drives the run ('run', 'resume'); nothing was written:
-                 'runsheet status RUN' shows where it stands
+              5  another session drives the run ('run', 'resume', 'unlock'), or another
+                 open run holds the lock on the service and environment a run with
+                 production steps changes ('run', 'resume'); nothing was written:
+                 'runsheet status' lists the runs and the locks
 
             Examples:
               runsheet check runbooks/
@@ -104,7 +106,7 @@ public struct RunsheetCommand: ParsableCommand {
               runsheet status
             """,
         version: version,
-        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]
+        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Unlock.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]
     )
 
     public init() {}

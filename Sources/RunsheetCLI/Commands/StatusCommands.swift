@@ -38,7 +38,9 @@ struct Status: ParsableCommand {
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
         for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.journalPath(entry.directory))) }
         catalog.reportUnreadable()
+        let locks = EnvironmentLocking.statusLines(runsDirectory: runsDirectory)
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
+            for line in locks { Output.line(line) }
             let exists = FileManager.default.fileExists(atPath: runsDirectory)
             Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
                         (runsFolder.runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
@@ -64,6 +66,7 @@ struct Status: ParsableCommand {
                 Output.line("  \(id.shown) (\(state.releaseClass.rawValue)): \((followUp.phrase ?? "").shown); record it with: runsheet sign \(id.shown) --follow-up --comment ...")
             }
         }
+        for line in locks { Output.line(line) }
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 
@@ -129,6 +132,10 @@ struct Status: ParsableCommand {
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0.shown)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor.shown)") }
         if let session { lines.append("session  driven by \(session.shown); another session is refused until it ends") }
+        if let lock = state.lock, !state.finished {
+            lines.append("lock     \(lock.shownName)" + (state.holdsLock ? " held since \((state.lockSince ?? "").shown)" + (lock.mode == .shared ? " (shared)" : "")
+                                                       : " released by \((state.lockReleases.last?.actor ?? "").shown) at \((state.lockReleases.last?.time ?? "").shown); resume takes it again"))
+        }
         lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(state.headHash)")  // whole, as verify --head takes it
         // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.

@@ -15,6 +15,8 @@ struct FrontMatter {
     /// `command-timeout`: how long a command of a step without its own `Timeout` may run.
     var commandTimeoutSeconds: Int?
     var production = false
+    /// `concurrent: true`: runs share the environment lock with other concurrent runs.
+    var concurrent = false
     var params: [Parameter] = []
     /// Declared params by name, with where each was declared.
     var paramLines: [String: (line: Int, column: Int)] = [:]
@@ -33,7 +35,7 @@ struct FrontMatter {
 
     static let knownKeys = [
         "runsheet", "id", "title", "version", "owner", "description", "class", "service", "environment",
-        "shell", "command-timeout", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "signing",
+        "shell", "command-timeout", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "concurrent", "signing",
         "tags", "requires",
     ]
     /// Keys that carry a rule: who may do what, what is production, when it may change.
@@ -153,6 +155,8 @@ extension FrontMatter {
                 }
             case "production":
                 if let flag = value.bool { result.production = flag } else { problem(value, "'production' must be true or false") }
+            case "concurrent":
+                if let flag = value.bool { result.concurrent = flag } else { problem(value, "'concurrent' must be true or false") }
             case "roles":
                 result.roles = parseRoles(value, problem: problem)
             case "params":

@@ -142,7 +142,7 @@ public final class RunEngine {
     public static func start(
         runbook: Runbook, runID: String, runDirectory: String, sha256: String, gitCommit: String?,
         values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
-        choice: ClassChoice? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
+        choice: ClassChoice? = nil, lock: LockClaim? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
         try requireStarter(actor.name, of: runbook, governance: governance)
@@ -163,6 +163,10 @@ public final class RunEngine {
         started.includes = plan.includes.isEmpty ? nil : plan.includes
         started.secrets = plan.secrets.isEmpty ? nil : plan.secrets
         started.rules = governance.ruleFiles
+        if let lock {  // EnvironmentLock: only a run that takes a lock writes 1.3
+            started.lock = lock
+            started.schema = JournalFormat.writtenWithLock
+        }
         var first = try RunEvent(by: actor, .runStarted(started))
         first.seq = 1
         let (journal, written) = try makeJournal(first)

@@ -143,6 +143,14 @@ public struct RunState: Sendable, Equatable {
     public var service: String?
     public var environment: String?
     public var productionSteps: [String] = []
+    /// The environment lock the run took (1.3: `run.started` or the last `lock.taken`), whether it
+    /// holds it now (`lock.released` lets it go until a resume takes it again), and each release.
+    public var lock: LockClaim?
+    public var holdsLock = false
+    /// Who took the lock last (the starter, or the person whose resume took it again), and when.
+    public var lockTakenBy: String?
+    public var lockSince: String?
+    public var lockReleases: [(actor: String, role: String, reason: String, time: String)] = []
     public var params: [String: String] = [:]
     public var releaseClass = ReleaseClass.normal
     /// The class the runbook declared when the run went under another, and the repository's
@@ -289,7 +297,7 @@ public struct RunState: Sendable, Equatable {
         lastTime = event.time
         if !actors.contains(event.actor) { actors.append(event.actor) }
         switch event.type {
-        case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived: break
+        case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived, .lockReleased: break
         default: driverNames.insert(event.actor)
         }
         // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
@@ -316,6 +324,9 @@ public struct RunState: Sendable, Equatable {
             secretDigests = started.secrets ?? [:]
             secretDigestHistory = secretDigests.mapValues { [$0] }
             rules = started.rules
+            lock = started.lock
+            holdsLock = started.lock != nil
+            if started.lock != nil { (lockTakenBy, lockSince) = (event.actor, event.time) }
             if let followUp = started.followUp { self.followUp = (followUp.roles, followUp.within) }
             startedBy = event.actor
             startedAt = event.time
@@ -445,6 +456,13 @@ public struct RunState: Sendable, Equatable {
             guard let step = event.step else { break }
             waivers[step, default: []].append(Waiver(actor: event.actor, role: waived.role, reason: waived.reason, unmet: waived.unmet,
                                                      stepHash: waived.stepHash, time: event.time, host: event.host, plan: waived.plan))
+        case .lockTaken(let taken):
+            lock = taken.lock
+            holdsLock = true
+            (lockTakenBy, lockSince) = (event.actor, event.time)
+        case .lockReleased(let released):
+            holdsLock = false
+            lockReleases.append((event.actor, released.role, released.reason, event.time))
         }
     }
 
