@@ -57,21 +57,30 @@ import Testing
             """.write(to: dir.appendingPathComponent("x.md"), atomically: true, encoding: .utf8)
         let runs = dir.appendingPathComponent("runs").path
         let result = try InProcess.runsheet(["run", dir.appendingPathComponent("x.md").path, "--runs-dir", runs, "--auto"])
-        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        // Issue 15: a failed check without a failure branch waits for a person (exit 3), it no longer ends the run.
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("✗ command output does not match /^said a.b$/"), "a.b is escaped: axb must not match\n\(result.stdout)")
         let id = try #require(Fixtures.onlyRun(in: runs), "\(result.stderr)")
         let state = RunState.fold(try JournalFile.read(at: runs + "/" + id + "/journal.jsonl").events)
         #expect(state.record("says-the-word").status == .done)
-        #expect(state.record("matches-it-as-text-not-as-a-pattern").reason == "command output does not match /^said a.b$/", "a.b is escaped: axb must not match")
+        #expect(state.record("matches-it-as-text-not-as-a-pattern").failedCheck?.exitCode == 0)
     }
 
-    @Test func failureWithoutBranchEndsTheRunFailed() throws {
+    /// Issue 15: a failure without a branch no longer ends the run by itself; the step waits for a
+    /// person, who may fail it (the run ends failed) or abort.
+    @Test func failureWithoutBranchWaitsForADecision() throws {
         let runs = try Fixtures.temporaryDirectory()
         let dir = try Fixtures.temporaryDirectory()
         let runbook = dir.appendingPathComponent("f.md")
         try "# F\n- [ ] breaks\n\n  ```sh run\n  exit 4\n  ```\n- [ ] never\n".write(to: runbook, atomically: true, encoding: .utf8)
         let result = try InProcess.runsheet(["run", runbook.path, "--runs-dir", runs.path, "--auto"])
-        #expect(result.status == 1)
-        #expect(result.stdout.contains("failed: step 'breaks' failed: command exited 4 (expected 0)"))
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("✗ command exited 4 (expected 0)"))
+        #expect(result.stdout.contains("step 'breaks' failed its check; --auto never decides for a person"))
+        let id = try #require(Fixtures.onlyRun(in: runs.path))
+        let failed = try InProcess.runsheet(["resume", id, "--runs-dir", runs.path], stdin: "fail exit 4 is a real failure\n")
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("failed: step 'breaks' failed: exit 4 is a real failure"), "\(failed.stdout)")
         let aborted = try InProcess.runsheet(["run", runbook.path, "--runs-dir", runs.path], stdin: "abort change window closed\n")
         #expect(aborted.status == 1)
         #expect(aborted.stdout.contains("aborted: change window closed"))

@@ -99,7 +99,7 @@ import Testing
         #expect(rejected.status == 0, "\(rejected.stderr)")
         // Waiting settles the rejection: the run goes to Clean up; back from there is the rollback step past the gate.
         let result = try runsheet(["resume", id, "--as", "alice"], in: dir, stdin: "wait\nback\nback\nquit\n")
-        #expect(result.stdout.contains("gate rejected: no rollback tested"), "\(result.stdout)")
+        #expect(result.stdout.contains("gate rejected by bob: no rollback tested"), "\(result.stdout)")
         #expect(result.stdout.contains("back would take the run to step 'restore-the-previous-version' past gate 'approve-the-deploy', which was rejected by bob"),
                 "\(result.stdout)")
         let journal = try events(dir, id: id)

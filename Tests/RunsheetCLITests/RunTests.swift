@@ -97,7 +97,7 @@ import Testing
         #expect(status.stdout.contains("at       say-hello"))
         let second = try InProcess.runsheet(["resume", String(id.prefix(id.count - 2)), "--runs-dir", runs.path], stdin: "run\nrun\n")
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
-        #expect(second.stdout.contains("▶ [1/5] say-hello"))
+        #expect(second.stdout.contains("▶ [1/4] say-hello"))
         let state = RunState.fold(try journal(runs).1)
         #expect(state.outcome == .completed)
         #expect(state.record("read-the-notes").status == .done)
@@ -115,6 +115,48 @@ import Testing
         #expect(output.contains("there is no step 'zzz' in this runbook; 'runsheet compile' or '--dry-run' lists every step id"), "\(output)")
         let (_, events) = try journal(runs)
         #expect(!events.contains { $0.type == .cursorMoved })
+    }
+
+    /// Issue 15, item 7: a step's "Took" is the time spent on it, not the time since it was first
+    /// shown. The operator looks at `first` (goto), goes back to `slow` and spends two seconds on
+    /// it, then marks `first` done at once: `first` took about nothing, `slow` about two seconds,
+    /// and the timeline draws `first` from when the operator came back to it, after `slow`.
+    @Test func aStepTookTheTimeSpentOnItNotTheTimeSinceItWasFirstShown() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let runbook = dir.appendingPathComponent("visits.md")
+        try """
+            ---
+            id: visits
+            ---
+            # Visits
+
+            - [ ] Slow
+              ```bash run
+              sleep 2
+              ```
+            - [ ] First
+            - [ ] Last
+            """.write(to: runbook, atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs")
+        let result = try Fixtures.runsheet(["run", runbook.path, "--runs-dir", runs.path, "--as", "alice"],
+                                           stdin: "goto first\ngoto slow\nrun\ndone\nquit\n")
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: runs.path))
+        let report = try Fixtures.runsheet(["report", id, "--runs-dir", runs.path, "--format", "json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let steps = try #require(json["steps"] as? [[String: Any]])
+        let first = try #require(steps.first { $0["id"] as? String == "first" })
+        let slow = try #require(steps.first { $0["id"] as? String == "slow" })
+        #expect(first["status"] as? String == "done" && slow["status"] as? String == "done", "\(steps)")
+        #expect((first["durationSeconds"] as? Int) == 0, "first was done as soon as it was come back to: \(first)")
+        #expect(((slow["durationSeconds"] as? Int) ?? 0) >= 2, "\(slow)")
+        // The first visit is still on record; the timeline draws the visit that settled the step.
+        let firstStarted = try #require(first["startedAt"] as? String), firstVisited = try #require(first["visitedAt"] as? String)
+        let slowEnded = try #require(slow["endedAt"] as? String)
+        #expect(firstStarted < slowEnded && firstVisited >= slowEnded, "\(first) \(slow)")
+        let markdown = try Fixtures.runsheet(["report", id, "--runs-dir", runs.path])
+        let gantt = markdown.stdout.components(separatedBy: "\n").filter { $0.contains(":done, s") }
+        #expect(gantt.firstIndex { $0.contains("Slow") }! < gantt.firstIndex { $0.contains("First") }!, "\(gantt)")
     }
 
     /// Issue 15, item 7: a second `run` of a runbook that has a run still open says so, names it

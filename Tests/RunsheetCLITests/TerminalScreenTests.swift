@@ -55,7 +55,7 @@ extension TerminalTests {
         let piped = "env -u CI -u NO_COLOR TERM=xterm-256color \(Fixtures.binary.path) run \(Self.demo) --runs-dir \(runs.path) | cat; sleep 30"
         try start(["new-session", "-d", "-s", session, "-x", "80", "-y", "30", piped])
         defer { _ = try? tmux(["kill-server"]) }
-        _ = try waitFor("▶ [0/5] read-the-notes")
+        _ = try waitFor("▶ [0/4] read-the-notes")
         try type("quit")
         _ = try waitFor("resume with: runsheet resume")
         let shown = try capture(escapes: true)

@@ -84,6 +84,10 @@ import Testing
         (.commandStarted(CommandStarted(index: 1, attempt: 2, command: "./migrate --to 42", outputFile: "output/migrate-1-2.log")),
          ["index": 1, "attempt": 2, "command": "./migrate --to 42", "outputFile": "output/migrate-1-2.log"]),
         (.commandResolved(CommandResolved(index: 1, attempt: 2, decision: "run again")), ["index": 1, "attempt": 2, "decision": "run again"]),
+        (.lockTaken(LockTaken(lock: LockClaim(service: "checkout", environment: "prod", mode: .exclusive))),
+         ["lock": .object(["service": "checkout", "environment": "prod", "mode": "exclusive"])]),
+        (.lockReleased(LockReleased(lock: LockClaim(service: "checkout", environment: "prod", mode: .shared), role: "release-manager", reason: "INC-881")),
+         ["lock": .object(["service": "checkout", "environment": "prod", "mode": "shared"]), "role": "release-manager", "reason": "INC-881"]),
     ]
 
     @Test func everyEventTypeHasAPayloadInTheTable() {

@@ -68,6 +68,7 @@ import Testing
             "section": { $0.section = "other" }, "parent": { $0.parent = nil }, "depth": { $0.depth += 1 }, "body": { $0.body += " now" },
             "estimateSeconds": { $0.estimateSeconds = 301 }, "when": { $0.when?.clauses[0].negated = true },
             "commands": { $0.commands[0].code += " -v" }, "timeoutSeconds": { $0.timeoutSeconds = 61 },
+            "commandTimeoutSeconds": { $0.commandTimeoutSeconds = 600 },
             "retries": { $0.retries?.count = 3 }, "poll": { $0.poll?.limitSeconds = 101 }, "expectExit": { $0.expectExit = [0, 1] },
             "expectOutput": { $0.expectOutput = .regex("ok") }, "signOffs": { $0.signOffs[0].count = 2 },
             "separation": { $0.separation = [.executor] }, "onFailure": { $0.onFailure = .continue }, "onReject": { $0.onReject = nil },
@@ -83,6 +84,7 @@ import Testing
         }
         let commandChanges: [String: (inout Command) -> Void] = [
             "language": { $0.language = "sh" }, "shell": { $0.shell = "sh" }, "code": { $0.code += "\n" }, "run": { $0.run.toggle() },
+            "interactive": { $0.interactive.toggle() },
         ]
         #expect(Set(commandChanges.keys) == Self.fields(step.commands[0]).subtracting(["line"]))
         for (field, change) in commandChanges {
@@ -134,5 +136,44 @@ import Testing
         #expect(steps > 1_000)
         let full = try Self.fullStep()
         #expect(StepHash.of(full) == (try Self.hashBeforeStepApproval(full)))
+    }
+}
+
+/// Issue 15: the front matter's `command-timeout` is part of what the approval of a step that runs
+/// a command covers, as its own `Timeout` is; a step's `Timeout` wins, and steps without a `run`
+/// block (manual steps, gates) keep their hash whatever it says.
+@Suite struct CommandTimeoutHashTests {
+    static func runbook(_ front: String) -> Runbook {
+        Fixtures.compile("""
+            ---
+            id: t
+            \(front)
+            ---
+            # T
+            - [ ] Deploy
+              ```bash run
+              make deploy
+              ```
+            - [ ] Own limit
+              - Timeout: 30s
+              ```bash run
+              make check
+              ```
+            - [ ] Approve
+              - Sign-off: 1 of sre
+            """).runbook
+    }
+
+    @Test func theDefaultIsCoveredWhereItApplies() throws {
+        let none = Self.runbook(""), ten = Self.runbook("command-timeout: 10m"), twenty = Self.runbook("command-timeout: 20m")
+        #expect(none.step("deploy")?.commandTimeoutSeconds == nil)
+        #expect(ten.step("deploy")?.commandTimeoutSeconds == 600 && ten.step("deploy")?.commandLimitSeconds == 600)
+        #expect(ten.step("own-limit")?.commandTimeoutSeconds == nil && ten.step("own-limit")?.commandLimitSeconds == 30)
+        #expect(ten.step("approve")?.commandTimeoutSeconds == nil)
+        let hashes = [none, ten, twenty].map(StepHash.all)
+        #expect(Set(hashes.map { $0["deploy"] }).count == 3, "changing command-timeout must change the hash of a step it applies to")
+        #expect(Set(hashes.map { $0["own-limit"] }).count == 1)
+        #expect(Set(hashes.map { $0["approve"] }).count == 1)
+        #expect(RunbookChanges(recorded: hashes[1], runbook: twenty).changed == ["deploy"])
     }
 }

@@ -31,6 +31,8 @@ public enum PayloadReading {
         case .runChanged: return .runChanged(try read(RunChanged.self))
         case .commandStarted: return .commandStarted(try read(CommandStarted.self))
         case .commandResolved: return .commandResolved(try read(CommandResolved.self))
+        case .lockTaken: return .lockTaken(try read(LockTaken.self))
+        case .lockReleased: return .lockReleased(try read(LockReleased.self))
         }
     }
 

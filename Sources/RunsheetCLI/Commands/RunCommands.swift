@@ -99,6 +99,19 @@ enum RunSupport {
         if problem != nil { throw CommandFailure(status: .findings, message: "") }
     }
 
+    /// Leaves a long run's folded state to the end of the process instead of freeing it here: a run
+    /// of 100,000 events is a few hundred thousand objects, and freeing them one by one took about
+    /// a twentieth of `status RUN`; the process is about to exit, and the kernel takes the memory
+    /// back at once. Only for a command that has printed what it shows and does nothing more.
+    static func keepUntilExit(_ state: RunState) {
+        _ = Unmanaged.passRetained(KeptState(state))
+    }
+
+    private final class KeptState {
+        let state: RunState
+        init(_ state: RunState) { self.state = state }
+    }
+
     /// Why a command that acts does not act on this journal: one sentence, its first bad line.
     static func refusal(_ problem: JournalProblem, path: String) -> String {
         "\(path):\(problem.line): \(problem.message); runsheet does not act on a journal that does not verify ('runsheet verify' shows it)"
@@ -212,11 +225,19 @@ struct Run: ParsableCommand {
             summary: its steps counted, how long it took, and the commands to report, render or \
             resume it.
 
+            A step whose commands fail, where the runbook names no failure branch, stays \
+            open and the run waits for a decision, each choice saying where it leads: run \
+            (again), skip REASON, done REASON (recorded as forced), fail REASON (ends the \
+            run as failed) or abort REASON. A failure branch or 'On failure: continue' is \
+            followed by itself.
+
             Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
             then the runbook's default, then a prompt on a terminal.
 
             Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 \
-            paused ('runsheet resume RUN' continues it); 5 another session drives the run.
+            paused ('runsheet resume RUN' continues it); 5 another session drives the run, \
+            or another open run holds the lock on the service and environment this one \
+            changes ('runsheet status' lists the locks).
 
             Examples:
               runsheet run runbooks/blue-green-deploy.md --dry-run --param version=1.4.2
@@ -242,7 +263,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Show the resolved plan and run nothing.")
     var dryRun = false
 
-    @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
+    @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
     var auto = false
 
     func run() throws { try run(on: StandardTerminal()) }
@@ -280,6 +301,8 @@ struct Run: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
+        // Checked and held from here until the journal records the lock: two starts are decided in turn.
+        let lock = try EnvironmentLocking.take(EnvironmentLock.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
             terminal.writeError("runsheet: run \(open.runID) of this runbook is still open (\(open.cursor.map { "at step '\($0)'" } ?? "at its end"), " +
                                 "started \(open.startedAt) by \(open.startedBy)); this starts another one. 'runsheet resume \(open.runID)' continues it\n")
@@ -302,10 +325,11 @@ struct Run: ParsableCommand {
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
-            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice
+            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim
         ) { first in
             let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: first)
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
+            lock?.recorded(runID: runID, person: who.name, since: written.time)
             return (try JournalFile(path: RunSupport.journalPath(runDirectory)), written)
         }
         terminal.writeError("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n")
@@ -321,7 +345,8 @@ struct Resume: ParsableCommand {
             runbook changed since the run started, progress is mapped by step id and the \
             added, removed and changed steps are listed. Secret parameters are asked for \
             again. One session drives a run at a time: while another holds it, resume \
-            exits 5 and writes nothing.
+            exits 5 and writes nothing. A run whose environment lock was released \
+            ('runsheet unlock') takes it again, or exits 5 while another run holds it.
 
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
@@ -339,7 +364,7 @@ struct Resume: ParsableCommand {
 
     @OptionGroup var runsFolder: RunsFolderOption
 
-    @Flag(help: "Run command steps unattended; stop at the first manual step or gate.")
+    @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
     var auto = false
 
     func run() throws { try run(on: StandardTerminal()) }
@@ -383,7 +408,9 @@ struct Resume: ParsableCommand {
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +
                                 "); the rules as they are now apply from here on, and the journal records it\n")
         }
+        let lock = try EnvironmentLocking.retake(state, runDirectory: directory)
         try engine.resume(sha256: sha, changes: changes)
+        try EnvironmentLocking.hold(lock, engine: engine, actor: who)
         try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
     }
 }

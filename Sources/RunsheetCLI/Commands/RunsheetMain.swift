@@ -90,11 +90,14 @@ public struct RunsheetCommand: ParsableCommand {
                  unknown run id; a roles, policy or calendar file that cannot be read,
                  decoded or parsed ('check' reports it as an error)
               3  the run is paused (quit, end of scripted input, or --auto reached a
-                 manual step, a gate or a command that may have run):
+                 manual step, a gate, a command that may have run or a step whose
+                 commands failed and that waits for a person's decision):
                  'runsheet resume RUN' continues it
               4  readiness: GO with exceptions (0 is GO, 1 is NO-GO)
-              5  another session drives the run ('run', 'resume'); nothing was written:
-                 'runsheet status RUN' shows where it stands
+              5  another session drives the run ('run', 'resume', 'unlock'), or another
+                 open run holds the lock on the service and environment a run with
+                 production steps changes ('run', 'resume'); nothing was written:
+                 'runsheet status' lists the runs and the locks
 
             Examples:
               runsheet check runbooks/
@@ -103,7 +106,7 @@ public struct RunsheetCommand: ParsableCommand {
               runsheet status
             """,
         version: version,
-        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]
+        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Unlock.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]
     )
 
     public init() {}

@@ -30,6 +30,7 @@ struct Status: ParsableCommand {
             Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory),
                               session: lease.held ? lease.holder?.description ?? "another session" : nil))
             try RunSupport.finishShowing(problem)
+            RunSupport.keepUntilExit(state)
             return
         }
         let catalog = RunCatalog.load(runsDirectory)
@@ -37,7 +38,9 @@ struct Status: ParsableCommand {
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
         for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.journalPath(entry.directory))) }
         catalog.reportUnreadable()
+        let locks = EnvironmentLocking.statusLines(runsDirectory: runsDirectory)
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
+            for line in locks { Output.line(line) }
             let exists = FileManager.default.fileExists(atPath: runsDirectory)
             Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
                         (runsFolder.runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
@@ -63,6 +66,7 @@ struct Status: ParsableCommand {
                 Output.line("  \(id.shown) (\(state.releaseClass.rawValue)): \((followUp.phrase ?? "").shown); record it with: runsheet sign \(id.shown) --follow-up --comment ...")
             }
         }
+        for line in locks { Output.line(line) }
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 
@@ -128,14 +132,20 @@ struct Status: ParsableCommand {
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0.shown)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor.shown)") }
         if let session { lines.append("session  driven by \(session.shown); another session is refused until it ends") }
+        if let lock = state.lock, !state.finished {
+            lines.append("lock     \(lock.shownName)" + (state.holdsLock ? " held since \((state.lockSince ?? "").shown)" + (lock.mode == .shared ? " (shared)" : "")
+                                                       : " released by \((state.lockReleases.last?.actor ?? "").shown) at \((state.lockReleases.last?.time ?? "").shown); resume takes it again"))
+        }
         lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(state.headHash)")  // whole, as verify --head takes it
         // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.
+        // Steps settled in the same millisecond list by id, the same way every time.
         let settledSteps = state.steps.compactMap { id, record in record.status.isSettled ? (record.endedAt ?? "", id) : nil }
-            .sorted { $0.0 < $1.0 }
+            .sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
         if !settledSteps.isEmpty { lines.append("") }
+        lines.reserveCapacity(lines.count + settledSteps.count + 8)
         for (_, id) in settledSteps {
-            let record = state.record(id)
+            guard let record = state.steps[id] else { continue }
             let why = lapsed[id]
             let lapsed = why != nil || state.approvalLapsed(id)
             var line = "  \(lapsed ? "↺" : record.mark) \(id.shown)  \((record.actor ?? "").shown)  \((record.endedAt ?? "").shown)"
@@ -151,6 +161,9 @@ struct Status: ParsableCommand {
         for (step, command) in unfinished {
             lines.append("  ⚠ \(step)  command \(command.index) \(command.summary) (output: \(command.outputFile))")
         }
+        let failedChecks = FailedChecks.lines(state)
+        if !failedChecks.isEmpty { lines.append("") }
+        lines += failedChecks
         let approvals = Approvals.lines(state, now: Date())
         if !approvals.isEmpty { lines.append("") }
         lines += approvals

@@ -7,11 +7,18 @@ extension WalkThrough {
         catchInterrupts()
         terminal.enterRawMode()
         defer { terminal.restore() }
-        var message = ""
+        // A signature from another terminal wakes the waiting screen at once, and so does a resize.
+        terminal.watchForChanges(in: engine.runDirectory)
+        var message = "", shown = ""
+        var decided: Key?  // a decision key pressed under a failed command's output
         while !engine.state.finished {
-            terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
+            // The same screen again is not drawn again: a redraw on every wake-up would flicker.
+            let frame = "\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n")
+            if frame != shown { terminal.write(frame) }
+            shown = frame
             let pressed: Key?
-            do { pressed = try terminal.readKey(timeout: 1) } catch is EndOfInput { return try pauseAtEndOfInput() }
+            do { pressed = try decided ?? terminal.readKey(timeout: 1) } catch is EndOfInput { return try pauseAtEndOfInput() }
+            decided = nil
             guard let key = pressed else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
                 if engine.currentGate != nil || engine.calendarConflict() != nil {
@@ -21,7 +28,7 @@ extension WalkThrough {
                     switch try engine.settleGate() {
                     case .approved: message = "Gate approved."
                     case .waived(let by, let reason): message = "Gate waived by \(by.shown): \(reason.shown)"
-                    case .rejected(let reason): message = "Gate rejected: \(reason.shown)"
+                    case .rejected(let reason, let by): message = "Gate rejected by \(by.shown): \(reason.shown)"
                     case .timedOut: message = "Gate timed out."
                     case .waiting: break
                     }
@@ -29,6 +36,7 @@ extension WalkThrough {
                 continue
             }
             message = ""
+            shown = ""  // a key's prompts and output are on the screen now: draw it again
             do {
                 switch key {
                 case .character("d"):
@@ -50,16 +58,14 @@ extension WalkThrough {
                     guard try confirm(again ?? "Run \(count == 1 ? "this command" : "these \(count) commands") now? [y/N] ") else { continue }
                     terminal.restore()
                     terminal.write("\r\n")
-                    try runCommands()
-                    terminal.write(style.dim("press any key") + "\n")
-                    terminal.enterRawMode()
-                    _ = try terminal.readKey(timeout: 3600)
+                    try runCommandsOnScreen()
+                    decided = try awaitDecisionAfterCommands()
                 case .character("s"):
                     guard let reason = try terminal.readLine(prompt: "\r\nReason to skip (Esc cancels): ", secret: false) else { continue }
                     try engine.skip(reason: reason)
                 case .character("f"):
                     guard let reason = try terminal.readLine(prompt: "\r\nWhat failed (Esc cancels): ", secret: false) else { continue }
-                    guard try confirm("Mark this step failed and follow its failure branch? [y/N] ") else { continue }
+                    guard try confirm(failQuestion()) else { continue }
                     try engine.fail(reason: reason)
                 case .character("n"):
                     guard let text = try terminal.readLine(prompt: "\r\nNote (Esc cancels): ", secret: false) else { continue }
@@ -110,8 +116,14 @@ extension WalkThrough {
             }
         }
         terminal.restore()
-        terminal.write("\u{1B}[H\u{1B}[2J" + summaryText())
+        // The last screen stays, with the summary under its outcome line.
+        terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: "") + summaryText(headline: false))
         return exitStatus
+    }
+
+    /// Waits for a key; wake-ups (a resize, the journal changing) are not keys.
+    func waitForAnyKey() throws {
+        while try terminal.readKey(timeout: 3600) == nil {}
     }
 
     func confirm(_ question: String) throws -> Bool {
@@ -146,7 +158,7 @@ extension WalkThrough {
         out.append("\(bar) \(settled)/\(total)  elapsed \(clock(elapsed))")
         out.append(rule)
         guard let step = engine.currentStep, !state.finished else {
-            out.append(outcomeLine())
+            out += TerminalMarkdown.wrap(outcomeLine(), width: width)  // whole: who rejected, why it failed
             return fitted(out, width)
         }
         if let section = engine.section(of: step) {
@@ -154,18 +166,20 @@ extension WalkThrough {
             out.append(style.dim("Section: " + truncate(engine.displayText(section.title).shown, width - 9 - branch.count)) + (branch.isEmpty ? "" : style.yellow(branch)))
         }
         var timing = ""
-        if let begun = state.record(step.id).startedAt.flatMap(Timestamp.parse) {
-            timing = "step " + clock(state.activeInterval(from: begun, to: Date()))
+        if state.record(step.id).startedAt != nil {
+            timing = "step " + clock(state.timeSpent(on: step.id))
             if let estimate = step.estimateSeconds { timing += " / est " + DurationText.format(estimate) }
         }
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title).shown, width - 2)))
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
         out += recordLines(step, width: width)
         if step.isGate {
-            out.append(style.yellow("Gate: needs " + engine.gateSummary(step)))
+            // The rule once, then what it still needs once: wrapped, never cut short.
+            out += TerminalMarkdown.wrap("Gate: sign-off by " + engine.gateSummary(step), width: width).map(style.yellow)
             if let status = engine.currentGate {
-                out.append(style.yellow(truncate(gateLine(status), width)))
+                out += TerminalMarkdown.wrap(gateLine(status), width: width).map(style.yellow)
                 out.append(style.dim(truncate("waiting; others sign with: runsheet sign \(state.runID) \(step.id)", width)))
+                if let countdown = gateCountdownLine() { out.append(style.yellow(truncate(countdown, width))) }
             }
         }
         if let conflict = engine.calendarConflict() {
@@ -182,7 +196,7 @@ extension WalkThrough {
         for lesson in step.lessons { out.append(style.yellow(truncate("  ⚑ lesson: \(lesson.shown)", width))) }
         for command in step.commands where command.run {
             out.append("")
-            out.append(style.dim("  command (\(command.shell)):"))
+            out.append(style.dim("  command (\(command.shell)) · \(inputNote(command)):"))
             // A long command wraps at spaces rather than being cut: the operator must see all of what runs.
             out += CommandLayout.screenLines(engine.display(command), width: width, style: style)
         }
@@ -191,7 +205,7 @@ extension WalkThrough {
             out.append(style.dim("  last run: exit \(last.exitCode.map(String.init) ?? "-")" + (last.passed ? " ✓" : " ✗") + " · output in \((last.outputFile ?? "-").shown)"))
         }
         for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor.shown)): ") + note.text.shown) }
-        for line in unfinishedLines() { out.append("  " + truncate(line, width - 2)) }
+        for line in decisionLines(keys: true, width: width - 2) { out.append("  " + truncate(line, width - 2)) }
         out.append(rule)
         out += keyBar(width: width, gate: step.isGate)
         if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }

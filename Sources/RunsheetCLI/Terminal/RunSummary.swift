@@ -15,9 +15,9 @@ extension WalkThrough {
     /// The summary's lines, fitted to `width` columns but for the commands, which are never broken.
     /// The first is the outcome line (or the resume hint with its command), kept whole as before:
     /// scripts look for it.
-    func summaryLines(width: Int) -> [String] {
+    func summaryLines(width: Int, headline: Bool = true) -> [String] {
         let state = engine.state
-        var lines = [state.finished ? outcomeLine() : resumeHint()]
+        var lines = headline ? [state.finished ? outcomeLine() : resumeHint()] : []
         if !state.finished, let step = engine.currentStep {
             lines += TerminalMarkdown.wrap("paused at: " + engine.displayText(step.title).shown + " (\(step.id))", width: width - 2).map { "  " + $0 }
         }
@@ -43,8 +43,9 @@ extension WalkThrough {
     }
 
     /// The summary as text to print after the run's last screen.
-    func summaryText() -> String {
-        summaryLines(width: max(40, terminal.width)).joined(separator: "\n") + "\n"
+    /// `headline: false` under a screen that ends with the outcome line already.
+    func summaryText(headline: Bool = true) -> String {
+        summaryLines(width: max(40, terminal.width), headline: headline).joined(separator: "\n") + "\n"
     }
 
     /// What the journal holds about the step on the screen, when it was settled before (a step

@@ -9,11 +9,48 @@ final class StandardTerminal: Terminal {
         /// The settings raw mode replaced; set while in raw mode.
         var original: termios?
         var interrupts: DispatchSourceSignal?
+        /// The folder `watchForChanges` watches.
+        var watch: ChangeWatch?
+        var resizeSignal: DispatchSourceSignal?
     }
 
     private let state = Mutex(State())
+    /// A pipe SIGWINCH writes a byte to, so a key wait wakes when the window is resized.
+    private let resizes: (read: Int32, write: Int32)
 
-    deinit { restore() }
+    init() {
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            }
+        } else {
+            ends = [-1, -1]
+        }
+        resizes = (ends[0], ends[1])
+        let write = ends[1]
+        state.withLock { state in
+            let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
+            source.setEventHandler {
+                var byte: UInt8 = 1
+                _ = Foundation.write(write, &byte, 1)
+            }
+            source.resume()
+            state.resizeSignal = source
+        }
+    }
+
+    deinit {
+        restore()
+        state.withLock { $0.resizeSignal?.cancel() }
+        close(resizes.read)
+        close(resizes.write)
+    }
+
+    func watchForChanges(in folder: String) {
+        state.withLock { $0.watch = ChangeWatch(folder: folder) }
+    }
 
     var keyboard: Bool { isatty(0) != 0 }
 
@@ -53,6 +90,24 @@ final class StandardTerminal: Terminal {
         }
     }
 
+    func enterCommandMode() {
+        state.withLock { state in
+            var original = state.original ?? termios()
+            if state.original == nil { tcgetattr(0, &original) }
+            var settings = original
+            // No echo and no line editing: typed keys wait unseen and are discarded (TCSAFLUSH) when
+            // the mode ends, so none acts on the next screen. ISIG stays: Ctrl-C is a signal.
+            settings.c_lflag &= ~tcflag_t(ECHO | ICANON | IEXTEN)
+            settings.c_lflag |= tcflag_t(ISIG)
+            tcsetattr(0, TCSAFLUSH, &settings)
+            state.original = original
+        }
+    }
+
+    var commandTerminal: Int32? { screen ? 0 : nil }
+
+    var showsRunningStatus: Bool { screen }
+
     func restore() {
         state.withLock { state in
             if var original = state.original { tcsetattr(0, TCSAFLUSH, &original) }
@@ -76,7 +131,7 @@ final class StandardTerminal: Terminal {
     }
 
     func readKey(timeout: Double) throws -> Key? {
-        guard let byte = try readByte(timeout: timeout) else { return nil }
+        guard let byte = try readByte(timeout: timeout, wakeable: true) else { return nil }
         switch byte {
         case 3: return .interrupt
         case 4: throw EndOfInput()
@@ -103,10 +158,21 @@ final class StandardTerminal: Terminal {
         }
     }
 
-    private func readByte(timeout: Double) throws -> UInt8? {
-        var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(timeout * 1000))
+    /// The next byte of input within `timeout` seconds; nil on timeout, and, when `wakeable`, as
+    /// soon as the window is resized or the watched folder changes.
+    private func readByte(timeout: Double, wakeable: Bool = false) throws -> UInt8? {
+        var descriptors = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
+        let watch = wakeable ? state.withLock { $0.watch } : nil
+        if wakeable, resizes.read >= 0 { descriptors.append(pollfd(fd: resizes.read, events: Int16(POLLIN), revents: 0)) }
+        if let watch { descriptors.append(pollfd(fd: watch.descriptor, events: Int16(POLLIN), revents: 0)) }
+        let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(timeout * 1000))
         if ready <= 0 { return nil }
+        if descriptors[0].revents == 0 {
+            var drained = [UInt8](repeating: 0, count: 64)
+            while resizes.read >= 0, drained.withUnsafeMutableBytes({ LibC.read(resizes.read, $0.baseAddress, $0.count) }) > 0 {}
+            watch?.drain()
+            return nil
+        }
         var byte: UInt8 = 0
         let n = LibC.read(0, &byte, 1)
         if n <= 0 { throw EndOfInput() }

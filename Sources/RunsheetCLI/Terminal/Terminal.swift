@@ -36,8 +36,24 @@ public protocol Terminal: Sendable {
     func enterRawMode()
     /// Leaves raw mode, if it was entered.
     func restore()
+    /// While a command runs: keys are neither echoed nor gathered into lines (they are thrown
+    /// away when the mode ends), and Ctrl-C still reaches `onInterrupt`'s handler.
+    func enterCommandMode()
+    /// The descriptor a command flagged `interactive` is given as its terminal (keys read from
+    /// it, its size followed); nil when there is no real terminal to give.
+    var commandTerminal: Int32? { get }
+    /// Whether a running command's status line is drawn and redrawn by the clock (a real screen);
+    /// a test's terminal is given only the lines that stay.
+    var showsRunningStatus: Bool { get }
     /// From now on Ctrl-C calls `handler` (on another thread) instead of ending the process.
     func onInterrupt(_ handler: @escaping @Sendable () -> Void)
+    /// From now on `readKey` also returns early (nil, as on a timeout) when `folder` changes or
+    /// the window is resized, so the screen follows at once.
+    func watchForChanges(in folder: String)
+}
+
+extension Terminal {
+    public func watchForChanges(in folder: String) {}
 }
 
 /// The keyboard was closed (Ctrl-D, or the end of scripted keys).
@@ -46,6 +62,12 @@ public struct EndOfInput: Error, Equatable {
 }
 
 extension Terminal {
+    public func enterCommandMode() {}
+
+    public var commandTerminal: Int32? { nil }
+
+    public var showsRunningStatus: Bool { false }
+
     /// Reads a line with echo (for reasons, notes, ids); nil when cancelled with Escape or Ctrl-C.
     func readLine(prompt: String, secret: Bool) throws -> String? {
         write(prompt)

@@ -13,6 +13,8 @@ final class WalkThrough {
     private let interrupted = InterruptFlag()
     /// Reads the journal again, to see sign-offs written by other processes.
     var reloadState: (() -> RunState?)?
+    /// The run's folder, watched while a scripted `wait` waits; nil where inotify is not offered.
+    private(set) lazy var changes = ChangeWatch(folder: engine.runDirectory)
 
     init(engine: RunEngine, terminal: any Terminal, style: Style) {
         self.engine = engine
@@ -142,7 +144,7 @@ final class WalkThrough {
         if engine.calendarConflict() != nil {
             while engine.calendarConflict() != nil {
                 if interrupted.isRaised { return false }
-                Thread.sleep(forTimeInterval: 0.3)
+                pauseForChange()
                 if let current = reloadState?() { engine.reload(current) }
             }
             let grant = engine.currentStep.flatMap { engine.state.exceptions[$0.id]?.last }
@@ -153,7 +155,7 @@ final class WalkThrough {
             write("  nothing to wait for: this step is not a gate\n")
             return true
         }
-        var lastShown = ""
+        var lastShown = "", lastCountdown = ""
         while true {
             if let current = reloadState?() { engine.reload(current) }
             if let status = engine.currentGate {
@@ -163,23 +165,37 @@ final class WalkThrough {
                     lastShown = line
                 }
             }
+            if let countdown = scriptedGateCountdown(), countdown.step != lastCountdown {
+                write("  " + countdown.text + "\n")
+                lastCountdown = countdown.step
+            }
             switch try engine.settleGate() {
             case .waiting:
                 if interrupted.isRaised { return false }
-                Thread.sleep(forTimeInterval: 0.3)
+                pauseForChange()
             case .approved:
                 write("  " + style.green("✓ gate approved") + "\n")
                 return true
             case .waived(let by, let reason):
                 write("  " + style.yellow("✓ gate waived by \(by.shown): \(reason.shown)") + "\n")
                 return true
-            case .rejected(let reason):
-                write("  " + style.red("✗ gate rejected: \(reason.shown)") + "\n")
+            case .rejected(let reason, let by):
+                write("  " + style.red("✗ gate rejected by \(by.shown): \(reason.shown)") + "\n")
                 return true
             case .timedOut:
                 write("  " + style.red("✗ gate timed out") + "\n")
                 return true
             }
+        }
+    }
+
+    /// Waits until the run's folder changes (another process signed, say), or 0.3 s at most: the
+    /// interval is also how soon Ctrl-C is noticed, and the polling fallback without inotify.
+    private func pauseForChange() {
+        if let changes {
+            _ = changes.wait(seconds: 0.3)
+        } else {
+            Thread.sleep(forTimeInterval: 0.3)
         }
     }
 
@@ -218,23 +234,25 @@ final class WalkThrough {
         }
     }
 
-    /// The decision a command that may have run asks for (started, no result recorded): shown on
-    /// the step's screen, in scripts and before `--auto` stops; the keys and the words are the same.
-    func unfinishedLines() -> [String] {
-        guard let unfinished = engine.unfinishedCommand else { return [] }
-        return [style.red("⚠ command \(unfinished.index) \(unfinished.summary.shown)") + style.dim(" (output: \(unfinished.outputFile.shown))"),
-                "decide: [r]un it again · [d]one REASON (recorded as forced) · [f]ail REASON"]
-    }
+    /// The decision the step waits for (a command that may have run, a failed check), as a
+    /// script's words: shown in scripts and before `--auto` stops (FailureDecision.swift).
+    func unfinishedLines() -> [String] { decisionLines(keys: false) }
 
     func runCommands() throws {
+        let step = engine.currentStep
         let sink = LineSink(terminal)
         let result = try engine.runCommands(runner: runner, onAttempt: { index, attempt, _ in
             write(self.style.dim("  ┌ command \(index)" + (attempt > 1 ? ", attempt \(attempt)" : "")) + "\n")
+        }, onProgress: { progress in
+            sink.flush()
+            if let failed = CommandStatus.failedAttemptLine(progress, width: .max) { write("  " + self.style.red(failed.trimmed) + "\n") }
         }, onOutput: { chunk in sink.write(chunk) })
         sink.flush()
         switch result {
         case .passed: write("  " + style.green("✓ commands passed") + "\n")
-        case .failed(let reason): write("  " + style.red("✗ \(reason)") + "\n")
+        case .failed(let reason):
+            write("  " + style.red("✗ \(reason)") + "\n")
+            if let went = failureAftermath(of: step) { writeWrapped(went) }
         case .interrupted: write("  " + style.yellow("■ interrupted; the step is still open") + "\n")
         }
     }
@@ -245,7 +263,8 @@ final class WalkThrough {
                           not pass, or that failed, needs the reason (a forced step)
           r run           run the step's commands (asks first on a terminal)
           s skip REASON   skip the step, with a reason
-          f fail REASON   mark it failed; the run follows the step's On failure branch
+          f fail REASON   mark it failed; the run follows the step's On failure
+                          branch, or ends as failed where it has none
           n note TEXT     add a note to the step
           l lesson TEXT   a note to keep in the runbook ('runsheet update' proposes it)
           a add TITLE     record a step the runbook lacks (done, before this one)
@@ -272,14 +291,18 @@ final class WalkThrough {
         catchInterrupts()
         while !engine.state.finished, let step = engine.currentStep {
             announce()
+            if try autoStopsAtFailedCheck(step, announced: true) { return .paused }
             if engine.unfinishedCommand != nil {
                 try engine.pause()
                 write("  a command of step '\(step.id)' may have run; --auto never runs it again: a person decides (run, done REASON or fail REASON)\n" + summaryText())
                 return .paused
             }
-            guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil else {
+            guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil,
+                  !engine.runnableCommands.contains(where: \.interactive) else {
                 try engine.pause()
                 let why = engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
+                    : engine.runnableCommands.contains(where: \.interactive) && !step.isGate
+                    ? "step '\(step.id)' runs an interactive command, which needs a person at a terminal; --auto never runs it"
                     : "\(step.isGate ? "gate" : "manual step") '\(step.id)' needs a person"
                 write("  \(why)\n" + summaryText())
                 return .paused
@@ -291,6 +314,7 @@ final class WalkThrough {
                 write("  \(style.red("✗")) \(error.errorDescription ?? "\(error)")\n" + summaryText())
                 return .paused
             }
+            if try autoStopsAtFailedCheck(step, announced: false) { return .paused }
             if engine.currentStep?.id == step.id && !engine.state.finished {
                 try engine.pause()
                 write(summaryText())

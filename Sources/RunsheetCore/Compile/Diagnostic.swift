@@ -66,6 +66,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case badCalendar = "bad-calendar"
     case calendarFile = "calendar-file"
     case weakensGovernance = "weakens-governance"
+    case interactiveWithoutRun = "interactive-without-run"
 
     /// A problem in a rule file of the repository (roles, policy, calendar) rather than in the
     /// runbook: commands that act on the rules refuse to go on while there is one.
@@ -76,6 +77,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .invalidUTF8: "The file is not valid UTF-8."
         case .binaryFile: "The file contains a NUL byte, so it is not text."
         case .controlCharacter: "The file contains a control character other than a tab or a line ending."
+        case .interactiveWithoutRun: "A code block is flagged interactive without run; only a block that runs gets the terminal."
         case .frontMatter: "The YAML front matter is malformed or has a value of the wrong type."
         case .unknownKey: "A front matter key is not known but is close to one that is."
         case .badClass: "The release class is not standard, normal, emergency or major."

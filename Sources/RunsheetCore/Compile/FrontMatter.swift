@@ -12,7 +12,11 @@ struct FrontMatter {
     var service: String?
     var environment: String?
     var shell: String = "bash"
+    /// `command-timeout`: how long a command of a step without its own `Timeout` may run.
+    var commandTimeoutSeconds: Int?
     var production = false
+    /// `concurrent: true`: runs share the environment lock with other concurrent runs.
+    var concurrent = false
     var params: [Parameter] = []
     /// Declared params by name, with where each was declared.
     var paramLines: [String: (line: Int, column: Int)] = [:]
@@ -31,7 +35,7 @@ struct FrontMatter {
 
     static let knownKeys = [
         "runsheet", "id", "title", "version", "owner", "description", "class", "service", "environment",
-        "shell", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "signing",
+        "shell", "command-timeout", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "concurrent", "signing",
         "tags", "requires",
     ]
     /// Keys that carry a rule: who may do what, what is production, when it may change.
@@ -131,6 +135,15 @@ extension FrontMatter {
                 if let shell = string(value, key) {
                     if shell.trimmed.isEmpty { problem(value, "'shell' must name a program") } else { result.shell = shell }
                 }
+            case "command-timeout":
+                // A number alone is not a duration here either: say the unit, as for `Timeout`.
+                if let text = string(value, key) {
+                    if let seconds = DurationText.seconds(text), seconds > 0 {
+                        result.commandTimeoutSeconds = seconds
+                    } else {
+                        problem(value, "'command-timeout' is '\(text)', not a duration longer than 0; write e.g. 90s, 10m, 1h30m", code: .badDuration)
+                    }
+                }
             case "class":
                 result.classPosition = at(keyNode)
                 if let text = string(value, key) {
@@ -142,6 +155,8 @@ extension FrontMatter {
                 }
             case "production":
                 if let flag = value.bool { result.production = flag } else { problem(value, "'production' must be true or false") }
+            case "concurrent":
+                if let flag = value.bool { result.concurrent = flag } else { problem(value, "'concurrent' must be true or false") }
             case "roles":
                 result.roles = parseRoles(value, problem: problem)
             case "params":

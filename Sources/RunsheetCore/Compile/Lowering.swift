@@ -88,6 +88,18 @@ struct Lowering {
         }
     }
 
+    /// The front matter's `command-timeout` on every step that runs a command and has neither a
+    /// `Timeout` nor a default already.
+    func applyCommandTimeout(_ seconds: Int?, to runbook: inout Runbook) {
+        guard let seconds else { return }
+        for index in runbook.steps.indices {
+            let step = runbook.steps[index]
+            if step.timeoutSeconds == nil, step.commandTimeoutSeconds == nil, step.commands.contains(where: \.run) {
+                runbook.steps[index].commandTimeoutSeconds = seconds
+            }
+        }
+    }
+
     static func empty(path: String) -> Runbook {
         Runbook(path: path, id: "", title: "", version: nil, owner: nil, description: nil, releaseClass: .normal,
                 service: nil, environment: nil, shell: "bash", production: false, params: [], roles: [],
@@ -125,6 +137,7 @@ struct Lowering {
         assignIDs()
         var runbook = build()
         applyAnnotations(&runbook)
+        applyCommandTimeout(front.commandTimeoutSeconds, to: &runbook)
         FlowAnalysis.link(&runbook, lowering: &self)
         checkAnchors(runbook)
         checkParameters(runbook)
@@ -134,6 +147,8 @@ struct Lowering {
         let rolesFileUnread = governance.roles.map { $0.members.isEmpty && governanceProblems.contains { $0.code == .rolesFile } } ?? false
         let declaredRoles = checkRoles(runbook, rolesFile: governance.roles, rolesFileUnread: rolesFileUnread)
         spliceIncludes(&runbook)
+        // Included steps without a limit of their own or of their file take this runbook's.
+        applyCommandTimeout(front.commandTimeoutSeconds, to: &runbook)
         // The steps within a production step are production changes too (steps come in document
         // order, so a parent is settled before its children).
         var productionSteps = Set<String>()

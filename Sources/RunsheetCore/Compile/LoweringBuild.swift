@@ -85,6 +85,7 @@ extension Lowering {
         runbook.environment = front.environment
         runbook.shell = front.shell
         runbook.production = front.production
+        runbook.concurrent = front.concurrent
         runbook.params = front.params
         runbook.roles = front.roles
         runbook.policy = front.policy

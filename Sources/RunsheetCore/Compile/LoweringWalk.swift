@@ -86,7 +86,14 @@ extension Lowering {
                 let runFlag = words.dropFirst().contains("run") || words.first == "run"
                 let language = words.first == "run" ? nil : words.first
                 let shell = language.flatMap { Self.shellLanguages.contains($0) && !["console", "shell-session", "shell"].contains($0) ? $0 : nil } ?? front.shell
-                let command = Command(language: language, shell: shell, code: document.literal(i), run: runFlag, line: node.range.start.line)
+                let interactive = words.dropFirst().contains("interactive") || words.first == "interactive"
+                if interactive && !runFlag {
+                    // Only a block that runs can be given the terminal; said where the flag is written.
+                    report(.error, .interactiveWithoutRun, "the flag 'interactive' needs 'run' beside it (```bash run interactive```): only a block that runs can be given the terminal",
+                           at: node.range.start)
+                }
+                let command = Command(language: language == "interactive" ? nil : language, shell: shell, code: document.literal(i),
+                                      run: runFlag, interactive: interactive && runFlag, line: node.range.start.line)
                 // Annotations indented too far become an indented code block: say so for governance keys.
                 if openSteps.last != nil, info.isEmpty {
                     for (offset, line) in document.literal(i).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

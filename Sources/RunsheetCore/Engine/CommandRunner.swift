@@ -92,6 +92,8 @@ public final class CommandRunner: Sendable {
         var exitedAt: ContinuousClock.Instant?
         let deadline = spec.timeoutSeconds.map { start + Swift.Duration.seconds(max($0, 0)) }
         var buffer = [UInt8](repeating: 0, count: 65536)
+        // An interactive command: keys typed on the operator's terminal go to its pseudo-terminal.
+        var relay = spec.terminal.map { TerminalRelay(terminal: $0, master: readEnd) }
 
         func killGroup() {
             _ = kill(-pid, SIGKILL)
@@ -131,9 +133,13 @@ public final class CommandRunner: Sendable {
                 usleep(50_000)
                 continue
             }
-            var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 50)
+            relay?.forwardSize()
+            var descriptors = [pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)]
+            if let relay, relay.open { descriptors.append(pollfd(fd: relay.terminal, events: Int16(POLLIN), revents: 0)) }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), 50)
             guard ready > 0 else { continue }
+            if descriptors.count > 1, descriptors[1].revents != 0 { relay?.forwardKeys() }
+            guard descriptors[0].revents != 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
             if count > 0 {
                 sink.write(Array(buffer[0..<count]), onOutput: onOutput)
@@ -184,12 +190,14 @@ public final class CommandRunner: Sendable {
         guard Self.findProgram(spec.shell, path: environment["PATH"] ?? "/usr/bin:/bin") else {
             throw CommandRunnerError.shellNotFound(spec.shell)
         }
-        try ArgumentLimits.check(arguments: Self.arguments(for: spec), environment: Self.environmentStrings(environment))
+        try ArgumentLimits.check(arguments: Self.arguments(for: spec, terminal: spec.terminal != nil), environment: Self.environmentStrings(environment))
     }
 
     /// What is executed: the supervisor, which then runs `shell -c script`, or the shell itself.
-    private static func arguments(for spec: CommandSpec) -> [String] {
-        if let supervisor = CommandSupervisor.executable { return [supervisor, CommandSupervisor.mode, spec.shell, spec.script] }
+    private static func arguments(for spec: CommandSpec, terminal: Bool = false) -> [String] {
+        if let supervisor = CommandSupervisor.executable {
+            return [supervisor, CommandSupervisor.mode] + (terminal ? [CommandSupervisor.terminalFlag] : []) + [spec.shell, spec.script]
+        }
         return [spec.shell, "-c", spec.script]
     }
 
@@ -250,11 +258,28 @@ public final class CommandRunner: Sendable {
     private func spawn(_ spec: CommandSpec) throws -> (pid_t, Int32, Supervision?) {
         let supervised = CommandSupervisor.executable != nil
         var ends: [Int32] = [-1, -1], lifeline: [Int32] = [-1, -1], report: [Int32] = [-1, -1]
+        // An interactive command's output comes from its pseudo-terminal instead of a pipe.
+        var slave: Int32 = -1, slavePath = ""
+        if spec.terminal != nil {
+            guard let terminal = LibC.openPseudoTerminal() else { throw CommandRunnerError.noPseudoTerminal(reason: Self.describe(errno)) }
+            slavePath = terminal.slavePath
+            let opened = open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC)
+            // Moved above 9, so it is none of the descriptors the supervisor is given (0 to 4).
+            slave = opened >= 0 ? fcntl(opened, F_DUPFD_CLOEXEC, 10) : -1
+            if opened >= 0 { LibC.close(opened) }
+            guard slave >= 0 else {
+                let reason = Self.describe(errno)
+                LibC.close(terminal.master)
+                throw CommandRunnerError.noPseudoTerminal(reason: reason)
+            }
+            ends = [terminal.master, -1]
+            TerminalRelay.copySize(from: spec.terminal ?? 0, to: terminal.master)
+        }
         func closeAll() {
-            for descriptor in ends + lifeline + report where descriptor >= 0 { LibC.close(descriptor) }
+            for descriptor in ends + lifeline + report + [slave] where descriptor >= 0 { LibC.close(descriptor) }
         }
         // Close-on-exec, so commands started concurrently by other threads never inherit these pipes.
-        guard LibC.pipeCloseOnExec(&ends) == 0,
+        guard spec.terminal != nil || LibC.pipeCloseOnExec(&ends) == 0,
               !supervised || (LibC.pipeCloseOnExec(&lifeline) == 0 && LibC.pipeCloseOnExec(&report) == 0) else {
             let reason = Self.describe(errno)
             closeAll()
@@ -267,12 +292,27 @@ public final class CommandRunner: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         if supervised {
             posix_spawn_file_actions_adddup2(&actions, lifeline[0], 0)
+        } else if slave >= 0 {
+            // Opened without O_NOCTTY by the leader of a new session, it becomes the controlling terminal.
+            posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        if slave >= 0 {
+            if supervised {
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            } else {
+                posix_spawn_file_actions_adddup2(&actions, 0, 1)
+                posix_spawn_file_actions_adddup2(&actions, 0, 2)
+            }
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+            posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        }
         if supervised { posix_spawn_file_actions_adddup2(&actions, report[1], CommandSupervisor.statusDescriptor) }
+        // Last, from a number above every other (see below), so no earlier action overwrites it.
+        if supervised, slave >= 0 { posix_spawn_file_actions_adddup2(&actions, slave, CommandSupervisor.terminalDescriptor) }
         if !spec.workingDirectory.isEmpty {
             guard LibC.addChdir(&actions, spec.workingDirectory) == 0 else {
                 closeAll()
@@ -293,9 +333,11 @@ public final class CommandRunner: Sendable {
         if supervised { for signal in CommandSupervisor.shielded { sigaddset(&mask, signal) } }
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // A new session is a new process group as well, whose leader may take the pseudo-terminal.
+        let group = slave >= 0 ? LibC.spawnSetSID : Int32(POSIX_SPAWN_SETPGROUP)
+        posix_spawnattr_setflags(&attributes, Int16(group | Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)))
 
-        let program = Self.arguments(for: spec)
+        let program = Self.arguments(for: spec, terminal: slave >= 0)
         let argv = Self.cStrings(program)
         let envp = Self.cStrings(Self.environmentStrings(Self.environment(for: spec)))
         defer {
@@ -306,7 +348,7 @@ public final class CommandRunner: Sendable {
         var pid = pid_t()
         let result = posix_spawnp(&pid, program[0], &actions, &attributes, argv, envp)
         // The session keeps only the output's read end, the lifeline's write end and the report's read end.
-        for descriptor in [writeEnd, lifeline[0], report[1]] where descriptor >= 0 { LibC.close(descriptor) }
+        for descriptor in [writeEnd, lifeline[0], report[1], slave] where descriptor >= 0 { LibC.close(descriptor) }
         guard result == 0 else {
             for descriptor in [readEnd, lifeline[1], report[0]] where descriptor >= 0 { LibC.close(descriptor) }
             if result == E2BIG { throw CommandRunnerError.argumentsTooLong(ArgumentLimits.kernelRefused) }

@@ -14,11 +14,18 @@ public struct CommandSpec: Sendable {
     public var outputPath: String
     /// Values masked as `••••` in everything the runner passes on or keeps.
     public var secrets: [String]
+    /// The operator's terminal (a descriptor open for reading, its size read from it), for a
+    /// command flagged `interactive`: the command gets a pseudo-terminal of its own, keys typed
+    /// there are passed to it and its output comes back through `onOutput` as it is written.
+    /// Nil (every other command): its standard input is `/dev/null`.
+    public var terminal: Int32?
 
     public init(
         shell: String = "bash", script: String, environment: [String: String] = [:],
-        workingDirectory: String = "", timeoutSeconds: Int? = nil, outputPath: String, secrets: [String] = []
+        workingDirectory: String = "", timeoutSeconds: Int? = nil, outputPath: String, secrets: [String] = [],
+        terminal: Int32? = nil
     ) {
+        self.terminal = terminal
         self.shell = shell
         self.script = script
         self.environment = environment
@@ -69,6 +76,8 @@ public enum CommandRunnerError: Error, Equatable, LocalizedError {
     case workingDirectoryMissing(String)
     case spawnFailed(shell: String, reason: String)
     case pipeFailed(reason: String)
+    /// No pseudo-terminal could be opened for an interactive command.
+    case noPseudoTerminal(reason: String)
     case outputFileUnavailable(path: String, reason: String)
     case outputWriteFailed(path: String, reason: String)
     case alreadyRunning
@@ -85,6 +94,8 @@ public enum CommandRunnerError: Error, Equatable, LocalizedError {
             "Could not start '\(shell)': \(reason)."
         case .pipeFailed(let reason):
             "Could not create a pipe for the command's output: \(reason)."
+        case .noPseudoTerminal(let reason):
+            "Could not open a pseudo-terminal for the interactive command: \(reason); nothing was run, and the step is still open."
         case .outputFileUnavailable(let path, let reason):
             "Could not open the output file '\(path)': \(reason)."
         case .outputWriteFailed(let path, let reason):

@@ -13,15 +13,22 @@ extension RunEngine {
     public var runnableCommands: [Command] { currentStep?.commands.filter(\.run) ?? [] }
 
     /// Runs every `run` block of the current step with its retries, polling and expectations,
-    /// records each attempt, then completes or fails the step.
+    /// records each attempt, then completes the step, follows its failure branch, or (where a
+    /// failure would end the run) leaves it open for the operator's decision (`failedCheck`).
+    ///
+    /// `terminal` is the operator's terminal, which a command flagged `interactive` needs (and
+    /// gets, through a pseudo-terminal); without one such a step is refused before anything is
+    /// recorded. `onProgress` hears each attempt start and end and each wait between attempts.
     public func runCommands(
-        runner: CommandRunner, onAttempt: (Int, Int, String) -> Void = { _, _, _ in },
+        runner: CommandRunner, terminal: Int32? = nil, onAttempt: (Int, Int, String) -> Void = { _, _, _ in },
+        onProgress: (CommandProgress) -> Void = { _ in },
         onOutput: @escaping @Sendable (String) -> Void
     ) throws -> CommandStepResult {
         let step = try requireOpen()
         try requireCalendar(step)
         let commands = step.commands.enumerated().filter { $0.element.run }
         guard !commands.isEmpty else { throw RunError.noCommand(step.id) }
+        if terminal == nil, commands.contains(where: { $0.element.interactive }) { throw RunError.needsTerminal(step.id) }
         let runbookDirectory = (runbook.path as NSString).deletingLastPathComponent
         var environment = ["RUNSHEET_RUN_ID": state.runID, "RUNSHEET_RUN_DIR": runDirectory, "RUNSHEET_STEP": step.id]
         environment.merge(placeholderEnvironment) { _, value in value }
@@ -34,6 +41,10 @@ extension RunEngine {
             let shown = display(command)
             let started = Date()
             var attempt = 0
+            var progress = CommandProgress(
+                command: commands.firstIndex { $0.offset == index }.map { $0 + 1 } ?? 1, commands: commands.count, attempt: 0,
+                attempts: step.retries.map { $0.count + 1 }, pollEndsAt: step.poll.map { started.addingTimeInterval(Double($0.limitSeconds)) },
+                limitSeconds: step.commandLimitSeconds, earlier: [], interactive: command.interactive, phase: .running, since: started)
             while true {
                 attempt += 1
                 onAttempt(index + 1, attempt, shown)
@@ -41,8 +52,9 @@ extension RunEngine {
                 let spec = CommandSpec(
                     shell: command.shell, script: executable(command), environment: environment,
                     workingDirectory: runbookDirectory.isEmpty ? "." : runbookDirectory,
-                    timeoutSeconds: step.timeoutSeconds,
-                    outputPath: (runDirectory as NSString).appendingPathComponent(relative), secrets: secretValues)
+                    timeoutSeconds: step.commandLimitSeconds,
+                    outputPath: (runDirectory as NSString).appendingPathComponent(relative), secrets: secretValues,
+                    terminal: command.interactive ? terminal : nil)
                 // What would keep it from starting (E2BIG, no shell) is said before its intent is recorded.
                 try runner.check(spec)
                 if state.format >= JournalFormat(major: 1, minor: 2) {
@@ -50,6 +62,10 @@ extension RunEngine {
                                step: step.id)
                 }
                 let outcome: CommandOutcome
+                progress.attempt = attempt
+                progress.phase = .running
+                progress.since = Date()
+                onProgress(progress)
                 do {
                     outcome = try runner.run(spec, onOutput: onOutput)
                 } catch {
@@ -67,19 +83,37 @@ extension RunEngine {
                     durationMs: outcome.durationMs, outputBytes: outcome.outputBytes, outputSha256: outcome.outputSHA256,
                     outputFile: relative, passed: verdict == nil)
                 try record(.commandFinished(finished), step: step.id)
-                if outcome.interrupted { return .interrupted }
-                guard let problem = verdict else { break }
+                progress.since = Date()
+                if outcome.interrupted {
+                    progress.phase = .ended(passed: false)
+                    onProgress(progress)
+                    return .interrupted
+                }
+                guard let problem = verdict else {
+                    progress.phase = .ended(passed: true)
+                    onProgress(progress)
+                    break
+                }
+                progress.earlier.append(CommandProgress.ending(outcome) + (outcome.exitCode.map { step.expectExit.contains($0) } == true ? ", wrong output" : ""))
                 // Ctrl-C between attempts stops the step as it does during a command.
                 if let retries = step.retries, attempt <= retries.count {
+                    progress.phase = .waiting(seconds: retries.delaySeconds)
+                    onProgress(progress)
                     if retries.delaySeconds > 0, try !runner.sleep(seconds: Double(retries.delaySeconds)) { return .interrupted }
                     continue
                 }
                 if let poll = step.poll, Date().timeIntervalSince(started) + Double(poll.intervalSeconds) <= Double(poll.limitSeconds) {
+                    progress.phase = .waiting(seconds: poll.intervalSeconds)
+                    onProgress(progress)
                     if try !runner.sleep(seconds: Double(poll.intervalSeconds)) { return .interrupted }
                     continue
                 }
+                progress.phase = .ended(passed: false)
+                onProgress(progress)
                 let reason = commands.count > 1 ? "command \(index + 1) \(problem)" : "command \(problem)"
-                try fail(reason: attempt > 1 ? "\(reason) after \(attempt) attempts" : reason)
+                // A failure the runbook would end the run with leaves the step open instead: a
+                // person decides (run again, skip, done anyway, fail, abort). A branch or `continue` is followed.
+                if followsFailureByItself(step) { try fail(reason: attempt > 1 ? "\(reason) after \(attempt) attempts" : reason) }
                 return .failed(reason)
             }
         }
@@ -106,7 +140,7 @@ extension RunEngine {
 
     /// Why an attempt failed, or nil when it passed.
     func judge(_ outcome: CommandOutcome, step: Step, outputPath: String) -> String? {
-        if outcome.timedOut { return "timed out after \(step.timeoutSeconds.map(DurationText.format) ?? "its limit")" }
+        if outcome.timedOut { return "timed out after \(step.commandLimitSeconds.map(DurationText.format) ?? "its limit")" }
         if outcome.interrupted { return "was interrupted" }
         guard let code = outcome.exitCode else { return "was killed by signal \(outcome.signal ?? 0)" }
         if !step.expectExit.contains(code) {

@@ -29,15 +29,34 @@ public enum CommandSupervisor {
     /// to report the status). They are blocked when it is spawned, so none arrives before that.
     static let shielded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE]
 
+    /// Before the shell and script: the command gets the pseudo-terminal on descriptor 4 as its
+    /// controlling terminal and its standard input, output and error (a block flagged `interactive`).
+    static let terminalFlag = "--terminal"
+
+    /// Descriptor 4, with `--terminal`: the slave side of the command's pseudo-terminal.
+    static let terminalDescriptor: Int32 = 4
+
     /// Runs the mode with the arguments after `__supervise`; returns the process's exit status.
     public static func main(_ arguments: [String]) -> Int32 {
         for number in shielded { _ = signal(number, SIG_IGN) }
         var none = sigset_t()
         sigemptyset(&none)
         sigprocmask(SIG_SETMASK, &none, nil)
+        let terminal = arguments.first == terminalFlag
+        let arguments = terminal ? Array(arguments.dropFirst()) : arguments
         guard arguments.count == 2 else {
             report("error \(EINVAL)")
             return 127
+        }
+        // The session started this process as the leader of a new session: the pseudo-terminal
+        // becomes its controlling terminal, and its process group (the shell's too) the one that
+        // terminal sends Ctrl-C to. posix_spawn cannot do this for a child; this process can.
+        if terminal {
+            _ = fcntl(terminalDescriptor, F_SETFD, FD_CLOEXEC)
+            guard ioctl(terminalDescriptor, UInt(TIOCSCTTY), 0) == 0 else {
+                report("error \(errno)")
+                return 127
+            }
         }
         // The session may have died while this process started.
         if lifelineEnded(waitMilliseconds: 0) { return 0 }
@@ -47,7 +66,11 @@ public enum CommandSupervisor {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if terminal {
+            for target: Int32 in 0...2 { posix_spawn_file_actions_adddup2(&actions, terminalDescriptor, target) }
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -64,7 +87,8 @@ public enum CommandSupervisor {
             report("error \(result)")
             return 127
         }
-        // Only the command's group holds the session's output pipe from now on.
+        // Only the command's group holds the session's output pipe (or its terminal) from now on.
+        if terminal { LibC.close(terminalDescriptor) }
         let null = open("/dev/null", O_WRONLY)
         if null >= 0 {
             dup2(null, 1)

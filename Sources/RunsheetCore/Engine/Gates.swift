@@ -6,7 +6,8 @@ public enum GateProgress: Sendable, Equatable {
     case approved
     /// Let through without its sign-offs: by whom, and why.
     case waived(by: String, reason: String)
-    case rejected(String)
+    /// Rejected: why, and by whom.
+    case rejected(String, by: String)
     case timedOut
 }
 
@@ -44,7 +45,7 @@ extension RunEngine {
             } else {
                 try record(.runEnded(RunEnded(outcome: .aborted, reason: "gate '\(step.id)' rejected by \(rejection.signer): \(rejection.reason)")))
             }
-            return .rejected(rejection.reason)
+            return .rejected(rejection.reason, by: rejection.signer)
         }
         if status.satisfied {
             try complete()

@@ -50,6 +50,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case productionWithoutRoles(runbook: String, step: String)
     /// Typed text holds a control character it may not (`TypedText.refusal`, the sentence).
     case controlCharacter(String)
+    /// The step runs a command flagged `interactive`, and no person is at a terminal to give it.
+    case needsTerminal(String)
 
     public var errorDescription: String? {
         switch self {
@@ -78,6 +80,8 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .productionWithoutRoles(let runbook, let step):
             "step '\(step)' of \(runbook) is a production change, and only people a roles file names may start it, but no roles file applies; add .runsheet/roles.yaml at the repository root naming who may (docs/FORMAT.md, \"The roles file\")"
         case .controlCharacter(let refusal): refusal
+        case .needsTerminal(let step):
+            "step '\(step)' runs an interactive command, which needs a person at a terminal; nothing was run and the step is still open: run it from 'runsheet resume' on a terminal, or mark it done or skip it with a reason"
         case .olderJournal(let what, let format):
             "this run's journal is \(format), started by an older runsheet, which cannot record \(what); fail or skip the step with a reason, or start a new run"
         }
@@ -138,7 +142,7 @@ public final class RunEngine {
     public static func start(
         runbook: Runbook, runID: String, runDirectory: String, sha256: String, gitCommit: String?,
         values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
-        choice: ClassChoice? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
+        choice: ClassChoice? = nil, lock: LockClaim? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
         try requireStarter(actor.name, of: runbook, governance: governance)
@@ -159,6 +163,10 @@ public final class RunEngine {
         started.includes = plan.includes.isEmpty ? nil : plan.includes
         started.secrets = plan.secrets.isEmpty ? nil : plan.secrets
         started.rules = governance.ruleFiles
+        if let lock {  // EnvironmentLock: only a run that takes a lock writes 1.3
+            started.lock = lock
+            started.schema = JournalFormat.writtenWithLock
+        }
         var first = try RunEvent(by: actor, .runStarted(started))
         first.seq = 1
         let (journal, written) = try makeJournal(first)
@@ -182,11 +190,8 @@ public final class RunEngine {
 
     public var currentStep: Step? { state.cursor.flatMap { stepIndex[$0] }.map { runbook.steps[$0] } }
 
-    /// Steps settled (done, skipped or failed) against all steps.
-    public var progress: (settled: Int, total: Int) {
-        let settled = runbook.steps.filter { state.record($0.id).status.isSettled }.count
-        return (settled, runbook.steps.count)
-    }
+    /// Steps settled (done, skipped or failed) against the steps on the run's path (`pathProgress`).
+    public var progress: (settled: Int, total: Int) { pathProgress() }
 
     public func section(of step: Step) -> Section? {
         step.section.flatMap { id in runbook.sections.first { $0.id == id } }

@@ -143,6 +143,14 @@ public struct RunState: Sendable, Equatable {
     public var service: String?
     public var environment: String?
     public var productionSteps: [String] = []
+    /// The environment lock the run took (1.3: `run.started` or the last `lock.taken`), whether it
+    /// holds it now (`lock.released` lets it go until a resume takes it again), and each release.
+    public var lock: LockClaim?
+    public var holdsLock = false
+    /// Who took the lock last (the starter, or the person whose resume took it again), and when.
+    public var lockTakenBy: String?
+    public var lockSince: String?
+    public var lockReleases: [(actor: String, role: String, reason: String, time: String)] = []
     public var params: [String: String] = [:]
     public var releaseClass = ReleaseClass.normal
     /// The class the runbook declared when the run went under another, and the repository's
@@ -209,6 +217,14 @@ public struct RunState: Sendable, Equatable {
     /// to the `run.resumed` that follows. Durations leave these stretches out (`activeSeconds`).
     public var idle: [(from: String, to: String)] = []
     private var pausedSince: String?
+    /// The step the cursor is on and since when: a visit. The time spent on a step is the sum of
+    /// its visits, idle stretches left out (`timeSpent`), not the time since it was first shown.
+    private var visit: (step: String, since: String)?
+    /// Seconds spent on each step in visits that ended.
+    private var visitedSeconds: [String: TimeInterval] = [:]
+    /// When the visit that settled each settled step began (the time it settled, when the step was
+    /// settled from elsewhere or automatically): what a timeline draws.
+    public private(set) var settlingVisit: [String: String] = [:]
 
     public var finished: Bool { outcome != nil }
 
@@ -274,13 +290,14 @@ public struct RunState: Sendable, Equatable {
     }
 
     public mutating func apply(_ event: RunEvent) {
+        defer { followCursor(at: event.time) }
         eventCount += 1
         headHash = event.hash
         let previousTime = lastTime
         lastTime = event.time
         if !actors.contains(event.actor) { actors.append(event.actor) }
         switch event.type {
-        case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived: break
+        case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived, .lockReleased: break
         default: driverNames.insert(event.actor)
         }
         // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
@@ -307,6 +324,9 @@ public struct RunState: Sendable, Equatable {
             secretDigests = started.secrets ?? [:]
             secretDigestHistory = secretDigests.mapValues { [$0] }
             rules = started.rules
+            lock = started.lock
+            holdsLock = started.lock != nil
+            if started.lock != nil { (lockTakenBy, lockSince) = (event.actor, event.time) }
             if let followUp = started.followUp { self.followUp = (followUp.roles, followUp.within) }
             startedBy = event.actor
             startedAt = event.time
@@ -353,6 +373,8 @@ public struct RunState: Sendable, Equatable {
                 record.endedAt = nil
                 record.reason = nil
             }
+            // Work on a step starts when it is started, not when the cursor came to it.
+            if visit?.step == step { visit?.since = event.time }
             cursor = step
         case .stepCompleted(let completed):
             settle(event, as: .done, reason: nil, automatic: false, next: completed.next)
@@ -434,12 +456,20 @@ public struct RunState: Sendable, Equatable {
             guard let step = event.step else { break }
             waivers[step, default: []].append(Waiver(actor: event.actor, role: waived.role, reason: waived.reason, unmet: waived.unmet,
                                                      stepHash: waived.stepHash, time: event.time, host: event.host, plan: waived.plan))
+        case .lockTaken(let taken):
+            lock = taken.lock
+            holdsLock = true
+            (lockTakenBy, lockSince) = (event.actor, event.time)
+        case .lockReleased(let released):
+            holdsLock = false
+            lockReleases.append((event.actor, released.role, released.reason, event.time))
         }
     }
 
     /// A step done, skipped or failed: who settled it and when, and where the run goes next.
     private mutating func settle(_ event: RunEvent, as status: StepStatus, reason: String?, automatic: Bool, next: String?) {
         guard let step = event.step else { return }
+        settlingVisit[step] = visit?.step == step ? visit?.since : event.time
         update(step) { record in
             record.status = status
             record.actor = event.actor
@@ -453,6 +483,35 @@ public struct RunState: Sendable, Equatable {
         }
         if branch == "failure" { rollback.append(step) }
         cursor = next
+    }
+
+    /// Ends the visit of the step the cursor left and begins one on the step it is on now.
+    private mutating func followCursor(at time: String) {
+        let here = finished ? nil : cursor
+        guard here != visit?.step else { return }
+        if let visit, let from = Timestamp.parse(visit.since), let to = Timestamp.parse(time) {
+            visitedSeconds[visit.step, default: 0] += activeInterval(from: from, to: to)
+        }
+        visit = here.map { ($0, time) }
+    }
+
+    /// The time spent on a step: its visits, the one still going counted up to `now`, without
+    /// the idle stretches (a pause, a crash until the resume).
+    public func timeSpent(on step: String, now: Date = Date()) -> TimeInterval {
+        var total = visitedSeconds[step] ?? 0
+        if let visit, visit.step == step, let from = Timestamp.parse(visit.since) {
+            // A paused run is not spending time on its step: count to the pause.
+            let end = pausedSince.flatMap(Timestamp.parse).map { min($0, now) } ?? now
+            total += activeInterval(from: from, to: end)
+        }
+        return total
+    }
+
+    /// Whole seconds spent on a settled step (`timeSpent`, counted to the run's last event); nil
+    /// while it is not settled. Reports, checklists, metrics and `update`'s estimates use it.
+    public func secondsSpent(on step: String) -> Int? {
+        guard record(step).status.isSettled else { return nil }
+        return Int(timeSpent(on: step, now: Timestamp.parse(lastTime) ?? Date(timeIntervalSince1970: 0)).rounded())
     }
 
     /// Seconds from `start` to `end` that were not idle (see `idle`), to the nearest second; nil

@@ -11,6 +11,8 @@ public struct StepApproval: Encodable, Sendable, Equatable {
         public var shell: String
         public var code: String
         public var run: Bool
+        /// Only when set: a block without `interactive` hashes as it did before the flag existed.
+        public var interactive: Bool?
         /// Written as 0, as hashes recorded before this struct existed were computed with it.
         private let line = 0
 
@@ -19,6 +21,7 @@ public struct StepApproval: Encodable, Sendable, Equatable {
             shell = command.shell
             code = command.code
             run = command.run
+            interactive = command.interactive ? true : nil
         }
     }
 
@@ -34,6 +37,7 @@ public struct StepApproval: Encodable, Sendable, Equatable {
     public var when: Condition?
     public var commands: [ApprovedCommand]
     public var timeoutSeconds: Int?
+    public var commandTimeoutSeconds: Int?
     public var retries: Retries?
     public var poll: Poll?
     public var expectExit: [Int32]
@@ -65,6 +69,7 @@ public struct StepApproval: Encodable, Sendable, Equatable {
         when = step.when
         commands = step.commands.map(ApprovedCommand.init)
         timeoutSeconds = step.timeoutSeconds
+        commandTimeoutSeconds = step.commandTimeoutSeconds
         retries = step.retries
         poll = step.poll
         expectExit = step.expectExit

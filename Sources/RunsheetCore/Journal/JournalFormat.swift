@@ -15,9 +15,12 @@ public struct JournalFormat: Sendable, Equatable, Comparable, CustomStringConver
     /// What this runsheet writes in `run.started`: 1.1 added `step.forced` and `gate.waived`, 1.2
     /// `command.started` and `command.resolved`.
     public static let written = "runsheet.journal/1.2"
+    /// What a run that takes an environment lock writes instead: 1.3 added `run.started`'s `lock`,
+    /// `lock.taken` and `lock.released`, which only such a run may hold.
+    public static let writtenWithLock = "runsheet.journal/1.3"
     /// The newest format this runsheet reads. Raise the minor when adding an event type, or a field
     /// whose meaning a reader must not ignore, and write that version in the runs that use it.
-    public static let newestReadable = JournalFormat(major: 1, minor: 2)
+    public static let newestReadable = JournalFormat(major: 1, minor: 3)
 
     public init(major: Int, minor: Int) {
         self.major = major
@@ -49,7 +52,7 @@ public struct JournalFormat: Sendable, Equatable, Comparable, CustomStringConver
 
     public var description: String { "\(Self.prefix)\(major).\(minor)" }
 
-    /// The formats this runsheet reads, in words: `runsheet.journal/1`, or `runsheet.journal/1 up to 1.2`.
+    /// The formats this runsheet reads, in words: `runsheet.journal/1`, or `runsheet.journal/1 up to 1.3`.
     public static var readableDescription: String {
         let newest = newestReadable
         return "\(prefix)\(newest.major)" + (newest.minor == 0 ? "" : " up to \(newest.major).\(newest.minor)")

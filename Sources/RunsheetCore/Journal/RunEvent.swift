@@ -130,6 +130,10 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case commandStarted = "command.started"
     /// `CommandResolved` (1.2): the operator's decision about a command that may have run.
     case commandResolved = "command.resolved"
+    /// `LockTaken` (1.3): a resumed run took its environment lock again after it was released.
+    case lockTaken = "lock.taken"
+    /// `LockReleased` (1.3): an exception role released the run's environment lock (`unlock`).
+    case lockReleased = "lock.released"
 }
 
 /// Hex SHA-256.

@@ -114,7 +114,7 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
                 }
                 switch record.status {
                 case .done:
-                    if let seconds = fact.state.activeSeconds(from: record.startedAt, to: record.endedAt) { stats[key]!.durations.append(seconds) }
+                    if let seconds = fact.state.secondsSpent(on: id) { stats[key]!.durations.append(seconds) }
                 case .failed: stats[key]!.failed += 1
                 case .skipped where !record.automatic: stats[key]!.skipped += 1
                 default: break

@@ -31,6 +31,9 @@ public struct Runbook: Sendable, Codable, Equatable {
     /// SHA-256 of every file included, at any depth, by path (not part of the JSON form): with
     /// the runbook's own hash, the text a signature approves (`RunPlan`).
     public var includedSHA256: [String: String] = [:]
+    /// `concurrent: true`: runs share the environment lock with other concurrent runs instead of
+    /// holding it alone (`EnvironmentLock`; not part of the JSON form).
+    public var concurrent = false
 
     enum CodingKeys: String, CodingKey {
         case schema, path, id, title, version, owner, description

@@ -27,6 +27,9 @@ public struct Step: Sendable, Codable, Equatable {
     public var when: Condition?
     public var commands: [Command]
     public var timeoutSeconds: Int?
+    /// The front matter's `command-timeout`, on a step with a `run` block and no `Timeout` of its
+    /// own (nil otherwise): its commands' limit, covered by the step's hash as `Timeout` is.
+    public var commandTimeoutSeconds: Int?
     public var retries: Retries?
     public var poll: Poll?
     public var expectExit: [Int32]
@@ -58,6 +61,10 @@ public struct Step: Sendable, Codable, Equatable {
     /// True when the step waits for sign-offs.
     public var isGate: Bool { !signOffs.isEmpty }
 
+    /// How long each of the step's commands may run: its own `Timeout`, else the front matter's
+    /// `command-timeout`; nil for no limit.
+    public var commandLimitSeconds: Int? { timeoutSeconds ?? commandTimeoutSeconds }
+
     /// The gate's rule in words: "2 of sre or dba and 1 of release-manager".
     public var signOffSummary: String { SignOffRule.summary(signOffs) }
 }
@@ -88,14 +95,41 @@ public struct Command: Sendable, Codable, Equatable {
     public var code: String
     /// Only blocks flagged `run` are ever executed.
     public var run: Bool
+    /// Flagged `interactive` (with `run`): the command gets the operator's terminal through a
+    /// pseudo-terminal; otherwise its standard input is `/dev/null`.
+    public var interactive: Bool
     public var line: Int
 
-    public init(language: String?, shell: String, code: String, run: Bool, line: Int) {
+    public init(language: String?, shell: String, code: String, run: Bool, interactive: Bool = false, line: Int) {
         self.language = language
         self.shell = shell
         self.code = code
         self.run = run
+        self.interactive = interactive
         self.line = line
+    }
+
+    enum CodingKeys: String, CodingKey { case language, shell, code, run, interactive, line }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        language = try container.decodeIfPresent(String.self, forKey: .language)
+        shell = try container.decode(String.self, forKey: .shell)
+        code = try container.decode(String.self, forKey: .code)
+        run = try container.decode(Bool.self, forKey: .run)
+        interactive = try container.decodeIfPresent(Bool.self, forKey: .interactive) ?? false
+        line = try container.decode(Int.self, forKey: .line)
+    }
+
+    /// `interactive` is written only when set, so a block without it encodes (and hashes) as before.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(language, forKey: .language)
+        try container.encode(shell, forKey: .shell)
+        try container.encode(code, forKey: .code)
+        try container.encode(run, forKey: .run)
+        if interactive { try container.encode(true, forKey: .interactive) }
+        try container.encode(line, forKey: .line)
     }
 }
 

@@ -46,6 +46,37 @@ enum LibC {
         return 0
     }
 
+    private typealias OpenPT = @convention(c) (Int32) -> Int32
+    private typealias PTControl = @convention(c) (Int32) -> Int32
+    private typealias PTSName = @convention(c) (Int32, UnsafeMutablePointer<CChar>, Int) -> Int32
+
+    /// A new pseudo-terminal: the master's descriptor (close-on-exec) and the slave's path, from
+    /// `posix_openpt`, `grantpt`, `unlockpt` and `ptsname_r` (declared only under `_XOPEN_SOURCE`
+    /// or `_GNU_SOURCE`, which Swift's Glibc module does not define); nil with errno set when
+    /// the system has none to give.
+    static func openPseudoTerminal() -> (master: Int32, slavePath: String)? {
+        guard let open = dlsym(nil, "posix_openpt"), let grant = dlsym(nil, "grantpt"),
+              let unlock = dlsym(nil, "unlockpt"), let name = dlsym(nil, "ptsname_r") else {
+            errno = ENOSYS
+            return nil
+        }
+        let master = unsafeBitCast(open, to: OpenPT.self)(O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard master >= 0 else { return nil }
+        var path = [CChar](repeating: 0, count: 256)
+        guard unsafeBitCast(grant, to: PTControl.self)(master) == 0, unsafeBitCast(unlock, to: PTControl.self)(master) == 0,
+              unsafeBitCast(name, to: PTSName.self)(master, &path, path.count) == 0 else {
+            let saved = errno
+            _ = closeC(master)
+            errno = saved
+            return nil
+        }
+        return (master, String(cString: path))
+    }
+
+    /// `POSIX_SPAWN_SETSID` (glibc 2.26+, musl): the child starts a new session, and so may take a
+    /// controlling terminal. Declared only under `_GNU_SOURCE`.
+    static let spawnSetSID: Int32 = 0x80
+
     /// `posix_spawn_file_actions_addchdir_np` (glibc 2.29+, also under `_GNU_SOURCE`); -1 when
     /// the C library has none.
     static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) -> Int32 {

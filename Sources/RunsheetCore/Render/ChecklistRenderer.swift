@@ -13,7 +13,7 @@ public enum ChecklistRenderer {
         case .done:
             var text = record.forced ? "\(record.mark) forced done by \(record.actor ?? "?"), \(when): \(oneLine(record.reason ?? ""))"
                 : "\(record.mark) done by \(record.actor ?? "?"), \(when)"
-            if let seconds = state.activeSeconds(from: record.startedAt, to: record.endedAt) {
+            if let seconds = state.secondsSpent(on: step.id) {
                 text += ", took \(DurationText.format(seconds))"
                 if let estimate = step.estimateSeconds { text += " (estimate \(DurationText.format(estimate)))" }
             }

@@ -325,10 +325,12 @@ private struct JSONOutput: ~Copyable {
         optional("boxOffset", step.boxOffset)
         key("checked"); bool(step.checked)
         key("column"); int(step.column)
+        optional("commandTimeoutSeconds", step.commandTimeoutSeconds)
         key("commands"); beginArray()
         for command in step.commands {
             element(); beginObject()
             key("code"); string(command.code)
+            if command.interactive { key("interactive"); bool(true) }
             optional("language", command.language)
             key("line"); int(command.line)
             key("run"); bool(command.run)

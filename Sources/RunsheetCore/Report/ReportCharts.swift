@@ -2,11 +2,12 @@ import Foundation
 
 /// Timelines of a run's steps: a Mermaid Gantt chart for Markdown, an inline SVG for HTML.
 enum ReportCharts {
-    /// Settled steps with both times, in the order they started.
+    /// Settled steps with both times, in the order they were worked on: each bar is the visit
+    /// that settled the step, from when the operator came to it for the last time.
     static func timed(_ report: RunReport) -> [(step: RunReport.Step, start: Date, end: Date)] {
         report.steps.compactMap { step -> (RunReport.Step, Date, Date)? in
             guard step.status != "pending", step.status != "active",
-                  let start = step.startedAt.flatMap(Timestamp.parse), let end = step.endedAt.flatMap(Timestamp.parse) else { return nil }
+                  let start = (step.visitedAt ?? step.startedAt).flatMap(Timestamp.parse), let end = step.endedAt.flatMap(Timestamp.parse) else { return nil }
             return (step, start, max(start, end))
         }.sorted { ($0.1, $0.0.id) < ($1.1, $1.0.id) }
     }

@@ -131,6 +131,7 @@ public enum ReportRenderer {
         var parts: [String] = []
         if step.approvalLapsed == true { parts.append("APPROVAL LAPSED: the gate must be approved again") }
         if let unfinished = step.mayHaveRun { parts.append(unfinished.text) }
+        if let awaiting = step.awaitingDecision { parts.append(awaiting) }
         if let forced = step.forced {
             let codes = StepForced.exitCodes(forced.overrode)
             parts.append("FORCED done by \(forced.by): \(forced.reason)" + (codes.isEmpty ? "" : " (overrode exit \(codes))"))

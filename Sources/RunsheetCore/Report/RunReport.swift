@@ -124,6 +124,12 @@ public struct RunReport: Codable, Sendable, Equatable {
         /// A gate passed on approvals that no longer count under the run's plan (`RunState.approvalLapsed`):
         /// it must be approved again. Absent otherwise.
         public var approvalLapsed: Bool? = nil
+        /// When the visit that settled the step began (`startedAt` is its first): the timeline
+        /// draws that visit. `durationSeconds` is the time spent on it over all visits.
+        public var visitedAt: String? = nil
+        /// Set while the step's commands failed and it waits for a person's decision (the run is
+        /// open, the step too: `StepRecord.failedCheck`): "failed check, awaiting decision: …". Absent otherwise.
+        public var awaitingDecision: String? = nil
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -157,7 +163,7 @@ public struct RunReport: Codable, Sendable, Equatable {
             var reported = Step(
                 id: id, title: step.map { Placeholders.display($0.title, params: runbook.params) { state.params[$0] } } ?? added[id] ?? id, section: step?.section.flatMap { sectionTitles[$0] },
                 status: record.status.rawValue, actor: record.actor, startedAt: record.startedAt, endedAt: record.endedAt,
-                durationSeconds: record.status.isSettled ? state.activeSeconds(from: record.startedAt, to: record.endedAt) : nil,
+                durationSeconds: state.secondsSpent(on: id),
                 estimateSeconds: step?.estimateSeconds, reason: record.reason, automatic: record.automatic,
                 notes: record.notes.map { Entry(actor: $0.actor, role: nil, time: $0.time, text: $0.text) },
                 commands: record.commands.map {
@@ -173,6 +179,10 @@ public struct RunReport: Codable, Sendable, Equatable {
                            stale: state.staleness(of: waiver.plan) ?? (state.drove(waiver.actor) ? "\(waiver.actor) drove the run after waiving it" : nil))
                 } })
             if state.approvalLapsed(id) { reported.approvalLapsed = true }
+            if record.status.isSettled { reported.visitedAt = state.settlingVisit[id] }
+            if !state.finished, let failed = record.failedCheck {
+                reported.awaitingDecision = "failed check, awaiting decision: \(failed.failureSummary)"
+            }
             reported.mayHaveRun = record.unfinished.map {
                 MayHaveRun(index: $0.index, attempt: $0.attempt, command: $0.command, startedAt: $0.startedAt, outputFile: $0.outputFile)
             }

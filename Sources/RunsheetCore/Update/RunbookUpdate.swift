@@ -60,7 +60,7 @@ public struct RunbookUpdate: Sendable, Equatable {
             let samples = runs.compactMap { run -> Int? in
                 let record = run.record(step.id)
                 guard record.status == .done else { return nil }
-                return run.activeSeconds(from: record.startedAt, to: record.endedAt)
+                return run.secondsSpent(on: step.id)
             }
             if samples.count >= max(1, options.minSamples), let median = Self.median(samples), median > 0 {
                 let proposed = Self.rounded(median)

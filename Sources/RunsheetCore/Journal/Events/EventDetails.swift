@@ -40,6 +40,10 @@ extension EventPayload {
             details = [text("command", started.command)]
         case .commandResolved(let resolved):
             details = [text("decision", resolved.decision)]
+        case .lockTaken(let taken):
+            details = [text("lock", "\(taken.lock.service) / \(taken.lock.environment)")]
+        case .lockReleased(let released):
+            details = [text("reason", released.reason), text("role", released.role), text("lock", "\(released.lock.service) / \(released.lock.environment)")]
         case .gateWaived(let waived):
             details = [text("reason", waived.reason), text("role", waived.role)]
         }

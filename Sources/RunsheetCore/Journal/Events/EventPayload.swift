@@ -26,6 +26,8 @@ public enum EventPayload: Sendable, Equatable {
     case runChanged(RunChanged)
     case commandStarted(CommandStarted)
     case commandResolved(CommandResolved)
+    case lockTaken(LockTaken)
+    case lockReleased(LockReleased)
 
     public var type: EventType {
         switch self {
@@ -51,6 +53,8 @@ public enum EventPayload: Sendable, Equatable {
         case .runChanged: .runChanged
         case .commandStarted: .commandStarted
         case .commandResolved: .commandResolved
+        case .lockTaken: .lockTaken
+        case .lockReleased: .lockReleased
         }
     }
 
@@ -84,6 +88,8 @@ public enum EventPayload: Sendable, Equatable {
         case .runChanged: self = .runChanged(try read(RunChanged.self))
         case .commandStarted: self = .commandStarted(try read(CommandStarted.self))
         case .commandResolved: self = .commandResolved(try read(CommandResolved.self))
+        case .lockTaken: self = .lockTaken(try read(LockTaken.self))
+        case .lockReleased: self = .lockReleased(try read(LockReleased.self))
         }
     }
 
@@ -113,6 +119,8 @@ public enum EventPayload: Sendable, Equatable {
         case .runChanged(let payload): value = try JSONValueEncoder.encode(payload)
         case .commandStarted(let payload): value = try JSONValueEncoder.encode(payload)
         case .commandResolved(let payload): value = try JSONValueEncoder.encode(payload)
+        case .lockTaken(let payload): value = try JSONValueEncoder.encode(payload)
+        case .lockReleased(let payload): value = try JSONValueEncoder.encode(payload)
         }
         return value.object ?? [:]
     }

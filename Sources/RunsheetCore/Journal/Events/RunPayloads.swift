@@ -63,11 +63,14 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
     /// The rule files that applied (roles, policy, calendars), by path from the runbook's folder,
     /// with the SHA-256 of the bytes runsheet read: the rules the run started under.
     public var rules: [String: String]?
+    /// 1.3: the environment lock the run took at its start (`EnvironmentLock`); absent when it
+    /// took none (no production steps, or a run from before locks).
+    public var lock: LockClaim?
 
     enum CodingKeys: String, CodingKey {
         case schema, runId, runbook, runbookId, title, sha256, gitCommit, params
         case releaseClass = "class"
-        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets, rules
+        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets, rules, lock
     }
 
     public init(schema: String = JournalFormat.written, runId: String, runbook: String, runbookId: String, title: String,
@@ -117,6 +120,7 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
         includes = try c.decodeIfPresent([String: String].self, forKey: .includes)
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets)
         rules = try c.decodeIfPresent([String: String].self, forKey: .rules)
+        lock = try c.decodeIfPresent(LockClaim.self, forKey: .lock)
     }
 }
 
