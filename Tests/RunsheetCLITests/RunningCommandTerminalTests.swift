@@ -225,7 +225,7 @@ extension RunningCommandTerminalTests {
         try keys("d")
         var shown = try waitFor("times out in 89s")
         shown = try waitFor("times out in 87s")
-        #expect(shown.contains("Gate: needs 1 of sre"), "\(shown)")
+        #expect(shown.contains("Gate: sign-off by 1 of sre"), "\(shown)")
         #expect(shown.split(separator: "\n").allSatisfy { $0.count <= 40 })
         try keys("q")
         shown = try waitFor("EXITED-3")
