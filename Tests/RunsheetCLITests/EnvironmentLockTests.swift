@@ -96,6 +96,23 @@ import Testing
         #expect(runs(dir) == [id])
     }
 
+    /// A misspelt `service` or `environment` key would lock something else (the runbook's id, or
+    /// `production`) and let the run past a lock on the real one: it is an error at its place,
+    /// and the run does not start while another holds checkout / prod.
+    @Test(arguments: ["Service: checkout", "servce: checkout", "enviroment: prod", "Environment: prod", "concurent: true"])
+    func aMisspeltLockKeyIsAnError(line: String) throws {
+        let hotfix = "---\nrunsheet: 1\nid: hotfix\ntitle: hotfix\nproduction: true\n\(line)\n---\n\n# hotfix\n\n- [ ] Prepare\n"
+        let dir = try repository(["hotfix.md": hotfix])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try pausedRun(dir)
+        let check = try Fixtures.runsheet(["check", "hotfix.md"], directory: dir)
+        #expect(check.status == 1, "\(line): \(check.stdout)\(check.stderr)")
+        #expect((check.stdout + check.stderr).contains("hotfix.md:6:1: error: unknown front matter key"), "\(check.stdout)\(check.stderr)")
+        let second = try runsheet(["run", "hotfix.md", "--as", "bob"], in: dir, stdin: "done\nquit\n")
+        #expect(second.status != 0 && second.status != 3, "\(line): \(second.stdout)\(second.stderr)")
+        #expect(runs(dir) == [id], "the misspelt runbook started a run")
+    }
+
     /// A parameter named `environment` is the run's environment (as metrics read it), so the
     /// same runbook may run on staging while production is locked, and not on production.
     @Test func theEnvironmentParameterNamesTheLock() throws {

@@ -38,8 +38,10 @@ struct FrontMatter {
         "shell", "command-timeout", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "concurrent", "signing",
         "tags", "requires",
     ]
-    /// Keys that carry a rule: who may do what, what is production, when it may change.
-    static let governanceKeys: Set<String> = ["class", "roles", "policy", "calendar", "windows", "freezes", "production"]
+    /// Keys that carry a rule: who may do what, what is production, when it may change, and what
+    /// a run locks (`service`, `environment`: a misspelt one would lock something else).
+    static let governanceKeys: Set<String> = ["class", "roles", "policy", "calendar", "windows", "freezes", "production",
+                                              "service", "environment", "concurrent"]
     static let paramKeys = ["type", "default", "choices", "pattern", "secret", "prompt", "description"]
 }
 
