@@ -409,7 +409,11 @@ struct Resume: ParsableCommand {
                                 "); the rules as they are now apply from here on, and the journal records it\n")
         }
         let lock = try EnvironmentLocking.retake(state, runDirectory: directory)
-        try engine.resume(sha256: sha, changes: changes)
+        do {
+            try engine.resume(sha256: sha, changes: changes)
+        } catch let refusal as RunError {
+            throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on: " + (refusal.errorDescription ?? "\(refusal)"))
+        }
         try EnvironmentLocking.hold(lock, engine: engine, actor: who)
         try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
     }

@@ -126,10 +126,10 @@ struct Sign: ParsableCommand {
 
     func validate() throws {
         if [exception, followUp, waive].filter({ $0 }).count > 1 { throw ValidationError("use one of --exception, --waive and --follow-up") }
-        if waive && (reason ?? "").trimmed.isEmpty { throw ValidationError("--waive needs --reason saying why the gate may go ahead without its sign-offs") }
+        if waive && (reason ?? "").isBlank { throw ValidationError("--waive needs --reason saying why the gate may go ahead without its sign-offs") }
         if followUp && step != nil { throw ValidationError("--follow-up reviews the whole run; leave out the step id") }
         if !followUp && step == nil { throw ValidationError("name the step to sign, e.g. 'runsheet sign \(runID) approve-release'") }
-        if exception && (reason ?? "").trimmed.isEmpty { throw ValidationError("--exception needs --reason saying why the change cannot wait") }
+        if exception && (reason ?? "").isBlank { throw ValidationError("--exception needs --reason saying why the change cannot wait") }
     }
 
     func run() throws {
@@ -207,7 +207,7 @@ struct Reject: ParsableCommand {
     @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
-        guard !reason.trimmed.isEmpty else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
+        guard !reason.isBlank else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
         let signer = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
         let context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir)

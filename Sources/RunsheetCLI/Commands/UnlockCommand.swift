@@ -42,7 +42,7 @@ struct Unlock: ParsableCommand {
         if let refusal = TypedText.refusal(reason, as: .text, what: "the text given with --reason") {
             throw CommandFailure(status: .usage, message: refusal)
         }
-        guard !reason.trimmed.isEmpty else { throw CommandFailure(status: .usage, message: EnvironmentLock.Refusal.reasonRequired.errorDescription ?? "") }
+        guard !reason.isBlank else { throw CommandFailure(status: .usage, message: EnvironmentLock.Refusal.reasonRequired.errorDescription ?? "") }
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         let wanted = LockClaim(service: service, environment: environment, mode: .exclusive)
         let folder = LockFolder(runsDirectory: runsDirectory)

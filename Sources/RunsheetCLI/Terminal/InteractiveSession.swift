@@ -44,7 +44,7 @@ extension WalkThrough {
                         // Marking it done anyway is a forced step: it needs a reason, and every report shows it.
                         guard try confirm("This step \(why). Mark it done anyway? [y/N] ") else { continue }
                         guard let reason = try terminal.readLine(prompt: "\r\nWhy is it done anyway (recorded as forced; Esc cancels): ", secret: false) else { continue }
-                        try engine.complete(reason: reason.trimmed.isEmpty ? nil : reason)
+                        try engine.complete(reason: reason.isBlank ? nil : reason)
                         continue
                     }
                     if !engine.runnableCommands.isEmpty, !commandsPassed() {

@@ -103,7 +103,7 @@ public enum EnvironmentLock {
         guard !state.finished, let lock = state.lock, state.holdsLock else {
             throw Refusal.notHeld("run \(state.runID) no longer holds a lock" + (state.outcome.map { " (it has ended: \($0.rawValue))" } ?? "") + ", so nothing was written")
         }
-        guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired }
+        guard !reason.isBlank else { throw Refusal.reasonRequired }
         let needed = governance.exceptionRoles
         guard let roles = governance.roles else {
             throw Refusal.noRolesFile("no roles file applies to \(state.runbookPath), so nobody holds one of \(needed.joined(separator: ", ")) and nobody may release the lock of run \(state.runID)")

@@ -247,7 +247,7 @@ public enum SignOffs {
     ) throws -> RunEvent {
         guard !state.finished else { throw Refusal.finished }
         guard step.production || runbook.production else { throw Refusal.notProduction(step.id) }
-        guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("an exception needs --reason saying why the change cannot wait") }
+        guard !reason.isBlank else { throw Refusal.reasonRequired("an exception needs --reason saying why the change cannot wait") }
         let needed = governance.exceptionRoles
         if PersonName.same(signer.name, state.startedBy) {
             throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) " +
@@ -271,7 +271,7 @@ public enum SignOffs {
         guard !state.finished else { throw Refusal.finished }
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
         guard governance.policy[state.releaseClass].applies(to: step) else { throw Refusal.nothingToWaive("the \(state.releaseClass.rawValue) class policy does not apply gate '\(step.id)', so it needs no waiver") }
-        guard !reason.trimmed.isEmpty else { throw Refusal.reasonRequired("a waiver needs --reason saying why the gate may go ahead without its sign-offs") }
+        guard !reason.isBlank else { throw Refusal.reasonRequired("a waiver needs --reason saying why the gate may go ahead without its sign-offs") }
         guard state.format >= JournalFormat(major: 1, minor: 1) else {
             throw Refusal.nothingToWaive("this run's journal is \(state.format), started by an older runsheet, which cannot record a waiver; sign the gate, or start a new run")
         }
@@ -297,7 +297,7 @@ public enum SignOffs {
     /// also after the run ended. The person who started the run may not review it.
     public static func review(state: RunState, signer: Actor, role requested: String?, comment: String, roles: RolesFile?) throws -> RunEvent {
         guard let followUp = state.followUp else { throw Refusal.noFollowUp(state.releaseClass.rawValue) }
-        guard !comment.trimmed.isEmpty else {
+        guard !comment.isBlank else {
             throw Refusal.reasonRequired("a follow-up review needs --comment with its findings or a link to them")
         }
         if PersonName.same(signer.name, state.startedBy) {

@@ -46,6 +46,11 @@ public enum RunError: Error, Equatable, LocalizedError {
     case starterNotInRoles(actor: String, rolesFile: String, step: String)
     /// A command of the step was recorded as started with no result: the operator decides first.
     case mayHaveRun(step: String, command: Int, summary: String)
+    /// `back` or `goto` from a step whose check failed and waits for a decision.
+    case failedCheckUndecided(step: String, summary: String, action: String)
+    /// At resume: the step that waits for a decision (a failed check, a command that may have
+    /// run) is no longer in the runbook.
+    case undecidedStepGone(step: String, what: String)
     /// A run with production steps, in a repository without a roles file to name who may start it.
     case productionWithoutRoles(runbook: String, step: String)
     /// Typed text holds a control character it may not (`TypedText.refusal`, the sentence).
@@ -77,6 +82,10 @@ public enum RunError: Error, Equatable, LocalizedError {
             "\(actor) is not named in \(rolesFile), and step '\(step)' is a production change; only people the roles file names may start this runbook (check the name given with --as, RUNSHEET_USER or git config user.email)"
         case .mayHaveRun(let step, let command, let summary):
             "command \(command) of step '\(step)' \(summary); decide first: 'run' runs it again, 'done REASON' marks the step done (recorded as forced), 'fail REASON' fails it"
+        case .failedCheckUndecided(let step, let summary, let action):
+            "step '\(step)' failed its check (\(summary)) and waits for a decision; '\(action)' does not leave it undecided: 'run' runs it again, 'skip REASON', 'done REASON' (recorded as forced), 'fail REASON' or 'abort REASON'"
+        case .undecidedStepGone(let step, let what):
+            "step '\(step)' \(what) and waits for a decision, but the runbook no longer has it; nothing was recorded: put the step back (with the same id) and resume to decide (run it again, skip, done, fail or abort, with a reason)"
         case .productionWithoutRoles(let runbook, let step):
             "step '\(step)' of \(runbook) is a production change, and only people a roles file names may start it, but no roles file applies; add .runsheet/roles.yaml at the repository root naming who may (docs/FORMAT.md, \"The roles file\")"
         case .controlCharacter(let refusal): refusal
@@ -369,15 +378,15 @@ public final class RunEngine {
         }
         let next = successor[step.id] ?? nil
         try requireWithinReach(next, action: "done")
-        if reason?.trimmed.isEmpty ?? true, let unfinished = state.record(step.id).unfinished {
+        if reason?.isBlank ?? true, let unfinished = state.record(step.id).unfinished {
             throw RunError.mayHaveRun(step: step.id, command: unfinished.index, summary: unfinished.summary)
         }
         if let why = forceNeeded(step) {
-            guard let reason, !reason.isEmpty else { throw RunError.forceNeedsReason(step: step.id, why: why) }
+            guard let reason, !reason.isBlank else { throw RunError.forceNeedsReason(step: step.id, why: why) }
             try requireFormat(1, for: "a forced step")
             try record(.stepForced(StepForced(reason: reason, overrode: overridden(step), next: next)), step: step.id)
         } else {
-            if let reason, !reason.isEmpty { try record(.note(NoteTaken(text: reason)), step: step.id) }
+            if let reason, !reason.isBlank { try record(.note(NoteTaken(text: reason)), step: step.id) }
             try record(.stepCompleted(StepCompleted(next: next)), step: step.id)
         }
         try arrive(at: next)
@@ -395,7 +404,7 @@ public final class RunEngine {
     public func skip(reason: String) throws {
         let step = try requireOpen()
         try requireDecided(step)
-        guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("skip") }
+        guard !reason.isBlank else { throw RunError.reasonRequired("skip") }
         let reason = try typed(reason, "the reason to skip")
         if applies(step) {
             let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
@@ -413,7 +422,7 @@ public final class RunEngine {
 
     public func fail(reason: String) throws {
         let step = try requireOpen()
-        guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("fail") }
+        guard !reason.isBlank else { throw RunError.reasonRequired("fail") }
         let reason = try typed(reason, "the reason the step failed")
         // A gate that fails never carries on past itself (`On failure: continue` of its section
         // included): the run ends failed unless the gate names a branch of its own.
@@ -441,13 +450,13 @@ public final class RunEngine {
     }
 
     public func note(_ text: String) throws {
-        guard !text.trimmed.isEmpty else { throw RunError.reasonRequired("note") }
+        guard !text.isBlank else { throw RunError.reasonRequired("note") }
         try record(.note(NoteTaken(text: try typed(text, "the note"))), step: state.cursor)
     }
 
     /// A lesson: a note `runsheet update` proposes to keep in the runbook as a `Lesson:` annotation.
     public func lesson(_ text: String) throws {
-        guard !text.trimmed.isEmpty else { throw RunError.reasonRequired("lesson") }
+        guard !text.isBlank else { throw RunError.reasonRequired("lesson") }
         try record(.note(NoteTaken(text: try typed(text, "the lesson"), lesson: true)), step: state.cursor)
     }
 
@@ -455,7 +464,7 @@ public final class RunEngine {
     /// they are on; `runsheet update` proposes adding it to the runbook. Returns its id.
     @discardableResult
     public func addStep(title: String) throws -> String {
-        guard !title.trimmed.isEmpty else { throw RunError.titleRequired }
+        guard !title.isBlank else { throw RunError.titleRequired }
         // Masked before its id is made from it: the id must not spell a secret either.
         let title = try typed(title, "the step's title", as: .title)
         if let outcome = state.outcome { throw RunError.finished(outcome.rawValue) }
@@ -481,12 +490,15 @@ public final class RunEngine {
     public func back() throws {
         let step = try requireOpen()
         try requireDecided(step)
+        try requireNoFailedCheck(step, action: "back")
         guard let index = stepIndex[step.id], index > 0 else { throw RunError.atFirstStep }
         try move(to: runbook.steps[index - 1].id, reason: "back")
     }
 
     public func goTo(_ id: String) throws {
-        try requireDecided(try requireOpen())
+        let step = try requireOpen()
+        try requireDecided(step)
+        try requireNoFailedCheck(step, action: "goto")
         guard stepIndex[id] != nil else {
             throw RunError.noSuchStep(id, near: EditDistance.closest(to: id, in: runbook.steps.map(\.id), maximum: max(2, id.count / 3)))
         }
@@ -506,6 +518,14 @@ public final class RunEngine {
         throw RunError.mayHaveRun(step: step.id, command: unfinished.index, summary: unfinished.summary)
     }
 
+    /// Refuses to move away from a step whose check failed, by `back` or `goto`, before the
+    /// operator has decided what happens to it: a move would leave it open behind the run, and
+    /// the run could end without that decision on record.
+    func requireNoFailedCheck(_ step: Step, action: String) throws {
+        guard let failed = state.record(step.id).failedCheck else { return }
+        throw RunError.failedCheckUndecided(step: step.id, summary: failed.failureSummary, action: action)
+    }
+
     /// The command of the current step that may have run, if any: the decision the walk-through asks for.
     public var unfinishedCommand: RunState.UnfinishedCommand? {
         guard !state.finished, let step = currentStep else { return nil }
@@ -520,7 +540,7 @@ public final class RunEngine {
 
     public func abort(reason: String) throws {
         _ = try requireOpen()
-        guard !reason.trimmed.isEmpty else { throw RunError.reasonRequired("abort") }
+        guard !reason.isBlank else { throw RunError.reasonRequired("abort") }
         try record(.runEnded(RunEnded(outcome: .aborted, reason: try typed(reason, "the reason to abort"))))
     }
 
@@ -535,8 +555,16 @@ public final class RunEngine {
             resumed.changes = changes
             resumed.stepHashes = StepHash.all(runbook)
         }
-        // The step we were on may be gone: continue at the first unsettled step after it.
+        // The step we were on may be gone: continue at the first unsettled step after it; but
+        // not from a step that waits for a decision, which an edit to the runbook cannot make.
         if let cursor = state.cursor, stepIndex[cursor] == nil {
+            let record = state.record(cursor)
+            if let failed = record.failedCheck {
+                throw RunError.undecidedStepGone(step: cursor, what: "failed its check (\(failed.failureSummary))")
+            }
+            if let unfinished = record.unfinished {
+                throw RunError.undecidedStepGone(step: cursor, what: "has command \(unfinished.index) that \(unfinished.summary)")
+            }
             let next = runbook.steps.first { state.record($0.id).status == .pending }?.id
             resumed.cursor = next.map(RunResumed.Cursor.step) ?? .end
         }

@@ -30,3 +30,16 @@ extension String {
         }
     }
 }
+
+extension String {
+    /// Whether the text says nothing a reader could see: only white space, characters that are
+    /// drawn as nothing (Unicode's default-ignorable ones: zero-width space, soft hyphen, the
+    /// Hangul fillers...) and blank look-alikes such as the Braille blank. A reason, note or
+    /// comment that is blank is refused as an empty one is.
+    public var isBlank: Bool {
+        unicodeScalars.allSatisfy { scalar in
+            scalar.properties.isWhitespace || scalar.properties.isDefaultIgnorableCodePoint
+                || [0x2800, 0x3164, 0x115F, 0x1160, 0xFFA0].contains(scalar.value)
+        }
+    }
+}
