@@ -138,14 +138,15 @@ struct Status: ParsableCommand {
         }
         lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(state.headHash)")  // whole, as verify --head takes it
-        // Sorted as (time, id) pairs: sorting whole step records copies them, which a long run feels.
-        // Steps settled in the same millisecond list by id, the same way every time.
-        let settledSteps = state.steps.compactMap { id, record in record.status.isSettled ? (record.endedAt ?? "", id) : nil }
-            .sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        // In the order the journal settled them, each step where it was settled last: no sort,
+        // which a run of tens of thousands of steps would feel.
+        let settledSteps = state.settlements.compactMap { entry -> (String, RunState.StepRecord)? in
+            guard let record = state.steps[entry.step], record.status.isSettled, record.settledSeq == entry.seq else { return nil }
+            return (entry.step, record)
+        }
         if !settledSteps.isEmpty { lines.append("") }
         lines.reserveCapacity(lines.count + settledSteps.count + 8)
-        for (_, id) in settledSteps {
-            guard let record = state.steps[id] else { continue }
+        for (id, record) in settledSteps {
             let why = lapsed[id]
             let lapsed = why != nil || state.approvalLapsed(id)
             var line = "  \(lapsed ? "↺" : record.mark) \(id.shown)  \((record.actor ?? "").shown)  \((record.endedAt ?? "").shown)"

@@ -125,6 +125,12 @@ public struct RunState: Sendable, Equatable {
         /// A command attempt started and never finished in the journal (the session died while it
         /// ran); cleared by its result, by a decision about it, or when the step is settled.
         public var unfinished: UnfinishedCommand?
+        /// Seconds spent on the step in visits that ended (`RunState.timeSpent`), and when the
+        /// visit that settled it began (the time it settled, when it was settled from elsewhere).
+        public var visitedSeconds: TimeInterval = 0
+        public var settlingVisit: String?
+        /// The `seq` of the event that settled it last (`RunState.settlements`).
+        public var settledSeq = 0
 
         /// The status mark, `⚠` for a forced step: it is done, but not as the runbook asked.
         public var mark: String { forced ? "⚠" : status.mark }
@@ -220,11 +226,9 @@ public struct RunState: Sendable, Equatable {
     /// The step the cursor is on and since when: a visit. The time spent on a step is the sum of
     /// its visits, idle stretches left out (`timeSpent`), not the time since it was first shown.
     private var visit: (step: String, since: String)?
-    /// Seconds spent on each step in visits that ended.
-    private var visitedSeconds: [String: TimeInterval] = [:]
-    /// When the visit that settled each settled step began (the time it settled, when the step was
-    /// settled from elsewhere or automatically): what a timeline draws.
-    public private(set) var settlingVisit: [String: String] = [:]
+    /// Every settling of a step, in journal order: a step and the `seq` of the event. A step
+    /// settled again (after `back`) is listed again; its record's `settledSeq` names the last.
+    public private(set) var settlements: [(step: String, seq: Int)] = []
 
     public var finished: Bool { outcome != nil }
 
@@ -436,7 +440,9 @@ public struct RunState: Sendable, Equatable {
                     record.actor = event.actor
                     record.startedAt = event.time
                     record.endedAt = event.time
+                    record.settledSeq = event.seq
                 }
+                settlements.append((step, event.seq))
             }
         case .signOff(let signed):
             guard let step = event.step else { break }
@@ -469,7 +475,8 @@ public struct RunState: Sendable, Equatable {
     /// A step done, skipped or failed: who settled it and when, and where the run goes next.
     private mutating func settle(_ event: RunEvent, as status: StepStatus, reason: String?, automatic: Bool, next: String?) {
         guard let step = event.step else { return }
-        settlingVisit[step] = visit?.step == step ? visit?.since : event.time
+        let began = visit?.step == step ? visit?.since : event.time
+        settlements.append((step, event.seq))
         update(step) { record in
             record.status = status
             record.actor = event.actor
@@ -480,6 +487,8 @@ public struct RunState: Sendable, Equatable {
             record.forced = false
             record.overrode = []
             record.unfinished = nil
+            record.settlingVisit = began
+            record.settledSeq = event.seq
         }
         if branch == "failure" { rollback.append(step) }
         cursor = next
@@ -490,7 +499,8 @@ public struct RunState: Sendable, Equatable {
         let here = finished ? nil : cursor
         guard here != visit?.step else { return }
         if let visit, let from = Timestamp.parse(visit.since), let to = Timestamp.parse(time) {
-            visitedSeconds[visit.step, default: 0] += activeInterval(from: from, to: to)
+            let spent = activeInterval(from: from, to: to)
+            steps[visit.step]?.visitedSeconds += spent
         }
         visit = here.map { ($0, time) }
     }
@@ -498,7 +508,7 @@ public struct RunState: Sendable, Equatable {
     /// The time spent on a step: its visits, the one still going counted up to `now`, without
     /// the idle stretches (a pause, a crash until the resume).
     public func timeSpent(on step: String, now: Date = Date()) -> TimeInterval {
-        var total = visitedSeconds[step] ?? 0
+        var total = steps[step]?.visitedSeconds ?? 0
         if let visit, visit.step == step, let from = Timestamp.parse(visit.since) {
             // A paused run is not spending time on its step: count to the pause.
             let end = pausedSince.flatMap(Timestamp.parse).map { min($0, now) } ?? now

@@ -179,7 +179,7 @@ public struct RunReport: Codable, Sendable, Equatable {
                            stale: state.staleness(of: waiver.plan) ?? (state.drove(waiver.actor) ? "\(waiver.actor) drove the run after waiving it" : nil))
                 } })
             if state.approvalLapsed(id) { reported.approvalLapsed = true }
-            if record.status.isSettled { reported.visitedAt = state.settlingVisit[id] }
+            if record.status.isSettled { reported.visitedAt = record.settlingVisit }
             if !state.finished, let failed = record.failedCheck {
                 reported.awaitingDecision = "failed check, awaiting decision: \(failed.failureSummary)"
             }
