@@ -299,7 +299,7 @@ struct Run: ParsableCommand {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
-        let lock = try EnvironmentLocking.take(EnvironmentLock.claim(for: runbook, values: values), runsDirectory: runsDirectory)
+        let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
             terminal.writeError("runsheet: run \(open.runID) of this runbook is still open (\(open.cursor.map { "at step '\($0)'" } ?? "at its end"), " +
                                 "started \(open.startedAt) by \(open.startedBy)); this starts another one. 'runsheet resume \(open.runID)' continues it\n")
@@ -343,7 +343,9 @@ struct Resume: ParsableCommand {
             added, removed and changed steps are listed. Secret parameters are asked for \
             again. One session drives a run at a time: while another holds it, resume \
             exits 5 and writes nothing. A run whose environment lock was released \
-            ('runsheet unlock') takes it again, or exits 5 while another run holds it.
+            ('runsheet unlock') takes it again, or exits 5 while another run holds it. \
+            A resume that would change another service or environment than the run \
+            locked (a --param, or the runbook edited) exits 1 and writes nothing.
 
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
@@ -380,6 +382,7 @@ struct Resume: ParsableCommand {
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
         let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
+        try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
         let sha = SHA256Hex.of(bytes)
         let changes = RunbookChanges(recorded: state.stepHashes, runbook: runbook)
         if sha != state.runbookSHA256 {
