@@ -80,11 +80,35 @@ import Testing
             resumed = try runsheet(["resume", id, "--as", "bob"], in: dir, stdin: "run\nquit\n")
         }
         #expect(resumed.status == 1, "\(how): \(resumed.stdout)\(resumed.stderr)")
-        let line = base.oneSentence(resumed.stderr)
+        // An edited runbook is first named as changed, on a line of its own.
+        let lines = resumed.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").map(String.init)
+        #expect(lines.count == (how == "runbook edit" ? 2 : 1), "\(resumed.stderr)")
+        let line = base.oneSentence(lines.last ?? "")
         let target = how == "runbook edit" ? "billing / staging" : "checkout / prod"
         #expect(line.hasPrefix("runsheet: run \(id) took the lock on checkout / staging, but with these parameters and the runbook as it is now it would change \(target);"), "\(line)")
         #expect(line.contains("so nothing was written"), "\(line)")
         #expect(!resumed.stdout.contains("changing prod"), "\(resumed.stdout)")
+        #expect(try base.journal(dir, id) == before, "the refused resume wrote to the journal")
+    }
+
+    /// A run started without production steps took no lock; given production steps between
+    /// sessions, its resume would change production without one: refused, exit 1, nothing written.
+    @Test func aRunThatTookNoLockMayNotGainProductionStepsAtResume() throws {
+        let notes = "---\nrunsheet: 1\nid: notes\ntitle: notes\nservice: checkout\nenvironment: prod\n---\n\n# notes\n\n- [ ] Look\n- [ ] Change\n"
+        let dir = try base.repository(["notes.md": notes])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let started = try runsheet(["run", "notes.md", "--as", "bob"], in: dir, stdin: "done\nquit\n")
+        #expect(started.status == 3, "\(started.stdout)\(started.stderr)")
+        let id = try #require(base.runs(dir).first)
+        let holder = try base.pausedRun(dir)
+        #expect(holder != id)
+        try notes.replacingOccurrences(of: "- [ ] Change\n", with: "- [ ] Change\n  - Production: yes\n").write(to: dir.appendingPathComponent("notes.md"), atomically: true, encoding: .utf8)
+        let before = try base.journal(dir, id)
+        let resumed = try runsheet(["resume", id, "--as", "bob"], in: dir, stdin: "done\nquit\n")
+        #expect(resumed.status == 1, "\(resumed.stdout)\(resumed.stderr)")
+        let line = base.oneSentence(String(resumed.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").last ?? ""))
+        #expect(line == "runsheet: run \(id) took no environment lock at its start, as it had no production steps then, but the runbook as it is now has them and would change checkout / prod; " +
+                "a resume may not change production without its lock, so nothing was written: end this run and start a new one, which takes the lock", "\(line)")
         #expect(try base.journal(dir, id) == before, "the refused resume wrote to the journal")
     }
 

@@ -71,10 +71,18 @@ enum EnvironmentLocking {
     }
 
     /// For `resume`, before anything is written: the service and environment this resume would
-    /// change (its parameters, the runbook as it is now) must be those of the lock the run took;
-    /// else the run would change an environment whose lock it never took. Exit 1 naming both.
+    /// change (its parameters, the runbook as it is now) must be those of the lock the run took,
+    /// and a run that took none (no production steps at its start) may not have gained production
+    /// steps; else the run would change an environment whose lock it never took. Exit 1.
     static func requireSameLock(_ state: RunState, now claim: LockClaim?) throws {
-        guard let taken = state.lock, !state.finished, let claim else { return }
+        guard !state.finished, let claim else { return }
+        guard let taken = state.lock else {
+            // Production steps recorded at the start with no lock: a run from before locks, which holds none.
+            guard state.productionSteps.isEmpty else { return }
+            throw CommandFailure(status: .findings, message: "run \(state.runID.shown) took no environment lock at its start, as it had no production steps then, " +
+                                 "but the runbook as it is now has them and would change \(claim.shownName); a resume may not change production without its lock, " +
+                                 "so nothing was written: end this run and start a new one, which takes the lock")
+        }
         guard claim.key != taken.key || (claim.mode == .exclusive && taken.mode == .shared) else { return }
         let what = claim.key != taken.key ? "would change \(claim.shownName)" : "would hold \(claim.shownName) alone"
         throw CommandFailure(status: .findings, message: "run \(state.runID.shown) took the lock on \(taken.shownName)" +

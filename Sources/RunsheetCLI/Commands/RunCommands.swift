@@ -382,7 +382,6 @@ struct Resume: ParsableCommand {
         var runbook = result.runbook
         runbook.releaseClass = state.releaseClass
         let values = try ParameterInput.resolve(runbook, given: try ParameterInput.parse(parameters.params), recorded: state.params) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
-        try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
         let sha = SHA256Hex.of(bytes)
         let changes = RunbookChanges(recorded: state.stepHashes, runbook: runbook)
         if sha != state.runbookSHA256 {
@@ -400,6 +399,7 @@ struct Resume: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
         }
+        try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)
