@@ -159,6 +159,7 @@ import Testing
         ("service: \"\\u200b\"\nenvironment: prod", 6),
         ("service: ~\nenvironment: prod", 6),
         ("service: checkout\nenvironment: null", 7),
+        ("service: checkout\nenvironment: prod\nparams:\n  version:\n    <<: {secret: true}", 10),
     ])
     func mergeKeysAndEmptyNamesAreErrors(front: String, line: Int) throws {
         let text = "---\nrunsheet: 1\nid: merged\ntitle: merged\nproduction: true\n\(front)\n---\n\n# merged\n\n- [ ] Change\n"

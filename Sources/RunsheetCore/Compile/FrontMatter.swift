@@ -322,6 +322,8 @@ extension FrontMatter {
                     case "description": parameter.description = settingValue.string
                     case "required":
                         break  // Documented as implied by a missing default; accepted for readability.
+                    case "<<":
+                        problem(settingNode, "parameter '\(name)' may not use the YAML merge key '<<': runsheet does not merge it, so the settings it brings (secret, default...) would be dropped without a word; write them out", .frontMatter, .error)
                     default:
                         let near = EditDistance.closest(to: setting, in: paramKeys, maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
                         problem(settingNode, "unknown setting '\(setting)' for parameter '\(name)'\(near)", .unknownKey, .warning)
