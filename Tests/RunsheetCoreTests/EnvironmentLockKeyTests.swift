@@ -31,7 +31,9 @@ import Testing
         #expect(claim("") == LockClaim(service: "deploy", environment: "production", mode: .exclusive))
         #expect(claim("service: checkout\nenvironment: prod\nconcurrent: true\n")?.mode == .shared)
         #expect(claim("service: checkout\nenvironment: prod\n", values: ["environment": "staging"])?.environment == "staging")
-        #expect(claim("service: checkout\nenvironment: ' '\n")?.environment == "production")
+        // A blank environment would lock `production` instead of what the runbook meant: an error.
+        let blank = Fixtures.compile("---\nid: deploy\nservice: checkout\nenvironment: ' '\n---\n\n# Deploy\n\n- [ ] Deploy\n  - Production: yes\n")
+        #expect(blank.diagnostics.contains { $0.severity == .error && $0.line == 4 && $0.message.hasPrefix("'environment' is empty") }, "\(blank.diagnostics)")
         #expect(claim("service: checkout\nenvironment: prod\n", "- [ ] Write notes\n") == nil)
         #expect(claim("production: true\n", "- [ ] Write notes\n")?.service == "deploy")
     }

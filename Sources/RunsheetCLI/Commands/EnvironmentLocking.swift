@@ -27,6 +27,19 @@ enum EnvironmentLocking {
         }
     }
 
+    /// The lock a run of `runbook` with `values` takes (`EnvironmentLock.claim`); exit 2 when a
+    /// `service` or `environment` parameter is empty or blank, which would lock something else.
+    static func claim(for runbook: Runbook, values: [String: String]) throws -> LockClaim? {
+        let claim = EnvironmentLock.claim(for: runbook, values: values)
+        guard claim != nil else { return nil }
+        for name in ["service", "environment"] {
+            if let value = values[name], EnvironmentLock.Key.canonical(value).isEmpty {
+                throw CommandFailure(status: .usage, message: "parameter '\(name)' is empty; a run with production steps locks the \(name) it names, so give it one")
+            }
+        }
+        return claim
+    }
+
     /// For a run about to start with `claim`: the folder's guard once no other run holds a
     /// conflicting lock; exit 5 naming the holder otherwise. Nil when the run takes no lock.
     static func take(_ claim: LockClaim?, runsDirectory: String) throws -> Pending? {
@@ -57,6 +70,27 @@ enum EnvironmentLocking {
         return Pending(claim: claim, folder: folder, guard: guardLock)
     }
 
+    /// For `resume`, before anything is written: the service and environment this resume would
+    /// change (its parameters, the runbook as it is now) must be those of the lock the run took,
+    /// and a run that took none (no production steps at its start) may not have gained production
+    /// steps; else the run would change an environment whose lock it never took. Exit 1.
+    static func requireSameLock(_ state: RunState, now claim: LockClaim?) throws {
+        guard !state.finished, let claim else { return }
+        guard let taken = state.lock else {
+            // Production steps recorded at the start with no lock: a run from before locks, which holds none.
+            guard state.productionSteps.isEmpty else { return }
+            throw CommandFailure(status: .findings, message: "run \(state.runID.shown) took no environment lock at its start, as it had no production steps then, " +
+                                 "but the runbook as it is now has them and would change \(claim.shownName); a resume may not change production without its lock, " +
+                                 "so nothing was written: end this run and start a new one, which takes the lock")
+        }
+        guard claim.key != taken.key || (claim.mode == .exclusive && taken.mode == .shared) else { return }
+        let what = claim.key != taken.key ? "would change \(claim.shownName)" : "would hold \(claim.shownName) alone"
+        throw CommandFailure(status: .findings, message: "run \(state.runID.shown) took the lock on \(taken.shownName)" +
+                             (taken.mode == .shared ? " (shared)" : "") + ", but with these parameters and the runbook as it is now it \(what); " +
+                             "a resume may not move a run past the lock it took, so nothing was written: resume it with the values it started with " +
+                             "('runsheet status \(state.runID.shown)' shows them), or end it and start a new run")
+    }
+
     /// After the resumed session's `run.resumed`: a run whose lock was released takes it again
     /// (`lock.taken`, by `actor`), and its lock file names it.
     static func hold(_ pending: Pending?, engine: RunEngine, actor: Actor) throws {
@@ -69,7 +103,7 @@ enum EnvironmentLocking {
             defer { journal.close() }
             let written = try journal.append(try RunEvent(by: actor, .lockTaken(LockTaken(lock: pending.claim))), onto: &state)
             (since, person) = (written.time, actor.name)
-            Output.error("runsheet: run \(state.runID) took the lock on \(pending.claim.shownName) again (it had been released)")
+            Output.error("run \(state.runID) took the lock on \(pending.claim.shownName) again (it had been released)")
         }
         pending.recorded(runID: state.runID, person: person, since: since)
     }

@@ -302,7 +302,7 @@ struct Run: ParsableCommand {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
-        let lock = try EnvironmentLocking.take(EnvironmentLock.claim(for: runbook, values: values), runsDirectory: runsDirectory)
+        let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
             terminal.writeError("runsheet: run \(open.runID) of this runbook is still open (\(open.cursor.map { "at step '\($0)'" } ?? "at its end"), " +
                                 "started \(open.startedAt) by \(open.startedBy)); this starts another one. 'runsheet resume \(open.runID)' continues it\n")
@@ -346,7 +346,9 @@ struct Resume: ParsableCommand {
             added, removed and changed steps are listed. Secret parameters are asked for \
             again. One session drives a run at a time: while another holds it, resume \
             exits 5 and writes nothing. A run whose environment lock was released \
-            ('runsheet unlock') takes it again, or exits 5 while another run holds it.
+            ('runsheet unlock') takes it again, or exits 5 while another run holds it. \
+            A resume that would change another service or environment than the run \
+            locked (a --param, or the runbook edited) exits 1 and writes nothing.
 
             Examples:
               runsheet resume checkout-deploy-20261122-051200-ab12
@@ -400,6 +402,7 @@ struct Resume: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
         }
+        try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
         let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)

@@ -17,8 +17,13 @@ struct Unlock: ParsableCommand {
             another run holds it. Names compare as people's names do: Prod and prod are one \
             environment.
 
+            All or nothing: when several runs share the lock, each is checked first, and \
+            none is released unless all may be. The rules are those that apply to the \
+            holding run's runbook, recorded with the release.
+
             Exit codes: 0 released; 1 refused by a rule (role, starter, nothing held, a \
-            journal that does not verify); 2 bad input; 5 a session drives the holding run.
+            journal that does not verify); 2 bad input (the holding run's runbook gone \
+            included); 5 a session drives the holding run.
 
             'runsheet status' lists the locks held.
 
@@ -73,13 +78,33 @@ struct Unlock: ParsableCommand {
                                      "; unlock releases only the lock of a run no session drives, so nothing was released: ask them to quit ('q') or end the run")
             }
         }
+        // All or nothing: every holder is checked (role, starter, drivers) before any is released.
+        var releases: [(holder: EnvironmentLock.Holder, context: GateContext, release: (RunState) throws -> RunEvent)] = []
         for holder in holders {
             let directory = (runsDirectory as NSString).appendingPathComponent(holder.runID)
-            let context = try GateContext.open(run: directory, step: nil, runsDir: runsFolder.runsDir)
+            let context: GateContext
+            do {
+                context = try GateContext.open(run: directory, step: nil, runsDir: runsFolder.runsDir)
+            } catch let failure as CommandFailure {
+                let runbook = (try? RunSupport.verifiedState(in: directory, repair: false)).map { RunSupport.runbookPath(of: $0, runDirectory: directory) }
+                let why = runbook.map { FileManager.default.fileExists(atPath: $0) ? "which cannot be compiled now (\(failure.message))" : "which is gone (\($0.shown))" } ?? "which cannot be read now (\(failure.message))"
+                throw CommandFailure(status: failure.status, message: "run \(holder.runID.shown) holds the lock on \(holder.lockName), and unlock decides by the rules (roles, calendar) that apply to its runbook, \(why), so nothing was released: " +
+                                     "put the runbook back where the run started it, or move that run folder out of \(runsDirectory) and remove its file in \(folder.path) once you know the run is over")
+            }
             let reason = try context.typed(self.reason, option: "--reason") ?? ""
             let release = { (state: RunState) in
                 try EnvironmentLock.release(state: state, signer: person, role: role, reason: reason, governance: context.governance)
             }
+            do {
+                _ = try release(context.state)
+            } catch let refusal as EnvironmentLock.Refusal {
+                throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
+            } catch let refusal as SignOffs.Refusal {
+                throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
+            }
+            releases.append((holder, context, release))
+        }
+        for (holder, context, release) in releases {
             let written: RunEvent
             do {
                 written = try context.append(try release(context.state)) { _ = try release($0) }.written

@@ -131,8 +131,19 @@ extension FrontMatter {
             case "version": result.version = string(value, key)
             case "owner": result.owner = string(value, key)
             case "description": result.description = string(value, key)
-            case "service": result.service = string(value, key)
-            case "environment": result.environment = string(value, key)
+            case "service", "environment":
+                // What a run with production steps locks: an empty or null one would lock something else.
+                guard let text = string(value, key) else { break }
+                if value.null != nil || EnvironmentLock.Key.canonical(text).isEmpty {
+                    problem(value, "'\(key)' is empty; a run with production steps locks the \(key) it names, so name one, or leave the key out")
+                } else if key == "service" {
+                    result.service = text
+                } else {
+                    result.environment = text
+                }
+            case "<<":
+                // YAML's merge key is not merged here: the keys it brings (a service, an environment...) would be dropped.
+                problem(keyNode, "front matter may not use the YAML merge key '<<': runsheet does not merge it, so the keys it brings would be dropped without a word; write them out")
             case "shell":
                 if let shell = string(value, key) {
                     if shell.trimmed.isEmpty { problem(value, "'shell' must name a program") } else { result.shell = shell }
@@ -311,6 +322,8 @@ extension FrontMatter {
                     case "description": parameter.description = settingValue.string
                     case "required":
                         break  // Documented as implied by a missing default; accepted for readability.
+                    case "<<":
+                        problem(settingNode, "parameter '\(name)' may not use the YAML merge key '<<': runsheet does not merge it, so the settings it brings (secret, default...) would be dropped without a word; write them out", .frontMatter, .error)
                     default:
                         let near = EditDistance.closest(to: setting, in: paramKeys, maximum: 2).map { "; did you mean '\($0)'?" } ?? ""
                         problem(settingNode, "unknown setting '\(setting)' for parameter '\(name)'\(near)", .unknownKey, .warning)
@@ -326,6 +339,16 @@ extension FrontMatter {
             default:
                 problem(spec, "parameter '\(name)' must have a default value or a mapping of settings", .frontMatter, .error)
                 continue
+            }
+            // A parameter named service or environment names the run's environment lock.
+            let lockKey = EnvironmentLock.Key.canonical(name)
+            if lockKey == "service" || lockKey == "environment" {
+                if name != lockKey {
+                    problem(nameNode, "parameter '\(name)' does not name the run's \(lockKey) lock (only '\(lockKey)' in lower case does), so the run would lock another \(lockKey) than its commands change; name it '\(lockKey)'", .frontMatter, .error)
+                }
+                if parameter.secret {
+                    problem(nameNode, "parameter '\(name)' names the run's environment lock, which the journal, 'runsheet status' and the lock files show in clear, so it may not be secret", .frontMatter, .error)
+                }
             }
             if result.paramLines[name] != nil {
                 problem(nameNode, "parameter '\(name)' is declared twice", .frontMatter, .error)

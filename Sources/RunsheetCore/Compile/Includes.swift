@@ -32,6 +32,7 @@ extension Lowering {
                 report(.error, .includeFailed, "included runbook '\(relative)' has \(included.errors.count) error(s)", line: line, column: column)
                 diagnostics += included.diagnostics.filter { $0.severity == .error && $0.path != source.path }
             }
+            checkLock(of: included.runbook, relative: relative, in: runbook, line: line, column: column)
             for parameter in included.runbook.params where !runbook.params.contains(where: { $0.name == parameter.name }) {
                 if parameter.required {
                     report(.error, .includeFailed, "included runbook '\(relative)' needs parameter '\(parameter.name)'; declare it here or give it a default there", line: line, column: column)
@@ -40,6 +41,21 @@ extension Lowering {
             }
             for role in included.runbook.roles where !runbook.roles.contains(role) { runbook.roles.append(role) }
             splice(included.runbook, into: &runbook, after: stepIndex)
+        }
+    }
+
+    /// The run locks the including runbook's service and environment (docs/FORMAT.md, "Environment
+    /// locks"): an included runbook with production steps that names another one would change it
+    /// without its lock, so that is an error at the include.
+    private mutating func checkLock(of included: Runbook, relative: String, in runbook: Runbook, line: Int, column: Int) {
+        guard included.production || included.steps.contains(where: \.production) else { return }
+        for (key, theirs, ours) in [("service", included.service, runbook.service), ("environment", included.environment, runbook.environment)] {
+            guard let theirs else { continue }
+            let decidedByParameter = runbook.params.contains { $0.name == key }
+            guard decidedByParameter || ours.map(EnvironmentLock.Key.canonical) != EnvironmentLock.Key.canonical(theirs) else { continue }
+            let here = decidedByParameter ? "the parameter '\(key)' names this run's \(key)" : ours.map { "this runbook's \(key) is '\($0)'" } ?? "this runbook names no \(key)"
+            report(.error, .includeFailed, "included runbook '\(relative)' has production steps for \(key) '\(theirs)', but \(here), and a run locks only the \(key) of the runbook it starts; " +
+                   "name the same \(key) in both, or leave it out of the included one", line: line, column: column)
         }
     }
 

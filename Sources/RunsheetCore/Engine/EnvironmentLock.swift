@@ -118,7 +118,7 @@ public enum EnvironmentLock {
         let role = try SignOffs.role(for: signer.name, among: needed, requested: requested, roles: roles, purpose: purpose,
                                      refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: purpose,
                                                          holders: SignOffs.holders(of: needed, in: roles)))
-        return try RunEvent(by: signer, .lockReleased(LockReleased(lock: lock, role: role, reason: reason.trimmed)))
+        return try RunEvent(by: signer, .lockReleased(LockReleased(lock: lock, role: role, reason: reason.trimmed, rules: governance.ruleFiles)))
     }
 }
 
@@ -154,9 +154,12 @@ public final class LockFolder: @unchecked Sendable {  // immutable
     public enum Failure: Error, LocalizedError {
         case system(path: String, operation: String, errno: Int32)
         case busy(path: String)
+        /// The lock folder is a symbolic link or another kind of file: refused, as its guard would be taken elsewhere.
+        case notAFolder(path: String, kind: String)
 
         public var errorDescription: String? {
             switch self {
+            case .notAFolder(let path, let kind): "\(path) is \(kind), not a folder, and runsheet refuses it, so nothing was written: the lock folder must be a real folder in the runs folder (remove it and runsheet makes one)"
             case .system(let path, let operation, let code): "\(path): \(operation) failed: \(String(cString: strerror(code)))"
             case .busy(let path): "\(path) stayed locked by another runsheet for 30 seconds; nothing was written (is a runsheet process stopped?)"
             }
@@ -168,6 +171,10 @@ public final class LockFolder: @unchecked Sendable {  // immutable
     public func take() throws -> Guard {
         try FileManager.default.createDirectory(atPath: runsDirectory, withIntermediateDirectories: true)
         if mkdir(path, 0o755) != 0 && errno != EEXIST { throw Failure.system(path: path, operation: "mkdir", errno: errno) }
+        var status = stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+            throw Failure.notAFolder(path: path, kind: status.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "a file")
+        }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw Failure.system(path: path, operation: "open", errno: errno) }
         let deadline = Date().addingTimeInterval(30)
@@ -256,7 +263,7 @@ public final class LockFolder: @unchecked Sendable {  // immutable
         for id in ((try? manager.contentsOfDirectory(atPath: runsDirectory)) ?? []).sorted() where !id.hasPrefix(".") {
             let journal = journalPath(id)
             guard manager.fileExists(atPath: journal) || RegularFile.otherKind(at: journal) != nil else { continue }
-            switch Self.firstLine(journal) {
+            switch Self.firstLine(journal, runID: id) {
             case .noLock: continue
             case .lock: candidates.append((id, nil))
             case .unreadable: candidates.append((id, "!"))
@@ -351,6 +358,13 @@ public final class LockFolder: @unchecked Sendable {  // immutable
             return holder
         }
         let state = fold.state
+        // Another run's journal put in this folder (an ended one, to free the lock) says nothing
+        // about the run the folder holds: fail closed.
+        guard state.runID == runID else {
+            var holder = unchecked("whose journal is the journal of another run (\(state.runID.shown)), so runsheet cannot tell whether it ended")
+            if holder.claim == nil, let lock = state.lock { (holder.claim, holder.stem) = (lock, lock.key.stem) }
+            return holder
+        }
         guard !state.finished, state.holdsLock, let lock = state.lock else { return nil }
         return .init(runID: runID, stem: lock.key.stem, claim: lock, person: state.lockTakenBy, since: state.lockSince,
                      cursor: state.cursor)
@@ -359,9 +373,10 @@ public final class LockFolder: @unchecked Sendable {  // immutable
     /// What a journal's first line says about locks; only that line is read.
     enum FirstLine { case noLock, lock, unreadable }
 
-    /// A first line that is not a `run.started` event with its own hash right cannot say which lock
+    /// A first line that is not a `run.started` event with its own hash right, or that starts
+    /// another run than `runID` (the folder's name: a journal swapped in), cannot say which lock
     /// the run holds: `unreadable`, which keeps every lock of the runs folder held (fail closed).
-    static func firstLine(_ path: String) -> FirstLine {
+    static func firstLine(_ path: String, runID: String) -> FirstLine {
         guard let fd = try? RegularFile.descriptor(path, O_RDONLY) else { return .unreadable }
         let file = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         var line = Data()
@@ -373,7 +388,7 @@ public final class LockFolder: @unchecked Sendable {  // immutable
             line += chunk
         }
         guard let event = try? JSONDecoder().decode(RunEvent.self, from: line), (try? event.computedHash()) == event.hash,
-              case .runStarted(let started)? = try? event.payload() else { return .unreadable }
+              case .runStarted(let started)? = try? event.payload(), started.runId == runID else { return .unreadable }
         return started.lock != nil ? .lock : .noLock
     }
 }

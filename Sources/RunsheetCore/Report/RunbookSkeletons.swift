@@ -11,7 +11,7 @@ public enum RunbookSkeletons {
         public var description: String
         /// The part of the description before the colon, used as the default title.
         public var defaultTitle: String
-        /// True when the skeleton has a `<% service %>` value.
+        /// True when the skeleton has a `<% service %>` (or `<% serviceYAML %>`) value.
         public var usesService: Bool
     }
 
@@ -27,7 +27,7 @@ public enum RunbookSkeletons {
                 description = String(description.dropFirst(3).dropLast(2)).trimmed
             }
             let title = description.split(separator: ":", maxSplits: 1).first.map { String($0).trimmed } ?? name
-            return Kind(name: name, description: description, defaultTitle: title, usesService: text.contains("<% service %>"))
+            return Kind(name: name, description: description, defaultTitle: title, usesService: text.contains("<% service %>") || text.contains("<% serviceYAML %>"))
         }
     }
 

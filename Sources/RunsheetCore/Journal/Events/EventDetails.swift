@@ -43,7 +43,9 @@ extension EventPayload {
         case .lockTaken(let taken):
             details = [text("lock", "\(taken.lock.service) / \(taken.lock.environment)")]
         case .lockReleased(let released):
-            details = [text("reason", released.reason), text("role", released.role), text("lock", "\(released.lock.service) / \(released.lock.environment)")]
+            details = [text("reason", released.reason), text("role", released.role), text("lock", "\(released.lock.service) / \(released.lock.environment)"),
+                       // The rule files it was decided under, each as path@ the first 12 digits of its SHA-256.
+                       released.rules.map { rules in text("rules", rules.isEmpty ? "none" : rules.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value.prefix(12))" }.joined(separator: ",")) } ?? nil]
         case .gateWaived(let waived):
             details = [text("reason", waived.reason), text("role", waived.role)]
         }

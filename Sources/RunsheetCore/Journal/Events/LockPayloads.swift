@@ -53,10 +53,15 @@ public struct LockReleased: Codable, Sendable, Equatable {
     /// The exception role the person released it as, and why.
     public var role: String
     public var reason: String
+    /// The rule files (roles, policy, calendars) the release was decided under, by path from the
+    /// runbook's folder to the SHA-256 of the bytes read, as `run.started`'s `rules`; absent in
+    /// releases recorded before it was.
+    public var rules: [String: String]?
 
-    public init(lock: LockClaim, role: String, reason: String) {
+    public init(lock: LockClaim, role: String, reason: String, rules: [String: String]? = nil) {
         self.lock = lock
         self.role = role
         self.reason = reason
+        self.rules = rules
     }
 }
