@@ -133,7 +133,7 @@ import Testing
         try Golden.check(Self.transcript(terminal, runs: runs), against: "terminal/failure-branch-named-\(width).txt")
         Self.expectFits(terminal, paused: true)
         #expect(Self.flat(terminal.output).contains("→ On failure: Rollback: Restore the previous release"))
-        #expect(terminal.frames.contains { $0.contains("Mark this step failed? It ends the run as failed. [y/N]") })
+        #expect(terminal.frames.contains { Self.flat($0).contains("Mark this step failed? It ends the run as failed. [y/N]") })
         #expect(terminal.frames.contains { $0.contains("▶ Restore the previous release") && $0.contains("(branch)") })
         let state = RunState.fold(try Self.events(runs))
         #expect(state.record("deploy-the-release").status == .failed)
@@ -156,7 +156,7 @@ import Testing
         #expect(screen.contains("▶ Check the release is staged"))
         #expect(screen.contains("✗ command 1 exited 1;") && screen.contains("decide:"))
         #expect(screen.contains("[r] run it again"))
-        #expect(terminal.frames.contains { $0.contains("Mark this step failed? It ends the run as failed. [y/N]") })
+        #expect(terminal.frames.contains { Self.flat($0).contains("Mark this step failed? It ends the run as failed. [y/N]") })
         // Nothing ran again on its own, and nothing settled the step.
         let events = try Self.events(runs)
         #expect(events.filter { $0.type == .commandFinished }.count == 1)

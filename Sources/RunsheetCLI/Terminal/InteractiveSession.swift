@@ -127,7 +127,9 @@ extension WalkThrough {
     }
 
     func confirm(_ question: String) throws -> Bool {
-        terminal.write("\r\n" + style.yellow(question))
+        // Wrapped to the screen like everything else on it (a narrow terminal would cut or fold it mid-word).
+        let lines = TerminalMarkdown.wrap(question.trimmed, width: max(40, terminal.width) - 1)
+        terminal.write("\r\n" + lines.map(style.yellow).joined(separator: "\r\n") + " ")
         while true {
             guard let key = try terminal.readKey(timeout: 3600) else { continue }
             terminal.write("\r\n")

@@ -209,6 +209,7 @@ public struct RunState: Sendable, Equatable {
     /// ran commands, took notes); signing, rejecting, granting and waiving are not driving. Kept as
     /// written because the fold is hot; `drove` compares them canonically.
     private var driverNames: Set<String> = []
+    private var lastDriver: String?
 
     /// Whether `person`, in any spelling of their name, drove the run.
     public func drove(_ person: String) -> Bool { driverNames.contains { PersonName.same($0, person) } }
@@ -302,7 +303,8 @@ public struct RunState: Sendable, Equatable {
         if !actors.contains(event.actor) { actors.append(event.actor) }
         switch event.type {
         case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived, .lockReleased: break
-        default: driverNames.insert(event.actor)
+        // Most events come from the one person driving: a comparison with the last one spares hashing the name again.
+        default: if event.actor != lastDriver { driverNames.insert(event.actor); lastDriver = event.actor }
         }
         // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
         guard let payload = try? event.payload() else { return }
