@@ -52,17 +52,25 @@ extension WalkThrough {
     /// command that may have run, or a failed check; empty when there is none. With a `width`,
     /// every line fits it: a choice too long for one line puts where it leads on the next.
     func decisionLines(keys: Bool, width: Int? = nil) -> [String] {
+        guard let step = engine.currentStep else { return [] }
+        var choices = decisionChoices(step)
+        var lines: [String]
         if let unfinished = engine.unfinishedCommand {
-            return [style.red("⚠ command \(unfinished.index) \(unfinished.summary.shown)") + style.dim(" (output: \(unfinished.outputFile.shown))"),
-                    "decide: [r]un it again · [d]one REASON (recorded as forced) · [f]ail REASON"]
+            // A command that may have run: the same choices but skip, which needs this decided first.
+            let summary = "⚠ command \(unfinished.index) \(unfinished.summary.shown)"
+            let output = " (output: \(unfinished.outputFile.shown))"
+            lines = width.map { TerminalMarkdown.wrap(summary + output, width: $0).map(style.red) } ?? [style.red(summary) + style.dim(output)]
+            choices.removeAll { $0.key == "s" }
+        } else if let failed = engine.failedCheck {
+            // The screen shows the output file on its "last run" line already.
+            let output = keys ? "" : style.dim(" (output: \((failed.outputFile ?? "-").shown))")
+            let summary = "✗ \(failed.failureSummary.shown); the step stays open"
+            lines = width.map { TerminalMarkdown.wrap(summary, width: $0).map(style.red) } ?? [style.red(summary) + output]
+        } else {
+            return []
         }
-        guard let step = engine.currentStep, let failed = engine.failedCheck else { return [] }
-        // The screen shows the output file on its "last run" line already.
-        let output = keys ? "" : style.dim(" (output: \((failed.outputFile ?? "-").shown))")
-        let summary = "✗ \(failed.failureSummary.shown); the step stays open"
-        var lines = width.map { TerminalMarkdown.wrap(summary, width: $0).map(style.red) } ?? [style.red(summary) + output]
         lines.append("decide:")
-        for choice in decisionChoices(step) {
+        for choice in choices {
             let line = "  " + (keys ? choice.keyLine : choice.wordLine)
             guard let width, TerminalColumns.width(line) > width else {
                 lines.append(line)
