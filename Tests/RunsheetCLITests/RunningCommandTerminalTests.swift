@@ -9,20 +9,9 @@ import Testing
 @Suite(.serialized) struct RunningCommandTerminalTests {
     let session = "runsheet-live-\(UUID().uuidString.prefix(8))"
 
-    /// tmux against a server of this test's own; see TerminalTests.tmux for why it runs this way.
+    /// tmux against a server of this test's own (`Tmux.run`).
     @discardableResult
-    func tmux(_ arguments: [String]) throws -> ProcessResult {
-        let script = """
-            unset TMUX
-            for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
-            exec /usr/bin/tmux -L \(session) \(arguments.map(ShellQuoting.quote).joined(separator: " "))
-            """
-        let output = Fixtures.temporaryFile("tmux-output")
-        let outcome = try CommandRunner().run(CommandSpec(shell: "bash", script: script, timeoutSeconds: 20, outputPath: output)) { _ in }
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(atPath: output)
-        return ProcessResult(status: Int32(outcome.exitCode ?? -1), stdout: text, stderr: "")
-    }
+    func tmux(_ arguments: [String]) throws -> ProcessResult { try Tmux.run(arguments, server: session) }
 
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]).stdout }
 
@@ -32,16 +21,8 @@ import Testing
 
     /// Waits until the screen shows `text`, failing with the screen after `seconds`.
     @discardableResult
-    func waitFor(_ text: String, seconds: Double = 15) throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last = ""
-        while Date() < deadline {
-            last = try screen()
-            if last.contains(text) { return last }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        Issue.record("screen never showed '\(text)'; it shows:\n\(last)")
-        return last
+    func waitFor(_ text: String, seconds: Double = 15, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try Tmux.waitFor(text, server: session, seconds: seconds, every: 0.05, sourceLocation: sourceLocation)
     }
 
     /// Starts `runsheet run` on `runbook` (written to a new folder) in a tmux window `width` wide.

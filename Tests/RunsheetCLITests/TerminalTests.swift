@@ -28,24 +28,9 @@ import Testing
 
     let session = "runsheet-test-\(UUID().uuidString.prefix(8))"
 
-    /// Runs tmux against a server of this test's own (named after the session), never one the
-    /// machine may already run. tmux goes through the project's own command runner, which reaps
-    /// the client itself: Foundation's Process can wait forever on a client whose server, a daemon
-    /// it forks, inherits the descriptors Process watches. Descriptors above 2 are closed first so
-    /// the server keeps no other test's pipes open either. Every call has a time limit.
+    /// Runs tmux against a server of this test's own (`Tmux.run`).
     @discardableResult
-    func tmux(_ arguments: [String]) throws -> ProcessResult {
-        let script = """
-            unset TMUX
-            for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
-            exec /usr/bin/tmux -L \(session) \(arguments.map(ShellQuoting.quote).joined(separator: " "))
-            """
-        let output = Fixtures.temporaryFile("tmux-output")
-        let outcome = try CommandRunner().run(CommandSpec(shell: "bash", script: script, timeoutSeconds: 20, outputPath: output)) { _ in }
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        try? FileManager.default.removeItem(atPath: output)
-        return ProcessResult(status: Int32(outcome.exitCode ?? -1), stdout: text, stderr: "")
-    }
+    func tmux(_ arguments: [String]) throws -> ProcessResult { try Tmux.run(arguments, server: session) }
 
     /// Starts the session's tmux server with `command` in a window of the given size.
     func start(_ arguments: [String]) throws {
@@ -56,16 +41,8 @@ import Testing
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]).stdout }
 
     /// Waits until the screen shows `text`, failing with the screen after `seconds`.
-    func waitFor(_ text: String, seconds: Double = 15) throws -> String {
-        let deadline = Date().addingTimeInterval(seconds)
-        var last = ""
-        while Date() < deadline {
-            last = try screen()
-            if last.contains(text) { return last }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        Issue.record("screen never showed '\(text)'; it shows:\n\(last)")
-        return last
+    func waitFor(_ text: String, seconds: Double = 15, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try Tmux.waitFor(text, server: session, seconds: seconds, every: 0.1, sourceLocation: sourceLocation)
     }
 
     @Test func keysDriveTheRunAndTheJournalRecordsThem() throws {
