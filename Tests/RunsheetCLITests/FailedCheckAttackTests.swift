@@ -79,8 +79,70 @@ import Testing
         #expect(state.outcome == nil)
     }
 
+    /// Second round: symbols drawn blank, private-use, noncharacter and replacement characters
+    /// say nothing either; marks alone neither.
     @Test func blankIsWhatShowsNothing() {
-        for blank in ["", " \t\n", "\u{200B}", "\u{00AD}\u{2800}", "\u{3164}\u{FEFF}", "\u{00A0}\u{3000}"] { #expect(blank.isBlank, "\(blank.debugDescription)") }
-        for text in ["a", "\u{200B}x", "—", "✓"] { #expect(!text.isBlank, "\(text.debugDescription)") }
+        for blank in ["", " \t\n", "\u{200B}", "\u{00AD}\u{2800}", "\u{3164}\u{FEFF}", "\u{00A0}\u{3000}",
+                      "\u{1D159}", "\u{1D15A}", "\u{E000}", "\u{10FFFF}", "\u{FFFC}", "\u{FFFD}", "\u{0301}"] {
+            #expect(blank.isBlank, "\(blank.debugDescription)")
+        }
+        for text in ["a", "\u{200B}x", "—", "✓", "7", "é"] { #expect(!text.isBlank, "\(text.debugDescription)") }
+        // A name or lock name padded with a blank look-alike is the same name.
+        #expect(PersonName.same("prod\u{2800}", "prod") && PersonName.same("al\u{FFFC}ice", "Alice"))
+    }
+
+    /// Second round: a step done (or skipped) earlier, gone back to and run again, whose check now
+    /// fails, waits for a decision like a first failure: goto does not leave it, the run does not
+    /// complete, and status says so.
+    @Test(arguments: ["run\nback\nrun\n", "run\ngoto health\nrun\n", "run\nback\nskip not today\ngoto health\nrun\n"])
+    func aCheckThatFailsWhenRunAgainWaitsForADecision(_ walk: String) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try """
+            ---
+            id: pass-then-fail
+            ---
+            # Pass then fail
+
+            - [ ] Check health
+              - Id: health
+
+              ```bash run
+              if [ -f "$RUNSHEET_RUN_DIR/marker" ]; then echo UNHEALTHY; exit 1; fi; touch "$RUNSHEET_RUN_DIR/marker"
+              ```
+            - [ ] Deploy
+            - [ ] Finish
+              - Id: finish
+            """.write(to: dir.appendingPathComponent("pf.md"), atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs")
+        let result = try Fixtures.runsheet(["run", dir.appendingPathComponent("pf.md").path, "--runs-dir", runs.path, "--as", "olly"],
+                                           stdin: walk + "goto finish\ndone\nquit\n")
+        #expect(result.status == 3, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("step 'health' failed its check (command 1 exited 1) and waits for a decision; 'goto' does not leave it undecided"),
+                "\(result.stdout)")
+        let id = try #require(Fixtures.onlyRun(in: runs.path))
+        let state = RunState.fold(try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events)
+        #expect(state.outcome == nil && state.record("health").failedCheck != nil && state.cursor == "health")
+        let status = try Fixtures.runsheet(["status", id, "--runs-dir", runs.path])
+        #expect(status.stdout.contains("failed check, awaiting decision"), "\(status.stdout)")
+    }
+
+    /// Second round: a resume whose runbook lost the step the run stood on continues at the first
+    /// step still open in the runbook's order, one reached but not settled included, never past it.
+    @Test func aRemovedStepHandsOnToTheFirstStepStillOpen() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("four.md")
+        let text = "---\nid: four\n---\n# Four\n\n- [ ] Check health\n- [ ] Deploy\n- [ ] Verify\n- [ ] Finish\n"
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let runs = dir.appendingPathComponent("runs")
+        let first = try Fixtures.runsheet(["run", file.path, "--runs-dir", runs.path, "--as", "olly"], stdin: "done\nback\nquit\n")
+        #expect(first.status == 3, "\(first.stdout)\(first.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: runs.path))
+        try text.replacingOccurrences(of: "- [ ] Check health\n", with: "").write(to: file, atomically: true, encoding: .utf8)
+        let resumed = try Fixtures.runsheet(["resume", id, "--runs-dir", runs.path, "--as", "olly"], stdin: "quit\n")
+        #expect(resumed.status == 3, "\(resumed.stdout)\(resumed.stderr)")
+        let state = RunState.fold(try JournalFile.read(at: runs.appendingPathComponent(id + "/journal.jsonl").path).events)
+        #expect(state.cursor == "deploy", "the run passed over 'deploy', reached but never settled: \(resumed.stdout)")
     }
 }

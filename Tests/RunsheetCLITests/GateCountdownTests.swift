@@ -34,7 +34,7 @@ import Testing
             let gate = try #require(terminal.frames.first { $0.contains("Gate: sign-off by 1 of sre") })
             #expect(gate.contains("times out in 12m; then it fails"), "\(gate)")
             WalkThroughScreenTests.expectFits(terminal, paused: true)
-            transcript += "──── \(width) columns ────\n" + WalkThroughScreenTests.transcript(terminal, runs: runs) + "\n"
+            transcript += "──── \(width) columns ────\n" + FailedCheckTests.transcript(terminal, runs: runs) + "\n"
             let state = RunState.fold(try WalkThroughScreenTests.events(in: runs))
             #expect(state.record("approve-the-change").status == .active)
         }

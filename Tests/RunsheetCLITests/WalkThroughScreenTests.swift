@@ -13,7 +13,14 @@ import Testing
     /// clocks) replaced by names.
     static func transcript(_ terminal: ScriptedTerminal, runs: URL) -> String {
         var text = terminal.frames.enumerated().map { "──── frame \($0.offset + 1) ────\n" + $0.element }.joined(separator: "\n")
-        if let id = Fixtures.onlyRun(in: runs.path) { text = text.replacingOccurrences(of: id, with: "RUN-ID") }
+        if let id = Fixtures.onlyRun(in: runs.path) {
+            text = text.replacingOccurrences(of: id, with: "RUN-ID")
+            // Where a narrow screen cut the id short (`change-20261203-18…`): the date and hour
+            // in it would make the expected frames depend on when the test ran.
+            for length in stride(from: id.count - 1, through: 8, by: -1) {
+                text = text.replacingOccurrences(of: String(id.prefix(length)) + "…", with: "RUN-ID…")
+            }
+        }
         text = text.replacingOccurrences(of: runs.path, with: "RUNS")
         return text.replacingOccurrences(of: #"(elapsed|step|took:) \d\d:\d\d:\d\d"#, with: "$1 hh:mm:ss", options: .regularExpression)
     }

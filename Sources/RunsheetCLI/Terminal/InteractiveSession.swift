@@ -9,13 +9,13 @@ extension WalkThrough {
         defer { terminal.restore() }
         // A signature from another terminal wakes the waiting screen at once, and so does a resize.
         terminal.watchForChanges(in: engine.runDirectory)
-        var message = "", shown = ""
+        var message = ""
         var decided: Key?  // a decision key pressed under a failed command's output
         while !engine.state.finished {
-            // The same screen again is not drawn again: a redraw on every wake-up would flicker.
-            let frame = "\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n")
-            if frame != shown { terminal.write(frame) }
-            shown = frame
+            terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
+            // What this session itself just wrote to the journal is on the screen already: it
+            // must not wake the wait below and draw the same screen again.
+            terminal.discardChanges()
             let pressed: Key?
             do { pressed = try decided ?? terminal.readKey(timeout: 1) } catch is EndOfInput { return try pauseAtEndOfInput() }
             decided = nil
@@ -36,7 +36,6 @@ extension WalkThrough {
                 continue
             }
             message = ""
-            shown = ""  // a key's prompts and output are on the screen now: draw it again
             do {
                 switch key {
                 case .character("d"):

@@ -52,6 +52,10 @@ final class StandardTerminal: Terminal {
         state.withLock { $0.watch = ChangeWatch(folder: folder) }
     }
 
+    func discardChanges() {
+        state.withLock { $0.watch }?.drain()
+    }
+
     var keyboard: Bool { isatty(0) != 0 }
 
     var screen: Bool { isatty(0) != 0 && isatty(1) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb" }

@@ -50,10 +50,13 @@ public protocol Terminal: Sendable {
     /// From now on `readKey` also returns early (nil, as on a timeout) when `folder` changes or
     /// the window is resized, so the screen follows at once.
     func watchForChanges(in folder: String)
+    /// Forgets the changes seen so far in the watched folder (the session's own writes).
+    func discardChanges()
 }
 
 extension Terminal {
     public func watchForChanges(in folder: String) {}
+    public func discardChanges() {}
 }
 
 /// The keyboard was closed (Ctrl-D, or the end of scripted keys).

@@ -565,7 +565,9 @@ public final class RunEngine {
             if let unfinished = record.unfinished {
                 throw RunError.undecidedStepGone(step: cursor, what: "has command \(unfinished.index) that \(unfinished.summary)")
             }
-            let next = runbook.steps.first { state.record($0.id).status == .pending }?.id
+            // The first step still open in the runbook's order: reached but unsettled counts as
+            // open, so no step is passed over without a recorded decision.
+            let next = runbook.steps.first { !state.record($0.id).status.isSettled }?.id
             resumed.cursor = next.map(RunResumed.Cursor.step) ?? .end
         }
         try record(.runResumed(resumed))

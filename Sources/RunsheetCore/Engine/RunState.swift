@@ -406,6 +406,13 @@ public struct RunState: Sendable, Equatable {
             update(step) { record in
                 record.commands.append(command)
                 record.unfinished = nil
+                // A step done or skipped earlier whose check was run again (after back or goto)
+                // and failed is open again: the failed attempt waits for a decision like any other.
+                if !command.passed, record.status == .done || record.status == .skipped {
+                    record.status = .active
+                    record.endedAt = nil
+                    record.forced = false
+                }
             }
         case .commandStarted(let started):
             guard let step = event.step else { break }

@@ -11,10 +11,10 @@ import Foundation
 /// stable. Two names are the same person when their canonical forms are equal.
 public enum PersonName {
     public static func canonical(_ name: String) -> String {
-        // Invisible characters (zero-width spaces and joiners, soft hyphens, bidi marks: Unicode's
-        // default-ignorable code points) would make one person look like two.
+        // Invisible characters (zero-width spaces and joiners, soft hyphens, bidi marks, blank
+        // look-alikes such as the Braille blank: `drawsNothing`) would make one person look like two.
         var visible = String.UnicodeScalarView()
-        visible.append(contentsOf: name.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint })
+        visible.append(contentsOf: name.unicodeScalars.filter { !$0.drawsNothing })
         let composed = String(visible).trimmed.precomposedStringWithCompatibilityMapping
         return composed.folding(options: [.caseInsensitive], locale: nil).precomposedStringWithCompatibilityMapping
     }

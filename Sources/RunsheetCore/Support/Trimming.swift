@@ -31,15 +31,33 @@ extension String {
     }
 }
 
+extension Unicode.Scalar {
+    /// Drawn as nothing, or as a blank or an empty box: Unicode's default-ignorable code points
+    /// (zero-width space, soft hyphen, joiners...), and look-alikes that are not, such as the
+    /// Braille blank, the Hangul fillers, the replacement characters and the musical null noteheads.
+    public var drawsNothing: Bool {
+        properties.isDefaultIgnorableCodePoint || [0x2800, 0x3164, 0x115F, 0x1160, 0xFFA0, 0xFFFC, 0xFFFD, 0x1D159, 0x1D15A].contains(value)
+    }
+}
+
 extension String {
-    /// Whether the text says nothing a reader could see: only white space, characters that are
-    /// drawn as nothing (Unicode's default-ignorable ones: zero-width space, soft hyphen, the
-    /// Hangul fillers...) and blank look-alikes such as the Braille blank. A reason, note or
-    /// comment that is blank is refused as an empty one is.
+    /// Whether the text says nothing a reader could see: it has no letter, digit, punctuation or
+    /// symbol that is drawn (`drawsNothing`); white space, marks alone, private-use, unassigned
+    /// and noncharacter code points say nothing. A reason, note or comment that is blank is
+    /// refused as an empty one is.
     public var isBlank: Bool {
-        unicodeScalars.allSatisfy { scalar in
-            scalar.properties.isWhitespace || scalar.properties.isDefaultIgnorableCodePoint
-                || [0x2800, 0x3164, 0x115F, 0x1160, 0xFFA0].contains(scalar.value)
+        !unicodeScalars.contains { scalar in
+            guard !scalar.drawsNothing else { return false }
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                 .decimalNumber, .letterNumber, .otherNumber,
+                 .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+                 .initialPunctuation, .finalPunctuation, .otherPunctuation,
+                 .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+                return true
+            default:
+                return false
+            }
         }
     }
 }
