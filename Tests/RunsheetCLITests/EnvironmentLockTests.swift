@@ -113,6 +113,24 @@ import Testing
         #expect(runs(dir) == [id], "the misspelt runbook started a run")
     }
 
+    /// Second adversary round: a YAML tag other than a plain string (`!!binary cHJvZA==` reads as
+    /// its base64 text) would lock another name than the one meant: an error at its place, and
+    /// no run starts while checkout / prod is held.
+    @Test(arguments: ["environment: !!binary cHJvZA==", "environment: !custom prod", "service: !!binary Y2hlY2tvdXQ="])
+    func aTaggedLockNameIsAnError(line: String) throws {
+        let other = line.hasPrefix("service") ? "environment: prod" : "service: checkout"
+        let hotfix = "---\nrunsheet: 1\nid: hotfix\ntitle: hotfix\nproduction: true\n\(other)\n\(line)\n---\n\n# hotfix\n\n- [ ] Prepare\n"
+        let dir = try repository(["hotfix.md": hotfix])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try pausedRun(dir)
+        let check = try Fixtures.runsheet(["check", "hotfix.md"], directory: dir)
+        #expect(check.status == 1 && check.stdout.contains("hotfix.md:7:"), "\(line): \(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("has the YAML tag"), "\(check.stdout)")
+        let second = try runsheet(["run", "hotfix.md", "--as", "bob"], in: dir, stdin: "done\nquit\n")
+        #expect(second.status != 0 && second.status != 3, "\(line): \(second.stdout)\(second.stderr)")
+        #expect(runs(dir) == [id], "the tagged runbook started a run")
+    }
+
     /// A parameter named `environment` is the run's environment (as metrics read it), so the
     /// same runbook may run on staging while production is locked, and not on production.
     @Test func theEnvironmentParameterNamesTheLock() throws {

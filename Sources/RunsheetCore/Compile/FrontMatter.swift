@@ -136,6 +136,9 @@ extension FrontMatter {
                 guard let text = string(value, key) else { break }
                 if value.null != nil || EnvironmentLock.Key.canonical(text).isEmpty {
                     problem(value, "'\(key)' is empty; a run with production steps locks the \(key) it names, so name one, or leave the key out")
+                } else if let tag = value.scalar?.tag.description, !["", "tag:yaml.org,2002:str", "?", "!"].contains(tag) {
+                    // `!!binary cHJvZA==` reads as its base64 text, not as what it encodes: another lock.
+                    problem(value, "'\(key)' has the YAML tag \(tag); write the name as plain text, since a run with production steps locks the \(key) it names")
                 } else if key == "service" {
                     result.service = text
                 } else {
