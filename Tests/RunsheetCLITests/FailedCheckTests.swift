@@ -55,24 +55,14 @@ import Testing
     /// The frames with the run id, runs folder and clocks replaced by names, also where a narrow
     /// screen cut them short (`change-20261203-18…`, `step 0…`).
     static func transcript(_ terminal: ScriptedTerminal, runs: URL) -> String {
-        var text = WalkThroughScreenTests.transcript(terminal, runs: runs)
-        if let id = Fixtures.onlyRun(in: runs.path) {
-            for length in stride(from: id.count - 1, through: 8, by: -1) {
-                text = text.replacingOccurrences(of: String(id.prefix(length)) + "…", with: "RUN-ID…")
-            }
-        }
-        return text.replacingOccurrences(of: #"(elapsed|step) [0-9:]+…"#, with: "$1 hh…", options: .regularExpression)
+        WalkThroughScreenTests.transcript(terminal, runs: runs)
+            .replacingOccurrences(of: #"(elapsed|step) [0-9:]+…"#, with: "$1 hh…", options: .regularExpression)
     }
 
     /// Every line of every frame fits the terminal, but for the questions the operator answers
     /// (`[y/N]`, `(Esc cancels):`), which the terminal wraps as they are typed.
     static func expectFits(_ terminal: ScriptedTerminal, paused: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) {
-        for (number, frame) in terminal.frames.dropLast(paused ? 1 : 0).enumerated() {
-            // The summary's commands are printed whole, for copying: the terminal wraps them.
-            for line in frame.split(separator: "\n") where line.count > terminal.width && !line.contains("[y/N]") && !line.contains("(Esc cancels):") && !line.hasPrefix("    runsheet ") {
-                Issue.record("frame \(number + 1) has a line wider than \(terminal.width): \(line)", sourceLocation: sourceLocation)
-            }
-        }
+        WalkThroughScreenTests.expectFits(terminal, paused: paused, questions: true, sourceLocation: sourceLocation)
     }
 
     // MARK: - The screen, in process, at 100, 60 and 40 columns

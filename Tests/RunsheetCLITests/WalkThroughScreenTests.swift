@@ -35,10 +35,14 @@ import Testing
     /// Every line of every frame fits the terminal (counted in characters: these runbooks have no wide ones).
     /// `paused`: the last frame is the run's summary (a finished run's too), printed after the
     /// screen, whose lines may wrap.
-    static func expectFits(_ terminal: ScriptedTerminal, paused: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// `questions`: a line asking for typed text (`(Esc cancels):`) or a key (`[y/N]`) may be
+    /// wider, as the terminal wraps it while the answer is typed.
+    static func expectFits(_ terminal: ScriptedTerminal, paused: Bool = false, questions: Bool = false,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        func isQuestion(_ line: Substring) -> Bool { questions && (line.contains("[y/N]") || line.contains("(Esc cancels):")) }
         for (number, frame) in terminal.frames.dropLast(paused ? 1 : 0).enumerated() {
             // The summary's commands are printed whole, for copying: the terminal wraps them.
-            for line in frame.split(separator: "\n") where line.count > terminal.width && !line.hasPrefix("    runsheet ") {
+            for line in frame.split(separator: "\n") where line.count > terminal.width && !line.hasPrefix("    runsheet ") && !isQuestion(line) {
                 Issue.record("frame \(number + 1) has a line wider than \(terminal.width): \(line)", sourceLocation: sourceLocation)
             }
         }

@@ -22,7 +22,10 @@ final class ChangeWatch: @unchecked Sendable {
     deinit { close(descriptor) }
 
     /// Reads away the events waiting, so the next wait blocks until there is a new one.
-    func drain() {
+    func drain() { Self.drain(descriptor) }
+
+    /// Reads a non-blocking descriptor empty (inotify's, a wake-up pipe's).
+    static func drain(_ descriptor: Int32) {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while buffer.withUnsafeMutableBytes({ LibC.read(descriptor, $0.baseAddress, $0.count) }) > 0 {}
     }

@@ -172,8 +172,7 @@ final class StandardTerminal: Terminal {
         let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(timeout * 1000))
         if ready <= 0 { return nil }
         if descriptors[0].revents == 0 {
-            var drained = [UInt8](repeating: 0, count: 64)
-            while resizes.read >= 0, drained.withUnsafeMutableBytes({ LibC.read(resizes.read, $0.baseAddress, $0.count) }) > 0 {}
+            if resizes.read >= 0 { ChangeWatch.drain(resizes.read) }
             watch?.drain()
             return nil
         }
