@@ -266,6 +266,8 @@ struct Run: ParsableCommand {
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
     var auto = false
 
+    @OptionGroup var key: SigningKeyOption
+
     func run() throws { try run(on: StandardTerminal()) }
 
     func run(on terminal: any Terminal) throws {
@@ -301,6 +303,8 @@ struct Run: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
+        // A key named but unusable stops the start before anything is written.
+        let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
@@ -327,10 +331,11 @@ struct Run: ParsableCommand {
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
             runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim
         ) { first in
-            let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: first)
+            let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: try first.signed(by: signingKey))
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
             lock?.recorded(runID: runID, person: who.name, since: written.time)
-            return (try JournalFile(path: RunSupport.journalPath(runDirectory)), written)
+            let journal = try JournalFile(path: RunSupport.journalPath(runDirectory))
+            return (signingKey.map { SigningJournal(journal, signer: $0) } ?? journal, written)
         }
         terminal.writeError("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n")
         try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
@@ -364,6 +369,8 @@ struct Resume: ParsableCommand {
 
     @OptionGroup var actor: ActorOption
 
+    @OptionGroup var key: SigningKeyOption
+
     @OptionGroup var runsFolder: RunsFolderOption
 
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
@@ -375,6 +382,7 @@ struct Resume: ParsableCommand {
         // Who resumes is checked before anything is written (a torn line repaired included).
         let who = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
+        let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         // Before anything is read for writing or repaired: a second session leaves no trace.
         let lease = try RunSupport.lease(directory, runID: (directory as NSString).lastPathComponent, actor: who)
         let state = try RunSupport.verifiedState(in: directory)
@@ -403,7 +411,8 @@ struct Resume: ParsableCommand {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
         }
         try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
-        let engine = RunEngine(runbook: runbook, state: state, journal: try JournalFile(path: RunSupport.journalPath(directory)),
+        let journal = try JournalFile(path: RunSupport.journalPath(directory))
+        let engine = RunEngine(runbook: runbook, state: state, journal: signingKey.map { SigningJournal(journal, signer: $0) } ?? journal,
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {

@@ -10,6 +10,8 @@ struct GateContext {
     var sha256: String
     var step: Step?
     var governance: Governance
+    /// The key the person acting signs their event with, when one is at hand (`--key` and the rest).
+    var signingKey: SSHKeygenSigner?
 
     /// Opens the run; `id` names the step, or is nil for an act on the whole run (a follow-up review).
     /// With `production`, the step is one to grant a calendar exception for, not a gate.
@@ -72,6 +74,8 @@ struct GateContext {
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
         defer { journal.close() }
         var head = state
+        // Signed before the journal's lock is taken: a passphrase or a key touch holds up nobody.
+        let event = try event.signed(by: signingKey)
         do {
             let written = try journal.append(event, onto: &head, check: check)
             return (written, head)
@@ -122,6 +126,7 @@ struct Sign: ParsableCommand {
     @Flag(help: "Let a gate go ahead without its sign-offs (an exception role; not the run's starter or driver).") var waive = false
     @Option(help: "Why the exception or waiver is needed (with --exception or --waive).") var reason: String?
     @Flag(help: "Record the follow-up review the run's class requires.") var followUp = false
+    @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
 
     func validate() throws {
@@ -135,7 +140,8 @@ struct Sign: ParsableCommand {
     func run() throws {
         let signer = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
-        let context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir, production: exception)
+        var context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir, production: exception)
+        context.signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         let comment = try context.typed(self.comment, option: "--comment"), reason = try context.typed(self.reason, option: "--reason")
         do {
             if followUp {
@@ -204,13 +210,15 @@ struct Reject: ParsableCommand {
     @Option(help: "Why the change may not go ahead.") var reason: String
     @OptionGroup var actor: ActorOption
     @Option(help: "The role to reject with (default: the first role you hold that the gate needs).") var role: String?
+    @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
         guard !reason.isBlank else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
         let signer = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
-        let context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir)
+        var context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir)
+        context.signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         let reason = try context.typed(self.reason, option: "--reason") ?? ""
         do {
             guard let step = context.step else { return }

@@ -39,10 +39,12 @@ struct Unlock: ParsableCommand {
     @Option(help: "Why the lock may be released (required).") var reason: String
     @OptionGroup var actor: ActorOption
     @Option(help: "The exception role to release it as (default: the first one you hold).") var role: String?
+    @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
         let person = try RunContext.actor(explicit: actor.actorName)
+        let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         if let role { try RunContext.requireName(role, "the role given with --role") }
         if let refusal = TypedText.refusal(reason, as: .text, what: "the text given with --reason") {
             throw CommandFailure(status: .usage, message: refusal)
@@ -82,9 +84,10 @@ struct Unlock: ParsableCommand {
         var releases: [(holder: EnvironmentLock.Holder, context: GateContext, release: (RunState) throws -> RunEvent)] = []
         for holder in holders {
             let directory = (runsDirectory as NSString).appendingPathComponent(holder.runID)
-            let context: GateContext
+            var context: GateContext
             do {
                 context = try GateContext.open(run: directory, step: nil, runsDir: runsFolder.runsDir)
+                context.signingKey = signingKey
             } catch let failure as CommandFailure {
                 let runbook = (try? RunSupport.verifiedState(in: directory, repair: false)).map { RunSupport.runbookPath(of: $0, runDirectory: directory) }
                 let why = runbook.map { FileManager.default.fileExists(atPath: $0) ? "which cannot be compiled now (\(failure.message))" : "which is gone (\($0.shown))" } ?? "which cannot be read now (\(failure.message))"

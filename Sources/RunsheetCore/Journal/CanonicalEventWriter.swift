@@ -9,14 +9,17 @@ struct CanonicalEventWriter {
     private(set) var bytes: [UInt8] = []
     static let maximumDepth = 64
 
-    static func encode(_ event: RunEvent) -> [UInt8]? {
+    /// The event's canonical encoding; `forSigning`, without `seq`, `prev`, `hash` and `signature`
+    /// (`RunEvent.signedBytes()`).
+    static func encode(_ event: RunEvent, forSigning: Bool = false) -> [UInt8]? {
         var writer = CanonicalEventWriter()
         writer.bytes.reserveCapacity(320)
-        return writer.write(event) ? writer.bytes : nil
+        return writer.write(event, forSigning: forSigning) ? writer.bytes : nil
     }
 
-    /// The top-level fields in key order; `step`, `canonical`, `login` and `uid` are left out when nil, as `encodeIfPresent` does.
-    private mutating func write(_ event: RunEvent) -> Bool {
+    /// The top-level fields in key order; `step`, `canonical`, `login`, `signature` and `uid` are
+    /// left out when nil, as `encodeIfPresent` does.
+    private mutating func write(_ event: RunEvent, forSigning: Bool) -> Bool {
         raw(#"{"actor":"#)
         string(event.actor)
         if let canonical = event.canonical {
@@ -25,18 +28,26 @@ struct CanonicalEventWriter {
         }
         raw(#","data":"#)
         guard object(event.data, depth: 1) else { return false }
-        raw(#","hash":"#)
-        string(event.hash)
+        if !forSigning {
+            raw(#","hash":"#)
+            string(event.hash)
+        }
         raw(#","host":"#)
         string(event.host)
         if let login = event.login {
             raw(#","login":"#)
             string(login)
         }
-        raw(#","prev":"#)
-        string(event.prev)
-        raw(#","seq":"#)
-        integer(event.seq)
+        if !forSigning {
+            raw(#","prev":"#)
+            string(event.prev)
+            raw(#","seq":"#)
+            integer(event.seq)
+            if let signature = event.signature {
+                raw(#","signature":"#)
+                string(signature)
+            }
+        }
         if let step = event.step {
             raw(#","step":"#)
             string(step)

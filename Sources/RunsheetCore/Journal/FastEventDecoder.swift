@@ -59,7 +59,7 @@ struct FastEventDecoder {
         var seq: Int?, type: EventType?, data: [String: JSONValue]?
         var time: String?, actor: String?, host: String?, via: String?, prev: String?, hash: String?
         var step: String?, stepSeen = false
-        var canonical: String?, login: String?, uid: Int?
+        var canonical: String?, login: String?, uid: Int?, signature: String?
         var previousKey: UnsafeBufferPointer<UInt8>?
         repeat {
             skipSpace()
@@ -88,6 +88,7 @@ struct FastEventDecoder {
                 hashValue = start..<(index - 1)
             case .canonical?: guard canonical == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; canonical = value
             case .login?: guard login == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; login = value
+            case .signature?: guard signature == nil, current == UInt8(ascii: "\""), let value = string() else { return nil }; signature = value
             case .uid?: guard uid == nil, let value = integer() else { return nil }; uid = value
             case .step?:
                 guard !stepSeen else { return nil }
@@ -114,11 +115,11 @@ struct FastEventDecoder {
         guard index == end, let seq, let time, let type, let actor, let host, let via, let data, let prev, let hash
         else { return nil }
         return RunEvent(seq: seq, time: time, type: type, actor: actor, host: host, via: via, step: step,
-                        data: data, prev: prev, hash: hash, canonical: canonical, uid: uid, login: login)
+                        data: data, prev: prev, hash: hash, canonical: canonical, uid: uid, login: login, signature: signature)
     }
 
     /// The fields of an event line, by name.
-    private enum Field: String, CaseIterable { case seq, time, type, actor, host, via, prev, hash, canonical, login, uid, step, data }
+    private enum Field: String, CaseIterable { case seq, time, type, actor, host, via, prev, hash, canonical, login, uid, signature, step, data }
     private static let fields = Field.allCases.map { (Array($0.rawValue.utf8), $0) }
     private static let types = EventType.allCases.map { (Array($0.rawValue.utf8), $0) }
 

@@ -20,7 +20,8 @@ public struct JournalFormat: Sendable, Equatable, Comparable, CustomStringConver
     public static let writtenWithLock = "runsheet.journal/1.3"
     /// The newest format this runsheet reads. Raise the minor when adding an event type, or a field
     /// whose meaning a reader must not ignore, and write that version in the runs that use it.
-    public static let newestReadable = JournalFormat(major: 1, minor: 3)
+    /// 1.4 added an event's `signature`, `run.started`'s `signatures` and `journal.sealed`.
+    public static let newestReadable = JournalFormat(major: 1, minor: 4)
 
     public init(major: Int, minor: Int) {
         self.major = major

@@ -25,6 +25,9 @@ public struct RunEvent: Sendable, Equatable, Codable {
     /// Type-specific fields as written (docs/JOURNAL.md): the wire form of `payload()`, which is
     /// how to read them. The hash covers them all, fields a newer runsheet added included.
     public var data: [String: JSONValue]
+    /// 1.4: the person's SSH signature (SSHSIG, namespace `runsheet`, armored as `ssh-keygen -Y sign`
+    /// writes it) over `signedBytes()`; the event's `hash` covers it. Absent when no key signed.
+    public var signature: String?
     /// `hash` of the previous event; empty for the first.
     public var prev: String
     /// SHA-256 (hex) of this event's canonical encoding without `hash`.
@@ -32,8 +35,9 @@ public struct RunEvent: Sendable, Equatable, Codable {
 
     public init(seq: Int, time: String, type: EventType, actor: String, host: String, via: String,
                 step: String? = nil, data: [String: JSONValue] = [:], prev: String = "", hash: String = "",
-                canonical: String? = nil, uid: Int? = nil, login: String? = nil) {
+                canonical: String? = nil, uid: Int? = nil, login: String? = nil, signature: String? = nil) {
         self.canonical = canonical
+        self.signature = signature
         self.uid = uid
         self.login = login
         self.seq = seq
@@ -57,6 +61,25 @@ public struct RunEvent: Sendable, Equatable, Codable {
     func canonicalBytes() throws -> [UInt8] {
         if let bytes = CanonicalEventWriter.encode(self) { return bytes }
         return Array(try RunEvent.canonicalEncoder.encode(self))
+    }
+
+    /// What a person's signature covers (docs/JOURNAL.md, "What is signed"): the canonical encoding
+    /// without `seq`, `prev`, `hash` and `signature`, so an event is signed before the journal's lock
+    /// is taken and its place in the journal is known; the `hash` of the event as written covers the
+    /// signature, and the chain its place.
+    public func signedBytes() throws -> [UInt8] {
+        if let bytes = CanonicalEventWriter.encode(self, forSigning: true) { return bytes }
+        return Array(try RunEvent.canonicalEncoder.encode(SignedView(self)))
+    }
+
+    /// The fields `signedBytes()` covers, for `JSONEncoder` where the canonical writer declines.
+    private struct SignedView: Encodable {
+        var actor: String, canonical: String?, data: [String: JSONValue], host: String, login: String?
+        var step: String?, time: String, type: EventType, uid: Int?, via: String
+        init(_ event: RunEvent) {
+            (actor, canonical, data, host, login) = (event.actor, event.canonical, event.data, event.host, event.login)
+            (step, time, type, uid, via) = (event.step, event.time, event.type, event.uid, event.via)
+        }
     }
 
     /// The hash this event should carry: SHA-256 of its canonical encoding with `hash` empty.
