@@ -243,6 +243,11 @@ struct Verify: ParsableCommand {
             help: ArgumentHelp("An event's hash (all 64 hex digits), such as a signer's receipt; fail unless that event is still in the chain, unchanged.", valueName: "hash"))
     var containedHash: String?
 
+    @Option(name: .customLong("explain"),
+            help: ArgumentHelp("Write into this new or empty folder each signed event's bytes and signature and the allowed signers, and print the ssh-keygen command that checks each with OpenSSH alone.", valueName: "folder"),
+            completion: .directory)
+    var explainFolder: String?
+
     func validate() throws {
         for (option, value) in [("--head", expectedHead), ("--contains", containedHash)] {
             if let value, !Self.isFullHash(value) {
@@ -288,5 +293,13 @@ struct Verify: ParsableCommand {
         if backwards.count > 5 { Output.line("\(path): warning: and \(backwards.count - 5) more event(s) stamped earlier than the one before them") }
         // The approvals the intact chain proves.
         for approval in Approvals.lines(RunState.fold(report.events), now: Date()) { Output.line(approval) }
+        if let explainFolder {
+            let state = RunState.fold(report.events)
+            let runbook = RunSupport.runbookPath(of: state, runDirectory: directory)
+            guard let signers = RepositoryFile.locate(".runsheet/allowed_signers", from: (runbook as NSString).deletingLastPathComponent) else {
+                throw CommandFailure(status: .usage, message: "no .runsheet/allowed_signers was found above \(runbook), the runbook of run \(state.runID), so there is nothing to check its signatures against")
+            }
+            for line in try VerifyExplain.write(events: report.events, allowedSigners: signers, into: explainFolder) { Output.line(line) }
+        }
     }
 }

@@ -131,7 +131,7 @@ final class SSHKeygenSigner: EventSigner {
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             _ = lseek(errorFD, 0, SEEK_SET)
             let said = String(decoding: (try? errors.readToEnd()) ?? Data(), as: UTF8.self).split(separator: "\n")
-                .map { String($0).trimmed }.filter { !$0.isEmpty && $0 != "Signing data on standard input" }.last
+                .map { String($0).replacingOccurrences(of: "Enter passphrase:", with: "").trimmed }.filter { !$0.isEmpty && $0 != "Signing data on standard input" }.last
             throw failure("cannot \(what): ssh-keygen failed" + (said.map { ": \($0)" } ?? " with status \(process.terminationStatus)"))
         }
         return output

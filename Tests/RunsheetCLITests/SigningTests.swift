@@ -1,0 +1,190 @@
+import Foundation
+import RunsheetTestSupport
+import Testing
+
+/// Issue 14: events a person acts with carry their SSH signature, made by the real `ssh-keygen`
+/// (a key file, an agent, Git's signing key), and stock OpenSSH checks them from `verify --explain`.
+@Suite struct SigningTests {
+    static let runbook = """
+        ---
+        runsheet: 1
+        id: signed-change
+        title: Signed change
+        roles: [sre]
+        ---
+
+        # Change
+
+        - [ ] Approve the change
+          - Sign-off: 1 of sre
+          - Separation: starter
+        - [ ] Make the change
+        """
+
+    /// A repository (a real Git one when `git`) with roles, the runbook, and keys for alice and bob in `keys/`.
+    func repository(git: Bool = false) throws -> (dir: URL, alice: String, bob: String) {
+        let dir = try Fixtures.temporaryDirectory()
+        if git {
+            #expect(try Fixtures.run("/usr/bin/git", ["init", "-q", dir.path]).status == 0)
+        } else {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+            try "ref: refs/heads/main\n".write(to: dir.appendingPathComponent(".git/HEAD"), atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  sre: [alice, bob]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try Self.runbook.write(to: dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        let keys = dir.appendingPathComponent("keys")
+        try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
+        let alice = try SigningKeys.generate(name: "alice", in: keys)
+        let bob = try SigningKeys.generate("ecdsa", bits: 384, name: "bob", in: keys)
+        try SigningKeys.allow([("alice", alice), ("bob", bob)], in: dir)
+        return (dir, alice, bob)
+    }
+
+    func runsheet(_ arguments: [String], in dir: URL, environment: [String: String] = [:]) throws -> ProcessResult {
+        // In a session of its own, without a terminal: ssh-keygen can never stop to ask for a passphrase.
+        try Fixtures.run("/usr/bin/setsid", ["--wait", Fixtures.binary.path] + arguments + ["--runs-dir", "runs"],
+                         environment: environment, directory: dir)
+    }
+
+    /// Starts a run as alice (signed with her key), paused at the gate; returns its id.
+    func startedRun(in dir: URL, key: String?) throws -> String {
+        let started = try runsheet(["run", "change.md", "--auto", "--as", "alice"] + (key.map { ["--key", $0] } ?? []), in: dir)
+        #expect(started.status == 3, "\(started.stdout)\(started.stderr)")
+        return try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
+    }
+
+    func journalLines(_ dir: URL, _ id: String) throws -> [String] {
+        try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    @Test func aSignOffIsSignedAndStockOpenSSHChecksItFromTheExplanation() throws {
+        let (dir, alice, bob) = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try startedRun(in: dir, key: alice)
+        let signed = try runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", bob], in: dir)
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+        let events = try RepositoryRuns.events(dir, id: id)
+        let signOff = try #require(events.first { $0["type"] as? String == "signoff.signed" })
+        #expect((signOff["signature"] as? String)?.hasPrefix("-----BEGIN SSH SIGNATURE-----\n") == true, "\(signOff)")
+        #expect((events.first?["signature"] as? String) != nil, "alice's run.started is signed with her key")
+        #expect(events.filter { $0["type"] as? String == "step.started" }.allSatisfy { $0["signature"] == nil }, "only what a person acts with is signed")
+        #expect(try runsheet(["verify", id], in: dir).status == 0)
+
+        let folder = dir.appendingPathComponent("audit")
+        let explained = try runsheet(["verify", id, "--explain", folder.path], in: dir)
+        #expect(explained.status == 0, "\(explained.stdout)\(explained.stderr)")
+        let commands = explained.stdout.split(separator: "\n").filter { $0.hasPrefix("ssh-keygen -Y verify ") }.map(String.init)
+        #expect(commands.count == 2, "run.started and the sign-off: \(explained.stdout)")
+        #expect(commands.contains { $0.contains("-I 'bob'") && $0.contains("-n runsheet") && $0.contains("-Overify-time=") }, "\(commands)")
+        for command in commands {
+            let checked = try Fixtures.run("/bin/sh", ["-c", command], directory: folder)
+            #expect(checked.status == 0, "\(command): \(checked.stdout)\(checked.stderr)")
+            #expect(checked.stdout.contains("Good \"runsheet\" signature for"), "\(checked.stdout)")
+        }
+        #expect(try Fixtures.run("/bin/sh", ["verify.sh"], directory: folder).status == 0)
+
+        // One changed byte in an event's bytes, or a signature put on another event, and OpenSSH says no.
+        let seq = try #require(signOff["seq"] as? Int)
+        let eventFile = folder.appendingPathComponent("event-\(seq).json")
+        let original = try String(contentsOf: eventFile, encoding: .utf8)
+        try original.replacingOccurrences(of: "\"bob\"", with: "\"mallory\"").write(to: eventFile, atomically: true, encoding: .utf8)
+        let tampered = try Fixtures.run("/bin/sh", ["-c", try #require(commands.first { $0.contains("event-\(seq).json") })], directory: folder)
+        #expect(tampered.status != 0, "\(tampered.stdout)\(tampered.stderr)")
+        try original.write(to: eventFile, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("event-1.sig"), to: folder.appendingPathComponent("moved.sig"))
+        let moved = try Fixtures.run("/bin/sh", ["-c", "ssh-keygen -Y verify -f allowed_signers -I alice -n runsheet -s moved.sig < event-\(seq).json"], directory: folder)
+        #expect(moved.status != 0, "a signature moved to another event does not verify: \(moved.stdout)\(moved.stderr)")
+        #expect(try Fixtures.run("/bin/sh", ["verify.sh"], directory: folder).status == 0, "the event put back verifies again")
+
+        // An explanation never mixes with files already there.
+        let again = try runsheet(["verify", id, "--explain", folder.path], in: dir)
+        #expect(again.status == 2 && again.stderr.contains("is not empty"), "\(again.stdout)\(again.stderr)")
+    }
+
+    /// A key held by ssh-agent signs through its public half, as Git's SSH signing does.
+    @Test func aKeyInTheAgentSigns() throws {
+        let (dir, alice, bob) = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try startedRun(in: dir, key: alice)
+        let agent = try SigningKeys.Agent()
+        defer { agent.stop() }
+        try agent.add(bob)
+        try FileManager.default.removeItem(atPath: bob)  // only the agent holds the private key now
+        let signed = try runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", bob + ".pub"], in: dir,
+                                  environment: ["SSH_AUTH_SOCK": agent.socket])
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+        let signOff = try #require(try RepositoryRuns.events(dir, id: id).first { $0["type"] as? String == "signoff.signed" })
+        #expect(signOff["signature"] is String, "\(signOff)")
+        let folder = dir.appendingPathComponent("audit")
+        #expect(try runsheet(["verify", id, "--explain", folder.path], in: dir).status == 0)
+        #expect(try Fixtures.run("/bin/sh", ["verify.sh"], directory: folder).status == 0)
+    }
+
+    /// `RUNSHEET_SIGNING_KEY`, then Git's `user.signingkey` when `gpg.format` is `ssh` (a path, or
+    /// a literal `key::` public key of a key in the agent).
+    @Test func theKeyComesFromTheEnvironmentOrFromGit() throws {
+        let (dir, alice, bob) = try repository(git: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try startedRun(in: dir, key: nil)
+        #expect(try RepositoryRuns.events(dir, id: id).first?["signature"] == nil, "no key at hand: nothing signed")
+        // The environment's key.
+        let noted = try runsheet(["reject", id, "approve-the-change", "--as", "bob", "--reason", "not yet"], in: dir,
+                                 environment: ["RUNSHEET_SIGNING_KEY": bob])
+        #expect(noted.status == 0, "\(noted.stdout)\(noted.stderr)")
+        let rejection = try #require(try RepositoryRuns.events(dir, id: id).first { $0["type"] as? String == "signoff.rejected" })
+        #expect(rejection["signature"] is String, "\(rejection)")
+
+        // Git's signing key, as `git config gpg.format ssh` users have it.
+        let (gitDir, _, _) = try repository(git: true)
+        defer { try? FileManager.default.removeItem(at: gitDir) }
+        for setting in [["gpg.format", "ssh"], ["user.signingkey", alice]] {
+            #expect(try Fixtures.run("/usr/bin/git", ["-C", gitDir.path, "config"] + setting).status == 0)
+        }
+        let gitRun = try startedRun(in: gitDir, key: nil)
+        #expect(try RepositoryRuns.events(gitDir, id: gitRun).first?["signature"] is String, "Git's user.signingkey signs")
+        let agent = try SigningKeys.Agent()
+        defer { agent.stop() }
+        try agent.add(alice)
+        #expect(try Fixtures.run("/usr/bin/git", ["-C", gitDir.path, "config", "user.signingkey", "key::" + SigningKeys.publicKey(alice)]).status == 0)
+        let literal = try runsheet(["resume", gitRun, "--auto", "--as", "alice"], in: gitDir, environment: ["SSH_AUTH_SOCK": agent.socket])
+        #expect(literal.status == 3, "\(literal.stdout)\(literal.stderr)")
+        let resumed = try #require(try RepositoryRuns.events(gitDir, id: gitRun).last { $0["type"] as? String == "run.resumed" })
+        #expect(resumed["signature"] is String, "a literal key:: public key signs through the agent: \(resumed)")
+    }
+
+    /// Every key that cannot sign is one sentence, exit 2, and nothing is written.
+    @Test func aKeyThatCannotSignWritesNothing() throws {
+        let (dir, alice, bob) = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try startedRun(in: dir, key: alice)
+        let before = try journalLines(dir, id)
+        let keys = dir.appendingPathComponent("keys")
+        try "not a key\n".write(to: keys.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let locked = try SigningKeys.generate(name: "locked", in: keys, passphrase: "correct horse")
+        let pubOnly = keys.appendingPathComponent("lonely")
+        try SigningKeys.generate(name: "lonely", in: keys)
+        try FileManager.default.removeItem(atPath: pubOnly.path)  // the public half, with no private key and no agent
+        let cases: [(what: String, key: String, environment: [String: String], says: String)] = [
+            ("a missing file", keys.appendingPathComponent("nope").path, [:], "cannot read the signing key"),
+            ("a folder", keys.path, [:], "cannot read the signing key"),
+            ("not a key", keys.appendingPathComponent("notes.txt").path, [:], "is neither an SSH private key nor a public key"),
+            ("a passphrase nobody can type", locked, [:], "ssh-keygen failed"),
+            ("no agent for a public key", pubOnly.path + ".pub", ["SSH_AUTH_SOCK": "/nonexistent/agent.sock"], "ssh-keygen failed"),
+            ("no ssh-keygen", bob, ["PATH": "/nonexistent"], "ssh-keygen is not installed"),
+        ]
+        for (what, key, environment, says) in cases {
+            let refused = try runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", key], in: dir, environment: environment)
+            #expect(refused.status == 2, "\(what): \(refused.stdout)\(refused.stderr)")
+            #expect(refused.stderr.contains(says) && refused.stderr.contains(key), "\(what): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(what): one sentence: \(refused.stderr)")
+            #expect(try journalLines(dir, id) == before, "\(what): nothing written")
+        }
+        // A start with an unusable key leaves no run behind.
+        let runs = dir.appendingPathComponent("runs").path
+        let count = try FileManager.default.contentsOfDirectory(atPath: runs).count
+        let start = try runsheet(["run", "change.md", "--auto", "--as", "alice", "--key", keys.appendingPathComponent("nope").path], in: dir)
+        #expect(start.status == 2 && start.stderr.contains("cannot read the signing key"), "\(start.stdout)\(start.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runs).count == count, "no run folder, no staging folder")
+    }
+}
