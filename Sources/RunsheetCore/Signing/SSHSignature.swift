@@ -37,7 +37,8 @@ public struct SSHSignature: Sendable {
 
     /// The key an armored signature carries, or nil when it cannot be read.
     public static func signer(of armored: String) -> SSHPublicKey? {
-        try? SSHSignature(armored: armored).key
+        guard let envelope = try? envelope(of: dearmor(armored)) else { return nil }
+        return try? SSHPublicKey(blob: envelope.keyBlob)
     }
 
     /// Parses an armored signature; the key is looked up in `known` first, so a key the allowed

@@ -58,7 +58,7 @@ public enum SignatureProblem: Error, Equatable, Sendable, LocalizedError {
         case .expired(let fingerprint, let file, let line, let validBefore, let at):
             "the key \(fingerprint) had expired at \(Self.stamp(at)): \(file):\(line) makes it valid only until \(Self.stamp(validBefore))"
         case .userNotPresent(let fingerprint):
-            "the security key \(fingerprint) made the signature without a touch (its user-presence flag is clear), which OpenSSH refuses"
+            "the security key \(fingerprint) made the signature without a touch (its user-presence flag is clear); runsheet refuses such signatures, as sshd does by default"
         case .mismatch(let fingerprint):
             "the signature by key \(fingerprint) does not match the signed bytes: they were changed after signing, or the signature belongs to other bytes"
         }
