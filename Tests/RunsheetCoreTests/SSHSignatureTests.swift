@@ -170,4 +170,51 @@ import Testing
         }
         #expect(kinds == Set(SSHPublicKey.Kind.allCases))
     }
+
+    /// Wildcards, negation, namespaces= and the validity boundaries (both inclusive, to the
+    /// second, local time without Z) give the same answers natively and in `ssh-keygen -Y verify`.
+    @Test func patternsAndBoundariesAgreeWithOpenSSH() throws {
+        let directory = try Fixtures.temporaryDirectory("sshsig-patterns")
+        let key = try SSHKeygen.generate("ed25519", in: directory, name: "team")
+        let (path, signers) = try Self.signers("""
+            *@example.com,!mallory@example.com namespaces="runsheet,git",valid-after="20260101000000Z",valid-before="20260102000000Z" \(key.publicLine)
+            ?ve@example.org valid-before="202603011200" \(key.publicLine)
+
+            """, in: directory)
+        let signature = try SSHKeygen.sign(Self.message, with: key, in: directory)
+        func utc(_ text: String) -> Date {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let digits = Array(text.utf8).map { Int($0) - 48 }
+            func n(_ at: Int, _ count: Int) -> Int { digits[at..<at + count].reduce(0) { $0 * 10 + $1 } }
+            return calendar.date(from: DateComponents(year: n(0, 4), month: n(4, 2), day: n(6, 2), hour: n(8, 2), minute: n(10, 2), second: n(12, 2)))!
+        }
+        var localCalendar = Calendar(identifier: .gregorian)
+        localCalendar.timeZone = .current
+        let localNoon = localCalendar.date(from: DateComponents(year: 2026, month: 3, day: 1, hour: 12))!
+        let localStamp = { (date: Date) -> String in
+            let parts = localCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            return String(format: "%04d%02d%02d%02d%02d%02d", parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!)
+        }
+        let cases: [(principal: String, namespace: String, time: String, date: Date, valid: Bool)] = [
+            ("alice@example.com", "runsheet", "20260101000000Z", utc("20260101000000"), true),
+            ("alice@example.com", "runsheet", "20251231235959Z", utc("20251231235959"), false),
+            ("alice@example.com", "runsheet", "20260102000000Z", utc("20260102000000"), true),
+            ("alice@example.com", "runsheet", "20260102000001Z", utc("20260102000001"), false),
+            ("mallory@example.com", "runsheet", "20260101120000Z", utc("20260101120000"), false),
+            ("alice@example.org", "runsheet", "20260101120000Z", utc("20260101120000"), false),
+            ("alice@example.com", "file", "20260101120000Z", utc("20260101120000"), false),
+            ("eve@example.org", "file", localStamp(localNoon), localNoon, true),
+            ("eve@example.org", "file", localStamp(localNoon.addingTimeInterval(1)), localNoon.addingTimeInterval(1), false),
+            ("steve@example.org", "file", localStamp(localNoon), localNoon, false),
+        ]
+        for item in cases {
+            let signed = try SSHKeygen.sign(Self.message, with: key, namespace: item.namespace, in: directory)
+            let native = Self.verify(item.namespace == "runsheet" ? signature : signed, principal: item.principal, namespace: item.namespace, at: item.date, signers)
+            let openSSH = try SSHKeygen.verify(signers: path, principal: item.principal, namespace: item.namespace,
+                                               signature: item.namespace == "runsheet" ? signature : signed, message: Self.message, time: item.time, in: directory)
+            #expect(((try? native.get()) != nil) == item.valid, "native: \(item) \(native)")
+            #expect((openSSH.status == 0) == item.valid, "ssh-keygen: \(item) \(openSSH.stderr)")
+        }
+    }
 }

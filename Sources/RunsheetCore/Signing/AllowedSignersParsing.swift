@@ -6,8 +6,9 @@ extension AllowedSigners {
     public static func parse(text: String, path: String) -> (AllowedSigners, [Diagnostic]) {
         var entries: [Entry] = []
         var diagnostics: [Diagnostic] = []
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var parser = LineParser(bytes: Array(line.utf8), number: offset + 1, path: path)
+        // Bytes, not Characters: "\r\n" is one Character, and would hide the line end.
+        for (offset, line) in Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            var parser = LineParser(bytes: Array(line), number: offset + 1, path: path)
             if let entry = parser.parse() { entries.append(entry) }
             diagnostics += parser.diagnostics
         }
@@ -85,7 +86,11 @@ private struct LineParser {
             }
         }
         let (typeStart, type) = word()
-        guard Self.isKeyType(type) else {
+        guard SSHPublicKey.Kind(rawValue: type) != nil else {
+            if Self.looksLikeOptions(type) {
+                error("options are one word, separated by commas without blanks: join '\(type)' to the options before it with a comma", at: typeStart)
+                return nil
+            }
             error(SSHPublicKey.Problem.unknownType(type).errorDescription!, at: typeStart)
             return nil
         }
@@ -155,9 +160,12 @@ private struct LineParser {
     mutating func checkCanonical(_ principals: (text: String, pieces: [String]), at start: Int) {
         let quoted = bytes[start] == Self.quote ? 1 : 0
         var offset = start + quoted
+        var emptySeen = false
         for piece in principals.pieces {
             let name = piece.hasPrefix("!") ? String(piece.dropFirst()) : piece
             if name.isEmpty {
+                if emptySeen { continue }
+                emptySeen = true
                 error("an empty principal (two commas, or a comma at an end) names nobody; remove it", at: offset)
             } else {
                 let canonical = PersonName.canonical(name)

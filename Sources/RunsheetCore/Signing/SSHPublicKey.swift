@@ -51,7 +51,7 @@ public struct SSHPublicKey: Sendable, Hashable, CustomStringConvertible {
                 "'\(type)' is an OpenSSH certificate; runsheet verifies plain keys only, so give the key itself"
             case .unknownType(let type):
                 "unknown key type '\(type)'; runsheet verifies \(Kind.allCases.map(\.rawValue).joined(separator: ", "))"
-            case .typeMismatch(let written, let blob): "the key is written as \(written) but its base64 holds a \(blob) key"
+            case .typeMismatch(let written, let blob): "the key is written as \(written) but its base64 holds a key of type \(blob)"
             case .certificate(let type): "'\(type)' is an OpenSSH certificate; runsheet verifies plain keys only, so give the key itself"
             case .badKey(let kind, let why): "the \(kind.rawValue) key is not a valid key: \(why)"
             case .missingKey: "there is no key: expected a key type and its base64, such as ssh-ed25519 AAAAC3Nza…"
