@@ -100,14 +100,31 @@ public struct SSHSignature: Sendable {
         }
     }
 
-    /// The blob inside the armor.
+    /// The blob inside the armor; bytes, not `String` searches, since `verify` reads a journal's
+    /// every signature.
     static func dearmor(_ armored: String) throws(SignatureProblem) -> [UInt8] {
-        var text = Substring(armored)
-        while let first = text.first, first.isWhitespace { text = text.dropFirst() }
-        guard text.hasPrefix(begin), let endRange = text.range(of: end) else { throw .notArmored }
-        let body = text[text.index(text.startIndex, offsetBy: begin.count)..<endRange.lowerBound]
-        guard let blob = SSHBase64.decode(body.utf8) else { throw .notBase64 }
-        return blob
+        var text = armored
+        let blob = text.withUTF8 { bytes -> Result<[UInt8], SignatureProblem> in
+            var start = 0
+            while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
+            guard bytes.count - start >= beginBytes.count, bytes[start..<start + beginBytes.count].elementsEqual(beginBytes),
+                  let bodyEnd = firstIndex(of: endBytes, in: bytes, from: start + beginBytes.count) else { return .failure(.notArmored) }
+            return SSHBase64.decode(bytes[(start + beginBytes.count)..<bodyEnd]).map { .success($0) } ?? .failure(.notBase64)
+        }
+        return try blob.get()
+    }
+
+    private static let beginBytes = Array(begin.utf8)
+    private static let endBytes = Array(end.utf8)
+
+    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+        var index = start
+        while index <= haystack.count - needle.count {
+            if haystack[index] == needle[0], haystack[index..<index + needle.count].elementsEqual(needle) { return index }
+            index += 1
+        }
+        return nil
     }
 
     static func envelope(of blob: [UInt8]) throws(SignatureProblem) -> Envelope {
