@@ -66,6 +66,21 @@ import Testing
         #expect(signers.keys(for: "zoe@example.org", namespace: "runsheet", at: at) == [aliceKey])
     }
 
+    /// Who in a role has no usable key: asked by canonical name, retired and other-namespace
+    /// keys not counting.
+    @Test func peopleWithoutAKey() {
+        let (signers, _) = Self.parse("""
+            alice@example.com \(Self.alice.allowedLine)
+            bob@example.com valid-before="20260101Z" \(Self.bob.allowedLine)
+            carol@example.com namespaces="git" \(Self.bob.allowedLine)
+            *@ops.example.com \(Self.bob.allowedLine)
+            """)
+        let at = Date(timeIntervalSince1970: 1_780_000_000)
+        #expect(signers.peopleWithoutKey(["Alice@Example.com", "bob@example.com", "carol@example.com", "dave@ops.example.com", "erin@example.com", "ALICE@example.com"], at: at)
+            == ["bob@example.com", "carol@example.com", "erin@example.com"])
+        #expect(signers.peopleWithoutKey(["bob@example.com"], at: Date(timeIntervalSince1970: 1_760_000_000)) == [])
+    }
+
     @Test func malformedLinesAtTheirToken() throws {
         let key = Self.alice.allowedLine
         let base64 = String(key.split(separator: " ")[1])

@@ -122,6 +122,15 @@ public struct AllowedSigners: Sendable {
             .filter { seen.insert($0).inserted }
     }
 
+    /// Those of `people` (such as a roles file's members) who have no key they may sign with in
+    /// `namespace` at `date`, asked under their canonical name as runsheet asks OpenSSH: what
+    /// `check` reports when signatures are required.
+    public func peopleWithoutKey(_ people: [String], namespace: String = "runsheet", at date: Date) -> [String] {
+        var seen = Set<String>()
+        return people.filter { seen.insert(PersonName.canonical($0)).inserted }
+            .filter { keys(for: PersonName.canonical($0), namespace: namespace, at: date).isEmpty }
+    }
+
     /// The line that allows `key` to sign as `principal` in `namespace` at `date`, as
     /// `ssh-keygen -Y verify` looks for one; otherwise why none does, from the first line that
     /// came closest.
