@@ -102,8 +102,11 @@ import Testing
             """), at: at) == nil)
     }
 
-    /// Verifying 1,000 Ed25519 signatures costs well under a tenth of a second in release; a
-    /// debug build (BoringSSL at -O0, where one Ed25519 verification alone costs about a millisecond) gets seconds.
+    /// Verifying 1,000 Ed25519 signatures, each parsed from its armor, looked up and checked:
+    /// about 85 ms in a release build on the 2-core test host, of which swift-crypto's Ed25519
+    /// verification alone is about 79 ms (runsheet's share about 6 µs a signature); the limit
+    /// leaves room for a loaded host. A debug build (BoringSSL at -O0, about a millisecond a
+    /// verification) gets seconds.
     @Test func thousandSignaturesAreFast() throws {
         let signers = Self.aliceOnly
         let messages = (0..<1000).map { "event \($0)\n" }
@@ -120,7 +123,7 @@ import Testing
         #if DEBUG
         let limit = Duration.seconds(4)
         #else
-        let limit = Duration.milliseconds(100)
+        let limit = Duration.milliseconds(200)
         #endif
         #expect(elapsed < limit, "1,000 Ed25519 verifications took \(elapsed)")
         print("1,000 Ed25519 verifications: \(elapsed)")
