@@ -68,7 +68,7 @@ private struct LineParser {
             error("the line has principals but no key: expected [options] key-type base64-key after them", at: position)
             return nil
         }
-        var entry = AllowedSigners.Entry(line: number, principals: principals.pieces, key: placeholderKey)
+        var options = LineOptions()
         checkCanonical(principals, at: principalsStart)
         let next = peekWord(from: position)
         if !Self.isKeyType(next) {
@@ -77,7 +77,7 @@ private struct LineParser {
             probe.position = after
             probe.skipBlanks()
             if Self.looksLikeOptions(next) || Self.isKeyType(probe.peekWord(from: probe.position)) {
-                guard let options = optionsField(), parseOptions(options.text, at: options.start, into: &entry) else { return nil }
+                guard let field = optionsField(), parseOptions(field.text, at: field.start, into: &options) else { return nil }
                 skipBlanks()
                 guard !atEnd else {
                     error("the line has options but no key: expected key-type base64-key after them", at: position)
@@ -104,23 +104,24 @@ private struct LineParser {
             var key = try SSHPublicKey(type: type, base64: base64.utf8)
             skipBlanks()
             key.comment = String(decoding: bytes[min(position, bytes.count)...], as: UTF8.self)
-            entry.key = key
+            // A principal not in canonical form is an error for `check`, but OpenSSH uses the line.
+            return AllowedSigners.Entry(line: number, principals: principals.pieces, certificateAuthority: options.certificateAuthority,
+                                        namespaces: options.namespaces, validAfterSeconds: options.validAfter,
+                                        validBeforeSeconds: options.validBefore, key: key)
         } catch let problem {
             error(problem.errorDescription!, at: keyStart)
             return nil
         }
-        // A principal not in canonical form is an error for `check`, but OpenSSH uses the line.
-        return entry
     }
 
-    /// A stand-in until the key is read; the entry is returned only once the real key is set.
-    private var placeholderKey: SSHPublicKey { Self.placeholder }
-    private static let placeholder = try! SSHPublicKey(blob: {
-        var writer = SSHWireWriter()
-        writer.string("ssh-ed25519")
-        writer.string([UInt8](repeating: 0, count: 31) + [1])
-        return writer.bytes
-    }())
+    /// What the options field says.
+    struct LineOptions {
+        var certificateAuthority = false
+        var namespaces: String?
+        /// Seconds since 1970.
+        var validAfter: Int64?
+        var validBefore: Int64?
+    }
 
     static func isKeyType(_ word: String) -> Bool {
         SSHPublicKey.Kind(rawValue: word) != nil || word.hasSuffix("-cert-v01@openssh.com")
@@ -205,59 +206,59 @@ private struct LineParser {
 
     /// Parses `cert-authority`, `namespaces="…"`, `valid-after="…"`, `valid-before="…"`,
     /// comma-separated, names in any case, as OpenSSH's `sshsigopt_parse` does.
-    mutating func parseOptions(_ options: [UInt8], at base: Int, into entry: inout AllowedSigners.Entry) -> Bool {
+    mutating func parseOptions(_ field: [UInt8], at base: Int, into options: inout LineOptions) -> Bool {
         var index = 0
         var validBeforeAt = base
         func starts(with name: String) -> Bool {
             let name = Array(name.utf8)
-            guard options.count - index >= name.count else { return false }
-            return zip(options[index..<index + name.count], name).allSatisfy { a, b in
+            guard field.count - index >= name.count else { return false }
+            return zip(field[index..<index + name.count], name).allSatisfy { a, b in
                 (a >= 65 && a <= 90 ? a + 32 : a) == b
             }
         }
-        while index < options.count {
+        while index < field.count {
             let optionStart = index
             if starts(with: "cert-authority") {
-                entry.certificateAuthority = true
+                options.certificateAuthority = true
                 index += "cert-authority".utf8.count
             } else if let name = ["namespaces", "valid-after", "valid-before"].first(where: { starts(with: $0 + "=") }) {
                 index += name.utf8.count + 1
-                guard let value = dequote(options, &index, base: base, option: name) else { return false }
+                guard let value = dequote(field, &index, base: base, option: name) else { return false }
                 switch name {
                 case "namespaces":
-                    guard entry.namespaces == nil else {
+                    guard options.namespaces == nil else {
                         error("the option namespaces is given twice", at: base + optionStart)
                         return false
                     }
-                    entry.namespaces = value
+                    options.namespaces = value
                 default:
-                    guard (name == "valid-after" ? entry.validAfterSeconds : entry.validBeforeSeconds) == nil else {
+                    guard (name == "valid-after" ? options.validAfter : options.validBefore) == nil else {
                         error("the option \(name) is given twice", at: base + optionStart)
                         return false
                     }
                     guard let seconds = time(value, option: name, at: base + optionStart) else { return false }
-                    if name == "valid-after" { entry.validAfterSeconds = seconds } else {
-                        entry.validBeforeSeconds = seconds
+                    if name == "valid-after" { options.validAfter = seconds } else {
+                        options.validBefore = seconds
                         validBeforeAt = base + optionStart
                     }
                 }
             } else {
-                let name = String(decoding: options[index...].prefix { $0 != Self.comma && $0 != UInt8(ascii: "=") }, as: UTF8.self)
+                let name = String(decoding: field[index...].prefix { $0 != Self.comma && $0 != UInt8(ascii: "=") }, as: UTF8.self)
                 error("unsupported option '\(name)'; allowed signers options are cert-authority, namespaces=, valid-after= and valid-before=", at: base + index)
                 return false
             }
-            if index == options.count { break }
-            guard options[index] == Self.comma else {
-                error("expected a comma before the next option, found '\(String(decoding: options[index...].prefix(1), as: UTF8.self))'", at: base + index)
+            if index == field.count { break }
+            guard field[index] == Self.comma else {
+                error("expected a comma before the next option, found '\(String(decoding: field[index...].prefix(1), as: UTF8.self))'", at: base + index)
                 return false
             }
             index += 1
-            if index == options.count {
+            if index == field.count {
                 error("the options end with a comma", at: base + index - 1)
                 return false
             }
         }
-        if let after = entry.validAfterSeconds, let before = entry.validBeforeSeconds, before <= after {
+        if let after = options.validAfter, let before = options.validBefore, before <= after {
             error("valid-before is not after valid-after, so the key is never valid", at: validBeforeAt)
             return false
         }
