@@ -123,11 +123,14 @@ private struct LineParser {
         var validBefore: Int64?
     }
 
+    /// Whether OpenSSH would read `word` as a key type, so that it is not taken for options: the
+    /// types runsheet verifies, and those it names as unsupported.
     static func isKeyType(_ word: String) -> Bool {
         SSHPublicKey.Kind(rawValue: word) != nil || word.hasSuffix("-cert-v01@openssh.com")
             || ["ssh-dss", "ssh-xmss@openssh.com", "webauthn-sk-ecdsa-sha2-nistp256@openssh.com"].contains(word)
     }
 
+    /// Whether `word` starts with an option runsheet knows, in any case.
     static func looksLikeOptions(_ word: String) -> Bool {
         let lowered = word.lowercased()
         return options.contains { lowered.hasPrefix($0) }
