@@ -49,7 +49,12 @@ let package = Package(
         .executableTarget(name: "runsheet-bench", dependencies: ["RunsheetCore"], path: "Benchmarks/JournalBench"),
         .target(name: "RunsheetTestSupport", dependencies: ["RunsheetCore", "RunsheetCLI"], path: "Tests/RunsheetTestSupport"),
         .testTarget(name: "RunsheetMarkdownTests", dependencies: ["RunsheetMarkdown", "RunsheetTestSupport"]),
-        .testTarget(name: "RunsheetCoreTests", dependencies: ["RunsheetCore", "RunsheetTestSupport"]),
+        .testTarget(
+            name: "RunsheetCoreTests",
+            // Crypto: the tests build security-key (sk-) and rsa-sha2-256 signatures no ssh-keygen here can make.
+            dependencies: ["RunsheetCore", "RunsheetTestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "RunsheetCLITests",
             dependencies: ["RunsheetCore", "RunsheetCLI", "RunsheetTestSupport", "runsheet", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -87,6 +87,8 @@ struct Check: ParsableCommand {
     /// Compiles the files on all cores; the outcomes come back in the order of `paths`, so the
     /// output is the same as compiling one file after the other.
     static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<[Diagnostic], any Error>] {
-        paths.parallelMap { path in Result { try compiler.diagnostics(path: path) } }
+        paths.parallelMap { path in
+            Result { try compiler.diagnostics(path: path) + (AllowedSigners.load(forRunbook: path)?.1 ?? []) }
+        }
     }
 }

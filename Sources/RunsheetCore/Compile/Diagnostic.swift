@@ -65,12 +65,13 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case policyFile = "policy-file"
     case badCalendar = "bad-calendar"
     case calendarFile = "calendar-file"
+    case allowedSigners = "allowed-signers"
     case weakensGovernance = "weakens-governance"
     case interactiveWithoutRun = "interactive-without-run"
 
     /// A problem in a rule file of the repository (roles, policy, calendar) rather than in the
     /// runbook: commands that act on the rules refuse to go on while there is one.
-    public var isRuleFile: Bool { self == .rolesFile || self == .policyFile || self == .calendarFile }
+    public var isRuleFile: Bool { self == .rolesFile || self == .policyFile || self == .calendarFile || self == .allowedSigners }
 
     public var summary: String {
         switch self {
@@ -105,6 +106,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .policyFile: "The repository policy file cannot be read, is not UTF-8, or is malformed."
         case .badCalendar: "A change window or freeze in the front matter cannot be understood."
         case .calendarFile: "The change calendar file cannot be read, is not UTF-8, or is malformed."
+        case .allowedSigners: "The repository allowed signers file cannot be read, is not UTF-8, has a malformed line, or names a principal not in canonical form."
         case .weakensGovernance: "The front matter would lower the repository's policy, calendar or roles, or declares a class the repository policy does not allow."
         }
     }
