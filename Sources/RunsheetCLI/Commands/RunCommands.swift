@@ -305,6 +305,10 @@ struct Run: ParsableCommand {
         }
         // A key named but unusable stops the start before anything is written.
         let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
+        if signingKey == nil, governance.policy[runbook.releaseClass].requiresSignatures {
+            throw CommandFailure(status: .findings, message: "\(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs, so starting a run of \(file.shown) needs a key, and none is at hand; " +
+                                 "give one with --key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written")
+        }
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
@@ -411,6 +415,10 @@ struct Resume: ParsableCommand {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
         }
         try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
+        // As the journal records it, or as the policy says now (then recorded from here on).
+        if signingKey == nil, state.signaturesRequired || governance.policy[state.releaseClass].requiresSignatures {
+            throw CommandFailure(status: .findings, message: SigningKeyOption.required(run: state.runID, act: "resuming it"))
+        }
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
         let engine = RunEngine(runbook: runbook, state: state, journal: signingKey.map { SigningJournal(journal, signer: $0) } ?? journal,
                                actor: who, values: values, runDirectory: directory,

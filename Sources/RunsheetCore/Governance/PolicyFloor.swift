@@ -53,6 +53,9 @@ public enum PolicyFloor {
         if own.allowedClasses != nil {
             found.append(Weakening(key: "allowed-classes", message: "a runbook cannot say which classes runbooks may declare; only \(Policy.relativePath) can"))
         }
+        if own.signaturesRequired == false, floor.signaturesRequired == true {
+            found.append(Weakening(key: "signatures", message: "the front matter's policy says 'signatures: optional', but \(Policy.relativePath) requires signatures; a runbook may require them, never take them back"))
+        }
         // As written: the break-glass rule would hide what the runbook tries.
         let raised = floor.overlaid(by: own)
         for releaseClass in ReleaseClass.allCases {
@@ -83,6 +86,9 @@ public enum PolicyFloor {
                 if let within = mine.followUpWithin, within > allowed {
                     add("follow-up-within", "allows \(DurationText.format(within)) for the follow-up review, more than the repository policy's \(DurationText.format(allowed))")
                 }
+            }
+            if written.signaturesRequired == false, base.requiresSignatures {
+                add("signatures", "says 'signatures: optional', but the repository policy requires signatures for \(name) runs; a runbook may require them, never take them back")
             }
             if written.downgrade != nil {
                 add("downgrade", "permits a downgrade; only \(Policy.relativePath) can say who may run a runbook under a less strict class")
