@@ -69,6 +69,11 @@ import Testing
                               directory: dir)
     }
 
+    /// `check`, which takes no runs folder.
+    static func check(_ runbook: String, in dir: URL) throws -> ProcessResult {
+        try Fixtures.runsheet(["check", runbook], environment: ["NO_COLOR": "1"], directory: dir)
+    }
+
     static func journal(_ dir: URL, _ id: String) throws -> String {
         try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)
     }
@@ -99,7 +104,7 @@ import Testing
     func aWrongSignaturesSettingIsAnError(policy: String, position: String, words: String) throws {
         let dir = try Self.repository(policy: policy)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let check = try Self.runsheet(["check", "s.md"], in: dir)
+        let check = try Self.check("s.md", in: dir)
         #expect(check.status != 0, "\(policy): \(check.stdout)\(check.stderr)")
         let said = check.stdout + check.stderr
         #expect(said.contains(".runsheet/policy.yaml:\(position): error:") && said.contains(words), "\(policy): \(said)")
@@ -116,7 +121,7 @@ import Testing
         let runbook = Self.gate.replacingOccurrences(of: "roles: [sre]\n", with: "roles: [sre]\npolicy:\n\(lines)")
         let dir = try Self.repository(policy: "signatures: required\n", files: ["s.md": runbook])
         defer { try? FileManager.default.removeItem(at: dir) }
-        let check = try Self.runsheet(["check", "s.md"], in: dir)
+        let check = try Self.check("s.md", in: dir)
         #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
         #expect((check.stdout + check.stderr).contains("signatures: optional"), "\(check.stdout)\(check.stderr)")
         #expect((check.stdout + check.stderr).contains("never take them back"), "\(check.stdout)\(check.stderr)")
@@ -207,7 +212,7 @@ import Testing
         let verify = try Self.runsheet(["verify", id], in: dir)
         #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
         let seq = events.count
-        #expect(verify.stdout == "\(path.path):\(seq): journal does not verify: event \(seq) (signoff.signed approve by bob) is not signed, and run \(id) requires signatures\n",
+        #expect(verify.stdout == "runs/\(id)/journal.jsonl:\(seq): journal does not verify: event \(seq) (signoff.signed approve by bob) is not signed, and run \(id) requires signatures\n",
                 "\(verify.stdout)")
         let status = try Self.runsheet(["status", id], in: dir)
         #expect(status.status == 1, "\(status.stdout)\(status.stderr)")

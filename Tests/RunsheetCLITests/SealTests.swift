@@ -81,7 +81,7 @@ import Testing
         let rewritten = try Self.events(dir, id)
         let verify = try R.runsheet(["verify", id], in: dir)
         #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
-        let path = dir.appendingPathComponent("runs/\(id)/journal.jsonl").path
+        let path = "runs/\(id)/journal.jsonl"
         #expect(verify.stdout == "\(path):\(seal.seq): journal does not verify: the seal event \(seal.seq) (journal.sealed by carol) at \(seal.time) sealed event \(sealedSeq) with hash \(old), " +
                 "but event \(sealedSeq) now has hash \(rewritten[sealedSeq - 1].hash), so an event up to \(sealedSeq) was changed, removed or added after it was sealed, although the hashes were recomputed\n",
                 "\(verify.stdout)")
