@@ -234,7 +234,11 @@ struct Run: ParsableCommand {
             Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
             then the runbook's default, then a prompt on a terminal.
 
-            Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 \
+            Under 'signatures: required' in .runsheet/policy.yaml a run needs a key \
+            (--key, RUNSHEET_SIGNING_KEY or Git's user.signingkey) to start or resume.
+
+            Exit codes: 0 completed; 1 failed, rolled back or aborted, or refused by a \
+            rule (no key where signatures are required); 2 bad input; 3 \
             paused ('runsheet resume RUN' continues it); 5 another session drives the run, \
             or another open run holds the lock on the service and environment this one \
             changes ('runsheet status' lists the locks).
