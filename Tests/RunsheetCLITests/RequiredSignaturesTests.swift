@@ -223,6 +223,18 @@ import Testing
         #expect(resume.status == 1 && resume.stderr.contains("is not signed, and run \(id) requires signatures"), "\(resume.stderr)")
     }
 
+    /// `run --class` to a class that does not require signatures, when the runbook's own class
+    /// does, asks less of the run: refused without the repository's downgrade permission, even
+    /// where the other class's gates are as strict.
+    @Test func anotherClassCannotDropTheRequirement() throws {
+        let dir = try Self.repository(policy: "normal:\n  signatures: required\nmajor:\n  approvers: 2\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try Self.runsheet(["run", "s.md", "--class", "major", "--as", "alice"], in: dir, stdin: "quit\n")
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(Self.sentence(run).hasPrefix("--class major asks less of s.md than its class normal (signatures are not required); .runsheet/policy.yaml does not permit that"), "\(run.stderr)")
+        #expect(Self.runs(dir).isEmpty)
+    }
+
     // MARK: - The journal's rule, not today's policy
 
     /// A run recorded without the requirement stays valid when the policy later requires

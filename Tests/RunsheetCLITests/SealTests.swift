@@ -116,6 +116,22 @@ import Testing
         #expect(try forged.signedBytes() != sealBytes && forged.signature == original.last?.signature)
     }
 
+    /// A seal added by hand without a signature (hashes recomputed) fails `verify`: runsheet
+    /// never writes one, and an unsigned seal proves nothing.
+    @Test func anUnsignedSealFailsVerify() throws {
+        let dir = try R.repository(policy: nil, files: ["s.md": Self.plain])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (id, _) = try Self.completedRun(dir)
+        var events = try Self.events(dir, id)
+        let last = try #require(events.last)
+        events.append(try RunEvent(time: last.time, by: Actor(name: "carol", host: "h", via: "script"),
+                                   .journalSealed(JournalSealed(head: last.hash, seq: last.seq))))
+        try Self.rewrite(dir, id, events)
+        let verify = try R.runsheet(["verify", id], in: dir)
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout == "runs/\(id)/journal.jsonl:\(events.count): journal does not verify: the seal event \(events.count) (journal.sealed by carol) is not signed, and a seal is always signed\n", "\(verify.stdout)")
+    }
+
     /// A seal needs a key (an unsigned seal proves nothing against a rewritten chain) and someone
     /// the roles file names: each refusal is one sentence, exit 1, nothing written.
     @Test func aSealNeedsAKeyAndSomeoneTheRolesFileNames() throws {

@@ -9,9 +9,12 @@ public enum PolicyFloor {
         case skipped(gate: String)
         /// A sign-off line of the gate needs fewer people.
         case fewer(gate: String, rule: SignOffRule, instead: Int)
+        /// The reference requires signatures (`signatures: required`) and the candidate does not.
+        case unsigned
 
         public var phrase: String {
             switch self {
+            case .unsigned: "signatures are not required"
             case .skipped(let gate): "gate '\(gate)' is skipped"
             case .fewer(let gate, let rule, let instead): "gate '\(gate)' needs \(rule.count) of \(rule.roles.joined(separator: " or ")) instead of \(instead)"
             }
@@ -42,6 +45,7 @@ public enum PolicyFloor {
                 found.append(.fewer(gate: gate.id, rule: given, instead: wanted.count))
             }
         }
+        if reference.requiresSignatures, !candidate.requiresSignatures { found.append(.unsigned) }
         return found
     }
 

@@ -43,10 +43,10 @@ extension RunState {
 }
 
 /// Checks, event by event, what the hash chain alone cannot: in a run that requires signatures,
-/// every event of `RunEvent.signedTypes` carries a signature, and every seal names, for the
+/// every event of `RunEvent.signedTypes` carries a signature, and every seal is signed and names, for the
 /// event it sealed, the hash that event has now. A chain rewritten with every hash recomputed
 /// still breaks the second: the seal's data (which its signature covers) names the old hash.
-/// Whether the signatures themselves verify is the signature check's (docs/JOURNAL.md, "Seals").
+/// Whether the signatures themselves verify is the signature check's (docs/JOURNAL.md, "Required signatures and seals").
 public struct SignedRecordCheck {
     private var hashes: [String] = []
     private var required = false
@@ -69,6 +69,10 @@ public struct SignedRecordCheck {
                                   message: "\(what) is not signed, and run \(runID.shown) requires signatures")
         }
         guard event.type == .journalSealed else { return nil }
+        // runsheet never writes an unsigned seal: one proves nothing, so it is a forgery.
+        if event.signature == nil {
+            return JournalProblem(kind: .unsigned, line: line, seq: event.seq, message: "the seal \(what) is not signed, and a seal is always signed")
+        }
         guard case .journalSealed(let sealed)? = try? event.payload(), (1...hashes.count).contains(sealed.seq) else {
             return JournalProblem(kind: .sealBroken, line: line, seq: event.seq,
                                   message: "the seal \(what) does not name an event before it, so it seals nothing")
