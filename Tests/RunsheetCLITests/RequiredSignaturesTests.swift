@@ -165,6 +165,9 @@ import Testing
         let started = try Self.runsheet(["run", "p.md", "--as", "alice", "--key", key], in: dir, stdin: "quit\n")
         #expect(started.status == 3, "\(started.stdout)\(started.stderr)")
         let id = try #require(Self.runs(dir).first)
+        // A run that takes a lock and requires signatures writes 1.4, with both recorded.
+        let first = try #require(try RepositoryRuns.events(dir, id: id).first?["data"] as? [String: Any])
+        #expect(first["schema"] as? String == "runsheet.journal/1.4" && first["signatures"] as? String == "required" && first["lock"] != nil)
         let before = try Self.journal(dir, id)
         let attempts: [[String]] = [
             ["resume", id, "--as", "alice"],

@@ -61,6 +61,32 @@ import Testing
         #expect(status.stdout.contains("seal     sealed at event \(before.count) by carol at \(seal.time) (head \(before.last?.hash ?? ""))"), "\(status.stdout)")
     }
 
+    /// A seal is an append under the journal's lock, like a signature: it is taken while another
+    /// session drives the run, and the run goes on after it; the journal verifies at its end.
+    @Test func aSealIsTakenWhileAnotherSessionDrivesTheRun() throws {
+        let dir = try R.repository(policy: nil, files: ["s.md": Self.plain])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = try R.key("alice", in: dir)
+        let walk = try RunningRunsheet(["run", "s.md", "--as", "alice", "--key", key, "--runs-dir", "runs"],
+                                       environment: ["RUNSHEET_SIGNING_KEY": ""], directory: dir)
+        let deadline = Date().addingTimeInterval(30)
+        var id: String?
+        while Date() < deadline {
+            if let found = R.runs(dir).first, (try? Self.events(dir, found).count) ?? 0 >= 2 { id = found; break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let run = try #require(id, "the run did not start: \(walk.errors)")
+        let sealed = try R.runsheet(["seal", run, "--as", "carol", "--key", try R.key("carol", in: dir)], in: dir)
+        #expect(sealed.status == 0, "\(sealed.stdout)\(sealed.stderr)")
+        walk.send("done", "done")
+        #expect(walk.finish() == 0, "\(walk.printed)\(walk.errors)")
+        let events = try Self.events(dir, run)
+        let seal = try #require(events.first { $0.type == .journalSealed })
+        #expect(seal.seq < events.count && events.last?.type == .runEnded)
+        let verify = try R.runsheet(["verify", run], in: dir)
+        #expect(verify.status == 0 && verify.stdout.contains("sealed at event \(seal.seq - 1) by carol"), "\(verify.stdout)")
+    }
+
     /// An insider rewrites an event before the seal and recomputes every hash after it, the
     /// seal's included: the chain is whole, but the seal's data still names the old hash, so
     /// `verify` fails naming the seal and the event it sealed.
