@@ -63,8 +63,11 @@ public struct SignedRecordCheck {
             required = true
         }
         defer { hashes.append(event.hash) }
+        // Only an event that fails needs its words: this runs for every line a command reads.
+        let unsigned = required && event.signature == nil && RunEvent.signedTypes.contains(event.type)
+        guard unsigned || event.type == .journalSealed else { return nil }
         let what = "event \(event.seq) (\(event.type.rawValue)\(event.step.map { " \($0.shown)" } ?? "") by \(event.actor.shown))"
-        if required, event.signature == nil, RunEvent.signedTypes.contains(event.type) {
+        if unsigned {
             return JournalProblem(kind: .unsigned, line: line, seq: event.seq,
                                   message: "\(what) is not signed, and run \(runID.shown) requires signatures")
         }
@@ -73,7 +76,7 @@ public struct SignedRecordCheck {
         if event.signature == nil {
             return JournalProblem(kind: .unsigned, line: line, seq: event.seq, message: "the seal \(what) is not signed, and a seal is always signed")
         }
-        guard case .journalSealed(let sealed)? = try? event.payload(), (1...hashes.count).contains(sealed.seq) else {
+        guard case .journalSealed(let sealed)? = try? event.payload(), sealed.seq >= 1, sealed.seq <= hashes.count else {
             return JournalProblem(kind: .sealBroken, line: line, seq: event.seq,
                                   message: "the seal \(what) does not name an event before it, so it seals nothing")
         }
