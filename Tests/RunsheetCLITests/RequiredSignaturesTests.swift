@@ -140,6 +140,8 @@ import Testing
         #expect(line.hasPrefix(".runsheet/policy.yaml requires signatures for normal runs, so starting a run of s.md needs a key"), "\(line)")
         #expect(line.contains("--key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey") && !line.contains("\n"), "\(line)")
         #expect(Self.runs(dir).isEmpty)
+        let dry = try Self.runsheet(["run", "s.md", "--as", "alice", "--dry-run"], in: dir)
+        #expect(dry.status == 0 && dry.stdout.contains("a real run needs a key: .runsheet/policy.yaml requires signatures for normal runs"), "\(dry.stdout)")
 
         let key = try Self.key("alice", in: dir)
         let started = try Self.runsheet(["run", "s.md", "--as", "alice", "--key", key], in: dir, stdin: "quit\n")

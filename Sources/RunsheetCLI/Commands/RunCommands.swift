@@ -293,6 +293,10 @@ struct Run: ParsableCommand {
             } catch let refusal as RunError {
                 Output.line("a real run by \(who.name) would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
             }
+            if governance.policy[runbook.releaseClass].requiresSignatures,
+               ((try? SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)) ?? nil) == nil {
+                Output.line("a real run needs a key: \(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs (--key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey)")
+            }
             return
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
