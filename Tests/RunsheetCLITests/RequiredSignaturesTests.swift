@@ -255,6 +255,9 @@ import Testing
         let verify = try Self.runsheet(["verify", id], in: dir)
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let before = try Self.journal(dir, id)
+        // The policy as it is now already asks approvers for a key, before any resume records it.
+        let keyless = try Self.runsheet(["sign", id, "approve", "--as", "bob", "--role", "sre"], in: dir)
+        #expect(keyless.status == 1 && Self.sentence(keyless).hasPrefix("run \(id) requires signatures, so a signoff.signed event must be signed"), "\(keyless.stderr)")
         let refused = try Self.runsheet(["resume", id, "--as", "alice"], in: dir, stdin: "quit\n")
         #expect(refused.status == 1 && Self.sentence(refused).hasPrefix("run \(id) requires signatures, so resuming it must be signed"), "\(refused.stderr)")
         #expect(try Self.journal(dir, id) == before)
