@@ -88,6 +88,7 @@ import Testing
          ["lock": .object(["service": "checkout", "environment": "prod", "mode": "exclusive"])]),
         (.lockReleased(LockReleased(lock: LockClaim(service: "checkout", environment: "prod", mode: .shared), role: "release-manager", reason: "INC-881")),
          ["lock": .object(["service": "checkout", "environment": "prod", "mode": "shared"]), "role": "release-manager", "reason": "INC-881"]),
+        (.journalSealed(JournalSealed(head: String(repeating: "ab", count: 32), seq: 41)), ["head": .string(String(repeating: "ab", count: 32)), "seq": 41]),
     ]
 
     @Test func everyEventTypeHasAPayloadInTheTable() {

@@ -33,6 +33,7 @@ public enum PayloadReading {
         case .commandResolved: return .commandResolved(try read(CommandResolved.self))
         case .lockTaken: return .lockTaken(try read(LockTaken.self))
         case .lockReleased: return .lockReleased(try read(LockReleased.self))
+        case .journalSealed: return .journalSealed(try read(JournalSealed.self))
         }
     }
 

@@ -15,8 +15,10 @@ struct Readiness: ParsableCommand {
             Missing runs, runs in progress, failed or aborted runs, a run under a less \
             strict class than the release's, gates skipped, sign-offs older than the \
             step, runs on an older runbook, an overdue follow-up review, a target time \
-            outside the change windows or in a freeze, and a rollback runbook never \
-            rehearsed block the release. So does any run of a required runbook whose \
+            outside the change windows or in a freeze, a rollback runbook never \
+            rehearsed, and a run that requires signatures (signatures: required) but \
+            was not sealed after it ended by someone other than its starter ('runsheet \
+            seal') block the release. So does any run of a required runbook whose \
             journal does not verify or cannot be read, named at its first bad line: \
             readiness never falls back to an older run in its place. Manual skips, \
             failures continued past, forced steps, waived gates, emergency runs and \
@@ -24,7 +26,8 @@ struct Readiness: ParsableCommand {
 
             The report names the runsheet version, and for each item the run used, its \
             class against the release's, the approvers (signatures that count, and \
-            waivers), plan changes, and its journal's event count and head hash.
+            waivers), plan changes, its journal's event count and head hash, and its \
+            seals.
 
             --at decides as of that time: each journal counts as it stood then, so later \
             runs are not there, a run that ended later is in progress, and a signature \

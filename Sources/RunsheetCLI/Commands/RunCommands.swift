@@ -234,7 +234,11 @@ struct Run: ParsableCommand {
             Parameters come from --param, then RUNSHEET_PARAM_<name> in the environment, \
             then the runbook's default, then a prompt on a terminal.
 
-            Exit codes: 0 completed; 1 failed, rolled back or aborted; 2 bad input; 3 \
+            Under 'signatures: required' in .runsheet/policy.yaml a run needs a key \
+            (--key, RUNSHEET_SIGNING_KEY or Git's user.signingkey) to start or resume.
+
+            Exit codes: 0 completed; 1 failed, rolled back or aborted, or refused by a \
+            rule (no key where signatures are required); 2 bad input; 3 \
             paused ('runsheet resume RUN' continues it); 5 another session drives the run, \
             or another open run holds the lock on the service and environment this one \
             changes ('runsheet status' lists the locks).
@@ -289,6 +293,10 @@ struct Run: ParsableCommand {
             } catch let refusal as RunError {
                 Output.line("a real run by \(who.name) would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
             }
+            if governance.policy[runbook.releaseClass].requiresSignatures,
+               ((try? SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)) ?? nil) == nil {
+                Output.line("a real run needs a key: \(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs (--key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey)")
+            }
             return
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
@@ -305,6 +313,10 @@ struct Run: ParsableCommand {
         }
         // A key named but unusable stops the start before anything is written.
         let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
+        if signingKey == nil, governance.policy[runbook.releaseClass].requiresSignatures {
+            throw CommandFailure(status: .findings, message: "\(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs, so starting a run of \(file.shown) needs a key, and none is at hand; " +
+                                 "give one with --key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written")
+        }
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
@@ -411,6 +423,10 @@ struct Resume: ParsableCommand {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
         }
         try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
+        // As the journal records it, or as the policy says now (then recorded from here on).
+        if signingKey == nil, state.signaturesRequired || governance.policy[state.releaseClass].requiresSignatures {
+            throw CommandFailure(status: .findings, message: SigningKeyOption.required(run: state.runID, act: "resuming it"))
+        }
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
         let engine = RunEngine(runbook: runbook, state: state, journal: signingKey.map { SigningJournal(journal, signer: $0) } ?? journal,
                                actor: who, values: values, runDirectory: directory,

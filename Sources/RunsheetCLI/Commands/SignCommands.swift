@@ -66,6 +66,14 @@ struct GateContext {
         return TypedSecrets.mask(text, values: given, digests: Array(state.secretDigests.values))
     }
 
+    /// Refuses, exit 1, an act without a key in a run that requires signatures: as its journal
+    /// records (`run.started`, a later `run.resumed`), or as the policy says now for its class.
+    func requireKey(for event: RunEvent, in state: RunState) throws {
+        guard signingKey == nil, RunEvent.signedTypes.contains(event.type) else { return }
+        guard state.signaturesRequired || governance.policy[state.releaseClass].requiresSignatures else { return }
+        throw CommandFailure(status: .findings, message: SigningKeyOption.required(run: state.runID, act: "a \(event.type.rawValue) event"))
+    }
+
     /// Appends `event` if it still applies to the run as the journal stands under its lock: the
     /// journal's own rules (`RunState.refusal(of:)`), then `check`, which builds the event again
     /// from that state so every refusal it makes holds at the moment of writing. Returns the event
@@ -74,10 +82,12 @@ struct GateContext {
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
         defer { journal.close() }
         var head = state
+        try requireKey(for: event, in: head)
         // Signed before the journal's lock is taken: a passphrase or a key touch holds up nobody.
         let event = try event.signed(by: signingKey)
         do {
-            let written = try journal.append(event, onto: &head, check: check)
+            // Checked again at the head: a resume may have recorded since that signatures are required.
+            let written = try journal.append(event, onto: &head) { try requireKey(for: event, in: $0); try check($0) }
             return (written, head)
         } catch let refusal as AppendRefusal {
             throw CommandFailure(status: .findings, message: refusal.reason)

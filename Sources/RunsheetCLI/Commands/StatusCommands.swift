@@ -138,6 +138,7 @@ struct Status: ParsableCommand {
         }
         lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(state.headHash)")  // whole, as verify --head takes it
+        lines += Self.signingLines(state)
         // In the order the journal settled them, each step where it was settled last: no sort,
         // which a run of tens of thousands of steps would feel.
         let settledSteps = state.settlements.compactMap { entry -> (String, RunState.StepRecord)? in
@@ -282,6 +283,10 @@ struct Verify: ParsableCommand {
         var line = "\(path): intact, \(report.eventCount) events, head \(head)"
         if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
         Output.line(line)
+        for event in report.events where event.type == .journalSealed {
+            guard case .journalSealed(let sealed)? = try? event.payload() else { continue }
+            Output.line("sealed at event \(sealed.seq) by \(event.actor.shown) at \(event.time.shown) (seal: event \(event.seq)\(event.signature == nil ? ", unsigned" : ""))")
+        }
         if let containedHash = containedHash?.lowercased(), let index = report.events.firstIndex(where: { $0.hash == containedHash }) {
             let event = report.events[index]
             Output.line("contains \(containedHash): event \(event.seq), \(event.type.rawValue)\(event.step.map { " " + $0 } ?? "") by \(event.actor) at \(event.time)")

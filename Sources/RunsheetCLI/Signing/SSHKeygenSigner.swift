@@ -9,6 +9,12 @@ struct SigningKeyOption: ParsableArguments {
                                valueName: "path"),
             completion: .file())
     var keyPath: String?
+
+    /// The sentence that refuses to act without a key where signatures are required (exit 1).
+    static func required(run: String, act: String) -> String {
+        "run \(run.shown) requires signatures, so \(act) must be signed, and no key is at hand; give one with --key PATH, " +
+            "RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written"
+    }
 }
 
 /// Signs through `ssh-keygen -Y sign -n runsheet`, so a passphrase is asked on the terminal by

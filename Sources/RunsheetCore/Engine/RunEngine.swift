@@ -176,6 +176,10 @@ public final class RunEngine {
             started.lock = lock
             started.schema = JournalFormat.writtenWithLock
         }
+        if classPolicy.requiresSignatures {  // 1.4: an unsigned act no longer counts in this run
+            started.signatures = RunState.signaturesRequiredValue
+            started.schema = JournalFormat.writtenSigned
+        }
         var first = try RunEvent(by: actor, .runStarted(started))
         first.seq = 1
         let (journal, written) = try makeJournal(first)
@@ -551,6 +555,8 @@ public final class RunEngine {
         var resumed = RunResumed(sha256: sha256)
         // Other rules apply from here on (an edit to a policy, roles or calendar file): say so.
         if let recorded = state.rules, recorded != governance.ruleFiles { resumed.rules = governance.ruleFiles }
+        // The policy now requires signatures: the stricter rule applies from here on, recorded.
+        if governance.policy[state.releaseClass].requiresSignatures, !state.signaturesRequired { resumed.signatures = RunState.signaturesRequiredValue }
         if !changes.isEmpty {
             resumed.changes = changes
             resumed.stepHashes = StepHash.all(runbook)

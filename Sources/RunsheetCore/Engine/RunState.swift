@@ -196,6 +196,8 @@ public struct RunState: Sendable, Equatable {
     public var headHash = ""
     public var lastTime = ""
     public var endedAt: String?
+    /// The seq of `run.ended`.
+    public var endedSeq: Int?
     /// Steps the operator added during the run: id, title, and the runbook steps around it.
     public var addedSteps: [AddedStep] = []
     /// Sign-offs and rejections per gate step, in journal order.
@@ -218,6 +220,11 @@ public struct RunState: Sendable, Equatable {
     /// Where the last failure branch went: the first step of the rollback.
     public var rollbackTarget: String?
     public var reviews: [Grant] = []
+    /// Whether the run requires signatures (`run.started`'s or a later `run.resumed`'s
+    /// `signatures`), the acts that did not count because they were unsigned, and each seal.
+    public var signaturesRequired = false
+    public var unsignedActs: [UnsignedAct] = []
+    public var seals: [Seal] = []
     /// The follow-up review the run's class requires: who may sign it and within how many seconds.
     public var followUp: (roles: [String], within: Int)?
     /// When nobody was working the run: from a `run.paused` (after a crash, from the last event)
@@ -302,12 +309,17 @@ public struct RunState: Sendable, Equatable {
         lastTime = event.time
         if !actors.contains(event.actor) { actors.append(event.actor) }
         switch event.type {
-        case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived, .lockReleased: break
+        case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived, .lockReleased, .journalSealed: break
         // Most events come from the one person driving: a comparison with the last one spares hashing the name again.
         default: if event.actor != lastDriver { driverNames.insert(event.actor); lastDriver = event.actor }
         }
         // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
         guard let payload = try? event.payload() else { return }
+        // In a run that requires signatures, an unsigned act of a person does not count.
+        if signaturesRequired, event.signature == nil, Self.countedOnlySigned.contains(event.type) {
+            unsignedActs.append(UnsignedAct(seq: event.seq, type: event.type, actor: event.actor, step: event.step, time: event.time))
+            return
+        }
         switch payload {
         case .runStarted(let started):
             runID = started.runId
@@ -339,7 +351,9 @@ public struct RunState: Sendable, Equatable {
             host = event.host
             via = event.via
             cursor = started.start
+            signaturesRequired = started.signatures != nil
         case .runResumed(let resumed):
+            if resumed.signatures != nil { signaturesRequired = true }
             if !resumed.sha256.isEmpty { runbookSHA256 = resumed.sha256 }  // empty: not recorded
             if let hashes = resumed.stepHashes { stepHashes = hashes }
             switch resumed.cursor {
@@ -370,6 +384,7 @@ public struct RunState: Sendable, Equatable {
             outcome = ended.outcome
             endReason = ended.reason
             endedAt = event.time
+            endedSeq = event.seq
             cursor = nil
         case .stepStarted:
             guard let step = event.step else { break }
@@ -478,6 +493,9 @@ public struct RunState: Sendable, Equatable {
         case .lockReleased(let released):
             holdsLock = false
             lockReleases.append((event.actor, released.role, released.reason, event.time))
+        case .journalSealed(let sealed):
+            seals.append(Seal(seq: event.seq, actor: event.actor, time: event.time, head: sealed.head, sealedSeq: sealed.seq,
+                              signed: event.signature != nil))
         }
     }
 

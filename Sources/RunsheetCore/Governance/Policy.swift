@@ -27,6 +27,12 @@ public struct ClassPolicy: Sendable, Equatable {
     /// Who may run a runbook of this class under a less strict one (`run --class`); read only
     /// from the repository's policy file.
     public var downgrade: Downgrade?
+    /// `signatures: required` (true) or `optional` (false); nil when this layer does not say.
+    /// Overlaid, a requirement is never taken back (`overlaid(by:)`).
+    public var signaturesRequired: Bool?
+
+    /// Whether every act of a person in a run of this class must carry their SSH signature.
+    public var requiresSignatures: Bool { signaturesRequired == true }
 
     /// `downgrade: {to: [standard], roles: [release-manager]}`: a member of one of `roles` may
     /// start a run of this class as one of `to`.
@@ -41,7 +47,8 @@ public struct ClassPolicy: Sendable, Equatable {
     }
 
     public init(gates: [String]? = nil, approvers: Int? = nil, followUp: [String]? = nil, followUpWithin: Int? = nil,
-                noFollowUp: Bool = false, downgrade: Downgrade? = nil) {
+                noFollowUp: Bool = false, downgrade: Downgrade? = nil, signaturesRequired: Bool? = nil) {
+        self.signaturesRequired = signaturesRequired
         self.gates = gates
         self.approvers = approvers
         self.followUp = followUp
@@ -56,7 +63,13 @@ public struct ClassPolicy: Sendable, Equatable {
                     followUp: other.noFollowUp ? nil : other.followUp ?? followUp,
                     followUpWithin: other.followUpWithin ?? followUpWithin,
                     noFollowUp: other.noFollowUp || (other.followUp == nil && noFollowUp),
-                    downgrade: other.downgrade ?? downgrade)
+                    downgrade: other.downgrade ?? downgrade,
+                    signaturesRequired: Self.stricter(signaturesRequired, other.signaturesRequired))
+    }
+
+    /// A later layer's `signatures` wins, except that `optional` never takes back `required`.
+    static func stricter(_ lower: Bool?, _ upper: Bool?) -> Bool? {
+        lower == true || upper == true ? true : upper ?? lower
     }
 
     /// Whether the gate applies under this class.
@@ -92,10 +105,13 @@ public struct Policy: Sendable, Equatable {
     /// The classes runbooks may declare (`allowed-classes`); nil for all. Read only from the
     /// repository's policy file.
     public var allowedClasses: [ReleaseClass]?
+    /// The top level's `signatures: required` (true) or `optional` (false): for every class.
+    public var signaturesRequired: Bool?
 
-    public init(classes: [ReleaseClass: ClassPolicy] = [:], allowedClasses: [ReleaseClass]? = nil) {
+    public init(classes: [ReleaseClass: ClassPolicy] = [:], allowedClasses: [ReleaseClass]? = nil, signaturesRequired: Bool? = nil) {
         self.classes = classes
         self.allowedClasses = allowedClasses
+        self.signaturesRequired = signaturesRequired
     }
 
     /// The break-glass path: an emergency gate needs one approver now and a follow-up review
@@ -105,10 +121,16 @@ public struct Policy: Sendable, Equatable {
     public func overlaid(by other: Policy) -> Policy {
         var merged = classes
         for (name, policy) in other.classes { merged[name] = (merged[name] ?? ClassPolicy()).overlaid(by: policy) }
-        return Policy(classes: merged, allowedClasses: other.allowedClasses ?? allowedClasses)
+        return Policy(classes: merged, allowedClasses: other.allowedClasses ?? allowedClasses,
+                      signaturesRequired: ClassPolicy.stricter(signaturesRequired, other.signaturesRequired))
     }
 
-    public subscript(releaseClass: ReleaseClass) -> ClassPolicy { classes[releaseClass] ?? ClassPolicy() }
+    /// A class's policy, with the top level's `signatures: required` when it says so.
+    public subscript(releaseClass: ReleaseClass) -> ClassPolicy {
+        var policy = classes[releaseClass] ?? ClassPolicy()
+        if signaturesRequired == true { policy.signaturesRequired = true }
+        return policy
+    }
 
     /// The floor every runbook stands on: built-in, then `.runsheet/policy.yaml`.
     public static func floor(repository: Policy?) -> Policy {

@@ -9,9 +9,12 @@ public enum PolicyFloor {
         case skipped(gate: String)
         /// A sign-off line of the gate needs fewer people.
         case fewer(gate: String, rule: SignOffRule, instead: Int)
+        /// The reference requires signatures (`signatures: required`) and the candidate does not.
+        case unsigned
 
         public var phrase: String {
             switch self {
+            case .unsigned: "signatures are not required"
             case .skipped(let gate): "gate '\(gate)' is skipped"
             case .fewer(let gate, let rule, let instead): "gate '\(gate)' needs \(rule.count) of \(rule.roles.joined(separator: " or ")) instead of \(instead)"
             }
@@ -42,6 +45,7 @@ public enum PolicyFloor {
                 found.append(.fewer(gate: gate.id, rule: given, instead: wanted.count))
             }
         }
+        if reference.requiresSignatures, !candidate.requiresSignatures { found.append(.unsigned) }
         return found
     }
 
@@ -52,6 +56,9 @@ public enum PolicyFloor {
         var found: [Weakening] = []
         if own.allowedClasses != nil {
             found.append(Weakening(key: "allowed-classes", message: "a runbook cannot say which classes runbooks may declare; only \(Policy.relativePath) can"))
+        }
+        if own.signaturesRequired == false, floor.signaturesRequired == true {
+            found.append(Weakening(key: "signatures", message: "the front matter's policy says 'signatures: optional', but \(Policy.relativePath) requires signatures; a runbook may require them, never take them back"))
         }
         // As written: the break-glass rule would hide what the runbook tries.
         let raised = floor.overlaid(by: own)
@@ -83,6 +90,9 @@ public enum PolicyFloor {
                 if let within = mine.followUpWithin, within > allowed {
                     add("follow-up-within", "allows \(DurationText.format(within)) for the follow-up review, more than the repository policy's \(DurationText.format(allowed))")
                 }
+            }
+            if written.signaturesRequired == false, base.requiresSignatures {
+                add("signatures", "says 'signatures: optional', but the repository policy requires signatures for \(name) runs; a runbook may require them, never take them back")
             }
             if written.downgrade != nil {
                 add("downgrade", "permits a downgrade; only \(Policy.relativePath) can say who may run a runbook under a less strict class")

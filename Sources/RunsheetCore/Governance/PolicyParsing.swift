@@ -2,13 +2,17 @@ import Foundation
 import Yams
 
 extension Policy {
-    static let keys = ["gates", "approvers", "follow-up", "follow-up-within", "downgrade"]
+    static let keys = ["gates", "approvers", "follow-up", "follow-up-within", "downgrade", "signatures"]
+    /// The keys of the top level besides the class names.
+    static let topLevelKeys = ["allowed-classes", "signatures"]
 
     /// Reads a mapping of class names to settings, and `allowed-classes`; `problem` receives each
     /// fault with its node, and `located` each key that was read with its path (`allowed-classes`,
     /// `normal`, `normal.gates`), for the floor check's positions.
     static func parse(_ node: Node, problem: (Node, String) -> Void, located: (String, Node) -> Void = { _, _ in }) -> Policy {
         var policy = Policy()
+        var signatureNodes: [String: Node] = [:]
+        defer { refuseRelaxedSignatures(policy, at: signatureNodes, problem: problem) }
         guard case .mapping(let mapping) = node else {
             problem(node, "'policy' must map release classes (standard, normal, emergency, major) to their settings")
             return policy
@@ -19,8 +23,17 @@ extension Policy {
                 policy.allowedClasses = classList(settings, setting: "allowed-classes", problem: problem)
                 continue
             }
+            if nameNode.string == "signatures" {
+                located("signatures", nameNode)
+                signatureNodes[""] = nameNode
+                policy.signaturesRequired = signatures(settings, problem: problem)
+                continue
+            }
             guard let name = nameNode.string, let releaseClass = ReleaseClass(rawValue: name) else {
-                problem(nameNode, "'\(nameNode.string ?? "?")' is not a release class; use standard, normal, emergency, major or allowed-classes")
+                let text = nameNode.string ?? "?"
+                let near = EditDistance.closest(to: text, in: topLevelKeys + ReleaseClass.allCases.map(\.rawValue), maximum: 2)
+                problem(nameNode, "'\(text)' is not a release class; " +
+                        (near.map { "did you mean '\($0)'?" } ?? "use standard, normal, emergency, major, allowed-classes or signatures"))
                 continue
             }
             located(name, nameNode)
@@ -65,6 +78,9 @@ extension Policy {
                     }
                 case "downgrade":
                     classPolicy.downgrade = downgrade(value, releaseClass: name, problem: problem)
+                case "signatures":
+                    signatureNodes[name] = keyNode
+                    classPolicy.signaturesRequired = signatures(value, problem: problem)
                 default:
                     let hint = EditDistance.closest(to: key, in: keys, maximum: 2).map { "; did you mean '\($0)'?" } ?? "; use \(keys.joined(separator: ", "))"
                     problem(keyNode, "unknown policy setting '\(key)'\(hint)")
@@ -73,6 +89,28 @@ extension Policy {
             policy.classes[releaseClass] = classPolicy
         }
         return policy
+    }
+
+    /// `signatures: required` or `optional`, as plain text: another spelling, case or a YAML tag
+    /// (`!!str required`) is an error, since a rule misread would drop the requirement.
+    private static func signatures(_ node: Node, problem: (Node, String) -> Void) -> Bool? {
+        let tag = node.scalar?.tag.description ?? ""
+        guard let text = node.scalar?.string, ["", "!", "?"].contains(tag), text == "required" || text == "optional" else {
+            let what = ["", "!", "?"].contains(tag) ? "" : " (it has the YAML tag \(tag))"
+            problem(node, "'signatures' must be required or optional, written as plain lower-case text\(what)")
+            return nil
+        }
+        return text == "required"
+    }
+
+    /// A class that says `signatures: optional` under a top level that requires them would relax
+    /// the rule for its runs: an error at the class's key. A class can only add the requirement.
+    private static func refuseRelaxedSignatures(_ policy: Policy, at nodes: [String: Node], problem: (Node, String) -> Void) {
+        guard policy.signaturesRequired == true, let top = nodes[""] else { return }
+        for (releaseClass, classPolicy) in policy.classes where classPolicy.signaturesRequired == false {
+            guard let node = nodes[releaseClass.rawValue] else { continue }
+            problem(node, "the \(releaseClass.rawValue) policy says 'signatures: optional', but the top level (line \(top.mark?.line ?? 1)) requires them for every class; a class can only add the requirement, never take it back")
+        }
     }
 
     /// `downgrade: {to: [standard], roles: [release-manager]}`.

@@ -292,14 +292,20 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         expecting(snapshot.lines.count)
         var check: ChainCheck? = verify ? ChainCheck() : nil
         var problem: JournalProblem?
+        var signed: SignedRecordCheck? = verify ? SignedRecordCheck() : nil
         try snapshot.bytes.withUnsafeBufferPointer { buffer in
             for (index, range) in snapshot.lines.enumerated() {
                 let (event, hashValue) = try decodeLineChecked(buffer, range, path: path) { index + 1 }
                 if index == 0 { try checkStart(event, path: path) }
                 if check != nil, try !check!.accepts(event, in: buffer, range, hashValue: hashValue) {
-                    check = nil
+                    (check, signed) = (nil, nil)
                     problem = try JournalVerifier.firstProblem(in: snapshot, path: path)
                         ?? JournalProblem(kind: .altered, line: index + 1, seq: event.seq, message: "it does not follow the line before it in the hash chain")
+                }
+                // Unsigned acts and broken seals (`SignedRecordCheck`), on a chain that holds so far.
+                if signed != nil, let found = signed!.problem(with: event, line: index + 1) {
+                    (check, signed) = (nil, nil)
+                    problem = found
                 }
                 try body(event)
             }

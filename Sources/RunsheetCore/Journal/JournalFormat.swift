@@ -18,6 +18,9 @@ public struct JournalFormat: Sendable, Equatable, Comparable, CustomStringConver
     /// What a run that takes an environment lock writes instead: 1.3 added `run.started`'s `lock`,
     /// `lock.taken` and `lock.released`, which only such a run may hold.
     public static let writtenWithLock = "runsheet.journal/1.3"
+    /// What a run under `signatures: required` writes, with or without a lock: 1.4 added
+    /// `run.started`'s `signatures`, which says that an unsigned act does not count.
+    public static let writtenSigned = "runsheet.journal/1.4"
     /// The newest format this runsheet reads. Raise the minor when adding an event type, or a field
     /// whose meaning a reader must not ignore, and write that version in the runs that use it.
     /// 1.4 added an event's `signature`, `run.started`'s `signatures` and `journal.sealed`.

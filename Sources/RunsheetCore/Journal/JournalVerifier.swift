@@ -47,6 +47,10 @@ public struct JournalProblem: Sendable, Equatable, CustomStringConvertible {
         case duplicated
         /// The first event is not `run.started`.
         case wrongStart
+        /// In a run that requires signatures, an event a person signs carries no signature.
+        case unsigned
+        /// A seal names, for the event it sealed, another hash than that event has now.
+        case sealBroken
     }
 
     public var kind: Kind
@@ -92,6 +96,10 @@ public enum JournalVerifier {
         guard intact else {
             report.problem = try firstProblem(in: snapshot, path: path)
                 ?? JournalProblem(kind: .altered, line: events.count + 1, seq: nil, message: "it does not follow the line before it in the hash chain")
+            return report
+        }
+        if let problem = SignedRecordCheck.firstProblem(in: events) {
+            report.problem = problem
             return report
         }
         report.headHash = events.last?.hash

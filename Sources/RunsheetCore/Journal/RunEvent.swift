@@ -157,6 +157,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case lockTaken = "lock.taken"
     /// `LockReleased` (1.3): an exception role released the run's environment lock (`unlock`).
     case lockReleased = "lock.released"
+    /// `JournalSealed` (1.4): a person signed the journal's head (`runsheet seal`).
+    case journalSealed = "journal.sealed"
 }
 
 /// Hex SHA-256.

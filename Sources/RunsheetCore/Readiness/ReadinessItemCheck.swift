@@ -77,6 +77,7 @@ struct ItemCheck {
         let since = now.addingTimeInterval(-Double(release.rehearsalWithin))
         if let rehearsal = runs.first(where: { $0.outcome == .completed && (Timestamp.parse($0.endedAt ?? "") ?? .distantPast) >= since }) {
             describe(rehearsal, runbook)
+            sealCheck(rehearsal)
             for step in runbook.steps { overrides(step, of: rehearsal) }
             return
         }
@@ -110,6 +111,7 @@ struct ItemCheck {
         if outcome != .completed {
             block("run \(run.runID) ended \(outcome.rawValue)" + (run.endReason.map { ": \($0)" } ?? ""), run: run.runID)
         }
+        sealCheck(run)
         classCheck(run)
         for step in runbook.steps {
             let record = run.record(step.id)
@@ -150,6 +152,14 @@ struct ItemCheck {
         default:
             break
         }
+    }
+
+    /// A run that requires signatures (as its journal records) counts only once someone other
+    /// than its starter sealed it, signed, after it ended: their seal vouches for the whole record.
+    private mutating func sealCheck(_ run: RunState) {
+        guard run.signaturesRequired, run.finished, run.sealAfterEnd == nil else { return }
+        block("run \(run.runID) requires signatures and was not sealed after it ended by someone other than its starter, \(run.startedBy); "
+              + "someone the roles file names seals it with: runsheet seal \(run.runID) --key PATH", run: run.runID, by: run.startedBy)
     }
 
     /// How strict a class's path is; emergency, the break-glass path, is judged apart.
@@ -219,6 +229,7 @@ struct ItemCheck {
         item.eventCount = run.eventCount
         item.headHash = run.headHash
         item.changes = run.changes.map { ReadinessReport.PlanChange(at: $0.time, by: $0.actor, reasons: $0.reasons) }
+        item.seals = run.seals.isEmpty ? nil : run.seals.map { .init(by: $0.actor, at: $0.time, seq: $0.sealedSeq, head: $0.head, signed: $0.signed) }
         for step in runbook.steps where step.isGate {
             let status = GateStatus.evaluate(step: step, state: run, runbook: runbook, governance: entry.governance)
             let comments = run.signatures[step.id] ?? []

@@ -66,6 +66,7 @@ public enum ReadinessRenderer {
         var approvals: [[String: Any]] = []
         var changes: [[String: Any]] = []
         var journals: [[String: Any]] = []
+        var seals: [[String: Any]] = []
         for item in report.items {
             let title: [String: Any] = ["item": item.title, "mdItem": cell(item.title), "link": item.link, "run": item.run ?? ""]
             for approver in item.approvers {
@@ -83,6 +84,12 @@ public enum ReadinessRenderer {
                     "reasons": reasons, "mdReasons": cell(reasons),
                 ]) { _, new in new })
             }
+            for seal in item.seals ?? [] {
+                seals.append(title.merging([
+                    "by": seal.by, "mdBy": cell(seal.by), "when": plain(seal.at), "seq": seal.seq, "head": seal.head,
+                    "how": seal.signed ? "signed" : "UNSIGNED",
+                ]) { _, new in new })
+            }
             if let run = item.run, let head = item.headHash {
                 journals.append(title.merging(["run": run, "events": item.eventCount ?? 0, "head": head]) { _, new in new })
             }
@@ -93,6 +100,8 @@ public enum ReadinessRenderer {
         context["hasPlanChanges"] = !changes.isEmpty
         context["journals"] = journals
         context["hasJournals"] = !journals.isEmpty
+        context["seals"] = seals
+        context["hasSeals"] = !seals.isEmpty
         return context
     }
 

@@ -38,6 +38,16 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
         public var text: String?
     }
 
+    /// A `journal.sealed` of the run used: who signed which head, when.
+    public struct SealRecord: Codable, Sendable, Equatable {
+        public var by: String
+        public var at: String
+        /// The seq and hash of the event sealed.
+        public var seq: Int
+        public var head: String
+        public var signed: Bool
+    }
+
     /// A `run.changed`: the plan signatures approve changed during the run.
     public struct PlanChange: Codable, Sendable, Equatable {
         public var at: String
@@ -67,6 +77,8 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
         public var headHash: String?
         public var approvers: [Approver] = []
         public var changes: [PlanChange] = []
+        /// The run's seals; nil when it has none.
+        public var seals: [SealRecord]?
         /// ready, exceptions or blocked.
         public var status: String
     }

@@ -13,6 +13,7 @@ extension RunEvent {
     public static let signedTypes: Set<EventType> = [
         .runStarted, .runResumed, .runEnded,
         .signOff, .signOffRejected, .exceptionGranted, .gateWaived, .reviewSigned, .stepForced, .lockReleased,
+        .journalSealed,
     ]
 
     /// This event with `signer`'s signature over `signedBytes()`; unchanged when there is no

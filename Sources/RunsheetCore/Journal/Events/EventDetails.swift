@@ -48,6 +48,8 @@ extension EventPayload {
                        released.rules.map { rules in text("rules", rules.isEmpty ? "none" : rules.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value.prefix(12))" }.joined(separator: ",")) } ?? nil]
         case .gateWaived(let waived):
             details = [text("reason", waived.reason), text("role", waived.role)]
+        case .journalSealed(let sealed):
+            details = ["seq=\(sealed.seq)", text("head", sealed.head)]
         }
         return details.compactMap { $0 }
     }

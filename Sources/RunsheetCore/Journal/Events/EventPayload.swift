@@ -28,6 +28,7 @@ public enum EventPayload: Sendable, Equatable {
     case commandResolved(CommandResolved)
     case lockTaken(LockTaken)
     case lockReleased(LockReleased)
+    case journalSealed(JournalSealed)
 
     public var type: EventType {
         switch self {
@@ -55,6 +56,7 @@ public enum EventPayload: Sendable, Equatable {
         case .commandResolved: .commandResolved
         case .lockTaken: .lockTaken
         case .lockReleased: .lockReleased
+        case .journalSealed: .journalSealed
         }
     }
 
@@ -90,6 +92,7 @@ public enum EventPayload: Sendable, Equatable {
         case .commandResolved: self = .commandResolved(try read(CommandResolved.self))
         case .lockTaken: self = .lockTaken(try read(LockTaken.self))
         case .lockReleased: self = .lockReleased(try read(LockReleased.self))
+        case .journalSealed: self = .journalSealed(try read(JournalSealed.self))
         }
     }
 
@@ -121,6 +124,7 @@ public enum EventPayload: Sendable, Equatable {
         case .commandResolved(let payload): value = try JSONValueEncoder.encode(payload)
         case .lockTaken(let payload): value = try JSONValueEncoder.encode(payload)
         case .lockReleased(let payload): value = try JSONValueEncoder.encode(payload)
+        case .journalSealed(let payload): value = try JSONValueEncoder.encode(payload)
         }
         return value.object ?? [:]
     }

@@ -66,11 +66,15 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
     /// 1.3: the environment lock the run took at its start (`EnvironmentLock`); absent when it
     /// took none (no production steps, or a run from before locks).
     public var lock: LockClaim?
+    /// 1.4: `required` when the policy required signatures for the run's class at its start:
+    /// from then on an unsigned act of a person does not count, and the journal fails `verify`.
+    /// Absent when they were not required (docs/JOURNAL.md, "Signatures").
+    public var signatures: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, runId, runbook, runbookId, title, sha256, gitCommit, params
         case releaseClass = "class"
-        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets, rules, lock
+        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets, rules, lock, signatures
     }
 
     public init(schema: String = JournalFormat.written, runId: String, runbook: String, runbookId: String, title: String,
@@ -121,6 +125,7 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
         secrets = try c.decodeIfPresent([String: String].self, forKey: .secrets)
         rules = try c.decodeIfPresent([String: String].self, forKey: .rules)
         lock = try c.decodeIfPresent(LockClaim.self, forKey: .lock)
+        signatures = try c.decodeIfPresent(String.self, forKey: .signatures)
     }
 }
 
@@ -171,8 +176,11 @@ public struct RunResumed: Codable, Sendable, Equatable, FieldsDecodable {
     /// The rule files that apply now, as in `run.started`; written only when they differ from the
     /// ones the run last recorded, so the journal says from which event on other rules applied.
     public var rules: [String: String]?
+    /// `required` when the policy now requires signatures and the run had not recorded it: the
+    /// stricter rule applies from this event on (docs/JOURNAL.md, "Signatures").
+    public var signatures: String?
 
-    enum CodingKeys: String, CodingKey { case sha256, changes, stepHashes, cursor, rules }
+    enum CodingKeys: String, CodingKey { case sha256, changes, stepHashes, cursor, rules, signatures }
 
     public init(sha256: String, changes: RunbookChanges? = nil, stepHashes: [String: String]? = nil, cursor: Cursor? = nil) {
         self.sha256 = sha256
@@ -188,6 +196,7 @@ public struct RunResumed: Codable, Sendable, Equatable, FieldsDecodable {
         // Present means moved, even when it is not a step id: the fold has always read it so.
         if c.contains(.cursor) { cursor = try c.decodeIfPresent(String.self, forKey: .cursor).map(Cursor.step) ?? .end }
         rules = try c.decodeIfPresent([String: String].self, forKey: .rules)
+        signatures = try c.decodeIfPresent(String.self, forKey: .signatures)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -201,6 +210,7 @@ public struct RunResumed: Codable, Sendable, Equatable, FieldsDecodable {
         case nil: break
         }
         try c.encodeIfPresent(rules, forKey: .rules)
+        try c.encodeIfPresent(signatures, forKey: .signatures)
     }
 }
 
