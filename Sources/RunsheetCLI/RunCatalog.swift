@@ -29,7 +29,9 @@ struct RunCatalog {
             .sorted()
         let results = ids.parallelMap { id in
             Result { () throws -> JournalFold in
-                try JournalFile.verifiedState(at: runsDirectory + "/" + id + "/journal.jsonl", repair: false)
+                var fold = try JournalFile.verifiedState(at: runsDirectory + "/" + id + "/journal.jsonl", repair: false)
+                if fold.problem == nil { fold.problem = RunSignatures.problem(fold.state, runDirectory: runsDirectory + "/" + id) }
+                return fold
             }
         }
         var catalog = RunCatalog(entries: [], unreadable: [])

@@ -68,7 +68,9 @@ final class RunFolders {
         }
         do {
             let report = try JournalVerifier.verify(path: path)
-            guard let problem = report.problem else { return RunRecord(id: id, events: report.events) }
+            let runDirectory = (path as NSString).deletingLastPathComponent
+            guard let problem = report.problem ?? RunSignatures.problem(RunState.fold(report.events), runDirectory: runDirectory)
+            else { return RunRecord(id: id, events: report.events) }
             return RunRecord(id: id, fault: .init(location: "\(path):\(problem.line)", message: problem.message, read: true),
                              runbookID: startingRunbookID(path))
         } catch {

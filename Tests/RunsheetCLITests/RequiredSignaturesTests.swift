@@ -52,13 +52,18 @@ import Testing
         return dir
     }
 
-    /// An Ed25519 key without a passphrase, made by ssh-keygen: the private key's path.
+    /// An Ed25519 key without a passphrase, made by ssh-keygen, allowed for `name` in the
+    /// repository's allowed signers file: the private key's path (the same key for the same name).
     static func key(_ name: String, in dir: URL) throws -> String {
         let folder = dir.appendingPathComponent("keys")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent(name).path
+        if FileManager.default.fileExists(atPath: path) { return path }
         let made = try Fixtures.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", path])
         #expect(made.status == 0, "\(made.stderr)")
+        let signers = dir.appendingPathComponent(".runsheet/allowed_signers")
+        let existing = (try? String(contentsOf: signers, encoding: .utf8)) ?? ""
+        try (existing + "\(name) namespaces=\"runsheet\" \(try SigningKeys.publicKey(path))\n").write(to: signers, atomically: true, encoding: .utf8)
         return path
     }
 

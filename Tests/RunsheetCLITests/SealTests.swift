@@ -140,6 +140,12 @@ import Testing
         let forged = try #require(try Self.events(dir, id).last)
         // The seal's signed bytes changed while its signature did not: only the signature check can tell.
         #expect(try forged.signedBytes() != sealBytes && forged.signature == original.last?.signature)
+        // And the signature check tells: verify names the seal, and nobody acts on the journal.
+        let verify = try R.runsheet(["verify", id], in: dir)
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("journal does not verify: the signature of event \(forged.seq) (journal.sealed by carol) does not verify"), "\(verify.stdout)")
+        let again = try R.runsheet(["seal", id, "--as", "carol", "--key", carol], in: dir)
+        #expect(again.status == 1 && again.stderr.contains("does not act on a journal that does not verify"), "\(again.stderr)")
     }
 
     /// A seal added by hand without a signature (hashes recomputed) fails `verify`: runsheet
@@ -169,9 +175,13 @@ import Testing
         #expect(keyless.status == 1, "\(keyless.stdout)\(keyless.stderr)")
         #expect(R.sentence(keyless) == "a seal must be signed, since an unsigned one proves nothing against a rewritten chain, and no key is at hand; give one with --key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written",
                 "\(keyless.stderr)")
-        let stranger = try R.runsheet(["seal", id, "--as", "mallory", "--key", key], in: dir)
+        let stranger = try R.runsheet(["seal", id, "--as", "mallory", "--key", try R.key("mallory", in: dir)], in: dir)
         #expect(stranger.status == 1, "\(stranger.stdout)\(stranger.stderr)")
         #expect(R.sentence(stranger).hasPrefix("mallory is not named in "), "\(stranger.stderr)")
+        // Another person's key under one's own name: the key says who signs.
+        let borrowed = try R.runsheet(["seal", id, "--as", "mallory", "--key", key], in: dir)
+        #expect(borrowed.status == 1, "\(borrowed.stdout)\(borrowed.stderr)")
+        #expect(R.sentence(borrowed).contains("is allowed for alice in ") && R.sentence(borrowed).contains("not for mallory given with --as"), "\(borrowed.stderr)")
         #expect(try R.journal(dir, id) == before)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RunsheetCore
 import RunsheetTestSupport
 import Testing
 
@@ -136,17 +137,23 @@ import Testing
         #expect(rejection["signature"] is String, "\(rejection)")
 
         // Git's signing key, as `git config gpg.format ssh` users have it.
-        let (gitDir, _, _) = try repository(git: true)
+        let (gitDir, gitAlice, _) = try repository(git: true)
         defer { try? FileManager.default.removeItem(at: gitDir) }
-        for setting in [["gpg.format", "ssh"], ["user.signingkey", alice]] {
+        for setting in [["gpg.format", "ssh"], ["user.signingkey", gitAlice]] {
             #expect(try Fixtures.run("/usr/bin/git", ["-C", gitDir.path, "config"] + setting).status == 0)
         }
-        let gitRun = try startedRun(in: gitDir, key: nil)
-        #expect(try RepositoryRuns.events(gitDir, id: gitRun).first?["signature"] is String, "Git's user.signingkey signs")
+        let gitStart = try runsheet(["run", "change.md", "--auto", "--as", "alice"], in: gitDir)
+        let gitRun = try #require(Fixtures.onlyRun(in: gitDir.appendingPathComponent("runs").path))
+        #expect(try RepositoryRuns.events(gitDir, id: gitRun).first?["signature"] is String, "Git's user.signingkey signs: \(gitStart.stderr)")
+        // Git's key where the allowed signers do not name it (many people sign commits): a warning, nothing signed, no refusal.
+        #expect(try Fixtures.run("/usr/bin/git", ["-C", gitDir.path, "config", "user.signingkey", alice]).status == 0)
+        let stranger = try runsheet(["resume", gitRun, "--auto", "--as", "alice"], in: gitDir)
+        #expect(stranger.status == 3 && stranger.stderr.contains("warning: the key ") && stranger.stderr.contains("Git's user.signingkey is not used"), "\(stranger.stderr)")
+        #expect(try RepositoryRuns.events(gitDir, id: gitRun).last { $0["type"] as? String == "run.resumed" }?["signature"] == nil)
         let agent = try SigningKeys.Agent()
         defer { agent.stop() }
-        try agent.add(alice)
-        #expect(try Fixtures.run("/usr/bin/git", ["-C", gitDir.path, "config", "user.signingkey", "key::" + SigningKeys.publicKey(alice)]).status == 0)
+        try agent.add(gitAlice)
+        #expect(try Fixtures.run("/usr/bin/git", ["-C", gitDir.path, "config", "user.signingkey", "key::" + SigningKeys.publicKey(gitAlice)]).status == 0)
         let literal = try runsheet(["resume", gitRun, "--auto", "--as", "alice"], in: gitDir, environment: ["SSH_AUTH_SOCK": agent.socket])
         #expect(literal.status == 3, "\(literal.stdout)\(literal.stderr)")
         let resumed = try #require(try RepositoryRuns.events(gitDir, id: gitRun).last { $0["type"] as? String == "run.resumed" })
@@ -165,6 +172,7 @@ import Testing
         let pubOnly = keys.appendingPathComponent("lonely")
         try SigningKeys.generate(name: "lonely", in: keys)
         try FileManager.default.removeItem(atPath: pubOnly.path)  // the public half, with no private key and no agent
+        try SigningKeys.allow([("alice", alice), ("bob", bob), ("bob", locked), ("bob", pubOnly.path)], in: dir)
         let cases: [(what: String, key: String, environment: [String: String], says: String)] = [
             ("a missing file", keys.appendingPathComponent("nope").path, [:], "cannot read the signing key"),
             ("a folder", keys.path, [:], "cannot read the signing key"),
@@ -186,5 +194,107 @@ import Testing
         let start = try runsheet(["run", "change.md", "--auto", "--as", "alice", "--key", keys.appendingPathComponent("nope").path], in: dir)
         #expect(start.status == 2 && start.stderr.contains("cannot read the signing key"), "\(start.stdout)\(start.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: runs).count == count, "no run folder, no staging folder")
+    }
+}
+
+/// Issue 14: with a key, the allowed signers file says who signs; `verify` and every command that
+/// decides from a journal check each signature natively, at its event's time.
+@Suite struct SigningIdentityTests {
+    let base = SigningTests()
+
+    @Test func theKeySaysWhoActs() throws {
+        let (dir, alice, bob) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try base.startedRun(in: dir, key: alice)
+        let before = try base.journalLines(dir, id)
+        // Alice's key under Bob's name: refused, whatever --as says.
+        let borrowed = try base.runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", alice], in: dir)
+        #expect(borrowed.status == 1, "\(borrowed.stdout)\(borrowed.stderr)")
+        #expect(borrowed.stderr.contains("is allowed for alice in ") && borrowed.stderr.contains("not for bob given with --as"), "\(borrowed.stderr)")
+        // Bob in another letter case is still Bob.
+        #expect(try base.runsheet(["sign", id, "approve-the-change", "--as", "BOB", "--key", alice], in: dir).status == 1)
+        // A key the file does not name, one whose line expired, one allowed only for Git's namespace.
+        let keys = dir.appendingPathComponent("keys")
+        let stranger = try SigningKeys.generate(name: "stranger", in: keys)
+        let retired = try SigningKeys.generate(name: "retired", in: keys)
+        let gitOnly = try SigningKeys.generate(name: "gitonly", in: keys)
+        let file = dir.appendingPathComponent(".runsheet/allowed_signers")
+        let lines = try String(contentsOf: file, encoding: .utf8)
+            + "bob valid-before=\"20200101Z\" \(try SigningKeys.publicKey(retired))\n"
+            + "bob namespaces=\"git\" \(try SigningKeys.publicKey(gitOnly))\n"
+        try lines.write(to: file, atomically: true, encoding: .utf8)
+        for key in [stranger, retired, gitOnly] {
+            let refused = try base.runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", key], in: dir)
+            #expect(refused.status == 1 && refused.stderr.contains("is not allowed to sign in"), "\(key): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1)
+        }
+        #expect(try base.journalLines(dir, id) == before, "nothing written")
+        // No --as: the key's principal acts, whatever RUNSHEET_USER says.
+        let signed = try base.runsheet(["sign", id, "approve-the-change", "--key", bob], in: dir, environment: ["RUNSHEET_USER": "alice"])
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+        let signOff = try #require(try RepositoryRuns.events(dir, id: id).last)
+        #expect(signOff["type"] as? String == "signoff.signed" && signOff["actor"] as? String == "bob", "\(signOff)")
+        let verify = try base.runsheet(["verify", id], in: dir)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("signed   event \(signOff["seq"] as? Int ?? 0) signoff.signed approve-the-change by bob, key SHA256:") && verify.stdout.contains(": verified"), "\(verify.stdout)")
+    }
+
+    /// A journal rewritten by hand with every hash recomputed: the signed events no longer verify,
+    /// and no command acts on it. Keys retired with valid-before keep old journals verifying;
+    /// a key deleted from the file does not.
+    @Test func signaturesAreCheckedNativelyAtTheirEventsTime() throws {
+        let (dir, alice, bob) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try base.startedRun(in: dir, key: alice)
+        #expect(try base.runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", bob, "--comment", "looks good"], in: dir).status == 0)
+        let original = try base.journalLines(dir, id)
+        let journal = dir.appendingPathComponent("runs/\(id)/journal.jsonl")
+        func rewrite(_ change: (inout [RunEvent]) -> Void) throws {
+            var events = try original.map { try JSONDecoder().decode(RunEvent.self, from: Data($0.utf8)) }
+            change(&events)
+            var previous = "", text = ""
+            for (index, event) in events.enumerated() {
+                let sealed = try event.sealed(seq: index + 1, after: previous)
+                previous = sealed.hash
+                text += String(decoding: try sealed.canonicalJSON(), as: UTF8.self) + "\n"
+            }
+            try text.write(to: journal, atomically: true, encoding: .utf8)
+        }
+        let signOffIndex = original.count - 1
+        // The comment changed; the signature moved from run.started onto the sign-off.
+        for (what, change) in [
+            ("a changed comment", { (events: inout [RunEvent]) in events[signOffIndex].data["comment"] = .string("LGTM, ship it") }),
+            ("a signature moved from another event", { (events: inout [RunEvent]) in events[signOffIndex].signature = events[0].signature }),
+        ] as [(String, (inout [RunEvent]) -> Void)] {
+            try rewrite(change)
+            let verify = try base.runsheet(["verify", id], in: dir)
+            #expect(verify.status == 1, "\(what): \(verify.stdout)\(verify.stderr)")
+            #expect(verify.stdout.contains("journal does not verify: the signature of event \(signOffIndex + 1) (signoff.signed approve-the-change by bob) does not verify"), "\(what): \(verify.stdout)")
+            let resume = try base.runsheet(["resume", id, "--auto", "--as", "alice"], in: dir)
+            #expect(resume.status == 1 && resume.stderr.contains("does not act on a journal that does not verify"), "\(what): \(resume.stderr)")
+            let status = try base.runsheet(["status", id], in: dir)
+            #expect(status.status == 1 && status.stderr.contains("the journal does not verify"), "\(what): \(status.stderr)")
+        }
+        try (original.joined(separator: "\n") + "\n").write(to: journal, atomically: true, encoding: .utf8)
+        #expect(try base.runsheet(["verify", id], in: dir).status == 0)
+
+        // Bob's key retired after he signed: the journal still verifies (checked at the event's time).
+        let file = dir.appendingPathComponent(".runsheet/allowed_signers")
+        let bobKey = try SigningKeys.publicKey(bob)
+        let retired = "alice namespaces=\"runsheet\" \(try SigningKeys.publicKey(alice))\nbob namespaces=\"runsheet\",valid-before=\"21000101Z\" \(bobKey)\n"
+        try retired.replacingOccurrences(of: "21000101Z", with: "20991231Z").write(to: file, atomically: true, encoding: .utf8)
+        #expect(try base.runsheet(["verify", id], in: dir).status == 0)
+        let before = "alice namespaces=\"runsheet\" \(try SigningKeys.publicKey(alice))\nbob namespaces=\"runsheet\",valid-before=\"20200101Z\" \(bobKey)\n"
+        try before.write(to: file, atomically: true, encoding: .utf8)
+        let expired = try base.runsheet(["verify", id], in: dir)
+        #expect(expired.status == 1 && expired.stdout.contains("does not verify"), "a key that was not valid when it signed: \(expired.stdout)")
+        // Deleted instead of retired: old journals stop verifying (keys are retired, never deleted).
+        try "alice namespaces=\"runsheet\" \(try SigningKeys.publicKey(alice))\n".write(to: file, atomically: true, encoding: .utf8)
+        let deleted = try base.runsheet(["verify", id], in: dir)
+        #expect(deleted.status == 1 && deleted.stdout.contains("signature of event \(signOffIndex + 1)"), "\(deleted.stdout)")
+        // No allowed signers file at all: nothing says whose key signed.
+        try FileManager.default.removeItem(at: file)
+        let none = try base.runsheet(["verify", id], in: dir)
+        #expect(none.status == 1 && none.stdout.contains("no .runsheet/allowed_signers"), "\(none.stdout)")
     }
 }

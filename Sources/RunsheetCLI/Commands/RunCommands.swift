@@ -47,6 +47,14 @@ enum RunSupport {
 
     static func journalPath(_ directory: String) -> String { directory + "/journal.jsonl" }
 
+    /// `SigningIdentity.bind` for a command on an existing run: the allowed signers are those of
+    /// the run's runbook, read from the journal as it stands (nothing is repaired or written).
+    static func bindIdentity(_ claimed: Actor, explicit: String?, key: SigningKeyOption, runDirectory: String) throws -> (Actor, SSHKeygenSigner?) {
+        guard let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath) else { return (claimed, nil) }
+        let state = try JournalFile.verifiedState(at: journalPath(runDirectory), repair: false).state
+        return try SigningIdentity.bind(claimed, explicit: explicit, key: signingKey, runbook: runbookPath(of: state, runDirectory: runDirectory))
+    }
+
 
     /// The verifier's report on a run's journal; a journal it cannot open is one sentence, exit 2.
     static func verification(of directory: String) throws -> (path: String, report: VerificationReport) {
@@ -67,7 +75,7 @@ enum RunSupport {
             let fold = try JournalFile.verifiedState(at: path, repair: repair)
             return (fold, fold.tornLine, fold.problem)
         }
-        if let problem = fold.problem {
+        if let problem = fold.problem ?? RunSignatures.problem(fold.state, runDirectory: directory) {
             throw CommandFailure(status: .findings, message: refusal(problem, path: journalPath(directory)))
         }
         return fold.state
@@ -78,7 +86,8 @@ enum RunSupport {
     /// `finishShowing` ends the command with exit 1 once it has shown what it read.
     static func shownState(in directory: String) throws -> (state: RunState, problem: JournalProblem?) {
         let fold = try reading(directory, repair: false, warn: true) { path in
-            let fold = try JournalFile.verifiedState(at: path, repair: false)
+            var fold = try JournalFile.verifiedState(at: path, repair: false)
+            if fold.problem == nil { fold.problem = RunSignatures.problem(fold.state, runDirectory: directory) }
             return (fold, fold.tornLine, fold.problem)
         }
         return (fold.state, fold.problem)
@@ -87,7 +96,8 @@ enum RunSupport {
     /// The run's events for a command that shows them (`audit`, `report`), as `shownState`.
     static func shownEvents(in directory: String) throws -> (events: [RunEvent], problem: JournalProblem?) {
         let contents = try reading(directory, repair: false, warn: true) { path in
-            let contents = try JournalFile.verifiedRead(at: path, repair: false)
+            var contents = try JournalFile.verifiedRead(at: path, repair: false)
+            if contents.problem == nil { contents.problem = RunSignatures.problem(RunState.fold(contents.events), runDirectory: directory) }
             return (contents, contents.tornLine, contents.problem)
         }
         return (contents.events, contents.problem)
@@ -278,7 +288,11 @@ struct Run: ParsableCommand {
         let (result, bytes) = try RunSupport.compile(file)
         var runbook = result.runbook
         let given = try ParameterInput.parse(parameters.params)
-        let who = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
+        let claimed = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
+        // With a key, who starts is the person the allowed signers name for it; decided before anything is written.
+        let (who, signingKey) = dryRun ? (claimed, nil)
+            : try SigningIdentity.bind(claimed, explicit: actor.actorName,
+                                       key: try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath), runbook: file)
         if dryRun {
             let values = try ParameterInput.resolve(runbook, given: given, lenient: true, ask: nil)
             let governance = try RunSupport.governance(for: runbook)
@@ -311,8 +325,6 @@ struct Run: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
-        // A key named but unusable stops the start before anything is written.
-        let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         if signingKey == nil, governance.policy[runbook.releaseClass].requiresSignatures {
             throw CommandFailure(status: .findings, message: "\(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs, so starting a run of \(file.shown) needs a key, and none is at hand; " +
                                  "give one with --key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written")
@@ -392,9 +404,9 @@ struct Resume: ParsableCommand {
 
     func run(on terminal: any Terminal) throws {
         // Who resumes is checked before anything is written (a torn line repaired included).
-        let who = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
+        let claimed = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
-        let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
+        let (who, signingKey) = try RunSupport.bindIdentity(claimed, explicit: actor.actorName, key: key, runDirectory: directory)
         // Before anything is read for writing or repaired: a second session leaves no trace.
         let lease = try RunSupport.lease(directory, runID: (directory as NSString).lastPathComponent, actor: who)
         let state = try RunSupport.verifiedState(in: directory)

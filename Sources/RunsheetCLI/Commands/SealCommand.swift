@@ -30,16 +30,17 @@ struct Seal: ParsableCommand {
     @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
-        let person = try RunContext.actor(explicit: actor.actorName)
+        let claimed = try RunContext.actor(explicit: actor.actorName)
         var context = try GateContext.open(run: runID, step: nil, runsDir: runsFolder.runsDir)
         let state = context.state
+        let (person, boundKey) = try context.bindIdentity(claimed, explicit: actor.actorName, key: key)
         guard let roles = context.roles else {
             throw CommandFailure(status: .findings, message: "only people a roles file names may seal a run, and no roles file applies to \(state.runbookPath.shown); add \(RolesFile.relativePath), so nothing was written")
         }
         guard !roles.roles(of: person.name).isEmpty else {
             throw CommandFailure(status: .findings, message: "\(person.name.shown) is not named in \(roles.path.shown), and only people the roles file names may seal a run (check the name given with --as, RUNSHEET_USER or git config user.email), so nothing was written")
         }
-        guard let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath) else {
+        guard let signingKey = boundKey else {
             throw CommandFailure(status: .findings, message: "a seal must be signed, since an unsigned one proves nothing against a rewritten chain, and no key is at hand; give one with --key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written")
         }
         context.signingKey = signingKey

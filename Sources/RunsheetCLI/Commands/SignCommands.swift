@@ -41,6 +41,13 @@ struct GateContext {
 
     var roles: RolesFile? { governance.roles }
 
+    /// Who acts and with which key (`SigningIdentity.bind`), against the allowed signers of the run's runbook.
+    func bindIdentity(_ claimed: Actor, explicit: String?, key: SigningKeyOption) throws -> (Actor, SSHKeygenSigner?) {
+        let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
+        return try SigningIdentity.bind(claimed, explicit: explicit, key: signingKey,
+                                        runbook: RunSupport.runbookPath(of: state, runDirectory: directory))
+    }
+
     /// Refuses an approval of a runbook other than the one the run will carry out: the file (or
     /// a file it includes) changed since the run last recorded it. The operator's next `resume`
     /// records the change (`run.changed`); then the approver signs what will run.
@@ -148,10 +155,11 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
-        let signer = try RunContext.actor(explicit: actor.actorName)
+        let claimed = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
         var context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir, production: exception)
-        context.signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
+        let signer: Actor
+        (signer, context.signingKey) = try context.bindIdentity(claimed, explicit: actor.actorName, key: key)
         let comment = try context.typed(self.comment, option: "--comment"), reason = try context.typed(self.reason, option: "--reason")
         do {
             if followUp {
@@ -225,10 +233,11 @@ struct Reject: ParsableCommand {
 
     func run() throws {
         guard !reason.isBlank else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
-        let signer = try RunContext.actor(explicit: actor.actorName)
+        let claimed = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
         var context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir)
-        context.signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
+        let signer: Actor
+        (signer, context.signingKey) = try context.bindIdentity(claimed, explicit: actor.actorName, key: key)
         let reason = try context.typed(self.reason, option: "--reason") ?? ""
         do {
             guard let step = context.step else { return }

@@ -264,7 +264,8 @@ struct Verify: ParsableCommand {
     func run() throws {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let (path, report) = try RunSupport.verification(of: directory)
-        if let problem = report.problem {
+        let folded = RunState.fold(report.events)
+        if let problem = report.problem ?? RunSignatures.problem(folded, runDirectory: directory) {
             Output.line("\(path):\(problem.line): journal does not verify: \(problem.message)")
             throw CommandFailure(status: .findings, message: "")
         }
@@ -297,12 +298,17 @@ struct Verify: ParsableCommand {
         }
         if backwards.count > 5 { Output.line("\(path): warning: and \(backwards.count - 5) more event(s) stamped earlier than the one before them") }
         // The approvals the intact chain proves.
-        for approval in Approvals.lines(RunState.fold(report.events), now: Date()) { Output.line(approval) }
+        for approval in Approvals.lines(folded, now: Date()) { Output.line(approval) }
+        // Every signature, checked natively against the allowed signers at its event's time (all verified, or the chain would have failed above).
+        let outcomes = RunSignatures.outcomes(folded, runDirectory: directory)
+        for event in folded.signedEvents {
+            guard let outcome = outcomes[event.seq] else { continue }
+            Output.line("signed   event \(event.seq) \(event.type.rawValue)\(event.step.map { " " + $0.shown } ?? "") by \(outcome.principal.shown), key \(outcome.fingerprint ?? "?"): \(outcome.verified ? "verified" : "does not verify")")
+        }
         if let explainFolder {
-            let state = RunState.fold(report.events)
-            let runbook = RunSupport.runbookPath(of: state, runDirectory: directory)
-            guard let signers = RepositoryFile.locate(".runsheet/allowed_signers", from: (runbook as NSString).deletingLastPathComponent) else {
-                throw CommandFailure(status: .usage, message: "no .runsheet/allowed_signers was found above \(runbook), the runbook of run \(state.runID), so there is nothing to check its signatures against")
+            let runbook = RunSupport.runbookPath(of: folded, runDirectory: directory)
+            guard let signers = RunSignatures.signers(for: folded, runDirectory: directory)?.path else {
+                throw CommandFailure(status: .usage, message: "no .runsheet/allowed_signers was found above \(runbook), the runbook of run \(folded.runID), so there is nothing to check its signatures against")
             }
             for line in try VerifyExplain.write(events: report.events, allowedSigners: signers, into: explainFolder) { Output.line(line) }
         }

@@ -44,7 +44,6 @@ struct Unlock: ParsableCommand {
 
     func run() throws {
         let person = try RunContext.actor(explicit: actor.actorName)
-        let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         if let role { try RunContext.requireName(role, "the role given with --role") }
         if let refusal = TypedText.refusal(reason, as: .text, what: "the text given with --reason") {
             throw CommandFailure(status: .usage, message: refusal)
@@ -87,16 +86,18 @@ struct Unlock: ParsableCommand {
             var context: GateContext
             do {
                 context = try GateContext.open(run: directory, step: nil, runsDir: runsFolder.runsDir)
-                context.signingKey = signingKey
             } catch let failure as CommandFailure {
                 let runbook = (try? RunSupport.verifiedState(in: directory, repair: false)).map { RunSupport.runbookPath(of: $0, runDirectory: directory) }
                 let why = runbook.map { FileManager.default.fileExists(atPath: $0) ? "which cannot be compiled now (\(failure.message))" : "which is gone (\($0.shown))" } ?? "which cannot be read now (\(failure.message))"
                 throw CommandFailure(status: failure.status, message: "run \(holder.runID.shown) holds the lock on \(holder.lockName), and unlock decides by the rules (roles, calendar) that apply to its runbook, \(why), so nothing was released: " +
                                      "put the runbook back where the run started it, or move that run folder out of \(runsDirectory) and remove its file in \(folder.path) once you know the run is over")
             }
+            // With a key, who releases is the person the run's allowed signers name for it.
+            let signer: Actor
+            (signer, context.signingKey) = try context.bindIdentity(person, explicit: actor.actorName, key: key)
             let reason = try context.typed(self.reason, option: "--reason") ?? ""
             let release = { (state: RunState) in
-                try EnvironmentLock.release(state: state, signer: person, role: role, reason: reason, governance: context.governance)
+                try EnvironmentLock.release(state: state, signer: signer, role: role, reason: reason, governance: context.governance)
             }
             do {
                 _ = try release(context.state)
@@ -118,7 +119,7 @@ struct Unlock: ParsableCommand {
             }
             folder.removeFiles(of: holder.runID)
             guard case .lockReleased(let released) = try written.payload() else { continue }
-            Output.line("released the lock on \(holder.lockName) held by run \(holder.runID.shown) as \(released.role.shown) (\(person.name.shown)); " +
+            Output.line("released the lock on \(holder.lockName) held by run \(holder.runID.shown) as \(released.role.shown) (\(written.actor.shown)); " +
                         "recorded in its journal as event \(written.seq); 'runsheet resume \(holder.runID.shown)' takes it again if it is free then")
         }
     }

@@ -26,6 +26,7 @@ final class SSHKeygenSigner: EventSigner {
     let publicKey: String
     /// Where the key came from, for sentences: `--key`, `RUNSHEET_SIGNING_KEY` or Git's `user.signingkey`.
     let source: String
+    static let gitSource = "Git's user.signingkey"
     /// A file this signer wrote (Git's `key::` literal) and removes when it is done.
     private let temporary: String?
 
@@ -55,7 +56,7 @@ final class SSHKeygenSigner: EventSigner {
         guard RunContext.gitOutput(["config", "--get", "gpg.format"], in: directory) == "ssh",
               let configured = RunContext.gitOutput(["config", "--get", "user.signingkey"], in: directory), !configured.isEmpty
         else { return nil }
-        let source = "Git's user.signingkey"
+        let source = gitSource
         // Git takes a literal public key (`key::ssh-ed25519 AAAA…`, or the bare key) for a key in the agent.
         let literal = configured.hasPrefix("key::") ? String(configured.dropFirst(5)) : configured
         if let key = publicKeyLine(literal) {
@@ -105,6 +106,10 @@ final class SSHKeygenSigner: EventSigner {
         let armored = String(decoding: output, as: UTF8.self).trimmed
         guard armored.hasPrefix("-----BEGIN SSH SIGNATURE-----"), armored.hasSuffix("-----END SSH SIGNATURE-----") else {
             throw Self.failure("ssh-keygen did not print a signature when signing with \(keyFile) (from \(source))")
+        }
+        // The key that signed must be the one whose principal acts (an agent may hold another).
+        guard let signer = SSHSignature.signer(of: armored), let expected = try? SSHPublicKey(line: publicKey), signer == expected else {
+            throw Self.failure("ssh-keygen signed with another key than \(keyFile) (from \(source)) holds, so nothing was written")
         }
         return armored
     }

@@ -73,7 +73,7 @@ extension RunEngine {
                     let failed = CommandFinished(
                         index: index + 1, attempt: attempt, command: shown, exit: nil, timedOut: false, interrupted: false,
                         durationMs: 0, outputBytes: nil, outputSha256: nil, outputFile: relative, passed: false)
-                    try? record(.commandFinished(failed), step: step.id)
+                    _ = try? record(.commandFinished(failed), step: step.id)
                     throw error
                 }
                 let verdict = judge(outcome, step: step, outputPath: spec.outputPath)

@@ -51,6 +51,8 @@ public struct JournalProblem: Sendable, Equatable, CustomStringConvertible {
         case unsigned
         /// A seal names, for the event it sealed, another hash than that event has now.
         case sealBroken
+        /// An SSH signature that does not verify against the allowed signers (`SignatureVerification`).
+        case badSignature
     }
 
     public var kind: Kind

@@ -1,0 +1,29 @@
+import Foundation
+import RunsheetCore
+
+/// The signature check of a run's journal, against the allowed signers file of the repository
+/// its runbook is in: every command that reads a run asks it after the hash chain holds.
+enum RunSignatures {
+    /// The allowed signers for a run's runbook and the file's path; nil when the repository has none.
+    static func signers(for state: RunState, runDirectory: String) -> (signers: AllowedSigners, path: String)? {
+        let runbook = RunSupport.runbookPath(of: state, runDirectory: runDirectory)
+        guard let (signers, _) = AllowedSigners.load(forRunbook: runbook) else { return nil }
+        return (signers, signers.path)
+    }
+
+    /// The first signed event of the run whose signature does not verify; nil when all do (or
+    /// none is signed, which costs nothing).
+    static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
+        guard !state.signedEvents.isEmpty else { return nil }
+        let found = signers(for: state, runDirectory: runDirectory)
+        return SignatureVerification.firstProblem(in: state.signedEvents, signers: found?.signers, signersPath: found?.path)
+    }
+
+    /// Each signed event's outcome, by seq, for reports and `verify`.
+    static func outcomes(_ state: RunState, runDirectory: String) -> [Int: SignatureVerification.Outcome] {
+        guard !state.signedEvents.isEmpty else { return [:] }
+        let found = signers(for: state, runDirectory: runDirectory)
+        return Dictionary(SignatureVerification.outcomes(of: state.signedEvents, signers: found?.signers).map { ($0.seq, $0) },
+                          uniquingKeysWith: { first, _ in first })
+    }
+}
