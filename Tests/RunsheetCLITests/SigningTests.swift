@@ -237,6 +237,19 @@ import Testing
         let verify = try base.runsheet(["verify", id], in: dir)
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("signed   event \(signOff["seq"] as? Int ?? 0) signoff.signed approve-the-change by bob, key SHA256:") && verify.stdout.contains(": verified"), "\(verify.stdout)")
+        // Every report format says, per sign-off, whether it is signed, by which key, and whether it verified.
+        let fingerprint = try #require(try Fixtures.run("/usr/bin/ssh-keygen", ["-lf", bob + ".pub"]).stdout.split(separator: " ").dropFirst().first.map(String.init))
+        for format in ["md", "html", "csv"] {  // junit details settled steps only, and the gate is not passed yet
+            let report = try base.runsheet(["report", id, "--format", format], in: dir)
+            #expect(report.status == 0 && report.stdout.contains("SSH signature by \(fingerprint), verified"), "\(format): \(report.stdout)")
+        }
+        let json = try base.runsheet(["report", id, "--format", "json"], in: dir)
+        #expect(json.stdout.contains("\"key\" : \"\(fingerprint)\"") && json.stdout.contains("\"verified\" : true"), "\(json.stdout)")
+        // A key deleted from the file: the report says the signature does not verify.
+        try String(contentsOf: file, encoding: .utf8).split(separator: "\n").filter { !$0.contains(try SigningKeys.publicKey(bob)) }
+            .joined(separator: "\n").appending("\n").write(to: file, atomically: true, encoding: .utf8)
+        let broken = try base.runsheet(["report", id, "--format", "md"], in: dir)
+        #expect(broken.status == 1 && broken.stdout.contains("SSH signature by \(fingerprint), does not verify"), "\(broken.stdout)")
     }
 
     /// A journal rewritten by hand with every hash recomputed: the signed events no longer verify,

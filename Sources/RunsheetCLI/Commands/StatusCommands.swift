@@ -223,11 +223,18 @@ struct Verify: ParsableCommand {
             Event times that go backwards while seq goes up are listed as warnings: times \
             are recorded, not checked against a clock, so they do not fail the check.
 
+            Every SSH signature an event carries is checked against the repository's \
+            .runsheet/allowed_signers at the event's time; one that does not verify fails \
+            the check. --explain DIR writes each signed event's bytes and signature and the \
+            allowed signers into DIR, and prints the stock 'ssh-keygen -Y verify' command \
+            that checks each with OpenSSH alone (or run 'sh verify.sh' there).
+
             Examples:
               runsheet verify checkout-deploy-20261122-051200-ab12
               runsheet verify runs/checkout-deploy-20261122-051200-ab12/journal.jsonl
               runsheet verify checkout-deploy-20261122-051200-ab12 --head "$KEPT_HEAD"
               runsheet verify checkout-deploy-20261122-051200-ab12 --contains "$SIGNATURE_RECEIPT"
+              runsheet verify checkout-deploy-20261122-051200-ab12 --explain audit/
             """
     )
 

@@ -66,6 +66,9 @@ public struct RunState: Sendable, Equatable {
         public var host: String
         /// The run's plan as signed (`RunPlan`); nil in runs from before plans were recorded.
         public var plan: String?
+        /// The seq of the event that recorded it, and whether that event carries an SSH signature.
+        public var seq: Int = 0
+        public var signed: Bool = false
     }
 
     /// An exception to the change calendar, or a follow-up review: who, as which role, why.
@@ -475,7 +478,7 @@ public struct RunState: Sendable, Equatable {
             guard let step = event.step else { break }
             signatures[step, default: []].append(SignatureRecord(
                 signer: event.actor, role: signed.role, time: event.time, comment: signed.comment, stepHash: signed.stepHash,
-                runbookSHA256: signed.sha256, host: event.host, plan: signed.plan))
+                runbookSHA256: signed.sha256, host: event.host, plan: signed.plan, seq: event.seq, signed: event.signature != nil))
         case .signOffRejected(let rejected):
             guard let step = event.step else { break }
             rejections[step, default: []].append((event.actor, rejected.reason, event.time))

@@ -75,6 +75,7 @@ public enum ReportRenderer {
             let signers: String = step.signOffs.map { "\($0.actor) (\($0.role ?? ""))" }.joined(separator: "; ")
             let notes: String = step.notes.map { $0.text ?? "" }.joined(separator: "; ")
             // New columns go last, so a sheet that reads columns by position keeps working.
+            let signatures: String = step.signOffs.map { "\($0.actor): \($0.signature?.text ?? "no SSH signature")" }.joined(separator: "; ")
             let comments: String = step.signOffs.compactMap { entry in entry.text.map { "\(entry.actor) (\(entry.role ?? "")): \($0)" } }.joined(separator: "; ")
             let exceptions: String = step.exceptions.map { "\($0.actor) (\($0.role ?? "")) at \($0.time): \($0.text ?? "")" }.joined(separator: "; ")
             var fields: [String] = [step.id, step.title, step.section ?? "", step.status, step.actor ?? ""]
@@ -84,7 +85,7 @@ public enum ReportRenderer {
                 "\(forced.by) at \(forced.at): \(forced.reason)" + (forced.overrode.isEmpty ? "" : " (overrode exit \(StepForced.exitCodes(forced.overrode)))")
             } ?? ""
             let waivers = (step.waivers ?? []).map { "\($0.actor) (\($0.role)) at \($0.time): \($0.reason); it needed \($0.unmet)" }.joined(separator: "; ")
-            fields += [comments, exceptions, forced, waivers, step.mayHaveRun?.text ?? ""]
+            fields += [comments, exceptions, forced, waivers, step.mayHaveRun?.text ?? "", signatures]
             if let unfinished = step.mayHaveRun { extra["mayHaveRunText"] = unfinished.text }
             extra["csv"] = fields.map(csvField).joined(separator: ",")
             steps[index].merge(extra) { _, new in new }
@@ -103,7 +104,8 @@ public enum ReportRenderer {
             "actors": run.actors.joined(separator: ", "), "commit": run.gitCommit ?? "not recorded",
             "completed": run.outcome == "completed",
             "followUp": report.followUp.map(followUpText) ?? "",
-            "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": ($0.text ?? "") + ($0.stale == nil ? "" : " (no longer counts: the plan changed)")] } },
+            "signOffs": report.steps.flatMap { step in step.signOffs.map { ["step": step.id, "actor": $0.actor, "role": $0.role ?? "", "time": $0.time, "comment": ($0.text ?? "") + ($0.stale == nil ? "" : " (no longer counts: the plan changed)"),
+                                                                     "signature": $0.signature?.text ?? "no SSH signature"] } },
         ] as [String: Any]
         let forced = report.steps.filter { $0.forced != nil }.count
         let waived = report.steps.filter { $0.waivers?.isEmpty == false }.count
@@ -112,7 +114,7 @@ public enum ReportRenderer {
             .compactMap { $0 }.joined(separator: ", ")
         context["planChanges"] = (run.changes ?? []).map { "\($0.time) by \($0.actor): \($0.reasons.joined(separator: "; "))" }
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
-        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions,forced,waivers,may_have_run"
+        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions,forced,waivers,may_have_run,sign_off_signatures"
         context["gantt"] = ReportCharts.gantt(report)
         context["svgTimeline"] = ReportCharts.svgTimeline(report)
         return context
@@ -142,7 +144,7 @@ public enum ReportRenderer {
             parts.append("WAIVED by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)" + (waiver.stale.map { " (no longer counts: \($0))" } ?? ""))
         }
         if !step.signOffs.isEmpty {
-            parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? "")\($0.stale == nil ? "" : ", no longer counts: the plan changed"))" }.joined(separator: ", "))
+            parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? "")\($0.stale == nil ? "" : ", no longer counts: the plan changed"); \($0.signature?.text ?? "no SSH signature"))" }.joined(separator: ", "))
         }
         for rejection in step.rejections { parts.append("rejected by \(rejection.actor): \(rejection.text ?? "")") }
         for exception in step.exceptions { parts.append("calendar exception by \(exception.actor): \(exception.text ?? "")") }

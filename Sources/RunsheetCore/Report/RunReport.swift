@@ -44,6 +44,26 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var text: String?
         /// Why a sign-off no longer counts (the plan changed after it); absent when it counts.
         public var stale: String?
+        /// A sign-off's SSH signature: whether it is signed, by which key, and whether it verified.
+        public var signature: SignatureStatus?
+    }
+
+    /// What a sign-off's signature shows (docs/JOURNAL.md, "Signatures in the journal").
+    public struct SignatureStatus: Codable, Sendable, Equatable {
+        public var signed: Bool
+        /// The key's fingerprint, as `ssh-keygen -l` prints it.
+        public var key: String?
+        /// Whether it verified against the allowed signers at the event's time; absent when unsigned.
+        public var verified: Bool?
+        /// Why it does not verify.
+        public var problem: String?
+
+        /// "no SSH signature", "SSH signature by SHA256:…, verified", "SSH signature by SHA256:…, does not verify: …".
+        public var text: String {
+            guard signed else { return "no SSH signature" }
+            let key = self.key.map { " by \($0)" } ?? ""
+            return verified == true ? "SSH signature\(key), verified" : "SSH signature\(key), does not verify" + (problem.map { ": \($0)" } ?? "")
+        }
     }
 
     /// A `run.changed`: what a signature approves changed during the run.
@@ -147,7 +167,9 @@ public struct RunReport: Codable, Sendable, Equatable {
 
     /// Builds the report of a run. `runbook` is the runbook compiled now; steps the run recorded
     /// that it no longer has are listed after its own, by id.
-    public static func make(events: [RunEvent], runbook: Runbook, currentSHA256: String) -> RunReport {
+    /// `signatures`: each signed event's outcome by seq (`SignatureVerification.outcomes`).
+    public static func make(events: [RunEvent], runbook: Runbook, currentSHA256: String,
+                            signatures: [Int: SignatureVerification.Outcome] = [:]) -> RunReport {
         let state = RunState.fold(events)
         var branches: [String: String] = [:]
         for event in events {
@@ -169,7 +191,8 @@ public struct RunReport: Codable, Sendable, Equatable {
                 commands: record.commands.map {
                     CommandResult(index: $0.index, attempt: $0.attempt, exit: $0.exitCode, timedOut: $0.timedOut, passed: $0.passed, durationMs: $0.durationMs)
                 },
-                signOffs: (state.signatures[id] ?? []).map { Entry(actor: $0.signer, role: $0.role, time: $0.time, text: $0.comment, stale: state.staleness(of: $0.plan)) },
+                signOffs: (state.signatures[id] ?? []).map { Entry(actor: $0.signer, role: $0.role, time: $0.time, text: $0.comment, stale: state.staleness(of: $0.plan),
+                                                                           signature: Self.signatureStatus($0, signatures))  },
                 rejections: (state.rejections[id] ?? []).map { Entry(actor: $0.signer, role: nil, time: $0.time, text: $0.reason) },
                 exceptions: (state.exceptions[id] ?? []).map { Entry(actor: $0.actor, role: $0.role, time: $0.time, text: $0.text) },
                 branch: branches[id],
@@ -210,6 +233,13 @@ public struct RunReport: Codable, Sendable, Equatable {
     /// line feeds and tabs for each format to lay out. A journal written before runsheet
     /// refused them at input may hold any.
     var shown: RunReport { ShownText.escapingStrings(in: self, freeText: ["text", "reason", "endReason", "reasons"]) }
+
+    static func signatureStatus(_ record: RunState.SignatureRecord, _ outcomes: [Int: SignatureVerification.Outcome]) -> SignatureStatus {
+        guard record.signed else { return SignatureStatus(signed: false) }
+        let outcome = outcomes[record.seq]
+        return SignatureStatus(signed: true, key: outcome?.fingerprint, verified: outcome?.verified ?? false,
+                               problem: outcome == nil ? "not checked" : outcome?.problem)
+    }
 
     static func pausedSeconds(_ state: RunState) -> Int {
         guard let start = Timestamp.parse(state.startedAt), let end = Timestamp.parse(state.endedAt ?? state.lastTime) else { return 0 }
