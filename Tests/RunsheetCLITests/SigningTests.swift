@@ -310,4 +310,20 @@ import Testing
         let none = try base.runsheet(["verify", id], in: dir)
         #expect(none.status == 1 && none.stdout.contains("no .runsheet/allowed_signers"), "\(none.stdout)")
     }
+
+    /// `check` names, at their line in the roles file, each person with a role but no key, when
+    /// the policy requires signatures; a warning (an error with --strict).
+    @Test func checkNamesRoleMembersWithoutAKey() throws {
+        let (dir, _, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "roles:\n  sre: [alice, bob]\n  release-manager: [carol]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        let quiet = try Fixtures.runsheet(["check", "change.md"], directory: dir)
+        #expect(quiet.status == 0 && !quiet.stdout.contains("carol"), "no policy, no warning: \(quiet.stdout)")
+        try "signatures: required\n".write(to: dir.appendingPathComponent(".runsheet/policy.yaml"), atomically: true, encoding: .utf8)
+        let warned = try Fixtures.runsheet(["check", "change.md"], directory: dir)
+        #expect(warned.status == 0, "\(warned.stdout)\(warned.stderr)")
+        #expect(warned.stdout.contains(".runsheet/roles.yaml:3:21: warning: carol holds a role, and signatures are required, but ") && !warned.stdout.contains("alice holds"),
+                "\(warned.stdout)")
+        #expect(try Fixtures.runsheet(["check", "--strict", "change.md"], directory: dir).status == 1)
+    }
 }

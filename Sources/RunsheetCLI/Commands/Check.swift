@@ -88,7 +88,10 @@ struct Check: ParsableCommand {
     /// output is the same as compiling one file after the other.
     static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<[Diagnostic], any Error>] {
         paths.parallelMap { path in
-            Result { try compiler.diagnostics(path: path) + (AllowedSigners.load(forRunbook: path)?.1 ?? []) }
+            Result {
+                try compiler.diagnostics(path: path) + (AllowedSigners.load(forRunbook: path)?.1 ?? [])
+                    + AllowedSigners.keylessMembers(forRunbook: path)
+            }
         }
     }
 }

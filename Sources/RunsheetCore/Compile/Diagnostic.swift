@@ -106,7 +106,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .policyFile: "The repository policy file cannot be read, is not UTF-8, or is malformed."
         case .badCalendar: "A change window or freeze in the front matter cannot be understood."
         case .calendarFile: "The change calendar file cannot be read, is not UTF-8, or is malformed."
-        case .allowedSigners: "The repository allowed signers file cannot be read, is not UTF-8, has a malformed line, or names a principal not in canonical form."
+        case .allowedSigners: "The repository allowed signers file cannot be read, is not UTF-8, has a malformed line, or names a principal not in canonical form; or signatures are required and a role member has no key."
         case .weakensGovernance: "The front matter would lower the repository's policy, calendar or roles, or declares a class the repository policy does not allow."
         }
     }
