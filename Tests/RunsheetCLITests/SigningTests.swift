@@ -326,4 +326,23 @@ import Testing
                 "\(warned.stdout)")
         #expect(try Fixtures.runsheet(["check", "--strict", "change.md"], directory: dir).status == 1)
     }
+
+    /// Readiness shows, per approver, the key that signed (a run whose signatures do not verify is not used).
+    @Test func readinessShowsEachApproversKey() throws {
+        let (dir, alice, bob) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "---\nrelease: r-1\nclass: normal\nowner: alice\n---\n# Release r-1\n\n## Requires\n\n- [Change](change.md)\n"
+            .write(to: dir.appendingPathComponent("release.md"), atomically: true, encoding: .utf8)
+        let id = try base.startedRun(in: dir, key: alice)
+        #expect(try base.runsheet(["sign", id, "approve-the-change", "--key", bob], in: dir).status == 0)
+        let finished = try Fixtures.run("/usr/bin/setsid", ["--wait", Fixtures.binary.path, "resume", id, "--as", "alice", "--key", alice, "--runs-dir", "runs"],
+                                        stdin: "done\ndone\n", directory: dir)
+        #expect(finished.status == 0, "\(finished.stdout)\(finished.stderr)")
+        let fingerprint = try #require(try Fixtures.run("/usr/bin/ssh-keygen", ["-lf", bob + ".pub"]).stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let json = try base.runsheet(["readiness", "release.md", "--format", "json"], in: dir)
+        let report = try JSONDecoder().decode(ReadinessReport.self, from: Data(json.stdout.utf8))
+        #expect(report.items.first?.approvers.map(\.key) == [fingerprint], "\(json.stdout)")
+        let markdown = try base.runsheet(["readiness", "release.md"], in: dir)
+        #expect(markdown.stdout.contains("| by \(fingerprint), verified |"), "\(markdown.stdout)")
+    }
 }

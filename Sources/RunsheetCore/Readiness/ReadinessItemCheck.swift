@@ -235,11 +235,21 @@ struct ItemCheck {
             let comments = run.signatures[step.id] ?? []
             for signature in status.signatures where signature.problem == nil {
                 let comment = comments.first { $0.signer == signature.signer && $0.time == signature.time }?.comment
-                item.approvers.append(.init(gate: step.id, by: signature.signer, role: signature.role, at: signature.time, waived: false, text: comment))
+                item.approvers.append(.init(gate: step.id, by: signature.signer, role: signature.role, at: signature.time, waived: false, text: comment,
+                                            key: Self.signingKey(run, .signOff, step: step.id, actor: signature.signer, time: signature.time)))
             }
             if let waiver = status.waiver {
-                item.approvers.append(.init(gate: step.id, by: waiver.actor, role: waiver.role, at: waiver.time, waived: true, text: waiver.reason))
+                item.approvers.append(.init(gate: step.id, by: waiver.actor, role: waiver.role, at: waiver.time, waived: true, text: waiver.reason,
+                                            key: Self.signingKey(run, .gateWaived, step: step.id, actor: waiver.actor, time: waiver.time)))
             }
         }
+    }
+}
+
+extension ItemCheck {
+    /// The fingerprint of the key that signed the event of `type` on `step` by `actor` at `time`, if it is signed.
+    static func signingKey(_ run: RunState, _ type: EventType, step: String, actor: String, time: String) -> String? {
+        run.signedEvents.first { $0.type == type && $0.step == step && $0.actor == actor && $0.time == time }
+            .flatMap { $0.signature.flatMap(SSHSignature.signer(of:))?.fingerprint }
     }
 }

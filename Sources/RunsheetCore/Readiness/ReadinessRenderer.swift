@@ -75,6 +75,7 @@ public enum ReadinessRenderer {
                     "role": approver.role, "when": plain(approver.at), "waived": approver.waived,
                     "how": approver.waived ? "WAIVED" : "signed",
                     "text": approver.text ?? "", "mdText": cell(approver.text ?? ""),
+                    "signature": approver.key.map { "by \($0), verified" } ?? "none",
                 ]) { _, new in new })
             }
             for change in item.changes {

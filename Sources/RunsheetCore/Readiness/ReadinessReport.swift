@@ -36,6 +36,9 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
         public var waived: Bool
         /// The waiver's reason, or the signer's comment.
         public var text: String?
+        /// The key that signed it (`SHA256:…`, as `ssh-keygen -l` prints it); absent when it carries
+        /// no SSH signature. A run whose signatures do not all verify is not used at all.
+        public var key: String?
     }
 
     /// A `journal.sealed` of the run used: who signed which head, when.
