@@ -278,6 +278,10 @@ import Testing
         for (what, change) in [
             ("a changed comment", { (events: inout [RunEvent]) in events[signOffIndex].data["comment"] = .string("LGTM, ship it") }),
             ("a signature moved from another event", { (events: inout [RunEvent]) in events[signOffIndex].signature = events[0].signature }),
+            ("a truncated signature", { (events: inout [RunEvent]) in
+                events[signOffIndex].signature = String(events[signOffIndex].signature!.prefix(120)) + "\n-----END SSH SIGNATURE-----" }),
+            ("a signature that is not base64", { (events: inout [RunEvent]) in
+                events[signOffIndex].signature = "-----BEGIN SSH SIGNATURE-----\n!!!! not base64 !!!!\n-----END SSH SIGNATURE-----" }),
         ] as [(String, (inout [RunEvent]) -> Void)] {
             try rewrite(change)
             let verify = try base.runsheet(["verify", id], in: dir)
