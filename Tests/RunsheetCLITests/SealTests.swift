@@ -126,7 +126,7 @@ import Testing
         let carol = try R.key("carol", in: dir)
         #expect(try R.runsheet(["seal", id, "--as", "carol", "--key", carol], in: dir).status == 0)
         let original = try Self.events(dir, id)
-        let sealBytes = try #require(original.last).signedBytes()
+        let sealBytes = try #require(original.last).signedBytes(run: id)
         var events = original
         let index = try #require(events.firstIndex { $0.type == .stepCompleted })
         events[index].actor = "mallory"
@@ -139,7 +139,7 @@ import Testing
         try Self.rewrite(dir, id, events)
         let forged = try #require(try Self.events(dir, id).last)
         // The seal's signed bytes changed while its signature did not: only the signature check can tell.
-        #expect(try forged.signedBytes() != sealBytes && forged.signature == original.last?.signature)
+        #expect(try forged.signedBytes(run: id) != sealBytes && forged.signature == original.last?.signature)
         // And the signature check tells: verify names the seal, and nobody acts on the journal.
         let verify = try R.runsheet(["verify", id], in: dir)
         #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
@@ -227,16 +227,22 @@ import Testing
         #expect(markdown.stdout.contains("## Seals") && markdown.stdout.contains("| carol |"), "\(markdown.stdout)")
     }
 
-    /// A run started before the policy required signatures is judged by its journal: readiness
-    /// does not ask it for a seal.
-    @Test func readinessJudgesARunByTheRuleItRecorded() throws {
+    /// A run started before the policy required signatures still verifies (an old journal does not
+    /// turn invalid), but readiness judges a release by the policy as it is now: it wants the run
+    /// sealed after it ended by someone other than its starter. Otherwise a journal rewritten
+    /// without its recorded requirement and its signatures (hashes recomputed) would pass as GO.
+    @Test func readinessWantsASealWhenThePolicyNowRequiresSignatures() throws {
         let dir = try R.repository(policy: nil, files: ["s.md": Self.plain, "release.md": Self.release])
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = try R.runsheet(["run", "s.md", "--as", "alice"], in: dir, stdin: "done\ndone\n")
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let id = try #require(R.runs(dir).first)
         try "signatures: required\n".write(to: dir.appendingPathComponent(".runsheet/policy.yaml"), atomically: true, encoding: .utf8)
+        #expect(try R.runsheet(["verify", id], in: dir).status == 0)
+        let blocked = try R.runsheet(["readiness", "release.md", "--format", "json"], in: dir)
+        #expect(blocked.status == 1 && blocked.stdout.contains("was not sealed after it ended by someone other than its starter"), "\(blocked.stdout)\(blocked.stderr)")
+        #expect(try R.runsheet(["seal", id, "--as", "carol", "--key", try R.key("carol", in: dir)], in: dir).status == 0)
         let result = try R.runsheet(["readiness", "release.md", "--format", "json"], in: dir)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-        #expect(try R.runsheet(["verify", try #require(R.runs(dir).first)], in: dir).status == 0)
     }
 }

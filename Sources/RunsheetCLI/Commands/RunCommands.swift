@@ -355,11 +355,11 @@ struct Run: ParsableCommand {
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
             runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim
         ) { first in
-            let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: try first.signed(by: signingKey))
+            let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: try first.signed(by: signingKey, run: runID))
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
             lock?.recorded(runID: runID, person: who.name, since: written.time)
             let journal = try JournalFile(path: RunSupport.journalPath(runDirectory))
-            return (signingKey.map { SigningJournal(journal, signer: $0) } ?? journal, written)
+            return (signingKey.map { SigningJournal(journal, signer: $0, run: runID) } ?? journal, written)
         }
         terminal.writeError("runsheet: started run \(runID) (journal: \(RunSupport.journalPath(runDirectory)))\n")
         try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
@@ -440,7 +440,7 @@ struct Resume: ParsableCommand {
             throw CommandFailure(status: .findings, message: SigningKeyOption.required(run: state.runID, act: "resuming it"))
         }
         let journal = try JournalFile(path: RunSupport.journalPath(directory))
-        let engine = RunEngine(runbook: runbook, state: state, journal: signingKey.map { SigningJournal(journal, signer: $0) } ?? journal,
+        let engine = RunEngine(runbook: runbook, state: state, journal: signingKey.map { SigningJournal(journal, signer: $0, run: state.runID) } ?? journal,
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {

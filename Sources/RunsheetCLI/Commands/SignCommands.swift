@@ -91,7 +91,7 @@ struct GateContext {
         var head = state
         try requireKey(for: event, in: head)
         // Signed before the journal's lock is taken: a passphrase or a key touch holds up nobody.
-        let event = try event.signed(by: signingKey)
+        let event = try event.signed(by: signingKey, run: state.runID)
         do {
             // Checked again at the head: a resume may have recorded since that signatures are required.
             let written = try journal.append(event, onto: &head) { try requireKey(for: event, in: $0); try check($0) }

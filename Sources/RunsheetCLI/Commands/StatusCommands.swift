@@ -317,7 +317,7 @@ struct Verify: ParsableCommand {
             guard let signers = RunSignatures.signers(for: folded, runDirectory: directory)?.path else {
                 throw CommandFailure(status: .usage, message: "no .runsheet/allowed_signers was found above \(runbook), the runbook of run \(folded.runID), so there is nothing to check its signatures against")
             }
-            for line in try VerifyExplain.write(events: report.events, allowedSigners: signers, into: explainFolder) { Output.line(line) }
+            for line in try VerifyExplain.write(events: report.events, runID: folded.runID, allowedSigners: signers, into: explainFolder) { Output.line(line) }
         }
     }
 }

@@ -5,13 +5,13 @@ import RunsheetCore
 /// OpenSSH alone (docs/JOURNAL.md, "Verifying with OpenSSH alone").
 ///
 /// DIR gets, for each signed event, `event-SEQ.json` (the bytes its signature covers,
-/// `RunEvent.signedBytes()`) and `event-SEQ.sig` (the signature as `ssh-keygen` wrote it), plus a
+/// `RunEvent.signedBytes(run:)`) and `event-SEQ.sig` (the signature as `ssh-keygen` wrote it), plus a
 /// copy of the allowed signers file and `verify.sh`, which runs the commands printed: one
 /// `ssh-keygen -Y verify` per event, with the principal the event names and the event's time.
 enum VerifyExplain {
     /// Writes the files into `folder` (which must not exist, or be empty) and returns the lines to print.
     /// Nothing is left behind on failure: the files are written into a staging folder beside it, renamed in one step.
-    static func write(events: [RunEvent], allowedSigners: String, into folder: String) throws -> [String] {
+    static func write(events: [RunEvent], runID: String, allowedSigners: String, into folder: String) throws -> [String] {
         let signed = events.filter { $0.signature != nil }
         var files: [(name: String, bytes: [UInt8])] = []
         let signersText: Data
@@ -25,7 +25,7 @@ enum VerifyExplain {
         var script = ["#!/bin/sh", "# Checks every signed event of this run with OpenSSH alone; run it from this folder.", "set -e"]
         for event in signed {
             let base = "event-\(event.seq)"
-            files.append((base + ".json", try event.signedBytes()))
+            files.append((base + ".json", try event.signedBytes(run: runID)))
             files.append((base + ".sig", Array(((event.signature ?? "") + "\n").utf8)))
             let principal = event.canonical ?? event.actor
             let command = "ssh-keygen -Y verify -f allowed_signers -I \(ShellQuoting.quote(principal)) -n runsheet -s \(base).sig -Overify-time=\(verifyTime(event.time)) < \(base).json"

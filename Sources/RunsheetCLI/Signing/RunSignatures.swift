@@ -16,14 +16,14 @@ enum RunSignatures {
     static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
         guard !state.signedEvents.isEmpty else { return nil }
         let found = signers(for: state, runDirectory: runDirectory)
-        return SignatureVerification.firstProblem(in: state.signedEvents, signers: found?.signers, signersPath: found?.path)
+        return SignatureVerification.firstProblem(in: state, signers: found?.signers, signersPath: found?.path)
     }
 
     /// Each signed event's outcome, by seq, for reports and `verify`.
     static func outcomes(_ state: RunState, runDirectory: String) -> [Int: SignatureVerification.Outcome] {
         guard !state.signedEvents.isEmpty else { return [:] }
         let found = signers(for: state, runDirectory: runDirectory)
-        return Dictionary(SignatureVerification.outcomes(of: state.signedEvents, signers: found?.signers).map { ($0.seq, $0) },
+        return Dictionary(SignatureVerification.outcomes(of: state, signers: found?.signers).map { ($0.seq, $0) },
                           uniquingKeysWith: { first, _ in first })
     }
 }

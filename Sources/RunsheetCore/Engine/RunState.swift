@@ -228,8 +228,10 @@ public struct RunState: Sendable, Equatable {
     public var signaturesRequired = false
     public var unsignedActs: [UnsignedAct] = []
     public var seals: [Seal] = []
-    /// Every event that carries a signature, as written: what `SignatureVerification` checks.
+    /// Every event that carries a signature, as written: what `SignatureVerification` checks; and
+    /// by seq, the time of the event before each (a signed event may not be dated much earlier).
     public var signedEvents: [RunEvent] = []
+    public var timeBeforeSigned: [Int: String] = [:]
     /// The follow-up review the run's class requires: who may sign it and within how many seconds.
     public var followUp: (roles: [String], within: Int)?
     /// When nobody was working the run: from a `run.paused` (after a crash, from the last event)
@@ -313,7 +315,10 @@ public struct RunState: Sendable, Equatable {
         let previousTime = lastTime
         lastTime = event.time
         if !actors.contains(event.actor) { actors.append(event.actor) }
-        if event.signature != nil { signedEvents.append(event) }
+        if event.signature != nil {
+            signedEvents.append(event)
+            if !previousTime.isEmpty { timeBeforeSigned[event.seq] = previousTime }
+        }
         switch event.type {
         case .signOff, .signOffRejected, .exceptionGranted, .reviewSigned, .gateWaived, .lockReleased, .journalSealed: break
         // Most events come from the one person driving: a comparison with the last one spares hashing the name again.

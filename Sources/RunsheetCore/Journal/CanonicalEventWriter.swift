@@ -9,17 +9,18 @@ struct CanonicalEventWriter {
     private(set) var bytes: [UInt8] = []
     static let maximumDepth = 64
 
-    /// The event's canonical encoding; `forSigning`, without `seq`, `prev`, `hash` and `signature`
-    /// (`RunEvent.signedBytes()`).
-    static func encode(_ event: RunEvent, forSigning: Bool = false) -> [UInt8]? {
+    /// The event's canonical encoding; `forSigningIn` a run, without `seq`, `prev`, `hash` and
+    /// `signature` and with `run` (`RunEvent.signedBytes(run:)`).
+    static func encode(_ event: RunEvent, forSigningIn runID: String? = nil) -> [UInt8]? {
         var writer = CanonicalEventWriter()
         writer.bytes.reserveCapacity(320)
-        return writer.write(event, forSigning: forSigning) ? writer.bytes : nil
+        return writer.write(event, forSigningIn: runID) ? writer.bytes : nil
     }
 
     /// The top-level fields in key order; `step`, `canonical`, `login`, `signature` and `uid` are
     /// left out when nil, as `encodeIfPresent` does.
-    private mutating func write(_ event: RunEvent, forSigning: Bool) -> Bool {
+    private mutating func write(_ event: RunEvent, forSigningIn runID: String?) -> Bool {
+        let forSigning = runID != nil
         raw(#"{"actor":"#)
         string(event.actor)
         if let canonical = event.canonical {
@@ -47,6 +48,10 @@ struct CanonicalEventWriter {
                 raw(#","signature":"#)
                 string(signature)
             }
+        }
+        if let runID {
+            raw(#","run":"#)
+            string(runID)
         }
         if let step = event.step {
             raw(#","step":"#)

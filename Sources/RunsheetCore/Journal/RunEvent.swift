@@ -63,20 +63,22 @@ public struct RunEvent: Sendable, Equatable, Codable {
         return Array(try RunEvent.canonicalEncoder.encode(self))
     }
 
-    /// What a person's signature covers (docs/JOURNAL.md, "What is signed"): the canonical encoding
-    /// without `seq`, `prev`, `hash` and `signature`, so an event is signed before the journal's lock
-    /// is taken and its place in the journal is known; the `hash` of the event as written covers the
-    /// signature, and the chain its place.
-    public func signedBytes() throws -> [UInt8] {
-        if let bytes = CanonicalEventWriter.encode(self, forSigning: true) { return bytes }
-        return Array(try RunEvent.canonicalEncoder.encode(SignedView(self)))
+    /// What a person's signature covers (docs/JOURNAL.md, "Signatures in the journal"): the
+    /// canonical encoding without `seq`, `prev`, `hash` and `signature`, with the id of the run it
+    /// belongs to as `run`, so an event is signed before the journal's lock is taken and its place
+    /// in the journal is known, and a signature never verifies in another run; the `hash` of the
+    /// event as written covers the signature, and the chain its place.
+    public func signedBytes(run runID: String) throws -> [UInt8] {
+        if let bytes = CanonicalEventWriter.encode(self, forSigningIn: runID) { return bytes }
+        return Array(try RunEvent.canonicalEncoder.encode(SignedView(self, run: runID)))
     }
 
     /// The fields `signedBytes()` covers, for `JSONEncoder` where the canonical writer declines.
     private struct SignedView: Encodable {
         var actor: String, canonical: String?, data: [String: JSONValue], host: String, login: String?
-        var step: String?, time: String, type: EventType, uid: Int?, via: String
-        init(_ event: RunEvent) {
+        var run: String, step: String?, time: String, type: EventType, uid: Int?, via: String
+        init(_ event: RunEvent, run: String) {
+            self.run = run
             (actor, canonical, data, host, login) = (event.actor, event.canonical, event.data, event.host, event.login)
             (step, time, type, uid, via) = (event.step, event.time, event.type, event.uid, event.via)
         }

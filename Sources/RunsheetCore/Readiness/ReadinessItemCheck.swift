@@ -154,10 +154,13 @@ struct ItemCheck {
         }
     }
 
-    /// A run that requires signatures (as its journal records) counts only once someone other
-    /// than its starter sealed it, signed, after it ended: their seal vouches for the whole record.
+    /// A run that requires signatures (as its journal records, or as the policy does now for its
+    /// class: a journal rewritten without its requirement and its signatures must not pass) counts
+    /// only once someone other than its starter sealed it, signed, after it ended: their seal
+    /// vouches for the whole record.
     private mutating func sealCheck(_ run: RunState) {
-        guard run.signaturesRequired, run.finished, run.sealAfterEnd == nil else { return }
+        let required = run.signaturesRequired || entry.governance.policy[run.releaseClass].requiresSignatures
+        guard required, run.finished, run.sealAfterEnd == nil else { return }
         block("run \(run.runID) requires signatures and was not sealed after it ended by someone other than its starter, \(run.startedBy); "
               + "someone the roles file names seals it with: runsheet seal \(run.runID) --key PATH", run: run.runID, by: run.startedBy)
     }

@@ -16,13 +16,13 @@ extension RunEvent {
         .journalSealed,
     ]
 
-    /// This event with `signer`'s signature over `signedBytes()`; unchanged when there is no
-    /// signer or the type is not one a person signs.
-    public func signed(by signer: EventSigner?) throws -> RunEvent {
+    /// This event of run `runID` with `signer`'s signature over `signedBytes(run:)`; unchanged
+    /// when there is no signer or the type is not one a person signs.
+    public func signed(by signer: EventSigner?, run runID: String) throws -> RunEvent {
         guard let signer, Self.signedTypes.contains(type) else { return self }
         var copy = self
         copy.signature = nil
-        copy.signature = try signer.signature(over: copy.signedBytes())
+        copy.signature = try signer.signature(over: copy.signedBytes(run: runID))
         return copy
     }
 }
@@ -33,17 +33,19 @@ extension RunEvent {
 public final class SigningJournal: JournalWriter {
     let journal: JournalWriter
     let signer: EventSigner
+    let runID: String
 
-    public init(_ journal: JournalWriter, signer: EventSigner) {
+    public init(_ journal: JournalWriter, signer: EventSigner, run runID: String) {
         self.journal = journal
         self.signer = signer
+        self.runID = runID
     }
 
     public func append(_ event: RunEvent) throws -> RunEvent {
-        try journal.append(try event.signed(by: signer))
+        try journal.append(try event.signed(by: signer, run: runID))
     }
 
     public func append(_ event: RunEvent, onto state: inout RunState, check: (RunState) throws -> Void) throws -> RunEvent {
-        try journal.append(try event.signed(by: signer), onto: &state, check: check)
+        try journal.append(try event.signed(by: signer, run: runID), onto: &state, check: check)
     }
 }

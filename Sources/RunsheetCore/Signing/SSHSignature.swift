@@ -102,13 +102,21 @@ public struct SSHSignature: Sendable {
 
     /// The blob inside the armor; bytes, not `String` searches, since `verify` reads a journal's
     /// every signature.
+    /// Longer than any signature OpenSSH makes (an RSA-16384 key and signature armor to about 6 KB):
+    /// a longer one is refused before it is read.
+    public static let maximumArmoredLength = 32_768
+
     static func dearmor(_ armored: String) throws(SignatureProblem) -> [UInt8] {
+        guard armored.utf8.count <= maximumArmoredLength else { throw .tooLong(armored.utf8.count) }
         var text = armored
         let blob = text.withUTF8 { bytes -> Result<[UInt8], SignatureProblem> in
             var start = 0
             while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
             guard bytes.count - start >= beginBytes.count, bytes[start..<start + beginBytes.count].elementsEqual(beginBytes),
-                  let bodyEnd = firstIndex(of: endBytes, in: bytes, from: start + beginBytes.count) else { return .failure(.notArmored) }
+                  let bodyEnd = firstIndex(of: endBytes, in: bytes, from: start + beginBytes.count),
+                  // Nothing but blanks after the end: one signature has one written form.
+                  bytes[(bodyEnd + endBytes.count)...].allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) })
+            else { return .failure(.notArmored) }
             return SSHBase64.decode(bytes[(start + beginBytes.count)..<bodyEnd]).map { .success($0) } ?? .failure(.notBase64)
         }
         return try blob.get()

@@ -4,6 +4,7 @@ import Foundation
 /// and the allowed signers file by its path.
 public enum SignatureProblem: Error, Equatable, Sendable, LocalizedError {
     case notArmored
+    case tooLong(Int)
     case notBase64
     case truncated
     case wrongMagic
@@ -26,6 +27,8 @@ public enum SignatureProblem: Error, Equatable, Sendable, LocalizedError {
         switch self {
         case .notArmored:
             "the signature is not an armored SSH signature: it must start with -----BEGIN SSH SIGNATURE----- and end with -----END SSH SIGNATURE-----"
+        case .tooLong(let bytes):
+            "the signature is \(bytes) bytes long, more than any SSH signature (at most \(SSHSignature.maximumArmoredLength)), so it is not read"
         case .notBase64:
             "the signature's armored text is not valid base64"
         case .truncated:

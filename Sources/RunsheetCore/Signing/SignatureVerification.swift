@@ -1,8 +1,8 @@
 import Foundation
 
 /// Checks the SSH signatures a run's events carry, natively, against the allowed signers file
-/// of the run's repository at each event's time (docs/JOURNAL.md, "What verify checks about
-/// signatures"): what `verify` and every command that decides from a journal ask.
+/// of the run's repository at each event's time (docs/JOURNAL.md, "Signatures in the journal"):
+/// what `verify` and every command that decides from a journal ask.
 public enum SignatureVerification {
     /// What one signed event's signature shows.
     public struct Outcome: Sendable, Equatable {
@@ -17,40 +17,56 @@ public enum SignatureVerification {
         public var verified: Bool { problem == nil }
     }
 
-    /// Every signed event of `events`, checked: against `signers` (nil when the repository has
-    /// no allowed signers file, which fails every signature: nothing says whose key it is).
-    public static func outcomes(of events: some Sequence<RunEvent>, signers: AllowedSigners?) -> [Outcome] {
-        events.compactMap { event in
-            guard let armored = event.signature else { return nil }
+    /// How much earlier than the event before it a signed event may be stamped: the clocks of an
+    /// approver's machine and the operator's may disagree by that much, and no more, so a key
+    /// retired with `valid-before` cannot sign later under an earlier date.
+    public static let clockTolerance: TimeInterval = 300
+
+    /// Every signed event of `state`, checked against `signers` (nil when the repository has no
+    /// allowed signers file, which fails every signature: nothing says whose key it is).
+    public static func outcomes(of state: RunState, signers: AllowedSigners?) -> [Outcome] {
+        state.signedEvents.map { event in
             let principal = event.canonical ?? PersonName.canonical(event.actor)
+            let armored = event.signature ?? ""
             var outcome = Outcome(seq: event.seq, principal: principal, fingerprint: SSHSignature.signer(of: armored)?.fingerprint, problem: nil)
-            guard let signers else {
-                outcome.problem = "it is signed, but the repository has no .runsheet/allowed_signers saying whose key is whose, so the signature cannot be checked"
-                return outcome
-            }
-            guard let date = Timestamp.parseJournalFormat(event.time) else {
-                outcome.problem = "its time \(event.time.shown) is not one the journal writes, so the allowed signers valid then cannot be known"
-                return outcome
-            }
-            let message: [UInt8]
-            do { message = try event.signedBytes() } catch {
-                outcome.problem = "its signed bytes cannot be encoded"
-                return outcome
-            }
-            switch SSHSignature.verify(armored: armored, message: message, principal: principal, namespace: "runsheet", at: date, signers: signers) {
-            case .success(let verified): outcome.fingerprint = verified.fingerprint
-            case .failure(let problem): outcome.problem = problem.errorDescription ?? "\(problem)"
-            }
+            outcome.problem = problem(event, armored: armored, principal: principal, state: state, signers: signers, outcome: &outcome)
             return outcome
         }
     }
 
-    /// The first signed event whose signature does not verify, as a journal problem naming it;
-    /// `lineOf` gives an event's line in the journal (its seq when no line was repaired).
-    public static func firstProblem(in events: some Sequence<RunEvent>, signers: AllowedSigners?, signersPath: String?) -> JournalProblem? {
-        let signed = Array(events.lazy.filter { $0.signature != nil })
-        guard let bad = outcomes(of: signed, signers: signers).first(where: { !$0.verified }),
-              let event = signed.first(where: { $0.seq == bad.seq }) else { return nil }
+    private static func problem(_ event: RunEvent, armored: String, principal: String, state: RunState, signers: AllowedSigners?,
+                                outcome: inout Outcome) -> String? {
+        // The name shown everywhere is `actor`; the signature vouches for `canonical`: they must be one person.
+        guard PersonName.canonical(event.actor) == principal else {
+            return "its actor \(event.actor.shown) is not the person its canonical name \(principal.shown) says, and the signature vouches for the canonical name only"
+        }
+        guard let signers else {
+            return "it is signed, but the repository has no \(AllowedSigners.relativePath) saying whose key is whose, so the signature cannot be checked"
+        }
+        guard let date = Timestamp.parseJournalFormat(event.time) else {
+            return "its time \(event.time.shown) is not one the journal writes, so the allowed signers valid then cannot be known"
+        }
+        if let before = state.timeBeforeSigned[event.seq], let previous = Timestamp.parseJournalFormat(before),
+           date < previous.addingTimeInterval(-clockTolerance) {
+            return "it is stamped \(event.time), more than \(Int(clockTolerance / 60)) minutes before the event before it (\(before)), so the time its key is checked at cannot be trusted"
+        }
+        let message: [UInt8]
+        do { message = try event.signedBytes(run: state.runID) } catch {
+            return "its signed bytes cannot be encoded"
+        }
+        switch SSHSignature.verify(armored: armored, message: message, principal: principal, namespace: "runsheet", at: date, signers: signers) {
+        case .success(let verified):
+            outcome.fingerprint = verified.fingerprint
+            return nil
+        case .failure(let problem):
+            return problem.errorDescription ?? "\(problem)"
+        }
+    }
+
+    /// The first signed event of `state` whose signature does not verify, as a journal problem naming it.
+    public static func firstProblem(in state: RunState, signers: AllowedSigners?, signersPath: String?) -> JournalProblem? {
+        guard let bad = outcomes(of: state, signers: signers).first(where: { !$0.verified }),
+              let event = state.signedEvents.first(where: { $0.seq == bad.seq }) else { return nil }
         let against = signersPath.map { " (checked against \($0))" } ?? ""
         return JournalProblem(kind: .badSignature, line: event.seq, seq: event.seq,
                               message: "the signature of event \(event.seq) (\(event.type.rawValue)\(event.step.map { " \($0.shown)" } ?? "") by \(event.actor.shown)) does not verify\(against): \(bad.problem ?? "")")
