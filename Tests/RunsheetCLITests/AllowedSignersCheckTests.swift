@@ -24,11 +24,12 @@ import Testing
     @Test func malformedLinesArePrintedAtTheirPosition() throws {
         let keys = try Fixtures.temporaryDirectory("allowed-signers-keys")
         let key = try SSHKeygen.generate("ed25519", in: keys, name: "alice").publicLine
+        let carolKey = try SSHKeygen.generate("ed25519", in: keys, name: "carol").publicLine
         let (root, file) = try repository([
             "# approvers",
             "alice@example.com \(key)",
             "bob@example.com ssh-ed448 AAAAC3NzaC1lZDI1NTE5",
-            "Carol@Example.com valid-before=\"20261231\" \(key)",
+            "Carol@Example.com valid-before=\"20261231\" \(carolKey)",
             "dave@example.com valid-after=\"2026\" \(key)",
         ])
         let result = try Fixtures.runsheet(["check", "runbooks/deploy.md", "runbooks/rollback.md"], directory: root)
@@ -51,7 +52,9 @@ import Testing
     @Test func aHealthyFileIsQuiet() throws {
         let keys = try Fixtures.temporaryDirectory("allowed-signers-keys")
         let key = try SSHKeygen.generate("ecdsa", bits: 256, in: keys, name: "alice").publicLine
-        let (root, _) = try repository(["alice@example.com,bob@example.com namespaces=\"runsheet\",valid-before=\"20991231Z\" \(key)"])
+        let bobKey = try SSHKeygen.generate("ed25519", in: keys, name: "bob").publicLine
+        let (root, _) = try repository(["alice@example.com namespaces=\"runsheet\",valid-before=\"20991231Z\" \(key)",
+                                        "bob@example.com namespaces=\"runsheet\" \(bobKey)"])
         let result = try Fixtures.runsheet(["check", "runbooks/"], directory: root)
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout == "")

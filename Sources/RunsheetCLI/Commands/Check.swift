@@ -89,7 +89,8 @@ struct Check: ParsableCommand {
     static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<[Diagnostic], any Error>] {
         paths.parallelMap { path in
             Result {
-                try compiler.diagnostics(path: path) + (AllowedSigners.load(forRunbook: path)?.1 ?? [])
+                let signers = AllowedSigners.load(forRunbook: path)
+                return try compiler.diagnostics(path: path) + (signers.map { $0.1 + $0.0.sharedKeys() } ?? [])
                     + AllowedSigners.keylessMembers(forRunbook: path)
             }
         }

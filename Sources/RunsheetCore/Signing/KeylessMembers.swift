@@ -30,3 +30,26 @@ extension AllowedSigners {
         }
     }
 }
+
+extension AllowedSigners {
+    /// A warning for each key the file allows for more than one person (on lines of their own or
+    /// in one principal list, wildcards included): whoever holds it may sign as any of them, so
+    /// no signature by it says which one acted. At the second person's line.
+    public func sharedKeys() -> [Diagnostic] {
+        var firstHolder: [SSHPublicKey: (people: Set<String>, line: Int)] = [:]
+        var found: [Diagnostic] = []
+        for entry in entries where !entry.certificateAuthority {
+            let people = Set(entry.principals.filter { !$0.hasPrefix("!") })
+            var known = firstHolder[entry.key] ?? (people: [], line: entry.line)
+            let before = known.people
+            known.people.formUnion(people)
+            firstHolder[entry.key] = known
+            let wildcard = people.contains { $0.contains("*") || $0.contains("?") }
+            guard known.people.count > 1 || wildcard, known.people != before || wildcard else { continue }
+            found.append(Diagnostic(.warning, .allowedSigners,
+                                    "the key \(entry.key.fingerprint) is allowed for more than one person (\(known.people.sorted().joined(separator: ", "))), so whoever holds it may sign as any of them; give each person a key of their own",
+                                    path: path, line: entry.line, column: 1))
+        }
+        return found
+    }
+}
