@@ -11,6 +11,9 @@ import RunsheetCore
 ///     runsheet-bench notes PATH COUNT ACTOR     COUNT durable notes: a writer beside another (a
 ///                                              second appender of steps would drive the run and be refused)
 ///     runsheet-bench history DIR RUNS STEPS      RUNS deployment runs of STEPS steps each (deterministic)
+///     runsheet-bench signed PATH COUNT SIGNED PRINCIPAL [KEY]
+///                                              `generate`'s journal with SIGNED sign-offs by PRINCIPAL,
+///                                              signed by `ssh-keygen -Y sign` with KEY (unsigned without)
 @main
 struct JournalBench {
     static func main() {
@@ -21,13 +24,16 @@ struct JournalBench {
             case ("replay", 2), ("replay", 3): try replay(path: arguments[1], reps: arguments.count == 3 ? try number(arguments[2]) : 5)
             case ("verify", 2): try verify(path: arguments[1])
             case ("fold", 2), ("fold", 3): try fold(path: arguments[1], reps: arguments.count == 3 ? try number(arguments[2]) : 5)
+            case ("signed", 5), ("signed", 6):
+                try SignedJournal.write(path: arguments[1], count: try number(arguments[2]), signed: try number(arguments[3]),
+                                        principal: arguments[4], key: arguments.count == 6 ? arguments[5] : nil)
             case ("history", 4): try RunHistory.write(to: arguments[1], runs: try number(arguments[2]), steps: try number(arguments[3]))
             case ("append", 3), ("append", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments.count == 4 ? arguments[3] : "bench")
             case ("notes", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments[3], notesOnly: true)
             default:
-                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|fold|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, or history DIR RUNS STEPS\n".utf8))
+                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|fold|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, signed PATH COUNT SIGNED PRINCIPAL [KEY], or history DIR RUNS STEPS\n".utf8))
                 exit(2)
             }
         } catch {

@@ -272,7 +272,8 @@ struct Verify: ParsableCommand {
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let (path, report) = try RunSupport.verification(of: directory)
         let folded = RunState.fold(report.events)
-        if let problem = report.problem ?? RunSignatures.problem(folded, runDirectory: directory) {
+        let signatures = report.problem == nil ? RunSignatures.check(folded, runDirectory: directory) : (problem: nil, outcomes: [:])
+        if let problem = report.problem ?? signatures.problem {
             Output.line("\(path):\(problem.line): journal does not verify: \(problem.message)")
             throw CommandFailure(status: .findings, message: "")
         }
@@ -307,7 +308,7 @@ struct Verify: ParsableCommand {
         // The approvals the intact chain proves.
         for approval in Approvals.lines(folded, now: Date()) { Output.line(approval) }
         // Every signature, checked natively against the allowed signers at its event's time (all verified, or the chain would have failed above).
-        let outcomes = RunSignatures.outcomes(folded, runDirectory: directory)
+        let outcomes = signatures.outcomes
         for event in folded.signedEvents {
             guard let outcome = outcomes[event.seq] else { continue }
             Output.line("signed   event \(event.seq) \(event.type.rawValue)\(event.step.map { " " + $0.shown } ?? "") by \(outcome.principal.shown), key \(outcome.fingerprint ?? "?"): \(outcome.verified ? "verified" : "does not verify")")
