@@ -20,7 +20,7 @@ enum SignedJournal {
                                  step: "approve-\(made)",
                                  data: ["role": "sre", "stepHash": .string(SHA256Hex.of("approve-\(made)")), "sha256": .string(SHA256Hex.of("runbook"))],
                                  canonical: principal)
-                if let key { event.signature = try sign(try event.signedBytes(), key: key) }
+                if let key { event.signature = try sign(try event.signedBytes(run: "bench"), key: key) }  // the runId of JournalBench.started()
             }
             previous = try event.sealed(seq: index + 1, after: previous.hash)
             text.append(try previous.canonicalJSON())

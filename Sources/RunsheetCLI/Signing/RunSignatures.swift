@@ -24,11 +24,9 @@ enum RunSignatures {
     static func check(_ state: RunState, runDirectory: String) -> (problem: JournalProblem?, outcomes: [Int: SignatureVerification.Outcome]) {
         guard !state.signedEvents.isEmpty else { return (nil, [:]) }
         let found = signers(for: state, runDirectory: runDirectory)
-        let all = SignatureVerification.outcomes(of: state.signedEvents, signers: found?.signers)
+        let all = SignatureVerification.outcomes(of: state, signers: found?.signers)
         let outcomes = Dictionary(all.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
-        guard let bad = all.first(where: { !$0.verified }), let event = state.signedEvents.first(where: { $0.seq == bad.seq }) else { return (nil, outcomes) }
-        // Only the failing event again, for the sentence that names it.
-        return (SignatureVerification.firstProblem(in: [event], signers: found?.signers, signersPath: found?.path), outcomes)
+        return (SignatureVerification.problem(among: all, in: state, signersPath: found?.path), outcomes)
     }
 
     /// Each signed event's outcome, by seq, for reports and `verify`.

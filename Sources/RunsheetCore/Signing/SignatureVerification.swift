@@ -65,7 +65,13 @@ public enum SignatureVerification {
 
     /// The first signed event of `state` whose signature does not verify, as a journal problem naming it.
     public static func firstProblem(in state: RunState, signers: AllowedSigners?, signersPath: String?) -> JournalProblem? {
-        guard let bad = outcomes(of: state, signers: signers).first(where: { !$0.verified }),
+        problem(among: outcomes(of: state, signers: signers), in: state, signersPath: signersPath)
+    }
+
+    /// The first of `outcomes` (of `state`'s signed events) that does not verify, as a journal
+    /// problem naming its event: each signature is checked once, whatever is asked of it.
+    public static func problem(among outcomes: [Outcome], in state: RunState, signersPath: String?) -> JournalProblem? {
+        guard let bad = outcomes.first(where: { !$0.verified }),
               let event = state.signedEvents.first(where: { $0.seq == bad.seq }) else { return nil }
         let against = signersPath.map { " (checked against \($0))" } ?? ""
         return JournalProblem(kind: .badSignature, line: event.seq, seq: event.seq,
