@@ -116,7 +116,7 @@ final class SSHKeygenSigner: EventSigner {
 
     /// Runs ssh-keygen with `input` on standard input; its own prompts (a passphrase, a touch) go
     /// to the terminal. A missing ssh-keygen or a failure is one sentence (exit 2).
-    private static func run(_ arguments: [String], input: [UInt8], what: String) throws -> Data {
+    private static func run(_ arguments: [String], input inputBytes: [UInt8], what: String) throws -> Data {
         guard let executable = executable("ssh-keygen") else {
             throw failure("cannot \(what): ssh-keygen is not installed (Debian: openssh-client)")
         }
@@ -125,27 +125,74 @@ final class SSHKeygenSigner: EventSigner {
         let errorFD = open(errorPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard errorFD >= 0 else { throw failure("cannot \(what): cannot create \(errorPath): \(String(cString: strerror(errno)))") }
         unlink(errorPath)
-        let errors = FileHandle(fileDescriptor: errorFD, closeOnDealloc: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe()
-        (process.standardInput, process.standardOutput, process.standardError) = (stdin, stdout, errors)
-        do { try process.run() } catch {
-            throw failure("cannot \(what): ssh-keygen could not be started: \((error as NSError).localizedDescription)")
+        defer { close(errorFD) }
+        var input: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
+        guard pipe(&input) == 0, pipe(&outPipe) == 0 else {
+            throw failure("cannot \(what): cannot make a pipe: \(String(cString: strerror(errno)))")
+        }
+        // Close-on-exec, so a command started by another thread never inherits them.
+        for fd in input + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // posix_spawn, not Process: the child stays in runsheet's process group, the terminal's
+        // foreground one, so ssh-keygen can ask for a passphrase on /dev/tty (in a group of its own
+        // its reads of the terminal fail, and it asks again and again).
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errorFD, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(input[0])
+        close(outPipe[1])
+        guard spawned == 0 else {
+            close(input[1])
+            close(outPipe[0])
+            throw failure("cannot \(what): ssh-keygen could not be started: \(String(cString: strerror(spawned)))")
         }
         // ssh-keygen reads the whole message before it writes anything, so writing it first cannot block for good.
-        try? stdin.fileHandleForWriting.write(contentsOf: Data(input))
-        try? stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            _ = lseek(errorFD, 0, SEEK_SET)
-            let said = String(decoding: (try? errors.readToEnd()) ?? Data(), as: UTF8.self).split(separator: "\n")
-                .map { String($0).replacingOccurrences(of: "Enter passphrase:", with: "").trimmed }.filter { !$0.isEmpty && $0 != "Signing data on standard input" }.last
-            throw failure("cannot \(what): ssh-keygen failed" + (said.map { ": \($0)" } ?? " with status \(process.terminationStatus)"))
+        _ = message(input[1], bytes: inputBytes)
+        close(input[1])
+        var output_ = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(outPipe[0], &buffer, buffer.count)
+            if count > 0 { output_.append(contentsOf: buffer[0..<count]); continue }
+            if count < 0, errno == EINTR { continue }
+            break
         }
+        close(outPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let exited = status & 0x7F == 0, code = (status >> 8) & 0xFF
+        guard exited, code == 0 else {
+            _ = lseek(errorFD, 0, SEEK_SET)
+            var said = Data()
+            while true {
+                let count = read(errorFD, &buffer, buffer.count)
+                guard count > 0 else { break }
+                said.append(contentsOf: buffer[0..<count])
+            }
+            let last = String(decoding: said, as: UTF8.self).split(separator: "\n")
+                .map { String($0).replacingOccurrences(of: "Enter passphrase:", with: "").trimmed }
+                .filter { !$0.isEmpty && $0 != "Signing data on standard input" }.last
+            throw failure("cannot \(what): ssh-keygen failed" + (last.map { ": \($0)" } ?? (exited ? " with status \(code)" : " (killed by signal \(status & 0x7F))")))
+        }
+        let output = output_
         return output
+    }
+
+    /// Writes all of `bytes` to `fd`; false when the reader went away (its own error then says why).
+    private static func message(_ fd: Int32, bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 { if errno == EINTR { continue }; return false }
+            offset += written
+        }
+        return true
     }
 
     struct Reason: Error { var text: String }
