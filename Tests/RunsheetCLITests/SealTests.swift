@@ -26,14 +26,7 @@ import Testing
     /// Writes `events` as the journal of `id`, every seq, prev and hash computed again, as an
     /// insider with a script would.
     static func rewrite(_ dir: URL, _ id: String, _ events: [RunEvent]) throws {
-        var previous = ""
-        var text = ""
-        for (index, event) in events.enumerated() {
-            let sealed = try event.sealed(seq: index + 1, after: previous)
-            previous = sealed.hash
-            text += String(decoding: try sealed.canonicalJSON(), as: UTF8.self) + "\n"
-        }
-        try text.write(to: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), atomically: true, encoding: .utf8)
+        try RepositoryRuns.rewrite(dir, id: id, events)
     }
 
     /// Someone other than the starter seals an ended run: a receipt, a signed `journal.sealed`

@@ -14,13 +14,7 @@ import Testing
 
     /// Writes `events` as run `id`'s journal with every seq, prev and hash computed again.
     func rewrite(_ dir: URL, _ id: String, _ events: [RunEvent]) throws {
-        var previous = "", text = ""
-        for (index, event) in events.enumerated() {
-            let sealed = try event.sealed(seq: index + 1, after: previous)
-            previous = sealed.hash
-            text += String(decoding: try sealed.canonicalJSON(), as: UTF8.self) + "\n"
-        }
-        try text.write(to: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), atomically: true, encoding: .utf8)
+        try RepositoryRuns.rewrite(dir, id: id, events)
     }
 
     /// `event` signed again with `key` by stock ssh-keygen, over its bytes in run `runID`.

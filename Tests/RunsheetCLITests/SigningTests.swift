@@ -265,13 +265,7 @@ import Testing
         func rewrite(_ change: (inout [RunEvent]) -> Void) throws {
             var events = try original.map { try JSONDecoder().decode(RunEvent.self, from: Data($0.utf8)) }
             change(&events)
-            var previous = "", text = ""
-            for (index, event) in events.enumerated() {
-                let sealed = try event.sealed(seq: index + 1, after: previous)
-                previous = sealed.hash
-                text += String(decoding: try sealed.canonicalJSON(), as: UTF8.self) + "\n"
-            }
-            try text.write(to: journal, atomically: true, encoding: .utf8)
+            try RepositoryRuns.rewrite(dir, id: id, events)
         }
         let signOffIndex = original.count - 1
         // The comment changed; the signature moved from run.started onto the sign-off.

@@ -14,9 +14,12 @@ enum RunSignatures {
     /// The first signed event of the run whose signature does not verify; nil when all do (or
     /// none is signed, which costs nothing).
     static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
-        guard !state.signedEvents.isEmpty else { return nil }
-        let found = signers(for: state, runDirectory: runDirectory)
-        return SignatureVerification.firstProblem(in: state, signers: found?.signers, signersPath: found?.path)
+        check(state, runDirectory: runDirectory).problem
+    }
+
+    /// Each signed event's outcome, by seq, for reports and `verify`.
+    static func outcomes(_ state: RunState, runDirectory: String) -> [Int: SignatureVerification.Outcome] {
+        check(state, runDirectory: runDirectory).outcomes
     }
 
     /// `problem` and `outcomes` from one check of each signature and one read of the allowed
@@ -27,13 +30,5 @@ enum RunSignatures {
         let all = SignatureVerification.outcomes(of: state, signers: found?.signers)
         let outcomes = Dictionary(all.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
         return (SignatureVerification.problem(among: all, in: state, signersPath: found?.path), outcomes)
-    }
-
-    /// Each signed event's outcome, by seq, for reports and `verify`.
-    static func outcomes(_ state: RunState, runDirectory: String) -> [Int: SignatureVerification.Outcome] {
-        guard !state.signedEvents.isEmpty else { return [:] }
-        let found = signers(for: state, runDirectory: runDirectory)
-        return Dictionary(SignatureVerification.outcomes(of: state, signers: found?.signers).map { ($0.seq, $0) },
-                          uniquingKeysWith: { first, _ in first })
     }
 }

@@ -63,11 +63,6 @@ public enum SignatureVerification {
         }
     }
 
-    /// The first signed event of `state` whose signature does not verify, as a journal problem naming it.
-    public static func firstProblem(in state: RunState, signers: AllowedSigners?, signersPath: String?) -> JournalProblem? {
-        problem(among: outcomes(of: state, signers: signers), in: state, signersPath: signersPath)
-    }
-
     /// The first of `outcomes` (of `state`'s signed events) that does not verify, as a journal
     /// problem naming its event: each signature is checked once, whatever is asked of it.
     public static func problem(among outcomes: [Outcome], in state: RunState, signersPath: String?) -> JournalProblem? {
