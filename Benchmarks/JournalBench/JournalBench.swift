@@ -55,9 +55,16 @@ struct JournalBench {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    static func started() -> RunEvent {
+    /// The `run.started` of a journal at `path`: its run id is the name of the journal's folder,
+    /// as runsheet requires of a run folder (a folder named for another run is a copy).
+    static func started(path: String) -> RunEvent {
         RunEvent(seq: 0, time: Timestamp.now(), type: .runStarted, actor: "bench", host: "bench-host", via: "script",
-                 data: ["schema": .string(RunEvent.schema), "runId": "bench", "runbook": "runbooks/deploy.md", "title": "Deploy"])
+                 data: ["schema": .string(RunEvent.schema), "runId": .string(runID(path)), "runbook": "runbooks/deploy.md", "title": "Deploy"])
+    }
+
+    static func runID(_ path: String) -> String {
+        let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        return folder.isEmpty || folder == "." || folder == "/" ? "bench" : folder
     }
 
     /// The event mix of a long run: each step starts, runs a command, and completes; some get notes.
@@ -85,7 +92,7 @@ struct JournalBench {
     }
 
     static func generate(path: String, count: Int) throws {
-        var previous = try JournalFile.create(at: path, first: started())
+        var previous = try JournalFile.create(at: path, first: started(path: path))
         var text = Data()
         for index in 1..<count {
             previous = try event(index, actor: "bench").sealed(seq: index + 1, after: previous.hash)
@@ -139,7 +146,7 @@ struct JournalBench {
     }
 
     static func append(path: String, count: Int, actor: String, notesOnly: Bool = false) throws {
-        if !FileManager.default.fileExists(atPath: path) { try JournalFile.create(at: path, first: started()) }
+        if !FileManager.default.fileExists(atPath: path) { try JournalFile.create(at: path, first: started(path: path)) }
         let file = try JournalFile(path: path)
         let events = (0..<count).map { event(notesOnly ? 4 * $0 + 3 : $0, actor: actor) }  // built outside the timing, like the C baseline's lines; from the first step.started
         let clock = ContinuousClock()

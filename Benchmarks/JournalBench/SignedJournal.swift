@@ -9,7 +9,7 @@ enum SignedJournal {
     static func write(path: String, count: Int, signed: Int, principal: String, key: String?) throws {
         guard signed * 4 <= count else { throw JournalBench.UsageError(errorDescription: "\(signed) sign-offs need at least \(signed * 4) events") }
         let every = count / signed  // a sign-off every `every` events, in place of a note
-        var previous = try JournalFile.create(at: path, first: JournalBench.started())
+        var previous = try JournalFile.create(at: path, first: JournalBench.started(path: path))
         var text = Data()
         var made = 0
         for index in 1..<count {
@@ -20,7 +20,7 @@ enum SignedJournal {
                                  step: "approve-\(made)",
                                  data: ["role": "sre", "stepHash": .string(SHA256Hex.of("approve-\(made)")), "sha256": .string(SHA256Hex.of("runbook"))],
                                  canonical: principal)
-                if let key { event.signature = try sign(try event.signedBytes(run: "bench"), key: key) }  // the runId of JournalBench.started()
+                if let key { event.signature = try sign(try event.signedBytes(run: JournalBench.runID(path)), key: key) }  // the runId of JournalBench.started(path:)
             }
             previous = try event.sealed(seq: index + 1, after: previous.hash)
             text.append(try previous.canonicalJSON())

@@ -312,7 +312,9 @@ import Testing
         let copy = "copy-20261203-120000-abcd"
         let folder = dir.appendingPathComponent("runs/\(copy)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try JournalFile.create(at: folder.path + "/journal.jsonl", first: events[0])
+        var first = events[0]
+        first.data["runId"] = .string(copy)  // a run folder is named for its run (RunBinding)
+        try JournalFile.create(at: folder.path + "/journal.jsonl", first: first)
         let file = try JournalFile(path: folder.path + "/journal.jsonl")
         for (index, event) in events.enumerated().dropFirst() {
             var event = event

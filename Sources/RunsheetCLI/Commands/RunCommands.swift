@@ -42,7 +42,13 @@ enum RunSupport {
             let around = (runs as NSString).deletingLastPathComponent
             candidates += [around + "/" + recorded, around + "/" + (recorded as NSString).lastPathComponent]
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? recorded
+        // A run of a repository's runs folder takes its runbook from that repository only: never
+        // a same-named copy where the command happens to be run from (RunBinding).
+        if let repository = RunBinding.repository(ofRun: runDirectory) {
+            candidates = candidates.filter { RunBinding.inside($0, repository: repository) }
+            if candidates.isEmpty { return repository + "/" + (recorded as NSString).lastPathComponent }
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates.first ?? recorded
     }
 
     static func journalPath(_ directory: String) -> String { directory + "/journal.jsonl" }
@@ -289,6 +295,10 @@ struct Run: ParsableCommand {
         var runbook = result.runbook
         let given = try ParameterInput.parse(parameters.params)
         let claimed = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
+        if !dryRun, let refusal = RunBinding.startRefusal(runbook: file, runsDirectory: RunContext.runsDirectory(
+            explicit: runsFolder.runsDir, near: (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent)) {
+            throw CommandFailure(status: .findings, message: refusal)
+        }
         // With a key, who starts is the person the allowed signers name for it; decided before anything is written.
         let (who, signingKey) = dryRun ? (claimed, nil)
             : try SigningIdentity.bind(claimed, explicit: actor.actorName,

@@ -24,7 +24,10 @@ enum RunSignatures {
 
     /// `problem` and `outcomes` from one check of each signature and one read of the allowed
     /// signers: what `verify` prints (checking them twice doubled its cost, docs/BENCHMARKS.md, "Signatures").
+    /// A run that is not where it belongs (`RunBinding`) fails here too: its signatures would be
+    /// checked against rules that are not the repository's.
     static func check(_ state: RunState, runDirectory: String) -> (problem: JournalProblem?, outcomes: [Int: SignatureVerification.Outcome]) {
+        if let misplaced = RunBinding.problem(state, runDirectory: runDirectory) { return (misplaced, [:]) }
         guard !state.signedEvents.isEmpty else { return (nil, [:]) }
         let found = signers(for: state, runDirectory: runDirectory)
         let all = SignatureVerification.outcomes(of: state, signers: found?.signers)

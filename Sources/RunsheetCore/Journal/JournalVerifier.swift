@@ -53,6 +53,9 @@ public struct JournalProblem: Sendable, Equatable, CustomStringConvertible {
         case sealBroken
         /// An SSH signature that does not verify against the allowed signers (`SignatureVerification`).
         case badSignature
+        /// The run is not where it belongs: its folder is named for another run, or its runbook
+        /// lies outside the repository that holds its runs folder (the CLI's `RunBinding`).
+        case misplaced
     }
 
     public var kind: Kind
@@ -62,6 +65,13 @@ public struct JournalProblem: Sendable, Equatable, CustomStringConvertible {
     public var seq: Int?
     /// One sentence, without the path or line (the CLI prints `path:line: message`).
     public var message: String
+
+    public init(kind: Kind, line: Int, seq: Int?, message: String) {
+        self.kind = kind
+        self.line = line
+        self.seq = seq
+        self.message = message
+    }
 
     public var description: String { "line \(line): \(message)" }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import RunsheetCore
+
+/// Where a run's record belongs. A run folder in a runs folder inside a Git repository is that
+/// repository's run: its rules (roles, policy, calendar, allowed signers) are the repository's,
+/// so its runbook must be in that repository, and the folder must be named for the run its
+/// journal records. Otherwise a copy of a runbook elsewhere, beside rule files of the operator's
+/// own, or a copied run folder (one set of approvals used twice), would pass as the repository's.
+enum RunBinding {
+    /// The Git work tree that holds `runDirectory`'s runs folder, if any.
+    static func repository(ofRun runDirectory: String) -> String? {
+        RunContext.gitRoot(of: (absolute(runDirectory) as NSString).deletingLastPathComponent)
+    }
+
+    /// Why the run in `runDirectory` is not where it belongs; nil when it is.
+    /// Only a run folder (one holding `journal.jsonl`) is bound: a journal exported or copied
+    /// under another name (`export -o RUN.jsonl`) verifies anywhere, as an auditor needs.
+    static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
+        guard FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl") else { return nil }
+        let folder = (absolute(runDirectory) as NSString).lastPathComponent
+        if !state.runID.isEmpty, folder != state.runID {
+            return JournalProblem(kind: .misplaced, line: 1, seq: 1, message:
+                "the folder \(folder.shown) holds the journal of run \(state.runID.shown), a copy or a move; a run's approvals count once, in the folder named for it")
+        }
+        if let repository = repository(ofRun: runDirectory), let outside = outside(state.runbookPath, repository: repository) {
+            return JournalProblem(kind: .misplaced, line: 1, seq: 1, message:
+                "the run was started from \(outside.shown), outside the repository \(repository.shown) that holds its runs folder, so the repository's rules never applied to it")
+        }
+        return nil
+    }
+
+    /// The resolved path of `runbook` when it lies outside `repository`; nil when inside. A
+    /// relative path counts from the repository's root (where a later command looks for it).
+    static func outside(_ runbook: String, repository: String) -> String? {
+        guard runbook.hasPrefix("/") else { return nil }
+        return inside(runbook, repository: repository) ? nil : runbook
+    }
+
+    /// Whether `path`, with its links resolved, is `repository` or lies under it.
+    static func inside(_ path: String, repository: String) -> Bool {
+        let root = resolved(repository)
+        let target = resolved(path)
+        return target == root || target.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+    }
+
+    /// A refusal before a run starts: a runs folder inside a repository takes only that
+    /// repository's runbooks (nil when `runbook` may start there).
+    static func startRefusal(runbook: String, runsDirectory: String) -> String? {
+        guard let repository = RunContext.gitRoot(of: absolute(runsDirectory)), !inside(absolute(runbook), repository: repository) else { return nil }
+        return "\(runbook.shown) is outside the repository \(repository.shown) that holds the runs folder \(runsDirectory.shown), so its rules would not be that repository's; " +
+            "run a runbook of that repository, or choose the runs folder of the runbook's own repository with --runs-dir; nothing was written"
+    }
+
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: full).standardizedFileURL.path
+    }
+
+    /// `path` with every link resolved as far as it exists (a missing tail is kept as written).
+    static func resolved(_ path: String) -> String {
+        var head = absolute(path)
+        var tail: [String] = []
+        while head != "/" {
+            if let real = realpath(head, nil) {
+                defer { free(real) }
+                return ([String(cString: real)] + tail.reversed()).joined(separator: "/").replacingOccurrences(of: "//", with: "/")
+            }
+            tail.append((head as NSString).lastPathComponent)
+            head = (head as NSString).deletingLastPathComponent
+        }
+        return "/" + tail.reversed().joined(separator: "/")
+    }
+}

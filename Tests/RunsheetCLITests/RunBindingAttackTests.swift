@@ -1,0 +1,103 @@
+import Foundation
+import RunsheetCore
+import RunsheetTestSupport
+import Testing
+
+/// Issue 14, the second adversary: a run of a repository's runs folder is that repository's run.
+/// A copy of the runbook elsewhere, beside rule files and keys of the operator's own, and a
+/// copied run folder (one set of approvals used twice) must not pass as the repository's.
+@Suite struct RunBindingAttackTests {
+    let base = SigningTests()
+
+    func runsheet(_ arguments: [String], in dir: URL) throws -> ProcessResult {
+        try Fixtures.run("/usr/bin/setsid", ["--wait", Fixtures.binary.path] + arguments, directory: dir)
+    }
+
+    /// A shadow of the repository outside it, not under Git: the same runbook, the same roles,
+    /// and allowed signers listing the operator's own keys for alice and bob. A run of it,
+    /// signed there by those keys, is moved into the repository's runs folder.
+    func shadowRun(of repository: URL, runbookArgument: (URL) -> String) throws -> (shadow: URL, id: String) {
+        let (shadow, evilAlice, evilBob) = try base.repository()
+        try FileManager.default.removeItem(at: shadow.appendingPathComponent(".git"))
+        let started = try runsheet(["run", runbookArgument(shadow), "--auto", "--as", "alice", "--key", evilAlice, "--runs-dir", "runs"], in: shadow)
+        #expect(started.status == 3, "\(started.stdout)\(started.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: shadow.appendingPathComponent("runs").path))
+        let signed = try runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", evilBob, "--runs-dir", "runs"], in: shadow)
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+        #expect(try runsheet(["verify", id, "--runs-dir", "runs"], in: shadow).status == 0)
+        try FileManager.default.createDirectory(at: repository.appendingPathComponent("runs"), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(at: shadow.appendingPathComponent("runs/\(id)"), to: repository.appendingPathComponent("runs/\(id)"))
+        try? FileManager.default.removeItem(at: repository.appendingPathComponent("runs/\(id)/lease"))
+        return (shadow, id)
+    }
+
+    @Test func aRunStartedFromARunbookOutsideTheRepositoryFailsThereWithItsSignatures() throws {
+        let (dir, alice, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (shadow, id) = try shadowRun(of: dir) { $0.appendingPathComponent("change.md").path }
+        defer { try? FileManager.default.removeItem(at: shadow) }
+        let verify = try runsheet(["verify", id, "--runs-dir", "runs"], in: dir)
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("outside the repository"), "\(verify.stdout)")
+        let status = try runsheet(["status", id, "--runs-dir", "runs"], in: dir)
+        #expect(status.status == 1 && status.stderr.contains("outside the repository"), "\(status.stderr)")
+        let resume = try runsheet(["resume", id, "--auto", "--as", "alice", "--key", alice, "--runs-dir", "runs"], in: dir)
+        #expect(resume.status == 1 && resume.stderr.contains("does not act on a journal that does not verify"), "\(resume.stderr)")
+        #expect(!(try base.journalLines(dir, id).joined().contains("run.ended")))
+    }
+
+    /// The same shadow run with a relative runbook path, checked from the shadow folder (where a
+    /// same-named runbook with the operator's rules lies): the repository's runbook and allowed
+    /// signers decide, wherever the command is typed.
+    @Test func aRelativeRunbookPathIsTheRepositorysWhereverTheCommandRuns() throws {
+        let (dir, _, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (shadow, id) = try shadowRun(of: dir) { _ in "change.md" }
+        defer { try? FileManager.default.removeItem(at: shadow) }
+        let runs = dir.appendingPathComponent("runs").path
+        for place in [dir, shadow] {
+            let verify = try runsheet(["verify", id, "--runs-dir", runs], in: place)
+            #expect(verify.status == 1, "from \(place.path): \(verify.stdout)\(verify.stderr)")
+            #expect(verify.stdout.contains("does not verify") || verify.stdout.contains("not in"), "\(verify.stdout)")
+        }
+    }
+
+    @Test func runningARunbookFromOutsideTheRepositoryOfTheRunsFolderIsRefused() throws {
+        let (dir, alice, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (shadow, _, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: shadow) }
+        try FileManager.default.removeItem(at: shadow.appendingPathComponent(".git"))
+        let runs = dir.appendingPathComponent("runs").path
+        let started = try runsheet(["run", shadow.appendingPathComponent("change.md").path, "--auto", "--as", "alice", "--key", alice, "--runs-dir", runs], in: dir)
+        #expect(started.status == 1, "\(started.stdout)\(started.stderr)")
+        #expect(started.stderr.contains("is outside the repository") && started.stderr.contains("nothing was written"), "\(started.stderr)")
+        let fromShadow = try runsheet(["run", "change.md", "--auto", "--as", "alice", "--key", alice, "--runs-dir", runs], in: shadow)
+        #expect(fromShadow.status == 1 && fromShadow.stderr.contains("is outside the repository"), "\(fromShadow.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).filter { !$0.hasPrefix(".") }.isEmpty)
+    }
+
+    /// The approved run copied to a second folder: the copy is refused everywhere, so one set of
+    /// approvals carries out one run.
+    @Test func aCopiedRunFolderDoesNotReuseItsApprovals() throws {
+        let (dir, alice, bob) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try base.startedRun(in: dir, key: alice)
+        #expect(try base.runsheet(["sign", id, "approve-the-change", "--as", "bob", "--key", bob], in: dir).status == 0)
+        let copy = "signed-change-20261204-235959-0bad"
+        let runs = dir.appendingPathComponent("runs")
+        try FileManager.default.copyItem(at: runs.appendingPathComponent(id), to: runs.appendingPathComponent(copy))
+        try? FileManager.default.removeItem(at: runs.appendingPathComponent("\(copy)/lease"))
+        let resume = try base.runsheet(["resume", copy, "--auto", "--as", "alice", "--key", alice], in: dir)
+        #expect(resume.status == 1, "\(resume.stdout)\(resume.stderr)")
+        #expect(resume.stderr.contains("holds the journal of run \(id)"), "\(resume.stderr)")
+        let verify = try base.runsheet(["verify", copy], in: dir)
+        #expect(verify.status == 1 && verify.stdout.contains("holds the journal of run \(id)"), "\(verify.stdout)")
+        let status = try base.runsheet(["status", copy], in: dir)
+        #expect(status.status == 1 && status.stderr.contains("holds the journal of run \(id)"), "\(status.stdout)\(status.stderr)")
+        // The original still verifies and goes on.
+        #expect(try base.runsheet(["verify", id], in: dir).status == 0)
+        let original = try base.runsheet(["resume", id, "--auto", "--as", "alice", "--key", alice], in: dir)
+        #expect(original.status == 3 && original.stdout.contains("paused"), "\(original.stdout)\(original.stderr)")
+    }
+}
