@@ -280,6 +280,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("class"), help: "Run under another release class; a less strict one needs the repository policy's downgrade permission.")
     var releaseClass: ReleaseClass?
 
+    @Option(name: .customLong("change"), help: ArgumentHelp("The change record this run carries out (e.g. CHG0012345); the policy's change-record may require one and its form.", valueName: "REF"))
+    var change: String?
+
     @Flag(help: "Show the resolved plan and run nothing.")
     var dryRun = false
 
@@ -317,6 +320,11 @@ struct Run: ParsableCommand {
             } catch let refusal as RunError {
                 Output.line("a real run by \(who.name) would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
             }
+            do {
+                try RunEngine.requireChangeRecord(change, of: runbook, governance: governance)
+            } catch let refusal as RunError {
+                Output.line("a real run would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
+            }
             if governance.policy[runbook.releaseClass].requiresSignatures,
                ((try? SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)) ?? nil) == nil {
                 Output.line("a real run needs a key: \(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs (--key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey)")
@@ -334,6 +342,13 @@ struct Run: ParsableCommand {
             try RunEngine.requireStarter(who.name, of: runbook, governance: governance)
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
+        }
+        do {
+            try RunEngine.requireChangeRecord(change, of: runbook, governance: governance)
+        } catch let refusal as RunError {
+            // A reference of the wrong form is bad input (2); a missing one a refusal by the rule (1).
+            let status: ExitStatus = if case .badChangeRecord = refusal { .usage } else { .findings }
+            throw CommandFailure(status: status, message: refusal.errorDescription ?? "\(refusal)")
         }
         if signingKey == nil, governance.policy[runbook.releaseClass].requiresSignatures {
             throw CommandFailure(status: .findings, message: "\(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs, so starting a run of \(file.shown) needs a key, and none is at hand; " +
@@ -363,7 +378,7 @@ struct Run: ParsableCommand {
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
-            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim
+            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim, change: change
         ) { first in
             let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: try first.signed(by: signingKey, run: runID))
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)

@@ -109,6 +109,7 @@ struct Status: ParsableCommand {
         lines.append("run      \(state.runID.shown)")
         lines.append("runbook  \(state.title.shown) (\(state.runbookPath.shown))")
         lines.append("sha256   \(state.runbookSHA256.shown)" + (state.gitCommit.map { "  commit \($0.shown)" } ?? ""))
+        if let change = state.changeRecord { lines.append("change   \(change.shown)") }
         var classLine = "class    \(state.releaseClass.rawValue)"
         if let declared = state.declaredClass {
             let permission = state.downgrade.map { "; chosen by \(state.startedBy.shown) as \($0.role.shown), as \(Policy.relativePath) permits" } ?? ""
@@ -192,7 +193,9 @@ struct Audit: ParsableCommand {
         let state = RunState.fold(events)
         // Every name and text from the journal shows escaped (`ShownText`): one event, one line.
         var lines = ["Audit trail of run \(state.runID.shown): \(state.title.shown) (\(state.runbookPath.shown))",
-                     "runbook sha256 \(state.runbookSHA256.shown)" + (state.gitCommit.map { ", commit \($0.shown)" } ?? ", not in a Git repository"), ""]
+                     "runbook sha256 \(state.runbookSHA256.shown)" + (state.gitCommit.map { ", commit \($0.shown)" } ?? ", not in a Git repository")]
+        if let change = state.changeRecord { lines.append("change record \(change.shown)") }
+        lines.append("")
         for event in events {
             var what = event.type.rawValue
             if let step = event.step { what += " " + step.shown }

@@ -44,6 +44,10 @@ public enum RunError: Error, Equatable, LocalizedError {
     case olderJournal(what: String, format: String)
     /// The person starting a run with production steps is not named in the roles file.
     case starterNotInRoles(actor: String, rolesFile: String, step: String)
+    /// `run --change` gave a reference the policy's `change-record` does not accept.
+    case badChangeRecord(problem: String)
+    /// The policy requires a change record for the run's class, and none was given.
+    case changeRecordRequired(runbook: String, releaseClass: String, step: String, patterns: [String])
     /// A command of the step was recorded as started with no result: the operator decides first.
     case mayHaveRun(step: String, command: Int, summary: String)
     /// `back` or `goto` from a step whose check failed and waits for a decision.
@@ -80,6 +84,11 @@ public enum RunError: Error, Equatable, LocalizedError {
             "step '\(step)' \(why); to mark it done anyway, say why: 'done REASON' (recorded as a forced step), or fail or skip it"
         case .starterNotInRoles(let actor, let rolesFile, let step):
             "\(actor) is not named in \(rolesFile), and step '\(step)' is a production change; only people the roles file names may start this runbook (check the name given with --as, RUNSHEET_USER or git config user.email)"
+        case .badChangeRecord(let problem):
+            "\(problem); give the reference of the approved change record with --change, nothing was written"
+        case .changeRecordRequired(let runbook, let releaseClass, let step, let patterns):
+            "\(Policy.relativePath) requires a change record for \(releaseClass) runs, and step '\(step)' of \(runbook) is a production change; " +
+            "name the approved change record with --change\(patterns.isEmpty ? "" : " (a reference matching \(patterns.map { "'\($0)'" }.joined(separator: " and ")))"), nothing was written"
         case .mayHaveRun(let step, let command, let summary):
             "command \(command) of step '\(step)' \(summary); decide first: 'run' runs it again, 'done REASON' marks the step done (recorded as forced), 'fail REASON' fails it"
         case .failedCheckUndecided(let step, let summary, let action):
@@ -151,10 +160,12 @@ public final class RunEngine {
     public static func start(
         runbook: Runbook, runID: String, runDirectory: String, sha256: String, gitCommit: String?,
         values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
-        choice: ClassChoice? = nil, lock: LockClaim? = nil, makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
+        choice: ClassChoice? = nil, lock: LockClaim? = nil, change: String? = nil,
+        makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
         try requireStarter(actor.name, of: runbook, governance: governance)
+        try requireChangeRecord(change, of: runbook, governance: governance)
         let plan = try RunPlan.of(runbook, sha256: sha256, values: values)
         let classPolicy = governance.policy[runbook.releaseClass]
         var started = RunStarted(
@@ -172,6 +183,7 @@ public final class RunEngine {
         started.includes = plan.includes.isEmpty ? nil : plan.includes
         started.secrets = plan.secrets.isEmpty ? nil : plan.secrets
         started.rules = governance.ruleFiles
+        started.change = change
         if let lock {  // EnvironmentLock: only a run that takes a lock writes 1.3
             started.lock = lock
             started.schema = JournalFormat.writtenWithLock
@@ -187,6 +199,18 @@ public final class RunEngine {
                                values: values, runDirectory: runDirectory, governance: governance)
         try engine.arrive(at: runbook.start)
         return engine
+    }
+
+    /// A change reference given must have the policy's form; a run with production steps under a
+    /// class whose policy requires a change record must name one. Decided before anything is written.
+    public static func requireChangeRecord(_ change: String?, of runbook: Runbook, governance: Governance) throws {
+        let rule = governance.policy[runbook.releaseClass].changeRecord ?? ChangeRecordRule()
+        if let change {
+            if let problem = rule.problem(with: change) { throw RunError.badChangeRecord(problem: problem) }
+            return
+        }
+        guard rule.isRequired, let first = runbook.steps.first(where: { runbook.production || $0.production }) else { return }
+        throw RunError.changeRecordRequired(runbook: runbook.path, releaseClass: runbook.releaseClass.rawValue, step: first.id, patterns: rule.patterns)
     }
 
     /// A run that changes production is started by someone the repository's roles file names; with

@@ -152,6 +152,8 @@ public struct RunState: Sendable, Equatable {
     public var service: String?
     public var environment: String?
     public var productionSteps: [String] = []
+    /// The change record the run carries out (`run --change`), when it named one.
+    public var changeRecord: String?
     /// The environment lock the run took (1.3: `run.started` or the last `lock.taken`), whether it
     /// holds it now (`lock.released` lets it go until a resume takes it again), and each release.
     public var lock: LockClaim?
@@ -343,6 +345,7 @@ public struct RunState: Sendable, Equatable {
             service = started.service
             environment = started.environment
             productionSteps = started.production ?? []
+            changeRecord = started.change
             params = started.params
             releaseClass = started.releaseClass
             declaredClass = started.declaredClass

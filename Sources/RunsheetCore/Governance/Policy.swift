@@ -30,6 +30,8 @@ public struct ClassPolicy: Sendable, Equatable {
     /// `signatures: required` (true) or `optional` (false); nil when this layer does not say.
     /// Overlaid, a requirement is never taken back (`overlaid(by:)`).
     public var signaturesRequired: Bool?
+    /// `change-record`: whether a production run must name its change record, and its form.
+    public var changeRecord: ChangeRecordRule?
 
     /// Whether every act of a person in a run of this class must carry their SSH signature.
     public var requiresSignatures: Bool { signaturesRequired == true }
@@ -47,8 +49,10 @@ public struct ClassPolicy: Sendable, Equatable {
     }
 
     public init(gates: [String]? = nil, approvers: Int? = nil, followUp: [String]? = nil, followUpWithin: Int? = nil,
-                noFollowUp: Bool = false, downgrade: Downgrade? = nil, signaturesRequired: Bool? = nil) {
+                noFollowUp: Bool = false, downgrade: Downgrade? = nil, signaturesRequired: Bool? = nil,
+                changeRecord: ChangeRecordRule? = nil) {
         self.signaturesRequired = signaturesRequired
+        self.changeRecord = changeRecord
         self.gates = gates
         self.approvers = approvers
         self.followUp = followUp
@@ -64,7 +68,8 @@ public struct ClassPolicy: Sendable, Equatable {
                     followUpWithin: other.followUpWithin ?? followUpWithin,
                     noFollowUp: other.noFollowUp || (other.followUp == nil && noFollowUp),
                     downgrade: other.downgrade ?? downgrade,
-                    signaturesRequired: Self.stricter(signaturesRequired, other.signaturesRequired))
+                    signaturesRequired: Self.stricter(signaturesRequired, other.signaturesRequired),
+                    changeRecord: ChangeRecordRule.merged(changeRecord, other.changeRecord))
     }
 
     /// A later layer's `signatures` wins, except that `optional` never takes back `required`.
@@ -107,8 +112,12 @@ public struct Policy: Sendable, Equatable {
     public var allowedClasses: [ReleaseClass]?
     /// The top level's `signatures: required` (true) or `optional` (false): for every class.
     public var signaturesRequired: Bool?
+    /// The top level's `change-record`: for every class.
+    public var changeRecord: ChangeRecordRule?
 
-    public init(classes: [ReleaseClass: ClassPolicy] = [:], allowedClasses: [ReleaseClass]? = nil, signaturesRequired: Bool? = nil) {
+    public init(classes: [ReleaseClass: ClassPolicy] = [:], allowedClasses: [ReleaseClass]? = nil, signaturesRequired: Bool? = nil,
+                changeRecord: ChangeRecordRule? = nil) {
+        self.changeRecord = changeRecord
         self.classes = classes
         self.allowedClasses = allowedClasses
         self.signaturesRequired = signaturesRequired
@@ -122,13 +131,15 @@ public struct Policy: Sendable, Equatable {
         var merged = classes
         for (name, policy) in other.classes { merged[name] = (merged[name] ?? ClassPolicy()).overlaid(by: policy) }
         return Policy(classes: merged, allowedClasses: other.allowedClasses ?? allowedClasses,
-                      signaturesRequired: ClassPolicy.stricter(signaturesRequired, other.signaturesRequired))
+                      signaturesRequired: ClassPolicy.stricter(signaturesRequired, other.signaturesRequired),
+                      changeRecord: ChangeRecordRule.merged(changeRecord, other.changeRecord))
     }
 
     /// A class's policy, with the top level's `signatures: required` when it says so.
     public subscript(releaseClass: ReleaseClass) -> ClassPolicy {
         var policy = classes[releaseClass] ?? ClassPolicy()
         if signaturesRequired == true { policy.signaturesRequired = true }
+        policy.changeRecord = ChangeRecordRule.merged(changeRecord, policy.changeRecord)
         return policy
     }
 

@@ -60,6 +60,9 @@ public enum PolicyFloor {
         if own.signaturesRequired == false, floor.signaturesRequired == true {
             found.append(Weakening(key: "signatures", message: "the front matter's policy says 'signatures: optional', but \(Policy.relativePath) requires signatures; a runbook may require them, never take them back"))
         }
+        if own.changeRecord?.required == false, floor.changeRecord?.isRequired == true {
+            found.append(Weakening(key: "change-record", message: "the front matter's policy says a change record is not required, but \(Policy.relativePath) requires one; a runbook may require one, never take the requirement back"))
+        }
         // As written: the break-glass rule would hide what the runbook tries.
         let raised = floor.overlaid(by: own)
         for releaseClass in ReleaseClass.allCases {
@@ -93,6 +96,9 @@ public enum PolicyFloor {
             }
             if written.signaturesRequired == false, base.requiresSignatures {
                 add("signatures", "says 'signatures: optional', but the repository policy requires signatures for \(name) runs; a runbook may require them, never take them back")
+            }
+            if written.changeRecord?.required == false, base.changeRecord?.isRequired == true {
+                add("change-record", "says a change record is not required, but the repository policy requires one for \(name) runs; a runbook may require one, never take the requirement back")
             }
             if written.downgrade != nil {
                 add("downgrade", "permits a downgrade; only \(Policy.relativePath) can say who may run a runbook under a less strict class")

@@ -2,9 +2,9 @@ import Foundation
 import Yams
 
 extension Policy {
-    static let keys = ["gates", "approvers", "follow-up", "follow-up-within", "downgrade", "signatures"]
+    static let keys = ["gates", "approvers", "follow-up", "follow-up-within", "downgrade", "signatures", "change-record"]
     /// The keys of the top level besides the class names.
-    static let topLevelKeys = ["allowed-classes", "signatures"]
+    static let topLevelKeys = ["allowed-classes", "signatures", "change-record"]
 
     /// Reads a mapping of class names to settings, and `allowed-classes`; `problem` receives each
     /// fault with its node, and `located` each key that was read with its path (`allowed-classes`,
@@ -29,11 +29,16 @@ extension Policy {
                 policy.signaturesRequired = signatures(settings, problem: problem)
                 continue
             }
+            if nameNode.string == "change-record" {
+                located("change-record", nameNode)
+                policy.changeRecord = ChangeRecordRule.parse(settings, problem: problem)
+                continue
+            }
             guard let name = nameNode.string, let releaseClass = ReleaseClass(rawValue: name) else {
                 let text = nameNode.string ?? "?"
                 let near = EditDistance.closest(to: text, in: topLevelKeys + ReleaseClass.allCases.map(\.rawValue), maximum: 2)
                 problem(nameNode, "'\(text)' is not a release class; " +
-                        (near.map { "did you mean '\($0)'?" } ?? "use standard, normal, emergency, major, allowed-classes or signatures"))
+                        (near.map { "did you mean '\($0)'?" } ?? "use standard, normal, emergency, major, allowed-classes, signatures or change-record"))
                 continue
             }
             located(name, nameNode)
@@ -78,6 +83,8 @@ extension Policy {
                     }
                 case "downgrade":
                     classPolicy.downgrade = downgrade(value, releaseClass: name, problem: problem)
+                case "change-record":
+                    classPolicy.changeRecord = ChangeRecordRule.parse(value, problem: problem)
                 case "signatures":
                     signatureNodes[name] = keyNode
                     classPolicy.signaturesRequired = signatures(value, problem: problem)

@@ -70,11 +70,14 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
     /// from then on an unsigned act of a person does not count, and the journal fails `verify`.
     /// Absent when they were not required (docs/JOURNAL.md, "Signatures").
     public var signatures: String?
+    /// The change record the run carries out (`run --change`), as given; absent when none was.
+    /// A reader that does not know it shows less, and decides nothing differently: no new minor.
+    public var change: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, runId, runbook, runbookId, title, sha256, gitCommit, params
         case releaseClass = "class"
-        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets, rules, lock, signatures
+        case stepHashes, runsheetVersion, start, followUp, service, environment, production, declaredClass, downgrade, plan, includes, secrets, rules, lock, signatures, change
     }
 
     public init(schema: String = JournalFormat.written, runId: String, runbook: String, runbookId: String, title: String,
@@ -126,6 +129,7 @@ public struct RunStarted: Codable, Sendable, Equatable, FieldsDecodable {
         rules = try c.decodeIfPresent([String: String].self, forKey: .rules)
         lock = try c.decodeIfPresent(LockClaim.self, forKey: .lock)
         signatures = try c.decodeIfPresent(String.self, forKey: .signatures)
+        change = try c.decodeIfPresent(String.self, forKey: .change)
     }
 }
 
