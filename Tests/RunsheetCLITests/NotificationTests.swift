@@ -289,6 +289,50 @@ struct NotificationTests {
         #expect(try runsheet(["verify", id], in: dir).status == 0)
     }
 
+    @Test func unattendedRunsAndResumesNotifyToo() throws {
+        let dir = try repository(config: """
+            notify:
+              - events: [gate.waiting, step.failed, rollback.started, run.ended, calendar.blocked]
+                command: mkdir -p notified && cat > "notified/$$.json"
+            """)
+        try """
+            ---
+            id: auto
+            roles: [sre]
+            ---
+            # Auto
+
+            - [ ] Build
+
+              ```bash run
+              true
+              ```
+            - [ ] Approve
+              - Sign-off: sre
+            - [ ] Ship
+
+              ```bash run
+              true
+              ```
+            """.write(to: dir.appendingPathComponent("auto.md"), atomically: true, encoding: .utf8)
+        func kinds() throws -> [String] {
+            let folder = dir.appendingPathComponent("notified")
+            return try (FileManager.default.contentsOfDirectory(atPath: folder.path)).compactMap { name in
+                let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["kind"] as? String
+            }.sorted()
+        }
+        let first = try runsheet(["run", "auto.md", "--as", "olly", "--auto"], in: dir)
+        #expect(first.status == 3, "\(first.stdout)\n\(first.stderr)")
+        #expect(try kinds() == ["gate.waiting"])
+        let id = try #require(runIDs(dir).first)
+        #expect(try runsheet(["sign", id, "approve", "--as", "sue"], in: dir).status == 0)
+        // --auto stops at a gate even when it is approved: a person marks it done.
+        let resumed = try runsheet(["resume", id, "--as", "olly"], in: dir, stdin: "done\nrun\ndone\n")
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(try kinds() == ["gate.waiting", "run.ended"])
+    }
+
     @Test(arguments: [
         ("notfiy:\n  - events: [run.ended]\n", 1, 1, "unknown key 'notfiy' in the config file; the keys are 'notify' and 'store'"),
         ("store: [a, b]\n", 1, 8, "'store' must be the URL of a run store, as a string"),

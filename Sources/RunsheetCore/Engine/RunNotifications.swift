@@ -42,10 +42,13 @@ extension RunEngine {
     /// Appends a `notify.failed` for each delivery that failed since the last call, through the
     /// session's writer, and queues a line for the screen (`RunNotifier.takeUnshown`). A journal
     /// older than format 1.5 cannot hold the event: the failure is only shown, and says so.
-    public func recordNotificationFailures() {
+    public func recordNotificationFailures(unfinished: Bool = false) {
         guard let notifier else { return }
         let recordable = state.format >= JournalFormat(major: 1, minor: 5)
-        for (failed, step) in notifier.takeFailures() {
+        for (taken, step) in notifier.takeFailures(unfinished: unfinished) {
+            var failed = taken
+            // A command's error output may say anything: no secret value reaches the journal or the screen.
+            failed.reason = ShellQuoting.mask(failed.reason, secrets: secretValues)
             let line = "notification \(failed.kind) to \(failed.target) failed after \(failed.attempts) attempt\(failed.attempts == 1 ? "" : "s"): \(failed.reason)"
             guard recordable else {
                 notifier.unshown(line.shown + " (this run's journal is \(state.format), which cannot record it)")
@@ -61,10 +64,10 @@ extension RunEngine {
     }
 
     /// At the end of a session: waits for deliveries still in flight (at most until the latest of
-    /// their bounds) and records their failures.
+    /// their bounds) and records their failures, and a failure for each still unfinished then.
     public func finishNotifications() {
         guard let notifier else { return }
         notifier.waitForDeliveries()
-        recordNotificationFailures()
+        recordNotificationFailures(unfinished: true)
     }
 }

@@ -22,12 +22,13 @@ public enum NotificationDelivery {
     }
 
     public static func deliver(_ notification: Notification, body: Data, to target: NotifyTarget, directory: String,
-                               environment: [String: String]) -> Outcome {
+                               environment: [String: String], onAttempt: (Int) -> Void = { _ in }) -> Outcome {
         var attempts = 0
         var failure: String?
         repeat {
             if attempts > 0 { Thread.sleep(forTimeInterval: pause) }
             attempts += 1
+            onAttempt(attempts)
             switch target.destination {
             case .command(let command):
                 failure = run(command, input: body, timeout: target.timeout, directory: directory)

@@ -20,6 +20,8 @@ public final class RunNotifier: Sendable {
         var deadline = Date.distantPast
         /// Failures not yet recorded in the journal.
         var failed: [(NotifyFailed, step: String?)] = []
+        /// Deliveries not finished yet, each as the failure it would be, with its attempts so far.
+        var pending: [UUID: (NotifyFailed, step: String?)] = [:]
         /// Failures recorded (or not recordable) and not yet shown to the operator.
         var unshown: [String] = []
         /// The gate this session already said is waiting, and the step it said the calendar blocks.
@@ -46,15 +48,22 @@ public final class RunNotifier: Sendable {
             return
         }
         for target in chosen {
+            let id = UUID()
+            let unfinished = NotifyFailed(target: target.name, kind: notification.kind.rawValue, attempts: 0,
+                                          reason: "no result within its bound of \(DurationText.format(Int(target.bound.rounded(.up)))) when the session ended", seq: notification.seq)
             flight.withLock {
                 $0.inFlight += 1
                 $0.deadline = max($0.deadline, Date().addingTimeInterval(target.bound))
+                $0.pending[id] = (unfinished, step)
             }
             let directory = self.directory, environment = self.environment
             Thread.detachNewThread { [self] in
-                let outcome = NotificationDelivery.deliver(notification, body: body, to: target, directory: directory, environment: environment)
+                let outcome = NotificationDelivery.deliver(notification, body: body, to: target, directory: directory, environment: environment) { attempt in
+                    flight.withLock { $0.pending[id]?.0.attempts = attempt }
+                }
                 flight.withLock {
                     $0.inFlight -= 1
+                    $0.pending[id] = nil
                     if let failure = outcome.failure {
                         $0.failed.append((NotifyFailed(target: target.name, kind: notification.kind.rawValue, attempts: outcome.attempts,
                                                        reason: failure, seq: notification.seq), step))
@@ -73,11 +82,15 @@ public final class RunNotifier: Sendable {
         }
     }
 
-    /// The failures not yet recorded, taken out of the queue.
-    func takeFailures() -> [(NotifyFailed, step: String?)] {
+    /// The failures not yet recorded, taken out of the queue; with `unfinished`, also each
+    /// delivery still in flight (past its bound: the session ends, and its result would be lost).
+    func takeFailures(unfinished: Bool = false) -> [(NotifyFailed, step: String?)] {
         flight.withLock { flight in
-            defer { flight.failed = [] }
-            return flight.failed
+            defer {
+                flight.failed = []
+                if unfinished { flight.pending = [:] }
+            }
+            return flight.failed + (unfinished ? flight.pending.values.sorted { ($0.0.seq ?? 0, $0.0.target) < ($1.0.seq ?? 0, $1.0.target) } : [])
         }
     }
 
