@@ -333,6 +333,26 @@ struct NotificationTests {
         #expect(try kinds() == ["gate.waiting", "run.ended"])
     }
 
+    /// The full-screen walk-through shows a failure while it waits at a gate, and the journal has it before the pause.
+    @Test func theRunScreenShowsAFailureWhileItWaits() throws {
+        let dir = try repository(config: """
+            notify:
+              - name: pager
+                events: [gate.waiting]
+                command: echo receiver down >&2; exit 3
+                retries: 0
+            """)
+        let terminal = ScriptedTerminal(width: 120, [.act { Thread.sleep(forTimeInterval: 1) }, .idle, .press("q")])
+        let result = try InProcess.walk(["run", dir.appendingPathComponent("change.md").path, "--runs-dir", dir.appendingPathComponent("runs").path,
+                                         "--as", "olly", "--param", "token=\(Self.secret)"], on: terminal)
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        let line = "⚠ notification gate.waiting to pager failed after 1 attempt: the command exited 3: receiver down"
+        #expect(terminal.frames.count >= 2 && !terminal.frames[0].contains(line) && terminal.frames[1].contains(line), "\(terminal.frames)")
+        let id = try #require(runIDs(dir).first)
+        let types = try events(dir, run: id).map(\.type)
+        #expect(types.suffix(2) == [.notifyFailed, .runPaused], "\(types)")
+    }
+
     @Test(arguments: [
         ("notfiy:\n  - events: [run.ended]\n", 1, 1, "unknown key 'notfiy' in the config file; the keys are 'notify' and 'store'"),
         ("store: [a, b]\n", 1, 8, "'store' must be the URL of a run store, as a string"),
