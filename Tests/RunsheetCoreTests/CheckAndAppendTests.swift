@@ -45,7 +45,7 @@ import Testing
         let ended = try Self.bytes(path)
         let forged = Self.refusal { try JournalFile(path: path).append(Self.event(.runEnded, ["outcome": "completed"])) }
         #expect(forged?.hasPrefix("run r1 has already ended (aborted at ") == true, "\(forged ?? "written")")
-        #expect(forged?.contains("a run.ended event may not follow run.ended (only journal.sealed, review.signed may), so nothing was written") == true)
+        #expect(forged?.contains("a run.ended event may not follow run.ended (only journal.sealed, notify.failed, review.signed may), so nothing was written") == true)
         // Nothing that drives the run follows it either: a step, a sign-off, a note, a parameter change.
         for driving in [Self.event(.stepCompleted, step: "approve"), Self.signature(by: "bob"), Self.event(.note, ["text": "late"]),
                         Self.event(.runChanged, ["plan": "p2"]), Self.event(.runResumed, ["sha256": "aa"])] {

@@ -89,6 +89,8 @@ import Testing
         (.lockReleased(LockReleased(lock: LockClaim(service: "checkout", environment: "prod", mode: .shared), role: "release-manager", reason: "INC-881")),
          ["lock": .object(["service": "checkout", "environment": "prod", "mode": "shared"]), "role": "release-manager", "reason": "INC-881"]),
         (.journalSealed(JournalSealed(head: String(repeating: "ab", count: 32), seq: 41)), ["head": .string(String(repeating: "ab", count: 32)), "seq": 41]),
+        (.notifyFailed(NotifyFailed(target: "chat", kind: "gate.waiting", attempts: 3, reason: "timed out after 5s", seq: 7)),
+         ["target": "chat", "kind": "gate.waiting", "attempts": 3, "reason": "timed out after 5s", "seq": 7]),
     ]
 
     @Test func everyEventTypeHasAPayloadInTheTable() {

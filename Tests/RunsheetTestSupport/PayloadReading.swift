@@ -34,6 +34,7 @@ public enum PayloadReading {
         case .lockTaken: return .lockTaken(try read(LockTaken.self))
         case .lockReleased: return .lockReleased(try read(LockReleased.self))
         case .journalSealed: return .journalSealed(try read(JournalSealed.self))
+        case .notifyFailed: return .notifyFailed(try read(NotifyFailed.self))
         }
     }
 

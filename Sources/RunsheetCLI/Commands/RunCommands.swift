@@ -161,6 +161,8 @@ enum RunSupport {
         let journal = journalPath(engine.runDirectory)
         // Another process's sign-off is taken only from a journal that still verifies.
         walk.reloadState = { (try? JournalFile.verifiedState(at: journal)).flatMap { $0.problem == nil ? $0.state : nil } }
+        // Deliveries still in flight are waited for (at most their bound) and their failures recorded, however the session ends.
+        defer { finishNotifications(of: walk) }
         if auto { return try walk.runAuto() }
         if terminal.screen { return try walk.runInteractive() }
         return try walk.runScripted()
@@ -309,6 +311,7 @@ struct Run: ParsableCommand {
         if dryRun {
             let values = try ParameterInput.resolve(runbook, given: given, lenient: true, ask: nil)
             let governance = try RunSupport.governance(for: runbook)
+            _ = try RunSupport.notifier(for: runbook)
             if let choice = try RunSupport.choose(releaseClass, for: runbook, values: values, governance: governance, actor: who.name) {
                 runbook.releaseClass = choice.chosen
             }
@@ -333,6 +336,7 @@ struct Run: ParsableCommand {
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
         let governance = try RunSupport.governance(for: runbook)
+        let notifier = try RunSupport.notifier(for: runbook)
         // Decided before anything is written: a refused class leaves no run behind.
         let choice = try RunSupport.choose(releaseClass, for: runbook, values: values, governance: governance, actor: who.name)
         if let choice { runbook.releaseClass = choice.chosen }
@@ -378,7 +382,7 @@ struct Run: ParsableCommand {
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
-            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim, change: change
+            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: lock?.claim, change: change, notifier: notifier
         ) { first in
             let written = try JournalFile.create(at: RunSupport.journalPath(staging), first: try first.signed(by: signingKey, run: runID))
             try FileManager.default.moveItem(atPath: staging, toPath: runDirectory)
@@ -452,6 +456,7 @@ struct Resume: ParsableCommand {
             terminal.writeError(lines.joined(separator: "\n") + "\n")
         }
         let governance = try RunSupport.governance(for: runbook)
+        let notifier = try RunSupport.notifier(for: runbook)
         // The runbook may have gained production steps since the run started: its starter must
         // still be someone the roles file names, as at a start.
         do {
@@ -468,6 +473,7 @@ struct Resume: ParsableCommand {
         let engine = RunEngine(runbook: runbook, state: state, journal: signingKey.map { SigningJournal(journal, signer: $0, run: state.runID) } ?? journal,
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)
+        engine.notifier = notifier
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +

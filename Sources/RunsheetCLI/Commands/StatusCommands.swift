@@ -170,6 +170,8 @@ struct Status: ParsableCommand {
         let approvals = Approvals.lines(state, now: Date())
         if !approvals.isEmpty { lines.append("") }
         lines += approvals
+        if !state.notificationFailures.isEmpty { lines.append("") }
+        lines += state.notificationFailures.map { "  ⚠ " + $0.summary }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -12,6 +12,8 @@ extension WalkThrough {
         var message = ""
         var decided: Key?  // a decision key pressed under a failed command's output
         while !engine.state.finished {
+            let notices = notificationFailureLines()
+            if !notices.isEmpty { message = ([message] + notices.map { "⚠ " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n") }
             terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
             // What this session itself just wrote to the journal is on the screen already: it
             // must not wake the wait below and draw the same screen again.

@@ -63,6 +63,7 @@ final class WalkThrough {
         catchInterrupts()
         announce()
         while !engine.state.finished {
+            showNotificationFailures()
             guard let raw = terminal.readScriptLine() else {
                 try engine.pause()
                 write(summaryText())
@@ -144,6 +145,7 @@ final class WalkThrough {
         if engine.calendarConflict() != nil {
             while engine.calendarConflict() != nil {
                 if interrupted.isRaised { return false }
+                showNotificationFailures()
                 pauseForChange()
                 if let current = reloadState?() { engine.reload(current) }
             }
@@ -172,6 +174,7 @@ final class WalkThrough {
             switch try engine.settleGate() {
             case .waiting:
                 if interrupted.isRaised { return false }
+                showNotificationFailures()
                 pauseForChange()
             case .approved:
                 write("  " + style.green("✓ gate approved") + "\n")
@@ -290,6 +293,7 @@ final class WalkThrough {
     func runAuto() throws -> ExitStatus {
         catchInterrupts()
         while !engine.state.finished, let step = engine.currentStep {
+            showNotificationFailures()
             announce()
             if try autoStopsAtFailedCheck(step, announced: true) { return .paused }
             if engine.unfinishedCommand != nil {

@@ -66,12 +66,13 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case badCalendar = "bad-calendar"
     case calendarFile = "calendar-file"
     case allowedSigners = "allowed-signers"
+    case configFile = "config-file"
     case weakensGovernance = "weakens-governance"
     case interactiveWithoutRun = "interactive-without-run"
 
     /// A problem in a rule file of the repository (roles, policy, calendar) rather than in the
     /// runbook: commands that act on the rules refuse to go on while there is one.
-    public var isRuleFile: Bool { self == .rolesFile || self == .policyFile || self == .calendarFile || self == .allowedSigners }
+    public var isRuleFile: Bool { self == .rolesFile || self == .policyFile || self == .calendarFile || self == .allowedSigners || self == .configFile }
 
     public var summary: String {
         switch self {
@@ -107,6 +108,7 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .badCalendar: "A change window or freeze in the front matter cannot be understood."
         case .calendarFile: "The change calendar file cannot be read, is not UTF-8, or is malformed."
         case .allowedSigners: "The repository allowed signers file cannot be read, is not UTF-8, has a malformed line, or names a principal not in canonical form; or signatures are required and a role member has no key."
+        case .configFile: "The repository config file cannot be read, is not UTF-8, or is malformed: an unknown key, a value of the wrong type, an unknown event kind, or a notify target with both or neither of command and url."
         case .weakensGovernance: "The front matter would lower the repository's policy, calendar or roles, or declares a class the repository policy does not allow."
         }
     }

@@ -126,6 +126,8 @@ public final class RunEngine {
     let stepIndex: [String: Int]
     /// The roles file, class policy and change calendar that apply.
     public var governance: Governance
+    /// Where the run's notifications go (`.runsheet/config.yaml`); nil sends none.
+    public var notifier: RunNotifier?
 
     public init(runbook: Runbook, state: RunState, journal: JournalWriter, actor: Actor,
                 values: [String: String], runDirectory: String, governance: Governance = Governance()) {
@@ -160,7 +162,7 @@ public final class RunEngine {
     public static func start(
         runbook: Runbook, runID: String, runDirectory: String, sha256: String, gitCommit: String?,
         values: [String: String], actor: Actor, runsheetVersion: String, governance: Governance = Governance(),
-        choice: ClassChoice? = nil, lock: LockClaim? = nil, change: String? = nil,
+        choice: ClassChoice? = nil, lock: LockClaim? = nil, change: String? = nil, notifier: RunNotifier? = nil,
         makeJournal: (RunEvent) throws -> (JournalWriter, RunEvent)
     ) throws -> RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
@@ -192,11 +194,14 @@ public final class RunEngine {
             started.signatures = RunState.signaturesRequiredValue
             started.schema = JournalFormat.writtenSigned
         }
+        // 1.5: the run may record notifications that failed.
+        if notifier.map({ !$0.targets.isEmpty }) ?? false { started.schema = JournalFormat.writtenNotifying }
         var first = try RunEvent(by: actor, .runStarted(started))
         first.seq = 1
         let (journal, written) = try makeJournal(first)
         let engine = RunEngine(runbook: runbook, state: RunState.fold([written]), journal: journal, actor: actor,
                                values: values, runDirectory: runDirectory, governance: governance)
+        engine.notifier = notifier
         try engine.arrive(at: runbook.start)
         return engine
     }
@@ -286,7 +291,12 @@ public final class RunEngine {
     func record(_ payload: EventPayload, step: String? = nil) throws -> RunEvent {
         // Checked against the journal's head under its lock, which also folds in what others
         // (signers) wrote since: an event that no longer applies is refused, never written.
-        try journal.append(try RunEvent(by: actor, step: step, payload), onto: &state) { _ in }
+        let written = try journal.append(try RunEvent(by: actor, step: step, payload), onto: &state) { _ in }
+        if notifier != nil {
+            notify(after: written)
+            recordNotificationFailures()
+        }
+        return written
     }
 
     /// What the operator typed, as it may be recorded: refused when it holds a control character

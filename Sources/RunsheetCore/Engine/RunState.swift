@@ -230,6 +230,8 @@ public struct RunState: Sendable, Equatable {
     public var signaturesRequired = false
     public var unsignedActs: [UnsignedAct] = []
     public var seals: [Seal] = []
+    /// Notifications that could not be delivered (`notify.failed`, 1.5), in journal order.
+    public var notificationFailures: [NotificationFailure] = []
     /// Every event that carries a signature, as written: what `SignatureVerification` checks; and
     /// by seq, the time of the event before each (a signed event may not be dated much earlier).
     public var signedEvents: [RunEvent] = []
@@ -510,6 +512,8 @@ public struct RunState: Sendable, Equatable {
         case .journalSealed(let sealed):
             seals.append(Seal(seq: event.seq, actor: event.actor, time: event.time, head: sealed.head, sealedSeq: sealed.seq,
                               signed: event.signature != nil))
+        case .notifyFailed(let failed):
+            notificationFailures.append(NotificationFailure(failed, step: event.step, time: event.time, seq: event.seq))
         }
     }
 

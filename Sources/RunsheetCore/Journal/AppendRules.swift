@@ -12,9 +12,9 @@ public struct AppendRefusal: Error, Equatable, LocalizedError {
 
 extension EventType {
     /// The events that may follow `run.ended`: they record what was said about a run after it, and
-    /// never drive it. Seals, notification results and release closures join this list when they
+    /// never drive it. Release closures join this list when they
     /// exist (docs/JOURNAL.md, "One writer per run"). A seal after the end is what readiness asks for.
-    public static let afterRunEnded: Set<EventType> = [.reviewSigned, .journalSealed]
+    public static let afterRunEnded: Set<EventType> = [.reviewSigned, .journalSealed, .notifyFailed]
 
     /// Events about the step the run is on: written for any other step, they would settle or run
     /// a step the run has left.

@@ -21,10 +21,13 @@ public struct JournalFormat: Sendable, Equatable, Comparable, CustomStringConver
     /// What a run under `signatures: required` writes, with or without a lock: 1.4 added
     /// `run.started`'s `signatures`, which says that an unsigned act does not count.
     public static let writtenSigned = "runsheet.journal/1.4"
+    /// What a run whose repository declares notification targets writes (`.runsheet/config.yaml`):
+    /// 1.5 added `notify.failed`.
+    public static let writtenNotifying = "runsheet.journal/1.5"
     /// The newest format this runsheet reads. Raise the minor when adding an event type, or a field
     /// whose meaning a reader must not ignore, and write that version in the runs that use it.
-    /// 1.4 added an event's `signature`, `run.started`'s `signatures` and `journal.sealed`.
-    public static let newestReadable = JournalFormat(major: 1, minor: 4)
+    /// 1.4 added an event's `signature`, `run.started`'s `signatures` and `journal.sealed`; 1.5 `notify.failed`.
+    public static let newestReadable = JournalFormat(major: 1, minor: 5)
 
     public init(major: Int, minor: Int) {
         self.major = major

@@ -161,6 +161,8 @@ public enum EventType: String, Sendable, Codable, CaseIterable {
     case lockReleased = "lock.released"
     /// `JournalSealed` (1.4): a person signed the journal's head (`runsheet seal`).
     case journalSealed = "journal.sealed"
+    /// `NotifyFailed` (1.5): a notification could not be delivered within its bound (`.runsheet/config.yaml`).
+    case notifyFailed = "notify.failed"
 }
 
 /// Hex SHA-256.

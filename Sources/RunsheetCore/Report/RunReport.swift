@@ -164,6 +164,8 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var run: Run
     public var steps: [Step]
     public var followUp: FollowUpStatus?
+    /// Notifications that could not be delivered (`notify.failed`); absent when none failed.
+    public var notifications: [NotificationNotice]?
 
     /// Builds the report of a run. `runbook` is the runbook compiled now; steps the run recorded
     /// that it no longer has are listed after its own, by id.
@@ -225,7 +227,9 @@ public struct RunReport: Codable, Sendable, Equatable {
         case .due(let due): followUp = FollowUpStatus(status: "due", due: due)
         case .overdue(let due): followUp = FollowUpStatus(status: "overdue", due: due)
         }
-        return RunReport(run: run, steps: steps, followUp: followUp).shown
+        var report = RunReport(run: run, steps: steps, followUp: followUp)
+        if !state.notificationFailures.isEmpty { report.notifications = state.notificationFailures.map(NotificationNotice.init) }
+        return report.shown
     }
 
     /// The report with the control characters of every string escaped (`ShownText`): names,

@@ -50,6 +50,8 @@ extension EventPayload {
             details = [text("reason", waived.reason), text("role", waived.role)]
         case .journalSealed(let sealed):
             details = ["seq=\(sealed.seq)", text("head", sealed.head)]
+        case .notifyFailed(let failed):
+            details = [text("reason", failed.reason), text("kind", failed.kind), text("target", failed.target), "attempts=\(failed.attempts)"]
         }
         return details.compactMap { $0 }
     }

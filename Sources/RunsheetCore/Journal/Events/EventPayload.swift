@@ -29,6 +29,7 @@ public enum EventPayload: Sendable, Equatable {
     case lockTaken(LockTaken)
     case lockReleased(LockReleased)
     case journalSealed(JournalSealed)
+    case notifyFailed(NotifyFailed)
 
     public var type: EventType {
         switch self {
@@ -57,6 +58,7 @@ public enum EventPayload: Sendable, Equatable {
         case .lockTaken: .lockTaken
         case .lockReleased: .lockReleased
         case .journalSealed: .journalSealed
+        case .notifyFailed: .notifyFailed
         }
     }
 
@@ -93,6 +95,7 @@ public enum EventPayload: Sendable, Equatable {
         case .lockTaken: self = .lockTaken(try read(LockTaken.self))
         case .lockReleased: self = .lockReleased(try read(LockReleased.self))
         case .journalSealed: self = .journalSealed(try read(JournalSealed.self))
+        case .notifyFailed: self = .notifyFailed(try read(NotifyFailed.self))
         }
     }
 
@@ -125,6 +128,7 @@ public enum EventPayload: Sendable, Equatable {
         case .lockTaken(let payload): value = try JSONValueEncoder.encode(payload)
         case .lockReleased(let payload): value = try JSONValueEncoder.encode(payload)
         case .journalSealed(let payload): value = try JSONValueEncoder.encode(payload)
+        case .notifyFailed(let payload): value = try JSONValueEncoder.encode(payload)
         }
         return value.object ?? [:]
     }
