@@ -10,6 +10,7 @@ enum CheckFormat: String, OutputFormat {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Lint runbooks and print findings as path:line:col.",
         discussion: """
             PATH may be a file or a directory (searched recursively for *.md, hidden \

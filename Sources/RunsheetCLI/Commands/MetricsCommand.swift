@@ -5,6 +5,7 @@ import RunsheetCore
 
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "metrics",
         abstract: "Delivery metrics across runs: frequency, lead time, fail rate, recovery, rework.",
         discussion: """
             Per service and environment (never mixed): deployment frequency, time between \

@@ -4,6 +4,7 @@ import RunsheetCore
 
 struct New: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "new",
         abstract: "Create a runbook from a skeleton: deployment, upgrade, rollback, review and more.",
         discussion: """
             Fills the skeleton's title, id, owner and service from --param, asking on a \

@@ -5,6 +5,7 @@ import RunsheetCore
 
 struct Readiness: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "readiness",
         abstract: "Decide GO, NO-GO or GO with exceptions for a release, from its runs.",
         discussion: """
             The release is a Markdown file: front matter with its id, target date, class \

@@ -4,6 +4,7 @@ import RunsheetCore
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "render",
         abstract: "Print the runbook's Markdown filled in from a run: boxes ticked and a trail per step.",
         discussion: """
             A done step's box becomes [x]; any other step's box is left empty. Each \

@@ -5,6 +5,7 @@ import RunsheetCore
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write a run's report: Markdown, HTML, JSON, JUnit XML or CSV.",
         discussion: """
             The header names the runbook, its commit and SHA-256, the parameters (secrets \

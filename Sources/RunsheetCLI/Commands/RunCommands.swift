@@ -119,13 +119,15 @@ enum RunSupport {
     /// of 100,000 events is a few hundred thousand objects, and freeing them one by one took about
     /// a twentieth of `status RUN`; the process is about to exit, and the kernel takes the memory
     /// back at once. Only for a command that has printed what it shows and does nothing more.
-    static func keepUntilExit(_ state: RunState) {
-        _ = Unmanaged.passRetained(KeptState(state))
+    static func keepUntilExit(_ state: RunState, _ report: VerificationReport? = nil) {
+        _ = Unmanaged.passRetained(KeptState(state, report))
     }
 
     private final class KeptState {
         let state: RunState
-        init(_ state: RunState) { self.state = state }
+        /// `verify`'s report holds every event of the run (freeing 100,000 of them took a twentieth of it).
+        let report: VerificationReport?
+        init(_ state: RunState, _ report: VerificationReport?) { (self.state, self.report) = (state, report) }
     }
 
     /// Why a command that acts does not act on this journal: one sentence, its first bad line.
@@ -234,6 +236,7 @@ enum RunSupport {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Start a run of a runbook and walk through it.",
         discussion: """
             On a terminal: one screen per step with single-key actions (press ? for help; Tab \
@@ -397,6 +400,7 @@ struct Run: ParsableCommand {
 
 struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resume",
         abstract: "Resume a run where it stopped.",
         discussion: """
             RUN is a run id from 'runsheet status', or a unique prefix of one. If the \

@@ -106,6 +106,8 @@ public struct RunsheetCommand: ParsableCommand {
               runsheet status
             """,
         version: version,
+        // Each subcommand spells out its commandName: ArgumentParser would otherwise derive it with String(describing:),
+        // whose casts scan every protocol conformance in the binary, a quarter of a short command's instructions.
         subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Seal.self, Unlock.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]
     )
 

@@ -4,6 +4,7 @@ import RunsheetCore
 
 struct Seal: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "seal",
         abstract: "Sign a run's journal as it stands, so a later rewrite shows even with every hash recomputed.",
         discussion: """
             Appends journal.sealed, signed with your SSH key, naming the hash and seq of the \

@@ -104,6 +104,7 @@ struct GateContext {
 
 struct Sign: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sign",
         abstract: "Sign off or waive a gate, grant a change-calendar exception, or record a follow-up review.",
         discussion: """
             A signature names the signer, the role used, the time, the comment, and the \
@@ -210,6 +211,7 @@ struct Sign: ParsableCommand {
 
 struct Reject: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reject",
         abstract: "Reject a gate of a run; the run follows the gate's On reject branch.",
         discussion: """
             Without an On reject branch the run ends as aborted. A run waiting at the gate \

@@ -4,6 +4,7 @@ import RunsheetCore
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show one run in detail, or a table of recent runs.",
         discussion: """
             Examples:
@@ -178,6 +179,7 @@ struct Status: ParsableCommand {
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Print a run's trail: who did what, when, from which host, on which runbook commit.",
         discussion: """
             Examples:
@@ -213,6 +215,7 @@ struct Audit: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check a run's journal: every event intact, in order, none removed.",
         discussion: """
             Exit codes: 0 the hash chain is intact; 1 an event was altered, removed or \
@@ -297,7 +300,8 @@ struct Verify: ParsableCommand {
         var line = "\(path): intact, \(report.eventCount) events, head \(head)"
         if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
         Output.line(line)
-        for event in report.events where event.type == .journalSealed {
+        for index in report.events.indices where report.events[index].type == .journalSealed {  // by index: no copy of every event
+            let event = report.events[index]
             guard case .journalSealed(let sealed)? = try? event.payload() else { continue }
             Output.line("sealed at event \(sealed.seq) by \(event.actor.shown) at \(event.time.shown) (seal: event \(event.seq)\(event.signature == nil ? ", unsigned" : ""))")
         }
@@ -325,5 +329,6 @@ struct Verify: ParsableCommand {
             }
             for line in try VerifyExplain.write(events: report.events, runID: folded.runID, allowedSigners: signers, into: explainFolder) { Output.line(line) }
         }
+        RunSupport.keepUntilExit(folded, report)
     }
 }

@@ -4,6 +4,7 @@ import RunsheetCore
 
 struct Unlock: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "unlock",
         abstract: "Release a stuck environment lock; recorded in the journal of the run that held it.",
         discussion: """
             A run with production steps holds a lock on its service and environment while it \

@@ -4,6 +4,7 @@ import RunsheetCore
 
 struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "update",
         abstract: "Propose edits to a runbook from real runs: estimates, added steps, lessons.",
         discussion: """
             From the runs given, sets each step's Estimate to the median time operators \

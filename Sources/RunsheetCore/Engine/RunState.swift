@@ -308,7 +308,8 @@ public struct RunState: Sendable, Equatable {
     /// Folds events in order.
     public static func fold(_ events: [RunEvent]) -> RunState {
         var state = RunState()
-        for event in events { state.apply(event) }
+        // By index: `for event in events` copies every event (a retain of each of its fields) first.
+        for index in events.indices { state.apply(events[index]) }
         return state
     }
 
@@ -353,6 +354,7 @@ public struct RunState: Sendable, Equatable {
             declaredClass = started.declaredClass
             downgrade = started.downgrade
             stepHashes = started.stepHashes
+            steps.reserveCapacity(stepHashes.count)  // one record per step: no growing and rehashing as they come
             plan = started.plan
             includes = started.includes ?? [:]
             secretDigests = started.secrets ?? [:]

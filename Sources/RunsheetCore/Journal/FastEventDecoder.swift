@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decodes one journal line without Foundation's `JSONDecoder`, which is about ten times slower.
 ///
 /// It accepts a strict subset of JSON (integers only, no duplicate keys, valid UTF-8) and returns
@@ -24,10 +26,14 @@ struct FastEventDecoder {
 
     /// The event on the line and, when the line is its canonical encoding, where the line's hash
     /// value is: the line without those bytes is what the hash was computed over.
-    static func decodeChecked(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> (event: RunEvent, hashValue: Range<Int>?)? {
+    ///
+    /// `after` is the time and hash of the line before, which this line's `time` and `prev` usually
+    /// repeat: where they do, those strings are shared instead of made again (two allocations a line).
+    static func decodeChecked(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                              after previous: (time: String, hash: String)? = nil) -> (event: RunEvent, hashValue: Range<Int>?)? {
         guard let base = buffer.baseAddress, range.upperBound <= buffer.count else { return nil }
         var decoder = FastEventDecoder(base: base, index: range.lowerBound, end: range.upperBound)
-        guard let event = decoder.event() else { return nil }
+        guard let event = decoder.event(after: previous) else { return nil }
         return (event, decoder.canonical ? decoder.hashValue : nil)
     }
 
@@ -53,7 +59,7 @@ struct FastEventDecoder {
         }
     }
 
-    private mutating func event() -> RunEvent? {
+    private mutating func event(after previous: (time: String, hash: String)? = nil) -> RunEvent? {
         skipSpace()
         guard consume(UInt8(ascii: "{")) else { return nil }
         var seq: Int?, type: EventType?, data: [String: JSONValue]?
@@ -73,14 +79,14 @@ struct FastEventDecoder {
             // A repeated field is left to JSONDecoder, which keeps the first.
             switch Self.named(key, in: Self.fields) {
             case .seq?: guard seq == nil, let value = integer() else { return nil }; seq = value
-            case .time?: guard time == nil, let value = string() else { return nil }; time = value
+            case .time?: guard time == nil, let value = string(reusing: previous?.time) else { return nil }; time = value
             case .type?:
                 guard type == nil, let value = name(), let known = Self.named(value, in: Self.types) else { return nil }
                 type = known
             case .actor?: guard actor == nil, let value = string() else { return nil }; actor = value
             case .host?: guard host == nil, let value = string() else { return nil }; host = value
             case .via?: guard via == nil, let value = string() else { return nil }; via = value
-            case .prev?: guard prev == nil, let value = string() else { return nil }; prev = value
+            case .prev?: guard prev == nil, let value = string(reusing: previous?.hash) else { return nil }; prev = value
             case .hash?:
                 let start = index + 1
                 guard hash == nil, let value = string() else { return nil }
@@ -243,7 +249,8 @@ struct FastEventDecoder {
         return value == Int.min ? nil : -value
     }
 
-    private mutating func string() -> String? {
+    /// A string value; `reusing`, when its bytes are the same, is returned instead of a new string.
+    private mutating func string(reusing known: String? = nil) -> String? {
         guard consume(UInt8(ascii: "\"")) else { return nil }
         let start = index
         var ascii = true
@@ -252,6 +259,10 @@ struct FastEventDecoder {
             if byte == UInt8(ascii: "\"") {
                 let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
                 index += 1
+                if ascii, !bytes.isEmpty, var known, known.utf8.count == bytes.count,
+                   known.withUTF8({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+                    return known
+                }
                 return ascii ? String(decoding: bytes, as: UTF8.self) : Self.validUTF8(bytes)
             }
             if byte == UInt8(ascii: "\\") { return escapedString(from: start) }

@@ -293,9 +293,11 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         var check: ChainCheck? = verify ? ChainCheck() : nil
         var problem: JournalProblem?
         var signed: SignedRecordCheck? = verify ? SignedRecordCheck() : nil
+        var previous: (time: String, hash: String)?
         try snapshot.bytes.withUnsafeBufferPointer { buffer in
             for (index, range) in snapshot.lines.enumerated() {
-                let (event, hashValue) = try decodeLineChecked(buffer, range, path: path) { index + 1 }
+                let (event, hashValue) = try decodeLineChecked(buffer, range, path: path, after: previous) { index + 1 }
+                previous = (event.time, event.hash)
                 if index == 0 { try checkStart(event, path: path) }
                 if check != nil, try !check!.accepts(event, in: buffer, range, hashValue: hashValue) {
                     (check, signed) = (nil, nil)
@@ -332,8 +334,9 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// Decodes the line at `range` as `decodeLine` does, and says where its hash value is when
     /// the line is in canonical form (see `FastEventDecoder.decodeChecked`).
     static func decodeLineChecked(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, path: String,
+                                  after previous: (time: String, hash: String)? = nil,
                                   line: () throws -> Int) throws -> (event: RunEvent, hashValue: Range<Int>?) {
-        if let decoded = FastEventDecoder.decodeChecked(buffer, range) { return decoded }
+        if let decoded = FastEventDecoder.decodeChecked(buffer, range, after: previous) { return decoded }
         return (try decodeLine(buffer, range, path: path, line: line), nil)
     }
 

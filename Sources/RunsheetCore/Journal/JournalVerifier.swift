@@ -94,13 +94,20 @@ public enum JournalVerifier {
         var events: [RunEvent] = []
         events.reserveCapacity(snapshot.lines.count)
         var check = ChainCheck()
+        // Unsigned acts and broken seals, checked in the same pass (not a second walk over the events);
+        // reported only when the chain itself holds, which comes first.
+        var signedRecord = SignedRecordCheck()
+        var signedProblem: JournalProblem?
+        var previous: (time: String, hash: String)?
         let intact = try snapshot.bytes.withUnsafeBufferPointer { buffer in
             for range in snapshot.lines {
-                guard let (event, hashValue) = FastEventDecoder.decodeChecked(buffer, range)
+                guard let (event, hashValue) = FastEventDecoder.decodeChecked(buffer, range, after: previous)
                         ?? (try? JournalFile.slowDecode(Data(buffer[range])).get()).map({ ($0, nil) }),
                       try check.accepts(event, in: buffer, range, hashValue: hashValue)
                 else { return false }
                 if events.isEmpty { try JournalFile.checkStart(event, path: path) }
+                previous = (event.time, event.hash)
+                if signedProblem == nil { signedProblem = signedRecord.problem(with: event, line: events.count + 1) }
                 events.append(event)
             }
             return true
@@ -110,7 +117,7 @@ public enum JournalVerifier {
                 ?? JournalProblem(kind: .altered, line: events.count + 1, seq: nil, message: "it does not follow the line before it in the hash chain")
             return report
         }
-        if let problem = SignedRecordCheck.firstProblem(in: events) {
+        if let problem = signedProblem {
             report.problem = problem
             return report
         }
@@ -124,12 +131,14 @@ public enum JournalVerifier {
     /// which sort as text; other times are compared as dates.
     static func timesGoingBack(_ events: [RunEvent]) -> [TimeGoingBack] {
         var found: [TimeGoingBack] = []
-        for (index, pair) in zip(events, events.dropFirst()).enumerated() {
-            let (previous, event) = pair
-            let earlier = previous.time.utf8.count == event.time.utf8.count && event.time.hasSuffix("Z") && previous.time.hasSuffix("Z")
-                ? event.time.utf8.lexicographicallyPrecedes(previous.time.utf8)
-                : (Timestamp.parse(event.time).flatMap { time in Timestamp.parse(previous.time).map { time < $0 } } ?? false)
-            if earlier { found.append(TimeGoingBack(line: index + 2, seq: event.seq, time: event.time, previousTime: previous.time)) }
+        // By index and time alone: pairs of whole events copied every event (5% of a verify).
+        for index in events.indices.dropFirst() {
+            let previousTime = events[index - 1].time, time = events[index].time
+            if previousTime.utf8.elementsEqual(time.utf8) { continue }  // the same bytes are never earlier, either way below
+            let earlier = previousTime.utf8.count == time.utf8.count && time.hasSuffix("Z") && previousTime.hasSuffix("Z")
+                ? time.utf8.lexicographicallyPrecedes(previousTime.utf8)
+                : (Timestamp.parse(time).flatMap { time in Timestamp.parse(previousTime).map { time < $0 } } ?? false)
+            if earlier { found.append(TimeGoingBack(line: index + 1, seq: events[index].seq, time: time, previousTime: previousTime)) }
         }
         return found
     }

@@ -48,7 +48,8 @@ extension RunState {
 /// still breaks the second: the seal's data (which its signature covers) names the old hash.
 /// Whether the signatures themselves verify is the signature check's (docs/JOURNAL.md, "Required signatures and seals").
 public struct SignedRecordCheck {
-    private var hashes: [String] = []
+    /// Every event's hash so far, which a seal is checked against (compact: one per line read).
+    private var hashes = EventHashes()
     private var required = false
     private var runID = ""
 
@@ -80,7 +81,7 @@ public struct SignedRecordCheck {
             return JournalProblem(kind: .sealBroken, line: line, seq: event.seq,
                                   message: "the seal \(what) does not name an event before it, so it seals nothing")
         }
-        let now = hashes[sealed.seq - 1]
+        let now = hashes.hash(at: sealed.seq - 1)
         guard now == sealed.head else {
             return JournalProblem(kind: .sealBroken, line: line, seq: event.seq,
                                   message: "the seal \(what) at \(event.time.shown) sealed event \(sealed.seq) with hash \(sealed.head.shown), but event \(sealed.seq) now has hash \(now), " +
