@@ -142,7 +142,7 @@ final class StandardTerminal: Terminal {
         case 9: return .tab
         case 13, 10: return .enter
         case 27:
-            // An arrow key is ESC [ A (or ESC O A); the rest of any other sequence is swallowed so
+            // An arrow key is ESC [ A (or ESC O A), a page key ESC [ 5 ~; the rest of any other sequence is swallowed so
             // it is not read as letters, and a lone Escape is Escape.
             var sequence: [UInt8] = []
             while let next = try readByte(timeout: 0.02) { sequence.append(next) }
@@ -150,6 +150,9 @@ final class StandardTerminal: Terminal {
                 if sequence[1] == 0x41 { return .up }
                 if sequence[1] == 0x42 { return .down }
             }
+            // Page Up and Page Down: ESC [ 5 ~ and ESC [ 6 ~.
+            if sequence == [0x5B, 0x35, 0x7E] { return .pageUp }
+            if sequence == [0x5B, 0x36, 0x7E] { return .pageDown }
             return .escape
         case 127, 8: return .backspace
         default:
