@@ -311,6 +311,9 @@ struct Run: ParsableCommand {
                ((try? SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)) ?? nil) == nil {
                 Output.line("a real run needs a key: \(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs (--key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey)")
             }
+            let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
+            let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
+            EnvironmentLocking.dryRunLines(for: runbook, values: values, runsDirectory: runsDirectory).forEach(Output.line)
             return
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
