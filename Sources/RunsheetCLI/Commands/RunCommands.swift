@@ -274,7 +274,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("class"), help: "Run under another release class; a less strict one needs the repository policy's downgrade permission.")
     var releaseClass: ReleaseClass?
 
-    @Flag(help: "Show the resolved plan and run nothing.")
+    @Flag(help: "Show the resolved plan and the environment lock a real run would take (or why it would be refused); run nothing.")
     var dryRun = false
 
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
