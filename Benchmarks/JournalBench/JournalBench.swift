@@ -11,6 +11,10 @@ import RunsheetCore
 ///     runsheet-bench notes PATH COUNT ACTOR     COUNT durable notes: a writer beside another (a
 ///                                              second appender of steps would drive the run and be refused)
 ///     runsheet-bench history DIR RUNS STEPS      RUNS deployment runs of STEPS steps each (deterministic)
+///     runsheet-bench lockruns DIR RUNS STEPS OPEN  the same, each run.started with its environment
+///                                              lock; the last OPEN runs still open, holding theirs
+///     runsheet-bench lockscan DIR REPS           LockFolder.holders (the scan `run` does before it
+///                                              starts) against listing DIR's runs, medians of REPS
 ///     runsheet-bench signed PATH COUNT SIGNED PRINCIPAL [KEY]
 ///                                              `generate`'s journal with SIGNED sign-offs by PRINCIPAL,
 ///                                              signed by `ssh-keygen -Y sign` with KEY (unsigned without)
@@ -28,12 +32,16 @@ struct JournalBench {
                 try SignedJournal.write(path: arguments[1], count: try number(arguments[2]), signed: try number(arguments[3]),
                                         principal: arguments[4], key: arguments.count == 6 ? arguments[5] : nil)
             case ("history", 4): try RunHistory.write(to: arguments[1], runs: try number(arguments[2]), steps: try number(arguments[3]))
+            case ("lockruns", 5):
+                try RunHistory.write(to: arguments[1], runs: try number(arguments[2]), steps: try number(arguments[3]), locks: true,
+                                     open: Int(arguments[4]) ?? 0)
+            case ("lockscan", 3): try LockScan.time(directory: arguments[1], reps: try number(arguments[2]))
             case ("append", 3), ("append", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments.count == 4 ? arguments[3] : "bench")
             case ("notes", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments[3], notesOnly: true)
             default:
-                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|fold|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, signed PATH COUNT SIGNED PRINCIPAL [KEY], or history DIR RUNS STEPS\n".utf8))
+                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|fold|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, signed PATH COUNT SIGNED PRINCIPAL [KEY], history DIR RUNS STEPS, lockruns DIR RUNS STEPS OPEN, or lockscan DIR REPS\n".utf8))
                 exit(2)
             }
         } catch {

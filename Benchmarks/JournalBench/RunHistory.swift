@@ -14,7 +14,10 @@ enum RunHistory {
         }
     }
 
-    static func write(to directory: String, runs: Int, steps: Int) throws {
+    /// `locks`: each run.started records the environment lock the run took (format 1.3), as every
+    /// run with production steps does now; `open`: the last `open` runs have not ended (they hold
+    /// their locks, each on a service of its own so none conflicts with another).
+    static func write(to directory: String, runs: Int, steps: Int, locks: Bool = false, open: Int = 0) throws {
         var random = Random(state: 42)
         let base = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21
         var events = 0
@@ -43,6 +46,11 @@ enum RunHistory {
                 "class": .string(emergency ? "emergency" : "normal"), "stepHashes": .object(hashes), "runsheetVersion": "bench",
                 "service": .string(service), "environment": .string(environment), "production": .array(production.map(JSONValue.string)),
             ])]
+            let stillOpen = index >= runs - open
+            if locks {
+                let lockService = stillOpen ? "\(service)-\(index)" : service
+                list[0].data["lock"] = .object(["service": .string(lockService), "environment": .string(environment), "mode": "exclusive"])
+            }
             var outcome = "completed"
             var walk = stepIDs
             var position = 0
@@ -75,7 +83,11 @@ enum RunHistory {
                 }
                 position += 1
             }
-            list.append(event(.runEnded, ["outcome": .string(outcome)]))
+            if stillOpen {
+                list.append(event(.runPaused))
+            } else {
+                list.append(event(.runEnded, ["outcome": .string(outcome)]))
+            }
             let folder = (directory as NSString).appendingPathComponent(id)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             var text = Data()

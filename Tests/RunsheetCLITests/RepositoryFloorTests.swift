@@ -36,7 +36,8 @@ import Testing
         all[".runsheet/roles.yaml"] = "roles:\n  sre: [sam, sue]\n  release-manager: [rita]\n  cab: [carl]\n  operator: [olly]\n"
         if let policy { all[".runsheet/policy.yaml"] = policy }
         if let calendar { all[".runsheet/calendar.yaml"] = calendar }
-        all[runbook] = "---\n\(front)\n---\n\(Self.body)"
+        // The service and environment named, so `check --strict` has no `unnamed-lock` to warn of.
+        all[runbook] = "---\n\(front)\nservice: api\nenvironment: production\n---\n\(Self.body)"
         try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
         for (path, text) in all {
             let url = dir.appendingPathComponent(path)

@@ -37,7 +37,8 @@ import Testing
             .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         let runs = dir.appendingPathComponent("runs").path
         let started = try Fixtures.runsheet(["run", "emergency-change.md", "--as", "olly", "--runs-dir", runs,
-                                             "--param", "change=raise the connection limit", "--param", "ticket=INC-42"],
+                                             "--param", "change=raise the connection limit", "--param", "ticket=INC-42",
+                                              "--param", "service=checkout", "--param", "environment=production"],
                                             stdin: "done\ndone\n", directory: dir)
         #expect(started.stdout.contains("(sign-off: 1 of sre or release-manager (emergency policy))"))
         let id = try #require(Fixtures.onlyRun(in: runs))

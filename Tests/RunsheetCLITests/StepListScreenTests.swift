@@ -83,8 +83,10 @@ import Testing
 
         let summary = terminal.lastFrame
         let id = try #require(Fixtures.onlyRun(in: runs.path))
-        #expect(summary.contains("run \(id) paused; resume with: runsheet resume \(id)"))
         let joined = summary.replacingOccurrences(of: #"\n +"#, with: " ", options: .regularExpression)
+        // On a screen narrower than the line, the resume command has a line of its own, whole.
+        #expect(joined.replacingOccurrences(of: "\n", with: " ").contains("run \(id) paused; resume with: runsheet resume \(id) --runs-dir"), "\(summary)")
+        #expect(summary.contains("\n    runsheet resume \(id) --runs-dir "), "\(summary)")
         #expect(joined.contains("paused at: Check the disks (check-the-disks)"), "\(summary)")
         #expect(joined.contains("steps: 2 done · 1 skipped · 0 failed · 0 forced · 2 ahead"), "\(summary)")
         #expect(summary.contains("runsheet report \(id)") && summary.contains("runsheet render \(id)"))

@@ -96,7 +96,8 @@ import Testing
         _ = try waitFor("▶ Read the notes")
         _ = try tmux(["send-keys", "-t", session, "q"])
         let shown = try waitFor("EXITED-3")
-        #expect(shown.contains("paused; resume with: runsheet resume"))
+        // Wider than 80 columns with its --runs-dir: the command goes on a line of its own.
+        #expect(shown.contains("paused; resume with:\n    runsheet resume "), "\(shown)")
     }
 
     @Test func ctrlCStopsTheCommandNotTheRun() throws {

@@ -190,7 +190,7 @@ import Testing
             let terminal = ScriptedTerminal(inputs)
             let result = try InProcess.walk(["run", Self.demo, "--runs-dir", runs.path], on: terminal)
             #expect(result.status == 3)
-            #expect(terminal.output.contains("paused; resume with: runsheet resume \(try #require(Fixtures.onlyRun(in: runs.path)))"))
+            #expect(terminal.output.replacingOccurrences(of: "\n    ", with: " ").contains("paused; resume with: runsheet resume \(try #require(Fixtures.onlyRun(in: runs.path)))"))
             #expect(try Self.events(in: runs).last?.type == .runPaused)
         }
     }

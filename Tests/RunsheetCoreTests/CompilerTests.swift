@@ -187,6 +187,8 @@ extension CompileResult {
     @Test func everyStepKey() {
         let result = compile("""
             ---
+            service: checkout
+            environment: production
             roles: [sre, dba, release-manager]
             params:
               env: {choices: [staging, production]}
@@ -227,7 +229,7 @@ extension CompileResult {
         #expect(check.retries == Retries(count: 3, delaySeconds: 10))
         #expect(check.poll == Poll(intervalSeconds: 5, limitSeconds: 120))
         #expect(check.expectExit == [0, 3] && check.expectOutput == .regex("ready|ok"))
-        #expect(check.commands == [Command(language: "bash", shell: "bash", code: "curl -fsS localhost\n", run: true, line: 25)])
+        #expect(check.commands == [Command(language: "bash", shell: "bash", code: "curl -fsS localhost\n", run: true, line: 27)])
         #expect(result.runbook.sections.first { $0.id == "rollback" }?.branch == true)
     }
 

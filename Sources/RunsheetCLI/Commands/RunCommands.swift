@@ -288,7 +288,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("change"), help: ArgumentHelp("The change record this run carries out (e.g. CHG0012345); the policy's change-record may require one and its form.", valueName: "REF"))
     var change: String?
 
-    @Flag(help: "Show the resolved plan and run nothing.")
+    @Flag(help: "Show the resolved plan and the environment lock a real run would take (or why it would be refused); run nothing.")
     var dryRun = false
 
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
@@ -335,6 +335,9 @@ struct Run: ParsableCommand {
                ((try? SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)) ?? nil) == nil {
                 Output.line("a real run needs a key: \(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs (--key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey)")
             }
+            let directory = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
+            let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: directory)
+            EnvironmentLocking.dryRunLines(for: runbook, values: values, runsDirectory: runsDirectory).forEach(Output.line)
             return
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }

@@ -11,10 +11,15 @@ extension WalkThrough {
         terminal.watchForChanges(in: engine.runDirectory)
         var message = ""
         var decided: Key?  // a decision key pressed under a failed command's output
+        // How far the step's body is scrolled (StepScreenScrolling.swift); each step starts at its top.
+        var scroll = 0, page = 1, scrolledStep = engine.state.cursor
         while !engine.state.finished {
             let notices = notificationFailureLines()
             if !notices.isEmpty { message = ([message] + notices.map { "⚠ " + $0 }).filter { !$0.isEmpty }.joined(separator: "\n") }
-            terminal.write("\u{1B}[H\u{1B}[2J" + screen(width: terminal.width, message: message).replacingOccurrences(of: "\n", with: "\r\n"))
+            if engine.state.cursor != scrolledStep { (scroll, scrolledStep) = (0, engine.state.cursor) }
+            let frame = screen(width: terminal.width, height: terminal.height, message: message, scroll: scroll)
+            (scroll, page) = (frame.scroll, frame.page)
+            terminal.write("\u{1B}[H\u{1B}[2J" + frame.text.replacingOccurrences(of: "\n", with: "\r\n"))
             // What this session itself just wrote to the journal is on the screen already: it
             // must not wake the wait below and draw the same screen again.
             terminal.discardChanges()
@@ -38,6 +43,10 @@ extension WalkThrough {
                 continue
             }
             message = ""
+            if let moved = Self.scrolled(scroll, by: key, page: page) {
+                scroll = moved
+                continue
+            }
             do {
                 switch key {
                 case .character("d"):
@@ -144,9 +153,19 @@ extension WalkThrough {
         return !records.isEmpty && records.last?.passed == true
     }
 
-    /// The screen for the current step, at most `width` columns wide. Every text from the runbook
-    /// or the journal shows with its control characters escaped (`ShownText`).
+    /// The screen for the current step, at most `width` columns wide, every line of it (no height
+    /// limit: `screen(width:height:message:scroll:)` pages the body within a terminal's height).
     func screen(width: Int, message: String) -> String {
+        let parts = screenParts(width: width, message: message)
+        return fitted(parts.head + parts.body + parts.foot(false), max(40, min(width, 120)))
+    }
+
+    /// The current step's screen in three parts: the head (runbook, run, progress and clock, the
+    /// step's title, id and time), the body (its record, gate, text, commands, notes, decision),
+    /// and the foot (the key bar, with the scroll keys when `scrolls`, and the message). A finished
+    /// run's screen is all head. Every text from the runbook or the journal shows with its control
+    /// characters escaped (`ShownText`).
+    func screenParts(width: Int, message: String) -> (head: [String], body: [String], foot: (_ scrolls: Bool) -> [String]) {
         let width = max(40, min(width, 120))
         let state = engine.state
         var out: [String] = []
@@ -162,7 +181,7 @@ extension WalkThrough {
         out.append(rule)
         guard let step = engine.currentStep, !state.finished else {
             out += TerminalMarkdown.wrap(outcomeLine(), width: width)  // whole: who rejected, why it failed
-            return fitted(out, width)
+            return (out, [], { _ in [] })
         }
         if let section = engine.section(of: step) {
             let branch = section.branch ? "  (branch)" : ""
@@ -175,7 +194,8 @@ extension WalkThrough {
         }
         out.append(style.bold("▶ " + truncate(engine.displayText(step.title).shown, width - 2)))
         out.append(style.dim(truncate("id \(step.id)" + (timing.isEmpty ? "" : " · " + timing), width)))
-        out += recordLines(step, width: width)
+        let head = out
+        out = recordLines(step, width: width)
         if step.isGate {
             // The rule once, then what it still needs once: wrapped, never cut short.
             out += TerminalMarkdown.wrap("Gate: sign-off by " + engine.gateSummary(step), width: width).map(style.yellow)
@@ -195,7 +215,7 @@ extension WalkThrough {
         // The first paragraph is the title, already shown above, unless it wraps into more.
         if body.first?.trimmed == engine.displayText(step.title).trimmed { body.removeFirst() }
         while body.first?.isEmpty == true { body.removeFirst() }
-        out += body.prefix(30).map { "  " + $0 }
+        out += body.map { "  " + $0 }
         for lesson in step.lessons { out.append(style.yellow(truncate("  ⚑ lesson: \(lesson.shown)", width))) }
         for command in step.commands where command.run {
             out.append("")
@@ -209,10 +229,10 @@ extension WalkThrough {
         }
         for note in record.notes.suffix(3) { out.append(style.dim("  note (\(note.actor.shown)): ") + note.text.shown) }
         for line in decisionLines(keys: true, width: width - 2) { out.append("  " + truncate(line, width - 2)) }
-        out.append(rule)
-        out += keyBar(width: width, gate: step.isGate)
-        if !message.isEmpty { out += TerminalMarkdown.wrap(message, width: width).map(style.yellow) }
-        return fitted(out, width)
+        let style = self.style, keys = { (scrolls: Bool) in self.keyBar(width: width, gate: step.isGate, scrolls: scrolls) }
+        return (head, out, { scrolls in
+            [rule] + keys(scrolls) + (message.isEmpty ? [] : TerminalMarkdown.wrap(message, width: width).map(style.yellow))
+        })
     }
 
     /// The screen's lines, none wider than the terminal: a line that wrapped would push the

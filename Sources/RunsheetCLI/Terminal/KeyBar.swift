@@ -5,15 +5,17 @@ import RunsheetCore
 /// is lost (`?` and `q` above all), the help screen wrapped and paged, and `c`, which prints the
 /// step's commands whole for copying.
 extension WalkThrough {
-    /// The key bar's items; `[w]ait` only at a gate.
-    func keyBarItems(gate: Bool) -> [String] {
+    /// The key bar's items; `[w]ait` only at a gate, the scroll keys only when the step's body is
+    /// taller than the screen.
+    func keyBarItems(gate: Bool, scrolls: Bool = false) -> [String] {
         ["[d]one", "[r]un", "[s]kip", "[f]ail", "[n]ote", "[l]esson", "[a]dd", "[b]ack", "[g]oto"]
-            + (gate ? ["[w]ait"] : []) + ["[Tab/o] steps", "[c]opy", "[x]abort", "[?]help", "[q]uit"]
+            + (gate ? ["[w]ait"] : []) + (scrolls ? ["[j/k PgDn/PgUp] scroll"] : [])
+            + ["[Tab/o] steps", "[c]opy", "[x]abort", "[?]help", "[q]uit"]
     }
 
     /// The key bar, items two spaces apart, a new line wherever the next item would not fit.
-    func keyBar(width: Int, gate: Bool) -> [String] {
-        Self.wrapItems(keyBarItems(gate: gate), separator: "  ", width: width)
+    func keyBar(width: Int, gate: Bool, scrolls: Bool = false) -> [String] {
+        Self.wrapItems(keyBarItems(gate: gate, scrolls: scrolls), separator: "  ", width: width)
     }
 
     /// `items` joined by `separator`, a new line wherever the next item would not fit; an item is

@@ -13,11 +13,10 @@ extension WalkThrough {
     }
 
     /// The summary's lines, fitted to `width` columns but for the commands, which are never broken.
-    /// The first is the outcome line (or the resume hint with its command), kept whole as before:
-    /// scripts look for it.
+    /// The first is the outcome line (or the resume hint with its command), see `headlineLines`.
     func summaryLines(width: Int, headline: Bool = true) -> [String] {
         let state = engine.state
-        var lines = headline ? [state.finished ? outcomeLine() : resumeHint()] : []
+        var lines = headline ? headlineLines(width: width) : []
         if !state.finished, let step = engine.currentStep {
             lines += TerminalMarkdown.wrap("paused at: " + engine.displayText(step.title).shown + " (\(step.id))", width: width - 2).map { "  " + $0 }
         }
@@ -32,6 +31,23 @@ extension WalkThrough {
             lines.append("    " + command)
         }
         return lines
+    }
+
+    /// The outcome line, or the resume hint with its command: one line where it fits, or without a
+    /// screen (scripts look for it whole). On a narrower screen it wraps at spaces, never inside a
+    /// word (a terminal would cut the run id in two), and the resume command goes on a line of its
+    /// own, whole, for copying, as the report and checklist commands do.
+    func headlineLines(width: Int) -> [String] {
+        let state = engine.state
+        let line = state.finished ? outcomeLine() : resumeHint()
+        guard terminal.screen, TerminalColumns.width(line) > width else { return [line] }
+        func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+        guard let outcome = state.outcome else {
+            let head = "run \(state.runID.shown) paused; resume with:"
+            return Self.wrapItems(words(head), separator: " ", width: width) + ["    " + resumeCommand()]
+        }
+        let text = "run \(state.runID.shown) \(outcome.rawValue)" + (state.endReason.map { ": \($0.shown)" } ?? "")
+        return Self.wrapItems(words(text), separator: " ", width: width).map(outcomeColour(outcome))
     }
 
     /// The keyboard closed (Ctrl-D): the run pauses and its summary stays on the screen.

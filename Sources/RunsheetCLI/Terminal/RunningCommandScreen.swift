@@ -74,6 +74,10 @@ final class StatusBoard: Sendable {
         var pending = ""
         /// Columns of each line of the status drawn last; the cursor is at the end of the last.
         var drawn: [Int] = []
+        /// The terminal's size when the status was drawn last.
+        var drawnSize = (width: 0, height: 0)
+        /// The last lines that stay (output, attempts), as written: what a redraw after a resize shows.
+        var kept: [String] = []
         var tick = 0
         var finished = false
     }
@@ -117,7 +121,9 @@ final class StatusBoard: Sendable {
             guard state.pending.contains("\n") else { return }
             erase(&state)
             while let newline = state.pending.firstIndex(of: "\n") {
-                terminal.write("  │ " + state.pending[..<newline] + "\n")
+                let line = "  │ " + state.pending[..<newline]
+                terminal.write(line + "\n")
+                keep([line], &state)
                 state.pending = String(state.pending[state.pending.index(after: newline)...])
             }
             draw(&state)
@@ -154,16 +160,49 @@ final class StatusBoard: Sendable {
     private func permanent(_ text: String, _ state: inout State) {
         erase(&state)
         terminal.write(text + "\n")
+        keep(text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), &state)
         draw(&state)
     }
 
-    /// Erases the status. After the window narrowed, a terminal that reflows its lines (most do;
-    /// tmux, VTE, iTerm2, kitty) has wrapped each drawn line into more rows: count them at today's width.
+    /// Remembers lines that stay, the last `keptLines` of them.
+    private func keep(_ lines: [String], _ state: inout State) {
+        guard live else { return }
+        state.kept += lines
+        if state.kept.count > Self.keptLines { state.kept.removeFirst(state.kept.count - Self.keptLines) }
+    }
+
+    static let keptLines = 500
+
+    /// Erases the status. While the window keeps its size, the status is the rows above the cursor
+    /// (each line narrower than the window, so one row each). Once it changed, where the status
+    /// is cannot be known: one terminal reflows its lines into more rows (tmux, VTE, iTerm2,
+    /// kitty), another cuts them (xterm), and tmux lays out what was written just before a resize
+    /// at the new width while the size a program reads is still the old one. Then the screen is
+    /// cleared and the last lines that stay are written again, the status drawn under them.
     private func erase(_ state: inout State) {
         guard !state.drawn.isEmpty else { return }
-        let width = max(1, terminal.width)
-        let rows = state.drawn.reduce(0) { $0 + max(1, ($1 + width - 1) / width) }
+        let size = (width: max(1, terminal.width), height: max(1, terminal.height))
+        guard size == state.drawnSize else {
+            redraw(size, &state)
+            return
+        }
+        let rows = state.drawn.reduce(0) { $0 + max(1, ($1 + size.width - 1) / size.width) }
         terminal.write("\r\u{1B}[2K" + String(repeating: "\u{1B}[1A\u{1B}[2K", count: rows - 1))
+        state.drawn = []
+    }
+
+    /// Clears the screen and writes the last lines that stay that fit above a status of at most
+    /// three lines, each counted in rows at today's width.
+    private func redraw(_ size: (width: Int, height: Int), _ state: inout State) {
+        var room = max(1, size.height - 4)
+        var shown: [String] = []
+        for line in state.kept.reversed() {
+            let rows = max(1, (TerminalColumns.width(line) + size.width - 1) / size.width)
+            guard rows <= room else { break }
+            shown.insert(line, at: 0)
+            room -= rows
+        }
+        terminal.write("\u{1B}[H\u{1B}[2J" + shown.map { $0 + "\n" }.joined())
         state.drawn = []
     }
 
@@ -171,11 +210,14 @@ final class StatusBoard: Sendable {
         guard live, !state.finished, let progress = state.progress, !progress.interactive else { return }
         if case .ended = progress.phase { return erase(&state) }
         let now = self.now()
+        // The size read once: the status is laid out for it, and a later erase compares with it.
+        let size = (width: max(1, terminal.width), height: max(1, terminal.height))
         let lines = CommandStatus.lines(progress, now: now, runElapsed: runElapsed + now.timeIntervalSince(started),
-                                        tick: state.tick, width: terminal.width)
+                                        tick: state.tick, width: size.width)
         erase(&state)
         terminal.write(lines.map(style.dim).joined(separator: "\n"))
         state.drawn = lines.map(TerminalColumns.width)
+        state.drawnSize = size
     }
 }
 

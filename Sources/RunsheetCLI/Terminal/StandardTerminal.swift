@@ -142,15 +142,23 @@ final class StandardTerminal: Terminal {
         case 9: return .tab
         case 13, 10: return .enter
         case 27:
-            // An arrow key is ESC [ A (or ESC O A); the rest of any other sequence is swallowed so
-            // it is not read as letters, and a lone Escape is Escape.
-            var sequence: [UInt8] = []
-            while let next = try readByte(timeout: 0.02) { sequence.append(next) }
-            if sequence.count == 2, sequence[0] == 0x5B || sequence[0] == 0x4F {
-                if sequence[1] == 0x41 { return .up }
-                if sequence[1] == 0x42 { return .down }
+            // An arrow key is ESC [ A (or ESC O A), a page key ESC [ 5 ~: read up to the sequence's
+            // final byte and no further, so keys pressed in a row (PgDn held down) each count.
+            // Any other sequence is swallowed so it is not read as letters; a lone Escape is Escape.
+            guard let first = try readByte(timeout: 0.02) else { return .escape }
+            guard first == 0x5B || first == 0x4F else { return .escape }
+            var sequence = [first]
+            while sequence.count < 16, let next = try readByte(timeout: 0.02) {
+                sequence.append(next)
+                if (0x40...0x7E).contains(next) { break }
             }
-            return .escape
+            switch sequence {
+            case [0x5B, 0x41], [0x4F, 0x41]: return .up
+            case [0x5B, 0x42], [0x4F, 0x42]: return .down
+            case [0x5B, 0x35, 0x7E]: return .pageUp
+            case [0x5B, 0x36, 0x7E]: return .pageDown
+            default: return .escape
+            }
         case 127, 8: return .backspace
         default:
             var bytes = [byte]

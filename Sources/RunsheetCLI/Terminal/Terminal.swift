@@ -8,6 +8,8 @@ public enum Key: Equatable, Sendable {
     case tab
     case up
     case down
+    case pageUp
+    case pageDown
 }
 
 /// The keyboard and screen the walk-through talks to: the process's standard streams
@@ -92,7 +94,7 @@ extension Terminal {
             case .character(let c):
                 text.append(c)
                 write(secret ? "" : String(c))
-            case .tab, .up, .down:
+            case .tab, .up, .down, .pageUp, .pageDown:
                 continue
             }
         }

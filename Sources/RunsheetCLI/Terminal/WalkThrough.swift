@@ -43,17 +43,25 @@ final class WalkThrough {
     }
 
     func resumeHint() -> String {
+        "run \(engine.state.runID.shown) paused; resume with: " + resumeCommand()
+    }
+
+    func resumeCommand() -> String {
         // Name the runs folder when `resume` run from here would not look there by itself.
         let runs = (URL(fileURLWithPath: engine.runDirectory).standardizedFileURL.path as NSString).deletingLastPathComponent
         let here = RunContext.runsDirectory(explicit: nil, near: FileManager.default.currentDirectoryPath)
         let option = URL(fileURLWithPath: here).standardizedFileURL.path == runs ? "" : " --runs-dir \(runs.shown)"
-        return "run \(engine.state.runID.shown) paused; resume with: runsheet resume \(engine.state.runID.shown)\(option)"
+        return "runsheet resume \(engine.state.runID.shown)\(option)"
     }
 
     func outcomeLine() -> String {
         guard let outcome = engine.state.outcome else { return resumeHint() }
-        let text = "run \(engine.state.runID.shown) \(outcome.rawValue)" + (engine.state.endReason.map { ": \($0.shown)" } ?? "")
-        return outcome == .completed ? style.green(text) : style.red(text)
+        return outcomeColour(outcome)("run \(engine.state.runID.shown) \(outcome.rawValue)" + (engine.state.endReason.map { ": \($0.shown)" } ?? ""))
+    }
+
+    func outcomeColour(_ outcome: RunState.Outcome) -> (String) -> String {
+        let style = self.style
+        return { outcome == .completed ? style.green($0) : style.red($0) }
     }
 
     // MARK: - Scripted
@@ -280,6 +288,9 @@ final class WalkThrough {
                           on a terminal ↑ ↓ or j k choose a step, Enter goes there
                           (as goto does), Esc, q or Tab closes it
           c commands      print the step's commands whole, for copying
+          j k scroll      on a terminal, a step taller than the screen scrolls
+                          between its head and the keys: j or ↓ a line down,
+                          k or ↑ a line up, PgDn and PgUp a page
           ? help          this text
           q quit          leave; the run stays resumable
         Marks: ✓ done · – skipped · ✗ failed · ! forced · ▶ current · · ahead.

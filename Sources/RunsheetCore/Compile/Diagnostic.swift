@@ -69,6 +69,8 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case configFile = "config-file"
     case weakensGovernance = "weakens-governance"
     case interactiveWithoutRun = "interactive-without-run"
+    case unnamedLock = "unnamed-lock"
+    case includeConcurrent = "include-concurrent"
 
     /// A problem in a rule file of the repository (roles, policy, calendar) rather than in the
     /// runbook: commands that act on the rules refuse to go on while there is one.
@@ -80,6 +82,8 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .binaryFile: "The file contains a NUL byte, so it is not text."
         case .controlCharacter: "The file contains a control character other than a tab or a line ending."
         case .interactiveWithoutRun: "A code block is flagged interactive without run; only a block that runs gets the terminal."
+        case .unnamedLock: "A runbook with production steps names no service or environment, so its runs lock its own id and production."
+        case .includeConcurrent: "An included runbook with production steps and the including one disagree on concurrent; the including one's lock counts."
         case .frontMatter: "The YAML front matter is malformed or has a value of the wrong type."
         case .unknownKey: "A front matter key is not known but is close to one that is."
         case .badClass: "The release class is not standard, normal, emergency or major."

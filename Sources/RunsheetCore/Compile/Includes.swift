@@ -49,6 +49,7 @@ extension Lowering {
     /// without its lock, so that is an error at the include.
     private mutating func checkLock(of included: Runbook, relative: String, in runbook: Runbook, line: Int, column: Int) {
         guard included.production || included.steps.contains(where: \.production) else { return }
+        checkConcurrent(of: included, relative: relative, in: runbook, line: line, column: column)
         for (key, theirs, ours) in [("service", included.service, runbook.service), ("environment", included.environment, runbook.environment)] {
             guard let theirs else { continue }
             let decidedByParameter = runbook.params.contains { $0.name == key }

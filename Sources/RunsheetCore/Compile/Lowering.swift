@@ -157,6 +157,7 @@ struct Lowering {
             if runbook.steps[index].production { productionSteps.insert(runbook.steps[index].id) }
         }
         checkGovernance(runbook, governance: governance, declared: declaredRoles)
+        checkLockNames(runbook, frontMatterEnd: bodyLine)
         FlowAnalysis.check(runbook, lowering: &self)
         if runbook.steps.isEmpty {
             report(.warning, .noSteps, "nothing in this file became a step; add task items such as '- [ ] Do this'", line: 1, column: 1)
