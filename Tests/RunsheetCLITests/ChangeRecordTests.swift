@@ -113,6 +113,30 @@ import Testing
         #expect(try RepositoryRuns.runsheet(["run", "upgrade.md", "--auto", "--as", "alice", "--change", "anything-7"], in: dir).status == 3)
     }
 
+    /// A release file's `change`: only runs that name that change record count for it, exactly
+    /// (letter case too); a release change of the wrong form is an error at its position.
+    @Test func aReleaseCountsOnlyTheRunsOfItsChangeRecord() throws {
+        let dir = try repository(policy: "change-record: {pattern: '[A-Za-z]{3}[0-9]{7}'}\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "---\ntarget: 2030-01-01\nchange: CHG0012345\n---\n# Release\n\n## Requires\n\n- [Upgrade](upgrade.md)\n"
+            .write(to: dir.appendingPathComponent("release.md"), atomically: true, encoding: .utf8)
+        for change in ["CHG0099999", "chg0012345"] {
+            let other = try RepositoryRuns.runsheet(["run", "upgrade.md", "--as", "alice", "--change", change], in: dir, stdin: "done\n")
+            #expect(other.status == 0, "\(other.stdout)\(other.stderr)")
+        }
+        let noGo = try RepositoryRuns.runsheet(["readiness", "release.md", "--format", "md"], in: dir)
+        #expect(noGo.status == 1, "\(noGo.stdout)\(noGo.stderr)")
+        #expect(noGo.stdout.contains("change record CHG0012345"), "\(noGo.stdout)")
+        let right = try RepositoryRuns.runsheet(["run", "upgrade.md", "--as", "alice", "--change", "CHG0012345"], in: dir, stdin: "done\n")
+        #expect(right.status == 0, "\(right.stdout)\(right.stderr)")
+        let go = try RepositoryRuns.runsheet(["readiness", "release.md", "--format", "md"], in: dir)
+        #expect(go.status == 0 || go.status == 4, "\(go.stdout)\(go.stderr)")
+
+        try "---\ntarget: 2030-01-01\nchange: CHG 1\n---\n# Release\n".write(to: dir.appendingPathComponent("bad.md"), atomically: true, encoding: .utf8)
+        let bad = try RepositoryRuns.runsheet(["readiness", "bad.md"], in: dir)
+        #expect(bad.status == 2 && bad.stderr.contains("bad.md:3:9") && bad.stderr.contains("holds a space"), "\(bad.stderr)")
+    }
+
     @Test(arguments: [
         ("change-record: {required: yes}\n", "1:27", "must be true or false"),
         ("change-record: {required: true, pattern: 'CHG[0-9'}\n", "1:42", "not a valid regular expression"),

@@ -62,10 +62,15 @@ struct ItemCheck {
         }
         // Only parameters the runbook declares narrow the runs down.
         let filter = release.params.filter { name, _ in runbook.params.contains { $0.name == name } }
+        // A release's change record narrows its required runs to those that name it (exactly);
+        // a rollback rehearsal is not a run of the change.
+        let change = entry.rollback ? nil : release.change
         let runs = entry.runs.compactMap { $0.state(asOf: cutoff) }
-            .filter { run in filter.allSatisfy { run.params[$0.key] == $0.value } }
+            .filter { run in filter.allSatisfy { run.params[$0.key] == $0.value } && (change == nil || run.changeRecord == change) }
             .sorted { ($0.startedAt, $0.runID) > ($1.startedAt, $1.runID) }
-        let wanted = filter.isEmpty ? "" : " with " + filter.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        var conditions = filter.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        if let change { conditions.append("change record \(change)") }
+        let wanted = conditions.isEmpty ? "" : " with " + conditions.joined(separator: ", ")
         if entry.rollback {
             rollback(runbook, runs: runs, wanted: wanted)
         } else {

@@ -24,7 +24,7 @@ public struct Release: Sendable, Equatable {
         public var errorDescription: String? { "\(path):\(line):\(column): \(message)" }
     }
 
-    public static let knownKeys = ["release", "title", "target", "timezone", "class", "owner", "params", "rehearsal-within"]
+    public static let knownKeys = ["release", "title", "target", "timezone", "class", "owner", "params", "rehearsal-within", "change"]
 
     public var path: String
     public var id: String
@@ -35,6 +35,9 @@ public struct Release: Sendable, Equatable {
     public var target: Date?
     /// Only runs with these parameter values count (for example the version being released).
     public var params: [String: String] = [:]
+    /// The change record the release carries out: only runs that name it (`run --change`) count
+    /// for its required runbooks.
+    public var change: String?
     /// How recent a rehearsal of the rollback runbook must be, in seconds.
     public var rehearsalWithin = 90 * 86400
     public var requires: [Item] = []
@@ -85,6 +88,10 @@ public struct Release: Sendable, Equatable {
             case "params":
                 guard case .mapping(let params) = value else { let (l, c) = at(value); throw fail(l, c, "'params' must map parameter names to values") }
                 for (name, param) in params { release.params[name.string ?? ""] = try scalar(param, "params.\(name.string ?? "")") }
+            case "change":
+                let reference = try scalar(value, key)
+                if let problem = ChangeRecordRule().problem(with: reference) { let (l, c) = at(value); throw fail(l, c, problem) }
+                release.change = reference
             case "rehearsal-within":
                 let text = try scalar(value, key)
                 guard let seconds = DurationText.seconds(text) else { let (l, c) = at(value); throw fail(l, c, "'\(text)' is not a duration; write e.g. 30d") }
