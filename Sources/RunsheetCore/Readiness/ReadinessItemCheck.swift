@@ -133,6 +133,7 @@ struct ItemCheck {
             default:
                 break
             }
+            if step.isGate, record.status == .done { unsignedGateCheck(step, run, runbook) }
             for signature in run.signatures[step.id] ?? [] where signature.stepHash != StepHash.of(step) && record.status == .done {
                 block("the sign-off by \(signature.signer) on gate \(step.id) is stale: the step changed after it was signed",
                       link: stepLink(step), location: stepLocation(step), run: run.runID, by: signature.signer, role: signature.role)
@@ -163,6 +164,20 @@ struct ItemCheck {
         guard required, run.finished, run.sealAfterEnd == nil else { return }
         block("run \(run.runID) requires signatures and was not sealed after it ended by someone other than its starter, \(run.startedBy); "
               + "someone the roles file names seals it with: runsheet seal \(run.runID) --key PATH", run: run.runID, by: run.startedBy)
+    }
+
+    /// A done gate that only unsigned sign-offs met, while the policy as it is now requires
+    /// signatures for the run's class: they do not count, so the gate is not met (UnsignedSignOffs).
+    private mutating func unsignedGateCheck(_ step: Step, _ run: RunState, _ runbook: Runbook) {
+        guard let rule = UnsignedSignOffs.rule(run, entry.governance) else { return }
+        let unsigned = (run.signatures[step.id] ?? []).filter { !$0.signed }
+        guard !unsigned.isEmpty else { return }
+        let status = GateStatus.evaluate(step: step, state: run, runbook: runbook, governance: entry.governance)
+        guard !status.satisfied else { return }
+        block("gate \(step.id) is not met: its sign-offs \(UnsignedSignOffs.list(unsigned, in: run)) are not signed, and \(rule), so they do not count"
+              + (status.missing.isEmpty ? "" : "; it still needs \(status.missing.joined(separator: " and "))")
+              + "; run it again with: runsheet run \(entry.item.path)",
+              link: stepLink(step), location: stepLocation(step), run: run.runID, by: unsigned.first?.signer)
     }
 
     /// How strict a class's path is; emergency, the break-glass path, is judged apart.
