@@ -181,6 +181,28 @@ import Testing
         #expect(!resumed.stdout.contains("completed"), "\(resumed.stdout)\(resumed.stderr)")
     }
 
+    /// A completed run whose second sign-off was re-signed with the first approver's key (the
+    /// file listing that key for both): readiness says the gate is not met, and why.
+    @Test func readinessCountsAKeyOnceAtAGate() throws {
+        let repo = try Repository()
+        defer { repo.remove() }
+        let id = try repo.startedRun()
+        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("alice")]).status == 0)
+        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("bob")]).status == 0)
+        let finished = try repo.runsheet(["resume", id, "--key", repo.key("op")], stdin: "done\ndone\n")
+        #expect(finished.stdout.contains("completed"), "\(finished.stdout)\(finished.stderr)")
+        var events = try Self.events(repo, id)
+        let bobs = try #require(events.firstIndex { $0.type == .signOff && $0.actor == "bob@example.com" })
+        try Self.sign(&events[bobs], in: repo, run: id, key: repo.key("alice"), name: "bob")
+        try RepositoryRuns.rewrite(repo.dir, id: id, events)
+        try (try String(contentsOf: repo.signers, encoding: .utf8) + "bob@example.com namespaces=\"runsheet\" \(try SigningKeys.publicKey(repo.key("alice")))\n")
+            .write(to: repo.signers, atomically: true, encoding: .utf8)
+        #expect(try repo.runsheet(["verify", id]).status == 0)
+        let readiness = try repo.runsheet(["readiness", "releases/r.md"])
+        #expect(readiness.status == 1, "\(readiness.stdout)")
+        #expect(readiness.stdout.contains("gate approve is not met: the sign-off by bob@example.com (event ") && readiness.stdout.contains("one key counts once; it still needs 1 more of approver"), "\(readiness.stdout)")
+    }
+
     static func events(_ repo: Repository, _ id: String) throws -> [RunEvent] {
         let journal = repo.dir.appendingPathComponent("runs/\(id)/journal.jsonl")
         return try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").map { try JSONDecoder().decode(RunEvent.self, from: Data($0.utf8)) }

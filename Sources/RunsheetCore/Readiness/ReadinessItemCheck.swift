@@ -166,18 +166,23 @@ struct ItemCheck {
               + "someone the roles file names seals it with: runsheet seal \(run.runID) --key PATH", run: run.runID, by: run.startedBy)
     }
 
-    /// A done gate that only unsigned sign-offs met, while the policy as it is now requires
-    /// signatures for the run's class: they do not count, so the gate is not met (UnsignedSignOffs).
+    /// A done gate met only by sign-offs that do not count as the rules are now: unsigned ones
+    /// while the policy requires signatures for the run's class (UnsignedSignOffs), or a second
+    /// sign-off by a key that already counted (SharedKeys): the gate is not met.
     private mutating func unsignedGateCheck(_ step: Step, _ run: RunState, _ runbook: Runbook) {
-        guard let rule = UnsignedSignOffs.rule(run, entry.governance) else { return }
-        let unsigned = (run.signatures[step.id] ?? []).filter { !$0.signed }
-        guard !unsigned.isEmpty else { return }
+        let rule = UnsignedSignOffs.rule(run, entry.governance)
+        let unsigned = rule == nil ? [] : (run.signatures[step.id] ?? []).filter { !$0.signed }
+        let repeated = SharedKeys.repeats(in: run).filter { $0.step == step.id }
+        guard !unsigned.isEmpty || !repeated.isEmpty else { return }
         let status = GateStatus.evaluate(step: step, state: run, runbook: runbook, governance: entry.governance)
         guard !status.satisfied else { return }
-        block("gate \(step.id) is not met: its sign-offs \(UnsignedSignOffs.list(unsigned, in: run)) are not signed, and \(rule), so they do not count"
+        var why: [String] = []
+        if let rule, !unsigned.isEmpty { why.append("its sign-offs \(UnsignedSignOffs.list(unsigned, in: run)) are not signed, and \(rule), so they do not count") }
+        why += repeated.map { SharedKeys.problem($0.record, key: $0.key, first: $0.first) }
+        block("gate \(step.id) is not met: " + why.joined(separator: "; ")
               + (status.missing.isEmpty ? "" : "; it still needs \(status.missing.joined(separator: " and "))")
               + "; run it again with: runsheet run \(entry.item.path)",
-              link: stepLink(step), location: stepLocation(step), run: run.runID, by: unsigned.first?.signer)
+              link: stepLink(step), location: stepLocation(step), run: run.runID, by: unsigned.first?.signer ?? repeated.first?.record.signer)
     }
 
     /// How strict a class's path is; emergency, the break-glass path, is judged apart.
