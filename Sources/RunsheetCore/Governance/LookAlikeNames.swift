@@ -29,6 +29,15 @@ public enum LookAlikeNames {
         }
     }
 
+    /// Invisible characters that shape no text (unlike joiners, direction marks and variation
+    /// selectors, which emoji and right-to-left text need): escaped wherever text is shown.
+    public static func isAlwaysInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0xAD, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x200B, 0x2060...0x2064, 0x3164, 0xFEFF, 0xFFA0: true
+        default: false
+        }
+    }
+
     /// Cyrillic and Greek letters that look like a Latin one.
     static let homoglyphs: [Unicode.Scalar: Character] = {
         let pairs: [(UInt32, Character)] = [
@@ -129,7 +138,12 @@ extension PersonName {
         for (index, scalar) in name.unicodeScalars.enumerated() where !(0x20...0x7E).contains(scalar.value) {
             points.append("U+" + String(format: "%04X", scalar.value) + " at \(index + 1)")
         }
-        return points.isEmpty ? name.shown : "\(name.shown) (\(points.joined(separator: ", ")))"
+        // In a name every invisible character is escaped, joiners and marks included.
+        var shown = String.UnicodeScalarView()
+        for scalar in name.shown.unicodeScalars {
+            if scalar.value > 0x7F, LookAlikeNames.isInvisible(scalar) { shown.append(contentsOf: ShownText.escape(scalar).unicodeScalars) } else { shown.append(scalar) }
+        }
+        return points.isEmpty ? String(shown) : "\(String(shown)) (\(points.joined(separator: ", ")))"
     }
 }
 
