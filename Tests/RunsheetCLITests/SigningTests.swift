@@ -344,9 +344,9 @@ import Testing
         #expect(markdown.stdout.contains("| by \(fingerprint), verified |"), "\(markdown.stdout)")
     }
 
-    /// `check` warns about a key allowed for more than one person (two lines, or a wildcard):
-    /// whoever holds it may sign as any of them.
-    @Test func checkWarnsAboutAKeyAllowedForMoreThanOnePerson() throws {
+    /// `check` reports a key allowed for more than one person (two lines, or a wildcard) as an
+    /// error: whoever holds it may sign as any of them, so it binds nobody.
+    @Test func checkRefusesAKeyAllowedForMoreThanOnePerson() throws {
         let (dir, alice, bob) = try base.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let quiet = try Fixtures.runsheet(["check", "change.md"], directory: dir)
@@ -355,7 +355,7 @@ import Testing
         try (try String(contentsOf: file, encoding: .utf8) + "carol namespaces=\"runsheet\" \(try SigningKeys.publicKey(alice))\n"
              + "*@example.com \(try SigningKeys.publicKey(bob))\n").write(to: file, atomically: true, encoding: .utf8)
         let warned = try Fixtures.runsheet(["check", "change.md"], directory: dir)
-        #expect(warned.stdout.contains(".runsheet/allowed_signers:3:1: warning: the key SHA256:") && warned.stdout.contains("(alice, carol)"), "\(warned.stdout)")
-        #expect(warned.stdout.contains(".runsheet/allowed_signers:4:1: warning: the key SHA256:"), "a wildcard: \(warned.stdout)")
+        #expect(warned.status == 1 && warned.stdout.contains(".runsheet/allowed_signers:3:1: error: the key SHA256:") && warned.stdout.contains("(alice, carol)"), "\(warned.stdout)")
+        #expect(warned.stdout.contains(".runsheet/allowed_signers:4:1: error: the key SHA256:"), "a wildcard: \(warned.stdout)")
     }
 }

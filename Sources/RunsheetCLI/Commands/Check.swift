@@ -92,7 +92,7 @@ struct Check: ParsableCommand {
             Result {
                 let signers = AllowedSigners.load(forRunbook: path)
                 return try compiler.diagnostics(path: path) + (signers.map { $0.1 + $0.0.sharedKeys() } ?? [])
-                    + AllowedSigners.keylessMembers(forRunbook: path) + (RepositoryConfig.load(forRunbook: path)?.1 ?? [])
+                    + AllowedSigners.keylessMembers(forRunbook: path) + LookAlikeNames.diagnostics(forRunbook: path, signers: signers?.0) + (RepositoryConfig.load(forRunbook: path)?.1 ?? [])
             }
         }
     }

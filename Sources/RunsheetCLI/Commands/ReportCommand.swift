@@ -37,8 +37,9 @@ struct Report: ParsableCommand {
         let (events, problem) = try RunSupport.shownEvents(in: directory)
         let state = RunState.fold(events)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
-        let report = RunReport.make(events: events, runbook: result.runbook, currentSHA256: SHA256Hex.of(bytes),
+        var report = RunReport.make(events: events, runbook: result.runbook, currentSHA256: SHA256Hex.of(bytes),
                                     signatures: RunSignatures.outcomes(state, runDirectory: directory))
+        if let rule = UnsignedSignOffs.rule(state, Governance.load(for: result.runbook).0) { report.markUnsignedSignOffs(rule) }
         let text = try ReportTemplate.render(layout.template) { try ReportRenderer.render(report, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         try RunSupport.finishShowing(problem)

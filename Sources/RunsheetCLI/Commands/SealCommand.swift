@@ -17,7 +17,7 @@ struct Seal: ParsableCommand {
             ended by someone other than its starter.
 
             Exit codes: 0 sealed; 1 refused (no key, not named in the roles file, a journal \
-            that does not verify); 2 bad input (no such run, an unusable key).
+            that does not verify, unsigned sign-offs while the policy requires signatures); 2 bad input (no such run, an unusable key).
 
             Examples:
               runsheet seal checkout-deploy-20261122-051200-ab12 --key ~/.ssh/id_ed25519
@@ -43,6 +43,9 @@ struct Seal: ParsableCommand {
         }
         guard let signingKey = boundKey else {
             throw CommandFailure(status: .findings, message: "a seal must be signed, since an unsigned one proves nothing against a rewritten chain, and no key is at hand; give one with --key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written")
+        }
+        if let rule = UnsignedSignOffs.rule(state, context.governance), case let unsigned = UnsignedSignOffs.of(state), !unsigned.isEmpty {
+            throw CommandFailure(status: .findings, message: "run \(state.runID.shown) holds sign-offs without a signature (\(UnsignedSignOffs.list(unsigned, in: state))), and \(rule), so it is not sealed: a seal would vouch for approvals nobody signed; nothing was written")
         }
         context.signingKey = signingKey
         let seal = try RunEvent(by: person, .journalSealed(JournalSealed(head: state.headHash, seq: state.eventCount)))

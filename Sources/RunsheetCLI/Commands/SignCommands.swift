@@ -179,7 +179,7 @@ struct Sign: ParsableCommand {
                 }
                 let written = try context.append(try waiver(context.state)) { _ = try waiver($0) }.written
                 guard case .gateWaived(let waived) = try written.payload() else { return }
-                Output.line("waived gate \(step.id) as \(waived.role) (\(signer.name)); it needed \(waived.unmet)")
+                Output.line("waived gate \(step.id) as \(waived.role) (\(signer.name.shownName)); it needed \(waived.unmet)")
                 return
             }
             if exception {
@@ -199,7 +199,7 @@ struct Sign: ParsableCommand {
             let (written, state) = try context.append(try signature(context.state)) { _ = try signature($0) }
             let status = GateStatus.evaluate(step: step, state: state, runbook: context.runbook, governance: context.governance)
             guard case .signOff(let signed) = try written.payload() else { return }
-            Output.line("signed \(step.id) as \(signed.role) (\(signer.name)); " +
+            Output.line("signed \(step.id) as \(signed.role) (\(signer.name.shownName)); " +
                         (status.satisfied ? "the gate's rule is met" : "still needs \(status.missing.joined(separator: " and "))"))
             // The signer's receipt: 'verify --contains' shows later that this signature is still in the chain.
             Output.line("receipt: event \(written.seq), hash \(written.hash); 'runsheet verify \(state.runID) --contains \(written.hash)' checks it is still in the journal")
@@ -251,6 +251,6 @@ struct Reject: ParsableCommand {
         } catch let refusal as SignOffs.Refusal {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
-        Output.line("rejected \(step) (\(signer.name)): \(reason)")
+        Output.line("rejected \(step) (\(signer.name.shownName)): \(reason)")
     }
 }

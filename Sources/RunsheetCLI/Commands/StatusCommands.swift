@@ -28,7 +28,7 @@ struct Status: ParsableCommand {
             let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil)
             let (state, problem) = try RunSupport.shownState(in: directory)
             let lease = RunLease.probe(folder: directory)
-            Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory),
+            Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory), unsignedRule: Self.unsignedRule(state, directory: directory),
                               session: lease.held ? lease.holder?.description ?? "another session" : nil))
             try RunSupport.finishShowing(problem)
             RunSupport.keepUntilExit(state)
@@ -105,7 +105,7 @@ struct Status: ParsableCommand {
 
     /// The run in detail; every name and text from the journal shows escaped (`ShownText`).
     /// `session` names who drives the run now (its lease's holder), if anyone does.
-    func detail(_ state: RunState, lapsed: [String: String] = [:], session: String? = nil) -> String {
+    func detail(_ state: RunState, lapsed: [String: String] = [:], unsignedRule: String? = nil, session: String? = nil) -> String {
         var lines: [String] = []
         lines.append("run      \(state.runID.shown)")
         lines.append("runbook  \(state.title.shown) (\(state.runbookPath.shown))")
@@ -138,9 +138,9 @@ struct Status: ParsableCommand {
             lines.append("lock     \(lock.shownName)" + (state.holdsLock ? " held since \((state.lockSince ?? "").shown)" + (lock.mode == .shared ? " (shared)" : "")
                                                        : " released by \((state.lockReleases.last?.actor ?? "").shown) at \((state.lockReleases.last?.time ?? "").shown); resume takes it again"))
         }
-        lines.append("actors   \(state.actors.map(\.shown).joined(separator: ", "))")
+        lines.append("actors   \(state.actors.map(\.shownName).joined(separator: ", "))")
         lines.append("events   \(state.eventCount), head \(state.headHash)")  // whole, as verify --head takes it
-        lines += Self.signingLines(state)
+        lines += Self.signingLines(state, unsignedRule: unsignedRule)
         // In the order the journal settled them, each step where it was settled last: no sort,
         // which a run of tens of thousands of steps would feel.
         let settledSteps = state.settlements.compactMap { entry -> (String, RunState.StepRecord)? in
@@ -152,7 +152,7 @@ struct Status: ParsableCommand {
         for (id, record) in settledSteps {
             let why = lapsed[id]
             let lapsed = why != nil || state.approvalLapsed(id)
-            var line = "  \(lapsed ? "↺" : record.mark) \(id.shown)  \((record.actor ?? "").shown)  \((record.endedAt ?? "").shown)"
+            var line = "  \(lapsed ? "↺" : record.mark) \(id.shown)  \((record.actor ?? "").shownName)  \((record.endedAt ?? "").shown)"
             if let reason = record.reason?.shown { line += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
             if lapsed {
                 line += "  (APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now" + (why.map { $0.isEmpty ? "" : ": \($0.shown)" } ?? "") + "; it must be approved again)"
@@ -320,7 +320,10 @@ struct Verify: ParsableCommand {
         let outcomes = signatures.outcomes
         for event in folded.signedEvents {
             guard let outcome = outcomes[event.seq] else { continue }
-            Output.line("signed   event \(event.seq) \(event.type.rawValue)\(event.step.map { " " + $0.shown } ?? "") by \(outcome.principal.shown), key \(outcome.fingerprint ?? "?"): \(outcome.verified ? "verified" : "does not verify")")
+            Output.line("signed   event \(event.seq) \(event.type.rawValue)\(event.step.map { " " + $0.shown } ?? "") by \(outcome.principal.shownName), key \(outcome.fingerprint ?? "?"): \(outcome.verified ? "verified" : "does not verify")")
+        }
+        for repeated in SharedKeys.repeats(in: folded) {
+            Output.line("note     \(SharedKeys.problem(repeated.record, key: repeated.key, first: repeated.first)) at gate \(repeated.step.shown)")
         }
         if let explainFolder {
             let runbook = RunSupport.runbookPath(of: folded, runDirectory: directory)

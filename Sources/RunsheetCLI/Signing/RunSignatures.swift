@@ -29,9 +29,17 @@ enum RunSignatures {
     static func check(_ state: RunState, runDirectory: String) -> (problem: JournalProblem?, outcomes: [Int: SignatureVerification.Outcome]) {
         if let misplaced = RunBinding.problem(state, runDirectory: runDirectory) { return (misplaced, [:]) }
         guard !state.signedEvents.isEmpty else { return (nil, [:]) }
-        let found = signers(for: state, runDirectory: runDirectory)
-        let all = SignatureVerification.outcomes(of: state, signers: found?.signers)
+        let loaded = AllowedSigners.load(forRunbook: RunSupport.runbookPath(of: state, runDirectory: runDirectory))
+        var all = SignatureVerification.outcomes(of: state, signers: loaded?.0)
+        // A file that cannot be read says so, not that the key is missing from it.
+        if let unreadable = loaded.flatMap({ AllowedSigners.readProblem(in: $0.1) }) {
+            all = all.map { outcome in
+                var outcome = outcome
+                if !outcome.verified { outcome.problem = "\(unreadable), so whose key made the signature cannot be known" }
+                return outcome
+            }
+        }
         let outcomes = Dictionary(all.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
-        return (SignatureVerification.problem(among: all, in: state, signersPath: found?.path), outcomes)
+        return (SignatureVerification.problem(among: all, in: state, signersPath: loaded?.0.path) ?? CommitTimeCheck.problem(state, runDirectory: runDirectory), outcomes)
     }
 }

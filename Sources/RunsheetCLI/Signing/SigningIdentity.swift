@@ -18,8 +18,11 @@ enum SigningIdentity {
             }
             throw CommandFailure(status: .findings, message: "\(why), so nothing was written; add a line for it (docs/JOURNAL.md, \"Allowed signers and SSH signatures\") or sign with the key the file names for you")
         }
-        guard let (signers, _) = AllowedSigners.load(forRunbook: runbook) else {
+        guard let (signers, loaded) = AllowedSigners.load(forRunbook: runbook) else {
             return try unusable("the key \(key.keyFile) (from \(key.source)) cannot sign for \(runbook): its repository has no \(AllowedSigners.relativePath) saying whose key it is")
+        }
+        if let problem = AllowedSigners.readProblem(in: loaded) {
+            throw CommandFailure(status: .findings, message: "\(problem), so whose key \(key.keyFile) is cannot be known and nothing was written")
         }
         let publicKey: SSHPublicKey
         do { publicKey = try SSHPublicKey(line: key.publicKey) } catch {
@@ -27,7 +30,14 @@ enum SigningIdentity {
         }
         let principals = signers.principals(allowing: publicKey, namespace: "runsheet", at: Date())
         guard !principals.isEmpty else {
-            return try unusable("the key \(publicKey.fingerprint) (\(key.keyFile), from \(key.source)) is not allowed to sign in \(signers.path) now: no line names it for namespace runsheet, or its line is not valid at this time")
+            let why = signers.whyNotUsable(publicKey, as: explicit?.trimmed, namespace: "runsheet", at: Date())
+            return try unusable("the key \(publicKey.fingerprint) (\(key.keyFile), from \(key.source)) is not allowed to sign in \(signers.path) now: \(why)")
+        }
+        if let sharers = signers.sharers(of: publicKey) {
+            throw CommandFailure(status: .findings, message: "the key \(publicKey.fingerprint) (from \(key.source)) is allowed for more than one person in \(signers.path) (\(sharers.map(\.shown).joined(separator: ", "))), and a sign-off is bound to the one person who holds its key, so it binds nobody and nothing was written; give each person a key of their own")
+        }
+        if let odd = principals.first(where: { PersonName.canonical($0) != $0 }) {
+            throw CommandFailure(status: .findings, message: "\(signers.path): \(AllowedSigners.notCanonical(odd)); a sign-off under it would not verify, so nothing was written")
         }
         var bound = actor
         if let explicit = explicit?.trimmed, !explicit.isEmpty {

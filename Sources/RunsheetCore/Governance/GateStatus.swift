@@ -34,9 +34,12 @@ public struct GateStatus: Sendable, Equatable {
         let executors = GateStatus.executors(before: step, state: state, runbook: runbook)
         var signatures: [Signature] = []
         var counted: [(signer: String, role: String)] = []
+        var keysCounted: [String: String] = [:]  // one key is one person: it counts once
         for record in state.signatures[step.id] ?? [] {
             var problem: String?
-            if record.stepHash != currentHash {
+            if let rule = UnsignedSignOffs.rule(state, governance), !record.signed {
+                problem = UnsignedSignOffs.problem(record, rule: rule)
+            } else if record.stepHash != currentHash {
                 problem = "the step changed after it was signed"
             } else if let stale = state.staleness(of: record.plan) {
                 problem = stale
@@ -48,8 +51,13 @@ public struct GateStatus: Sendable, Equatable {
                 problem = "\(record.signer) carried out steps this gate approves"
             } else if counted.contains(where: { PersonName.same($0.signer, record.signer) && $0.role == record.role }) {
                 problem = "\(record.signer) already signed as \(record.role)"
+            } else if let key = SharedKeys.fingerprint(of: record, in: state), let first = keysCounted[key] {
+                problem = SharedKeys.problem(record, key: key, first: first)
             }
-            if problem == nil { counted.append((record.signer, record.role)) }
+            if problem == nil {
+                counted.append((record.signer, record.role))
+                if let key = SharedKeys.fingerprint(of: record, in: state) { keysCounted[key] = record.signer }
+            }
             signatures.append(Signature(signer: record.signer, role: record.role, time: record.time, problem: problem))
         }
         var missing: [String] = []

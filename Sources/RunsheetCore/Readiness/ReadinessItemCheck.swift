@@ -138,6 +138,7 @@ struct ItemCheck {
             default:
                 break
             }
+            if step.isGate, record.status == .done { unsignedGateCheck(step, run, runbook) }
             for signature in run.signatures[step.id] ?? [] where signature.stepHash != StepHash.of(step) && record.status == .done {
                 block("the sign-off by \(signature.signer) on gate \(step.id) is stale: the step changed after it was signed",
                       link: stepLink(step), location: stepLocation(step), run: run.runID, by: signature.signer, role: signature.role)
@@ -168,6 +169,25 @@ struct ItemCheck {
         guard required, run.finished, run.sealAfterEnd == nil else { return }
         block("run \(run.runID) requires signatures and was not sealed after it ended by someone other than its starter, \(run.startedBy); "
               + "someone the roles file names seals it with: runsheet seal \(run.runID) --key PATH", run: run.runID, by: run.startedBy)
+    }
+
+    /// A done gate met only by sign-offs that do not count as the rules are now: unsigned ones
+    /// while the policy requires signatures for the run's class (UnsignedSignOffs), or a second
+    /// sign-off by a key that already counted (SharedKeys): the gate is not met.
+    private mutating func unsignedGateCheck(_ step: Step, _ run: RunState, _ runbook: Runbook) {
+        let rule = UnsignedSignOffs.rule(run, entry.governance)
+        let unsigned = rule == nil ? [] : (run.signatures[step.id] ?? []).filter { !$0.signed }
+        let repeated = SharedKeys.repeats(in: run).filter { $0.step == step.id }
+        guard !unsigned.isEmpty || !repeated.isEmpty else { return }
+        let status = GateStatus.evaluate(step: step, state: run, runbook: runbook, governance: entry.governance)
+        guard !status.satisfied else { return }
+        var why: [String] = []
+        if let rule, !unsigned.isEmpty { why.append("its sign-offs \(UnsignedSignOffs.list(unsigned, in: run)) are not signed, and \(rule), so they do not count") }
+        why += repeated.map { SharedKeys.problem($0.record, key: $0.key, first: $0.first) }
+        block("gate \(step.id) is not met: " + why.joined(separator: "; ")
+              + (status.missing.isEmpty ? "" : "; it still needs \(status.missing.joined(separator: " and "))")
+              + "; run it again with: runsheet run \(entry.item.path)",
+              link: stepLink(step), location: stepLocation(step), run: run.runID, by: unsigned.first?.signer ?? repeated.first?.record.signer)
     }
 
     /// How strict a class's path is; emergency, the break-glass path, is judged apart.

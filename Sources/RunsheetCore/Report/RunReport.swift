@@ -57,10 +57,12 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var verified: Bool?
         /// Why it does not verify.
         public var problem: String?
+        /// Why an unsigned sign-off does not count: the policy as it is now requires signatures.
+        public var doesNotCount: String?
 
         /// "no SSH signature", "SSH signature by SHA256:…, verified", "SSH signature by SHA256:…, does not verify: …".
         public var text: String {
-            guard signed else { return "no SSH signature" }
+            guard signed else { return "no SSH signature" + (doesNotCount.map { ", does not count: \($0)" } ?? "") }
             let key = self.key.map { " by \($0)" } ?? ""
             return verified == true ? "SSH signature\(key), verified" : "SSH signature\(key), does not verify" + (problem.map { ": \($0)" } ?? "")
         }

@@ -87,7 +87,7 @@ public struct AllowedSigners: Sendable {
     /// Reads and parses the file at `path`; one that cannot be read or is not UTF-8 is an error
     /// diagnostic and stands in as a file that allows nobody.
     public static func load(path: String, loader: Compiler.Loader = Compiler.disk) -> (AllowedSigners, [Diagnostic]) {
-        let reading = RepositoryFile.read(path, code: .allowedSigners, what: "allowed signers file", loader: loader)
+        let reading = RepositoryFile.read(path, code: .allowedSigners, what: "allowed signers file", loader: { try readRefusingLinks($0, loader) })
             ?? .problem(path: path, Diagnostic(.error, .allowedSigners, "the allowed signers file does not exist", path: path, line: 1, column: 1))
         return reading.parsed(with: { parse(text: $1, path: $0) }, unusable: { AllowedSigners(path: $0, entries: []) })
     }
@@ -95,7 +95,7 @@ public struct AllowedSigners: Sendable {
     /// The allowed signers file that applies to a runbook, if any: the top-most up to the Git
     /// root, as for the roles file; one in a folder below it is an error, never read.
     public static func load(forRunbook path: String, loader: Compiler.Loader = Compiler.disk) -> (AllowedSigners, [Diagnostic])? {
-        RepositoryFile.load(relativePath, forRunbook: path, code: .allowedSigners, what: "allowed signers file", loader: loader,
+        RepositoryFile.load(relativePath, forRunbook: path, code: .allowedSigners, what: "allowed signers file", loader: { try readRefusingLinks($0, loader) },
                             parse: { parse(text: $1, path: $0) }, unusable: { AllowedSigners(path: $0, entries: []) })
     }
 

@@ -174,7 +174,7 @@ private struct LineParser {
             } else {
                 let canonical = PersonName.canonical(name)
                 if canonical != name {
-                    error("principal '\(name)' is not in canonical form, so OpenSSH, which compares names exactly, would never match the '\(canonical)' runsheet asks for; write '\(canonical)'",
+                    error(AllowedSigners.notCanonical(name),
                           at: offset + (piece.hasPrefix("!") ? 1 : 0))
                 }
             }

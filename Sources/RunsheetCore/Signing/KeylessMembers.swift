@@ -32,7 +32,7 @@ extension AllowedSigners {
 }
 
 extension AllowedSigners {
-    /// A warning for each key the file allows for more than one person (on lines of their own or
+    /// An error for each key the file allows for more than one person (on lines of their own or
     /// in one principal list, wildcards included): whoever holds it may sign as any of them, so
     /// no signature by it says which one acted. At the second person's line.
     public func sharedKeys() -> [Diagnostic] {
@@ -46,8 +46,8 @@ extension AllowedSigners {
             firstHolder[entry.key] = known
             let wildcard = people.contains { $0.contains("*") || $0.contains("?") }
             guard known.people.count > 1 || wildcard, known.people != before || wildcard else { continue }
-            found.append(Diagnostic(.warning, .allowedSigners,
-                                    "the key \(entry.key.fingerprint) is allowed for more than one person (\(known.people.sorted().joined(separator: ", "))), so whoever holds it may sign as any of them; give each person a key of their own",
+            found.append(Diagnostic(.error, .allowedSigners,
+                                    "the key \(entry.key.fingerprint) is allowed for more than one person (\(known.people.sorted().joined(separator: ", "))), and a sign-off is bound to the one person who holds its key, so this key binds nobody: runsheet refuses to sign with it, and at a gate one key counts once; give each person a key of their own",
                                     path: path, line: entry.line, column: 1))
         }
         return found

@@ -11,10 +11,15 @@ public enum ShownText {
     /// `text` with its control characters escaped; with `keepingLineBreaks`, line feeds and tabs
     /// stay as they are (for text shown over several lines: notes, commands, a step's body).
     public static func escaped(_ text: String, keepingLineBreaks: Bool = false) -> String {
-        guard text.unicodeScalars.contains(where: { isControl($0) && !(keepingLineBreaks && isLineBreakOrTab($0)) }) else { return text }
+        // Characters that are invisible in any text (a soft hyphen, a zero-width space) are escaped
+        // too, never shown raw; joiners, marks and variation selectors that shape text stay (names escape them too).
+        func hidden(_ scalar: Unicode.Scalar) -> Bool {
+            (isControl(scalar) && !(keepingLineBreaks && isLineBreakOrTab(scalar))) || (scalar.value > 0x7F && LookAlikeNames.isAlwaysInvisible(scalar))
+        }
+        guard text.unicodeScalars.contains(where: hidden) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            guard isControl(scalar), !(keepingLineBreaks && isLineBreakOrTab(scalar)) else {
+            guard hidden(scalar) else {
                 out.append(scalar)
                 continue
             }
