@@ -165,6 +165,14 @@ import Testing
         let badHash = try asAlice(insert(id, honest.event, edited))
         #expect(badHash.status != 0 && badHash.stderr.contains("does not match its line"), "\(badHash.stderr)")
 
+        // A run started in the database by Bob whose first event is Alice's.
+        let firstLine = try #require(try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").first.map(String.init))
+        let started = try asBob("INSERT INTO runsheet.runs (run) VALUES ('fresh-\(id)'); " + insert("fresh-\(id)", events[0], firstLine))
+        #expect(started.status != 0 && started.stderr.contains("only in their own name"), "\(started.stderr)")
+        // Marking a run as pushed to slip unchecked events in later: its events must come with it.
+        let hollow = try asBob("INSERT INTO runsheet.runs (run, pushed, pushed_through) VALUES ('hollow-\(id)', true, 3)")
+        #expect(hollow.status != 0 && hollow.stderr.contains("was pushed with 3 events, but only 0 came with it"), "\(hollow.stderr)")
+
         // No UPDATE, DELETE or TRUNCATE for a member; and no rewriting who is who.
         for sql in ["UPDATE runsheet.events SET actor = 'x' WHERE run = '\(id)'", "DELETE FROM runsheet.events WHERE run = '\(id)'",
                     "TRUNCATE runsheet.events", "INSERT INTO runsheet.members (db_user, person) VALUES ('\(team.alice.user)x', 'bob@example.com')",

@@ -17,10 +17,10 @@ struct StoreCommand: ParsableCommand {
         commandName: "store",
         abstract: "Set up the shared PostgreSQL run store, and push runs to it or pull them from it.",
         discussion: """
-            See docs/TEAMS.md. Exit codes: 0 done; 1 a journal that does not verify, or an \
-            event the database refused; 2 bad usage, an unknown run, a run already there; \
-            6 the store cannot be used (unreachable, password or TLS refused, no such \
-            database, its schema missing, too old or too new).
+            See docs/TEAMS.md. Exit codes: 0 done; 1 a journal that does not verify; 2 bad \
+            usage, a URL with a password, an unknown run, a run already there; 6 the store \
+            cannot be used (unreachable, password or TLS refused, no such database, its \
+            schema missing, too old or too new) or refused an event.
 
             Examples:
               runsheet store init postgresql://owner@db.example.com/runsheet
