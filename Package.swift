@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // The PostgreSQL run store (RunsheetPostgres): the driver, and the TLS and logging types its API takes.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -38,9 +43,22 @@ let package = Package(
             // The report layouts of templates/reports, embedded (see BuiltinTemplates.swift).
             resources: [.embedInCode("Report/Layouts")]
         ),
+        // The PostgreSQL run store: connection settings as libpq reads them, the schema, push and pull.
+        // The only target that sees postgres-nio.
+        .target(
+            name: "RunsheetPostgres",
+            dependencies: [
+                "RunsheetCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "RunsheetCLI",
-            dependencies: ["RunsheetCore", "RunsheetMarkdown", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RunsheetCore", "RunsheetMarkdown", "RunsheetPostgres", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The entry point, and the allocator settings of the program (Allocator.swift).
         .executableTarget(name: "runsheet", dependencies: ["RunsheetCLI", "RunsheetMarkdown"]),
@@ -55,6 +73,7 @@ let package = Package(
             dependencies: ["RunsheetCore", "RunsheetTestSupport", .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "CryptoExtras", package: "swift-crypto")]
         ),
+        .testTarget(name: "RunsheetPostgresTests", dependencies: ["RunsheetPostgres"]),
         .testTarget(
             name: "RunsheetCLITests",
             dependencies: ["RunsheetCore", "RunsheetCLI", "RunsheetTestSupport", "runsheet", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -137,6 +137,29 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("bad.md:3:9") && bad.stderr.contains("holds a space"), "\(bad.stderr)")
     }
 
+    /// The second adversary: `--class` to a class whose policy asks no change record is a
+    /// downgrade (which needs the policy's permission), and a run started while the policy was
+    /// moved aside does not go on without one once it is back.
+    @Test func anotherClassOrAPolicyMovedAsideDoesNotDropTheChangeRecord() throws {
+        let dir = try repository(policy: "normal:\n  change-record: {required: true, pattern: 'CHG[0-9]{7}'}\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for releaseClass in ["major", "emergency", "Standard"] {
+            let other = try RepositoryRuns.runsheet(["run", "upgrade.md", "--auto", "--as", "alice", "--class", releaseClass], in: dir)
+            #expect(other.status == 1 && other.stderr.contains("a change record is not required"), "\(releaseClass): \(other.stderr)")
+        }
+        #expect(runs(dir).isEmpty)
+        let policy = dir.appendingPathComponent(".runsheet/policy.yaml"), aside = dir.appendingPathComponent("policy.aside")
+        try FileManager.default.moveItem(at: policy, to: aside)
+        let started = try RepositoryRuns.runsheet(["run", "upgrade.md", "--auto", "--as", "alice"], in: dir)
+        #expect(started.status == 3, "\(started.stderr)")
+        try FileManager.default.moveItem(at: aside, to: policy)
+        let id = try #require(runs(dir).first)
+        let resumed = try RepositoryRuns.runsheet(["resume", id, "--as", "alice"], in: dir, stdin: "done\n")
+        #expect(resumed.status == 1, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stderr.contains("cannot go on under today's rules") && resumed.stderr.contains("start a new run that names the approved change record"), "\(resumed.stderr)")
+        #expect(!(try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)).contains("step.completed"))
+    }
+
     @Test(arguments: [
         ("change-record: {required: yes}\n", "1:27", "must be true or false"),
         ("change-record: {required: true, pattern: 'CHG[0-9'}\n", "1:42", "not a valid regular expression"),

@@ -77,6 +77,34 @@ import Testing
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).filter { !$0.hasPrefix(".") }.isEmpty)
     }
 
+    /// The second adversary: a nested repository (or a `git worktree`) inside the repository
+    /// holds rule files and allowed signers of its own, found first for its runbooks; and a
+    /// runbook in another repository that links to the repository's runbook. Neither is the
+    /// repository's runbook, so neither starts into its runs folder.
+    @Test func aNestedRepositoryOrALinkedRunbookIsNotTheRepositorys() throws {
+        let (dir, alice, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (nested, evilAlice, _) = try base.repository()
+        try FileManager.default.moveItem(at: nested, to: dir.appendingPathComponent("wt"))
+        try "gitdir: /elsewhere/.git/worktrees/wt\n".write(to: dir.appendingPathComponent("wt/.git-file"), atomically: true, encoding: .utf8)
+        let inNested = try runsheet(["run", "wt/change.md", "--auto", "--as", "alice", "--key", evilAlice, "--runs-dir", "runs"], in: dir)
+        #expect(inNested.status == 1 && inNested.stderr.contains("is outside the repository"), "\(inNested.stdout)\(inNested.stderr)")
+        // A worktree's .git is a file, not a folder.
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("wt/.git"))
+        try FileManager.default.moveItem(at: dir.appendingPathComponent("wt/.git-file"), to: dir.appendingPathComponent("wt/.git"))
+        let inWorktree = try runsheet(["run", "wt/change.md", "--auto", "--as", "alice", "--key", evilAlice, "--runs-dir", "runs"], in: dir)
+        #expect([1, 2].contains(inWorktree.status) && (inWorktree.stderr.contains("is outside the repository") || inWorktree.stderr.contains("is below the repository's own")),
+                "\(inWorktree.stdout)\(inWorktree.stderr)")
+
+        let (shadow, _, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: shadow) }
+        try FileManager.default.removeItem(at: shadow.appendingPathComponent("change.md"))
+        try FileManager.default.createSymbolicLink(at: shadow.appendingPathComponent("change.md"), withDestinationURL: dir.appendingPathComponent("change.md"))
+        let linked = try runsheet(["run", "change.md", "--auto", "--as", "alice", "--key", alice, "--runs-dir", dir.appendingPathComponent("runs").path], in: shadow)
+        #expect(linked.status == 1 && linked.stderr.contains("is outside the repository"), "\(linked.stdout)\(linked.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []).filter { !$0.hasPrefix(".") }.isEmpty)
+    }
+
     /// The approved run copied to a second folder: the copy is refused everywhere, so one set of
     /// approvals carries out one run.
     @Test func aCopiedRunFolderDoesNotReuseItsApprovals() throws {

@@ -471,6 +471,16 @@ struct Resume: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
         }
+        // A change record the policy requires now (or in another form) is required of a run that
+        // started without one, or under a policy moved aside: today's rules apply from here on.
+        do {
+            var underItsClass = runbook
+            underItsClass.releaseClass = state.releaseClass
+            try RunEngine.requireChangeRecord(state.changeRecord, of: underItsClass, governance: governance)
+        } catch let refusal as RunError {
+            throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on under today's rules: " + (refusal.errorDescription ?? "\(refusal)")
+                                 .replacingOccurrences(of: "name the approved change record with --change", with: "start a new run that names the approved change record with --change"))
+        }
         try EnvironmentLocking.requireSameLock(state, now: try EnvironmentLocking.claim(for: runbook, values: values))
         // As the journal records it, or as the policy says now (then recorded from here on).
         if signingKey == nil, state.signaturesRequired || governance.policy[state.releaseClass].requiresSignatures {

@@ -15,6 +15,9 @@ public enum ExitStatus: Int32, Sendable {
     case exceptions = 4
     /// Another session drives the run (it holds the run's lease), or holds a lock runsheet needs.
     case leased = 5
+    /// The PostgreSQL store cannot be used: unreachable, a refused password or TLS, no such
+    /// database, a schema missing, too old or too new (docs/TEAMS.md).
+    case store = 6
 }
 
 /// Runs the command line, mapping every failure to a one-sentence message and a documented exit code.
@@ -98,6 +101,8 @@ public struct RunsheetCommand: ParsableCommand {
                  open run holds the lock on the service and environment a run with
                  production steps changes ('run', 'resume'); nothing was written:
                  'runsheet status' lists the runs and the locks
+              6  the PostgreSQL store cannot be used: unreachable, password or TLS
+                 refused, no such database, its schema missing, too old or too new
 
             Examples:
               runsheet check runbooks/
@@ -108,7 +113,7 @@ public struct RunsheetCommand: ParsableCommand {
         version: version,
         // Each subcommand spells out its commandName: ArgumentParser would otherwise derive it with String(describing:),
         // whose casts scan every protocol conformance in the binary, a quarter of a short command's instructions.
-        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Seal.self, Unlock.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self]
+        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Seal.self, Unlock.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self, StoreCommand.self, Export.self]
     )
 
     public init() {}

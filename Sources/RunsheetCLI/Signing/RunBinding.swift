@@ -29,18 +29,27 @@ enum RunBinding {
         return nil
     }
 
-    /// The resolved path of `runbook` when it lies outside `repository`; nil when inside. A
-    /// relative path counts from the repository's root (where a later command looks for it).
+    /// The path of `runbook` when it is not the repository's own; nil when it is. A relative path
+    /// counts from the repository's root (where a later command looks for it).
     static func outside(_ runbook: String, repository: String) -> String? {
-        guard runbook.hasPrefix("/") else { return nil }
-        return inside(runbook, repository: repository) ? nil : runbook
+        let path = runbook.hasPrefix("/") ? runbook : repository + "/" + runbook
+        guard runbook.hasPrefix("/") || FileManager.default.fileExists(atPath: path) else { return nil }
+        return inside(path, repository: repository) ? nil : path
     }
 
-    /// Whether `path`, with its links resolved, is `repository` or lies under it.
+    /// Whether `path` is the repository's own: with its links resolved it lies under
+    /// `repository`, and the Git work tree around it, found both through the path as written and
+    /// through the resolved one, is `repository` itself, not a nested repository or a `git
+    /// worktree` inside it (whose rule files and allowed signers would be found first), nor
+    /// another repository linking to it.
     static func inside(_ path: String, repository: String) -> Bool {
         let root = resolved(repository)
         let target = resolved(path)
-        return target == root || target.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+        guard target == root || target.hasPrefix(root.hasSuffix("/") ? root : root + "/") else { return false }
+        for folder in [(absolute(path) as NSString).deletingLastPathComponent, (target as NSString).deletingLastPathComponent] {
+            guard let around = RunContext.gitRoot(of: folder), resolved(around) == root else { return false }
+        }
+        return true
     }
 
     /// A refusal before a run starts: a runs folder inside a repository takes only that

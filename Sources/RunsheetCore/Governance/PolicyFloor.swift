@@ -11,10 +11,14 @@ public enum PolicyFloor {
         case fewer(gate: String, rule: SignOffRule, instead: Int)
         /// The reference requires signatures (`signatures: required`) and the candidate does not.
         case unsigned
+        /// The reference requires a change record (`change-record: {required: true}`) or a form
+        /// of it, and the candidate does not ask as much.
+        case noChangeRecord
 
         public var phrase: String {
             switch self {
             case .unsigned: "signatures are not required"
+            case .noChangeRecord: "a change record is not required, or not in the same form"
             case .skipped(let gate): "gate '\(gate)' is skipped"
             case .fewer(let gate, let rule, let instead): "gate '\(gate)' needs \(rule.count) of \(rule.roles.joined(separator: " or ")) instead of \(instead)"
             }
@@ -46,6 +50,8 @@ public enum PolicyFloor {
             }
         }
         if reference.requiresSignatures, !candidate.requiresSignatures { found.append(.unsigned) }
+        let wanted = reference.changeRecord ?? ChangeRecordRule(), given = candidate.changeRecord ?? ChangeRecordRule()
+        if (wanted.isRequired && !given.isRequired) || !Set(wanted.patterns).isSubset(of: Set(given.patterns)) { found.append(.noChangeRecord) }
         return found
     }
 

@@ -1,0 +1,54 @@
+import Foundation
+import RunsheetCore
+import RunsheetPostgres
+
+/// Connecting to a PostgreSQL store from a command: the URL read as libpq reads it, the password
+/// from PGPASSWORD or the password file, the async work waited for, and every `StoreError` one
+/// sentence with its exit code (2 for a URL mistake, 6 for a store that cannot be used).
+enum StoreAccess {
+    /// The `store:` of the repository's `.runsheet/config.yaml` around the current folder (found
+    /// like the roles file), the third place a store is chosen after `--store` and RUNSHEET_STORE.
+    static func configured() -> String? {
+        RepositoryConfig.load(forRunbook: FileManager.default.currentDirectoryPath + "/config-anchor")?.0.store
+    }
+
+    /// `--store`, else RUNSHEET_STORE, else the config file's `store:`, else the folder store.
+    static func choice(_ flag: String?) -> StoreChoice {
+        StoreChoice.resolve(flag: flag, environment: ProcessInfo.processInfo.environment, configured: flag == nil ? configured() : nil)
+    }
+
+    /// The URL of the PostgreSQL store `command` needs (`--store`, else RUNSHEET_STORE, else the
+    /// config file's `store:`), or a refusal.
+    static func url(_ flag: String?, command: String) throws -> String {
+        guard case .postgres(let url, _) = choice(flag) else {
+            throw CommandFailure(status: .usage, message: "\(command) needs a PostgreSQL store: give --store postgresql://USER@HOST/DATABASE, set RUNSHEET_STORE, or name it as store: in .runsheet/config.yaml")
+        }
+        return url
+    }
+
+    /// Opens the store at `url`, runs `work` on it and closes it.
+    static func run<T: Sendable>(_ url: String, _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
+        let environment = ProcessInfo.processInfo.environment
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        do {
+            let settings = try ConnectionSettings.parse(url, environment: environment, loginName: RunContext.loginName(), home: home)
+            let lookup = PasswordLookup.password(for: settings, environment: environment, home: home)
+            if let warning = lookup.warning { FileHandle.standardError.write(Data("runsheet: warning: \(warning)\n".utf8)) }
+            let file = PasswordLookup.passwordFilePath(environment: environment, home: home)
+            let password = lookup.password
+            return try Blocking.wait {
+                let store = try await StoreConnection.open(settings, password: password, passwordFile: file)
+                do {
+                    let result = try await work(store)
+                    await RunStore.close(store)
+                    return result
+                } catch {
+                    await RunStore.close(store)
+                    throw error
+                }
+            }
+        } catch let error as StoreError {
+            throw CommandFailure(status: error.isUsage ? .usage : .store, message: error.errorDescription ?? "\(error)")
+        }
+    }
+}
