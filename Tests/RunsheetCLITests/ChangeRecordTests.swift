@@ -160,6 +160,28 @@ import Testing
         #expect(!(try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)).contains("step.completed"))
     }
 
+    /// The second adversary: the change record rewritten in run.started (hashes recomputed) to
+    /// carry an approval over to another change. The plan an approval covers names the change
+    /// record: kept, it no longer matches run.started's fields; recomputed, earlier sign-offs are stale.
+    @Test func anApprovalDoesNotCarryOverToAnotherChangeRecord() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let started = try RepositoryRuns.runsheet(["run", "upgrade.md", "--auto", "--as", "alice", "--change", "CHG0000001"], in: dir)
+        #expect(started.status == 3, "\(started.stderr)")
+        let id = try #require(runs(dir).first)
+        let path = dir.appendingPathComponent("runs/\(id)/journal.jsonl").path
+        let events = try JournalFile.read(at: path).events
+        #expect(try RepositoryRuns.runsheet(["verify", id], in: dir).status == 0)
+        var first = events[0]
+        first.data["change"] = .string("CHG0000002")
+        try RepositoryRuns.rewrite(dir, id: id, [first] + events.dropFirst())
+        let verify = try RepositoryRuns.runsheet(["verify", id], in: dir)
+        #expect(verify.status == 1 && verify.stdout.contains("plan is not the hash of its runbook, parameters and change record"), "\(verify.stdout)")
+        let plan = try #require(first.data["plan"]?.string)
+        let changed = RunPlan(runbookSHA256: try #require(first.data["sha256"]?.string), includes: [:], params: [:], secrets: [:], change: "CHG0000002").hash
+        #expect(changed != plan, "the plan names the change record")
+    }
+
     @Test(arguments: [
         ("change-record: {required: yes}\n", "1:27", "must be true or false"),
         ("change-record: {required: true, pattern: 'CHG[0-9'}\n", "1:42", "not a valid regular expression"),

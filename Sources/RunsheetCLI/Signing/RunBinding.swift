@@ -16,6 +16,10 @@ enum RunBinding {
     /// Only a run folder (one holding `journal.jsonl`) is bound: a journal exported or copied
     /// under another name (`export -o RUN.jsonl`) verifies anywhere, as an auditor needs.
     static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
+        if !state.startedPlanHolds {
+            return JournalProblem(kind: .altered, line: 1, seq: 1, message:
+                "run.started's plan is not the hash of its runbook, parameters and change record, so one of them was edited after the run started; an approval covers them as they were")
+        }
         guard FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl") else { return nil }
         let folder = (absolute(runDirectory) as NSString).lastPathComponent
         if !state.runID.isEmpty, folder != state.runID {

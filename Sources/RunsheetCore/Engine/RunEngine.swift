@@ -168,7 +168,7 @@ public final class RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
         try requireStarter(actor.name, of: runbook, governance: governance)
         try requireChangeRecord(change, of: runbook, governance: governance)
-        let plan = try RunPlan.of(runbook, sha256: sha256, values: values)
+        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, change: change)
         let classPolicy = governance.policy[runbook.releaseClass]
         var started = RunStarted(
             runId: runID, runbook: runbook.path, runbookId: runbook.id, title: runbook.title, sha256: sha256,
@@ -584,8 +584,8 @@ public final class RunEngine {
 
     /// Records a resumed session, with what changed in the runbook since the run started.
     public func resume(sha256: String, changes: RunbookChanges) throws {
-        let earlier = RunPlan(runbookSHA256: state.runbookSHA256, includes: state.includes, params: state.params, secrets: state.secretDigests)
-        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, recorded: state.secretDigestHistory)
+        let earlier = RunPlan(runbookSHA256: state.runbookSHA256, includes: state.includes, params: state.params, secrets: state.secretDigests, change: state.changeRecord)
+        let plan = try RunPlan.of(runbook, sha256: sha256, values: values, recorded: state.secretDigestHistory, change: state.changeRecord)
         var resumed = RunResumed(sha256: sha256)
         // Other rules apply from here on (an edit to a policy, roles or calendar file): say so.
         if let recorded = state.rules, recorded != governance.ruleFiles { resumed.rules = governance.ruleFiles }

@@ -11,6 +11,7 @@ import Foundation
 ///     runbook <sha-256 of the runbook file>
 ///     include <path> <sha-256>          one per included file, by path
 ///     param <name>=<value>              one per parameter, by name; a secret's value is its digest
+///     change <reference>                the change record (`run --change`), when the run names one
 ///
 /// A path or value holding a line break, carriage return or backslash is written as a JSON string
 /// after a `*` (`param* notes="two\nlines"`), so no value can spell out a line of its own and two
@@ -25,8 +26,11 @@ public struct RunPlan: Sendable, Equatable {
     public var params: [String: String]
     /// Secret parameters' digests (`SecretDigest`), by name.
     public var secrets: [String: String]
+    /// The change record the run carries out: an approval approves the change it was given for.
+    public var change: String?
 
-    public init(runbookSHA256: String, includes: [String: String], params: [String: String], secrets: [String: String]) {
+    public init(runbookSHA256: String, includes: [String: String], params: [String: String], secrets: [String: String], change: String? = nil) {
+        self.change = change
         self.runbookSHA256 = runbookSHA256
         self.includes = includes
         self.params = params
@@ -36,7 +40,7 @@ public struct RunPlan: Sendable, Equatable {
     /// The plan of `runbook` with `values`. A secret whose value matches one of its digests in
     /// `recorded` (every digest the run recorded for it, newest first) keeps that digest, so a
     /// secret changed and changed back gives the earlier plan its hash again; any other gets a new salt.
-    public static func of(_ runbook: Runbook, sha256: String, values: [String: String], recorded: [String: [String]] = [:]) throws -> RunPlan {
+    public static func of(_ runbook: Runbook, sha256: String, values: [String: String], recorded: [String: [String]] = [:], change: String? = nil) throws -> RunPlan {
         var params: [String: String] = [:]
         var secrets: [String: String] = [:]
         for parameter in runbook.params {
@@ -49,7 +53,7 @@ public struct RunPlan: Sendable, Equatable {
             let digests = recorded[parameter.name] ?? []
             secrets[parameter.name] = try digests.first { SecretDigest.matches(value, $0) } ?? SecretDigest.make(value)
         }
-        return RunPlan(runbookSHA256: sha256, includes: runbook.includedSHA256, params: params, secrets: secrets)
+        return RunPlan(runbookSHA256: sha256, includes: runbook.includedSHA256, params: params, secrets: secrets, change: change)
     }
 
     /// The hash a signature records.
@@ -62,6 +66,7 @@ public struct RunPlan: Sendable, Equatable {
             let shown = secrets[name] ?? value
             text += Self.plain(name) && Self.plain(shown) ? "param \(name)=\(shown)\n" : "param* \(Self.quoted(name))=\(Self.quoted(shown))\n"
         }
+        if let change { text += Self.plain(change) ? "change \(change)\n" : "change* \(Self.quoted(change))\n" }
         return SHA256Hex.of(Array(text.utf8))
     }
 

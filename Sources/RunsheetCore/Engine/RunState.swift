@@ -154,6 +154,9 @@ public struct RunState: Sendable, Equatable {
     public var productionSteps: [String] = []
     /// The change record the run carries out (`run --change`), when it named one.
     public var changeRecord: String?
+    /// False when `run.started`'s `plan` is not the hash of its own runbook, includes, parameters
+    /// and change record: a field an approval covers was edited after the fact.
+    public var startedPlanHolds = true
     /// The environment lock the run took (1.3: `run.started` or the last `lock.taken`), whether it
     /// holds it now (`lock.released` lets it go until a resume takes it again), and each release.
     public var lock: LockClaim?
@@ -349,6 +352,10 @@ public struct RunState: Sendable, Equatable {
             environment = started.environment
             productionSteps = started.production ?? []
             changeRecord = started.change
+            if let recorded = started.plan {
+                startedPlanHolds = RunPlan(runbookSHA256: started.sha256, includes: started.includes ?? [:], params: started.params,
+                                           secrets: started.secrets ?? [:], change: started.change).hash == recorded
+            }
             params = started.params
             releaseClass = started.releaseClass
             declaredClass = started.declaredClass
