@@ -105,6 +105,30 @@ import Testing
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []).filter { !$0.hasPrefix(".") }.isEmpty)
     }
 
+    /// The second adversary: readiness pointed at another repository's runs folder, or at one
+    /// outside any repository, would count runs checked against rules and allowed signers that
+    /// are not the release's. A release in a repository is decided from that repository's runs.
+    @Test func readinessDecidesFromTheReleasesRepositoryOnly() throws {
+        let (dir, _, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "---\ntarget: 2030-01-01\n---\n# Release\n\n## Requires\n\n- [Change](../change.md)\n"
+            .write(to: dir.appendingPathComponent("releases.md"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("releases"), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(at: dir.appendingPathComponent("releases.md"), to: dir.appendingPathComponent("releases/r.md"))
+        let (shadow, _, _) = try base.repository()
+        defer { try? FileManager.default.removeItem(at: shadow) }
+        let outside = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: outside) }
+        for runs in [shadow.appendingPathComponent("runs").path, outside.path] {
+            let refused = try runsheet(["readiness", "releases/r.md", "--runs-dir", runs], in: dir)
+            #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+            #expect(refused.stderr.contains("is not in the repository") && refused.stderr.contains("so its runs were not checked"), "\(refused.stderr)")
+            #expect(refused.stdout.isEmpty)
+        }
+        let own = try runsheet(["readiness", "releases/r.md", "--runs-dir", "runs"], in: dir)
+        #expect(own.status == 1 && !own.stderr.contains("is not in the repository"), "\(own.stdout)\(own.stderr)")
+    }
+
     /// The approved run copied to a second folder: the copy is refused everywhere, so one set of
     /// approvals carries out one run.
     @Test func aCopiedRunFolderDoesNotReuseItsApprovals() throws {

@@ -67,7 +67,11 @@ struct Readiness: ParsableCommand {
         }
         let now = try at.map { try DateOption.parse($0, option: "--at") } ?? Date()
         let folder = (release as NSString).deletingLastPathComponent
-        let folders = RunFolders(RunContext.runsDirectory(explicit: runsFolder.runsDir, near: folder.isEmpty ? "." : folder))
+        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: folder.isEmpty ? "." : folder)
+        if let refusal = RunBinding.readinessRefusal(release: release, runsDirectory: runsDirectory) {
+            throw CommandFailure(status: .usage, message: refusal)
+        }
+        let folders = RunFolders(runsDirectory)
         let evidence = try parsed.requires.map { try Self.evidence($0, rollback: false, runs: folders.runs(of:)) }
             + parsed.rollback.map { try Self.evidence($0, rollback: true, runs: folders.runs(of:)) }
         // A broken run that names no runbook and none of the release's claims by its folder name.

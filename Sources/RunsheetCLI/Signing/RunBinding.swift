@@ -64,6 +64,20 @@ enum RunBinding {
             "run a runbook of that repository, or choose the runs folder of the runbook's own repository with --runs-dir; nothing was written"
     }
 
+    /// A refusal before readiness decides: a release in a Git repository is decided from that
+    /// repository's runs only (the runs of another repository, or of a folder outside any, are
+    /// checked against rules and allowed signers that are not the release's). nil when it may.
+    static func readinessRefusal(release: String, runsDirectory: String) -> String? {
+        let folder = (absolute(release) as NSString).deletingLastPathComponent
+        guard let repository = RunContext.gitRoot(of: folder) else { return nil }
+        let runs = absolute(runsDirectory)
+        let root = resolved(repository)
+        let target = resolved(runs)
+        if (target == root || target.hasPrefix(root + "/")), let around = RunContext.gitRoot(of: runs), resolved(around) == root { return nil }
+        return "the runs folder \(runsDirectory.shown) is not in the repository \(repository.shown) of \(release.shown), so its runs were not checked against that repository's rules and allowed signers; " +
+            "decide from the repository's own runs folder (its runs/, or --runs-dir inside it)"
+    }
+
     static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         return URL(fileURLWithPath: full).standardizedFileURL.path
