@@ -89,6 +89,11 @@ import Testing
         #expect(status.stdout.contains("change   CHG0012345"), "\(status.stdout)")
         let audit = try RepositoryRuns.runsheet(["audit", id], in: dir)
         #expect(audit.stdout.contains("change record CHG0012345"), "\(audit.stdout)")
+        for (format, shown) in [("md", "| Change record | CHG0012345 |"), ("html", "<tr><th>Change record</th><td><code>CHG0012345</code></td></tr>"),
+                                ("json", "\"change\" : \"CHG0012345\""), ("junit", "<property name=\"change\" value=\"CHG0012345\"/>")] {
+            let report = try RepositoryRuns.runsheet(["report", id, "--format", format], in: dir)
+            #expect(report.stdout.contains(shown), "\(format): \(report.stdout.prefix(1500))")
+        }
         #expect(try RepositoryRuns.runsheet(["verify", id], in: dir).status == 0)
     }
 

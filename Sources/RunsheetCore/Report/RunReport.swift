@@ -29,11 +29,14 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var runbookChanged: Bool
         /// Changes to the plan during the run (`run.changed`); absent when there were none.
         public var changes: [Change]?
+        /// The change record the run carries out (`run --change`); absent when it named none.
+        public var changeRecord: String?
 
         enum CodingKeys: String, CodingKey {
             case id, runbookId, title, path, sha256, gitCommit
             case releaseClass = "class"
             case params, host, startedBy, startedAt, endedAt, durationSeconds, pausedSeconds, outcome, endReason, actors, runbookChanged, changes
+            case changeRecord = "change"
         }
     }
 
@@ -221,7 +224,8 @@ public struct RunReport: Codable, Sendable, Equatable {
             startedBy: state.startedBy, startedAt: state.startedAt, endedAt: state.endedAt,
             durationSeconds: state.activeSeconds(from: state.startedAt, to: state.endedAt), pausedSeconds: Self.pausedSeconds(state), outcome: state.outcome?.rawValue ?? "in progress",
             endReason: state.endReason, actors: state.actors, runbookChanged: currentSHA256 != state.runbookSHA256,
-            changes: state.changes.isEmpty ? nil : state.changes.map { Change(actor: $0.actor, time: $0.time, reasons: $0.reasons) })
+            changes: state.changes.isEmpty ? nil : state.changes.map { Change(actor: $0.actor, time: $0.time, reasons: $0.reasons) },
+            changeRecord: state.changeRecord)
         var followUp: FollowUpStatus?
         switch FollowUp.of(state, now: Timestamp.parse(state.lastTime) ?? Date(timeIntervalSince1970: 0)) {
         case .notRequired: break
