@@ -302,6 +302,10 @@ private func onThreads(_ bodies: [@Sendable () throws -> Void]) -> [String] {
         let pythonDone = Failures()
         var bodies: [@Sendable () throws -> Void] = [
             {
+                // Started once Swift's writer is appending, so the two overlap even when this
+                // thread is scheduled first on a busy machine.
+                let deadline = Date().addingTimeInterval(30)
+                while Date() < deadline, !((try? String(contentsOfFile: path, encoding: .utf8))?.contains("\"swift\"") ?? false) { usleep(1000) }
                 let result = try Fixtures.run("/usr/bin/python3", [script, path, "400", "python"])
                 if result.status != 0 { throw TestFailure(text: "python3: \(result.stderr)") }
                 pythonDone.add("done")
