@@ -49,11 +49,19 @@ enum RunBinding {
     static func inside(_ path: String, repository: String) -> Bool {
         let root = resolved(repository)
         let target = resolved(path)
-        guard target == root || target.hasPrefix(root.hasSuffix("/") ? root : root + "/") else { return false }
-        for folder in [(absolute(path) as NSString).deletingLastPathComponent, (target as NSString).deletingLastPathComponent] {
-            guard let around = RunContext.gitRoot(of: folder), resolved(around) == root else { return false }
-        }
-        return true
+        return under(target, root) && [(absolute(path) as NSString).deletingLastPathComponent, (target as NSString).deletingLastPathComponent]
+            .allSatisfy { folder($0, belongsTo: root) }
+    }
+
+    /// Whether `folder` lies under the resolved repository `root` and the Git work tree around it
+    /// is `root` itself.
+    static func folder(_ folder: String, belongsTo root: String) -> Bool {
+        guard under(resolved(folder), root), let around = RunContext.gitRoot(of: folder) else { return false }
+        return resolved(around) == root
+    }
+
+    static func under(_ path: String, _ root: String) -> Bool {
+        path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 
     /// A refusal before a run starts: a runs folder inside a repository takes only that
@@ -70,10 +78,7 @@ enum RunBinding {
     static func readinessRefusal(release: String, runsDirectory: String) -> String? {
         let folder = (absolute(release) as NSString).deletingLastPathComponent
         guard let repository = RunContext.gitRoot(of: folder) else { return nil }
-        let runs = absolute(runsDirectory)
-        let root = resolved(repository)
-        let target = resolved(runs)
-        if (target == root || target.hasPrefix(root + "/")), let around = RunContext.gitRoot(of: runs), resolved(around) == root { return nil }
+        if Self.folder(absolute(runsDirectory), belongsTo: resolved(repository)) { return nil }
         return "the runs folder \(runsDirectory.shown) is not in the repository \(repository.shown) of \(release.shown), so its runs were not checked against that repository's rules and allowed signers; " +
             "decide from the repository's own runs folder (its runs/, or --runs-dir inside it)"
     }

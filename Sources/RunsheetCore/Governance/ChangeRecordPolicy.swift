@@ -37,7 +37,7 @@ public struct ChangeRecordRule: Sendable, Equatable {
         if reference.isEmpty { return "the change record reference is empty" }
         if reference.count > 100 { return "the change record reference is longer than 100 characters" }
         if reference.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
-            return "the change record reference '\(reference.debugEscaped)' holds a space or an invisible character"
+            return "the change record reference '\(PersonName.shownWithCodePoints(reference))' holds a space or an invisible character"
         }
         for pattern in patterns where !Self.matchesWhole(pattern, reference) {
             return "the change record reference '\(reference)' does not match the policy's pattern '\(pattern)'"
@@ -87,15 +87,5 @@ public struct ChangeRecordRule: Sendable, Equatable {
             }
         }
         return rule
-    }
-}
-
-extension String {
-    /// The text with control and invisible characters written as `\u{…}`, for messages.
-    var debugEscaped: String {
-        unicodeScalars.map { scalar in
-            scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format
-                ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-        }.joined()
     }
 }
