@@ -174,7 +174,7 @@ import Testing
         #expect(report.status == 0, "\(report.stderr)")
         let rows = Self.csvRows(report.stdout)
         let header = try #require(rows.first)
-        #expect(header.suffix(6) == ["sign_off_comments", "calendar_exceptions", "forced", "waivers", "may_have_run", "sign_off_signatures"], "new columns go last: \(header)")
+        #expect(header.suffix(7) == ["sign_off_comments", "calendar_exceptions", "forced", "waivers", "may_have_run", "sign_off_signatures", "change"], "new columns go last: \(header)")
         #expect(rows.dropFirst().allSatisfy { $0.count == header.count }, "\(rows)")
         func cell(_ step: String, _ column: String) -> String? {
             guard let index = header.firstIndex(of: column), let row = rows.first(where: { $0.first == step }) else { return nil }

@@ -24,18 +24,23 @@ struct Metrics: ParsableCommand {
               runsheet metrics --since 2026-10-01 --service checkout --format html \\
                   -o metrics.html
               runsheet metrics --format csv -o metrics.csv
+              runsheet metrics --change CHG0012345
             """
     )
 
     @Option(help: "Only runs started at or after this date (2026-10-01 or ISO 8601).") var since: String?
     @Option(help: "Only runs started at or before this time (default: now).") var until: String?
     @Option(help: "Only this service.") var service: String?
+    @Option(help: ArgumentHelp("Only the runs that carry out this change record (run --change).", valueName: "REF")) var change: String?
     @OptionGroup var formatOption: FormatOption<MetricsRenderer.Format>
     @OptionGroup var outputFile: OutputFileOption
     @OptionGroup var layout: TemplateOption
     @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
+        if let change, let problem = ChangeRecordRule().problem(with: change) {
+            throw CommandFailure(status: .usage, message: "\(problem); give --change the reference a run was started with")
+        }
         let from = try since.map { try DateOption.parse($0, option: "--since") }
         let to = try until.map { try DateOption.parse($0, option: "--until") } ?? Date()
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
@@ -57,7 +62,7 @@ struct Metrics: ParsableCommand {
             }
             return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
         }
-        let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service)
+        let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service, change: change)
         let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }

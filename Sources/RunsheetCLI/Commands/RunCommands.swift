@@ -331,6 +331,11 @@ struct Run: ParsableCommand {
             } catch let refusal as RunError {
                 Output.line("a real run would be refused: " + (refusal.errorDescription ?? "\(refusal)"))
             }
+            do {
+                try RunEngine.requireInitiator(who.name, of: runbook, governance: governance)
+            } catch {
+                Output.line("a real run by \(who.name) would be refused: " + (error.errorDescription ?? "\(error)"))
+            }
             if governance.policy[runbook.releaseClass].requiresSignatures,
                ((try? SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)) ?? nil) == nil {
                 Output.line("a real run needs a key: \(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs (--key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey)")
@@ -354,6 +359,11 @@ struct Run: ParsableCommand {
             throw CommandFailure(status: .findings, message: refusal.errorDescription ?? "\(refusal)")
         }
         do {
+            try RunEngine.requireInitiator(who.name, of: runbook, governance: governance)
+        } catch {
+            throw CommandFailure(status: .findings, message: error.errorDescription ?? "\(error)")
+        }
+        do {
             try RunEngine.requireChangeRecord(change, of: runbook, governance: governance)
         } catch let refusal as RunError {
             // A reference of the wrong form is bad input (2); a missing one a refusal by the rule (1).
@@ -366,6 +376,7 @@ struct Run: ParsableCommand {
         }
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
+        if lock != nil { try ItemLocking.refuseConflicts(runbook, runsDirectory: runsDirectory) }
         for open in RunSupport.openRuns(of: runbook.id, in: runsDirectory) {
             terminal.writeError("runsheet: run \(open.runID) of this runbook is still open (\(open.cursor.map { "at step '\($0)'" } ?? "at its end"), " +
                                 "started \(open.startedAt) by \(open.startedBy)); this starts another one. 'runsheet resume \(open.runID)' continues it\n")
@@ -470,6 +481,12 @@ struct Resume: ParsableCommand {
             try RunEngine.requireStarter(state.startedBy, of: runbook, governance: governance)
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on, as its starter could not start it now: " + (refusal.errorDescription ?? "\(refusal)"))
+        }
+        // Who resumes must be an initiator of the run's class under today's policy, whoever started it.
+        do {
+            try RunEngine.requireInitiator(who.name, of: runbook, governance: governance, resuming: state.runID)
+        } catch {
+            throw CommandFailure(status: .findings, message: error.errorDescription ?? "\(error)")
         }
         // A change record the policy requires now (or in another form) is required of a run that
         // started without one, or under a policy moved aside: today's rules apply from here on.

@@ -11,7 +11,7 @@ enum AnnotationKey: String, CaseIterable {
     case timeout, retries, poll
     case expectExit = "expect-exit"
     case expectOutput = "expect-output"
-    case include, role, production, lesson
+    case include, role, production, lesson, components
 
     static let sectionKeys: [AnnotationKey] = [.when, .onFailure, .next]
     private static let names = allCases.map(\.rawValue)
@@ -32,7 +32,7 @@ enum AnnotationKey: String, CaseIterable {
     /// would drop the rule without a word, so it is an error, not a warning.
     var governs: Bool {
         switch self {
-        case .signOff, .separation, .onReject, .role, .production: true
+        case .signOff, .separation, .onReject, .role, .production, .components: true
         default: false
         }
     }

@@ -71,10 +71,12 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
     case interactiveWithoutRun = "interactive-without-run"
     case unnamedLock = "unnamed-lock"
     case includeConcurrent = "include-concurrent"
+    case inventoryFile = "inventory-file"
+    case unknownItem = "unknown-item"
 
     /// A problem in a rule file of the repository (roles, policy, calendar) rather than in the
     /// runbook: commands that act on the rules refuse to go on while there is one.
-    public var isRuleFile: Bool { self == .rolesFile || self == .policyFile || self == .calendarFile || self == .allowedSigners || self == .configFile }
+    public var isRuleFile: Bool { self == .rolesFile || self == .policyFile || self == .calendarFile || self == .allowedSigners || self == .configFile || self == .inventoryFile }
 
     public var summary: String {
         switch self {
@@ -83,6 +85,8 @@ public enum DiagnosticCode: String, Sendable, Codable, CaseIterable, Hashable {
         case .controlCharacter: "The file contains a control character other than a tab or a line ending."
         case .interactiveWithoutRun: "A code block is flagged interactive without run; only a block that runs gets the terminal."
         case .unnamedLock: "A runbook with production steps names no service or environment, so its runs lock its own id and production."
+        case .inventoryFile: "The repository inventory file cannot be read, is a symbolic link, is not UTF-8, or is malformed: an unknown criticality, a duplicate item, an owner role nobody declares."
+        case .unknownItem: "Components names a configuration item the inventory does not list, or a critical item's owner sign-off has no gate before the step."
         case .includeConcurrent: "An included runbook with production steps and the including one disagree on concurrent; the including one's lock counts."
         case .frontMatter: "The YAML front matter is malformed or has a value of the wrong type."
         case .unknownKey: "A front matter key is not known but is close to one that is."

@@ -17,6 +17,9 @@ struct FrontMatter {
     var production = false
     /// `concurrent: true`: runs share the environment lock with other concurrent runs.
     var concurrent = false
+    /// `components:` and where it was written.
+    var components: [String] = []
+    var componentsPosition: (line: Int, column: Int)?
     var params: [Parameter] = []
     /// Declared params by name, with where each was declared.
     var paramLines: [String: (line: Int, column: Int)] = [:]
@@ -36,12 +39,12 @@ struct FrontMatter {
     static let knownKeys = [
         "runsheet", "id", "title", "version", "owner", "description", "class", "service", "environment",
         "shell", "command-timeout", "params", "roles", "policy", "calendar", "windows", "freezes", "production", "concurrent", "signing",
-        "tags", "requires",
+        "tags", "requires", "components",
     ]
     /// Keys that carry a rule: who may do what, what is production, when it may change, and what
     /// a run locks (`service`, `environment`: a misspelt one would lock something else).
     static let governanceKeys: Set<String> = ["class", "roles", "policy", "calendar", "windows", "freezes", "production",
-                                              "service", "environment", "concurrent"]
+                                              "service", "environment", "concurrent", "components"]
     static let paramKeys = ["type", "default", "choices", "pattern", "secret", "prompt", "description"]
 }
 
@@ -173,6 +176,11 @@ extension FrontMatter {
                 if let flag = value.bool { result.production = flag } else { problem(value, "'production' must be true or false") }
             case "concurrent":
                 if let flag = value.bool { result.concurrent = flag } else { problem(value, "'concurrent' must be true or false") }
+            case "components":
+                result.componentsPosition = at(keyNode)
+                if let names = Inventory.names(value) { result.components = names } else {
+                    problem(value, "'components' must be a list of configuration item names from \(Inventory.relativePath), such as [payments-db]")
+                }
             case "roles":
                 result.roles = parseRoles(value, problem: problem)
             case "params":

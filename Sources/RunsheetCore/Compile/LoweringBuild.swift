@@ -86,6 +86,7 @@ extension Lowering {
         runbook.shell = front.shell
         runbook.production = front.production
         runbook.concurrent = front.concurrent
+        runbook.components = front.components
         runbook.params = front.params
         runbook.roles = front.roles
         runbook.policy = front.policy
@@ -288,6 +289,10 @@ extension Lowering {
         case .production:
             guard let flag = AnnotationValue.flag(raw.value) else { return bad("'\(raw.value)' is not yes or no") }
             step.production = flag
+        case .components:
+            let names = Inventory.names(raw.value)
+            guard !names.isEmpty else { return bad("name the configuration items the step changes, e.g. Components: payments-db, ledger") }
+            step.components = (step.components ?? []) + names.filter { !(step.components ?? []).contains($0) }
         }
     }
 

@@ -147,6 +147,8 @@ extension Lowering {
         let (line, column) = front.policyPosition
         governance.policy.check(against: runbook, declaredRoles: declared) { report(.error, .badPolicy, $0, line: line, column: column) }
         checkFloor(runbook, repository: governance.repositoryPolicy)
+        checkInitiators(runbook, governance: governance, declared: declared)
+        checkItems(runbook, governance: governance, declared: declared)
         let production = runbook.production || runbook.steps.contains(where: \.production)
         guard production || runbook.calendarPath != nil || runbook.inlineCalendar != nil, let calendar = governance.calendar else { return }
         for role in calendar.exceptionRoles where !declared.isEmpty && !declared.contains(role) {

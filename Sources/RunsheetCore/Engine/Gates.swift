@@ -173,8 +173,11 @@ public enum SignOffs {
 
     /// The role a signer signs with: the one asked for, else the first role they hold that the gate needs.
     /// `act` is what they do to the gate ("sign", "reject").
-    public static func role(for signer: String, step: Step, requested: String?, roles: RolesFile?, act: String = "sign") throws -> String {
-        let needed = step.signOffs.flatMap(\.roles)
+    /// `rules`: the gate's lines under the run's policy (an item owner's line included), when known.
+    public static func role(for signer: String, step: Step, requested: String?, roles: RolesFile?, act: String = "sign",
+                            rules: [SignOffRule]? = nil) throws -> String {
+        var needed: [String] = []
+        for role in (rules ?? step.signOffs).flatMap(\.roles) where !needed.contains(role) { needed.append(role) }
         return try role(for: signer, among: needed, requested: requested, roles: roles, purpose: "\(act) gate '\(step.id)'",
                         refusal: .noEligibleRole(signer: signer, needed: needed, holders: holders(of: needed, in: roles)))
     }
@@ -187,7 +190,8 @@ public enum SignOffs {
     ) throws -> RunEvent {
         guard !state.finished else { throw Refusal.finished }
         guard step.isGate else { throw Refusal.notAGate(step.id, gates: runbook.steps.filter(\.isGate).map(\.id)) }
-        let role = try role(for: signer.name, step: step, requested: requested, roles: roles)
+        let role = try role(for: signer.name, step: step, requested: requested, roles: roles,
+                            rules: governance.map { $0.policy[state.releaseClass].rules(for: step) })
         let another = askAnother(role, besides: signer.name, roles: roles, run: state.runID, step: step.id)
         if step.separation.contains(.starter), PersonName.same(signer.name, state.startedBy) {
             throw Refusal.separation("\(signer.name) started this run, and gate '\(step.id)' may not be approved by the person who started it; \(another)")

@@ -167,6 +167,7 @@ public final class RunEngine {
     ) throws -> RunEngine {
         let production = runbook.steps.filter { runbook.production || $0.production }.map(\.id)
         try requireStarter(actor.name, of: runbook, governance: governance)
+        try requireInitiator(actor.name, of: runbook, governance: governance)
         try requireChangeRecord(change, of: runbook, governance: governance)
         let plan = try RunPlan.of(runbook, sha256: sha256, values: values, change: change)
         let classPolicy = governance.policy[runbook.releaseClass]

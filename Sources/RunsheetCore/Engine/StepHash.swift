@@ -52,6 +52,8 @@ public struct StepApproval: Encodable, Sendable, Equatable {
     public var include: String?
     public var origin: String?
     public var lessons: [String]
+    /// Only when set: a step without `Components:` hashes as it did before the key existed.
+    public var components: [String]?
     /// Written as 0, as hashes recorded before this struct existed were computed with them.
     private let line = 0
     private let column = 0
@@ -84,6 +86,7 @@ public struct StepApproval: Encodable, Sendable, Equatable {
         include = step.include
         origin = step.origin
         lessons = step.lessons
+        components = step.components
     }
 }
 

@@ -10,6 +10,8 @@ public struct Governance: Sendable {
     public var calendar: ChangeCalendar?
     /// `.runsheet/policy.yaml` alone: the only place a downgrade can be permitted.
     public var repositoryPolicy: Policy?
+    /// `.runsheet/inventory.yaml`: the configuration items and their owners.
+    public var inventory: Inventory?
     /// Every rule file read, by path from the runbook's folder, with the SHA-256 of the bytes that
     /// were parsed: what a run records as the rules it ran under.
     public var ruleFiles: [String: String] = [:]
@@ -45,6 +47,12 @@ public struct Governance: Sendable {
         }
         governance.repositoryPolicy = repository
         governance.policy = Policy.effective(for: runbook, repository: repository)
+        if let (inventory, problems) = Inventory.load(forRunbook: runbook.path, loader: loader) {
+            governance.inventory = inventory
+            diagnostics += problems
+        }
+        let demands = ItemDemands.of(runbook, inventory: governance.inventory, rules: governance.policy.criticality)
+        if !demands.isEmpty { governance.policy.demands = demands }
         if let (calendar, problems) = ChangeCalendar.load(for: runbook, loader: loader) {
             governance.calendar = calendar
             diagnostics += problems

@@ -32,6 +32,12 @@ public struct ClassPolicy: Sendable, Equatable {
     public var signaturesRequired: Bool?
     /// `change-record`: whether a production run must name its change record, and its form.
     public var changeRecord: ChangeRecordRule?
+    /// `initiators`: the roles whose members may start or resume a run with production steps;
+    /// nil when any person the roles file names may. Overlaid, only narrowed (`Initiators.swift`).
+    public var initiators: [String]?
+    /// What the configuration items the run changes add to its gates (`ItemDemands`); set from
+    /// the policy's `criticality` and the inventory for one runbook, never written in a policy.
+    public var demands: ItemDemands?
 
     /// Whether every act of a person in a run of this class must carry their SSH signature.
     public var requiresSignatures: Bool { signaturesRequired == true }
@@ -50,7 +56,8 @@ public struct ClassPolicy: Sendable, Equatable {
 
     public init(gates: [String]? = nil, approvers: Int? = nil, followUp: [String]? = nil, followUpWithin: Int? = nil,
                 noFollowUp: Bool = false, downgrade: Downgrade? = nil, signaturesRequired: Bool? = nil,
-                changeRecord: ChangeRecordRule? = nil) {
+                changeRecord: ChangeRecordRule? = nil, initiators: [String]? = nil) {
+        self.initiators = initiators
         self.signaturesRequired = signaturesRequired
         self.changeRecord = changeRecord
         self.gates = gates
@@ -69,7 +76,8 @@ public struct ClassPolicy: Sendable, Equatable {
                     noFollowUp: other.noFollowUp || (other.followUp == nil && noFollowUp),
                     downgrade: other.downgrade ?? downgrade,
                     signaturesRequired: Self.stricter(signaturesRequired, other.signaturesRequired),
-                    changeRecord: ChangeRecordRule.merged(changeRecord, other.changeRecord))
+                    changeRecord: ChangeRecordRule.merged(changeRecord, other.changeRecord),
+                    initiators: Self.narrowed(initiators, other.initiators))
     }
 
     /// A later layer's `signatures` wins, except that `optional` never takes back `required`.
@@ -85,8 +93,8 @@ public struct ClassPolicy: Sendable, Equatable {
 
     /// The gate's sign-off rules with this class's approver count.
     public func rules(for step: Step) -> [SignOffRule] {
-        guard let approvers else { return step.signOffs }
-        return step.signOffs.map { SignOffRule(count: approvers, roles: $0.roles) }
+        let rules = approvers.map { approvers in step.signOffs.map { SignOffRule(count: approvers, roles: $0.roles) } } ?? step.signOffs
+        return demands?.raise(rules) ?? rules
     }
 
     /// The roles that may sign the follow-up review of a run of `runbook`.
@@ -114,6 +122,13 @@ public struct Policy: Sendable, Equatable {
     public var signaturesRequired: Bool?
     /// The top level's `change-record`: for every class.
     public var changeRecord: ChangeRecordRule?
+    /// Where the policy file wrote each class's initiator roles, for `check`'s positions.
+    public var initiatorMarks = InitiatorMarks()
+    /// The top level's `criticality`: what a run changing an item of each level owes. Read only
+    /// from the repository's policy file.
+    public var criticality: [Inventory.Criticality: CriticalityRule] = [:]
+    /// Set by `Governance.load` for one runbook: what its items add to every class's gates.
+    public var demands: ItemDemands?
 
     public init(classes: [ReleaseClass: ClassPolicy] = [:], allowedClasses: [ReleaseClass]? = nil, signaturesRequired: Bool? = nil,
                 changeRecord: ChangeRecordRule? = nil) {
@@ -130,9 +145,15 @@ public struct Policy: Sendable, Equatable {
     public func overlaid(by other: Policy) -> Policy {
         var merged = classes
         for (name, policy) in other.classes { merged[name] = (merged[name] ?? ClassPolicy()).overlaid(by: policy) }
-        return Policy(classes: merged, allowedClasses: other.allowedClasses ?? allowedClasses,
-                      signaturesRequired: ClassPolicy.stricter(signaturesRequired, other.signaturesRequired),
-                      changeRecord: ChangeRecordRule.merged(changeRecord, other.changeRecord))
+        var policy = Policy(classes: merged, allowedClasses: other.allowedClasses ?? allowedClasses,
+                            signaturesRequired: ClassPolicy.stricter(signaturesRequired, other.signaturesRequired),
+                            changeRecord: ChangeRecordRule.merged(changeRecord, other.changeRecord))
+        policy.initiatorMarks = other.initiatorMarks.isEmpty ? initiatorMarks : other.initiatorMarks
+        policy.criticality = criticality.merging(other.criticality) { lower, upper in
+            CriticalityRule(approvers: max(lower.approvers, upper.approvers), ownerSignOff: lower.ownerSignOff || upper.ownerSignOff)
+        }
+        policy.demands = other.demands ?? demands
+        return policy
     }
 
     /// A class's policy, with the top level's `signatures: required` when it says so.
@@ -140,6 +161,7 @@ public struct Policy: Sendable, Equatable {
         var policy = classes[releaseClass] ?? ClassPolicy()
         if signaturesRequired == true { policy.signaturesRequired = true }
         policy.changeRecord = ChangeRecordRule.merged(changeRecord, policy.changeRecord)
+        if let demands, !demands.isEmpty { policy.demands = demands }
         return policy
     }
 

@@ -14,9 +14,13 @@ public enum PolicyFloor {
         /// The reference requires a change record (`change-record: {required: true}`) or a form
         /// of it, and the candidate does not ask as much.
         case noChangeRecord
+        /// The reference lets only some roles start a production run (`initiators`), and the
+        /// candidate lets others start it too.
+        case widerInitiators
 
         public var phrase: String {
             switch self {
+            case .widerInitiators: "people outside its initiator roles could start it"
             case .unsigned: "signatures are not required"
             case .noChangeRecord: "a change record is not required, or not in the same form"
             case .skipped(let gate): "gate '\(gate)' is skipped"
@@ -52,6 +56,7 @@ public enum PolicyFloor {
         if reference.requiresSignatures, !candidate.requiresSignatures { found.append(.unsigned) }
         let wanted = reference.changeRecord ?? ChangeRecordRule(), given = candidate.changeRecord ?? ChangeRecordRule()
         if (wanted.isRequired && !given.isRequired) || !Set(wanted.patterns).isSubset(of: Set(given.patterns)) { found.append(.noChangeRecord) }
+        if ClassPolicy.widens(candidate.initiators, beyond: reference.initiators) { found.append(.widerInitiators) }
         return found
     }
 
@@ -62,6 +67,9 @@ public enum PolicyFloor {
         var found: [Weakening] = []
         if own.allowedClasses != nil {
             found.append(Weakening(key: "allowed-classes", message: "a runbook cannot say which classes runbooks may declare; only \(Policy.relativePath) can"))
+        }
+        if !own.criticality.isEmpty {
+            found.append(Weakening(key: "criticality", message: "a runbook cannot say what changing an item of each criticality owes; only \(Policy.relativePath) can"))
         }
         if own.signaturesRequired == false, floor.signaturesRequired == true {
             found.append(Weakening(key: "signatures", message: "the front matter's policy says 'signatures: optional', but \(Policy.relativePath) requires signatures; a runbook may require them, never take them back"))
@@ -105,6 +113,9 @@ public enum PolicyFloor {
             }
             if written.changeRecord?.required == false, base.changeRecord?.isRequired == true {
                 add("change-record", "says a change record is not required, but the repository policy requires one for \(name) runs; a runbook may require one, never take the requirement back")
+            }
+            if written.initiators != nil, ClassPolicy.widens(written.initiators, beyond: base.initiators) {
+                add("initiators", "lets \((written.initiators ?? []).joined(separator: " or ")) start runs, where the repository policy lets only \((base.initiators ?? []).joined(separator: " or ")); a runbook may narrow who starts a run, never widen it")
             }
             if written.downgrade != nil {
                 add("downgrade", "permits a downgrade; only \(Policy.relativePath) can say who may run a runbook under a less strict class")

@@ -2,9 +2,9 @@ import Foundation
 import Yams
 
 extension Policy {
-    static let keys = ["gates", "approvers", "follow-up", "follow-up-within", "downgrade", "signatures", "change-record"]
+    static let keys = ["gates", "approvers", "follow-up", "follow-up-within", "downgrade", "signatures", "change-record", "initiators"]
     /// The keys of the top level besides the class names.
-    static let topLevelKeys = ["allowed-classes", "signatures", "change-record"]
+    static let topLevelKeys = ["allowed-classes", "signatures", "change-record", "criticality"]
 
     /// Reads a mapping of class names to settings, and `allowed-classes`; `problem` receives each
     /// fault with its node, and `located` each key that was read with its path (`allowed-classes`,
@@ -29,6 +29,11 @@ extension Policy {
                 policy.signaturesRequired = signatures(settings, problem: problem)
                 continue
             }
+            if nameNode.string == "criticality" {
+                located("criticality", nameNode)
+                policy.criticality = CriticalityRule.parse(settings, problem: problem)
+                continue
+            }
             if nameNode.string == "change-record" {
                 located("change-record", nameNode)
                 policy.changeRecord = ChangeRecordRule.parse(settings, problem: problem)
@@ -38,7 +43,7 @@ extension Policy {
                 let text = nameNode.string ?? "?"
                 let near = EditDistance.closest(to: text, in: topLevelKeys + ReleaseClass.allCases.map(\.rawValue), maximum: 2)
                 problem(nameNode, "'\(text)' is not a release class; " +
-                        (near.map { "did you mean '\($0)'?" } ?? "use standard, normal, emergency, major, allowed-classes, signatures or change-record"))
+                        (near.map { "did you mean '\($0)'?" } ?? "use standard, normal, emergency, major, allowed-classes, signatures, change-record or criticality"))
                 continue
             }
             located(name, nameNode)
@@ -85,6 +90,9 @@ extension Policy {
                     classPolicy.downgrade = downgrade(value, releaseClass: name, problem: problem)
                 case "change-record":
                     classPolicy.changeRecord = ChangeRecordRule.parse(value, problem: problem)
+                case "initiators":
+                    classPolicy.initiators = ClassPolicy.parseInitiators(value, releaseClass: name, problem: problem)
+                    policy.initiatorMarks.record(releaseClass, value)
                 case "signatures":
                     signatureNodes[name] = keyNode
                     classPolicy.signaturesRequired = signatures(value, problem: problem)
@@ -174,7 +182,8 @@ extension Policy {
             diagnostics.append(Diagnostic(.error, .policyFile, message, path: path, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1))
         }
         var keyNodes: [String: Node] = [:]
-        let policy = parse(root, problem: problem) { keyNodes[$0] = $1 }
+        var policy = parse(root, problem: problem) { keyNodes[$0] = $1 }
+        policy.initiatorMarks.path = path
         if let emergency = policy.classes[.emergency] {
             if emergency.gates != nil, let node = keyNodes["emergency.gates"] {
                 problem(node, "the emergency class is the break-glass path and all its gates apply; set 'approvers' instead of 'gates'")

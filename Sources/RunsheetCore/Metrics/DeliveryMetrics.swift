@@ -61,6 +61,8 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
     public var since: String?
     public var until: String
     public var service: String?
+    /// `metrics --change REF`: only the runs that carry out this change record; nil for all.
+    public var change: String?
     public var runs: Int
     public var groups: [Group]
     public var steps: [StepStat]
@@ -87,11 +89,12 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
         return state.outcome == .failed || state.outcome == .rolledBack || state.outcome == .aborted
     }
 
-    public static func compute(_ facts: [RunFacts], since: Date?, until: Date, service: String? = nil) -> DeliveryMetrics {
+    public static func compute(_ facts: [RunFacts], since: Date?, until: Date, service: String? = nil, change: String? = nil) -> DeliveryMetrics {
         let inRange = facts.filter { fact in
             guard let started = Timestamp.parse(fact.state.startedAt) else { return false }
             return (since.map { started >= $0 } ?? true) && started <= until
                 && (service.map { fact.state.service == $0 } ?? true)
+                && (change.map { fact.state.changeRecord == $0 } ?? true)
         }
         // Groups: service and environment, never mixed.
         var grouped: [String: [RunFacts]] = [:]
@@ -127,7 +130,7 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
         }
         let mostFailed = steps.filter { $0.failed > 0 }.sorted { ($0.failed, $1.runbook, $1.step) > ($1.failed, $0.runbook, $0.step) }.prefix(10)
         let mostSkipped = steps.filter { $0.skipped > 0 }.sorted { ($0.skipped, $1.runbook, $1.step) > ($1.skipped, $0.runbook, $0.step) }.prefix(10)
-        return DeliveryMetrics(since: since.map(Timestamp.format), until: Timestamp.format(until), service: service, runs: inRange.count,
+        return DeliveryMetrics(since: since.map(Timestamp.format), until: Timestamp.format(until), service: service, change: change, runs: inRange.count,
                                groups: groups, steps: steps, mostFailed: Array(mostFailed), mostSkipped: Array(mostSkipped))
     }
 

@@ -34,6 +34,9 @@ public struct Runbook: Sendable, Codable, Equatable {
     /// `concurrent: true`: runs share the environment lock with other concurrent runs instead of
     /// holding it alone (`EnvironmentLock`; not part of the JSON form).
     public var concurrent = false
+    /// `components:`: the configuration items every production step of the runbook changes
+    /// (`Inventory`; not part of the JSON form).
+    public var components: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case schema, path, id, title, version, owner, description

@@ -57,6 +57,8 @@ public struct Step: Sendable, Codable, Equatable {
     public var annotationAnchor: AnnotationAnchor?
     /// `Lesson:` annotations: what earlier runs taught, shown with the step during a run.
     public var lessons: [String] = []
+    /// `Components:`: the configuration items (`.runsheet/inventory.yaml`) the step changes; nil when it names none.
+    public var components: [String]?
 
     /// True when the step waits for sign-offs.
     public var isGate: Bool { !signOffs.isEmpty }

@@ -254,6 +254,7 @@ struct ItemCheck {
         item.startedAt = run.startedAt
         item.endedAt = run.endedAt
         item.runClass = run.releaseClass.rawValue
+        item.change = run.changeRecord
         item.eventCount = run.eventCount
         item.headHash = run.headHash
         item.changes = run.changes.map { ReadinessReport.PlanChange(at: $0.time, by: $0.actor, reasons: $0.reasons) }

@@ -41,6 +41,13 @@ public enum ReadinessRenderer {
         context["asOfText"] = plain(report.asOf) + " UTC"
             + (report.rewound ? " (given: each journal counts as it stood then)" : " (now: every event counts)")
         context["blockerCount"] = report.blockers.count
+        context["hasComponents"] = report.components != nil
+        context["components"] = (report.components ?? []).map { component -> [String: Any] in
+            ["name": component.name, "mdName": cell(component.name), "owner": component.owner ?? "not listed in the inventory", "mdOwner": cell(component.owner ?? "not listed in the inventory"),
+             "owners": component.owners.joined(separator: ", "), "mdOwners": cell(component.owners.joined(separator: ", ")),
+             "criticality": component.criticality ?? "unknown", "items": component.items.joined(separator: ", "),
+             "mdItems": cell(component.items.joined(separator: ", "))]
+        }
         context["exceptionCount"] = report.exceptions.count
         context["hasBlockers"] = !report.blockers.isEmpty
         context["hasExceptions"] = !report.exceptions.isEmpty
@@ -60,6 +67,7 @@ public enum ReadinessRenderer {
             fields["endedText"] = plain(item.endedAt)
             fields["outcome"] = item.outcome ?? "no run"
             fields["classText"] = classText(item, release: report.release.releaseClass)
+            if let change = item.change { fields["mdChange"] = cell(change) }
             return fields
         }
         // The approvals, plan changes and journals of every item, one row each.

@@ -84,6 +84,8 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
         public var seals: [SealRecord]?
         /// ready, exceptions or blocked.
         public var status: String
+        /// The change record the run used carries out (`run --change`); absent when it names none.
+        public var change: String?
     }
 
     public struct ReleaseInfo: Codable, Sendable, Equatable {
@@ -137,6 +139,8 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
     public var items: [Item]
     public var blockers: [Finding]
     public var exceptions: [Finding]
+    /// The configuration items the release's runbooks change (`ReleaseComponents`); absent when none.
+    public var components: [Component]? = nil
 
     /// The decision for `release` as of `now`, from what is known about each linked runbook.
     /// With `rewound`, each journal counts only up to `now`: later runs are not there, later
@@ -157,8 +161,10 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
         let decision: Decision = !blockers.isEmpty ? .noGo : !exceptions.isEmpty ? .goWithExceptions : .go
         let info = ReleaseInfo(id: release.id, title: release.title, path: (release.path as NSString).lastPathComponent, owner: release.owner,
                                releaseClass: release.releaseClass?.rawValue, target: release.target.map(Timestamp.format))
-        return ReadinessReport(runsheetVersion: runsheetVersion, release: info, asOf: Timestamp.format(now), rewound: rewound,
-                               decision: decision, items: items, blockers: blockers, exceptions: exceptions)
+        var report = ReadinessReport(runsheetVersion: runsheetVersion, release: info, asOf: Timestamp.format(now), rewound: rewound,
+                                     decision: decision, items: items, blockers: blockers, exceptions: exceptions)
+        report.components = Component.touched(by: evidence)
+        return report
     }
 
     /// Pretty, key-sorted JSON.

@@ -86,6 +86,7 @@ public enum ReportRenderer {
             } ?? ""
             let waivers = (step.waivers ?? []).map { "\($0.actor) (\($0.role)) at \($0.time): \($0.reason); it needed \($0.unmet)" }.joined(separator: "; ")
             fields += [comments, exceptions, forced, waivers, step.mayHaveRun?.text ?? "", signatures]
+            fields.append(run.changeRecord ?? "")  // the run's change record, on every row so a sheet can filter by it
             if let unfinished = step.mayHaveRun { extra["mayHaveRunText"] = unfinished.text }
             extra["csv"] = fields.map(csvField).joined(separator: ",")
             steps[index].merge(extra) { _, new in new }
@@ -114,7 +115,7 @@ public enum ReportRenderer {
             .compactMap { $0 }.joined(separator: ", ")
         context["planChanges"] = (run.changes ?? []).map { "\($0.time) by \($0.actor): \($0.reasons.joined(separator: "; "))" }
         context["hasSignOffs"] = report.steps.contains { !$0.signOffs.isEmpty }
-        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions,forced,waivers,may_have_run,sign_off_signatures"
+        context["csvHeader"] = "step,title,section,status,actor,started,ended,duration_seconds,estimate_seconds,reason,exit_codes,sign_offs,notes,branch,sign_off_comments,calendar_exceptions,forced,waivers,may_have_run,sign_off_signatures,change"
         context["gantt"] = ReportCharts.gantt(report)
         context["svgTimeline"] = ReportCharts.svgTimeline(report)
         return context

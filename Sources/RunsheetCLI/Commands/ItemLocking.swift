@@ -1,0 +1,34 @@
+import Foundation
+import RunsheetCore
+
+/// Configuration items as locks: while a run whose production steps change an item is open
+/// (paused or crashed included), another such run is refused (exit 5), as for the environment
+/// lock, and decided under the same guard of the runs folder's `.locks` (`EnvironmentLocking.take`).
+enum ItemLocking {
+    /// For a run of `runbook` about to start, with the lock folder's guard held: exit 5 naming the
+    /// first open run whose runbook (as it is now) changes one of the same items. An open run that
+    /// cannot be checked (a journal that does not verify, a runbook that cannot be read) counts as
+    /// changing them all: what cannot be checked is not taken as free (fail closed).
+    static func refuseConflicts(_ runbook: Runbook, runsDirectory: String) throws {
+        let mine = runbook.touchedComponents
+        guard !mine.isEmpty else { return }
+        let keys = Set(mine.map(EnvironmentLock.Key.canonical))
+        let catalog = RunCatalog.load(runsDirectory)
+        for entry in catalog.entries.sorted(by: { ($0.state.startedAt, $0.id) < ($1.state.startedAt, $1.id) }) {
+            let state = entry.state
+            guard !state.finished, !state.productionSteps.isEmpty else { continue }
+            let holder = "run \(state.runID.shown) (started by \(state.startedBy.shown) at \(state.startedAt.shown), now \(state.cursor.map { "at step '\($0.shown)'" } ?? "at its end"))"
+            if let problem = entry.problem {
+                throw CommandFailure(status: .leased, message: "open run \(state.runID.shown) has production steps and its journal does not verify (\(problem.description.shown)), so runsheet cannot tell which configuration items it changes and takes it as changing \(mine.joined(separator: ", ").shown) too; nothing was started: move that run's folder out of \(runsDirectory) once it is dealt with")
+            }
+            let path = RunSupport.runbookPath(of: state, runDirectory: entry.directory)
+            guard let bytes = try? FileReader.read(path) else {
+                throw CommandFailure(status: .leased, message: "open \(holder) has production steps and its runbook \(path.shown) cannot be read, so runsheet cannot tell which configuration items it changes and takes it as changing \(mine.joined(separator: ", ").shown) too; nothing was started: 'runsheet resume \(state.runID.shown)' continues that run, or end it first")
+            }
+            let theirs = Compiler().compile(path: path, bytes: bytes).runbook.touchedComponents
+            guard let shared = theirs.first(where: { keys.contains(EnvironmentLock.Key.canonical($0)) }) else { continue }
+            throw CommandFailure(status: .leased, message: "configuration item '\(shared.shown)' is being changed by \(holder); one open run changes a configuration item at a time, so nothing was started: " +
+                                 "'runsheet resume \(state.runID.shown)' continues that run, or end it first")
+        }
+    }
+}
