@@ -162,6 +162,25 @@ import Testing
         #expect(after.status == 3, "\(after.stderr)")
     }
 
+    /// A runbook edited after its run started to name an item an earlier open run changes: that
+    /// run is not resumed (exit 5, nothing written), and the earlier one goes on.
+    @Test func anItemAddedAfterTheStartIsTakenAtResume() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.runbook(id: "reindex", service: "ledger", components: "").write(to: dir.appendingPathComponent("reindex.md"), atomically: true, encoding: .utf8)
+        #expect(try RepositoryRuns.runsheet(["run", "migrate.md", "--as", "alice", "--auto"], in: dir).status == 3)
+        let first = try #require(runs(dir).first)
+        #expect(try RepositoryRuns.runsheet(["run", "reindex.md", "--as", "bob", "--auto"], in: dir).status == 3)
+        let second = try #require(runs(dir).first { $0 != first })
+        try Self.runbook(id: "reindex", service: "ledger", components: "components: [payments-db]\n").write(to: dir.appendingPathComponent("reindex.md"), atomically: true, encoding: .utf8)
+        let journal = dir.appendingPathComponent("runs/\(second)/journal.jsonl")
+        let before = try Data(contentsOf: journal)
+        let refused = try RepositoryRuns.runsheet(["resume", second, "--as", "bob", "--auto"], in: dir)
+        #expect(refused.status == 5 && refused.stderr.contains("is being changed by run \(first)") && refused.stderr.contains("was not resumed and nothing was written"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: journal) == before)
+        #expect(try RepositoryRuns.runsheet(["resume", first, "--as", "alice", "--auto"], in: dir).status == 3)
+    }
+
     @Test func readinessListsTheItemsAndTheirOwners() throws {
         let dir = try repository()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -42,6 +42,7 @@ import Testing
         step.include = "other.md"
         step.origin = "inc.md"
         step.lessons = ["drain first"]
+        step.components = ["payments-db"]
         step.boxOffset = 10
         step.trailLine = 7
         step.trailColumn = 3
@@ -74,6 +75,7 @@ import Testing
             "separation": { $0.separation = [.executor] }, "onFailure": { $0.onFailure = .continue }, "onReject": { $0.onReject = nil },
             "next": { $0.next = .section("go") }, "role": { $0.role = "dba" }, "production": { $0.production.toggle() },
             "include": { $0.include = nil }, "origin": { $0.origin = "other.md" }, "lessons": { $0.lessons.append("and wait") },
+            "components": { $0.components?.append("ledger") },
         ]
         #expect(Set(changes.keys) == Self.fields(StepApproval(step)).subtracting(["line", "column"]))
         let hash = StepHash.of(step)

@@ -9,25 +9,29 @@ enum ItemLocking {
     /// first open run whose runbook (as it is now) changes one of the same items. An open run that
     /// cannot be checked (a journal that does not verify, a runbook that cannot be read) counts as
     /// changing them all: what cannot be checked is not taken as free (fail closed).
-    static func refuseConflicts(_ runbook: Runbook, runsDirectory: String) throws {
+    /// For `resume` of `resuming`: only runs started before it count (the first holder keeps the
+    /// item), so two runs that came to share an item do not hold each other up.
+    static func refuseConflicts(_ runbook: Runbook, runsDirectory: String, resuming: RunState? = nil) throws {
         let mine = runbook.touchedComponents
         guard !mine.isEmpty else { return }
         let keys = Set(mine.map(EnvironmentLock.Key.canonical))
         let catalog = RunCatalog.load(runsDirectory)
         for entry in catalog.entries.sorted(by: { ($0.state.startedAt, $0.id) < ($1.state.startedAt, $1.id) }) {
             let state = entry.state
-            guard !state.finished, !state.productionSteps.isEmpty else { continue }
+            guard !state.finished, !state.productionSteps.isEmpty, state.runID != resuming?.runID else { continue }
+            if let resuming, (state.startedAt, state.runID) >= (resuming.startedAt, resuming.runID) { continue }
+            let what = resuming.map { "run \($0.runID.shown) was not resumed and nothing was written" } ?? "nothing was started"
             let holder = "run \(state.runID.shown) (started by \(state.startedBy.shown) at \(state.startedAt.shown), now \(state.cursor.map { "at step '\($0.shown)'" } ?? "at its end"))"
             if let problem = entry.problem {
-                throw CommandFailure(status: .leased, message: "open run \(state.runID.shown) has production steps and its journal does not verify (\(problem.description.shown)), so runsheet cannot tell which configuration items it changes and takes it as changing \(mine.joined(separator: ", ").shown) too; nothing was started: move that run's folder out of \(runsDirectory) once it is dealt with")
+                throw CommandFailure(status: .leased, message: "open run \(state.runID.shown) has production steps and its journal does not verify (\(problem.description.shown)), so runsheet cannot tell which configuration items it changes and takes it as changing \(mine.joined(separator: ", ").shown) too, so \(what): move that run's folder out of \(runsDirectory) once it is dealt with")
             }
             let path = RunSupport.runbookPath(of: state, runDirectory: entry.directory)
             guard let bytes = try? FileReader.read(path) else {
-                throw CommandFailure(status: .leased, message: "open \(holder) has production steps and its runbook \(path.shown) cannot be read, so runsheet cannot tell which configuration items it changes and takes it as changing \(mine.joined(separator: ", ").shown) too; nothing was started: 'runsheet resume \(state.runID.shown)' continues that run, or end it first")
+                throw CommandFailure(status: .leased, message: "open \(holder) has production steps and its runbook \(path.shown) cannot be read, so runsheet cannot tell which configuration items it changes and takes it as changing \(mine.joined(separator: ", ").shown) too, so \(what): 'runsheet resume \(state.runID.shown)' continues that run, or end it first")
             }
             let theirs = Compiler().compile(path: path, bytes: bytes).runbook.touchedComponents
             guard let shared = theirs.first(where: { keys.contains(EnvironmentLock.Key.canonical($0)) }) else { continue }
-            throw CommandFailure(status: .leased, message: "configuration item '\(shared.shown)' is being changed by \(holder); one open run changes a configuration item at a time, so nothing was started: " +
+            throw CommandFailure(status: .leased, message: "configuration item '\(shared.shown)' is being changed by \(holder); one open run changes a configuration item at a time, so \(what): " +
                                  "'runsheet resume \(state.runID.shown)' continues that run, or end it first")
         }
     }

@@ -514,6 +514,8 @@ struct Resume: ParsableCommand {
                                 "); the rules as they are now apply from here on, and the journal records it\n")
         }
         let lock = try EnvironmentLocking.retake(state, runDirectory: directory)
+        // The runbook may name items now that an earlier open run changes: the earlier run keeps them.
+        try ItemLocking.refuseConflicts(runbook, runsDirectory: (directory as NSString).deletingLastPathComponent, resuming: state)
         do {
             try engine.resume(sha256: sha, changes: changes)
         } catch let refusal as RunError {
