@@ -137,6 +137,8 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
     public var items: [Item]
     public var blockers: [Finding]
     public var exceptions: [Finding]
+    /// The release's closure (`runsheet release close`), when it was closed by the time decided for.
+    public var closure: ReleaseClosure?
 
     /// The decision for `release` as of `now`, from what is known about each linked runbook.
     /// With `rewound`, each journal counts only up to `now`: later runs are not there, later
