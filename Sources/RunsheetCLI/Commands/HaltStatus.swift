@@ -60,6 +60,7 @@ extension HaltStatus {
         case nil: return nil
         case .failure(let problem)?: return "production halts cannot be counted: \((problem.errorDescription ?? problem.message).shown)"
         case .success(let book)?:
+            guard !book.halts.isEmpty else { return nil }  // a repository that never halted says nothing
             let (seconds, count) = halted(book, from: from, to: to, service: service)
             return "production halted: \(DurationText.format(seconds)) in this window (\(count) halt\(count == 1 ? "" : "s")\(service.map { " stopping \($0.shown)" } ?? ""))"
         }

@@ -6,6 +6,12 @@ struct ReleaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Acts on a release as a whole.",
+        discussion: """
+            close: record that a GO release is closed (see 'runsheet release close --help').
+
+            Examples:
+              runsheet release close releases/2026-12-checkout.md
+            """,
         subcommands: [ReleaseClose.self]
     )
 }
