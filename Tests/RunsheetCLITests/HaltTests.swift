@@ -186,4 +186,37 @@ import Testing
         let metrics = try run(["metrics"], in: dir)
         #expect(metrics.stderr.contains("production halted: 1s in this window (1 halt)"), "\(metrics.stderr)")
     }
+
+    /// A stricter class chosen with --class, or a calendar exception, does not get past a halt.
+    @Test func neitherAClassNorACalendarExceptionGetsPastAHalt() throws {
+        let dir = try repository()
+        #expect(try runsheet(["halt", "--as", "rita", "--reason", "INC-2041"], in: dir).status == 0)
+        let result = try run(["run", "change.md", "--as", "olly", "--class", "major"], in: dir, stdin: "done\ndone\n")
+        #expect(result.status == 3 && result.stdout.contains("✗ step 'switch-traffic' is a production change and production is halted"), "\(result.stdout)\(result.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
+        _ = try run(["sign", id, "switch-traffic", "--exception", "--reason", "let it through", "--as", "rita"], in: dir)
+        let resumed = try run(["resume", id, "--as", "olly"], in: dir, stdin: "done\n")
+        #expect(resumed.status == 3 && resumed.stdout.contains("production is halted by rita"), "\(resumed.stdout)\(resumed.stderr)")
+        #expect(!(try events(dir)).contains { $0.type == .stepCompleted && $0.step == "switch-traffic" })
+    }
+
+    /// A halts file that is a FIFO is not read (no hang) and blocks production steps.
+    @Test func aHaltsFileThatIsNotARegularFileFailsClosed() throws {
+        let dir = try repository()
+        #expect(mkfifo(haltsFile(dir), 0o644) == 0)
+        let result = try run(["run", "change.md", "--as", "olly"], in: dir, stdin: "done\ndone\n")
+        #expect(result.status == 3 && result.stdout.contains("halts.jsonl does not verify: it is not a regular file"), "\(result.stdout)")
+    }
+
+    /// A lift counts only while its author holds an exception role in the roles file as it is
+    /// now: taken away, the halt is in force again (as waivers and calendar exceptions are judged).
+    @Test func aLiftBySomeoneNoLongerInTheRoleDoesNotCount() throws {
+        let dir = try repository()
+        #expect(try runsheet(["halt", "--as", "rita", "--reason", "INC-2041"], in: dir).status == 0)
+        #expect(try runsheet(["halt", "--lift", "--as", "rita"], in: dir).status == 0)
+        #expect(!(try run(["status"], in: dir)).stdout.contains("halt 1:"))
+        try "roles:\n  release-manager: [rachel]\n  operator: [olly, rita]\n"
+            .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        #expect(try run(["status"], in: dir).stdout.contains("halt 1: production halted by rita"))
+    }
 }
