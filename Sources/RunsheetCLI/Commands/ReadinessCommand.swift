@@ -23,7 +23,11 @@ struct Readiness: ParsableCommand {
             journal does not verify or cannot be read, named at its first bad line: \
             readiness never falls back to an older run in its place. Manual skips, \
             failures continued past, forced steps, waived gates, emergency runs and \
-            change-calendar exceptions are exceptions, each with who made it.
+            change-calendar exceptions are exceptions, each with who made it. A halt \
+            in force ('runsheet halt') that matches the release blocks it, with who, why \
+            and since when. A release closed with 'runsheet release close' shows who \
+            closed it and when, the runs started after it, and a PIR follow-up due when \
+            it had failures, rollbacks or exceptions.
 
             The report names the runsheet version, and for each item the run used, its \
             class against the release's, the approvers (signatures that count, and \
