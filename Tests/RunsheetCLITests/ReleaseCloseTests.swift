@@ -92,4 +92,20 @@ import Testing
         #expect(close.status == 1 && close.stderr.contains("is NO-GO"), "\(close.stderr)")
         #expect(!FileManager.default.fileExists(atPath: closures(dir)))
     }
+
+    /// A closures file edited by hand blocks readiness and refuses a closure; the JSON report
+    /// carries the closure before that.
+    @Test func aHandEditedClosuresFileFailsClosed() throws {
+        let dir = try repository()
+        #expect(try runsheet(["run", "change.md", "--as", "olly"], in: dir, stdin: "done\ndone\ndone\n").status == 0)
+        #expect(try runsheet(["release", "close", "release.md", "--as", "rita"], in: dir).status == 0)
+        let json = try runsheet(["readiness", "release.md", "--format", "json"], in: dir)
+        #expect(json.stdout.contains(#""closure" : {"#) && json.stdout.contains(#""by" : "rita""#), "\(json.stdout)")
+        let text = try String(contentsOfFile: closures(dir), encoding: .utf8)
+        try text.replacingOccurrences(of: #""verdict":"GO""#, with: #""verdict":"GO ""#).write(toFile: closures(dir), atomically: false, encoding: .utf8)
+        let readiness = try runsheet(["readiness", "release.md"], in: dir)
+        #expect(readiness.status == 1 && readiness.stdout.contains("**closures**") && readiness.stdout.contains("closures.jsonl:1 does not verify"), "\(readiness.stdout)")
+        let again = try runsheet(["release", "close", "release.md", "--as", "rita"], in: dir)
+        #expect(again.status == 1, "\(again.stderr)")
+    }
 }
