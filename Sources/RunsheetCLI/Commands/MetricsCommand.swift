@@ -65,6 +65,7 @@ struct Metrics: ParsableCommand {
         let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service, change: change)
         let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
+        if let halted = HaltStatus.metricsLine(near: FileManager.default.currentDirectoryPath, from: from, to: to, service: service) { Output.error(halted) }
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 

@@ -23,7 +23,11 @@ struct Readiness: ParsableCommand {
             journal does not verify or cannot be read, named at its first bad line: \
             readiness never falls back to an older run in its place. Manual skips, \
             failures continued past, forced steps, waived gates, emergency runs and \
-            change-calendar exceptions are exceptions, each with who made it.
+            change-calendar exceptions are exceptions, each with who made it. A halt \
+            in force ('runsheet halt') that matches the release blocks it, with who, why \
+            and since when. A release closed with 'runsheet release close' shows who \
+            closed it and when, the runs started after it, and a PIR follow-up due when \
+            it had failures, rollbacks or exceptions.
 
             The report names the runsheet version, and for each item the run used, its \
             class against the release's, the approvers (signatures that count, and \
@@ -53,32 +57,8 @@ struct Readiness: ParsableCommand {
     @OptionGroup var runsFolder: RunsFolderOption
 
     func run() throws {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileReader.read(release)
-        } catch {
-            throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: release))
-        }
-        let parsed: Release
-        do {
-            parsed = try Release.parse(path: release, bytes: bytes)
-        } catch let problem as Release.Problem {
-            throw CommandFailure(status: .usage, message: problem.errorDescription ?? problem.message)
-        }
         let now = try at.map { try DateOption.parse($0, option: "--at") } ?? Date()
-        let folder = (release as NSString).deletingLastPathComponent
-        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: folder.isEmpty ? "." : folder)
-        if let refusal = RunBinding.readinessRefusal(release: release, runsDirectory: runsDirectory) {
-            throw CommandFailure(status: .usage, message: refusal)
-        }
-        let folders = RunFolders(runsDirectory)
-        let evidence = try parsed.requires.map { try Self.evidence($0, rollback: false, runs: folders.runs(of:)) }
-            + parsed.rollback.map { try Self.evidence($0, rollback: true, runs: folders.runs(of:)) }
-        // A broken run that names no runbook and none of the release's claims by its folder name.
-        for record in folders.leftOut() {
-            if let fault = record.fault { Output.error("run \(record.id) is left out: \(fault.location): \(fault.message)") }
-        }
-        let report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now, rewound: at != nil, runsheetVersion: RunsheetCommand.version)
+        let (parsed, report, _) = try ReleaseDecision.decide(release, at: now, rewound: at != nil, runsDir: runsFolder.runsDir)
         let text = try ReportTemplate.render(layout.template) { try ReadinessRenderer.render(report, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         if outputFile.output != nil {

@@ -113,7 +113,7 @@ public struct RunsheetCommand: ParsableCommand {
         version: version,
         // Each subcommand spells out its commandName: ArgumentParser would otherwise derive it with String(describing:),
         // whose casts scan every protocol conformance in the binary, a quarter of a short command's instructions.
-        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Seal.self, Unlock.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, Metrics.self, New.self, StoreCommand.self, Export.self]
+        subcommands: [Check.self, CompileCommand.self, Run.self, Resume.self, Status.self, Verify.self, Sign.self, Reject.self, Seal.self, Unlock.self, Audit.self, Render.self, Report.self, Update.self, Readiness.self, ReleaseCommand.self, HaltCommand.self, Metrics.self, New.self, StoreCommand.self, Export.self]
     )
 
     public init() {}

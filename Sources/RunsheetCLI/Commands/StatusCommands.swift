@@ -39,7 +39,7 @@ struct Status: ParsableCommand {
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
         for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.journalPath(entry.directory))) }
         catalog.reportUnreadable()
-        let locks = EnvironmentLocking.statusLines(runsDirectory: runsDirectory)
+        let locks = EnvironmentLocking.statusLines(runsDirectory: runsDirectory) + HaltStatus.lines(near: FileManager.default.currentDirectoryPath)
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             for line in locks { Output.line(line) }
             let exists = FileManager.default.fileExists(atPath: runsDirectory)

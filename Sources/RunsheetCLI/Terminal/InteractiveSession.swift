@@ -24,7 +24,8 @@ extension WalkThrough {
             // must not wake the wait below and draw the same screen again.
             terminal.discardChanges()
             let pressed: Key?
-            do { pressed = try decided ?? terminal.readKey(timeout: 1) } catch is EndOfInput { return try pauseAtEndOfInput() }
+            // With halts to watch, the screen looks again twice a second: a halt shows within one.
+            do { pressed = try decided ?? terminal.readKey(timeout: engine.governance.halts == nil ? 1 : 0.5) } catch is EndOfInput { return try pauseAtEndOfInput() }
             decided = nil
             guard let key = pressed else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
@@ -205,7 +206,9 @@ extension WalkThrough {
                 if let countdown = gateCountdownLine() { out.append(style.yellow(truncate(countdown, width))) }
             }
         }
-        if let conflict = engine.calendarConflict() {
+        if engine.haltBlock() != nil, let conflict = engine.calendarConflict() {
+            out += TerminalMarkdown.wrap("⛔ HALTED: \(conflict.shown)", width: width).map(style.red)
+        } else if let conflict = engine.calendarConflict() {
             let roles = engine.governance.exceptionRoles.joined(separator: " or ")
             out.append(style.red(truncate("⛔ Production change blocked: \(conflict.shown)", width)))
             out.append(style.dim(truncate("waiting for an exception from a \(roles): " + Governance.exceptionCommand(run: state.runID, step: step.id), width)))

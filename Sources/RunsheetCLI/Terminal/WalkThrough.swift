@@ -158,7 +158,8 @@ final class WalkThrough {
                 if let current = reloadState?() { engine.reload(current) }
             }
             let grant = engine.currentStep.flatMap { engine.state.exceptions[$0.id]?.last }
-            write("  " + style.green("✓ exception granted by \((grant?.actor ?? "?").shown): \((grant?.text ?? "").shown)") + "\n")
+            if grant == nil { write("  " + style.green("✓ no halt or calendar rule blocks the step now") + "\n") } else {
+            write("  " + style.green("✓ exception granted by \((grant?.actor ?? "?").shown): \((grant?.text ?? "").shown)") + "\n") }
             if engine.currentGate == nil { return true }
         }
         guard engine.currentGate != nil else {
@@ -231,7 +232,10 @@ final class WalkThrough {
         var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title).shown)"
         if step.isGate { line += "  (sign-off: " + engine.gateSummary(step) + ")" }
         write(style.bold(line) + "\n")
-        if let conflict = engine.calendarConflict() {
+        if engine.haltBlock() != nil, let conflict = engine.calendarConflict() {
+            write("  " + style.red("⛔ HALTED: \(conflict.shown)") + "\n")
+            write("  'wait' waits until it is lifted\n")
+        } else if let conflict = engine.calendarConflict() {
             let roles = engine.governance.exceptionRoles.joined(separator: " or ")
             write("  " + style.red("⛔ production change blocked: \(conflict.shown)") + "\n")
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
@@ -315,7 +319,10 @@ final class WalkThrough {
             guard !step.isGate, !engine.runnableCommands.isEmpty, engine.calendarConflict() == nil,
                   !engine.runnableCommands.contains(where: \.interactive) else {
                 try engine.pause()
-                let why = engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
+                let halt = engine.haltBlock().map { $0.sentence(roles: engine.governance.exceptionRoles) }
+                if let halt { engine.noteHalt(halt, step: step.id) }
+                let why = halt != nil ? "production step '\(step.id)' is not started: \((halt ?? "").shown)"
+                    : engine.calendarConflict() != nil ? "production step '\(step.id)' needs a calendar exception"
                     : engine.runnableCommands.contains(where: \.interactive) && !step.isGate
                     ? "step '\(step.id)' runs an interactive command, which needs a person at a terminal; --auto never runs it"
                     : "\(step.isGate ? "gate" : "manual step") '\(step.id)' needs a person"

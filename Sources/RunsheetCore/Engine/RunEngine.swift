@@ -34,6 +34,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case titleRequired
     case gateWaiting(String)
     case outsideCalendar(run: String, step: String, conflict: String, roles: [String])
+    /// A halt (or a halts file that does not verify) stops the production step: the sentence says why.
+    case halted(step: String, String)
     /// A move (done, skip, goto...) to `target` (nil: the end) past a gate whose rule is not met.
     case pastGate(action: String, target: String?, gate: String, run: String, needs: String, atGate: Bool)
     /// Skipping a gate that applies to the run: only a waiver lets it through.
@@ -74,6 +76,7 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .gateWaiting(let needs): "this gate still needs \(needs); sign with 'runsheet sign', or use 'wait'"
         case .outsideCalendar(let run, let step, let conflict, let roles):
             "step '\(step)' is a production change and \(conflict); to go ahead, a \(roles.joined(separator: " or ")) must grant an exception: \(Governance.exceptionCommand(run: run, step: step))"
+        case .halted(let step, let sentence): "step '\(step)' is a production change and \(sentence); nothing was started"
         case .pastGate(let action, let target, let gate, let run, let needs, let atGate):
             "\(action) would take the run \(target.map { "to step '\($0)'" } ?? "to its end") past gate '\(gate)', which \(needs); " +
                 (atGate ? "" : "go back to the gate ('goto \(gate)') and ") + "wait for its sign-offs ('runsheet sign \(run) \(gate)')"
@@ -380,11 +383,13 @@ public final class RunEngine {
     /// Why the current step may not be carried out now under the change calendar, or nil.
     public func calendarConflict(at date: Date = Date()) -> String? {
         guard let step = currentStep, !state.finished else { return nil }
+        if let halt = governance.haltBlock(for: step, in: runbook, state: state, at: date) { return halt.sentence(roles: governance.exceptionRoles) }
         return governance.calendarConflict(for: step, in: runbook, state: state, at: date)
     }
 
     /// Refuses to carry out a production step outside the change calendar without an exception.
     func requireCalendar(_ step: Step) throws {
+        try requireNoHalt(step)
         if let conflict = governance.calendarConflict(for: step, in: runbook, state: state, at: Date()) {
             throw RunError.outsideCalendar(run: state.runID, step: step.id, conflict: conflict,
                                            roles: governance.exceptionRoles)

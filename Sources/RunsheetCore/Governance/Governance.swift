@@ -15,6 +15,8 @@ public struct Governance: Sendable {
     /// Every rule file read, by path from the runbook's folder, with the SHA-256 of the bytes that
     /// were parsed: what a run records as the rules it ran under.
     public var ruleFiles: [String: String] = [:]
+    /// The repository's halts (`.runsheet/halts.jsonl`, Halts.swift), read again as they change.
+    public var halts: HaltWatch?
 
     public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {
         self.roles = roles
@@ -58,6 +60,9 @@ public struct Governance: Sendable {
             diagnostics += problems
         }
         let folder = (runbook.path as NSString).deletingLastPathComponent
+        if let rules = GovernanceLog.ruleFolder(from: folder.isEmpty ? "." : folder) {
+            governance.halts = governance.haltWatch(folder: rules, signersNear: runbook.path)
+        }
         governance.ruleFiles = Dictionary(reads.withLock { $0 }.map { (PathText.relative($0.key, from: folder), $0.value) },
                                           uniquingKeysWith: { first, _ in first })
         return (governance, diagnostics)

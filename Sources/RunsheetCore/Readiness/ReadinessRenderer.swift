@@ -40,6 +40,11 @@ public enum ReadinessRenderer {
         context["ownerText"] = report.release.owner ?? "not set"
         context["asOfText"] = plain(report.asOf) + " UTC"
             + (report.rewound ? " (given: each journal counts as it stood then)" : " (now: every event counts)")
+        if let closure = report.closure {
+            context["closedText"] = cell(closure.notCounted.map { "not counted: a closure by \(closure.by) (\($0))" } ?? closure.sentence)
+            if closure.notCounted == nil, !closure.followUp.isEmpty { context["followUpText"] = cell(closure.followUp.joined(separator: "; ")) }
+            if !closure.laterRuns.isEmpty { context["laterRunsText"] = cell(closure.laterRuns.joined(separator: ", ")) }
+        }
         context["blockerCount"] = report.blockers.count
         context["hasComponents"] = report.components != nil
         context["components"] = (report.components ?? []).map { component -> [String: Any] in

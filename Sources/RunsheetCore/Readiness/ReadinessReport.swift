@@ -141,6 +141,8 @@ public struct ReadinessReport: Codable, Sendable, Equatable {
     public var exceptions: [Finding]
     /// The configuration items the release's runbooks change (`ReleaseComponents`); absent when none.
     public var components: [Component]? = nil
+    /// The release's closure (`runsheet release close`), when it was closed by the time decided for.
+    public var closure: ReleaseClosure?
 
     /// The decision for `release` as of `now`, from what is known about each linked runbook.
     /// With `rewound`, each journal counts only up to `now`: later runs are not there, later

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import RunsheetCore
+
+struct HaltCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "halt",
+        abstract: "Stop every matching production step from starting, at once; or lift a halt.",
+        discussion: """
+            By someone holding one of the calendar's exception-roles (default \
+            release-manager) in the roles file, with --reason. Every production step of \
+            every run on the service and environment given (all, when not given) refuses \
+            to start from then on: an operator waiting at one sees who halted, why and \
+            since when within a second, and no key, goto, skip or class gets past it. \
+            Rollback steps (in a branch section, after an On failure branch) are never \
+            halted. --until ends it by itself at that time.
+
+            --lift ends halts: every halt in force, or with --service and --environment \
+            only those declared with exactly that service and environment.
+
+            Halts are kept in the repository's .runsheet/halts.jsonl, hash-chained and \
+            signed where the policy requires signatures (docs/JOURNAL.md, Governance \
+            logs); a file that does not verify halts every production step. 'runsheet \
+            status' lists the halts in force.
+
+            Exit codes: 0 recorded; 1 refused by a rule (no exception role, nothing to \
+            lift, a halts file that does not verify, no key where signatures are \
+            required); 2 bad input (no --reason, an --until that is not a time or is in \
+            the past, no roles file).
+
+            Examples:
+              runsheet halt --reason "INC-2041: checkout errors" --service checkout
+              runsheet halt --reason "payment provider outage" --until 2026-12-04T20:00:00Z
+              runsheet halt --lift --reason "INC-2041 resolved"
+            """
+    )
+
+    @Option(help: "Why production is halted (required), or why it is lifted.") var reason: String?
+    @Option(help: "Halt (or lift) only runs on this service.") var service: String?
+    @Option(help: "Halt (or lift) only runs in this environment.") var environment: String?
+    @Option(help: "End the halt by itself at this time (ISO 8601, or a date).") var until: String?
+    @Flag(help: "Lift the halts in force (with --service/--environment: those declared with exactly them).") var lift = false
+    @OptionGroup var actor: ActorOption
+    @OptionGroup var key: SigningKeyOption
+
+    func run() throws {
+        let what = lift ? "lifting a halt" : "a halt"
+        let reason = try RepositoryRules.text(self.reason, option: "--reason", required: lift ? nil : what)
+        let service = try RepositoryRules.text(self.service, option: "--service", required: nil)
+        let environment = try RepositoryRules.text(self.environment, option: "--environment", required: nil)
+        if lift, until != nil { throw CommandFailure(status: .usage, message: "--until goes with a halt, not with --lift; nothing was written") }
+        let now = Date()
+        let end = try until.map { try DateOption.parse($0, option: "--until") }
+        if let end, end <= now {
+            throw CommandFailure(status: .usage, message: "--until \(until ?? "") is in the past (it is \(Timestamp.plain(now)) UTC now), so the halt would end before it began; nothing was written")
+        }
+        let rules = try RepositoryRules.load(from: FileManager.default.currentDirectoryPath, act: lift ? "lifting a halt" : "halting production")
+        let claimed = try RunContext.actor(explicit: actor.actorName)
+        _ = try rules.requireExceptionRole(claimed.name, act: lift ? "lift a halt" : "halt production")
+        let (person, signer) = try rules.bind(claimed, explicit: actor.actorName, key: key, act: what)
+        _ = try rules.requireExceptionRole(person.name, act: lift ? "lift a halt" : "halt production")
+        let log = rules.haltLog, watch = rules.halts
+        let book: (([GovernanceRecord]) -> HaltBook) = { records in
+            HaltBook(records, liftProblem: { watch.liftProblem($0) })
+        }
+        let records: [GovernanceRecord]
+        do { records = try log.read() } catch {
+            throw CommandFailure(status: .findings, message: "\(error.errorDescription ?? error.message); nothing was written: restore it from Git or a copy first")
+        }
+        if let bad = records.first(where: { watch.signatureProblem($0) != nil }) {
+            throw CommandFailure(status: .findings, message: "\(log.path):\(bad.seq) does not verify: the signature of record \(bad.seq) does not (\(watch.signatureProblem(bad) ?? "")); nothing was written")
+        }
+        if lift {
+            let chosen = { (records: [GovernanceRecord]) -> [Halt] in
+                book(records).active(at: now).filter { halt in
+                    (service == nil && environment == nil) || (Self.same(halt.service, service) && Self.same(halt.environment, environment))
+                }
+            }
+            let lifting = chosen(records)
+            guard !lifting.isEmpty else {
+                let scope = service == nil && environment == nil ? "" : " declared for exactly " + [service.map { "service \($0)" }, environment.map { "environment \($0)" }].compactMap { $0 }.joined(separator: " and ")
+                throw CommandFailure(status: .findings, message: "no halt\(scope) is in force in \(log.path), so there is nothing to lift and nothing was written" +
+                                     (book(records).active(at: now).isEmpty ? "" : "; 'runsheet status' lists the halts in force"))
+            }
+            var data: [String: JSONValue] = ["halts": .array(lifting.map { .int($0.seq) })]
+            if let reason { data["reason"] = .string(reason) }
+            try append(GovernanceRecord(type: Halt.lifted, by: person, data: data), to: log, signer: signer) { current in
+                guard chosen(current).map(\.seq) == lifting.map(\.seq) else { throw Moved() }
+            }
+            for halt in lifting { Output.line("lifted halt \(halt.seq): \(halt.sentence.shown)") }
+            return
+        }
+        var data: [String: JSONValue] = ["reason": .string(reason ?? "")]
+        if let service { data["service"] = .string(service) }
+        if let environment { data["environment"] = .string(environment) }
+        if let end { data["until"] = .string(Timestamp.format(end)) }
+        let written = try append(GovernanceRecord(type: Halt.declared, by: person, data: data), to: log, signer: signer) { _ in }
+        let halt = book([written]).halts[0]
+        Output.line("production \(halt.sentence.shown)")
+        Output.line("production steps of matching runs do not start until 'runsheet halt --lift'\(end == nil ? "" : " or the halt's end"); rollback steps still run")
+    }
+
+    private struct Moved: Error {}
+
+    private func append(_ record: GovernanceRecord, to log: GovernanceLog, signer: EventSigner?,
+                        check: ([GovernanceRecord]) throws -> Void) throws -> GovernanceRecord {
+        do {
+            return try log.append(record, signer: signer, check: check)
+        } catch is Moved {
+            throw CommandFailure(status: .findings, message: "the halts in \(log.path) changed while this was being signed; nothing was written, run it again")
+        } catch let problem as GovernanceLog.Problem {
+            throw CommandFailure(status: .findings, message: "\(problem.errorDescription ?? problem.message); nothing was written")
+        }
+    }
+
+    /// A scope given for a lift against a halt's: both absent, or the same name.
+    static func same(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): PersonName.same(a, b)
+        default: false
+        }
+    }
+}

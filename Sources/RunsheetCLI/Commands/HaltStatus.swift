@@ -1,0 +1,68 @@
+import Foundation
+import RunsheetCore
+
+/// The halts in force, for `status`, `readiness` and `metrics`: read from the repository's
+/// `.runsheet/halts.jsonl` and judged by its rules as they are now.
+enum HaltStatus {
+    /// The halts as they stand, or why they cannot be known; nil where the repository has no rules folder.
+    static func book(near directory: String) -> Result<HaltBook, GovernanceLog.Problem>? {
+        guard let rules = try? RepositoryRules.load(from: directory, act: "reading halts") else {
+            guard let folder = GovernanceLog.ruleFolder(from: directory) else { return nil }
+            return .failure(GovernanceLog.Problem(path: folder + "/" + Halt.fileName, line: nil,
+                                                  message: "the repository's rule files cannot be read, so which lifts count cannot be known"))
+        }
+        return rules.halts.book()
+    }
+
+    /// One line per halt in force, and one when the halts file does not verify.
+    static func lines(near directory: String, at date: Date = Date()) -> [String] {
+        switch book(near: directory) {
+        case nil: return []
+        case .failure(let problem)?:
+            return ["⛔ every production step is blocked: \((problem.errorDescription ?? problem.message).shown)"]
+        case .success(let book)?:
+            let active = book.active(at: date)
+            guard !active.isEmpty else { return [] }
+            return ["", "production halts in force (lift with: runsheet halt --lift):"]
+                + active.map { "  ⛔ halt \($0.seq): production \($0.sentence.shown)" }
+        }
+    }
+}
+
+extension HaltStatus {
+    /// How long production was halted between `from` (nil: since the first halt) and `to`, as the
+    /// union of the halts' spans (overlapping halts count once), and how many halts fell in it;
+    /// with `service`, only halts that stop that service.
+    static func halted(_ book: HaltBook, from: Date?, to: Date, service: String?) -> (seconds: Int, halts: Int) {
+        var spans: [(Date, Date)] = []
+        for halt in book.halts where service == nil || halt.service == nil || PersonName.same(halt.service ?? "", service ?? "") {
+            guard let start = Timestamp.parse(halt.since) else { continue }
+            let begin = max(start, from ?? start), end = min(book.end(of: halt) ?? to, to)
+            if end > begin { spans.append((begin, end)) }
+        }
+        var total: TimeInterval = 0
+        var current: (Date, Date)?
+        for span in spans.sorted(by: { $0.0 < $1.0 }) {
+            if let open = current, span.0 <= open.1 {
+                current = (open.0, max(open.1, span.1))
+            } else {
+                if let open = current { total += open.1.timeIntervalSince(open.0) }
+                current = span
+            }
+        }
+        if let open = current { total += open.1.timeIntervalSince(open.0) }
+        return (Int(total), spans.count)
+    }
+
+    /// The sentence `metrics` prints on standard error.
+    static func metricsLine(near directory: String, from: Date?, to: Date, service: String?) -> String? {
+        switch book(near: directory) {
+        case nil: return nil
+        case .failure(let problem)?: return "production halts cannot be counted: \((problem.errorDescription ?? problem.message).shown)"
+        case .success(let book)?:
+            guard !book.halts.isEmpty else { return nil }  // a repository that never halted says nothing
+            let (seconds, count) = halted(book, from: from, to: to, service: service)
+            return "production halted: \(DurationText.format(seconds)) in this window (\(count) halt\(count == 1 ? "" : "s")\(service.map { " stopping \($0.shown)" } ?? ""))"
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import RunsheetCore
+
+/// The readiness decision for a release file, with what the repository's governance logs add:
+/// halts in force (blocking) and the release's closure (who, when, later runs, a PIR follow-up).
+/// What `readiness` shows and what `release close` records.
+enum ReleaseDecision {
+    static func decide(_ path: String, at now: Date, rewound: Bool, runsDir: String?) throws -> (Release, ReadinessReport, [ReadinessReport.Evidence]) {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(path)
+        } catch {
+            throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: path))
+        }
+        let parsed: Release
+        do {
+            parsed = try Release.parse(path: path, bytes: bytes)
+        } catch let problem as Release.Problem {
+            throw CommandFailure(status: .usage, message: problem.errorDescription ?? problem.message)
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder)
+        if let refusal = RunBinding.readinessRefusal(release: path, runsDirectory: runsDirectory) {
+            throw CommandFailure(status: .usage, message: refusal)
+        }
+        let folders = RunFolders(runsDirectory)
+        let evidence = try parsed.requires.map { try Readiness.evidence($0, rollback: false, runs: folders.runs(of:)) }
+            + parsed.rollback.map { try Readiness.evidence($0, rollback: true, runs: folders.runs(of:)) }
+        // A broken run that names no runbook and none of the release's claims by its folder name.
+        for record in folders.leftOut() {
+            if let fault = record.fault { Output.error("run \(record.id) is left out: \(fault.location): \(fault.message)") }
+        }
+        var report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now, rewound: rewound, runsheetVersion: RunsheetCommand.version)
+        annotate(&report, release: parsed, evidence: evidence, now: now)
+        return (parsed, report, evidence)
+    }
+
+    /// The facts of each run of the release's runbooks that verifies: id, start, service, environment, rollback.
+    struct RunFacts {
+        var id: String
+        var started: Date?
+        var service: String?
+        var environment: String?
+        var rolledBack: Bool
+    }
+
+    static func facts(_ evidence: [ReadinessReport.Evidence], now: Date) -> [RunFacts] {
+        evidence.filter { !$0.rollback }.flatMap(\.runs).compactMap { record -> RunFacts? in
+            guard let events = record.events, let first = events.first, let started = Timestamp.parse(first.time), started <= now else { return nil }
+            var facts = RunFacts(id: record.id, started: started, service: nil, environment: nil, rolledBack: false)
+            if case .runStarted(let payload)? = try? first.payload() { (facts.service, facts.environment) = (payload.service, payload.environment) }
+            facts.rolledBack = events.contains { event in
+                guard let time = Timestamp.parse(event.time), time <= now, case .branchTaken(let taken)? = try? event.payload() else { return false }
+                return taken.kind == "failure"
+            }
+            return facts
+        }
+    }
+
+    /// Adds the halts in force that stop the release's runs (blocking) and its closure.
+    static func annotate(_ report: inout ReadinessReport, release: Release, evidence: [ReadinessReport.Evidence], now: Date) {
+        let folder = (release.path as NSString).deletingLastPathComponent
+        let near = folder.isEmpty ? "." : folder
+        let runs = facts(evidence, now: now)
+        let link = (release.path as NSString).lastPathComponent
+        switch HaltStatus.book(near: near) {
+        case nil: break
+        case .failure(let problem)?:
+            report.blockers.append(.governance(item: "halts", text: "\(problem.errorDescription ?? problem.message), so production may be halted", link: link,
+                                               location: problem.path + (problem.line.map { ":\($0)" } ?? "")))
+        case .success(let book)?:
+            for halt in book.active(at: now) where halt.service == nil && halt.environment == nil
+                || runs.contains(where: { halt.matches(service: $0.service, environment: $0.environment) }) {
+                report.blockers.append(.governance(item: "halt \(halt.seq)", text: "production is \(halt.sentence)", link: link,
+                                                   location: ".runsheet/\(Halt.fileName):\(halt.seq)", by: halt.by))
+            }
+        }
+        switch closure(of: release, near: near, at: now) {
+        case .failure(let problem):
+            report.blockers.append(.governance(item: "closures", text: problem.errorDescription ?? problem.message, link: link,
+                                               location: problem.path + (problem.line.map { ":\($0)" } ?? "")))
+        case .success(var closure?):
+            let closedAt = Timestamp.parse(closure.at) ?? now
+            closure.laterRuns = runs.filter { ($0.started ?? .distantPast) > closedAt }.map(\.id).sorted()
+            report.closure = closure
+        case .success(nil):
+            break
+        }
+        report.decision = !report.blockers.isEmpty ? .noGo : !report.exceptions.isEmpty ? .goWithExceptions : .go
+    }
+
+    /// The release's closure recorded by `now` (the one that counts, else the last that does not),
+    /// or why the closures file cannot be trusted.
+    static func closure(of release: Release, near directory: String, at now: Date) -> Result<ReleaseClosure?, GovernanceLog.Problem> {
+        guard let rules = try? RepositoryRules.load(from: directory, act: "reading closures") else { return .success(nil) }
+        let log = rules.closureLog
+        let records: [GovernanceRecord]
+        do { records = try log.read() } catch { return .failure(error) }
+        var found: ReleaseClosure?
+        for record in records {
+            guard var closure = ReleaseClosure(record), closure.release == release.id,
+                  let time = Timestamp.parse(record.time), time < now else { continue }
+            if let problem = record.signatureProblem(log: log.name, signers: AllowedSigners.load(forRunbook: rules.anchor)?.0) {
+                return .failure(GovernanceLog.Problem(path: log.path, line: record.seq, message: "the signature of record \(record.seq) does not verify: \(problem)"))
+            }
+            closure.notCounted = rules.closeProblem(record, release: release)
+            if closure.notCounted == nil { return .success(closure) }
+            found = found ?? closure
+        }
+        return .success(found)
+    }
+}
+
+extension RepositoryRules {
+    var closureLog: GovernanceLog { GovernanceLog(path: folder + "/" + ReleaseClosure.fileName, name: "closures") }
+
+    /// Roles that may close any release: release-manager and the calendar's exception roles.
+    var closingRoles: [String] {
+        var roles = ["release-manager"]
+        for role in governance.exceptionRoles where !roles.contains(role) { roles.append(role) }
+        return roles
+    }
+
+    /// Why `person` may not close `release`: not its owner and holding no closing role now.
+    func mayNotClose(_ person: String, release: Release) -> String? {
+        if let owner = release.owner, PersonName.same(owner, person) { return nil }
+        if let roles = governance.roles, closingRoles.contains(where: { roles.holds(person, $0) }) { return nil }
+        return "\(person) is not the release's owner\(release.owner.map { " (\($0))" } ?? "") and holds none of \(closingRoles.joined(separator: ", ")) in \(governance.roles?.path ?? RolesFile.relativePath)"
+    }
+
+    /// Why a recorded closure does not count under the rules as they are now.
+    func closeProblem(_ record: GovernanceRecord, release: Release) -> String? {
+        if let problem = mayNotClose(record.actor, release: release) { return problem }
+        if record.signature == nil && Governance.requiresSignatures(governance.repositoryPolicy) {
+            return "it is not signed, and the repository's policy requires signatures"
+        }
+        return nil
+    }
+}

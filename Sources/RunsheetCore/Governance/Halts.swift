@@ -1,0 +1,217 @@
+import Foundation
+import Synchronization
+
+/// A stop to production changes declared by an exception role (`runsheet halt`): every matching
+/// production step refuses to start until it is lifted or its `until` passes. Kept in the
+/// repository's `.runsheet/halts.jsonl` (`GovernanceLog`), never in a runs folder.
+public struct Halt: Sendable, Equatable {
+    public static let declared = "halt.declared"
+    public static let lifted = "halt.lifted"
+    public static let fileName = "halts.jsonl"
+
+    public var seq: Int
+    public var by: String
+    /// When it was declared, as the log writes times.
+    public var since: String
+    public var reason: String
+    /// nil: every service (every environment).
+    public var service: String?
+    public var environment: String?
+    public var until: String?
+
+    /// Whether it stops a run on `service` in `environment`: names compare as people's names do.
+    public func matches(service: String?, environment: String?) -> Bool {
+        func same(_ wanted: String?, _ actual: String?) -> Bool {
+            guard let wanted else { return true }
+            return actual.map { PersonName.same($0, wanted) } ?? false
+        }
+        return same(self.service, service) && same(self.environment, environment)
+    }
+
+    /// "checkout in production", "every service in production", "every service".
+    public var scope: String {
+        switch (service, environment) {
+        case (nil, nil): "every service"
+        case (let service?, nil): service
+        case (nil, let environment?): "every service in \(environment)"
+        case (let service?, let environment?): "\(service) in \(environment)"
+        }
+    }
+
+    /// "halted by rita since 2026-12-04 18:40:01 UTC (checkout, until …): the reason".
+    public var sentence: String {
+        let when = Timestamp.parse(since).map { Timestamp.plain($0) + " UTC" } ?? since
+        let end = until.flatMap(Timestamp.parse).map { ", until " + Timestamp.plain($0) + " UTC" } ?? ""
+        return "halted by \(by) since \(when) (\(scope)\(end)): \(reason)"
+    }
+
+    public func active(at date: Date) -> Bool {
+        guard let until, let end = Timestamp.parse(until) else { return true }
+        return date < end
+    }
+}
+
+/// The halts of a log, and which lifts count.
+public struct HaltBook: Sendable, Equatable {
+    public var halts: [Halt] = []
+    /// Each lift: who, when, the halts it names, and why it does not count (nil: it counts).
+    public struct Lift: Sendable, Equatable {
+        public var seq: Int
+        public var by: String
+        public var time: String
+        public var halts: [Int]
+        public var notCounted: String?
+    }
+    public var lifts: [Lift] = []
+
+    /// The fold of `records`; `liftProblem` says why a lift does not count (its author holds no
+    /// exception role now, or it is unsigned where signatures are required), nil when it counts.
+    public init(_ records: [GovernanceRecord], liftProblem: (GovernanceRecord) -> String? = { _ in nil }) {
+        for record in records {
+            switch record.type {
+            case Halt.declared:
+                halts.append(Halt(seq: record.seq, by: record.actor, since: record.time, reason: record.data["reason"]?.string ?? "",
+                                  service: record.data["service"]?.string, environment: record.data["environment"]?.string,
+                                  until: record.data["until"]?.string))
+            case Halt.lifted:
+                lifts.append(Lift(seq: record.seq, by: record.actor, time: record.time,
+                                  halts: record.data["halts"]?.array?.compactMap(\.int) ?? [], notCounted: liftProblem(record)))
+            default:
+                break
+            }
+        }
+    }
+
+    /// The halts in force at `date`: not lifted by a lift that counts, and not past their `until`.
+    public func active(at date: Date) -> [Halt] {
+        let lifted = Set(lifts.filter { $0.notCounted == nil }.flatMap(\.halts))
+        return halts.filter { !lifted.contains($0.seq) && $0.active(at: date) }
+    }
+
+    /// When each halt ended: the time of the lift that counts, its `until`, or nil while in force.
+    public func end(of halt: Halt) -> Date? {
+        let lift = lifts.first { $0.notCounted == nil && $0.halts.contains(halt.seq) }.flatMap { Timestamp.parse($0.time) }
+        let until = halt.until.flatMap(Timestamp.parse)
+        switch (lift, until) {
+        case (let a?, let b?): return min(a, b)
+        case (let a, let b): return a ?? b
+        }
+    }
+}
+
+/// Why a production step may not start because of halts: halted, or the halts file cannot be trusted.
+public enum HaltBlock: Sendable, Equatable {
+    case halted([Halt])
+    case unverifiable(String)
+
+    /// One sentence for the screen, the journal and errors.
+    public func sentence(roles: [String]) -> String {
+        let lifters = roles.joined(separator: " or ")
+        switch self {
+        case .halted(let halts):
+            return "production is " + halts.map(\.sentence).joined(separator: "; and ") +
+                "; a \(lifters) lifts it with 'runsheet halt --lift' (a halt never blocks rollback steps)"
+        case .unverifiable(let problem):
+            return "production steps are blocked because \(problem), so whether production is halted cannot be known; " +
+                "restore the file from Git or a copy (docs/JOURNAL.md, \"Governance logs\") (this never blocks rollback steps)"
+        }
+    }
+}
+
+/// The halts that apply to a repository, read again whenever the file's size, time or inode
+/// changes: a halt declared while an operator waits shows at their next look (well within a
+/// second), at the cost of a `stat` when nothing changed.
+public final class HaltWatch: Sendable {
+    public let path: String
+    /// Why a lift does not count under the rules as they are now.
+    public let liftProblem: @Sendable (GovernanceRecord) -> String?
+    /// Why a signed record's signature does not verify; nil when it does or carries none.
+    public let signatureProblem: @Sendable (GovernanceRecord) -> String?
+    private let cache = Mutex<(key: [Int], book: Result<HaltBook, GovernanceLog.Problem>)?>(nil)
+
+    public init(path: String, liftProblem: @escaping @Sendable (GovernanceRecord) -> String?,
+                signatureProblem: @escaping @Sendable (GovernanceRecord) -> String?) {
+        self.path = path
+        self.liftProblem = liftProblem
+        self.signatureProblem = signatureProblem
+    }
+
+    /// The halts as the file now stands, or why it cannot be trusted.
+    public func book() -> Result<HaltBook, GovernanceLog.Problem> {
+        var info = stat()
+        let key: [Int] = lstat(path, &info) == 0
+            ? [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec), Int(info.st_ino), Int(info.st_ctim.tv_nsec)]
+            : [-1, Int(errno)]
+        if let cached = cache.withLock({ $0 }), cached.key == key { return cached.book }
+        let book: Result<HaltBook, GovernanceLog.Problem>
+        do {
+            let records = try GovernanceLog(path: path, name: "halts").read()
+            if let bad = records.first(where: { signatureProblem($0) != nil }) {
+                throw GovernanceLog.Problem(path: path, line: bad.seq, message: "the signature of record \(bad.seq) (\(bad.type) by \(bad.actor)) does not verify: \(signatureProblem(bad) ?? "")")
+            }
+            book = .success(HaltBook(records, liftProblem: liftProblem))
+        } catch let problem as GovernanceLog.Problem {
+            book = .failure(problem)
+        } catch {
+            book = .failure(GovernanceLog.Problem(path: path, line: nil, message: "\(error)"))
+        }
+        cache.withLock { $0 = (key, book) }
+        return book
+    }
+
+    /// What stops a production step of a run on `service` in `environment` at `date`; nil when nothing.
+    public func block(service: String?, environment: String?, at date: Date) -> HaltBlock? {
+        switch book() {
+        case .failure(let problem): return .unverifiable(problem.errorDescription ?? problem.message)
+        case .success(let book):
+            let halts = book.active(at: date).filter { $0.matches(service: service, environment: environment) }
+            return halts.isEmpty ? nil : .halted(halts)
+        }
+    }
+}
+
+extension Governance {
+    /// Whether a step is a rollback step, which no halt blocks: the run took an `On failure`
+    /// branch and the step is in a branch section (one entered only through a branch).
+    public static func isRollback(_ step: Step, in runbook: Runbook, state: RunState) -> Bool {
+        guard state.branch == "failure" else { return false }
+        var section = step.section.flatMap { id in runbook.sections.first { $0.id == id } }
+        while let current = section {
+            if current.branch { return true }
+            section = current.parent.flatMap { id in runbook.sections.first { $0.id == id } }
+        }
+        return false
+    }
+
+    /// What halts `step` now: nil for a step that changes no production, a rollback step, or
+    /// a repository without halts.
+    public func haltBlock(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> HaltBlock? {
+        guard step.production || runbook.production, let halts, !Self.isRollback(step, in: runbook, state: state) else { return nil }
+        return halts.block(service: state.service, environment: state.environment, at: date)
+    }
+
+    /// The halts of the repository whose rule folder is `folder`, judged by these rules: a lift
+    /// counts when its author holds an exception role in the roles file as it is now, and, when
+    /// the repository's policy requires signatures, is signed.
+    public func haltWatch(folder: String, signersNear path: String) -> HaltWatch {
+        let roles = self.roles, exceptionRoles = self.exceptionRoles
+        let signaturesRequired = Self.requiresSignatures(repositoryPolicy)
+        return HaltWatch(path: folder + "/" + Halt.fileName, liftProblem: { record in
+            guard let roles, exceptionRoles.contains(where: { roles.holds(record.actor, $0) }) else {
+                return "\(record.actor) holds none of \(exceptionRoles.joined(separator: ", ")) in the roles file now"
+            }
+            if signaturesRequired && record.signature == nil { return "it is not signed, and the repository's policy requires signatures" }
+            return nil
+        }, signatureProblem: { record in
+            // Read only when a record is signed, and again with each read of the file.
+            record.signature == nil ? nil : record.signatureProblem(log: "halts", signers: AllowedSigners.load(forRunbook: path)?.0)
+        })
+    }
+
+    /// Whether the repository's policy requires signatures for any class (or at its top level):
+    /// then every halt, lift and closure is signed.
+    public static func requiresSignatures(_ policy: Policy?) -> Bool {
+        guard let policy else { return false }
+        return policy.signaturesRequired == true || policy.classes.values.contains { $0.signaturesRequired == true }
+    }
+}
