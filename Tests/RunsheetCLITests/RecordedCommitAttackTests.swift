@@ -51,6 +51,23 @@ import Testing
         #expect(status.status == 1 && status.stderr.contains("records no commit"), "\(status.stdout)\(status.stderr)")
     }
 
+    /// Where signatures are required a run that could record no commit (the repository has none
+    /// yet) would never verify, so it does not start.
+    @Test func aSignedRunDoesNotStartInARepositoryWithoutACommit() throws {
+        let repo = try Repository()
+        defer { repo.remove() }
+        try FileManager.default.removeItem(at: repo.dir.appendingPathComponent(".git"))
+        #expect(try Fixtures.run("/usr/bin/git", ["init", "-q", repo.dir.path]).status == 0)
+        let refused = try repo.runsheet(["run", "rb/change.md", "--as", "op@example.com", "--key", repo.key("op")], stdin: "done\nquit\n")
+        #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("requires signatures, and a signed run records the commit it starts from, but it has no commit yet")
+                && refused.stderr.contains("commit rb/change.md first"), "\(refused.stderr)")
+        #expect(Fixtures.onlyRun(in: repo.dir.appendingPathComponent("runs").path) == nil)
+        try repo.commit()
+        let id = try repo.startedRun()
+        #expect(try repo.runsheet(["verify", id]).status == 0)
+    }
+
     /// A8: another repository whose allowed signers list the same keys takes in the run folder.
     @Test func aRunFolderMovedIntoAnotherRepositoryWithTheSameSignersFailsThere() throws {
         let repo = try Repository()

@@ -37,6 +37,15 @@ enum RecordedCommitCheck {
         return flagged("run.started records commit \(name), which is not a commit of the repository \(repository.shown) that holds the run, so the run comes from another history (a moved run folder) or its commit was lost; if a squash merge or a deleted branch lost it, fetch or restore that branch and check again")
     }
 
+    /// A refusal before a run that requires signatures starts where it could record no commit
+    /// (its repository has none yet), since such a run would never verify; nil when it may start.
+    static func startRefusal(runbook: String) -> String? {
+        let folder = (runbook as NSString).deletingLastPathComponent
+        guard let repository = RunContext.gitRoot(of: folder.isEmpty ? "." : folder), readable(repository),
+              RunContext.gitCommit(for: runbook) == nil else { return nil }
+        return "the repository \(repository.shown) requires signatures, and a signed run records the commit it starts from, but it has no commit yet, so the run would never verify and nothing was written; commit \(runbook.shown) first"
+    }
+
     /// Whether Git itself reads `repository` as a work tree with that root (not an empty or
     /// made-up `.git`, nor a repository around it).
     private static func readable(_ repository: String) -> Bool {
