@@ -6,7 +6,7 @@ import Testing
 /// `runsheet readiness`: the decision from real runs, every blocking reason and exception with
 /// who and where, the exit code CI gates on, and the release file's own mistakes at path:line:col.
 @Suite struct ReadinessCommandTests {
-    static let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/reports")
+    static let fixture = Fixtures.outsideRepository("Tests/Fixtures/reports")
 
     @Test(arguments: ["md", "html", "json"])
     func recordedRunsGiveTheExpectedReport(format: String) throws {

@@ -6,7 +6,7 @@ import Testing
 /// `runsheet report` on a recorded run (a gate, a note, a failing health check that branched to
 /// the rollback, a skip): every format against its expected file.
 @Suite struct ReportCommandTests {
-    static let fixture = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/reports")
+    static let fixture = Fixtures.outsideRepository("Tests/Fixtures/reports")
     static let runID = "release-20261122-093821-40d2"
 
     func report(_ arguments: [String]) throws -> ProcessResult {

@@ -46,6 +46,8 @@ import Testing
         case brokenLink
         /// A symbolic link to itself.
         case linkLoop
+        /// A symbolic link to a readable file outside `.runsheet/`, which would change without a commit.
+        case link
         /// No read permission (skipped as root, which reads it anyway).
         case noPermission
         /// A YAML syntax error: what already stopped run and sign, now with the same sentence.
@@ -122,6 +124,11 @@ import Testing
         case .linkLoop:
             try manager.createSymbolicLink(atPath: path, withDestinationPath: "\(file.rawValue).yaml")
             return (1, 1, "cannot be read: \(String(cString: strerror(ELOOP)))")
+        case .link:
+            let target = dir.appendingPathComponent("elsewhere-\(file.rawValue).yaml").path
+            try file.healthy.write(toFile: target, atomically: true, encoding: .utf8)
+            try manager.createSymbolicLink(atPath: path, withDestinationPath: target)
+            return (1, 1, "cannot be read: it is a symbolic link (to \(target)), and it is read only as a regular file of the repository, never through a link; replace the link with the file itself")
         case .noPermission:
             try file.strict.write(toFile: path, atomically: true, encoding: .utf8)
             try manager.setAttributes([.posixPermissions: 0], ofItemAtPath: path)

@@ -146,7 +146,7 @@ import Testing
         let audit = try runsheet(["audit", id], in: dir)
         #expect(audit.status == 0)
         Self.noEscape(audit.stdout, "audit")
-        #expect(audit.stdout.contains("mallory\\x1b[8m\\n2026-01-01T00:00:00Z  root@prod (terminal)  signoff.signed approve@ops"), "\(audit.stdout)")
+        #expect(audit.stdout.contains("mallory\\x1b[8m\\n2026-01-01T00:00:00Z  root@prod (terminal)  signoff.signed approve (U+001B at 8, U+000A at 12)@ops"), "\(audit.stdout)")
         #expect(audit.stdout.contains("text=before \\x1b[8mhidden\\x1b[0m | after"), "\(audit.stdout)")
 
         let status = try runsheet(["status", id], in: dir)

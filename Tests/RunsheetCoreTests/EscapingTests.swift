@@ -53,7 +53,8 @@ import Testing
                                                           params: ["p": "v\nw"], runsheetVersion: "0", start: "one")))
         let (sealed, _) = try JournalFile.seal(started, seq: 1, after: "")
         let report = RunReport.make(events: [sealed], runbook: runbook, currentSHA256: "x")
-        #expect(report.run.startedBy == "alice\\x1b[8m")
+        // A name also shows the code points of what is not printable ASCII, as everywhere names are compared.
+        #expect(report.run.startedBy == "alice\\x1b[8m (U+001B at 6)")
         #expect(report.run.title == "T\\x07")
         #expect(report.run.params == ["p": "v\\nw"])
         #expect(report.steps.map(\.title) == ["One", "Two"])

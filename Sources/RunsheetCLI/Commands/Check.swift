@@ -47,15 +47,21 @@ struct Check: ParsableCommand {
         }
         // A finding in a shared file (the roles file) is reported once, not once per runbook.
         var seen = Set<Diagnostic>()
+        var ids: [(path: String, id: String)] = []
         for (path, outcome) in zip(files.paths, Self.compileAll(files.paths, with: compiler)) {
             switch outcome {
-            case .success(let diagnostics):
+            case .success(let (diagnostics, id)):
                 results.append((path, diagnostics.filter { $0.path == path || seen.insert($0).inserted }))
+                ids.append((path, id))
             case .failure(let error):
                 Output.error(RunbookFiles.describe(error, path: path))
                 results.append((path, []))
                 readFailures += 1
             }
+        }
+        // Two runbooks with one id: the second is the error (readiness would take one's runs for the other's).
+        for duplicate in RunbookIDs.duplicates(ids, read: { try? FileReader.read($0) }) {
+            if let index = results.firstIndex(where: { $0.path == duplicate.path }) { results[index].diagnostics.append(duplicate) }
         }
         let all = results.flatMap(\.diagnostics)
         let errors = all.filter { $0.severity == .error }.count
@@ -87,12 +93,13 @@ struct Check: ParsableCommand {
 
     /// Compiles the files on all cores; the outcomes come back in the order of `paths`, so the
     /// output is the same as compiling one file after the other.
-    static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<[Diagnostic], any Error>] {
+    static func compileAll(_ paths: [String], with compiler: Compiler) -> [Result<([Diagnostic], String), any Error>] {
         paths.parallelMap { path in
             Result {
                 let signers = AllowedSigners.load(forRunbook: path)
-                return try compiler.diagnostics(path: path) + (signers.map { $0.1 + $0.0.sharedKeys() } ?? [])
-                    + AllowedSigners.keylessMembers(forRunbook: path) + LookAlikeNames.diagnostics(forRunbook: path, signers: signers?.0) + (RepositoryConfig.load(forRunbook: path)?.1 ?? [])
+                let (diagnostics, id) = try compiler.diagnosticsAndID(path: path)
+                return (diagnostics + (signers.map { $0.1 + $0.0.sharedKeys() } ?? [])
+                    + AllowedSigners.keylessMembers(forRunbook: path) + LookAlikeNames.diagnostics(forRunbook: path, signers: signers?.0) + (RepositoryConfig.load(forRunbook: path)?.1 ?? []), id)
             }
         }
     }

@@ -374,6 +374,9 @@ struct Run: ParsableCommand {
             throw CommandFailure(status: .findings, message: "\(Policy.relativePath) requires signatures for \(runbook.releaseClass.rawValue) runs, so starting a run of \(file.shown) needs a key, and none is at hand; " +
                                  "give one with --key PATH, RUNSHEET_SIGNING_KEY or Git's user.signingkey (with gpg.format ssh), so nothing was written")
         }
+        if !dryRun, governance.policy[runbook.releaseClass].requiresSignatures, let refusal = RecordedCommitCheck.startRefusal(runbook: file) {
+            throw CommandFailure(status: .findings, message: refusal)
+        }
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         if lock != nil { try ItemLocking.refuseConflicts(runbook, runsDirectory: runsDirectory) }

@@ -206,7 +206,7 @@ struct Audit: ParsableCommand {
             let details = (try? event.payload())?.auditDetails ?? []
             // The OS account beside the claimed name (journal format 1.1).
             let account = event.uid.map { "; uid \($0)" + (event.login.map { " \($0.shown)" } ?? "") } ?? ""
-            lines.append("\(event.time.shown)  \(event.actor.shown)@\(event.host.shown) (\(event.via.shown)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
+            lines.append("\(event.time.shown)  \(event.actor.shownName)@\(event.host.shown) (\(event.via.shown)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
         }
         Output.out(lines.joined(separator: "\n") + "\n")
         try RunSupport.finishShowing(problem)

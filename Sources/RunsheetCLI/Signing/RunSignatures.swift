@@ -25,9 +25,12 @@ enum RunSignatures {
     /// `problem` and `outcomes` from one check of each signature and one read of the allowed
     /// signers: what `verify` prints (checking them twice doubled its cost, docs/BENCHMARKS.md, "Signatures").
     /// A run that is not where it belongs (`RunBinding`) fails here too: its signatures would be
-    /// checked against rules that are not the repository's.
+    /// checked against rules that are not the repository's. So does one whose recorded commit is
+    /// not the repository's (`RecordedCommitCheck`).
     static func check(_ state: RunState, runDirectory: String) -> (problem: JournalProblem?, outcomes: [Int: SignatureVerification.Outcome]) {
-        if let misplaced = RunBinding.problem(state, runDirectory: runDirectory) { return (misplaced, [:]) }
+        if let misplaced = RunBinding.problem(state, runDirectory: runDirectory) ?? RecordedCommitCheck.problem(state, runDirectory: runDirectory) {
+            return (misplaced, [:])
+        }
         guard !state.signedEvents.isEmpty else { return (nil, [:]) }
         let loaded = AllowedSigners.load(forRunbook: RunSupport.runbookPath(of: state, runDirectory: runDirectory))
         var all = SignatureVerification.outcomes(of: state, signers: loaded?.0)

@@ -192,6 +192,6 @@ extension Policy {
                 problem(node, "the emergency class always owes a follow-up review; name who records it (follow-up: ROLE) instead of none")
             }
         }
-        return (policy, diagnostics)
+        return (policy, diagnostics + ChangeRecordRule.digitWarnings(in: root, path: path))
     }
 }

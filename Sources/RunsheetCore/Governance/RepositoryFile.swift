@@ -35,7 +35,7 @@ public enum RepositoryFile {
         while true {
             let prefix = "/" + components.map { $0 + "/" }.joined()
             let candidate = prefix + relativePath
-            if let reading = read(candidate, code: code, what: what, loader: loader) { found.append((candidate, reading)) }
+            if let reading = read(candidate, code: code, what: what, loader: { try refuseLinkedRule($0); return try loader($0) }) { found.append((candidate, reading)) }
             if components.isEmpty || isRepositoryRoot(prefix, loader: loader) { break }
             components.removeLast()
         }

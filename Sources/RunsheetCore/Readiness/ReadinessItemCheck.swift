@@ -140,7 +140,7 @@ struct ItemCheck {
             }
             if step.isGate, record.status == .done { unsignedGateCheck(step, run, runbook) }
             for signature in run.signatures[step.id] ?? [] where signature.stepHash != StepHash.of(step) && record.status == .done {
-                block("the sign-off by \(signature.signer) on gate \(step.id) is stale: the step changed after it was signed",
+                block("the sign-off by \(signature.signer.shownName) on gate \(step.id) is stale: the step changed after it was signed",
                       link: stepLink(step), location: stepLocation(step), run: run.runID, by: signature.signer, role: signature.role)
             }
             overrides(step, of: run)
@@ -209,7 +209,7 @@ struct ItemCheck {
             let review: String
             switch FollowUp.of(run, now: now, roles: entry.governance.roles) {
             case .notRequired: review = "its class policy asks for no follow-up review"
-            case .done(let by, let at): review = "its follow-up review was recorded by \(by) at \(at)"
+            case .done(let by, let at): review = "its follow-up review was recorded by \(by.shownName) at \(at)"
             case .due(let due): review = "its follow-up review is due by \(due)"
             case .overdue(let due): review = "its follow-up review is overdue since \(due)"
             }

@@ -10,7 +10,7 @@ public enum ReadinessRenderer {
 
     public static func render(_ report: ReadinessReport, format: Format, template: String? = nil) throws -> String {
         // Names, reasons and titles from journals show with their control characters escaped.
-        let report = ShownText.escapingStrings(in: report, freeText: ["text", "reasons"])
+        let report = ShownText.escapingStrings(in: report, freeText: ["text", "reasons"], names: ShownText.personNameKeys)
         if format == .json && template == nil { return report.json() }
         return try ReportRenderer.renderTemplate(template ?? BuiltinTemplates.readiness[format.rawValue] ?? "", context: context(report))
     }

@@ -89,6 +89,8 @@ public struct Release: Sendable, Equatable {
                 guard case .mapping(let params) = value else { let (l, c) = at(value); throw fail(l, c, "'params' must map parameter names to values") }
                 for (name, param) in params { release.params[name.string ?? ""] = try scalar(param, "params.\(name.string ?? "")") }
             case "change":
+                // YAML's null (~, null, or nothing) is no reference; refused rather than read as "~" or as no change record (docs/FORMAT.md).
+                if value.null != nil { let (l, c) = at(value); throw fail(l, c, ReleaseChange.nullChange) }
                 let reference = try scalar(value, key)
                 if let problem = ChangeRecordRule().problem(with: reference) { let (l, c) = at(value); throw fail(l, c, problem) }
                 release.change = reference

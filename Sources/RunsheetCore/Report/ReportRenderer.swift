@@ -145,7 +145,7 @@ public enum ReportRenderer {
             parts.append("WAIVED by \(waiver.actor) (\(waiver.role)): \(waiver.reason); it needed \(waiver.unmet)" + (waiver.stale.map { " (no longer counts: \($0))" } ?? ""))
         }
         if !step.signOffs.isEmpty {
-            parts.append("signed by " + step.signOffs.map { "\($0.actor.shownName) (\($0.role ?? "")\($0.stale == nil ? "" : ", no longer counts: the plan changed"); \($0.signature?.text ?? "no SSH signature"))" }.joined(separator: ", "))
+            parts.append("signed by " + step.signOffs.map { "\($0.actor) (\($0.role ?? "")\($0.stale == nil ? "" : ", no longer counts: the plan changed"); \($0.signature?.text ?? "no SSH signature"))" }.joined(separator: ", "))
         }
         for rejection in step.rejections { parts.append("rejected by \(rejection.actor): \(rejection.text ?? "")") }
         for exception in step.exceptions { parts.append("calendar exception by \(exception.actor): \(exception.text ?? "")") }

@@ -242,7 +242,7 @@ public struct RunReport: Codable, Sendable, Equatable {
     /// titles, ids and parameters as one line; free text (notes, reasons, comments) keeps its
     /// line feeds and tabs for each format to lay out. A journal written before runsheet
     /// refused them at input may hold any.
-    var shown: RunReport { ShownText.escapingStrings(in: self, freeText: ["text", "reason", "endReason", "reasons"]) }
+    var shown: RunReport { ShownText.escapingStrings(in: self, freeText: ["text", "reason", "endReason", "reasons"], names: ShownText.personNameKeys) }
 
     static func signatureStatus(_ record: RunState.SignatureRecord, _ outcomes: [Int: SignatureVerification.Outcome]) -> SignatureStatus {
         guard record.signed else { return SignatureStatus(signed: false) }

@@ -44,10 +44,7 @@ extension AllowedSigners {
     /// A loader that refuses the allowed signers file when it is a symbolic link: it is read like a
     /// file of the repository, never through a link to a file elsewhere.
     static func readRefusingLinks(_ path: String, _ loader: Compiler.Loader) throws -> [UInt8] {
-        if path.hasSuffix("/" + relativePath), RegularFile.otherKind(at: path) == "a symbolic link" {
-            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
-            throw FileReader.ReadError.unreadable(path, "it is a symbolic link (to \(target)), and it is read only as a regular file of the repository, never through a link; replace the link with the file itself")
-        }
+        if path.hasSuffix("/" + relativePath) { try RepositoryFile.refuseLink(path) }
         return try loader(path)
     }
 }

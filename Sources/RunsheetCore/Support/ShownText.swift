@@ -29,15 +29,17 @@ public enum ShownText {
     }
 
     /// `value` (a report) with every string in it escaped, keys included: on one line, except the
-    /// values under the keys in `freeText`, which keep their line feeds and tabs. A value that
+    /// values under the keys in `freeText`, which keep their line feeds and tabs. The values under
+    /// the keys in `names` are people's names, shown with the code points of what is not plain
+    /// ASCII (`PersonName.shownWithCodePoints`), as `check` and refusals show them. A value that
     /// does not go through `JSONValue` (one with fractions) is returned as it is.
-    static func escapingStrings<Value: Codable>(in value: Value, freeText: Set<String>) -> Value {
-        func escaping(_ value: JSONValue, lines: Bool) -> JSONValue {
+    static func escapingStrings<Value: Codable>(in value: Value, freeText: Set<String>, names: Set<String> = []) -> Value {
+        func escaping(_ value: JSONValue, lines: Bool, name: Bool = false) -> JSONValue {
             switch value {
-            case .string(let text): .string(escaped(text, keepingLineBreaks: lines))
-            case .array(let values): .array(values.map { escaping($0, lines: lines) })
+            case .string(let text): .string(name ? PersonName.shownWithCodePoints(text) : escaped(text, keepingLineBreaks: lines))
+            case .array(let values): .array(values.map { escaping($0, lines: lines, name: name) })
             case .object(let members):
-                .object(Dictionary(members.map { ($0.key.shown, escaping($0.value, lines: freeText.contains($0.key))) }, uniquingKeysWith: { a, _ in a }))
+                .object(Dictionary(members.map { ($0.key.shown, escaping($0.value, lines: freeText.contains($0.key), name: names.contains($0.key))) }, uniquingKeysWith: { a, _ in a }))
             case .int, .bool, .null: value
             }
         }
