@@ -34,8 +34,10 @@ struct Metrics: ParsableCommand {
     @OptionGroup var outputFile: OutputFileOption
     @OptionGroup var layout: TemplateOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "metrics")
         let from = try since.map { try DateOption.parse($0, option: "--since") }
         let to = try until.map { try DateOption.parse($0, option: "--until") } ?? Date()
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)

@@ -51,8 +51,10 @@ struct Readiness: ParsableCommand {
     @OptionGroup var layout: TemplateOption
     @Option(help: "Decide as of this time (ISO 8601, or a date), counting only what had happened by then.") var at: String?
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "readiness")
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(release)

@@ -22,8 +22,10 @@ struct Render: ParsableCommand {
     @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
     @OptionGroup var outputFile: OutputFileOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "render", unlessPath: runID)
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let (state, problem) = try RunSupport.shownState(in: directory)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)

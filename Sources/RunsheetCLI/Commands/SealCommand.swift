@@ -29,8 +29,10 @@ struct Seal: ParsableCommand {
     @OptionGroup var actor: ActorOption
     @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "seal")
         let claimed = try RunContext.actor(explicit: actor.actorName)
         var context = try GateContext.open(run: runID, step: nil, runsDir: runsFolder.runsDir)
         let state = context.state
