@@ -17,7 +17,10 @@ enum StoreRoute {
         if !decided {
             let anchor = FileManager.default.currentDirectoryPath + "/config-anchor"
             if let (config, problems) = RepositoryConfig.load(forRunbook: anchor) {
-                try RunSupport.refuseUnreadableRules(problems, runbook: anchor)
+                if let first = problems.first(where: { $0.severity == .error }) {
+                    throw CommandFailure(status: .usage, message: "\(first.path):\(first.line):\(first.column): \(first.message) " +
+                                         "(runsheet does not act on rules it cannot read, and cannot know which run store this file names; fix it, or choose the store with --store)")
+                }
                 configured = config.store
             }
         }
