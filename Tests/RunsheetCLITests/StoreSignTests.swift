@@ -87,4 +87,34 @@ import Testing
                                            environment: team.store.environment(password: team.bob.password), directory: dir)
         #expect(status.status == 0 && status.stdout.contains("approve-the-change"), "\(status.stdout)\(status.stderr)")
     }
+
+    @Test func aRejectionOnTheStoreIsAppendedAndAnnouncedOnRunsheetRun() throws {
+        let (dir, id, team, _) = try pushedRun()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A listener on the channel while bob rejects the gate (psql reports a notification after its query).
+        let heard = Mutex<ProcessResult?>(nil)
+        let listening = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            // Two -c commands: LISTEN takes effect when its own transaction commits, before the wait.
+            let server = team.store.server
+            let result = try? Fixtures.run(server.binaries + "/psql", ["-X", "-q", "-t", "-A", "-h", "127.0.0.1", "-p", String(server.port), "-U", team.alice.user,
+                                                                         "-d", team.store.database, "-c", "LISTEN runsheet_run", "-c", "SELECT pg_sleep(4)"],
+                                           environment: ["PGPASSWORD": team.alice.password, "PGPASSFILE": "/nonexistent", "PGSSLMODE": "disable"])
+            heard.withLock { $0 = result }
+            listening.signal()
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let rejected = try Fixtures.runsheet(["reject", id, "approve-the-change", "--as", "bob@example.com", "--reason", "not yet", "--store", team.store.url(user: team.bob.user)],
+                                             environment: team.store.environment(password: team.bob.password), directory: dir)
+        #expect(rejected.status == 0, "\(rejected.stdout)\(rejected.stderr)")
+        #expect(listening.wait(timeout: .now() + 30) == .success)
+        let notification = heard.withLock { $0 }
+        #expect(notification?.stdout.contains("notification \"runsheet_run\" with payload \"\(id)\"") == true, "\(String(describing: notification))")
+        let events = try storeEvents(id, team: team)
+        let rejection = try #require(events.last { $0["type"] as? String == "signoff.rejected" })
+        #expect(rejection["actor"] as? String == "bob@example.com", "\(rejection)")
+        // The folder the run was pushed from does not have it: the store is where the run goes on.
+        let folder = try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)
+        #expect(!folder.contains("signoff.rejected"))
+    }
 }
