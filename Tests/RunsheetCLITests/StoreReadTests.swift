@@ -49,7 +49,7 @@ import Testing
         let run = try pushedSignedRun()
         defer { try? FileManager.default.removeItem(at: run.dir) }
         let formats = ["md", "html", "json", "junit", "csv"]
-        let commands = [["status", run.id], ["verify", run.id], ["audit", run.id]] + formats.map { ["report", run.id, "--format", $0] }
+        let commands = [["status", run.id], ["verify", run.id], ["audit", run.id], ["render", run.id]] + formats.map { ["report", run.id, "--format", $0] }
         for command in commands {
             let folder = try runsheet(command + ["--store", "folder", "--runs-dir", "runs"], in: run.dir, environment: [:])
             let store = try runsheet(command + ["--store", run.url], in: run.dir, environment: run.environment)
@@ -154,5 +154,32 @@ import Testing
         #expect(original.status == 0, "the positive control: \(original.stdout)\(original.stderr)")
         let copied = try runsheet(["verify", copy, "--store", run.url], in: run.dir, environment: run.environment)
         #expect(copied.status == 1 && copied.stdout.contains("holds the journal of run \(run.id)"), "\(copied.stdout)\(copied.stderr)")
+    }
+
+    /// A seal on the store: signed with the person's key, checked against the repository's allowed
+    /// signers, written as the person the database user is mapped to.
+    @Test func aSealOnTheStoreIsSignedAndVerifies() throws {
+        let run = try pushedSignedRun()
+        defer { try? FileManager.default.removeItem(at: run.dir) }
+        // The run names its people as the roles file does ("alice"); the store maps alice's user to that name.
+        let owner = run.team.store.environment(password: run.team.store.ownerPassword)
+        let granted = try Fixtures.runsheet(["store", "grant", "alice", run.team.alice.user, "--store", run.team.store.url()], environment: owner)
+        #expect(granted.status == 0, "\(granted.stderr)")
+        let aliceKey = run.dir.appendingPathComponent("keys/alice").path
+        // The roles file as the run started went into the store with it (pushed from the repository's root).
+        let pulled = try Fixtures.temporaryDirectory("store-pulled")
+        defer { try? FileManager.default.removeItem(at: pulled) }
+        #expect(try runsheet(["store", "pull", run.id, "--runs-dir", pulled.path, "--store", run.url], in: run.dir, environment: run.environment).status == 0)
+        let index = try String(contentsOf: pulled.appendingPathComponent("\(run.id)/started/files.tsv"), encoding: .utf8)
+        #expect(index.contains("rule\t") && index.contains("\t.runsheet/roles.yaml\n"), "\(index)")
+        let unsigned = try runsheet(["seal", run.id, "--as", "alice", "--store", run.url], in: run.dir, environment: run.environment)
+        #expect(unsigned.status == 1 && unsigned.stderr.contains("a seal must be signed"), "\(unsigned.stdout)\(unsigned.stderr)")
+        let sealed = try runsheet(["seal", run.id, "--as", "alice", "--key", aliceKey, "--store", run.url], in: run.dir, environment: run.environment)
+        #expect(sealed.status == 0 && sealed.stdout.contains("sealed run \(run.id)"), "\(sealed.stdout)\(sealed.stderr)")
+        let verified = try runsheet(["verify", run.id, "--store", run.url], in: run.dir, environment: run.environment)
+        #expect(verified.status == 0 && verified.stdout.contains("sealed at event") && verified.stdout.contains("journal.sealed by alice, key"), "\(verified.stdout)\(verified.stderr)")
+        // Bob's key named as alice's does not bind: the allowed signers say whose key it is.
+        let bobAsAlice = try runsheet(["seal", run.id, "--as", "alice", "--key", run.bobKey, "--store", run.url], in: run.dir, environment: run.environment)
+        #expect(bobAsAlice.status != 0, "\(bobAsAlice.stdout)\(bobAsAlice.stderr)")
     }
 }

@@ -25,8 +25,13 @@ struct Render: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "render", unlessPath: runID)
-        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
+        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, _ in
+            try render(directory)
+        }
+    }
+
+    /// Renders the run in `directory` (a run folder, or a store run laid out by `StoreRunView`).
+    func render(_ directory: String) throws {
         let (state, problem) = try RunSupport.shownState(in: directory)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         if SHA256Hex.of(bytes) != state.runbookSHA256 {
