@@ -33,13 +33,6 @@ enum StoreRoute {
         if case .postgres(let url, let source) = try chosen(flag) { throw refusal(command, url: url, source: source) }
     }
 
-    /// As `requireFolder`, except that a journal file or run folder named by its path is read
-    /// where it is, whatever the store: `verify journal.jsonl` checks an export anywhere.
-    static func requireFolder(_ flag: String?, command: String, unlessPath reference: String) throws {
-        if names(folder: reference) { return }
-        try requireFolder(flag, command: command)
-    }
-
     /// For a command that reads one run and works on either store: `body` gets the run folder to
     /// read, and for a run of the PostgreSQL store (fetched by its whole id and laid out by
     /// `StoreRunView`, removed afterwards) its view. A journal or run folder named by its path is
