@@ -34,7 +34,8 @@ enum FolderRuns {
     static func startedFiles(_ events: [RunEvent], state: RunState, directory: String) -> [StoredFile] {
         guard let first = events.first, case .runStarted(let started)? = try? first.payload() else { return [] }
         let runbook = RunSupport.runbookPath(of: state, runDirectory: directory)
-        let folder = (runbook as NSString).deletingLastPathComponent
+        // A runbook named without a folder ("change.md") is in the current one, not at the root.
+        let folder = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
         var wanted: [(StoredFile.Kind, String, String, String)] = [(.runbook, started.runbook, runbook, started.sha256)]
         for (path, sha) in (started.includes ?? [:]).sorted(by: { $0.key < $1.key }) { wanted.append((.include, path, folder + "/" + path, sha)) }
         for (path, sha) in (started.rules ?? [:]).sorted(by: { $0.key < $1.key }) { wanted.append((.rule, path, folder + "/" + path, sha)) }

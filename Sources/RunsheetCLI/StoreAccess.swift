@@ -26,8 +26,20 @@ enum StoreAccess {
         return url
     }
 
+    /// Opens the store at `url` and keeps it open for several steps (`wait`); the caller closes it.
+    static func open(_ url: String) throws -> StoreConnection {
+        try run(url, keepingOpen: true) { $0 }
+    }
+
+    /// Runs `work` on an open store and waits for it; a `StoreError` becomes one sentence (exit 6, or 2).
+    static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        do { return try Blocking.wait(work) } catch let error as StoreError {
+            throw CommandFailure(status: error.isUsage ? .usage : .store, message: error.errorDescription ?? "\(error)")
+        }
+    }
+
     /// Opens the store at `url`, runs `work` on it and closes it.
-    static func run<T: Sendable>(_ url: String, _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
+    static func run<T: Sendable>(_ url: String, keepingOpen: Bool = false, _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         do {
@@ -40,7 +52,7 @@ enum StoreAccess {
                 let store = try await StoreConnection.open(settings, password: password, passwordFile: file)
                 do {
                     let result = try await work(store)
-                    await RunStore.close(store)
+                    if !keepingOpen { await RunStore.close(store) }
                     return result
                 } catch {
                     await RunStore.close(store)

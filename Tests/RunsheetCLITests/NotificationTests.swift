@@ -153,7 +153,7 @@ struct NotificationTests {
                 timeout: 5s
               - events: \(all)
                 command: mkdir -p notified && cat > "notified/$$.json"
-            store: postgres://runsheet@db.example.com/runs
+            store: folder
             """)
         let change = try runsheet(["run", "change.md", "--as", "olly", "--param", "token=\(Self.secret)"], in: dir,
                                   stdin: "fail not approved by \(Self.secret)\ndone\n")

@@ -36,8 +36,10 @@ struct Metrics: ParsableCommand {
     @OptionGroup var outputFile: OutputFileOption
     @OptionGroup var layout: TemplateOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "metrics")
         if let change, let problem = ChangeRecordRule().problem(with: change) {
             throw CommandFailure(status: .usage, message: "\(problem); give --change the reference a run was started with")
         }

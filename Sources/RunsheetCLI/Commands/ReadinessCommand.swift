@@ -55,8 +55,10 @@ struct Readiness: ParsableCommand {
     @OptionGroup var layout: TemplateOption
     @Option(help: "Decide as of this time (ISO 8601, or a date), counting only what had happened by then.") var at: String?
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "readiness")
         let now = try at.map { try DateOption.parse($0, option: "--at") } ?? Date()
         let (parsed, report, _) = try ReleaseDecision.decide(release, at: now, rewound: at != nil, runsDir: runsFolder.runsDir)
         let text = try ReportTemplate.render(layout.template) { try ReadinessRenderer.render(report, format: formatOption.format, template: $0) }

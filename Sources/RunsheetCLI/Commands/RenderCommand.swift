@@ -22,9 +22,16 @@ struct Render: ParsableCommand {
     @Argument(help: "The run id (or unique prefix, or the run's folder).", completion: Completions.runID) var runID: String
     @OptionGroup var outputFile: OutputFileOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
+        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, _ in
+            try render(directory)
+        }
+    }
+
+    /// Renders the run in `directory` (a run folder, or a store run laid out by `StoreRunView`).
+    func render(_ directory: String) throws {
         let (state, problem) = try RunSupport.shownState(in: directory)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         if SHA256Hex.of(bytes) != state.runbookSHA256 {

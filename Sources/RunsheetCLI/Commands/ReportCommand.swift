@@ -31,9 +31,16 @@ struct Report: ParsableCommand {
     @OptionGroup var outputFile: OutputFileOption
     @OptionGroup var layout: TemplateOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
+        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, _ in
+            try report(directory)
+        }
+    }
+
+    /// Writes the report of the run in `directory`.
+    func report(_ directory: String) throws {
         let (events, problem) = try RunSupport.shownEvents(in: directory)
         let state = RunState.fold(events)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)

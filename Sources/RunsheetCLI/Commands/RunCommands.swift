@@ -34,6 +34,8 @@ enum RunSupport {
     /// Where the run's runbook is now: the recorded path, else the same path from the repository
     /// or the folder around the runs folder.
     static func runbookPath(of state: RunState, runDirectory: String) -> String {
+        // A run read from the PostgreSQL store: its runbook as the run started (StoreRunView).
+        if let layout = StoreRunView.layout(of: runDirectory) { return layout.runbook }
         let recorded = state.runbookPath
         var candidates = [recorded]
         if !recorded.hasPrefix("/") {
@@ -53,6 +55,15 @@ enum RunSupport {
 
     static func journalPath(_ directory: String) -> String { directory + "/journal.jsonl" }
 
+    /// The journal as messages name it: its path, or the store and run id of a run read from the store.
+    static func shownJournalPath(_ directory: String) -> String { StoreRunView.layout(of: directory)?.shown ?? journalPath(directory) }
+
+    /// Where the allowed signers (and the commit a run records) are looked for from: the run's
+    /// runbook, or for a run read from the store, its runbook in the run's repository (StoreRunView).
+    static func signersAnchor(of state: RunState, runDirectory: String) -> String {
+        StoreRunView.layout(of: runDirectory)?.signersAnchor ?? runbookPath(of: state, runDirectory: runDirectory)
+    }
+
     /// `SigningIdentity.bind` for a command on an existing run: the allowed signers are those of
     /// the run's runbook, read from the journal as it stands (nothing is repaired or written).
     static func bindIdentity(_ claimed: Actor, explicit: String?, key: SigningKeyOption, runDirectory: String) throws -> (Actor, SSHKeygenSigner?) {
@@ -66,7 +77,7 @@ enum RunSupport {
     static func verification(of directory: String) throws -> (path: String, report: VerificationReport) {
         let path = journalPath(directory)
         do {
-            return (path, try JournalVerifier.verify(path: path))
+            return (shownJournalPath(directory), try JournalVerifier.verify(path: path))
         } catch {
             throw CommandFailure(status: .usage, message: (error as? LocalizedError)?.errorDescription ?? "\(path): \(error)")
         }
@@ -147,7 +158,7 @@ enum RunSupport {
         let path = journalPath(directory)
         do {
             let (value, torn, problem) = try read(path)
-            if warn, let problem { Output.error(warning(problem, path: path)) }
+            if warn, let problem { Output.error(warning(problem, path: shownJournalPath(directory))) }
             if let torn {
                 Output.error("\(path): the last line was cut short by a crash (\(torn.bytes) bytes at offset \(torn.offset)); \(repair ? "kept a copy beside the journal and removed it" : "ignored it")")
             }
@@ -281,6 +292,7 @@ struct Run: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     @Option(name: .customLong("class"), help: "Run under another release class; a less strict one needs the repository policy's downgrade permission.")
     var releaseClass: ReleaseClass?
@@ -299,6 +311,7 @@ struct Run: ParsableCommand {
     func run() throws { try run(on: StandardTerminal()) }
 
     func run(on terminal: any Terminal) throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "run")
         let (result, bytes) = try RunSupport.compile(file)
         var runbook = result.runbook
         let given = try ParameterInput.parse(parameters.params)
@@ -446,6 +459,7 @@ struct Resume: ParsableCommand {
     @OptionGroup var key: SigningKeyOption
 
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     @Flag(help: "Run command steps unattended; stop at the first manual step or gate, or at a failed command that waits for a person's decision.")
     var auto = false
@@ -453,6 +467,7 @@ struct Resume: ParsableCommand {
     func run() throws { try run(on: StandardTerminal()) }
 
     func run(on terminal: any Terminal) throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "resume")
         // Who resumes is checked before anything is written (a torn line repaired included).
         let claimed = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)

@@ -16,7 +16,8 @@ public enum ExitStatus: Int32, Sendable {
     /// Another session drives the run (it holds the run's lease), or holds a lock runsheet needs.
     case leased = 5
     /// The PostgreSQL store cannot be used: unreachable, a refused password or TLS, no such
-    /// database, a schema missing, too old or too new (docs/TEAMS.md).
+    /// database, a schema missing, too old or too new; it refused an event; or the command does
+    /// not work on a PostgreSQL store and one is chosen (docs/TEAMS.md).
     case store = 6
 }
 
@@ -102,7 +103,9 @@ public struct RunsheetCommand: ParsableCommand {
                  production steps changes ('run', 'resume'); nothing was written:
                  'runsheet status' lists the runs and the locks
               6  the PostgreSQL store cannot be used: unreachable, password or TLS
-                 refused, no such database, its schema missing, too old or too new
+                 refused, no such database, its schema missing, too old or too new;
+                 it refused an event; or the command does not work on a PostgreSQL
+                 store yet and one is chosen ('--store folder' uses the run folders)
 
             Examples:
               runsheet check runbooks/

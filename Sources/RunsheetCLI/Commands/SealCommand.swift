@@ -29,10 +29,13 @@ struct Seal: ParsableCommand {
     @OptionGroup var actor: ActorOption
     @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
         let claimed = try RunContext.actor(explicit: actor.actorName)
-        var context = try GateContext.open(run: runID, step: nil, runsDir: runsFolder.runsDir)
+        let (opened, view) = try StoreRoute.gate(runID, flag: storeOption.store, runsDir: runsFolder.runsDir, step: nil, command: "seal")
+        var context = opened
+        defer { context.storeJournal?.close(); view?.close() }
         let state = context.state
         let (person, boundKey) = try context.bindIdentity(claimed, explicit: actor.actorName, key: key)
         guard let roles = context.roles else {

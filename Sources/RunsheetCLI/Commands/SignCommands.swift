@@ -12,11 +12,17 @@ struct GateContext {
     var governance: Governance
     /// The key the person acting signs their event with, when one is at hand (`--key` and the rest).
     var signingKey: SSHKeygenSigner?
+    /// The run's journal in the PostgreSQL store, when the run is read from there; else its journal.jsonl.
+    var storeJournal: StoreJournal?
 
     /// Opens the run; `id` names the step, or is nil for an act on the whole run (a follow-up review).
     /// With `production`, the step is one to grant a calendar exception for, not a gate.
     static func open(run: String, step id: String?, runsDir: String?, production: Bool = false) throws -> GateContext {
-        let directory = try RunContext.runDirectory(run, runsDir: runsDir)
+        try open(directory: try RunContext.runDirectory(run, runsDir: runsDir), step: id, production: production)
+    }
+
+    /// As `open(run:…)`, for the run in `directory` (a run folder, or a store run laid out by `StoreRunView`).
+    static func open(directory: String, step id: String?, production: Bool = false) throws -> GateContext {
         let state = try RunSupport.verifiedState(in: directory, repair: false)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var runbook = result.runbook
@@ -45,7 +51,7 @@ struct GateContext {
     func bindIdentity(_ claimed: Actor, explicit: String?, key: SigningKeyOption) throws -> (Actor, SSHKeygenSigner?) {
         let signingKey = try SSHKeygenSigner.locate(explicit: key.keyPath, near: FileManager.default.currentDirectoryPath)
         return try SigningIdentity.bind(claimed, explicit: explicit, key: signingKey,
-                                        runbook: RunSupport.runbookPath(of: state, runDirectory: directory))
+                                        runbook: RunSupport.signersAnchor(of: state, runDirectory: directory))
     }
 
     /// Refuses an approval of a runbook other than the one the run will carry out: the file (or
@@ -86,8 +92,9 @@ struct GateContext {
     /// from that state so every refusal it makes holds at the moment of writing. Returns the event
     /// as written and the run with it.
     func append(_ event: RunEvent, check: (RunState) throws -> Void) throws -> (written: RunEvent, state: RunState) {
-        let journal = try JournalFile(path: RunSupport.journalPath(directory))
-        defer { journal.close() }
+        let file = storeJournal == nil ? try JournalFile(path: RunSupport.journalPath(directory)) : nil
+        defer { file?.close() }
+        let journal: any JournalWriter = storeJournal.map { $0 as any JournalWriter } ?? file!
         var head = state
         try requireKey(for: event, in: head)
         // Signed before the journal's lock is taken: a passphrase or a key touch holds up nobody.
@@ -146,6 +153,7 @@ struct Sign: ParsableCommand {
     @Flag(help: "Record the follow-up review the run's class requires.") var followUp = false
     @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func validate() throws {
         if [exception, followUp, waive].filter({ $0 }).count > 1 { throw ValidationError("use one of --exception, --waive and --follow-up") }
@@ -158,7 +166,9 @@ struct Sign: ParsableCommand {
     func run() throws {
         let claimed = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
-        var context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir, production: exception)
+        let (opened, view) = try StoreRoute.gate(runID, flag: storeOption.store, runsDir: runsFolder.runsDir, step: step, production: exception, command: "sign")
+        var context = opened
+        defer { context.storeJournal?.close(); view?.close() }
         let signer: Actor
         (signer, context.signingKey) = try context.bindIdentity(claimed, explicit: actor.actorName, key: key)
         let comment = try context.typed(self.comment, option: "--comment"), reason = try context.typed(self.reason, option: "--reason")
@@ -232,12 +242,15 @@ struct Reject: ParsableCommand {
     @Option(help: "The role to reject with (default: the first role you hold that the gate needs).") var role: String?
     @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
         guard !reason.isBlank else { throw CommandFailure(status: .usage, message: "--reason must say why the gate is rejected") }
         let claimed = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
-        var context = try GateContext.open(run: runID, step: step, runsDir: runsFolder.runsDir)
+        let (opened, view) = try StoreRoute.gate(runID, flag: storeOption.store, runsDir: runsFolder.runsDir, step: step, command: "reject")
+        var context = opened
+        defer { context.storeJournal?.close(); view?.close() }
         let signer: Actor
         (signer, context.signingKey) = try context.bindIdentity(claimed, explicit: actor.actorName, key: key)
         let reason = try context.typed(self.reason, option: "--reason") ?? ""

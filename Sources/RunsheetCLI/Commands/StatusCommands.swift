@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RunsheetCore
+import RunsheetPostgres
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,7 @@ struct Status: ParsableCommand {
     var runID: String?
 
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     @Option(help: "How many recent runs to list.")
     var limit = 20
@@ -25,15 +27,12 @@ struct Status: ParsableCommand {
     func run() throws {
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
-            let (_, directory) = try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil)
-            let (state, problem) = try RunSupport.shownState(in: directory)
-            let lease = RunLease.probe(folder: directory)
-            Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory), unsignedRule: Self.unsignedRule(state, directory: directory),
-                              session: lease.held ? lease.holder?.description ?? "another session" : nil))
-            try RunSupport.finishShowing(problem)
-            RunSupport.keepUntilExit(state)
+            try StoreRoute.reading(runID, flag: storeOption.store, locate: {
+                try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil).directory
+            }) { directory, _ in try show(directory) }
             return
         }
+        try StoreRoute.requireFolder(storeOption.store, command: "status")
         let catalog = RunCatalog.load(runsDirectory)
         // Runs whose journal does not verify are listed, marked, after a warning for each.
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
@@ -69,6 +68,16 @@ struct Status: ParsableCommand {
         }
         for line in locks { Output.line(line) }
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
+    }
+
+    /// One run in detail, from its folder.
+    func show(_ directory: String) throws {
+        let (state, problem) = try RunSupport.shownState(in: directory)
+        let lease = RunLease.probe(folder: directory)
+        Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory), unsignedRule: Self.unsignedRule(state, directory: directory),
+                          session: lease.held ? lease.holder?.description ?? "another session" : nil))
+        try RunSupport.finishShowing(problem)
+        RunSupport.keepUntilExit(state)
     }
 
     static func format(_ rows: [[String]]) -> String {
@@ -190,9 +199,17 @@ struct Audit: ParsableCommand {
 
     @Argument(help: "The run id (or unique prefix).", completion: Completions.runID) var runID: String
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
+        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, view in
+            try show(directory, origins: view.map { Dictionary($0.origins.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first }) })
+        }
+    }
+
+    /// The trail of the run in `directory`; for a run read from the store, each event's database
+    /// user and server time (`origins`, by seq) stand beside the actor it claims.
+    func show(_ directory: String, origins: [Int: EventOrigin]?) throws {
         let (events, problem) = try RunSupport.shownEvents(in: directory)
         let state = RunState.fold(events)
         // Every name and text from the journal shows escaped (`ShownText`): one event, one line.
@@ -205,7 +222,11 @@ struct Audit: ParsableCommand {
             if let step = event.step { what += " " + step.shown }
             let details = (try? event.payload())?.auditDetails ?? []
             // The OS account beside the claimed name (journal format 1.1).
-            let account = event.uid.map { "; uid \($0)" + (event.login.map { " \($0.shown)" } ?? "") } ?? ""
+            var account = event.uid.map { "; uid \($0)" + (event.login.map { " \($0.shown)" } ?? "") } ?? ""
+            if let origins {
+                account += origins[event.seq].map { "; \($0.pushed ? "pushed by" : "written by") database user \($0.dbUser.shown) at \($0.serverTime.shown) server time" }
+                    ?? "; not in the store"
+            }
             lines.append("\(event.time.shown)  \(event.actor.shownName)@\(event.host.shown) (\(event.via.shown)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
         }
         Output.out(lines.joined(separator: "\n") + "\n")
@@ -250,6 +271,7 @@ struct Verify: ParsableCommand {
     var runID: String
 
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     @Option(name: .customLong("head"),
             help: ArgumentHelp("The head hash printed earlier (all 64 hex digits); fail unless it is still the last event's hash.", valueName: "hash"))
@@ -277,7 +299,13 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
+        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, _ in
+            try verify(directory)
+        }
+    }
+
+    /// Checks the run in `directory` and prints what it proves.
+    func verify(_ directory: String) throws {
         let (path, report) = try RunSupport.verification(of: directory)
         let folded = RunState.fold(report.events)
         let signatures = report.problem == nil ? RunSignatures.check(folded, runDirectory: directory) : (problem: nil, outcomes: [:])

@@ -6,7 +6,7 @@ import RunsheetPostgres
 /// `--store URL`.
 struct StoreOption: ParsableArguments {
     @Option(name: .customLong("store"),
-            help: ArgumentHelp("The PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE?sslmode=… (default: $RUNSHEET_STORE); the password comes from PGPASSWORD or ~/.pgpass, never the URL.",
+            help: ArgumentHelp("The run store: a PostgreSQL store, postgresql://USER@HOST:PORT/DATABASE?sslmode=…, or folder for the run folders (default: $RUNSHEET_STORE, else store: in .runsheet/config.yaml); the password comes from PGPASSWORD or ~/.pgpass, never the URL.",
                                valueName: "url"))
     var store: String?
 }

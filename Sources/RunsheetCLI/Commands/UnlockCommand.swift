@@ -42,8 +42,10 @@ struct Unlock: ParsableCommand {
     @Option(help: "The exception role to release it as (default: the first one you hold).") var role: String?
     @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "unlock")
         let person = try RunContext.actor(explicit: actor.actorName)
         if let role { try RunContext.requireName(role, "the role given with --role") }
         if let refusal = TypedText.refusal(reason, as: .text, what: "the text given with --reason") {

@@ -35,6 +35,7 @@ struct Update: ParsableCommand {
     @Option(help: "Fewest observed durations before an estimate is proposed.") var minSamples = 1
     @Option(help: "Keep an estimate when the median is within this percentage of it.") var tolerance = 20
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func validate() throws {
         if runs.isEmpty && !all { throw ValidationError("name the runs to learn from with --from RUN (repeatable), or use --all") }
@@ -44,6 +45,7 @@ struct Update: ParsableCommand {
     }
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "update")
         let (result, bytes) = try RunSupport.compile(runbook)
         let book = result.runbook
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)

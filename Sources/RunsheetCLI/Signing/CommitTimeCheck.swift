@@ -15,7 +15,7 @@ enum CommitTimeCheck {
     static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
         guard let recorded = state.gitCommit, case let commit = String(recorded.prefix { $0 != "+" }),
               commit.count >= 7, commit.allSatisfy(\.isHexDigit) else { return nil }
-        let runbook = RunSupport.runbookPath(of: state, runDirectory: runDirectory)
+        let runbook = RunSupport.signersAnchor(of: state, runDirectory: runDirectory)
         let directory = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
         guard let root = RunContext.gitRoot(of: directory), let made = committed(commit, in: root) else { return nil }
         return SignatureVerification.stampedBeforeCommit(state, commit: commit, made: made)

@@ -1,0 +1,145 @@
+import Foundation
+import RunsheetCore
+import RunsheetPostgres
+import Synchronization
+
+/// A run of the PostgreSQL store laid out for the commands that read run folders (`status`,
+/// `verify`, `audit`, `report`): its journal and output logs in a private temporary folder named
+/// for the run (the store's key), and the runbook, includes and rule files as the run started,
+/// each only when its SHA-256 is the one `run.started` records. Removed when the command ends.
+///
+/// What binds it (docs/TEAMS.md, "Reading a run from the store"): the folder is named for the
+/// store's run id, so `RunBinding` still refuses a journal of another run; the runbook and rules
+/// are those the run started with; signatures are checked against the current allowed signers of
+/// the run's repository when the command runs inside it, else against none (the store keeps no
+/// allowed signers), so a signature is never taken as verified without a repository's word.
+struct StoreRunView {
+    /// What the commands' shared code asks of a laid-out run, by its folder.
+    struct Layout: Sendable {
+        /// How the journal is named in what a command prints: the store and the run id.
+        var shown: String
+        /// The runbook as the run started.
+        var runbook: String
+        /// Where the allowed signers are looked for from (`AllowedSigners.load(forRunbook:)`).
+        var signersAnchor: String
+    }
+
+    private static let layouts = Mutex<[String: Layout]>([:])
+
+    /// The layout of the run folder `directory`, if it is a store run's.
+    static func layout(of directory: String) -> Layout? {
+        layouts.withLock { $0.isEmpty ? nil : $0[directory] }
+    }
+
+    let root: String
+    /// The run folder: `root/runs/<id>`.
+    let directory: String
+    let origins: [EventOrigin]
+    let store: String
+
+    /// Fetches run `id` from the store at `url` (with each event's database user and server time)
+    /// and lays it out; an unknown id is one sentence, exit 2.
+    static func open(_ id: String, url: String) throws -> StoreRunView {
+        guard !id.isEmpty, !id.hasPrefix("."), !id.contains("/"), !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
+        }
+        let fetched: (run: StoredRun, origins: [EventOrigin])
+        do {
+            fetched = try StoreAccess.run(url) { store in (try await RunStore.fetch(store, id), try await RunStore.origins(store, id)) }
+        } catch is RunStore.RunPresence {
+            throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(id.shown)' (a run in the store is named by its whole id)")
+        }
+        let root = NSTemporaryDirectory() + "runsheet-store-run-\(UUID().uuidString)"
+        let view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
+        do {
+            try view.lay(fetched.run)
+        } catch {
+            view.close()
+            throw error
+        }
+        return view
+    }
+
+    /// Removes the folder and forgets its layout.
+    func close() {
+        _ = Self.layouts.withLock { $0.removeValue(forKey: directory) }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    private func lay(_ run: StoredRun) throws {
+        let manager = FileManager.default
+        for folder in [root, root + "/runs", directory] {
+            try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        }
+        try Self.create(directory + "/journal.jsonl", run.journalBytes)
+        for file in run.files where file.kind == .output && SHA256Hex.of(file.content) == file.sha256 {
+            let name = String(file.path.dropFirst("output/".count))
+            guard file.path.hasPrefix("output/"), !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }
+            if !manager.fileExists(atPath: directory + "/output") {
+                try manager.createDirectory(atPath: directory + "/output", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            }
+            try Self.create(directory + "/output/" + name, file.content)
+        }
+        let runbook = try layStartedFiles(run)
+        let layout = Layout(shown: "\(store) run \(run.id)", runbook: runbook.tree, signersAnchor: runbook.repository ?? runbook.tree)
+        Self.layouts.withLock { $0[directory] = layout }
+    }
+
+    /// Writes the runbook, includes and rule files as `run.started` recorded them under
+    /// `root/tree`, in the same places relative to each other; returns where the runbook is, and
+    /// the runbook in the current folder's repository when that repository is the run's.
+    private func layStartedFiles(_ run: StoredRun) throws -> (tree: String, repository: String?) {
+        guard let first = run.lines.first, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(first)),
+              case .runStarted(let started)? = try? event.payload() else {
+            throw CommandFailure(status: .findings, message: "run \(run.id.shown) in the store \(store) does not begin with run.started, so it cannot be read")
+        }
+        let includes = started.includes ?? [:], rules = started.rules ?? [:]
+        // The runbook's folder sits deep enough in the tree for every "../" a rule path climbs.
+        let climbs = (Array(includes.keys) + Array(rules.keys)).map { path in path.split(separator: "/").prefix { $0 == ".." }.count }.max() ?? 0
+        let recordedFolder = (started.runbook as NSString).deletingLastPathComponent.split(separator: "/").filter { $0 != "." && $0 != ".." }.map(String.init)
+        let padding = Array(recordedFolder.suffix(climbs))
+        let folder = ([root + "/tree"] + Array(repeating: "_", count: climbs - padding.count) + padding).joined(separator: "/")
+        let name = (started.runbook as NSString).lastPathComponent
+        let runbook = folder + "/" + (name.isEmpty ? "runbook.md" : name)
+        let tree = root + "/tree"
+        // The tree is a repository of its own (a Git folder with a HEAD), so the walk for rule files
+        // and allowed signers stops at its top: nothing planted above it in the temporary folder is read.
+        try FileManager.default.createDirectory(atPath: tree + "/.git", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Self.create(tree + "/.git/HEAD", Array("ref: refs/heads/main\n".utf8))
+        var wanted: [(StoredFile.Kind, String, String, String)] = [(.runbook, started.runbook, runbook, started.sha256)]
+        for (path, sha) in includes { wanted.append((.include, path, folder + "/" + path, sha)) }
+        for (path, sha) in rules { wanted.append((.rule, path, folder + "/" + path, sha)) }
+        for (kind, recorded, location, sha) in wanted {
+            let target = URL(fileURLWithPath: location).standardizedFileURL.path
+            guard target.hasPrefix(tree + "/"), !FileManager.default.fileExists(atPath: target),
+                  let file = run.files.first(where: { $0.kind == kind && $0.path == recorded && $0.sha256 == sha && SHA256Hex.of($0.content) == sha }) else { continue }
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            try Self.create(target, file.content)
+        }
+        return (runbook, Self.repositoryRunbook(started))
+    }
+
+    /// The run's runbook in the repository around the current folder, when that repository is
+    /// the run's: the runbook is there at the path the run recorded, and the commit it recorded
+    /// (if any) is in that repository's history. nil otherwise.
+    static func repositoryRunbook(_ started: RunStarted) -> String? {
+        guard let root = RunContext.gitRoot(of: FileManager.default.currentDirectoryPath) else { return nil }
+        let path = started.runbook.hasPrefix("/") ? started.runbook : root + "/" + started.runbook
+        guard FileManager.default.fileExists(atPath: path), RunBinding.inside(path, repository: root) else { return nil }
+        if let recorded = started.gitCommit {
+            let commit = String(recorded.prefix { $0 != "+" })
+            guard commit.count >= 7, commit.allSatisfy(\.isHexDigit),
+                  RunContext.gitOutput(["cat-file", "-t", commit + "^{commit}"], in: root) == "commit" else { return nil }
+        }
+        return path
+    }
+
+    /// A new file, mode 0600, never through a link.
+    private static func create(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = try RegularFile.descriptor(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try handle.write(contentsOf: Data(bytes))
+        try handle.close()
+    }
+}
