@@ -30,12 +30,15 @@ import Testing
          ("unlock", ["unlock", "checkout", "production", "--as", "alice@example.com", "--reason", "stuck"]),
          ("update", ["update", "run-demo.md", "--all"]),
          ("readiness", ["readiness", "release.md"]),
-         ("metrics", ["metrics"])]
+         ("metrics", ["metrics"]),
+         ("halt", ["halt", "--reason", "INC-1", "--as", "alice@example.com"]),
+         ("release close", ["release", "close", "release.md", "--as", "alice@example.com"])]
     }
 
     func run(_ arguments: [String], in dir: URL, environment: [String: String]) throws -> (ProcessResult, TimeInterval) {
         let start = Date()
-        let result = try Fixtures.runsheet(arguments + ["--runs-dir", "runs"], environment: environment.merging(["NO_COLOR": "1"]) { $1 }, directory: dir)
+        // `halt` works on the repository's .runsheet/, never on a runs folder.
+        let result = try Fixtures.runsheet(arguments + (arguments.first == "halt" ? [] : ["--runs-dir", "runs"]), environment: environment.merging(["NO_COLOR": "1"]) { $1 }, directory: dir)
         return (result, Date().timeIntervalSince(start))
     }
 
@@ -57,6 +60,7 @@ import Testing
         }
         #expect(try Data(contentsOf: journal) == before, "nothing was written")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path) == [id], "no run was started")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".runsheet/halts.jsonl").path), "no halt was recorded")
         // --store folder overrides the environment: the run folders are used as before.
         let (status, _) = try run(["status", id, "--store", "folder"], in: dir, environment: ["RUNSHEET_STORE": Self.unreachable])
         #expect(status.status == 0 && status.stdout.contains("run      \(id)"), "\(status.stdout)\(status.stderr)")

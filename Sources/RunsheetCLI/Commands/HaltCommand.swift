@@ -42,8 +42,10 @@ struct HaltCommand: ParsableCommand {
     @Flag(help: "Lift the halts in force (with --service/--environment: those declared with exactly them).") var lift = false
     @OptionGroup var actor: ActorOption
     @OptionGroup var key: SigningKeyOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "halt")
         let what = lift ? "lifting a halt" : "a halt"
         let reason = try RepositoryRules.text(self.reason, option: "--reason", required: lift ? nil : what)
         let service = try RepositoryRules.text(self.service, option: "--service", required: nil)

@@ -46,8 +46,10 @@ struct ReleaseClose: ParsableCommand {
     @OptionGroup var actor: ActorOption
     @OptionGroup var key: SigningKeyOption
     @OptionGroup var runsFolder: RunsFolderOption
+    @OptionGroup var storeOption: StoreOption
 
     func run() throws {
+        try StoreRoute.requireFolder(storeOption.store, command: "release close")
         // Decided as of one instant, as `readiness --at` would: the report's hash can be checked again.
         let now = Timestamp.parse(Timestamp.now()) ?? Date()
         let (parsed, report, evidence) = try ReleaseDecision.decide(release, at: now, rewound: true, runsDir: runsFolder.runsDir)
