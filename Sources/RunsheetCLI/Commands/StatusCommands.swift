@@ -152,23 +152,36 @@ struct Status: ParsableCommand {
         lines += Self.signingLines(state, unsignedRule: unsignedRule)
         // In the order the journal settled them, each step where it was settled last: no sort,
         // which a run of tens of thousands of steps would feel.
-        let settledSteps = state.settlements.compactMap { entry -> (String, RunState.StepRecord)? in
-            guard let record = state.steps[entry.step], record.status.isSettled, record.settledSeq == entry.seq else { return nil }
-            return (entry.step, record)
+        // Records are read in place, by index, field by field: a copy of each costs a retain of every field.
+        let records = state.steps.values
+        let settledSteps = state.settlements.compactMap { entry -> (String, Dictionary<String, RunState.StepRecord>.Index)? in
+            guard let index = state.steps.index(forKey: entry.step), records[index].status.isSettled, records[index].settledSeq == entry.seq else { return nil }
+            return (entry.step, index)
         }
         if !settledSteps.isEmpty { lines.append("") }
-        lines.reserveCapacity(lines.count + settledSteps.count + 8)
-        for (id, record) in settledSteps {
+        // One text for all of them, written piece by piece: a string of its own for each line
+        // (then joined) was tens of thousands of allocations and copies on a long run.
+        var settledLines = ""
+        settledLines.reserveCapacity(settledSteps.count * 64)
+        for (id, index) in settledSteps {
             let why = lapsed[id]
             let lapsed = why != nil || state.approvalLapsed(id)
-            var line = "  \(lapsed ? "↺" : record.mark) \(id.shown)  \((record.actor ?? "").shownName)  \((record.endedAt ?? "").shown)"
-            if let reason = record.reason?.shown { line += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
+            if !settledLines.isEmpty { settledLines += "\n" }
+            settledLines += "  "
+            settledLines += lapsed ? "↺" : records[index].mark
+            settledLines += " "
+            settledLines += id.shown
+            settledLines += "  "
+            settledLines += (records[index].actor ?? "").shownName
+            settledLines += "  "
+            settledLines += (records[index].endedAt ?? "").shown
+            if let reason = records[index].reason?.shown { settledLines += records[index].forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
             if lapsed {
-                line += "  (APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now" + (why.map { $0.isEmpty ? "" : ": \($0.shown)" } ?? "") + "; it must be approved again)"
+                settledLines += "  (APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now" + (why.map { $0.isEmpty ? "" : ": \($0.shown)" } ?? "") + "; it must be approved again)"
             }
-            for waiver in state.waivers[id] ?? [] { line += "  (WAIVED by \(waiver.actor.shown) as \(waiver.role.shown): \(waiver.reason.shown))" }
-            lines.append(line)
+            for waiver in state.waivers[id] ?? [] { settledLines += "  (WAIVED by \(waiver.actor.shown) as \(waiver.role.shown): \(waiver.reason.shown))" }
         }
+        if !settledSteps.isEmpty { lines.append(settledLines) }
         let unfinished = state.unfinishedCommands
         if !unfinished.isEmpty { lines.append("") }
         for (step, command) in unfinished {

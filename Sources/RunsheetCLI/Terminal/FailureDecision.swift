@@ -149,7 +149,12 @@ extension WalkThrough {
 enum FailedChecks {
     static func lines(_ state: RunState) -> [String] {
         guard !state.finished else { return [] }
-        return state.steps.compactMap { id, record in record.failedCheck.map { (record.startedAt ?? "", id, $0) } }
+        // By index, testing the one field first: a closure over `steps` copies every record.
+        var failed: [(String, String, RunState.CommandRecord)] = []
+        for index in state.steps.indices where state.steps.values[index].status == .active {
+            if let check = state.steps.values[index].failedCheck { failed.append((state.steps.values[index].startedAt ?? "", state.steps.keys[index], check)) }
+        }
+        return failed
             .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
             .map { _, id, failed in
                 "  ✗ \(id.shown)  failed check, awaiting decision: \(failed.failureSummary.shown) (output: \((failed.outputFile ?? "-").shown)); "

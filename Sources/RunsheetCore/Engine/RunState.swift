@@ -268,7 +268,12 @@ public struct RunState: Sendable, Equatable {
 
     /// The steps with a command that may have run (started, no result recorded), by step id.
     public var unfinishedCommands: [(step: String, command: UnfinishedCommand)] {
-        steps.compactMap { id, record in record.unfinished.map { (id, $0) } }.sorted { $0.command.startedAt < $1.command.startedAt }
+        // By index, reading one field: a closure over `steps` copies every record (a retain of each of its fields).
+        var found: [(step: String, command: UnfinishedCommand)] = []
+        for index in steps.indices {
+            if let command = steps.values[index].unfinished { found.append((steps.keys[index], command)) }
+        }
+        return found.sorted { $0.command.startedAt < $1.command.startedAt }
     }
 
     /// Whether an approval of a step (the step's hash and the plan it approved, nil where an older
@@ -317,6 +322,12 @@ public struct RunState: Sendable, Equatable {
     }
 
     public mutating func apply(_ event: RunEvent) {
+        apply(event, payload: nil)
+    }
+
+    /// `apply(event)` with the event's payload when it was read already, from the journal's line
+    /// (`JournalFile.forEachEvent`); nil reads it from `event.data`.
+    mutating func apply(_ event: RunEvent, payload read: EventPayload?) {
         defer { followCursor(at: event.time) }
         eventCount += 1
         headHash = event.hash
@@ -333,7 +344,7 @@ public struct RunState: Sendable, Equatable {
         default: if event.actor != lastDriver { driverNames.insert(event.actor); lastDriver = event.actor }
         }
         // Payloads are read leniently and cannot fail (EventPayload.init); an event that somehow did would change nothing.
-        guard let payload = try? event.payload() else { return }
+        guard let payload = read ?? (try? event.payload()) else { return }
         // In a run that requires signatures, an unsigned act of a person does not count.
         if signaturesRequired, event.signature == nil, Self.countedOnlySigned.contains(event.type) {
             unsignedActs.append(UnsignedAct(seq: event.seq, type: event.type, actor: event.actor, step: event.step, time: event.time))

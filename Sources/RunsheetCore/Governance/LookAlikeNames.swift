@@ -134,6 +134,8 @@ extension PersonName {
     /// `name` escaped, followed by the code points of its characters outside printable ASCII and
     /// their 1-based positions: `аlice@example.com (U+0430 at 1)`.
     public static func shownWithCodePoints(_ name: String) -> String {
+        // Printable ASCII shows as it is (`status` shows a name on each of tens of thousands of lines).
+        if name.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return name }
         var points: [String] = []
         for (index, scalar) in name.unicodeScalars.enumerated() where !(0x20...0x7E).contains(scalar.value) {
             points.append("U+" + String(format: "%04X", scalar.value) + " at \(index + 1)")

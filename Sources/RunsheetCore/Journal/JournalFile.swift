@@ -253,7 +253,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// saved to `<path>.torn-<offset>` and cut off (under an exclusive lock) before returning.
     public static func read(at path: String, repair: Bool = false) throws -> JournalContents {
         var events: [RunEvent] = []
-        let (torn, _) = try forEachEvent(at: path, repair: repair, verify: false, expecting: { events.reserveCapacity($0) }) { events.append($0) }
+        let (torn, _) = try forEachEvent(at: path, repair: repair, verify: false, expecting: { events.reserveCapacity($0) }) { event, _ in events.append(event) }
         return JournalContents(events: events, tornLine: torn)
     }
 
@@ -261,7 +261,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// line that does not verify is in `problem`, and the events are all there still.
     public static func verifiedRead(at path: String, repair: Bool = false) throws -> JournalContents {
         var events: [RunEvent] = []
-        let (torn, problem) = try forEachEvent(at: path, repair: repair, verify: true, expecting: { events.reserveCapacity($0) }) { events.append($0) }
+        let (torn, problem) = try forEachEvent(at: path, repair: repair, verify: true, expecting: { events.reserveCapacity($0) }) { event, _ in events.append(event) }
         return JournalContents(events: events, tornLine: torn, problem: problem)
     }
 
@@ -269,7 +269,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// resume and the run catalog need: on a long journal it is faster and uses far less memory.
     public static func state(at path: String, repair: Bool = false) throws -> (state: RunState, tornLine: TornLine?) {
         var state = RunState()
-        let (torn, _) = try forEachEvent(at: path, repair: repair, verify: false) { state.apply($0) }
+        let (torn, _) = try forEachEvent(at: path, repair: repair, verify: false, readsPayloads: true) { state.apply($0, payload: $1) }
         return (state, torn)
     }
 
@@ -277,7 +277,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// command that decides or shows something from a run reads.
     public static func verifiedState(at path: String, repair: Bool = false) throws -> JournalFold {
         var state = RunState()
-        let (torn, problem) = try forEachEvent(at: path, repair: repair, verify: true) { state.apply($0) }
+        let (torn, problem) = try forEachEvent(at: path, repair: repair, verify: true, readsPayloads: true) { state.apply($0, payload: $1) }
         return JournalFold(state: state, tornLine: torn, problem: problem)
     }
 
@@ -285,8 +285,10 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// last line, if any. `expecting` learns the number of events first. With `verify`, each line
     /// is checked as it is read (`ChainCheck`); at the first that does not check out, the whole
     /// file is examined once to say why (`JournalVerifier`), and the rest is read unchecked.
-    static func forEachEvent(at path: String, repair: Bool, verify: Bool, expecting: (Int) -> Void = { _ in },
-                             _ body: (RunEvent) throws -> Void) throws -> (torn: TornLine?, problem: JournalProblem?) {
+    /// With `readsPayloads`, for a fold that keeps no event, `body` is handed the payload where the
+    /// decoder read it from the line (and the event's `data` is then empty: `decodeLineFolded`).
+    static func forEachEvent(at path: String, repair: Bool, verify: Bool, readsPayloads: Bool = false, expecting: (Int) -> Void = { _ in },
+                             _ body: (RunEvent, EventPayload?) throws -> Void) throws -> (torn: TornLine?, problem: JournalProblem?) {
         let snapshot = try JournalSnapshot(path: path, repair: repair)
         if verify && snapshot.lines.isEmpty { throw JournalError.empty(path: path) }
         expecting(snapshot.lines.count)
@@ -296,7 +298,12 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
         var previous: (time: String, hash: String)?
         try snapshot.bytes.withUnsafeBufferPointer { buffer in
             for (index, range) in snapshot.lines.enumerated() {
-                let (event, hashValue) = try decodeLineChecked(buffer, range, path: path, after: previous) { index + 1 }
+                let event: RunEvent, hashValue: Range<Int>?, payload: EventPayload?
+                if readsPayloads {
+                    (event, hashValue, payload) = try decodeLineFolded(buffer, range, path: path, after: previous) { index + 1 }
+                } else {
+                    ((event, hashValue), payload) = (try decodeLineChecked(buffer, range, path: path, after: previous) { index + 1 }, nil)
+                }
                 previous = (event.time, event.hash)
                 if index == 0 { try checkStart(event, path: path) }
                 if check != nil, try !check!.accepts(event, in: buffer, range, hashValue: hashValue) {
@@ -309,7 +316,7 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
                     (check, signed) = (nil, nil)
                     problem = found
                 }
-                try body(event)
+                try body(event, payload)
             }
         }
         return (snapshot.torn, problem)
@@ -338,6 +345,15 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
                                   line: () throws -> Int) throws -> (event: RunEvent, hashValue: Range<Int>?) {
         if let decoded = FastEventDecoder.decodeChecked(buffer, range, after: previous) { return decoded }
         return (try decodeLine(buffer, range, path: path, line: line), nil)
+    }
+
+    /// `decodeLineChecked` for a fold that keeps no event: the payload too, where the decoder read
+    /// it from the line (`FastEventDecoder.decodeFolded`), and then the event's `data` is empty.
+    static func decodeLineFolded(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, path: String,
+                                 after previous: (time: String, hash: String)?,
+                                 line: () throws -> Int) throws -> (event: RunEvent, hashValue: Range<Int>?, payload: EventPayload?) {
+        if let decoded = FastEventDecoder.decodeFolded(buffer, range, after: previous) { return decoded }
+        return (try decodeLine(buffer, range, path: path, line: line), nil, nil)
     }
 
     /// Whether `bytes` are one whole event (not necessarily one that verifies).

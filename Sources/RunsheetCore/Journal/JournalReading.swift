@@ -66,6 +66,7 @@ struct JournalSnapshot {
             let size = try JournalFile.size(of: fd, path: path)
             // Read into uninitialised memory: zeroing a long journal first costs as much as reading it.
             let bytes = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                if size >= 4 << 20 { LibC.preferLargePages(buffer.baseAddress!, size) }
                 while initialized < size {
                     let count = try JournalFile.readAt(fd, buffer.baseAddress! + initialized, size - initialized, initialized, path: path)
                     if count == 0 { break }

@@ -31,6 +31,19 @@ enum LibC {
         #endif
     }
 
+    /// Asks for 2 MiB pages where a buffer of several MiB has whole ones (`madvise(MADV_HUGEPAGE)`,
+    /// Linux, heeded when transparent huge pages are `always` or `madvise`): reading a long journal
+    /// then takes one page fault per 2 MiB instead of one per 4 KiB. Only a hint; nothing else changes.
+    static func preferLargePages(_ buffer: UnsafeMutableRawPointer, _ count: Int) {
+        #if os(Linux)
+        let large = 2 << 20
+        let start = (Int(bitPattern: buffer) + large - 1) & ~(large - 1)
+        let end = (Int(bitPattern: buffer) + count) & ~(large - 1)
+        guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(aligned, end - start, MADV_HUGEPAGE)
+        #endif
+    }
+
     private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
 

@@ -16,6 +16,8 @@ public enum ShownText {
         func hidden(_ scalar: Unicode.Scalar) -> Bool {
             (isControl(scalar) && !(keepingLineBreaks && isLineBreakOrTab(scalar))) || (scalar.value > 0x7F && LookAlikeNames.isAlwaysInvisible(scalar))
         }
+        // Printable ASCII has nothing to escape; its bytes are checked without decoding scalars.
+        if text.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return text }
         guard text.unicodeScalars.contains(where: hidden) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {

@@ -16,6 +16,11 @@ public enum JSONValueDecoder {
     static func decode<T: FieldsDecodable>(_ type: T.Type, fields members: [String: JSONValue]) throws -> T {
         try T(fields: KeyedValues<T.CodingKeys>(members: members))
     }
+
+    /// The same from the members of a canonical line's `data`, in its order, no key twice.
+    static func decode<T: FieldsDecodable>(_ type: T.Type, pairs: [(key: String, value: JSONValue)]) throws -> T {
+        try T(fields: KeyedValues<T.CodingKeys>(pairs: pairs))
+    }
 }
 
 /// A type that reads its fields from whatever keyed container it is handed: a `Decoder`'s (its
@@ -101,29 +106,58 @@ extension ValueDecoder: SingleValueDecodingContainer {
 }
 
 /// An object's members as a keyed container; `JSONValueDecoder.decode(_:fields:)` reads from one directly.
+///
+/// The members are a dictionary, or the pairs of an event's `data` as a canonical line lists them
+/// (`FastEventDecoder`: keys ASCII, without escapes, in strictly ascending order, so no key twice);
+/// the fold reads those without making the dictionary. Every reading below goes through `value(_:)`,
+/// so both give the same payload.
 struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [String: JSONValue]
+    private let members: [String: JSONValue]
+    private let pairs: [(key: String, value: JSONValue)]?
     var codingPath: [any CodingKey] { [] }
 
-    var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
-    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
-    func decodeNil(forKey key: Key) throws -> Bool { (members[key.stringValue] ?? .null) == .null }
-
-    private func field(_ key: Key, exact: Bool = false) -> ValueDecoder {
-        ValueDecoder(value: members[key.stringValue], exact: exact)
+    init(members: [String: JSONValue]) {
+        self.members = members
+        self.pairs = nil
     }
 
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { members[key.stringValue]?.string ?? "" }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { members[key.stringValue]?.int ?? 0 }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { members[key.stringValue]?.bool ?? false }
+    /// `pairs` must have no key twice.
+    init(pairs: [(key: String, value: JSONValue)]) {
+        self.members = [:]
+        self.pairs = pairs
+    }
+
+    /// The member named `key`, as `members[key.stringValue]` finds it.
+    private func value(_ key: Key) -> JSONValue? {
+        guard let pairs else { return members[key.stringValue] }
+        let name = key.stringValue
+        let count = name.utf8.count
+        // A handful of short ASCII keys: comparing lengths first spares most string comparisons.
+        return pairs.withUnsafeBufferPointer { pairs in
+            for index in pairs.indices where pairs[index].key.utf8.count == count && pairs[index].key == name { return pairs[index].value }
+            return nil
+        }
+    }
+
+    var allKeys: [Key] { (pairs?.map(\.key) ?? Array(members.keys)).compactMap { Key(stringValue: $0) } }
+    func contains(_ key: Key) -> Bool { value(key) != nil }
+    func decodeNil(forKey key: Key) throws -> Bool { (value(key) ?? .null) == .null }
+
+    private func field(_ key: Key, exact: Bool = false) -> ValueDecoder {
+        ValueDecoder(value: value(key), exact: exact)
+    }
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { value(key)?.string ?? "" }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { value(key)?.int ?? 0 }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { value(key)?.bool ?? false }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try field(key).decode(type) }
 
-    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { members[key.stringValue]?.string }
-    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { members[key.stringValue]?.int }
-    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { members[key.stringValue]?.bool }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { value(key)?.string }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { value(key)?.int }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { value(key)?.bool }
     /// Present only when the field holds a value of the kind `T` is made of; otherwise nil.
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        guard let value = members[key.stringValue], value != .null else { return nil }
+        guard let value = value(key), value != .null else { return nil }
         return try? ValueDecoder(value: value, exact: true).decode(type)
     }
 
@@ -131,7 +165,10 @@ struct KeyedValues<Key: CodingKey>: KeyedDecodingContainerProtocol {
         try field(key).container(keyedBy: type)
     }
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try field(key).unkeyedContainer() }
-    func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), exact: false) }
+    func superDecoder() throws -> any Decoder {
+        let object = pairs.map { [String: JSONValue]($0.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }) } ?? members
+        return ValueDecoder(value: .object(object), exact: false)
+    }
     func superDecoder(forKey key: Key) throws -> any Decoder { field(key) }
 }
 
