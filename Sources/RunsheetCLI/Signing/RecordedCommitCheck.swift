@@ -15,11 +15,7 @@ enum RecordedCommitCheck {
     private static let known = Mutex<[String: Bool]>([:])
 
     static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
-        let runbook = RunSupport.runbookPath(of: state, runDirectory: runDirectory)
-        let runbookFolder = (runbook as NSString).deletingLastPathComponent
-        let inRunFolder = FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl")
-        let holder = inRunFolder ? RunBinding.repository(ofRun: runDirectory) : RunContext.gitRoot(of: RunBinding.absolute(runDirectory))
-        guard let repository = holder ?? RunContext.gitRoot(of: runbookFolder.isEmpty ? "." : runbookFolder) else { return nil }
+        guard let (runbook, repository) = repository(of: state, runDirectory: runDirectory) else { return nil }
         func flagged(_ message: String) -> JournalProblem { JournalProblem(kind: .misplaced, line: 1, seq: 1, message: message) }
         guard let recorded = state.gitCommit, !recorded.isEmpty else {
             guard requiresSignatures(state, runbook: runbook), readable(repository) else { return nil }
@@ -35,6 +31,24 @@ enum RecordedCommitCheck {
             return flagged("run.started records commit \(name), which cannot be checked in the shallow clone \(repository.shown), so the run cannot be shown to come from this repository's history; fetch the history with 'git fetch --unshallow' and check again")
         }
         return flagged("run.started records commit \(name), which is not a commit of the repository \(repository.shown) that holds the run, so the run comes from another history (a moved run folder) or its commit was lost; if a squash merge or a deleted branch lost it, fetch or restore that branch and check again")
+    }
+
+    /// The runbook and the repository a run's recorded commit is checked against: for a run
+    /// folder, the repository holding it (else its runbook's). For a run read from the store
+    /// (`StoreRunView`), the repository around the command when it is the run's (its runbook at
+    /// the recorded path); elsewhere none, as no signature of such a run verifies either (the
+    /// store's binding is its run id, docs/TEAMS.md).
+    private static func repository(of state: RunState, runDirectory: String) -> (runbook: String, repository: String)? {
+        if let layout = StoreRunView.layout(of: runDirectory) {
+            guard layout.signersAnchor != layout.runbook else { return nil }
+            let folder = (layout.signersAnchor as NSString).deletingLastPathComponent
+            return RunContext.gitRoot(of: folder.isEmpty ? "." : folder).map { (layout.signersAnchor, $0) }
+        }
+        let runbook = RunSupport.runbookPath(of: state, runDirectory: runDirectory)
+        let runbookFolder = (runbook as NSString).deletingLastPathComponent
+        let inRunFolder = FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl")
+        let holder = inRunFolder ? RunBinding.repository(ofRun: runDirectory) : RunContext.gitRoot(of: RunBinding.absolute(runDirectory))
+        return (holder ?? RunContext.gitRoot(of: runbookFolder.isEmpty ? "." : runbookFolder)).map { (runbook, $0) }
     }
 
     /// A refusal before a run that requires signatures starts where it could record no commit
