@@ -181,6 +181,52 @@ import Testing
         #expect(try RepositoryRuns.runsheet(["resume", first, "--as", "alice", "--auto"], in: dir).status == 3)
     }
 
+    /// The attack: the first run's runbook edited to drop the item, so a second run could start
+    /// while the first still holds it. The edited runbook is not the one the run recorded, so the
+    /// first run counts as changing every item until its resume records the change.
+    @Test func anItemDroppedFromAnOpenRunsRunbookStaysHeld() throws {
+        let dir = try repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(try RepositoryRuns.runsheet(["run", "migrate.md", "--as", "alice", "--auto"], in: dir).status == 3)
+        let first = try #require(runs(dir).first)
+        try Self.runbook(id: "migrate", service: "payments", components: "").write(to: dir.appendingPathComponent("migrate.md"), atomically: true, encoding: .utf8)
+        let refused = try RepositoryRuns.runsheet(["run", "reindex.md", "--as", "bob", "--auto"], in: dir)
+        #expect(refused.status == 5, "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("open run \(first)") && refused.stderr.contains("migrate.md") && refused.stderr.contains("changed since the run recorded it")
+                && refused.stderr.contains("payments-db") && refused.stderr.contains("nothing was started"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "one sentence: \(refused.stderr)")
+        #expect(runs(dir) == [first])
+        // The same through a file the first run's runbook includes.
+        #expect(try RepositoryRuns.runsheet(["resume", first, "--as", "alice"], in: dir, stdin: "abort not today\n").status == 1)
+        try """
+            ---
+            runsheet: 1
+            id: migrate
+            title: migrate
+            service: payments
+            environment: production
+            ---
+
+            # Change
+
+            - [ ] Approve the change
+              - Sign-off: 1 of sre
+            - [ ] Do the migration
+              - Include: [Steps](steps.md)
+            """.write(to: dir.appendingPathComponent("migrate.md"), atomically: true, encoding: .utf8)
+        let steps = { (components: String) in
+            "---\nrunsheet: 1\nid: steps\ntitle: steps\nservice: payments\nenvironment: production\n---\n\n# Steps\n\n- [ ] Migrate the schema\n  - Production: yes\n\(components)"
+        }
+        try steps("  - Components: checkout-api\n").write(to: dir.appendingPathComponent("steps.md"), atomically: true, encoding: .utf8)
+        let second = try RepositoryRuns.runsheet(["run", "migrate.md", "--as", "alice", "--auto"], in: dir)
+        #expect(second.status == 3, "\(second.stderr)")
+        let held = try #require(runs(dir).first { $0 != first })
+        try steps("").write(to: dir.appendingPathComponent("steps.md"), atomically: true, encoding: .utf8)
+        try Self.runbook(id: "reindex", service: "ledger", components: "components: [checkout-api]\n").write(to: dir.appendingPathComponent("reindex.md"), atomically: true, encoding: .utf8)
+        let again = try RepositoryRuns.runsheet(["run", "reindex.md", "--as", "bob", "--auto"], in: dir)
+        #expect(again.status == 5 && again.stderr.contains("open run \(held)") && again.stderr.contains("includes"), "\(again.stderr)")
+    }
+
     @Test func readinessListsTheItemsAndTheirOwners() throws {
         let dir = try repository()
         defer { try? FileManager.default.removeItem(at: dir) }

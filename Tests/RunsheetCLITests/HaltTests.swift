@@ -185,6 +185,25 @@ import Testing
         #expect(try runsheet(["halt", "--lift", "--as", "rita"], in: dir).status == 0)
         let metrics = try run(["metrics"], in: dir)
         #expect(metrics.stderr.contains("production halted: 1s in this window (1 halt)"), "\(metrics.stderr)")
+        // The figure is part of the metrics themselves, in every format, not only on standard error.
+        #expect(metrics.stdout.contains("Production halted: ") && metrics.stdout.contains(" in this window (1 halt; overlapping halts count once)."), "\(metrics.stdout)")
+        let html = try run(["metrics", "--format", "html"], in: dir)
+        #expect(html.stdout.contains("<p class=\"halted\">Production halted: ") && html.stdout.contains("(1 halt; "), "\(html.stdout)")
+        let json = try run(["metrics", "--format", "json"], in: dir)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let halted = try #require(object["halted"] as? [String: Any], "\(json.stdout)")
+        #expect(halted["halts"] as? Int == 1 && (halted["seconds"] as? Int ?? 0) >= 1, "\(halted)")
+        let csv = try run(["metrics", "--format", "csv"], in: dir)
+        #expect(csv.stdout.split(separator: "\n").contains { $0.hasPrefix(",,production halted,seconds,1,") }, "\(csv.stdout)")
+    }
+
+    /// A repository that never halted: the metrics say nothing about halts, in any format.
+    @Test func metricsOfARepositoryThatNeverHaltedSayNothingOfHalts() throws {
+        let dir = try repository()
+        let json = try run(["metrics", "--format", "json"], in: dir)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["halted"] == nil)
+        #expect(!(try run(["metrics"], in: dir)).stdout.contains("Production halted"))
     }
 
     /// A stricter class chosen with --class, or a calendar exception, does not get past a halt.

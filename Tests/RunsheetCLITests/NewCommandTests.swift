@@ -65,4 +65,31 @@ import Testing
         #expect(json["service"] as? String == "svc: x")
         #expect(json["id"] as? String == "deploy-part-2-more")
     }
+
+    /// A production skeleton names the items given (checked against the inventory) or leaves a
+    /// comment where to, and says how a run names its change record.
+    @Test func productionSkeletonsNameTheirItemsAndTheChangeRecord() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try "ref: refs/heads/main\n".write(to: dir.appendingPathComponent(".git/HEAD"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  sre: [alice]\n  dba: [dora]\n".write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "items:\n  primary-database: {owner: dba, criticality: low}\n  app-fleet: {owner: sre, criticality: low}\n"
+            .write(to: dir.appendingPathComponent(".runsheet/inventory.yaml"), atomically: true, encoding: .utf8)
+        let made = try Fixtures.runsheet(["new", "db-migration", "m.md", "--param", "owner=team-a", "--param", "components=primary-database, app-fleet"], directory: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        let text = try String(contentsOf: dir.appendingPathComponent("m.md"), encoding: .utf8)
+        #expect(text.contains("\ncomponents: [\"primary-database\", \"app-fleet\"]\n") && text.contains("--change CHG"), "\(text)")
+        let check = try Fixtures.runsheet(["check", "--strict", "m.md"], directory: dir)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        // The line is read as the runbook's items: one the inventory does not list is an error.
+        #expect(try Fixtures.runsheet(["new", "rolling", "r.md", "--param", "components=no-such-item"], directory: dir).status == 0)
+        let unknown = try Fixtures.runsheet(["check", "r.md"], directory: dir)
+        #expect(unknown.status == 1 && unknown.stdout.contains("[unknown-item]"), "\(unknown.stdout)")
+        // Without components: a comment where to name them, and nothing check would refuse.
+        #expect(try Fixtures.runsheet(["new", "canary", "c.md", "--param", "owner=team-a"], directory: dir).status == 0)
+        let plain = try String(contentsOf: dir.appendingPathComponent("c.md"), encoding: .utf8)
+        #expect(plain.contains("\n# components: [ITEM]") && plain.contains("--change CHG"), "\(plain)")
+        #expect(try Fixtures.runsheet(["check", "--strict", "c.md"], directory: dir).status == 0)
+    }
 }

@@ -28,6 +28,28 @@ import Testing
         #expect(result.stdout.contains("\(runbook.steps.count) steps"))
     }
 
+    /// runbooks/.runsheet/ is the example governance the bundled runbooks run under: a
+    /// production run names its change record in the policy's form and is started by an initiator.
+    @Test func theBundledGovernanceApplies() throws {
+        let runs = try Fixtures.temporaryDirectory().path
+        func start(_ extra: [String]) throws -> ProcessResult {
+            try Fixtures.runsheet(["run", "runbooks/blue-green-deploy.md", "--param", "version=1.4.2", "--runs-dir", runs, "--auto"] + extra,
+                                  environment: ["RUNSHEET_PARAM_notify_token": "abc", "NO_COLOR": "1"], directory: Fixtures.packageRoot)
+        }
+        let none = try start(["--as", "bob@example.com"])
+        #expect(none.status == 1 && none.stderr.contains("requires a change record for normal runs") && none.stderr.contains("CHG[0-9]{7}"), "\(none.stderr)")
+        let malformed = try start(["--as", "bob@example.com", "--change", "CHG12"])
+        #expect(malformed.status == 2, "\(malformed.stderr)")
+        let outsider = try start(["--as", "quinn@example.com", "--change", "CHG0001234"])
+        #expect(outsider.status == 1 && outsider.stderr.contains("'initiators'"), "\(outsider.stderr)")
+        #expect(Fixtures.onlyRun(in: runs) == nil)
+        let started = try start(["--as", "bob@example.com", "--change", "CHG0001234"])
+        #expect(started.status == 3, "\(started.stderr)")
+        let id = try #require(Fixtures.onlyRun(in: runs))
+        let status = try Fixtures.runsheet(["status", id, "--runs-dir", runs], directory: Fixtures.packageRoot)
+        #expect(status.stdout.contains("CHG0001234"), "\(status.stdout)")
+    }
+
     @Test func emergencyChangeTakesTheBreakGlassPath() throws {
         let dir = try Fixtures.temporaryDirectory()
         try FileManager.default.copyItem(at: Self.directory.appendingPathComponent("emergency-change.md"), to: dir.appendingPathComponent("emergency-change.md"))
@@ -35,6 +57,9 @@ import Testing
         try FileManager.default.createDirectory(at: dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
         try "roles:\n  operator: [olly]\n  sre: [sam]\n  release-manager: [rita]\n  cab: [carla]\n"
             .write(to: dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        // The bundled runbook names the configuration item it changes: the inventory must list it.
+        try "items:\n  app-fleet: {owner: sre, criticality: low}\n"
+            .write(to: dir.appendingPathComponent(".runsheet/inventory.yaml"), atomically: true, encoding: .utf8)
         let runs = dir.appendingPathComponent("runs").path
         let started = try Fixtures.runsheet(["run", "emergency-change.md", "--as", "olly", "--runs-dir", runs,
                                              "--param", "change=raise the connection limit", "--param", "ticket=INC-42",

@@ -54,15 +54,24 @@ extension HaltStatus {
         return (Int(total), spans.count)
     }
 
-    /// The sentence `metrics` prints on standard error.
-    static func metricsLine(near directory: String, from: Date?, to: Date, service: String?) -> String? {
+    /// The time production was halted in `metrics`' window, as the output shows it; nil in a
+    /// repository that never halted.
+    static func metricsHalted(near directory: String, from: Date?, to: Date, service: String?) -> DeliveryMetrics.Halted? {
         switch book(near: directory) {
         case nil: return nil
-        case .failure(let problem)?: return "production halts cannot be counted: \((problem.errorDescription ?? problem.message).shown)"
+        case .failure(let problem)?: return .init(problem: "production halts cannot be counted: \((problem.errorDescription ?? problem.message).shown)")
         case .success(let book)?:
             guard !book.halts.isEmpty else { return nil }  // a repository that never halted says nothing
             let (seconds, count) = halted(book, from: from, to: to, service: service)
-            return "production halted: \(DurationText.format(seconds)) in this window (\(count) halt\(count == 1 ? "" : "s")\(service.map { " stopping \($0.shown)" } ?? ""))"
+            return .init(seconds: seconds, halts: count)
         }
+    }
+
+    /// The sentence `metrics` prints on standard error.
+    static func metricsLine(_ halted: DeliveryMetrics.Halted?, service: String?) -> String? {
+        guard let halted else { return nil }
+        if let problem = halted.problem { return problem }
+        let count = halted.halts ?? 0
+        return "production halted: \(DurationText.format(halted.seconds ?? 0)) in this window (\(count) halt\(count == 1 ? "" : "s")\(service.map { " stopping \($0.shown)" } ?? ""))"
     }
 }

@@ -64,10 +64,11 @@ struct Metrics: ParsableCommand {
             }
             return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
         }
-        let metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service, change: change)
+        var metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service, change: change)
+        metrics.halted = HaltStatus.metricsHalted(near: FileManager.default.currentDirectoryPath, from: from, to: to, service: service)
         let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
-        if let halted = HaltStatus.metricsLine(near: FileManager.default.currentDirectoryPath, from: from, to: to, service: service) { Output.error(halted) }
+        if let halted = HaltStatus.metricsLine(metrics.halted, service: service) { Output.error(halted) }
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 

@@ -9,11 +9,14 @@ struct New: ParsableCommand {
         discussion: """
             Fills the skeleton's title, id, owner and service from --param, asking on a \
             terminal for the ones not given (defaults otherwise), writes the file, and \
-            checks it. An existing file is never overwritten without --force.
+            checks it. A production skeleton names the configuration items it changes \
+            (--param components=ITEM,ITEM, as .runsheet/inventory.yaml names them) or \
+            leaves a comment where to. An existing file is never overwritten without --force.
 
             Examples:
               runsheet new --list
               runsheet new canary runbooks/checkout-canary.md --param service=checkout
+              runsheet new db-migration runbooks/migrate.md --param components=primary-database
               runsheet new emergency runbooks/hotfix.md --force \\
                   --param title="Hotfix the login outage"
             """
@@ -21,7 +24,7 @@ struct New: ParsableCommand {
 
     @Argument(help: "The kind of runbook (see --list).", completion: .list(RunbookSkeletons.kinds.map(\.name))) var kind: String?
     @Argument(help: "Where to write it.", completion: Completions.runbook) var path: String?
-    @Option(name: .customLong("param"), help: ArgumentHelp("title, id, owner or service.", valueName: "name=value")) var params: [String] = []
+    @Option(name: .customLong("param"), help: ArgumentHelp("title, id, owner, service or components.", valueName: "name=value")) var params: [String] = []
     @Flag(help: "List the kinds with a line each.") var list = false
     @Flag(help: "Overwrite the file if it exists.") var force = false
 

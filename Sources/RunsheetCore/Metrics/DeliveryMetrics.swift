@@ -68,6 +68,24 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
     public var steps: [StepStat]
     public var mostFailed: [StepStat]
     public var mostSkipped: [StepStat]
+    /// How long production was halted in the window (`runsheet halt`); nil in a repository that
+    /// never halted. Set by the caller, which reads the repository's halts file.
+    public var halted: Halted?
+
+    /// Production halted in the window: overlapping halts counted once, or why it cannot be told.
+    public struct Halted: Codable, Sendable, Equatable {
+        public var seconds: Int?
+        /// Halts that overlap the window (stopping `service`, when metrics are for one).
+        public var halts: Int?
+        /// Why the time cannot be counted (a halts file that does not verify); then no figures.
+        public var problem: String?
+
+        public init(seconds: Int? = nil, halts: Int? = nil, problem: String? = nil) {
+            self.seconds = seconds
+            self.halts = halts
+            self.problem = problem
+        }
+    }
 
     /// A deployment is a finished run that started at least one production step. An aborted run
     /// is one only when a production step acted (done, failed, or a command ran).

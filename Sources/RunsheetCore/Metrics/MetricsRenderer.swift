@@ -48,6 +48,15 @@ public enum MetricsRenderer {
         context["mostSkipped"] = steps(metrics.mostSkipped)
         context["hasMostFailed"] = !metrics.mostFailed.isEmpty
         context["hasMostSkipped"] = !metrics.mostSkipped.isEmpty
+        if let halted = metrics.halted {
+            let count = halted.halts ?? 0
+            context["halted"] = [
+                "problem": halted.problem ?? "", "hasProblem": halted.problem != nil,
+                "text": DurationText.format(halted.seconds ?? 0), "halts": count, "plural": count != 1,
+                "csv": ["", "", "production halted", "seconds", halted.halts.map(String.init) ?? "", halted.seconds.map(String.init) ?? "", "", ""]
+                    .map(ReportRenderer.csvField).joined(separator: ","),
+            ] as [String: Any]
+        }
         return context
     }
 

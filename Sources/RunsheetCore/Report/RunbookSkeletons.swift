@@ -16,7 +16,7 @@ public enum RunbookSkeletons {
     }
 
     /// The values a skeleton takes.
-    public static let variables = ["title", "id", "owner", "service"]
+    public static let variables = ["title", "id", "owner", "service", "components"]
 
     public static var kinds: [Kind] {
         BuiltinTemplates.runbooks.keys.sorted().map { name in
@@ -33,7 +33,8 @@ public enum RunbookSkeletons {
 
     public static func kind(_ name: String) -> Kind? { kinds.first { $0.name == name } }
 
-    /// Fills the skeleton of `kind`; `values` holds title, id, owner and service.
+    /// Fills the skeleton of `kind`; `values` holds title, id, owner and service, and may hold
+    /// components (configuration items, comma-separated).
     public static func render(kind: String, values: [String: String]) throws -> String {
         guard let text = BuiltinTemplates.runbooks[kind] else {
             throw ReportRenderer.TemplateError(message: "there is no runbook kind '\(kind)'")
@@ -51,6 +52,21 @@ public enum RunbookSkeletons {
             let quoted = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
             context[name + "YAML"] = quoted
         }
+        context["componentsLine"] = componentsLine(values["components"])
         return library.render(context, withTemplate: kind) ?? ""
+    }
+
+    /// The front-matter line naming the configuration items a production skeleton changes: the
+    /// given ones as YAML strings, or, when none are given, a comment saying where to name them
+    /// (a name the inventory does not list would be an error of `check`).
+    static func componentsLine(_ given: String?) -> String {
+        let names = (given ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        guard !names.isEmpty else {
+            return "# components: [ITEM]   # the configuration items it changes, as .runsheet/inventory.yaml names them"
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let quoted = names.map { (try? encoder.encode($0)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\"" }
+        return "components: [" + quoted.joined(separator: ", ") + "]"
     }
 }
