@@ -48,11 +48,15 @@ import Testing
     @Test func statusVerifyAuditAndReportOnTheStoreGiveWhatTheFolderGives() throws {
         let run = try pushedSignedRun()
         defer { try? FileManager.default.removeItem(at: run.dir) }
+        // A temporary folder of this test's own, so the other tests' laid-out runs are not counted as its leftovers.
+        let scratch = try Fixtures.temporaryDirectory("store-read-tmp")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let environment = run.environment.merging(["TMPDIR": scratch.path]) { $1 }
         let formats = ["md", "html", "json", "junit", "csv"]
         let commands = [["status", run.id], ["verify", run.id], ["audit", run.id], ["render", run.id]] + formats.map { ["report", run.id, "--format", $0] }
         for command in commands {
             let folder = try runsheet(command + ["--store", "folder", "--runs-dir", "runs"], in: run.dir, environment: [:])
-            let store = try runsheet(command + ["--store", run.url], in: run.dir, environment: run.environment)
+            let store = try runsheet(command + ["--store", run.url], in: run.dir, environment: environment)
             #expect(folder.status == 0 && store.status == 0, "\(command): \(folder.status) \(folder.stderr) / \(store.status) \(store.stderr)")
             #expect(store.stderr.isEmpty, "\(command): \(store.stderr)")
             var shown = normalized(store.stdout, run)
@@ -65,14 +69,14 @@ import Testing
             }
             #expect(shown == normalized(folder.stdout, run) && !shown.isEmpty, "\(command):\n\(store.stdout)\n---\n\(folder.stdout)")
         }
-        let verified = try runsheet(["verify", run.id, "--store", run.url], in: run.dir, environment: run.environment)
+        let verified = try runsheet(["verify", run.id, "--store", run.url], in: run.dir, environment: environment)
         #expect(verified.stdout.hasPrefix("\(run.url) run \(run.id): intact, "), "\(verified.stdout)")
         #expect(verified.stdout.contains("approve-the-change by bob") && verified.stdout.contains(": verified"), "\(verified.stdout)")
         // RUNSHEET_STORE chooses the store as --store does.
-        let chosen = try runsheet(["verify", run.id], in: run.dir, environment: run.environment.merging(["RUNSHEET_STORE": run.url]) { $1 })
+        let chosen = try runsheet(["verify", run.id], in: run.dir, environment: environment.merging(["RUNSHEET_STORE": run.url]) { $1 })
         #expect(chosen.status == 0 && chosen.stdout == verified.stdout, "\(chosen.stdout)\(chosen.stderr)")
         // No laid-out copy is left behind.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("runsheet-store-run-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix("runsheet-store-run-") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
