@@ -15,7 +15,17 @@ enum RecordedCommitCheck {
     private static let known = Mutex<[String: Bool]>([:])
 
     static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
-        let runbook = RunSupport.runbookPath(of: state, runDirectory: runDirectory)
+        // A run read from the PostgreSQL store is checked against its runbook in the run's repository
+        // when the command runs inside it (StoreRunView checked the commit there as it laid it out).
+        // Outside it there is no repository to ask: nor are its signatures taken as verified then.
+        if let layout = StoreRunView.layout(of: runDirectory) {
+            guard layout.signersAnchor != layout.runbook else { return nil }
+            return problem(state, runbook: layout.signersAnchor, runDirectory: runDirectory)
+        }
+        return problem(state, runbook: RunSupport.runbookPath(of: state, runDirectory: runDirectory), runDirectory: runDirectory)
+    }
+
+    private static func problem(_ state: RunState, runbook: String, runDirectory: String) -> JournalProblem? {
         let runbookFolder = (runbook as NSString).deletingLastPathComponent
         let inRunFolder = FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl")
         let holder = inRunFolder ? RunBinding.repository(ofRun: runDirectory) : RunContext.gitRoot(of: RunBinding.absolute(runDirectory))
