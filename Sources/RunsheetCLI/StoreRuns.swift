@@ -25,9 +25,12 @@ struct StoreRuns {
     }
 
     static func open(_ url: String, repository: String?, select: (ListedRun, RunStarted?) -> Bool) throws -> StoreRuns {
-        let listed = try StoreAccess.run(url) { store in try await RunStore.list(store) }
+        // One connection (one authentication) for the listing and the fetch.
+        let connection = try StoreAccess.open(url)
+        defer { _ = try? StoreAccess.wait { await RunStore.close(connection) } }
+        let listed = try StoreAccess.wait { try await RunStore.list(connection) }
         let chosen = listed.filter { select($0, started($0)) }
-        let fetched = try StoreAccess.run(url) { store in try await RunStore.fetchAll(store, chosen) }
+        let fetched = try StoreAccess.wait { try await RunStore.fetchAll(connection, chosen) }
         let root = NSTemporaryDirectory() + "runsheet-store-run-\(UUID().uuidString)"
         let store = ConnectionSettings.redacted(url)
         do {
