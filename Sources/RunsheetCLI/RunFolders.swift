@@ -71,7 +71,7 @@ final class RunFolders {
             let runDirectory = (path as NSString).deletingLastPathComponent
             guard let problem = report.problem ?? RunSignatures.problem(RunState.fold(report.events), runDirectory: runDirectory)
             else { return RunRecord(id: id, events: report.events) }
-            return RunRecord(id: id, fault: .init(location: "\(path):\(problem.line)", message: problem.message, read: true),
+            return RunRecord(id: id, fault: .init(location: "\(RunSupport.shownJournalPath(runDirectory)):\(problem.line)", message: problem.message, read: true),
                              runbookID: startingRunbookID(path))
         } catch {
             // JournalError descriptions start with the path (and a line) and end with a full stop.
@@ -87,6 +87,8 @@ final class RunFolders {
                 message = String(rest.drop { $0 == ":" || $0 == " " })
             }
             if message.hasSuffix(".") { message.removeLast() }
+            // A run of the PostgreSQL store is named by the store and its id, not its laid-out path.
+            if let shown = StoreRunView.layout(of: (path as NSString).deletingLastPathComponent)?.shown { location = shown + location.dropFirst(path.count) }
             return RunRecord(id: id, fault: .init(location: location, message: message, read: false), runbookID: startingRunbookID(path))
         }
     }

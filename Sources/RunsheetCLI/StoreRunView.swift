@@ -36,6 +36,18 @@ struct StoreRunView {
     let directory: String
     let origins: [EventOrigin]
     let store: String
+    /// Where the runbook and rule files as the run started are written: `root/tree`, or for runs
+    /// laid out together (`StoreRuns`), one tree per run.
+    var tree: String
+    /// The repository whose copy of the runbook anchors the allowed signers: the one around the
+    /// current folder, or the release's for `readiness`.
+    var repository: String?
+
+    init(root: String, directory: String, origins: [EventOrigin], store: String, tree: String? = nil,
+         repository: String? = RunContext.gitRoot(of: FileManager.default.currentDirectoryPath)) {
+        (self.root, self.directory, self.origins, self.store) = (root, directory, origins, store)
+        (self.tree, self.repository) = (tree ?? root + "/tree", repository)
+    }
 
     /// Fetches run `id` from the store at `url` (with each event's database user and server time)
     /// and lays it out; an unknown id is one sentence, exit 2.
@@ -62,13 +74,18 @@ struct StoreRunView {
 
     /// Removes the folder and forgets its layout.
     func close() {
-        _ = Self.layouts.withLock { $0.removeValue(forKey: directory) }
+        forget()
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    private func lay(_ run: StoredRun) throws {
+    /// Forgets the layout of this run's folder.
+    func forget() {
+        _ = Self.layouts.withLock { $0.removeValue(forKey: directory) }
+    }
+
+    func lay(_ run: StoredRun) throws {
         let manager = FileManager.default
-        for folder in [root, root + "/runs", directory] {
+        for folder in [root, root + "/runs", directory] where !(folder != directory && manager.fileExists(atPath: folder)) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         }
         try Self.create(directory + "/journal.jsonl", run.journalBytes)
@@ -98,10 +115,9 @@ struct StoreRunView {
         let climbs = (Array(includes.keys) + Array(rules.keys)).map { path in path.split(separator: "/").prefix { $0 == ".." }.count }.max() ?? 0
         let recordedFolder = (started.runbook as NSString).deletingLastPathComponent.split(separator: "/").filter { $0 != "." && $0 != ".." }.map(String.init)
         let padding = Array(recordedFolder.suffix(climbs))
-        let folder = ([root + "/tree"] + Array(repeating: "_", count: climbs - padding.count) + padding).joined(separator: "/")
+        let folder = ([tree] + Array(repeating: "_", count: climbs - padding.count) + padding).joined(separator: "/")
         let name = (started.runbook as NSString).lastPathComponent
         let runbook = folder + "/" + (name.isEmpty ? "runbook.md" : name)
-        let tree = root + "/tree"
         // The tree is a repository of its own (a Git folder with a HEAD), so the walk for rule files
         // and allowed signers stops at its top: nothing planted above it in the temporary folder is read.
         try FileManager.default.createDirectory(atPath: tree + "/.git", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -117,14 +133,13 @@ struct StoreRunView {
                                                     attributes: [.posixPermissions: 0o700])
             try Self.create(target, file.content)
         }
-        return (runbook, Self.repositoryRunbook(started))
+        return (runbook, repository.flatMap { Self.repositoryRunbook(started, in: $0) })
     }
 
-    /// The run's runbook in the repository around the current folder, when that repository is
+    /// The run's runbook in the repository `root`, when that repository is
     /// the run's: the runbook is there at the path the run recorded, and the commit it recorded
     /// (if any) is in that repository's history. nil otherwise.
-    static func repositoryRunbook(_ started: RunStarted) -> String? {
-        guard let root = RunContext.gitRoot(of: FileManager.default.currentDirectoryPath) else { return nil }
+    static func repositoryRunbook(_ started: RunStarted, in root: String) -> String? {
         let path = started.runbook.hasPrefix("/") ? started.runbook : root + "/" + started.runbook
         guard FileManager.default.fileExists(atPath: path), RunBinding.inside(path, repository: root) else { return nil }
         if let recorded = started.gitCommit {

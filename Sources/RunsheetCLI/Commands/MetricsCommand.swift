@@ -39,18 +39,20 @@ struct Metrics: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "metrics")
         if let change, let problem = ChangeRecordRule().problem(with: change) {
             throw CommandFailure(status: .usage, message: "\(problem); give --change the reference a run was started with")
         }
         let from = try since.map { try DateOption.parse($0, option: "--since") }
         let to = try until.map { try DateOption.parse($0, option: "--until") } ?? Date()
-        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
+        // On the PostgreSQL store, its runs laid out as a runs folder (StoreRuns).
+        let stored = try StoreRuns.chosen(storeOption.store)
+        defer { stored?.close() }
+        let runsDirectory = stored?.runsDirectory ?? RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         var catalog = RunCatalog.load(runsDirectory)
         // A run whose journal does not verify is no basis for the figures: warned about first, left out.
         let unverified = catalog.entries.filter { $0.problem != nil }
         for entry in unverified {
-            Output.error(RunSupport.warning(entry.problem!, path: RunSupport.journalPath(entry.directory)) + "; run \(entry.id) is left out of the metrics")
+            Output.error(RunSupport.warning(entry.problem!, path: RunSupport.shownJournalPath(entry.directory)) + "; run \(entry.id) is left out of the metrics")
         }
         catalog.entries.removeAll { $0.problem != nil }
         catalog.reportUnreadable()

@@ -58,9 +58,8 @@ struct Readiness: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "readiness")
         let now = try at.map { try DateOption.parse($0, option: "--at") } ?? Date()
-        let (parsed, report, _) = try ReleaseDecision.decide(release, at: now, rewound: at != nil, runsDir: runsFolder.runsDir)
+        let (parsed, report, _) = try ReleaseDecision.decide(release, at: now, rewound: at != nil, runsDir: runsFolder.runsDir, store: storeOption.store)
         let text = try ReportTemplate.render(layout.template) { try ReadinessRenderer.render(report, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         if outputFile.output != nil {

@@ -5,7 +5,8 @@ import RunsheetCore
 /// halts in force (blocking) and the release's closure (who, when, later runs, a PIR follow-up).
 /// What `readiness` shows and what `release close` records.
 enum ReleaseDecision {
-    static func decide(_ path: String, at now: Date, rewound: Bool, runsDir: String?) throws -> (Release, ReadinessReport, [ReadinessReport.Evidence]) {
+    /// `store` is `--store`: on a PostgreSQL store the release's runs come from it (`ReleaseRuns`).
+    static func decide(_ path: String, at now: Date, rewound: Bool, runsDir: String?, store: String? = nil) throws -> (Release, ReadinessReport, [ReadinessReport.Evidence]) {
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(path)
@@ -19,8 +20,11 @@ enum ReleaseDecision {
             throw CommandFailure(status: .usage, message: problem.errorDescription ?? problem.message)
         }
         let folder = (path as NSString).deletingLastPathComponent
-        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder)
-        if let refusal = RunBinding.readinessRefusal(release: path, runsDirectory: runsDirectory) {
+        let stored = try ReleaseRuns.fromStore(store, release: parsed)
+        defer { stored?.close() }
+        let runsDirectory = stored?.runsDirectory ?? RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder)
+        // The store's runs were bound to the release's repository one by one as they were laid out.
+        if stored == nil, let refusal = RunBinding.readinessRefusal(release: path, runsDirectory: runsDirectory) {
             throw CommandFailure(status: .usage, message: refusal)
         }
         let folders = RunFolders(runsDirectory)

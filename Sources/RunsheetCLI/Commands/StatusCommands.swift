@@ -32,15 +32,21 @@ struct Status: ParsableCommand {
             }) { directory, _ in try show(directory) }
             return
         }
-        try StoreRoute.requireFolder(storeOption.store, command: "status")
-        let catalog = RunCatalog.load(runsDirectory)
+        // On the PostgreSQL store, its runs laid out as a runs folder (StoreRuns).
+        let stored = try StoreRuns.chosen(storeOption.store)
+        defer { stored?.close() }
+        let catalog = RunCatalog.load(stored?.runsDirectory ?? runsDirectory)
         // Runs whose journal does not verify are listed, marked, after a warning for each.
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
-        for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.journalPath(entry.directory))) }
+        for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.shownJournalPath(entry.directory))) }
         catalog.reportUnreadable()
-        let locks = EnvironmentLocking.statusLines(runsDirectory: runsDirectory) + HaltStatus.lines(near: FileManager.default.currentDirectoryPath)
+        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: FileManager.default.currentDirectoryPath)
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             for line in locks { Output.line(line) }
+            if let stored {
+                Output.line("no runs in the store \(stored.store) yet; copy runs into it with 'runsheet store push RUN'")
+                return
+            }
             let exists = FileManager.default.fileExists(atPath: runsDirectory)
             Output.line("no runs in \(runsDirectory)\(exists ? " yet" : " (the folder does not exist)"); start one with 'runsheet run RUNBOOK'" +
                         (runsFolder.runsDir == nil ? ", or pass --runs-dir with the folder your runs are in" : ""))
