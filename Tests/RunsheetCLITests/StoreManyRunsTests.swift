@@ -115,7 +115,10 @@ import Testing
         let unsealed = try start(["run", "signed.md", "--key", alice], in: dir, status: 0)
         let ids = [completed, failed, unsealed]
         let url = team.store.url(user: team.alice.user)
-        let environment = team.store.environment(password: team.alice.password)
+        // A temporary folder of this test's own, so other store tests' laid-out runs are not counted as its leftovers.
+        let scratch = try Fixtures.temporaryDirectory("store-many-tmp")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let environment = team.store.environment(password: team.alice.password).merging(["TMPDIR": scratch.path]) { $1 }
         let pushed = try runsheet(["store", "push"] + ids + ["--runs-dir", "runs", "--store", url], in: dir, environment: environment)
         #expect(pushed.status == 0, "\(pushed.stdout)\(pushed.stderr)")
 
@@ -176,7 +179,7 @@ import Testing
         let listed = try runsheet(["status", "--store", url], in: dir, environment: environment)
         #expect(listed.stdout.contains(foreign), "\(listed.stdout)")
 
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("runsheet-store-run-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix("runsheet-store-run-") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }
