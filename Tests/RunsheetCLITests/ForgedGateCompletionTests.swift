@@ -42,8 +42,10 @@ import Testing
                 && verified.stdout.contains("by op@example.com) without the sign-offs its rule needs: it still needed 2 more of approver"),
                 "\(verified.stdout)")
         #expect(!verified.stdout.contains("intact"), "\(verified.stdout)")
-        // Someone else seals what they were shown; readiness still says NO-GO, naming the gate.
-        _ = try repo.runsheet(["seal", id, "--key", repo.key("rita")])
+        // Someone else is refused a seal of it; readiness says NO-GO, naming the gate.
+        let sealed = try repo.runsheet(["seal", id, "--key", repo.key("rita")])
+        #expect(sealed.status == 1 && sealed.stderr.contains("gate 'approve' is recorded done (event ")
+                && sealed.stderr.contains("so it is not sealed"), "\(sealed.stdout)\(sealed.stderr)")
         let readiness = try repo.runsheet(["readiness", "releases/r.md"])
         #expect(readiness.status == 1, "\(readiness.stdout)\(readiness.stderr)")
         #expect(readiness.stdout.contains("gate approve is recorded done (event ")
