@@ -58,7 +58,7 @@ struct HaltCommand: ParsableCommand {
         }
         let rules = try RepositoryRules.load(from: FileManager.default.currentDirectoryPath, act: lift ? "lifting a halt" : "halting production")
         let claimed = try RunContext.actor(explicit: actor.actorName)
-        _ = try rules.requireExceptionRole(claimed.name, act: lift ? "lift a halt" : "halt production")
+        // With a key the person is the key's principal (as for `sign`), so the role is asked of them, after binding.
         let (person, signer) = try rules.bind(claimed, explicit: actor.actorName, key: key, act: what)
         _ = try rules.requireExceptionRole(person.name, act: lift ? "lift a halt" : "halt production")
         let log = rules.haltLog, watch = rules.halts

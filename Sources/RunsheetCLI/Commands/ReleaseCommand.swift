@@ -63,7 +63,7 @@ struct ReleaseClose: ParsableCommand {
             throw CommandFailure(status: .findings, message: "release \(parsed.id.shown) is NO-GO (\(report.blockers.count) blocking reason\(report.blockers.count == 1 ? "" : "s"), the first\(first)), and only a GO release, or one GO with exceptions, can be closed; nothing was written ('runsheet readiness \(release.shown)' lists them)")
         }
         let claimed = try RunContext.actor(explicit: actor.actorName)
-        if let refusal = rules.mayNotClose(claimed.name, release: parsed) { throw CommandFailure(status: .findings, message: "\(refusal.shown), so they may not close release \(parsed.id.shown); nothing was written") }
+        // With a key the person is the key's principal (as for `sign`): who may close is asked of them, after binding.
         let (person, signer) = try rules.bind(claimed, explicit: actor.actorName, key: key, act: "a release's closure")
         if let refusal = rules.mayNotClose(person.name, release: parsed) { throw CommandFailure(status: .findings, message: "\(refusal.shown), so they may not close release \(parsed.id.shown); nothing was written") }
         let json = try ReadinessRenderer.render(report, format: .json)

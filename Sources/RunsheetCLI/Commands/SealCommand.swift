@@ -50,6 +50,11 @@ struct Seal: ParsableCommand {
         if let rule = UnsignedSignOffs.rule(state, context.governance), case let unsigned = UnsignedSignOffs.of(state), !unsigned.isEmpty {
             throw CommandFailure(status: .findings, message: "run \(state.runID.shown) holds sign-offs without a signature (\(UnsignedSignOffs.list(unsigned, in: state))), and \(rule), so it is not sealed: a seal would vouch for approvals nobody signed; nothing was written")
         }
+        // A gate recorded done without the sign-offs its rule needed then fails verify; a seal must not vouch for it.
+        if let events = (try? RunSupport.verification(of: context.directory))?.1.events,
+           let finding = VerifyGates.findings(state, events: events, runDirectory: context.directory).first {
+            throw CommandFailure(status: .findings, message: "run \(state.runID.shown): \(UnapprovedGates.describe(finding)), so it is not sealed: a seal would vouch for a gate the run did not pass; nothing was written")
+        }
         context.signingKey = signingKey
         let seal = try RunEvent(by: person, .journalSealed(JournalSealed(head: state.headHash, seq: state.eventCount)))
         let written = try context.append(seal) { _ in }.written

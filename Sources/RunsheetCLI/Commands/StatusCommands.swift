@@ -344,6 +344,12 @@ struct Verify: ParsableCommand {
             Output.line("\(path): journal does not verify: no event of the intact chain (\(report.eventCount) events, head \(head)) has the hash \(containedHash), so that event was removed or changed, or the whole chain was rewritten")
             throw CommandFailure(status: .findings, message: "")
         }
+        // A gate recorded done without the sign-offs its rule needed then: the chain is whole, the record is not.
+        let unapproved = VerifyGates.findings(folded, events: report.events, runDirectory: directory)
+        if !unapproved.isEmpty {
+            for finding in unapproved { Output.line("\(path):\(finding.seq): journal does not verify: \(UnapprovedGates.describe(finding))") }
+            throw CommandFailure(status: .findings, message: "")
+        }
         var line = "\(path): intact, \(report.eventCount) events, head \(head)"
         if let torn = report.tornLine { line += " (plus a torn last line of \(torn.bytes) bytes from a crash)" }
         Output.line(line)

@@ -2,14 +2,15 @@ import Foundation
 import RunsheetCore
 import Synchronization
 
-/// The commit a run's `run.started` records (`gitCommit`) must be a commit of the repository the
-/// run belongs to (the one holding its runs folder, else its runbook's). A commit unknown there
+/// The commit a run's `run.started` records (`gitCommit`) must be HEAD, or an ancestor of HEAD, of
+/// the repository the run belongs to (the one holding its runs folder, else its runbook's). A
+/// commit outside that history (unknown there, or only fetched into some other ref)
 /// means the run was started from another history (a run folder moved in from another repository
 /// with the same allowed signers), and it would also switch off `CommitTimeCheck`; so would a run
 /// that records no commit in a repository that requires signatures. Both fail `verify`, and
 /// readiness does not decide from such a run. Fail closed: a commit a shallow clone or a
-/// squash-merged branch lost cannot be told from a foreign one, so the sentence says how to
-/// fetch it (docs/JOURNAL.md, "The recorded commit").
+/// squash-merged branch lost cannot be told from a foreign one, so the sentence says to check
+/// out or merge the branch the run was started from (docs/JOURNAL.md, "The recorded commit").
 enum RecordedCommitCheck {
     /// Answers by repository and commit, so that a folder of runs asks Git once per commit.
     private static let known = Mutex<[String: Bool]>([:])
@@ -26,11 +27,11 @@ enum RecordedCommitCheck {
         guard readable(repository) else {
             return flagged("run.started records commit \(name), which cannot be checked because Git cannot read the repository \(repository.shown), so the run cannot be shown to come from it; check the run in a clone of the repository")
         }
-        if commit.count >= 7, commit.count <= 64, commit.allSatisfy(\.isHexDigit), isCommit(commit, in: repository) { return nil }
+        if commit.count >= 7, commit.count <= 64, commit.allSatisfy(\.isHexDigit), inHistory(commit, in: repository) { return nil }
         if RunContext.gitOutput(["rev-parse", "--is-shallow-repository"], in: repository) == "true" {
             return flagged("run.started records commit \(name), which cannot be checked in the shallow clone \(repository.shown), so the run cannot be shown to come from this repository's history; fetch the history with 'git fetch --unshallow' and check again")
         }
-        return flagged("run.started records commit \(name), which is not a commit of the repository \(repository.shown) that holds the run, so the run comes from another history (a moved run folder) or its commit was lost; if a squash merge or a deleted branch lost it, fetch or restore that branch and check again")
+        return flagged("run.started records commit \(name), which is not in the history of HEAD of the repository \(repository.shown) that holds the run, so the run comes from another history (a moved run folder) or from a branch that is not checked out; check out or merge the branch the run was started from")
     }
 
     /// The runbook and the repository a run's recorded commit is checked against: for a run
@@ -71,10 +72,13 @@ enum RecordedCommitCheck {
         return answer
     }
 
-    private static func isCommit(_ commit: String, in repository: String) -> Bool {
+    /// Whether `commit` is HEAD or an ancestor of it: a commit object merely present (fetched
+    /// from another repository into some ref, even one deleted since) does not count.
+    private static func inHistory(_ commit: String, in repository: String) -> Bool {
         let key = repository + "\u{0}" + commit
         if let cached = known.withLock({ $0[key] }) { return cached }
         let answer = RunContext.gitOutput(["cat-file", "-e", commit + "^{commit}"], in: repository) != nil
+            && RunContext.gitOutput(["merge-base", "--is-ancestor", commit + "^{commit}", "HEAD"], in: repository) != nil
         known.withLock { $0[key] = answer }
         return answer
     }

@@ -24,12 +24,12 @@ public struct ClassChoice: Sendable, Equatable {
                     "add 'downgrade: {to: [\(choice.chosen.rawValue)], roles: [ROLE]}' under \(choice.declared.rawValue) there " +
                     "for the people who may choose it, or run it as \(choice.declared.rawValue)"
             case .notHolder(let choice, let runbook, let actor, let roles, let holders):
-                "\(choice.weaker(runbook)); \(Policy.relativePath) lets only a \(roles.joined(separator: " or ")) choose it, " +
+                "\(choice.weaker(runbook)); \(Policy.relativePath) lets only \(IndefiniteArticle.roles(roles)) choose it, " +
                     "and \(actor) holds none of those roles in \(RolesFile.relativePath), so the run was not started: " +
                     (holders.isEmpty ? "nobody holds them yet" : "ask \(holders.joined(separator: " or ")) to start it") +
                     ", or run it as \(choice.declared.rawValue)"
             case .noRolesFile(let choice, let runbook, let actor, let roles):
-                "\(choice.weaker(runbook)); \(Policy.relativePath) lets only a \(roles.joined(separator: " or ")) choose it, " +
+                "\(choice.weaker(runbook)); \(Policy.relativePath) lets only \(IndefiniteArticle.roles(roles)) choose it, " +
                     "and there is no \(RolesFile.relativePath) to show that \(actor) holds one, so the run was not started"
             }
         }

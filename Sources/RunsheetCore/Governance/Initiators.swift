@@ -82,7 +82,7 @@ public struct InitiatorRefusal: Error, Equatable, LocalizedError {
 
     public var errorDescription: String? {
         let act = run.map { "resume run \($0)" } ?? "start a run of \(runbook)"
-        return "only a \(roles.joined(separator: " or ")) may \(act) under the \(releaseClass) class (\(Policy.relativePath), 'initiators'), " +
+        return "only \(IndefiniteArticle.roles(roles)) may \(act) under the \(releaseClass) class (\(Policy.relativePath), 'initiators'), " +
             "as step '\(step)' is a production change, and \(PersonName.shownWithCodePoints(actor)) holds none of those roles in \(RolesFile.relativePath) " +
             "(\(holders.isEmpty ? "nobody holds them" : "held by " + holders.map(PersonName.shownWithCodePoints).joined(separator: ", "))), so nothing was written"
     }

@@ -145,6 +145,7 @@ struct ItemCheck {
             }
             overrides(step, of: run)
         }
+        unapprovedGateCheck(run, runbook)
         let changes = RunbookChanges(recorded: run.stepHashes, runbook: runbook)
         if !changes.isEmpty && outcome == .completed {
             block("run \(run.runID) followed an earlier version of the runbook (\(changes.summary)); run it again", run: run.runID)
@@ -188,6 +189,20 @@ struct ItemCheck {
               + (status.missing.isEmpty ? "" : "; it still needs \(status.missing.joined(separator: " and "))")
               + "; run it again with: runsheet run \(entry.item.path)",
               link: stepLink(step), location: stepLocation(step), run: run.runID, by: unsigned.first?.signer ?? repeated.first?.record.signer)
+    }
+
+    /// A gate the journal records done although its rule was not met at that point (a completion
+    /// appended by hand, the chain recomputed): the run did not pass it (`UnapprovedGates`).
+    private mutating func unapprovedGateCheck(_ run: RunState, _ runbook: Runbook) {
+        guard run.eventCount > 0, let events = entry.runs.lazy.compactMap(\.events).first(where: {
+            $0.count >= run.eventCount && $0[run.eventCount - 1].hash == run.headHash
+        }) else { return }
+        for finding in UnapprovedGates.find(events: Array(events.prefix(run.eventCount)), runbook: runbook, governance: entry.governance) {
+            let step = runbook.step(finding.step)
+            block("gate \(finding.step) is recorded done (event \(finding.seq)) without the sign-offs its rule needs: \(finding.needed); "
+                  + "the run did not pass it; run it again with: runsheet run \(entry.item.path)",
+                  link: stepLink(step), location: stepLocation(step), run: run.runID, by: finding.actor)
+        }
     }
 
     /// How strict a class's path is; emergency, the break-glass path, is judged apart.

@@ -44,7 +44,7 @@ extension AllowedSigners {
     /// A loader that refuses the allowed signers file when it is a symbolic link: it is read like a
     /// file of the repository, never through a link to a file elsewhere.
     static func readRefusingLinks(_ path: String, _ loader: Compiler.Loader) throws -> [UInt8] {
-        if path.hasSuffix("/" + relativePath) { try RepositoryFile.refuseLink(path) }
+        if path.hasSuffix("/" + relativePath) { try RepositoryFile.refuseLinkedRule(path) }
         return try loader(path)
     }
 }
