@@ -2,7 +2,8 @@ import Foundation
 import RunsheetCore
 
 /// Gates a run's journal records as done without the sign-offs their rule needed then
-/// (`UnapprovedGates`), under the runbook as the run started and the rule files as they are now.
+/// (`UnapprovedGates`), under the runbook as the run started and the rule files as they are now,
+/// every signer counted as holding every role (readiness judges who holds which role).
 enum VerifyGates {
     /// The runbooks the run may have followed: the file as it is now when it is the one the run
     /// last recorded, and the file at the commit the run started from. A completion counts as
@@ -33,7 +34,15 @@ enum VerifyGates {
     static func findings(_ state: RunState, events: [RunEvent], runDirectory: String) -> [UnapprovedGates.Finding] {
         let runbooks = runbooks(of: state, runDirectory: runDirectory)
         guard let first = runbooks.first else { return [] }
-        let governance = Governance.load(for: first).0
+        var governance = Governance.load(for: first).0
+        // Whether a signer held the role is readiness's question, under the roles as they are now
+        // (docs/JOURNAL.md): a sign-off counts here whoever holds the role today, so an approver
+        // who left a role later does not turn the runs they approved into journals that fail.
+        if var roles = governance.roles {
+            let signers = Set(events.lazy.filter { $0.type == .signOff }.map(\.actor))
+            for role in roles.members.keys { roles.members[role, default: []] += signers.filter { !(roles.holds($0, role)) }.sorted() }
+            governance.roles = roles
+        }
         var common = UnapprovedGates.find(events: events, runbook: first, governance: governance)
         for other in runbooks.dropFirst() where !common.isEmpty {
             let more = UnapprovedGates.find(events: events, runbook: other, governance: governance)
