@@ -67,7 +67,7 @@ import Testing
         // A lift naming B's hash but dated before B was declared does not count either.
         var early = records[1]
         early.time = "2020-01-01T00:00:00.000000Z"
-        early.data["halts"] = .array([.string(records[2].contentHash(log: "halts"))])
+        early.data["halts"] = .array([.string(SHA256Hex.of(try records[2].signedBytes(log: "halts")))])
         try halts(dir).append(early, signer: nil) { _ in }
         #expect(try inForce(dir).contains("INC-B real outage"))
         // The real lift still works.
