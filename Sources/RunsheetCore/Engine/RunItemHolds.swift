@@ -10,10 +10,4 @@ extension RunEngine {
         noteHalt(sentence, step: step.id)
         throw RunError.itemHeld(step: step.id, sentence)
     }
-
-    /// Why the current step may not start because an earlier open run holds one of its items; nil when none does.
-    public func itemHold() -> String? {
-        guard let step = currentStep, !state.finished, step.production || runbook.production, let itemHolder else { return nil }
-        return itemHolder(state)
-    }
 }
