@@ -84,10 +84,10 @@ struct HaltCommand: ParsableCommand {
                 throw CommandFailure(status: .findings, message: "no halt\(scope) is in force in \(log.path), so there is nothing to lift and nothing was written" +
                                      (book(records).active(at: now).isEmpty ? "" : "; 'runsheet status' lists the halts in force"))
             }
-            var data: [String: JSONValue] = ["halts": .array(lifting.map { .int($0.seq) })]
+            var data: [String: JSONValue] = ["halts": .array(lifting.map { .string($0.hash) })]
             if let reason { data["reason"] = .string(reason) }
-            try append(GovernanceRecord(type: Halt.lifted, by: person, data: data), to: log, signer: signer) { current in
-                guard chosen(current).map(\.seq) == lifting.map(\.seq) else { throw Moved() }
+            try append(GovernanceRecord(type: Halt.lifted, by: person, data: data, repository: rules.identity), to: log, signer: signer) { current in
+                guard chosen(current).map(\.hash) == lifting.map(\.hash) else { throw Moved() }
             }
             for halt in lifting { Output.line("lifted halt \(halt.seq): \(halt.sentence.shown)") }
             return
@@ -96,7 +96,7 @@ struct HaltCommand: ParsableCommand {
         if let service { data["service"] = .string(service) }
         if let environment { data["environment"] = .string(environment) }
         if let end { data["until"] = .string(Timestamp.format(end)) }
-        let written = try append(GovernanceRecord(type: Halt.declared, by: person, data: data), to: log, signer: signer) { _ in }
+        let written = try append(GovernanceRecord(type: Halt.declared, by: person, data: data, repository: rules.identity), to: log, signer: signer) { _ in }
         let halt = book([written]).halts[0]
         Output.line("production \(halt.sentence.shown)")
         Output.line("production steps of matching runs do not start until 'runsheet halt --lift'\(end == nil ? "" : " or the halt's end"); rollback steps still run")

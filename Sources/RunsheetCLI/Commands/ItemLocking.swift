@@ -12,7 +12,7 @@ enum ItemLocking {
     /// them all: what cannot be checked is not taken as free (fail closed).
     /// For `resume` of `resuming`: only runs started before it count (the first holder keeps the
     /// item), so two runs that came to share an item do not hold each other up.
-    static func refuseConflicts(_ runbook: Runbook, runsDirectory: String, resuming: RunState? = nil) throws {
+    static func refuseConflicts(_ runbook: Runbook, runsDirectory: String, resuming: RunState? = nil, what refused: String? = nil) throws {
         let mine = runbook.touchedComponents
         guard !mine.isEmpty else { return }
         let keys = Set(mine.map(EnvironmentLock.Key.canonical))
@@ -21,7 +21,7 @@ enum ItemLocking {
             let state = entry.state
             guard !state.finished, !state.productionSteps.isEmpty, state.runID != resuming?.runID else { continue }
             if let resuming, (state.startedAt, state.runID) >= (resuming.startedAt, resuming.runID) { continue }
-            let what = resuming.map { "run \($0.runID.shown) was not resumed and nothing was written" } ?? "nothing was started"
+            let what = refused ?? resuming.map { "run \($0.runID.shown) was not resumed and nothing was written" } ?? "nothing was started"
             let holder = "run \(state.runID.shown) (started by \(state.startedBy.shown) at \(state.startedAt.shown), now \(state.cursor.map { "at step '\($0.shown)'" } ?? "at its end"))"
             if let problem = entry.problem {
                 throw CommandFailure(status: .leased, message: "open run \(state.runID.shown) has production steps and its journal does not verify (\(problem.description.shown)), so runsheet cannot tell which configuration items it changes and takes it as changing \(mine.joined(separator: ", ").shown) too, so \(what): move that run's folder out of \(runsDirectory) once it is dealt with")
@@ -52,5 +52,22 @@ enum ItemLocking {
         // Runs from before plans were recorded did not record their includes.
         if state.plan != nil, includes.values.sorted() != state.includes.values.sorted() { return { "a file its runbook \($0) includes" } }
         return nil
+    }
+}
+
+extension ItemLocking {
+    /// What a session asks before each production step of a run of `runbook`: the sentence naming
+    /// an open run started before it that changes one of its items (as the start checks), or nil.
+    static func holder(runsDirectory: String, runbook: Runbook) -> @Sendable (RunState) -> String? {
+        { state in
+            do {
+                try refuseConflicts(runbook, runsDirectory: runsDirectory, resuming: state, what: "this run's production steps do not start")
+                return nil
+            } catch let refusal as CommandFailure {
+                return refusal.message
+            } catch {
+                return "\(error)"
+            }
+        }
     }
 }

@@ -69,12 +69,18 @@ struct ReleaseClose: ParsableCommand {
         let json = try ReadinessRenderer.render(report, format: .json)
         let used = Set(report.items.compactMap(\.run))
         let rolledBack = ReleaseDecision.facts(evidence, now: now).filter { $0.rolledBack && used.contains($0.id) }.map(\.id)
-        let closure = ReleaseClosure(release: parsed.id, by: person.name, at: "", verdict: report.decision.rawValue, reportSHA256: SHA256Hex.of(json),
+        var closure = ReleaseClosure(release: parsed.id, by: person.name, at: "", verdict: report.decision.rawValue, reportSHA256: SHA256Hex.of(json),
                                      asOf: report.asOf, followUp: ReleaseClosure.followUp(for: report, rolledBack: rolledBack))
+        let file = rules.releaseFile(parsed)
+        guard let fileSHA256 = file.sha256 else {
+            throw CommandFailure(status: .usage, message: "\(release.shown) cannot be read again to record its SHA-256; nothing was written")
+        }
+        closure.file = file.path
+        closure.fileSHA256 = fileSHA256
         let log = rules.closureLog
         let written: GovernanceRecord
         do {
-            written = try log.append(GovernanceRecord(type: ReleaseClosure.closed, by: person, data: closure.data), signer: signer) { records in
+            written = try log.append(GovernanceRecord(type: ReleaseClosure.closed, by: person, data: closure.data, repository: rules.identity), signer: signer) { records in
                 if records.contains(where: { ReleaseClosure($0)?.release == parsed.id && rules.closeProblem($0, release: parsed) == nil }) { throw AlreadyClosed() }
             }
         } catch is AlreadyClosed {

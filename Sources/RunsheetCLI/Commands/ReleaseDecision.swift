@@ -132,8 +132,25 @@ extension RepositoryRules {
         return "\(person) is not the release's owner\(release.owner.map { " (\($0))" } ?? "") and holds none of \(closingRoles.joined(separator: ", ")) in \(governance.roles?.path ?? RolesFile.relativePath)"
     }
 
-    /// Why a recorded closure does not count under the rules as they are now.
+    /// The release file's path from the repository's root, and the SHA-256 of its bytes now (nil: unreadable).
+    func releaseFile(_ release: Release) -> (path: String, sha256: String?) {
+        let root = (folder as NSString).deletingLastPathComponent
+        let path = PathText.relative(release.path, from: root.isEmpty ? "." : root)
+        return (path, (try? FileReader.read(release.path)).map { SHA256Hex.of($0) })
+    }
+
+    /// Why a recorded closure does not count under the rules as they are now: written in
+    /// another repository, for another release file or other bytes of it, or by someone not allowed.
     func closeProblem(_ record: GovernanceRecord, release: Release) -> String? {
+        guard let closure = ReleaseClosure(record) else { return "it is not a closure" }
+        guard closure.repository == identity else {
+            return "it was written in another repository (\(RepositoryIdentity.shown(closure.repository))), not this one (\(RepositoryIdentity.shown(identity)))"
+        }
+        let file = releaseFile(release)
+        guard closure.file == file.path else { return "it closed the release file \(closure.file.isEmpty ? "(none named)" : closure.file), not \(file.path)" }
+        guard closure.fileSHA256 == file.sha256 else {
+            return "the release file \(file.path) changed since it was closed (SHA-256 \(closure.fileSHA256.prefix(12)) then, \(file.sha256.map { String($0.prefix(12)) } ?? "unreadable") now)"
+        }
         if let problem = mayNotClose(record.actor, release: release) { return problem }
         if record.signature == nil && Governance.requiresSignatures(governance.repositoryPolicy) {
             return "it is not signed, and the repository's policy requires signatures"

@@ -53,5 +53,10 @@ struct RepositoryRules {
     }
 
     var halts: HaltWatch { governance.haltWatch(folder: folder, signersNear: anchor) }
+    /// The repository's identity (`RepositoryIdentity`) that its halts, lifts and closures carry.
+    var identity: String? {
+        let root = (folder as NSString).deletingLastPathComponent
+        return RepositoryIdentity.of(directory: root.isEmpty ? "." : root)
+    }
     var haltLog: GovernanceLog { GovernanceLog(path: folder + "/" + Halt.fileName, name: "halts") }
 }

@@ -172,6 +172,8 @@ enum RunSupport {
     static func drive(_ engine: RunEngine, on terminal: any Terminal, auto: Bool) throws -> ExitStatus {
         let walk = WalkThrough(engine: engine, terminal: terminal, style: Style(enabled: terminal.colour))
         let journal = journalPath(engine.runDirectory)
+        // Asked again before each production step: an item may have come to be shared after the start.
+        engine.itemHolder = ItemLocking.holder(runsDirectory: (engine.runDirectory as NSString).deletingLastPathComponent, runbook: engine.runbook)
         // Another process's sign-off is taken only from a journal that still verifies.
         walk.reloadState = { (try? JournalFile.verifiedState(at: journal)).flatMap { $0.problem == nil ? $0.state : nil } }
         // Deliveries still in flight are waited for (at most their bound) and their failures recorded, however the session ends.

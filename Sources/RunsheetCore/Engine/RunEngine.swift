@@ -36,6 +36,8 @@ public enum RunError: Error, Equatable, LocalizedError {
     case outsideCalendar(run: String, step: String, conflict: String, roles: [String])
     /// A halt (or a halts file that does not verify) stops the production step: the sentence says why.
     case halted(step: String, String)
+    /// An open run started before this one changes one of its configuration items: the sentence names it.
+    case itemHeld(step: String, String)
     /// A move (done, skip, goto...) to `target` (nil: the end) past a gate whose rule is not met.
     case pastGate(action: String, target: String?, gate: String, run: String, needs: String, atGate: Bool)
     /// Skipping a gate that applies to the run: only a waiver lets it through.
@@ -77,6 +79,7 @@ public enum RunError: Error, Equatable, LocalizedError {
         case .outsideCalendar(let run, let step, let conflict, let roles):
             "step '\(step)' is a production change and \(conflict); to go ahead, a \(roles.joined(separator: " or ")) must grant an exception: \(Governance.exceptionCommand(run: run, step: step))"
         case .halted(let step, let sentence): "step '\(step)' is a production change and \(sentence); nothing was started"
+        case .itemHeld(let step, let sentence): "step '\(step)' is a production change and \(sentence); nothing was started"
         case .pastGate(let action, let target, let gate, let run, let needs, let atGate):
             "\(action) would take the run \(target.map { "to step '\($0)'" } ?? "to its end") past gate '\(gate)', which \(needs); " +
                 (atGate ? "" : "go back to the gate ('goto \(gate)') and ") + "wait for its sign-offs ('runsheet sign \(run) \(gate)')"
@@ -131,6 +134,9 @@ public final class RunEngine {
     public var governance: Governance
     /// Where the run's notifications go (`.runsheet/config.yaml`); nil sends none.
     public var notifier: RunNotifier?
+    /// Names the earlier open run that changes one of this run's configuration items, asked
+    /// again before each production step starts (RunItemHolds.swift); nil: not asked.
+    public var itemHolder: (@Sendable (RunState) -> String?)?
 
     public init(runbook: Runbook, state: RunState, journal: JournalWriter, actor: Actor,
                 values: [String: String], runDirectory: String, governance: Governance = Governance()) {

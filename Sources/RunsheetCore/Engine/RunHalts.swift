@@ -10,6 +10,7 @@ extension RunEngine {
     /// Refuses to start a production step a halt stops, whatever the way in (done, run, a forced
     /// done, after a skip and back, after a goto): recorded as a note on the step, once per halt.
     func requireNoHalt(_ step: Step) throws {
+        try requireNoItemHolder(step)
         guard let block = governance.haltBlock(for: step, in: runbook, state: state, at: Date()) else { return }
         let sentence = block.sentence(roles: governance.exceptionRoles)
         noteHalt(sentence, step: step.id)

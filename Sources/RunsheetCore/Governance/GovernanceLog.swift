@@ -14,12 +14,14 @@ public struct GovernanceRecord: Sendable, Equatable, Codable {
     public var uid: Int?
     public var login: String?
     public var data: [String: JSONValue]
+    /// The repository it was written in (`RepositoryIdentity`); nil outside Git.
+    public var repository: String?
     public var signature: String?
     public var prev: String
     public var hash: String
 
-    public init(type: String, by actor: Actor, data: [String: JSONValue], time: String = Timestamp.now()) {
-        (seq, self.time, self.type, self.data, prev, hash) = (0, time, type, data, "", "")
+    public init(type: String, by actor: Actor, data: [String: JSONValue], repository: String? = nil, time: String = Timestamp.now()) {
+        (seq, self.time, self.type, self.data, self.repository, prev, hash) = (0, time, type, data, repository, "", "")
         (self.actor, canonical, host, via, uid, login) = (actor.name, actor.canonical ?? PersonName.canonical(actor.name), actor.host, actor.via, actor.uid, actor.login)
     }
 
@@ -33,18 +35,25 @@ public struct GovernanceRecord: Sendable, Equatable, Codable {
     }
 
     /// What a signature covers: the canonical encoding without `seq`, `prev`, `hash` and
-    /// `signature`, with the log's name as `log`, so it never verifies in another log.
+    /// `signature`, with the log's name as `log`, so it never verifies in another log. It holds
+    /// the repository, so it names this repository's act only.
     public func signedBytes(log: String) throws -> [UInt8] {
         Array(try RunEvent.canonicalEncoder.encode(SignedView(self, log: log)))
     }
 
     private struct SignedView: Encodable {
         var actor: String, canonical: String?, data: [String: JSONValue], host: String, log: String, login: String?
-        var time: String, type: String, uid: Int?, via: String
+        var repository: String?, time: String, type: String, uid: Int?, via: String
         init(_ record: GovernanceRecord, log: String) {
             (actor, canonical, data, host, self.log, login) = (record.actor, record.canonical, record.data, record.host, log, record.login)
-            (time, type, uid, via) = (record.time, record.type, record.uid, record.via)
+            (repository, time, type, uid, via) = (record.repository, record.time, record.type, record.uid, record.via)
         }
+    }
+
+    /// SHA-256 of what a signature covers (`signedBytes`): names this one act, wherever its
+    /// line stands in the file; a lift names the halts it lifts by it.
+    public func contentHash(log: String) -> String {
+        SHA256Hex.of((try? signedBytes(log: log)) ?? [])
     }
 
     /// Why this record's signature does not verify against `signers`; nil when it does.

@@ -10,6 +10,8 @@ public struct Halt: Sendable, Equatable {
     public static let fileName = "halts.jsonl"
 
     public var seq: Int
+    /// The record's content hash (`GovernanceRecord.contentHash`): what a lift names it by.
+    public var hash: String = ""
     public var by: String
     /// When it was declared, as the log writes times.
     public var since: String
@@ -54,28 +56,35 @@ public struct Halt: Sendable, Equatable {
 /// The halts of a log, and which lifts count.
 public struct HaltBook: Sendable, Equatable {
     public var halts: [Halt] = []
-    /// Each lift: who, when, the halts it names, and why it does not count (nil: it counts).
+    /// Each lift: who, when, the halts it names (by content hash), and why it does not count (nil: it counts).
     public struct Lift: Sendable, Equatable {
         public var seq: Int
         public var by: String
         public var time: String
-        public var halts: [Int]
+        public var halts: [String]
         public var notCounted: String?
+
+        /// Whether it ends `halt`: it counts, names the halt's content hash, and is not older than the halt.
+        public func lifts(_ halt: Halt) -> Bool {
+            guard notCounted == nil, halts.contains(halt.hash), let at = Timestamp.parse(time) else { return false }
+            return Timestamp.parse(halt.since).map { at >= $0 } ?? false
+        }
     }
     public var lifts: [Lift] = []
 
     /// The fold of `records`; `liftProblem` says why a lift does not count (its author holds no
-    /// exception role now, or it is unsigned where signatures are required), nil when it counts.
+    /// exception role now, it is unsigned where signatures are required, it was written in
+    /// another repository), nil when it counts.
     public init(_ records: [GovernanceRecord], liftProblem: (GovernanceRecord) -> String? = { _ in nil }) {
         for record in records {
             switch record.type {
             case Halt.declared:
-                halts.append(Halt(seq: record.seq, by: record.actor, since: record.time, reason: record.data["reason"]?.string ?? "",
+                halts.append(Halt(seq: record.seq, hash: record.contentHash(log: "halts"), by: record.actor, since: record.time, reason: record.data["reason"]?.string ?? "",
                                   service: record.data["service"]?.string, environment: record.data["environment"]?.string,
                                   until: record.data["until"]?.string))
             case Halt.lifted:
                 lifts.append(Lift(seq: record.seq, by: record.actor, time: record.time,
-                                  halts: record.data["halts"]?.array?.compactMap(\.int) ?? [], notCounted: liftProblem(record)))
+                                  halts: record.data["halts"]?.array?.compactMap(\.string) ?? [], notCounted: liftProblem(record)))
             default:
                 break
             }
@@ -84,13 +93,12 @@ public struct HaltBook: Sendable, Equatable {
 
     /// The halts in force at `date`: not lifted by a lift that counts, and not past their `until`.
     public func active(at date: Date) -> [Halt] {
-        let lifted = Set(lifts.filter { $0.notCounted == nil }.flatMap(\.halts))
-        return halts.filter { !lifted.contains($0.seq) && $0.active(at: date) }
+        halts.filter { halt in !lifts.contains { $0.lifts(halt) } && halt.active(at: date) }
     }
 
     /// When each halt ended: the time of the lift that counts, its `until`, or nil while in force.
     public func end(of halt: Halt) -> Date? {
-        let lift = lifts.first { $0.notCounted == nil && $0.halts.contains(halt.seq) }.flatMap { Timestamp.parse($0.time) }
+        let lift = lifts.first { $0.lifts(halt) }.flatMap { Timestamp.parse($0.time) }
         let until = halt.until.flatMap(Timestamp.parse)
         switch (lift, until) {
         case (let a?, let b?): return min(a, b)
@@ -191,12 +199,18 @@ extension Governance {
     }
 
     /// The halts of the repository whose rule folder is `folder`, judged by these rules: a lift
-    /// counts when its author holds an exception role in the roles file as it is now, and, when
-    /// the repository's policy requires signatures, is signed.
+    /// counts when it was written in this repository, its author holds an exception role in the
+    /// roles file as it is now, and, when the repository's policy requires signatures, is signed.
     public func haltWatch(folder: String, signersNear path: String) -> HaltWatch {
         let roles = self.roles, exceptionRoles = self.exceptionRoles
         let signaturesRequired = Self.requiresSignatures(repositoryPolicy)
+        let root = (folder as NSString).deletingLastPathComponent
         return HaltWatch(path: folder + "/" + Halt.fileName, liftProblem: { record in
+            // Asked of Git only when a lift is judged: most repositories never lift.
+            let here = RepositoryIdentity.of(directory: root.isEmpty ? "." : root)
+            guard record.repository == here else {
+                return "it was written in another repository (\(RepositoryIdentity.shown(record.repository))), not this one (\(RepositoryIdentity.shown(here)))"
+            }
             guard let roles, exceptionRoles.contains(where: { roles.holds(record.actor, $0) }) else {
                 return "\(record.actor) holds none of \(exceptionRoles.joined(separator: ", ")) in the roles file now"
             }

@@ -18,6 +18,12 @@ public struct ReleaseClosure: Codable, Sendable, Equatable {
     public var asOf: String
     /// Why a PIR follow-up falls due (failures, rollbacks, exceptions); empty when none does.
     public var followUp: [String]
+    /// The release file closed, relative to the repository's root, and its SHA-256 then: a
+    /// closure counts only for that file with those bytes.
+    public var file: String = ""
+    public var fileSHA256: String = ""
+    /// The repository it was closed in (`RepositoryIdentity`).
+    public var repository: String?
     /// Runs of the release's runbooks started after the closure.
     public var laterRuns: [String] = []
     /// Why the closure does not count (unsigned where signatures are required, its author no
@@ -31,7 +37,7 @@ public struct ReleaseClosure: Codable, Sendable, Equatable {
     /// The record's data.
     public var data: [String: JSONValue] {
         ["release": .string(release), "verdict": .string(verdict), "report": .string(reportSHA256), "asOf": .string(asOf),
-         "followUp": .array(followUp.map { .string($0) })]
+         "followUp": .array(followUp.map { .string($0) }), "file": .string(file), "fileSHA256": .string(fileSHA256)]
     }
 
     /// The closure a `release.closed` record holds; nil for another kind of record.
@@ -40,6 +46,7 @@ public struct ReleaseClosure: Codable, Sendable, Equatable {
         self.init(release: release, by: record.actor, at: record.time, verdict: record.data["verdict"]?.string ?? "",
                   reportSHA256: record.data["report"]?.string ?? "", asOf: record.data["asOf"]?.string ?? "",
                   followUp: record.data["followUp"]?.array?.compactMap(\.string) ?? [])
+        (file, fileSHA256, repository) = (record.data["file"]?.string ?? "", record.data["fileSHA256"]?.string ?? "", record.repository)
     }
 
     /// Why a PIR follow-up falls due for a release decided as `report`: each exception, and each
