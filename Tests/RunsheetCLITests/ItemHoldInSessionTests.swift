@@ -4,7 +4,7 @@ import RunsheetTestSupport
 import Testing
 
 /// Two open runs on one configuration item: run B got past the start's check while run A's
-/// runbook was edited for a moment, and A's runbook was put back. B's production step does not
+/// folder was moved aside for a moment, and put back. B's production step does not
 /// start while A is open: the check is made again in the session, with a note on the step.
 @Suite struct ItemHoldInSessionTests {
     static let second = """
@@ -32,13 +32,18 @@ import Testing
         let first = try #require(ConfigurationItemTests().runs(dir).first)
         let refused = try RepositoryRuns.runsheet(["run", "reindex.md", "--as", "bob", "--auto"], in: dir)
         #expect(refused.status == 5, "\(refused.stderr)")
-        // The insider drops the item from A's runbook for a moment, starts B, and puts it back.
+        // Editing A's runbook for a moment no longer helps (a changed runbook holds every item):
         let runbook = dir.appendingPathComponent("migrate.md")
         let original = try String(contentsOf: runbook, encoding: .utf8)
         try original.replacingOccurrences(of: "components: [payments-db]", with: "components: []").write(to: runbook, atomically: true, encoding: .utf8)
+        #expect(try RepositoryRuns.runsheet(["run", "reindex.md", "--as", "bob", "--auto"], in: dir).status == 5)
+        try original.write(to: runbook, atomically: true, encoding: .utf8)
+        // so the insider moves A's run folder aside for a moment, starts B, and puts it back.
+        let held = dir.appendingPathComponent("runs/\(first)"), aside = dir.appendingPathComponent("aside")
+        try FileManager.default.moveItem(at: held, to: aside)
         let bob = try GovernanceTests.Operator(["run", "reindex.md", "--as", "bob", "--runs-dir", "runs"], in: dir)
         #expect(bob.waitFor("prepare-the-index"))
-        try original.write(to: runbook, atomically: true, encoding: .utf8)
+        try FileManager.default.moveItem(at: aside, to: held)
         bob.send("done")
         #expect(bob.waitFor("reindex-the-ledger"))
         bob.send("done")
