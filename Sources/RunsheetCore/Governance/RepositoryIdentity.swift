@@ -17,18 +17,8 @@ public enum RepositoryIdentity {
     }
 
     private static func rootCommits(_ directory: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory, "rev-list", "--max-parents=0", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let roots = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init).sorted()
+        guard let output = GitCommand.output(["rev-list", "--max-parents=0", "HEAD"], in: directory) else { return nil }
+        let roots = output.split(whereSeparator: \.isNewline).map(String.init).sorted()
         return roots.isEmpty ? nil : roots.joined(separator: ",")
     }
 
