@@ -67,4 +67,26 @@ import Testing
         let readiness = try repo.runsheet(["readiness", "releases/r.md"])
         #expect(readiness.status == 0, "\(readiness.stdout)\(readiness.stderr)")
     }
+
+    /// Rules change after a run: an approver leaves the role and the policy asks more approvers.
+    /// The run as it passed its gate then still verifies (the rule files at its commit allowed
+    /// it); readiness, which judges by the rules as they are now, is where the change shows.
+    @Test func rulesTightenedAfterARunDoNotMakeItsGateUnapproved() throws {
+        let repo = try Repository()
+        defer { repo.remove() }
+        let id = try repo.startedRun()
+        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("alice")]).status == 0)
+        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("bob")]).status == 0)
+        let finished = try repo.runsheet(["resume", id, "--key", repo.key("op")], stdin: "done\ndone\n")
+        #expect(finished.stdout.contains("completed"), "\(finished.stdout)\(finished.stderr)")
+        let forged = try Self.forgedRun(repo)
+        try "roles:\n  approver: [bob@example.com, carl@example.com]\n  operator: [op@example.com, rita@example.com]\n"
+            .write(to: repo.dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try "signatures: required\nnormal: {approvers: 3}\n".write(to: repo.policy, atomically: true, encoding: .utf8)
+        try repo.commit()
+        let verified = try repo.runsheet(["verify", id])
+        #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(verified.stdout)\(verified.stderr)")
+        let stillForged = try repo.runsheet(["verify", forged])
+        #expect(stillForged.status == 1 && stillForged.stdout.contains("gate 'approve' is recorded done"), "\(stillForged.stdout)\(stillForged.stderr)")
+    }
 }
