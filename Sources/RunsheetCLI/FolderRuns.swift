@@ -125,12 +125,12 @@ enum FolderRuns {
         return target
     }
 
-    /// A new file (never through a link or over a file), mode 0600, synced.
-    private static func create(_ path: String, _ bytes: [UInt8]) throws {
+    /// A new file (never through a link or over a file), mode 0600, synced unless told not to.
+    static func create(_ path: String, _ bytes: [UInt8], synced: Bool = true) throws {
         let fd = try RegularFile.descriptor(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         try handle.write(contentsOf: Data(bytes))
-        try handle.synchronize()
+        if synced { try handle.synchronize() }
         try handle.close()
     }
 

@@ -142,19 +142,12 @@ struct StoreRunView {
     static func repositoryRunbook(_ started: RunStarted, in root: String) -> String? {
         let path = started.runbook.hasPrefix("/") ? started.runbook : root + "/" + started.runbook
         guard FileManager.default.fileExists(atPath: path), RunBinding.inside(path, repository: root) else { return nil }
-        if let recorded = started.gitCommit {
-            let commit = String(recorded.prefix { $0 != "+" })
-            guard commit.count >= 7, commit.allSatisfy(\.isHexDigit),
-                  RunContext.gitOutput(["cat-file", "-t", commit + "^{commit}"], in: root) == "commit" else { return nil }
-        }
+        if let recorded = started.gitCommit, !RecordedCommitCheck.inHistory(String(recorded.prefix { $0 != "+" }), in: root) { return nil }
         return path
     }
 
-    /// A new file, mode 0600, never through a link.
+    /// A new file, mode 0600, never through a link; not synced (the folder is gone when the command ends).
     private static func create(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = try RegularFile.descriptor(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        try handle.write(contentsOf: Data(bytes))
-        try handle.close()
+        try FolderRuns.create(path, bytes, synced: false)
     }
 }

@@ -27,7 +27,7 @@ enum RecordedCommitCheck {
         guard readable(repository) else {
             return flagged("run.started records commit \(name), which cannot be checked because Git cannot read the repository \(repository.shown), so the run cannot be shown to come from it; check the run in a clone of the repository")
         }
-        if commit.count >= 7, commit.count <= 64, commit.allSatisfy(\.isHexDigit), inHistory(commit, in: repository) { return nil }
+        if inHistory(commit, in: repository) { return nil }
         if RunContext.gitOutput(["rev-parse", "--is-shallow-repository"], in: repository) == "true" {
             return flagged("run.started records commit \(name), which cannot be checked in the shallow clone \(repository.shown), so the run cannot be shown to come from this repository's history; fetch the history with 'git fetch --unshallow' and check again")
         }
@@ -72,9 +72,11 @@ enum RecordedCommitCheck {
         return answer
     }
 
-    /// Whether `commit` is HEAD or an ancestor of it: a commit object merely present (fetched
-    /// from another repository into some ref, even one deleted since) does not count.
-    private static func inHistory(_ commit: String, in repository: String) -> Bool {
+    /// Whether `commit` (a recorded `gitCommit` without its `+dirty`) is HEAD or an ancestor of
+    /// it: a commit object merely present (fetched from another repository into some ref, even
+    /// one deleted since) does not count, nor does text that is no commit name.
+    static func inHistory(_ commit: String, in repository: String) -> Bool {
+        guard commit.count >= 7, commit.count <= 64, commit.allSatisfy(\.isHexDigit) else { return false }
         let key = repository + "\u{0}" + commit
         if let cached = known.withLock({ $0[key] }) { return cached }
         let answer = RunContext.gitOutput(["cat-file", "-e", commit + "^{commit}"], in: repository) != nil
