@@ -46,9 +46,7 @@ import Testing
         return dir
     }
 
-    func runs(_ dir: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []).filter { !$0.hasPrefix(".") }
-    }
+    func runs(_ dir: URL) -> [String] { RepositoryRuns.runs(in: dir) }
 
     @Test func aProductionRunWithoutAChangeRecordDoesNotStart() throws {
         let dir = try repository()

@@ -50,9 +50,7 @@ import Testing
         try Fixtures.runsheet(["check", file], environment: ["NO_COLOR": "1"], directory: dir)
     }
 
-    func runs(_ dir: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-    }
+    func runs(_ dir: URL) -> [String] { RepositoryRuns.runs(in: dir) }
 
     @Test func unknownItemsAreErrorsWhereWritten() throws {
         let dir = try repository()

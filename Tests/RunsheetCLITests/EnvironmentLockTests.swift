@@ -32,9 +32,7 @@ import Testing
         try RepositoryRuns.runsheet(arguments, in: dir, stdin: stdin)
     }
 
-    func runs(_ dir: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-    }
+    func runs(_ dir: URL) -> [String] { RepositoryRuns.runs(in: dir) }
 
     func journal(_ dir: URL, _ id: String) throws -> Data {
         try Data(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"))

@@ -30,6 +30,16 @@ import Testing
         return id
     }
 
+    /// op's run through its gate as it should go: alice and bob sign with their keys, op resumes to the end.
+    static func passedRun(_ repo: Repository) throws -> String {
+        let id = try repo.startedRun()
+        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("alice")]).status == 0)
+        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("bob")]).status == 0)
+        let finished = try repo.runsheet(["resume", id, "--key", repo.key("op")], stdin: "done\ndone\n")
+        #expect(finished.stdout.contains("completed"), "\(finished.stdout)\(finished.stderr)")
+        return id
+    }
+
     @Test func aGateCompletedWithoutItsSignOffsDoesNotVerifyAndBlocksReadiness() throws {
         let repo = try Repository()
         defer { repo.remove() }
@@ -56,11 +66,7 @@ import Testing
     @Test func aGateCompletedAfterItsSignOffsVerifiesAndIsGo() throws {
         let repo = try Repository()
         defer { repo.remove() }
-        let id = try repo.startedRun()
-        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("alice")]).status == 0)
-        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("bob")]).status == 0)
-        let finished = try repo.runsheet(["resume", id, "--key", repo.key("op")], stdin: "done\ndone\n")
-        #expect(finished.stdout.contains("completed"), "\(finished.stdout)\(finished.stderr)")
+        let id = try Self.passedRun(repo)
         let verified = try repo.runsheet(["verify", id])
         #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(verified.stdout)\(verified.stderr)")
         #expect(try repo.runsheet(["seal", id, "--key", repo.key("rita")]).status == 0)
@@ -74,11 +80,7 @@ import Testing
     @Test func rulesTightenedAfterARunDoNotMakeItsGateUnapproved() throws {
         let repo = try Repository()
         defer { repo.remove() }
-        let id = try repo.startedRun()
-        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("alice")]).status == 0)
-        #expect(try repo.runsheet(["sign", id, "approve", "--key", repo.key("bob")]).status == 0)
-        let finished = try repo.runsheet(["resume", id, "--key", repo.key("op")], stdin: "done\ndone\n")
-        #expect(finished.stdout.contains("completed"), "\(finished.stdout)\(finished.stderr)")
+        let id = try Self.passedRun(repo)
         let forged = try Self.forgedRun(repo)
         try "roles:\n  approver: [bob@example.com, carl@example.com]\n  operator: [op@example.com, rita@example.com]\n"
             .write(to: repo.dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)

@@ -83,9 +83,7 @@ import Testing
         try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)
     }
 
-    static func runs(_ dir: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-    }
+    static func runs(_ dir: URL) -> [String] { RepositoryRuns.runs(in: dir) }
 
     /// The one sentence of a refusal, without the `runsheet: ` prefix.
     static func sentence(_ result: ProcessResult) -> String {

@@ -8,6 +8,11 @@ public enum RepositoryRuns {
         try Fixtures.runsheet(arguments + ["--runs-dir", "runs"], stdin: stdin, environment: ["NO_COLOR": "1"], directory: dir)
     }
 
+    /// The run ids in `dir/runs`, sorted; hidden folders (a run being started) left out.
+    public static func runs(in dir: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("runs").path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
     /// The events of run `id` in `dir/runs`, each as the JSON object its line holds.
     public static func events(_ dir: URL, id: String) throws -> [[String: Any]] {
         let text = try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8)
