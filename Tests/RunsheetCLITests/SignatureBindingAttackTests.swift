@@ -85,10 +85,14 @@ import Testing
         }
 
         /// Starts a run as op (signed with op's key unless `key` is false), paused at the gate.
+        /// The run this call started: the one new in the runs folder (a test may start several).
         func startedRun(key: Bool = true) throws -> String {
+            let before = Set(RepositoryRuns.runs(in: dir))
             let started = try runsheet(["run", "rb/change.md", "--as", "op@example.com"] + (key ? ["--key", self.key("op")] : []), stdin: "done\nquit\n")
             #expect(started.status != 2, "\(started.stdout)\(started.stderr)")
-            return try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path))
+            let new = RepositoryRuns.runs(in: dir).filter { !before.contains($0) }
+            #expect(new.count == 1, "one run started: \(new)")
+            return try #require(new.first)
         }
 
         func check() throws -> ProcessResult {
