@@ -27,6 +27,12 @@ enum StoreRoute {
         return StoreChoice.resolve(flag: flag, environment: environment, configured: configured)
     }
 
+    /// The URL of the PostgreSQL store chosen, or nil for the folder store.
+    static func postgresURL(_ flag: String?) throws -> String? {
+        if case .postgres(let url, _) = try chosen(flag) { return url }
+        return nil
+    }
+
     /// Refuses, exit 6, when a PostgreSQL store is chosen: `command` works on run folders only.
     /// Nothing is connected to: the refusal names the store by its URL, redacted.
     static func requireFolder(_ flag: String?, command: String) throws {

@@ -72,6 +72,31 @@ struct StoreRunView {
         return view
     }
 
+    /// Names `directory` as a store run's local folder (`StoreRunSession`): messages name the store.
+    static func register(_ directory: String, _ layout: Layout) {
+        layouts.withLock { $0[directory] = layout }
+    }
+
+    /// The run's `run.started`, from the first line of its laid-out journal.
+    var started: RunStarted? {
+        guard let bytes = try? FileReader.read(directory + "/journal.jsonl"), let end = bytes.firstIndex(of: 0x0A),
+              let event = try? JSONDecoder().decode(RunEvent.self, from: Data(bytes[..<end])),
+              case .runStarted(let started)? = try? event.payload() else { return nil }
+        return started
+    }
+
+    /// The layout of this run's folder.
+    var layout: Layout? { Self.layout(of: directory) }
+
+    /// Has the commands read the runbook at `path` (the run's repository's) instead of the copy
+    /// the run started with: `resume` goes on under the rules as they are now.
+    func useRunbook(_ path: String) {
+        Self.layouts.withLock { layouts in
+            layouts[directory]?.runbook = path
+            layouts[directory]?.signersAnchor = path
+        }
+    }
+
     /// Removes the folder and forgets its layout.
     func close() {
         forget()

@@ -7,10 +7,10 @@ import Foundation
 /// running it again changes nothing, then sets the role's grants to exactly `grants(role:)`.
 public enum StoreSchema {
     /// The version this runsheet creates and uses.
-    public static let version = 1
+    public static let version = 2
 
     /// Migrations by the version they lead to; `migrations[0]` makes version 1.
-    static let migrations: [[String]] = [version1]
+    static let migrations: [[String]] = [version1, version2]
 
     static let version1: [String] = [
         """
@@ -126,6 +126,24 @@ public enum StoreSchema {
     /// The event check: the line is JSON whose seq, hash, prev and actor are the row's; the hash is
     /// the SHA-256 of the line with its own hash emptied; it follows the run's head; and, past a
     /// pushed run's imported events, its actor is the person mapped to `session_user`.
+    /// Version 2: who holds a session lock (a run's lease, a service and environment, a
+    /// configuration item). The lock itself is a session advisory lock of the holder's connection,
+    /// dropped when it ends; a row only names the last holder for a refusal, so it may be rewritten.
+    static let version2: [String] = [
+        """
+        CREATE TABLE runsheet.session_locks (
+            kind text NOT NULL CHECK (kind IN ('lease', 'environment', 'item')),
+            key text NOT NULL,
+            run text NOT NULL,
+            holder text NOT NULL,
+            db_user name NOT NULL DEFAULT session_user,
+            server_time timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (kind, key)
+        )
+        """,
+        "CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON runsheet.session_locks FOR EACH ROW EXECUTE FUNCTION runsheet.stamp()",
+    ]
+
     static let eventCheck = """
         CREATE FUNCTION runsheet.check_event() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
         SET search_path = pg_catalog, pg_temp AS $$
@@ -201,6 +219,8 @@ public enum StoreSchema {
         ]
         statements.append("GRANT SELECT ON \(readable.map { "runsheet." + $0 }.joined(separator: ", ")) TO \(quoted)")
         statements.append("GRANT INSERT ON \(appendable.map { "runsheet." + $0 }.joined(separator: ", ")) TO \(quoted)")
+        // Not the log: a row only names who holds a session lock now (see version2).
+        statements.append("GRANT SELECT, INSERT, UPDATE ON runsheet.session_locks TO \(quoted)")
         return statements
     }
 

@@ -50,10 +50,10 @@ import Testing
         let owner = store.environment(password: store.ownerPassword)
         let first = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("created the runsheet schema, version 1"))
+        #expect(first.stdout.contains("created the runsheet schema, version 2"))
         let second = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("at version 1 already"))
+        #expect(second.stdout.contains("at version 2 already"))
         let grants = try store.sql("""
             SELECT string_agg(t || ':' || p || '=' || has_table_privilege('\(role)', 'runsheet.' || t, p)::text, ' ' ORDER BY t, p)
             FROM unnest(ARRAY['events','runs','members','blobs','run_files','store']) t,
@@ -67,10 +67,33 @@ import Testing
             #expect(table.contains("\(name):SELECT=true") && table.contains("\(name):INSERT=false"), "\(table)")
         }
         for privilege in ["UPDATE", "DELETE", "TRUNCATE"] { #expect(!table.contains("\(privilege)=true"), "\(table)") }
+        // Who holds a session lock is the one table a member may rewrite, and never delete from.
+        let locks = try store.sql("""
+            SELECT string_agg(p || '=' || has_table_privilege('\(role)', 'runsheet.session_locks', p)::text, ' ' ORDER BY p)
+            FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p
+            """, user: store.owner, password: store.ownerPassword)
+        #expect(locks.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "DELETE=false INSERT=true SELECT=true TRUNCATE=false UPDATE=true", "\(locks.stdout)")
         let login = try store.sql("SELECT rolcanlogin FROM pg_roles WHERE rolname = '\(role)'", user: store.owner, password: store.ownerPassword)
         #expect(login.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "f", "the role is NOLOGIN")
         let version = try store.sql("SELECT version FROM runsheet.store", user: store.owner, password: store.ownerPassword)
-        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+    }
+
+    @Test func initUpgradesAVersion1StoreToVersion2() throws {
+        let store = try server().makeStore()
+        let role = "rs_\(store.suffix)"
+        let owner = store.environment(password: store.ownerPassword)
+        let created = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
+        #expect(created.status == 0, "\(created.stderr)")
+        // The store as version 1 left it: no session_locks table.
+        let downgraded = try store.sql("DROP TABLE runsheet.session_locks; UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
+        #expect(downgraded.status == 0, "\(downgraded.stderr)")
+        let refused = try Fixtures.runsheet(["status", "--store", store.url()], environment: owner)
+        #expect(refused.status == 6 && refused.stderr.contains("older than version 2"), "\(refused.stderr)")
+        let upgraded = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
+        #expect(upgraded.status == 0 && upgraded.stdout.contains("from version 1 to 2"), "\(upgraded.stdout)\(upgraded.stderr)")
+        let table = try store.sql("SELECT to_regclass('runsheet.session_locks') IS NOT NULL", user: store.owner, password: store.ownerPassword)
+        #expect(table.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "t")
     }
 
     @Test func pushExportVerifyAndPullGiveTheSameBytes() throws {
@@ -225,7 +248,7 @@ import Testing
         let bare = try server().makeStore()
         let missing = try Fixtures.runsheet(["export", id, "--store", bare.url()], environment: bare.environment(password: bare.ownerPassword))
         #expect(missing.status == 6 && missing.stderr.contains("holds no runsheet schema") && missing.stderr.contains("runsheet store init"), "\(missing.stderr)")
-        for (version, words) in [(99, "newer than version 1 this runsheet knows; upgrade runsheet"), (0, "older than version 1")] {
+        for (version, words) in [(99, "newer than version 2 this runsheet knows; upgrade runsheet"), (1, "older than version 2")] {
             let set = try store.sql("UPDATE runsheet.store SET version = \(version)", user: store.owner, password: store.ownerPassword)
             #expect(set.status == 0, "\(set.stderr)")
             let result = try Fixtures.runsheet(["export", id, "--store", store.url(user: team.alice.user)], environment: alice)

@@ -93,15 +93,17 @@ enum EnvironmentLocking {
 
     /// After the resumed session's `run.resumed`: a run whose lock was released takes it again
     /// (`lock.taken`, by `actor`), and its lock file names it.
-    static func hold(_ pending: Pending?, engine: RunEngine, actor: Actor) throws {
+    /// `writer` is the session's journal when it is not the run folder's file (a run of the store).
+    static func hold(_ pending: Pending?, engine: RunEngine, actor: Actor, writer: JournalWriter? = nil) throws {
         guard let pending else { return }
         var state = engine.state
         var since = state.lockSince ?? state.startedAt
         var person = state.lockTakenBy ?? state.startedBy
         if !state.holdsLock {
-            let journal = try JournalFile(path: RunSupport.journalPath(engine.runDirectory))
-            defer { journal.close() }
-            let written = try journal.append(try RunEvent(by: actor, .lockTaken(LockTaken(lock: pending.claim))), onto: &state)
+            let file = writer == nil ? try JournalFile(path: RunSupport.journalPath(engine.runDirectory)) : nil
+            defer { file?.close() }
+            let journal: JournalWriter = writer ?? file!
+            let written = try journal.append(try RunEvent(by: actor, .lockTaken(LockTaken(lock: pending.claim))), onto: &state, check: { _ in })
             (since, person) = (written.time, actor.name)
             Output.error("run \(state.runID) took the lock on \(pending.claim.shownName) again (it had been released)")
         }

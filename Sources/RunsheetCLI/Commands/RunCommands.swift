@@ -313,12 +313,12 @@ struct Run: ParsableCommand {
     func run() throws { try run(on: StandardTerminal()) }
 
     func run(on terminal: any Terminal) throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "run")
+        let storeURL = try StoreRoute.postgresURL(storeOption.store)
         let (result, bytes) = try RunSupport.compile(file)
         var runbook = result.runbook
         let given = try ParameterInput.parse(parameters.params)
         let claimed = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
-        if !dryRun, let refusal = RunBinding.startRefusal(runbook: file, runsDirectory: RunContext.runsDirectory(
+        if !dryRun, storeURL == nil, let refusal = RunBinding.startRefusal(runbook: file, runsDirectory: RunContext.runsDirectory(
             explicit: runsFolder.runsDir, near: (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent)) {
             throw CommandFailure(status: .findings, message: refusal)
         }
@@ -391,6 +391,10 @@ struct Run: ParsableCommand {
         }
         if !dryRun, governance.policy[runbook.releaseClass].requiresSignatures, let refusal = RecordedCommitCheck.startRefusal(runbook: file) {
             throw CommandFailure(status: .findings, message: refusal)
+        }
+        if let storeURL {
+            return try startOnStore(storeURL, runbook: runbook, bytes: bytes, values: values, who: who, signingKey: signingKey,
+                                    governance: governance, notifier: notifier, choice: choice, on: terminal)
         }
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
@@ -469,13 +473,22 @@ struct Resume: ParsableCommand {
     func run() throws { try run(on: StandardTerminal()) }
 
     func run(on terminal: any Terminal) throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "resume")
         // Who resumes is checked before anything is written (a torn line repaired included).
         let claimed = try RunContext.actor(explicit: actor.actorName, atTerminal: terminal.keyboard)
+        if !StoreRoute.names(folder: runID), let url = try StoreRoute.postgresURL(storeOption.store) {
+            return try resumeOnStore(url, claimed: claimed, on: terminal)
+        }
         let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
         let (who, signingKey) = try RunSupport.bindIdentity(claimed, explicit: actor.actorName, key: key, runDirectory: directory)
         // Before anything is read for writing or repaired: a second session leaves no trace.
         let lease = try RunSupport.lease(directory, runID: (directory as NSString).lastPathComponent, actor: who)
+        try withExtendedLifetime(lease) { try proceed(directory: directory, who: who, signingKey: signingKey, on: terminal, store: nil) }
+    }
+
+    /// Resumes the run in `directory` (its lease held by the caller): on a run folder, or on the
+    /// local copy of a run of the store, whose session and journal `store` gives.
+    func proceed(directory: String, who: Actor, signingKey: SSHKeygenSigner?, on terminal: any Terminal,
+                 store: (session: StoreRunSession, journal: StoreMirrorJournal)?) throws {
         let state = try RunSupport.verifiedState(in: directory)
         if let outcome = state.outcome {
             throw CommandFailure(status: .usage, message: "run \(state.runID) has already ended (\(outcome.rawValue)); start a new run with 'runsheet run \(state.runbookPath)'")
@@ -523,7 +536,7 @@ struct Resume: ParsableCommand {
         if signingKey == nil, state.signaturesRequired || governance.policy[state.releaseClass].requiresSignatures {
             throw CommandFailure(status: .findings, message: SigningKeyOption.required(run: state.runID, act: "resuming it"))
         }
-        let journal = try JournalFile(path: RunSupport.journalPath(directory))
+        let journal: JournalWriter = try store?.journal ?? JournalFile(path: RunSupport.journalPath(directory))
         let engine = RunEngine(runbook: runbook, state: state, journal: signingKey.map { SigningJournal(journal, signer: $0, run: state.runID) } ?? journal,
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)
@@ -533,6 +546,9 @@ struct Resume: ParsableCommand {
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +
                                 "); the rules as they are now apply from here on, and the journal records it\n")
         }
+        // On the store, the lock and the items are the session's to hold while it drives the run.
+        try store?.session.takeLocks(state.lock, items: runbook.touchedComponents, actor: who,
+                                     refused: "run \(state.runID.shown) was not resumed and nothing was written")
         let lock = try EnvironmentLocking.retake(state, runDirectory: directory)
         // The runbook may name items now that an earlier open run changes: the earlier run keeps them.
         try ItemLocking.refuseConflicts(runbook, runsDirectory: (directory as NSString).deletingLastPathComponent, resuming: state)
@@ -541,7 +557,12 @@ struct Resume: ParsableCommand {
         } catch let refusal as RunError {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on: " + (refusal.errorDescription ?? "\(refusal)"))
         }
-        try EnvironmentLocking.hold(lock, engine: engine, actor: who)
-        try withExtendedLifetime(lease) { try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto)) }
+        try EnvironmentLocking.hold(lock, engine: engine, actor: who, writer: store.map { _ in journal })
+        if let store {
+            try store.session.follow(store.journal)
+            defer { store.session.keepOutputs(of: directory) }
+            return try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
+        }
+        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
     }
 }

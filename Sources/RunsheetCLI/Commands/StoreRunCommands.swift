@@ -1,0 +1,104 @@
+import Foundation
+import RunsheetCore
+import RunsheetPostgres
+
+/// `run` and `resume` on the PostgreSQL store (docs/TEAMS.md, "Running on the store"): the same
+/// checks as on a run folder, decided before anything is written, then a session
+/// (`StoreRunSession`) that holds the run's lease and locks on its own connection and drives a
+/// private local copy of the run that the store feeds.
+extension Run {
+    func startOnStore(_ url: String, runbook: Runbook, bytes: [UInt8], values: [String: String], who: Actor, signingKey: SSHKeygenSigner?,
+                      governance: Governance, notifier: RunNotifier?, choice: ClassChoice?, on terminal: any Terminal) throws {
+        let runID = RunContext.newRunID(runbookID: runbook.id)
+        let claim = try EnvironmentLocking.claim(for: runbook, values: values)
+        let session = try StoreRunSession(url: url, runID: runID)
+        defer { session.close() }
+        try session.takeLease(for: who)
+        try session.takeLocks(claim, items: runbook.touchedComponents, actor: who, refused: "nothing was started")
+        let copy = try StoreRunSession.localFolder(store: session.shown)
+        defer { copy.remove() }
+        let runDirectory = copy.runs + "/" + runID
+        do {
+            try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CommandFailure(status: .usage, message: "cannot create the run's local folder \(runDirectory): \((error as NSError).localizedDescription)")
+        }
+        let journalPath = RunSupport.journalPath(runDirectory)
+        let engine = try RunEngine.start(
+            runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
+            gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
+            runsheetVersion: RunsheetCommand.version, governance: governance, choice: choice, lock: claim, change: change, notifier: notifier
+        ) { first in
+            let written = try JournalFile.create(at: journalPath, first: try first.signed(by: signingKey, run: runID))
+            let state = RunState.fold([written])
+            // The runbook, its includes and the rule files as the run starts, kept with it by SHA-256.
+            let files = FolderRuns.startedFiles([written], state: state, directory: runDirectory)
+            // The line byte for byte as the local copy holds it.
+            let line = Array(try FileReader.read(journalPath).dropLast())
+            let connection = session.connection
+            do {
+                try StoreAccess.wait { try await RunStore.create(connection, runID, first: line, files: files) }
+            } catch is RunStore.RunPresence {
+                throw CommandFailure(status: .usage, message: "the store \(session.shown) holds a run \(runID) already; start the run again")
+            }
+            StoreRunView.register(runDirectory, .init(shown: "\(session.shown) run \(runID)", runbook: file, signersAnchor: file))
+            let journal = try StoreMirrorJournal(session: session, localPath: journalPath, state: state)
+            try session.follow(journal)
+            return (signingKey.map { SigningJournal(journal, signer: $0, run: runID) } ?? journal, written)
+        }
+        terminal.writeError("runsheet: started run \(runID) in the store \(session.shown)\n")
+        defer { session.keepOutputs(of: runDirectory) }
+        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
+    }
+}
+
+extension Resume {
+    /// Resumes a run of the store: laid out from the store, its lease taken, the events committed
+    /// since it was read taken in, then continued as on a run folder, from the runbook and rules
+    /// of the run's repository as they are now (the checkout the command runs in).
+    func resumeOnStore(_ url: String, claimed: Actor, on terminal: any Terminal) throws {
+        let view = try StoreRunView.open(runID, url: url)
+        defer { view.close() }
+        guard let started = view.started, let runbook = StoreRunView.repositoryRunbook(started, in: RunContext.gitRoot(of: FileManager.default.currentDirectoryPath) ?? FileManager.default.currentDirectoryPath) else {
+            throw CommandFailure(status: .usage, message: "run \(runID.shown) of the store \(view.store) goes on under its repository's rules as they are now, so resume it in a checkout of that repository " +
+                                 "(its runbook \((view.started?.runbook ?? "?").shown) is not here\(view.started?.gitCommit.map { ", or its commit \($0.prefix(12)) is not in this checkout's history" } ?? "")); nothing was written")
+        }
+        view.useRunbook(runbook)
+        let session = try StoreRunSession(url: url, runID: runID)
+        defer { session.close() }
+        let (who, signingKey) = try RunSupport.bindIdentity(claimed, explicit: actor.actorName, key: key, runDirectory: view.directory)
+        try session.takeLease(for: who)
+        // What others committed between the read and the lease joins the local copy first.
+        let path = RunSupport.journalPath(view.directory)
+        let journal = try StoreMirrorJournal(session: session, localPath: path, state: try JournalFile.verifiedState(at: path, repair: false).state)
+        journal.catchUp()
+        try proceed(directory: view.directory, who: who, signingKey: signingKey, on: terminal, store: (session, journal))
+    }
+}
+
+extension StoreRunSession {
+    /// A private folder (0700) for a session's local copy of a run, removed when the session ends.
+    struct LocalFolder {
+        let root: String
+        var runs: String { root + "/runs" }
+
+        func remove() {
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: runs) {
+                for name in names { StoreRunView(root: root, directory: runs + "/" + name, origins: [], store: "", repository: nil).forget() }
+            }
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
+
+    static func localFolder(store: String) throws -> LocalFolder {
+        let root = NSTemporaryDirectory() + "runsheet-store-session-\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: root + "/runs", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: root)
+        } catch {
+            try? FileManager.default.removeItem(atPath: root)
+            throw CommandFailure(status: .usage, message: "cannot make a local folder for a run of the store \(store) in \(NSTemporaryDirectory()): \((error as NSError).localizedDescription)")
+        }
+        return LocalFolder(root: root)
+    }
+}

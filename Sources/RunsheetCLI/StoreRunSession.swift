@@ -1,0 +1,189 @@
+import Foundation
+import RunsheetCore
+import RunsheetPostgres
+import Synchronization
+
+/// The session that drives a run of the PostgreSQL store (`run`, `resume` on the store): one
+/// connection of its own holds the run's lease, the service/environment lock and the configuration
+/// items as session advisory locks (the server drops them when the connection ends, however the
+/// process ends), listens for other machines' events on `runsheet_run`, and carries the session's
+/// appends (`StoreMirrorJournal`). The session works on a private local copy of the run folder,
+/// which the store feeds: every event is committed to the store before it is written to the copy,
+/// so the copy never holds what the store does not (docs/TEAMS.md, "Running on the store").
+final class StoreRunSession: @unchecked Sendable {  // immutable after init but for `follower`, guarded by `state`
+    let url: String
+    let runID: String
+    let connection: StoreConnection
+    /// The store's URL, redacted, as messages name it.
+    let shown: String
+    private let state = Mutex<(listener: Task<Void, Never>?, follower: Thread?, stopped: Bool)>((nil, nil, false))
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(url: String, runID: String) throws {
+        (self.url, self.runID, shown) = (url, runID, ConnectionSettings.redacted(url))
+        connection = try StoreAccess.open(url)
+    }
+
+    /// Takes the run's lease, before anything is written: exit 5 naming the session that holds it.
+    func takeLease(for actor: Actor) throws {
+        let holder = "\(actor.name) on \(actor.host), pid \(getpid())"
+        if let other = try lock(.lease, key: runID, holder: holder) {
+            throw CommandFailure(status: .leased, message: "run \(runID.shown) in the store \(shown) is being driven by another session (\(other)); " +
+                                 "one session drives a run at a time, so nothing was written: the lease ends when that session does")
+        }
+    }
+
+    /// Takes the service/environment lock `claim` names and the configuration items `items`, each
+    /// as a session lock of this connection; exit 5 naming the holder of the first one taken.
+    func takeLocks(_ claim: LockClaim?, items: [String], actor: Actor, refused what: String) throws {
+        let holder = "run \(runID) by \(actor.name) on \(actor.host), pid \(getpid())"
+        if let claim {
+            let key = EnvironmentLock.Key(service: claim.service, environment: claim.environment)
+            if let other = try lock(.environment, key: key.service + "\u{1F}" + key.environment, holder: holder, shared: claim.mode == .shared) {
+                throw CommandFailure(status: .leased, message: "the lock on \(claim.shownName) is held in the store \(shown) by \(other); one run changes a service and environment at a time, so \(what)")
+            }
+        }
+        for item in Set(items.map(EnvironmentLock.Key.canonical)).sorted() {
+            if let other = try lock(.item, key: item, holder: holder) {
+                throw CommandFailure(status: .leased, message: "configuration item '\(item.shown)' is being changed in the store \(shown) by \(other); one open run changes a configuration item at a time, so \(what)")
+            }
+        }
+    }
+
+    private func lock(_ kind: RunStore.LockKind, key: String, holder: String, shared: Bool = false) throws -> String? {
+        let connection = connection, runID = runID
+        return try StoreAccess.wait { try await RunStore.takeSessionLock(connection, kind, key: key, run: runID, holder: holder, shared: shared) }
+    }
+
+    /// Listens for events others commit to the run and hands them to `journal` within a moment
+    /// (LISTEN/NOTIFY; a look every second besides, in case a notification is missed).
+    func follow(_ journal: StoreMirrorJournal) throws {
+        let connection = connection, runID = runID, wake = wake
+        let listener = try StoreAccess.wait { try await RunStore.listen(connection, to: runID) { wake.signal() } }
+        let follower = Thread { [weak self] in
+            while let self, !self.state.withLock({ $0.stopped }) {
+                _ = self.wake.wait(timeout: .now() + 1)
+                if self.state.withLock({ $0.stopped }) { return }
+                journal.catchUp()
+            }
+        }
+        follower.name = "runsheet-follow"
+        state.withLock { $0.listener = listener; $0.follower = follower }
+        follower.start()
+    }
+
+    /// Keeps the command output logs of the run folder with the run (up to the cap), quietly: a
+    /// log that cannot be kept leaves its event, which names its size and SHA-256.
+    func keepOutputs(of directory: String) {
+        let logs = FolderRuns.outputLogs(directory), connection = connection, runID = runID
+        _ = try? StoreAccess.wait { try await RunStore.keep(connection, runID, files: logs) }
+    }
+
+    /// Stops listening and closes the connection, which ends every lock the session held.
+    func close() {
+        let listener = state.withLock { state in
+            state.stopped = true
+            return state.listener
+        }
+        wake.signal()
+        listener?.cancel()
+        let connection = connection
+        _ = try? StoreAccess.wait { await RunStore.close(connection) }
+    }
+}
+
+/// The journal of a run of the store as its driving session writes it: each event is checked
+/// against the run as the store holds it and committed there (one transaction holding the run's
+/// advisory lock, as `sign` appends), and only then written to the session's local copy, which
+/// also takes the events others committed (`catchUp`), in order and byte for byte. A store that
+/// stops answering pauses the session with one sentence (exit 6); nothing acknowledged is lost.
+final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable state is guarded by `lock`
+    let session: StoreRunSession
+    let localPath: String
+    private let lock = NSLock()
+    /// The run as the local copy holds it.
+    private var head: RunState
+    private let descriptor: Int32
+
+    /// Over the local copy at `localPath`, whose events `state` folds.
+    init(session: StoreRunSession, localPath: String, state: RunState) throws {
+        (self.session, self.localPath, head) = (session, localPath, state)
+        descriptor = open(localPath, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { throw JournalError.system(path: localPath, operation: "open", errno: errno) }
+    }
+
+    deinit { close(descriptor) }
+
+    /// How many events the local copy holds.
+    var count: Int { lock.withLock { head.eventCount } }
+
+    func append(_ event: RunEvent) throws -> RunEvent {
+        var state = lock.withLock { head }
+        return try append(event, onto: &state, check: { _ in })
+    }
+
+    func append(_ event: RunEvent, onto state: inout RunState, check: (RunState) throws -> Void) throws -> RunEvent {
+        lock.lock()
+        defer { lock.unlock() }
+        let connection = session.connection, runID = session.runID, known = state.eventCount
+        let lines = try stored { try StoreAccess.wait { try await RunStore.beginAppend(connection, runID, after: known) } }
+        let sealed: RunEvent, line: [UInt8]
+        do {
+            for (offset, bytes) in lines.enumerated() {
+                let next = try JSONDecoder().decode(RunEvent.self, from: Data(bytes))
+                guard next.seq == known + offset + 1, next.prev == state.headHash else {
+                    throw CommandFailure(status: .findings, message: "run \(runID.shown) in the store \(session.shown) does not continue from event \(known) as this session read it; nothing was written")
+                }
+                state.apply(next)
+                if next.seq > head.eventCount { try writeLocal(bytes, next) }
+            }
+            if let refusal = state.refusal(of: event) { throw refusal }
+            try check(state)
+            sealed = try event.sealed(seq: state.eventCount + 1, after: state.headHash)
+            line = Array(try sealed.canonicalJSON())
+        } catch {
+            _ = try? StoreAccess.wait { await RunStore.abandonAppend(connection) }
+            throw error
+        }
+        try stored { try StoreAccess.wait { try await RunStore.finishAppend(connection, runID, line: line) } }
+        try writeLocal(line, sealed)
+        state.apply(sealed)
+        return sealed
+    }
+
+    /// Writes the events others committed since the local copy's last one into it (the follower
+    /// calls this when the store announces the run); quiet on failure, as the next append reports.
+    func catchUp() {
+        lock.lock()
+        defer { lock.unlock() }
+        let connection = session.connection, runID = session.runID, known = head.eventCount
+        guard let lines = try? StoreAccess.wait({ try await RunStore.lines(connection, runID, after: known) }) else { return }
+        for bytes in lines {
+            guard let next = try? JSONDecoder().decode(RunEvent.self, from: Data(bytes)),
+                  next.seq == head.eventCount + 1, next.prev == head.headHash, (try? writeLocal(bytes, next)) != nil else { return }
+        }
+    }
+
+    /// Appends one committed line to the local copy (the caller holds `lock`).
+    private func writeLocal(_ bytes: [UInt8], _ event: RunEvent) throws {
+        var line = bytes
+        line.append(0x0A)
+        // Under the journal's lock, as every writer takes it: a reader never sees half a line.
+        _ = flock(descriptor, LOCK_EX)
+        let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        _ = flock(descriptor, LOCK_UN)
+        guard written == line.count else { throw JournalError.system(path: localPath, operation: "write", errno: errno) }
+        head.apply(event)
+    }
+
+    /// Runs a step against the store; a store that cannot be used becomes the sentence that pauses the session.
+    private func stored<T>(_ work: () throws -> T) throws -> T {
+        do { return try work() } catch let failure as CommandFailure where failure.status == .store {
+            throw CommandFailure(status: .store, message: "\(failure.message.hasSuffix(".") ? String(failure.message.dropLast()) : failure.message); " +
+                                 "the session stops here with every event up to \(head.eventCount) in the store and nothing it did not acknowledge: " +
+                                 "'runsheet resume \(session.runID)' continues the run once the store answers again")
+        } catch is RunStore.RunPresence {
+            throw CommandFailure(status: .store, message: "the store \(session.shown) no longer holds run \(session.runID.shown); the session stops here")
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import RunsheetCore
+import RunsheetTestSupport
+import Synchronization
+import Testing
+
+/// `run` and `resume` on the PostgreSQL store, played as separate machines: each process has its
+/// own working folder and HOME, and sees the others only through the store. Against a real
+/// server, through the binary.
+@Suite(.serialized) struct StoreRunTests {
+    static let runbook = """
+        ---
+        runsheet: 1
+        id: shared-deploy
+        title: Shared deploy
+        roles: [cab]
+        ---
+
+        # Deploy
+
+        - [ ] Approve the deploy
+          - Sign-off: 2 of cab
+          - Separation: starter
+        - [ ] Deploy
+
+          ```bash run
+          echo deployed
+          ```
+        """
+
+    static let production = """
+        ---
+        runsheet: 1
+        id: prod-deploy
+        title: Production deploy
+        production: true
+        service: checkout
+        environment: prod
+        ---
+
+        # Deploy
+
+        - [ ] Prepare
+        - [ ] Switch
+        """
+
+    /// A machine: a folder of its own (HOME too), connecting as its own database user.
+    struct Machine {
+        var dir: URL
+        var url: String
+        var environment: [String: String]
+
+        func runsheet(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
+            try Fixtures.runsheet(arguments + ["--store", url], stdin: stdin, environment: environment, directory: dir)
+        }
+
+        func start(_ arguments: [String]) throws -> RunningRunsheet {
+            try RunningRunsheet(arguments + ["--store", url], environment: environment, directory: dir)
+        }
+    }
+
+    struct Setup {
+        var team: PostgresStoreTests.Team
+        /// Alice's checkout of the repository, where runs start.
+        var a: Machine
+        var b: Machine
+        var c: Machine
+        var carol: (user: String, password: String)
+
+        func sql(_ text: String) throws -> String {
+            try team.store.sql(text, user: team.store.owner, password: team.store.ownerPassword).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    func setup() throws -> Setup {
+        let team = try PostgresStoreTests().team()
+        let carol = try team.store.makeUser("carol")
+        let granted = try Fixtures.runsheet(["store", "grant", "carol@example.com", carol.user, "--store", team.store.url()],
+                                            environment: team.store.environment(password: team.store.ownerPassword))
+        #expect(granted.status == 0, "\(granted.stderr)")
+        func machine(_ name: String, _ login: (user: String, password: String)) throws -> Machine {
+            let dir = try Fixtures.temporaryDirectory("store-run-\(name)")
+            var environment = team.store.environment(password: login.password)
+            environment["HOME"] = dir.path
+            environment["TMPDIR"] = dir.path + "/tmp"
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+            return Machine(dir: dir, url: team.store.url(user: login.user), environment: environment)
+        }
+        let a = try machine("a", team.alice)
+        // A repository checkout (its Git folder), as a resume on the store needs one.
+        try FileManager.default.createDirectory(at: a.dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: a.dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
+        try "roles:\n  operator: [alice@example.com, bob@example.com]\n  cab: [bob@example.com, carol@example.com]\n  release-manager: [carol@example.com]\n"
+            .write(to: a.dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
+        try Self.runbook.write(to: a.dir.appendingPathComponent("deploy.md"), atomically: true, encoding: .utf8)
+        try Self.production.write(to: a.dir.appendingPathComponent("prod.md"), atomically: true, encoding: .utf8)
+        return Setup(team: team, a: a, b: try machine("b", team.bob), c: try machine("c", carol), carol: carol)
+    }
+
+    /// The run id a session announced on standard error.
+    func startedID(_ session: RunningRunsheet) throws -> String {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let range = session.errors.range(of: "started run "), let id = session.errors[range.upperBound...].split(separator: " ").first {
+                return String(id)
+            }
+            if !session.process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        Issue.record("no run started: \(session.printed)\(session.errors)")
+        throw CancellationError()
+    }
+
+    func leftovers(_ machine: Machine) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: machine.dir.path + "/tmp")) ?? []).filter { $0.hasPrefix("runsheet-") }
+    }
+
+    @Test func aGateWaitingOnOneMachineMovesOnWhenTwoOthersSignAndTheRunReadsTheSameEverywhere() throws {
+        let s = try setup()
+        let a = try s.a.start(["run", "deploy.md", "--as", "alice@example.com"])
+        a.send("wait", "run")
+        let id = try startedID(a)
+        #expect(a.waitFor("needs 2 more of cab", seconds: 30), "\(a.printed)\(a.errors)")
+
+        // B sees the run from its own folder, with no checkout, and signs; A still waits.
+        let listed = try s.b.runsheet(["status"])
+        #expect(listed.status == 0 && listed.stdout.contains(id), "\(listed.stdout)\(listed.stderr)")
+        let bob = try s.b.runsheet(["sign", id, "approve-the-deploy", "--as", "bob@example.com"])
+        #expect(bob.status == 0, "\(bob.stdout)\(bob.stderr)")
+        #expect(a.waitFor("needs 1 more of cab", seconds: 10), "\(a.printed)")
+        #expect(a.process.isRunning)
+
+        // C signs: A moves on by itself, runs the command and completes.
+        let carol = try s.c.runsheet(["sign", id, "approve-the-deploy", "--as", "carol@example.com"])
+        #expect(carol.status == 0, "\(carol.stdout)\(carol.stderr)")
+        #expect(a.waitFor("gate approved", seconds: 10), "\(a.printed)")
+        #expect(a.finish(seconds: 60) == 0, "\(a.printed)\(a.errors)")
+
+        // Within a moment of C's commit, A's next event is in the store (server times, one clock).
+        let gap = try s.sql("""
+            SELECT extract(epoch FROM (SELECT min(server_time) FROM runsheet.events WHERE run = '\(id)' AND seq > c.seq) - c.server_time)
+            FROM runsheet.events c WHERE c.run = '\(id)' AND c.actor = 'carol@example.com'
+            """)
+        let seconds = try #require(Double(gap), "\(gap)")
+        #expect(seconds < 0.5, "A moved on \(seconds) s after C's sign-off")
+
+        // Every event's database user is the person's own.
+        let users = try s.sql("SELECT string_agg(DISTINCT actor || '=' || db_user, ' ' ORDER BY actor || '=' || db_user) FROM runsheet.events WHERE run = '\(id)'")
+        #expect(users == "alice@example.com=\(s.team.alice.user) bob@example.com=\(s.team.bob.user) carol@example.com=\(s.carol.user)", "\(users)")
+
+        // B reads it whole: status, metrics; the export verifies as a folder journal.
+        let status = try s.b.runsheet(["status", id])
+        #expect(status.status == 0 && status.stdout.contains("completed"), "\(status.stdout)\(status.stderr)")
+        let metrics = try s.b.runsheet(["metrics"])
+        #expect(metrics.status == 0 && metrics.stdout.contains("shared-deploy"), "\(metrics.stdout)\(metrics.stderr)")
+        // Into a folder named for the run, as a run folder is.
+        try FileManager.default.createDirectory(at: s.b.dir.appendingPathComponent("runs/\(id)"), withIntermediateDirectories: true)
+        let exported = s.b.dir.appendingPathComponent("runs/\(id)/journal.jsonl").path
+        let export = try s.b.runsheet(["export", id, "-o", exported])
+        #expect(export.status == 0, "\(export.stderr)")
+        let verified = try Fixtures.runsheet(["verify", exported], environment: ["RUNSHEET_STORE": ""], directory: s.b.dir)
+        #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(verified.stdout)\(verified.stderr)")
+        let lines = try String(contentsOfFile: exported, encoding: .utf8)
+        #expect(lines.contains("\"run.ended\"") && lines.contains("\"completed\""), "\(lines)")
+        // The command's output log went to the store with the run.
+        let outputs = try s.sql("SELECT count(*) FROM runsheet.run_files WHERE run = '\(id)' AND kind = 'output'")
+        #expect(outputs != "0", "the output log is kept")
+        for machine in [s.a, s.b, s.c] { #expect(leftovers(machine).isEmpty, "\(machine.dir.path): \(leftovers(machine))") }
+    }
+
+    @Test func aSecondSessionElsewhereIsRefusedWhileTheFirstLivesAndResumesOnceItDies() throws {
+        let s = try setup()
+        let a = try s.a.start(["run", "deploy.md", "--as", "alice@example.com"])
+        let id = try startedID(a)
+        // B has a checkout of the repository (the same files).
+        for name in ["deploy.md", ".runsheet", ".git"] {
+            try FileManager.default.copyItem(at: s.a.dir.appendingPathComponent(name), to: s.b.dir.appendingPathComponent(name))
+        }
+        let second = try s.b.runsheet(["resume", id, "--as", "bob@example.com"], stdin: "quit\n")
+        #expect(second.status == 5 && second.stderr.contains("being driven by another session") && second.stderr.contains("alice@example.com"),
+                "\(second.status) \(second.stdout)\(second.stderr)")
+        #expect(second.stderr.split(separator: "\n").count == 1, "one sentence: \(second.stderr)")
+
+        // A resume without a checkout is refused before anything is written.
+        let bare = try s.c.runsheet(["resume", id, "--as", "carol@example.com"], stdin: "quit\n")
+        #expect(bare.status == 2 && bare.stderr.contains("checkout"), "\(bare.status) \(bare.stderr)")
+
+        // A dies without a word: the server drops its lease with its connection.
+        _ = a.kill()
+        let before = try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)'")
+        let resumed = try s.b.runsheet(["resume", id, "--as", "bob@example.com"], stdin: "quit\n")
+        #expect(resumed.status == 3, "\(resumed.status) \(resumed.stdout)\(resumed.stderr)")
+        let after = try s.sql("SELECT string_agg(line::text, '') FROM (SELECT convert_from(line, 'UTF8') AS line FROM runsheet.events WHERE run = '\(id)' AND seq > \(before) ORDER BY seq) l")
+        #expect(after.contains("run.resumed") && after.contains("run.paused"), "\(after)")
+        let verified = try s.b.runsheet(["verify", id])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+    }
+
+    @Test func theServiceAndEnvironmentLockIsHeldAcrossMachinesForTheSession() throws {
+        let s = try setup()
+        for name in ["prod.md", ".runsheet", ".git"] {
+            try FileManager.default.copyItem(at: s.a.dir.appendingPathComponent(name), to: s.b.dir.appendingPathComponent(name))
+        }
+        let a = try s.a.start(["run", "prod.md", "--as", "alice@example.com"])
+        let id = try startedID(a)
+        let refused = try s.b.runsheet(["run", "prod.md", "--as", "bob@example.com"], stdin: "quit\n")
+        #expect(refused.status == 5 && refused.stderr.contains("checkout") && refused.stderr.contains("prod") && refused.stderr.contains(id),
+                "\(refused.status) \(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "one sentence: \(refused.stderr)")
+        let runs = try s.sql("SELECT count(*) FROM runsheet.runs")
+        #expect(runs == "1", "nothing was started: \(runs)")
+        // Letter case and spaces name the same service and environment, in another runbook.
+        try Self.production.replacingOccurrences(of: "id: prod-deploy", with: "id: prod-other")
+            .replacingOccurrences(of: "service: checkout", with: "service: \" Checkout\"")
+            .replacingOccurrences(of: "environment: prod", with: "environment: PROD")
+            .write(to: s.b.dir.appendingPathComponent("other.md"), atomically: true, encoding: .utf8)
+        let cased = try s.b.runsheet(["run", "other.md", "--as", "bob@example.com"], stdin: "quit\n")
+        #expect(cased.status == 5, "\(cased.status) \(cased.stdout)\(cased.stderr)")
+        a.send("quit")
+        #expect(a.finish() == 3, "\(a.printed)\(a.errors)")
+        let next = try s.b.runsheet(["run", "prod.md", "--as", "bob@example.com"], stdin: "quit\n")
+        #expect(next.status == 3, "\(next.status) \(next.stdout)\(next.stderr)")
+    }
+}
