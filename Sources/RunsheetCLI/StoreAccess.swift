@@ -38,6 +38,19 @@ enum StoreAccess {
         }
     }
 
+    /// As `wait`, for a session's work on its connection: a store that gives no answer within
+    /// `seconds` (a server gone without closing the connection) is a failure too, exit 6.
+    static func wait<T: Sendable>(seconds: Double, store: String, _ work: @escaping @Sendable () async throws -> T) throws -> T {
+        do {
+            guard let result = try Blocking.wait(seconds: seconds, work) else {
+                throw CommandFailure(status: .store, message: "the store \(store) gave no answer within \(Int(seconds)) seconds")
+            }
+            return result
+        } catch let error as StoreError {
+            throw CommandFailure(status: error.isUsage ? .usage : .store, message: error.errorDescription ?? "\(error)")
+        }
+    }
+
     /// Opens the store at `url`, runs `work` on it and closes it.
     static func run<T: Sendable>(_ url: String, keepingOpen: Bool = false, _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
         let environment = ProcessInfo.processInfo.environment

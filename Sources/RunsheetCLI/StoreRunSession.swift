@@ -18,6 +18,10 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
     let shown: String
     private let state = Mutex<(listener: Task<Void, Never>?, follower: Thread?, stopped: Bool)>((nil, nil, false))
     private let wake = DispatchSemaphore(value: 0)
+    /// How long the session waits for the store to answer one step (docs/TEAMS.md).
+    static let answerWithin = 15.0
+    /// How long the follower's look for others' events may take.
+    static let followWithin = 5.0
 
     init(url: String, runID: String) throws {
         (self.url, self.runID, shown) = (url, runID, ConnectionSettings.redacted(url))
@@ -52,14 +56,14 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
 
     private func lock(_ kind: RunStore.LockKind, key: String, holder: String, shared: Bool = false) throws -> String? {
         let connection = connection, runID = runID
-        return try StoreAccess.wait { try await RunStore.takeSessionLock(connection, kind, key: key, run: runID, holder: holder, shared: shared) }
+        return try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.takeSessionLock(connection, kind, key: key, run: runID, holder: holder, shared: shared) }
     }
 
     /// Listens for events others commit to the run and hands them to `journal` within a moment
     /// (LISTEN/NOTIFY; a look every second besides, in case a notification is missed).
     func follow(_ journal: StoreMirrorJournal) throws {
         let connection = connection, runID = runID, wake = wake
-        let listener = try StoreAccess.wait { try await RunStore.listen(connection, to: runID) { wake.signal() } }
+        let listener = try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.listen(connection, to: runID) { wake.signal() } }
         let follower = Thread { [weak self] in
             while let self, !self.state.withLock({ $0.stopped }) {
                 _ = self.wake.wait(timeout: .now() + 1)
@@ -76,7 +80,7 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
     /// log that cannot be kept leaves its event, which names its size and SHA-256.
     func keepOutputs(of directory: String) {
         let logs = FolderRuns.outputLogs(directory), connection = connection, runID = runID
-        _ = try? StoreAccess.wait { try await RunStore.keep(connection, runID, files: logs) }
+        _ = try? StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.keep(connection, runID, files: logs) }
     }
 
     /// Stops listening and closes the connection, which ends every lock the session held.
@@ -88,7 +92,7 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
         wake.signal()
         listener?.cancel()
         let connection = connection
-        _ = try? StoreAccess.wait { await RunStore.close(connection) }
+        _ = try? StoreAccess.wait(seconds: 3, store: shown) { await RunStore.close(connection) }
     }
 }
 
@@ -104,6 +108,8 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
     /// The run as the local copy holds it.
     private var head: RunState
     private let descriptor: Int32
+    /// The sentence the session stopped on, once the store failed.
+    private var failure: CommandFailure?
 
     /// Over the local copy at `localPath`, whose events `state` folds.
     init(session: StoreRunSession, localPath: String, state: RunState) throws {
@@ -125,8 +131,11 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
     func append(_ event: RunEvent, onto state: inout RunState, check: (RunState) throws -> Void) throws -> RunEvent {
         lock.lock()
         defer { lock.unlock() }
+        // A store that failed once is not waited for again: the session stops on the first failure.
+        if let failure { throw failure }
         let connection = session.connection, runID = session.runID, known = state.eventCount
-        let lines = try stored { try StoreAccess.wait { try await RunStore.beginAppend(connection, runID, after: known) } }
+        let within = StoreRunSession.answerWithin, shown = session.shown
+        let lines = try stored { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.beginAppend(connection, runID, after: known) } }
         let sealed: RunEvent, line: [UInt8]
         do {
             for (offset, bytes) in lines.enumerated() {
@@ -142,10 +151,10 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
             sealed = try event.sealed(seq: state.eventCount + 1, after: state.headHash)
             line = Array(try sealed.canonicalJSON())
         } catch {
-            _ = try? StoreAccess.wait { await RunStore.abandonAppend(connection) }
+            _ = try? StoreAccess.wait(seconds: within, store: shown) { await RunStore.abandonAppend(connection) }
             throw error
         }
-        try stored { try StoreAccess.wait { try await RunStore.finishAppend(connection, runID, line: line) } }
+        try stored { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.finishAppend(connection, runID, line: line) } }
         try writeLocal(line, sealed)
         state.apply(sealed)
         return sealed
@@ -154,13 +163,24 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
     /// Writes the events others committed since the local copy's last one into it (the follower
     /// calls this when the store announces the run); quiet on failure, as the next append reports.
     func catchUp() {
-        lock.lock()
-        defer { lock.unlock() }
-        let connection = session.connection, runID = session.runID, known = head.eventCount
-        guard let lines = try? StoreAccess.wait({ try await RunStore.lines(connection, runID, after: known) }) else { return }
-        for bytes in lines {
-            guard let next = try? JSONDecoder().decode(RunEvent.self, from: Data(bytes)),
-                  next.seq == head.eventCount + 1, next.prev == head.headHash, (try? writeLocal(bytes, next)) != nil else { return }
+        // Read without the lock (an append waits for no read), written under it.
+        guard let known = lock.withLock({ failure == nil ? head.eventCount : nil }) else { return }
+        let connection = session.connection, runID = session.runID
+        let lines: [[UInt8]]
+        do {
+            // A shorter bound than an append's: a server gone quiet is found while the operator reads.
+            lines = try StoreAccess.wait(seconds: StoreRunSession.followWithin, store: session.shown) { try await RunStore.lines(connection, runID, after: known) }
+        } catch let failure as CommandFailure where failure.status == .store {
+            lock.withLock { if self.failure == nil { self.failure = stopping(failure) } }
+            return
+        } catch {
+            return
+        }
+        lock.withLock {
+            for bytes in lines {
+                guard let next = try? JSONDecoder().decode(RunEvent.self, from: Data(bytes)), next.seq > head.eventCount else { continue }
+                guard next.seq == head.eventCount + 1, next.prev == head.headHash, (try? writeLocal(bytes, next)) != nil else { return }
+            }
         }
     }
 
@@ -179,11 +199,17 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
     /// Runs a step against the store; a store that cannot be used becomes the sentence that pauses the session.
     private func stored<T>(_ work: () throws -> T) throws -> T {
         do { return try work() } catch let failure as CommandFailure where failure.status == .store {
-            throw CommandFailure(status: .store, message: "\(failure.message.hasSuffix(".") ? String(failure.message.dropLast()) : failure.message); " +
-                                 "the session stops here with every event up to \(head.eventCount) in the store and nothing it did not acknowledge: " +
-                                 "'runsheet resume \(session.runID)' continues the run once the store answers again")
+            self.failure = stopping(failure)
+            throw self.failure!
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .store, message: "the store \(session.shown) no longer holds run \(session.runID.shown); the session stops here")
         }
+    }
+
+    /// The sentence a store failure stops the session with (the caller holds `lock`).
+    private func stopping(_ failure: CommandFailure) -> CommandFailure {
+        CommandFailure(status: .store, message: "\(failure.message.hasSuffix(".") ? String(failure.message.dropLast()) : failure.message); " +
+                       "the session stops here with every event up to \(head.eventCount) in the store and nothing it did not acknowledge: " +
+                       "'runsheet resume \(session.runID)' continues the run once the store answers again")
     }
 }

@@ -10,6 +10,12 @@ import Synchronization
 /// The result crosses threads behind a `Mutex`.
 public enum Blocking {
     public static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        try wait(seconds: nil, work)!
+    }
+
+    /// The same, giving up after `seconds`: nil then, the work left to finish or fail on its own
+    /// (a server that stopped answering without closing the connection).
+    public static func wait<T: Sendable>(seconds: Double?, _ work: @escaping @Sendable () async throws -> T) throws -> T? {
         let outcome = Outcome<T>()
         let done = DispatchSemaphore(value: 0)
         let executor = DedicatedThreadExecutor()
@@ -19,7 +25,14 @@ public enum Blocking {
             outcome.result.withLock { $0 = result }
             done.signal()
         }
-        done.wait()
+        if let seconds {
+            guard done.wait(timeout: .now() + seconds) == .success else {
+                executor.finish()
+                return nil
+            }
+        } else {
+            done.wait()
+        }
         executor.finish()
         return try outcome.result.withLock { $0! }.get()
     }

@@ -20,8 +20,8 @@ import Testing
         var bob: (user: String, password: String)
     }
 
-    func team() throws -> Team {
-        let store = try server().makeStore()
+    func team(on own: PostgresServer? = nil) throws -> Team {
+        let store = try (own ?? server()).makeStore()
         let role = "rs_\(store.suffix)"
         let owner = store.environment(password: store.ownerPassword)
         let initialized = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)

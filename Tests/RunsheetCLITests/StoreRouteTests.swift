@@ -22,11 +22,9 @@ import Testing
     }
 
     /// Each command that works on runs and not on the store, with arguments it would act on
-    /// (`status`, `verify`, `audit`, `report`, `render`, `readiness`, `metrics`, `sign`, `reject` and `seal` work on it: StoreReadTests, StoreManyRunsTests, StoreSignTests).
+    /// (`status`, `verify`, `audit`, `report`, `render`, `readiness`, `metrics`, `sign`, `reject`, `seal`, `run` and `resume` work on it: StoreReadTests, StoreManyRunsTests, StoreSignTests, StoreRunTests).
     static func commands(_ id: String) -> [(name: String, arguments: [String])] {
-        [("run", ["run", "run-demo.md", "--as", "alice@example.com", "--auto"]),
-         ("resume", ["resume", id, "--as", "alice@example.com", "--auto"]),
-         ("unlock", ["unlock", "checkout", "production", "--as", "alice@example.com", "--reason", "stuck"]),
+        [("unlock", ["unlock", "checkout", "production", "--as", "alice@example.com", "--reason", "stuck"]),
          ("update", ["update", "run-demo.md", "--all"]),
          ("halt", ["halt", "--reason", "INC-1", "--as", "alice@example.com"]),
          ("release close", ["release", "close", "release.md", "--as", "alice@example.com"])]

@@ -72,8 +72,8 @@ import Testing
         }
     }
 
-    func setup() throws -> Setup {
-        let team = try PostgresStoreTests().team()
+    func setup(on own: PostgresServer? = nil) throws -> Setup {
+        let team = try PostgresStoreTests().team(on: own)
         let carol = try team.store.makeUser("carol")
         let granted = try Fixtures.runsheet(["store", "grant", "carol@example.com", carol.user, "--store", team.store.url()],
                                             environment: team.store.environment(password: team.store.ownerPassword))
@@ -220,5 +220,45 @@ import Testing
         #expect(a.finish() == 3, "\(a.printed)\(a.errors)")
         let next = try s.b.runsheet(["run", "prod.md", "--as", "bob@example.com"], stdin: "quit\n")
         #expect(next.status == 3, "\(next.status) \(next.stdout)\(next.stderr)")
+    }
+
+    @Test func theServerKilledMidRunPausesTheSessionAndLosesNothingItAcknowledged() throws {
+        let server = try PostgresServer.own()
+        defer { server.remove() }
+        let s = try setup(on: server)
+        let a = try s.a.start(["run", "prod.md", "--as", "alice@example.com"])
+        let id = try startedID(a)
+        a.send("done")
+        #expect(a.waitFor("Switch", seconds: 30), "\(a.printed)\(a.errors)")
+        let acknowledged = try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)'")
+        try server.stop(immediate: true)
+
+        // The next action cannot be committed: the session stops with one sentence, exit 6.
+        a.send("done")
+        #expect(a.finish(seconds: 60) == 6, "\(a.printed)\(a.errors)")
+        let sentence = a.errors.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(sentence.contains("the session stops here with every event up to \(acknowledged) in the store") && sentence.contains("runsheet resume \(id)"), "\(a.errors)")
+        #expect(leftovers(s.a).isEmpty, "\(leftovers(s.a))")
+
+        // Back up: every acknowledged event is there, nothing more; the run resumes and completes.
+        try server.start()
+        #expect(try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)'") == acknowledged)
+        let last = try s.sql("SELECT convert_from(line, 'UTF8') FROM runsheet.events WHERE run = '\(id)' ORDER BY seq DESC LIMIT 1")
+        #expect(last.contains("\"step.started\"") && last.contains("\"switch\""), "\(last)")
+        let resumed = try s.a.runsheet(["resume", id, "--as", "alice@example.com"], stdin: "done\n")
+        #expect(resumed.status == 0, "\(resumed.status) \(resumed.stdout)\(resumed.stderr)")
+        let verified = try s.a.runsheet(["verify", id])
+        #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(verified.stdout)\(verified.stderr)")
+    }
+
+    @Test func aStoreThatCannotBeReachedStartsNothingAnywhere() throws {
+        let s = try setup()
+        let unreachable = try Fixtures.runsheet(["run", "deploy.md", "--as", "alice@example.com", "--store", "postgresql://alice@127.0.0.1:\(PostgresServer.freePort())/db?sslmode=disable"],
+                                                stdin: "quit\n", environment: s.a.environment, directory: s.a.dir)
+        #expect(unreachable.status == 6 && unreachable.stderr.contains("cannot be reached"), "\(unreachable.status) \(unreachable.stderr)")
+        #expect(unreachable.stderr.split(separator: "\n").count == 1, "one sentence: \(unreachable.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.a.dir.appendingPathComponent("runs").path), "no run folder instead")
+        #expect(leftovers(s.a).isEmpty)
+        #expect(try s.sql("SELECT count(*) FROM runsheet.runs") == "0")
     }
 }

@@ -31,7 +31,38 @@ public final class PostgresServer: Sendable {
         return versions.reversed().map { "/usr/lib/postgresql/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
     }
 
-    private init() throws {
+    /// The `runuser` prefix when the server runs as nobody.
+    let prefix: [String]
+
+    /// A server of the test's own, for a test that stops and starts it (`stop`, `start`); the
+    /// test removes it with `remove()`.
+    public static func own() throws -> PostgresServer { try PostgresServer(shared: false) }
+
+    /// Stops the server: `immediate` is a crash (no checkpoint, recovery from the WAL at the next start).
+    public func stop(immediate: Bool) throws {
+        try control(["-D", folder + "/data", "-m", immediate ? "immediate" : "fast", "-w", "stop"])
+    }
+
+    /// Starts the stopped server again on its port.
+    public func start() throws {
+        try control(["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o",
+                     "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(folder) -c fsync=off -c full_page_writes=off", "start"])
+    }
+
+    /// Stops the server if it runs and removes its folder.
+    public func remove() {
+        try? stop(immediate: true)
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    private func control(_ arguments: [String]) throws {
+        let closing = #"for n in $(ls /proc/$$/fd); do if [ "$n" -gt 2 ]; then eval "exec $n>&-" 2>/dev/null; fi; done; exec "$@""#
+        let command = ["/bin/bash", "-c", closing, "bash"] + prefix + [binaries + "/pg_ctl"] + arguments
+        let result = try Self.run(command[0], Array(command.dropFirst()), directory: folder)
+        guard result.status == 0 else { throw ServerFailure(description: "pg_ctl failed (\(result.status)): \(result.output)") }
+    }
+
+    private init(shared: Bool = true) throws {
         guard let binaries = Self.binaryFolder() else {
             throw ServerFailure(description: "no PostgreSQL server programs in /usr/lib/postgresql/*/bin: scripts/install-deps installs Debian's postgresql")
         }
@@ -47,6 +78,7 @@ public final class PostgresServer: Sendable {
         }
         port = Self.freePort()
         let prefix = asRoot ? ["/usr/sbin/runuser", "-u", "nobody", "--"] : []
+        self.prefix = prefix
         func server(_ tool: String, _ arguments: [String]) throws {
             // The server outlives pg_ctl and must hold none of this process's descriptors: Foundation's
             // Process learns that a child ended when its socket closes, which a daemon holding it prevents.
@@ -67,6 +99,7 @@ public final class PostgresServer: Sendable {
             try? FileManager.default.removeItem(atPath: folder)
             throw error
         }
+        guard shared else { return }
         PostgresServer.running.withLock { $0 = (prefix, binaries, folder) }
         atexit {
             // Stop the server with the test process; nothing outlives the run.

@@ -37,7 +37,7 @@ extension Run {
             let line = Array(try FileReader.read(journalPath).dropLast())
             let connection = session.connection
             do {
-                try StoreAccess.wait { try await RunStore.create(connection, runID, first: line, files: files) }
+                try StoreAccess.wait(seconds: StoreRunSession.answerWithin, store: session.shown) { try await RunStore.create(connection, runID, first: line, files: files) }
             } catch is RunStore.RunPresence {
                 throw CommandFailure(status: .usage, message: "the store \(session.shown) holds a run \(runID) already; start the run again")
             }
