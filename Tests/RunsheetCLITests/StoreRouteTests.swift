@@ -22,10 +22,9 @@ import Testing
     }
 
     /// Each command that works on runs and not on the store, with arguments it would act on
-    /// (`status`, `verify`, `audit`, `report`, `render`, `readiness`, `metrics`, `sign`, `reject`, `seal`, `run` and `resume` work on it: StoreReadTests, StoreManyRunsTests, StoreSignTests, StoreRunTests).
+    /// (`status`, `verify`, `audit`, `report`, `render`, `readiness`, `metrics`, `sign`, `reject`, `seal`, `run`, `resume` and `update` work on it: StoreReadTests, StoreManyRunsTests, StoreSignTests, StoreRunTests).
     static func commands(_ id: String) -> [(name: String, arguments: [String])] {
         [("unlock", ["unlock", "checkout", "production", "--as", "alice@example.com", "--reason", "stuck"]),
-         ("update", ["update", "run-demo.md", "--all"]),
          ("halt", ["halt", "--reason", "INC-1", "--as", "alice@example.com"]),
          ("release close", ["release", "close", "release.md", "--as", "alice@example.com"])]
     }
@@ -59,7 +58,7 @@ import Testing
         // --store folder overrides the environment: the run folders are used as before.
         let (status, _) = try run(["status", id, "--store", "folder"], in: dir, environment: ["RUNSHEET_STORE": Self.unreachable])
         #expect(status.status == 0 && status.stdout.contains("run      \(id)"), "\(status.stdout)\(status.stderr)")
-        let (flagged, elapsed) = try run(["update", "run-demo.md", "--all", "--store", Self.unreachable], in: dir, environment: [:])
+        let (flagged, elapsed) = try run(["unlock", "checkout", "production", "--as", "alice@example.com", "--reason", "stuck", "--store", Self.unreachable], in: dir, environment: [:])
         #expect(flagged.status == 6 && flagged.stderr.contains("(chosen by --store)"), "\(flagged.stderr)")
         #expect(elapsed < 15)
     }

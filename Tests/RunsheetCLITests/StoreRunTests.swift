@@ -261,4 +261,16 @@ import Testing
         #expect(leftovers(s.a).isEmpty)
         #expect(try s.sql("SELECT count(*) FROM runsheet.runs") == "0")
     }
+
+    @Test func updateLearnsFromTheRunsInTheStore() throws {
+        let s = try setup()
+        let run = try s.a.runsheet(["run", "prod.md", "--as", "alice@example.com"], stdin: "lesson check the dashboards before switching\ndone\ndone\n")
+        #expect(run.status == 0, "\(run.status) \(run.stdout)\(run.stderr)")
+        let updated = try s.a.runsheet(["update", "prod.md", "--all"])
+        #expect(updated.status == 0, "\(updated.status) \(updated.stdout)\(updated.stderr)")
+        let text = try String(contentsOf: s.a.dir.appendingPathComponent("prod.md"), encoding: .utf8)
+        #expect(text.contains("Lesson: check the dashboards before switching"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: s.a.dir.appendingPathComponent("runs").path), "the run is in the store only")
+        #expect(leftovers(s.a).isEmpty)
+    }
 }

@@ -45,13 +45,15 @@ struct Update: ParsableCommand {
     }
 
     func run() throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "update")
         let (result, bytes) = try RunSupport.compile(runbook)
         let book = result.runbook
-        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)
+        // On the PostgreSQL store, its runs of this runbook laid out as a runs folder (StoreRuns).
+        let stored = try StoreRuns.chosen(storeOption.store) { _, started in started?.runbookId == book.id }
+        defer { stored?.close() }
+        let runsDirectory = stored?.runsDirectory ?? RunContext.runsDirectory(explicit: runsFolder.runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)
         var states: [RunState] = []
         for reference in runs {
-            let directory = try RunContext.runDirectory(reference, runsDir: runsFolder.runsDir ?? runsDirectory)
+            let directory = try RunContext.runDirectory(reference, runsDir: stored?.runsDirectory ?? runsFolder.runsDir ?? runsDirectory)
             let state = try RunSupport.verifiedState(in: directory, repair: false)
             guard state.runbookID == book.id else {
                 throw CommandFailure(status: .usage, message: "run \(state.runID) is a run of '\(state.runbookID)', not of '\(book.id)' (\(runbook)); pick runs of this runbook ('runsheet status' lists them)")
@@ -67,7 +69,7 @@ struct Update: ParsableCommand {
                 }
                 states.append(entry.state)
             }
-            if states.isEmpty { throw CommandFailure(status: .usage, message: "no runs of '\(book.id)' in \(runsDirectory); run it first, or pass --runs-dir") }
+            if states.isEmpty { throw CommandFailure(status: .usage, message: "no runs of '\(book.id)' in \(stored.map { "the store \($0.store)" } ?? runsDirectory); run it first, or pass --runs-dir") }
         }
         let update = RunbookUpdate.propose(source: bytes, runbook: book, runs: states,
                                            options: .init(minSamples: minSamples, tolerance: Double(tolerance) / 100))
