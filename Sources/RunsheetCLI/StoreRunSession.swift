@@ -16,8 +16,10 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
     let connection: StoreConnection
     /// The store's URL, redacted, as messages name it.
     let shown: String
-    private let state = Mutex<(listener: Task<Void, Never>?, follower: Thread?, stopped: Bool)>((nil, nil, false))
+    private let state = Mutex<(listeners: [Task<Void, Never>], follower: Thread?, stopped: Bool, halts: StoreGovernanceMirror?)>(([], nil, false, nil))
     private let wake = DispatchSemaphore(value: 0)
+    /// Signalled when the follower has stopped.
+    private let followed = DispatchSemaphore(value: 0)
     /// How long the session waits for the store to answer one step (docs/TEAMS.md).
     static let answerWithin = 15.0
     /// How long the follower's look for others' events may take.
@@ -63,17 +65,38 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
     /// (LISTEN/NOTIFY; a look every second besides, in case a notification is missed).
     func follow(_ journal: StoreMirrorJournal) throws {
         let connection = connection, runID = runID, wake = wake
-        let listener = try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.listen(connection, to: runID) { wake.signal() } }
+        let listeners = [
+            try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.listen(connection, to: runID) { wake.signal() } },
+            // A halt declared or lifted anywhere on the store.
+            try StoreAccess.wait(seconds: Self.answerWithin, store: shown) {
+                try await RunStore.listen(connection, channel: RunStore.governanceChannel, payload: "halts") { wake.signal() }
+            },
+        ]
+        let followed = followed
         let follower = Thread { [weak self] in
+            defer { followed.signal() }
             while let self, !self.state.withLock({ $0.stopped }) {
                 _ = self.wake.wait(timeout: .now() + 1)
                 if self.state.withLock({ $0.stopped }) { return }
                 journal.catchUp()
+                // A halts log that cannot be read now keeps its last copy; the next append reports the store.
+                try? self.state.withLock({ $0.halts })?.refresh(within: Self.followWithin)
             }
         }
         follower.name = "runsheet-follow"
-        state.withLock { $0.listener = listener; $0.follower = follower }
+        state.withLock { $0.listeners = listeners; $0.follower = follower }
         follower.start()
+    }
+
+    /// The store's halts for the session's run of `runbook`: mirrored into a private file the
+    /// follower keeps current, and judged by the repository's rules as the folder's halts are.
+    func watchHalts(_ governance: Governance, runbook: String) throws -> HaltWatch {
+        let mirror = try StoreGovernanceMirror(connection: connection, shown: shown, log: "halts")
+        state.withLock { $0.halts = mirror }
+        try mirror.refresh()
+        let around = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
+        let folder = GovernanceLog.ruleFolder(from: around) ?? around + "/.runsheet"
+        return governance.haltWatch(folder: folder, signersNear: runbook, log: mirror.path)
     }
 
     /// Keeps the command output logs of the run folder with the run (up to the cap), quietly: a
@@ -85,12 +108,15 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
 
     /// Stops listening and closes the connection, which ends every lock the session held.
     func close() {
-        let listener = state.withLock { state in
+        let (listeners, halts, following) = state.withLock { state in
             state.stopped = true
-            return state.listener
+            return (state.listeners, state.halts, state.follower != nil)
         }
         wake.signal()
-        listener?.cancel()
+        // The follower may be writing the halts' copy: it ends (within its bound) before that goes.
+        if following { _ = followed.wait(timeout: .now() + Self.followWithin + 1) }
+        listeners.forEach { $0.cancel() }
+        halts?.close()
         let connection = connection
         _ = try? StoreAccess.wait(seconds: 3, store: shown) { await RunStore.close(connection) }
     }

@@ -142,7 +142,77 @@ public enum StoreSchema {
         )
         """,
         "CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON runsheet.session_locks FOR EACH ROW EXECUTE FUNCTION runsheet.stamp()",
+        // The governance logs of the store (halts, closures): lines as `.runsheet/halts.jsonl`
+        // and `closures.jsonl` hold them, one hash chain per log, checked as events are.
+        """
+        CREATE TABLE runsheet.governance (
+            log text NOT NULL CHECK (log IN ('halts', 'closures')),
+            seq integer NOT NULL CHECK (seq >= 1),
+            line bytea NOT NULL,
+            hash text NOT NULL,
+            prev text NOT NULL,
+            actor text NOT NULL,
+            db_user name NOT NULL DEFAULT session_user,
+            server_time timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (log, seq)
+        )
+        """,
+        governanceCheck,
+        "CREATE TRIGGER check_record BEFORE INSERT ON runsheet.governance FOR EACH ROW EXECUTE FUNCTION runsheet.check_governance()",
+        "CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON runsheet.governance FOR EACH ROW EXECUTE FUNCTION runsheet.refuse_change()",
+        "CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON runsheet.governance FOR EACH STATEMENT EXECUTE FUNCTION runsheet.refuse_change()",
     ]
+
+    static let governanceCheck = """
+        CREATE FUNCTION runsheet.check_governance() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp AS $$
+        DECLARE
+            doc jsonb;
+            text_line text;
+            unsealed text;
+            head_seq integer;
+            head_hash text;
+            mapped text;
+        BEGIN
+            NEW.db_user := session_user;
+            NEW.server_time := now();
+            BEGIN
+                text_line := convert_from(NEW.line, 'UTF8');
+                doc := text_line::jsonb;
+            EXCEPTION WHEN others THEN
+                RAISE EXCEPTION 'runsheet: record % of the % log is not a JSON line', NEW.seq, NEW.log USING ERRCODE = 'RS001';
+            END;
+            IF jsonb_typeof(doc) <> 'object' OR doc->>'seq' IS DISTINCT FROM NEW.seq::text OR doc->>'hash' IS DISTINCT FROM NEW.hash
+               OR doc->>'prev' IS DISTINCT FROM NEW.prev OR doc->>'actor' IS DISTINCT FROM NEW.actor THEN
+                RAISE EXCEPTION 'runsheet: the seq, hash, prev or actor of record % of the % log differ from its line', NEW.seq, NEW.log
+                    USING ERRCODE = 'RS001';
+            END IF;
+            unsealed := regexp_replace(text_line, '^(.*)"hash":"[0-9a-f]{64}"', '\\1"hash":""');
+            IF NEW.hash !~ '^[0-9a-f]{64}$' OR encode(sha256(convert_to(unsealed, 'UTF8')), 'hex') <> NEW.hash THEN
+                RAISE EXCEPTION 'runsheet: the hash of record % of the % log does not match its line', NEW.seq, NEW.log USING ERRCODE = 'RS001';
+            END IF;
+            SELECT seq, hash INTO head_seq, head_hash FROM runsheet.governance WHERE log = NEW.log ORDER BY seq DESC LIMIT 1;
+            IF NOT FOUND THEN
+                head_seq := 0;
+                head_hash := '';
+            END IF;
+            IF NEW.seq <> head_seq + 1 OR NEW.prev <> head_hash THEN
+                RAISE EXCEPTION 'runsheet: record % of the % log does not follow its head, record %', NEW.seq, NEW.log, head_seq
+                    USING ERRCODE = 'RS002';
+            END IF;
+            SELECT person INTO mapped FROM runsheet.members WHERE db_user = session_user;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'runsheet: database user % is not mapped to a person (the owner runs: runsheet store grant PERSON %)',
+                    session_user, session_user USING ERRCODE = 'RS003';
+            END IF;
+            IF doc->>'canonical' IS DISTINCT FROM mapped OR lower(normalize(btrim(doc->>'actor'), NFKC)) IS DISTINCT FROM mapped THEN
+                RAISE EXCEPTION 'runsheet: record % of the % log is by %, but database user % is %; a member writes records only in their own name',
+                    NEW.seq, NEW.log, coalesce(doc->>'actor', 'nobody'), session_user, mapped USING ERRCODE = 'RS004';
+            END IF;
+            RETURN NEW;
+        END
+        $$
+        """
 
     static let eventCheck = """
         CREATE FUNCTION runsheet.check_event() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
@@ -205,8 +275,8 @@ public enum StoreSchema {
         """
 
     /// The tables runsheet's role reads, and those it appends to: no UPDATE, DELETE or TRUNCATE anywhere.
-    static let readable = ["store", "members", "runs", "events", "blobs", "run_files"]
-    static let appendable = ["runs", "events", "blobs", "run_files"]
+    static let readable = ["store", "members", "runs", "events", "blobs", "run_files", "governance"]
+    static let appendable = ["runs", "events", "blobs", "run_files", "governance"]
 
     /// Statements that leave `role` with exactly the grants runsheet needs, and PUBLIC with none.
     static func grants(role: String) -> [String] {

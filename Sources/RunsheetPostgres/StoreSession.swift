@@ -108,18 +108,6 @@ extension RunStore {
     /// until the connection closes or the task is cancelled. Returns once LISTEN is in effect,
     /// leaving a task that hears; cancel it to stop.
     public static func listen(_ store: StoreConnection, to runID: String, heard: @escaping @Sendable () -> Void) async throws -> Task<Void, Never> {
-        let ready = AsyncStream<Void>.makeStream()
-        let task = Task {
-            do {
-                try await store.connection.listen(on: runChannel) { notifications in
-                    ready.continuation.yield()
-                    for try await notification in notifications where notification.payload == runID { heard() }
-                }
-            } catch {
-                ready.continuation.yield()
-            }
-        }
-        for await _ in ready.stream { break }
-        return task
+        try await listen(store, channel: runChannel, payload: runID, heard: heard)
     }
 }

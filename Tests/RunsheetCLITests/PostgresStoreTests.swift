@@ -56,11 +56,11 @@ import Testing
         #expect(second.stdout.contains("at version 2 already"))
         let grants = try store.sql("""
             SELECT string_agg(t || ':' || p || '=' || has_table_privilege('\(role)', 'runsheet.' || t, p)::text, ' ' ORDER BY t, p)
-            FROM unnest(ARRAY['events','runs','members','blobs','run_files','store']) t,
+            FROM unnest(ARRAY['events','runs','members','blobs','run_files','store','governance']) t,
                  unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p
             """, user: store.owner, password: store.ownerPassword)
         let table = grants.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        for name in ["events", "runs", "blobs", "run_files"] {
+        for name in ["events", "runs", "blobs", "run_files", "governance"] {
             #expect(table.contains("\(name):SELECT=true") && table.contains("\(name):INSERT=true"), "\(table)")
         }
         for name in ["members", "store"] {
@@ -85,8 +85,8 @@ import Testing
         let owner = store.environment(password: store.ownerPassword)
         let created = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(created.status == 0, "\(created.stderr)")
-        // The store as version 1 left it: no session_locks table.
-        let downgraded = try store.sql("DROP TABLE runsheet.session_locks; UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
+        // The store as version 1 left it: no session_locks or governance table.
+        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
         #expect(downgraded.status == 0, "\(downgraded.stderr)")
         let refused = try Fixtures.runsheet(["status", "--store", store.url()], environment: owner)
         #expect(refused.status == 6 && refused.stderr.contains("older than version 2"), "\(refused.stderr)")

@@ -94,6 +94,7 @@ import Testing
             .write(to: a.dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         try Self.runbook.write(to: a.dir.appendingPathComponent("deploy.md"), atomically: true, encoding: .utf8)
         try Self.production.write(to: a.dir.appendingPathComponent("prod.md"), atomically: true, encoding: .utf8)
+        try HaltTests.runbook.write(to: a.dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
         return Setup(team: team, a: a, b: try machine("b", team.bob), c: try machine("c", carol), carol: carol)
     }
 
@@ -272,5 +273,55 @@ import Testing
         #expect(text.contains("Lesson: check the dashboards before switching"), "\(text)")
         #expect(!FileManager.default.fileExists(atPath: s.a.dir.appendingPathComponent("runs").path), "the run is in the store only")
         #expect(leftovers(s.a).isEmpty)
+    }
+
+    /// A halt declared on the store from another machine while the operator waits at the step
+    /// before a production step stops it there, within a second, with who, why and since when;
+    /// nothing is written to any repository's halts file; the lift on the store lets it go on.
+    @Test func aHaltDeclaredOnTheStoreStopsTheNextProductionStepOnAnotherMachine() throws {
+        let s = try setup()
+        for name in [".runsheet", ".git"] {
+            try FileManager.default.copyItem(at: s.a.dir.appendingPathComponent(name), to: s.c.dir.appendingPathComponent(name))
+        }
+        let a = try s.a.start(["run", "change.md", "--as", "alice@example.com"])
+        let id = try startedID(a)
+        #expect(a.waitFor("Prepare", seconds: 30), "\(a.printed)\(a.errors)")
+
+        // Bob holds no exception role: refused by the rules, nothing in the store.
+        let bob = try s.b.runsheet(["halt", "--reason", "INC-7 checkout errors", "--as", "bob@example.com"])
+        #expect(bob.status != 0, "\(bob.stdout)\(bob.stderr)")
+        // Carol (release-manager) halts production from her own checkout; Alice cannot write in her name.
+        let forged = try Fixtures.runsheet(["halt", "--reason", "INC-7", "--as", "carol@example.com", "--store", s.a.url], environment: s.a.environment, directory: s.c.dir)
+        #expect(forged.status == 6 && forged.stderr.contains("only in their own name"), "\(forged.status) \(forged.stderr)")
+        let halted = try s.c.runsheet(["halt", "--reason", "INC-7 checkout errors", "--as", "carol@example.com"])
+        #expect(halted.status == 0 && halted.stdout.contains("halted by carol@example.com"), "\(halted.stdout)\(halted.stderr)")
+        #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'halts'") == "1")
+        for machine in [s.a, s.c] {
+            #expect(!FileManager.default.fileExists(atPath: machine.dir.appendingPathComponent(".runsheet/halts.jsonl").path), "the halt is in the store only")
+        }
+        let listed = try s.b.runsheet(["status"])
+        #expect(listed.stdout.contains("halt 1: production halted by carol@example.com"), "\(listed.stdout)\(listed.stderr)")
+
+        // A finishes the step before the production one: the production step does not start.
+        a.send("done", "done")
+        #expect(a.waitFor("production is halted by carol@example.com", seconds: 10), "\(a.printed)")
+        #expect(a.printed.contains("INC-7 checkout errors"))
+        let switched = try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)' AND convert_from(line, 'UTF8') LIKE '%\"step.completed\"%switch-traffic%'")
+        #expect(switched == "0", "the halted step was never done")
+
+        // Lifted on the store: the step goes on.
+        let lifted = try s.c.runsheet(["halt", "--lift", "--as", "carol@example.com"])
+        #expect(lifted.status == 0 && lifted.stdout.contains("lifted halt 1"), "\(lifted.stdout)\(lifted.stderr)")
+        a.send("done", "done", "done")
+        #expect(a.finish(seconds: 60) == 0, "\(a.printed)\(a.errors)")
+        #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'halts'") == "2")
+        // A member cannot take the lift back, rewrite the halt, or add a record beside the chain.
+        for statement in ["DELETE FROM runsheet.governance WHERE seq = 2", "UPDATE runsheet.governance SET line = line", "TRUNCATE runsheet.governance",
+                          "INSERT INTO runsheet.governance (log, seq, line, hash, prev, actor) SELECT log, 3, line, hash, prev, actor FROM runsheet.governance WHERE seq = 1"] {
+            let refused = try s.team.store.sql(statement, user: s.team.alice.user, password: s.team.alice.password)
+            #expect(refused.status != 0, "\(statement): \(refused.stdout)")
+        }
+        #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'halts'") == "2")
+        for machine in [s.a, s.b, s.c] { #expect(leftovers(machine).isEmpty, "\(machine.dir.path): \(leftovers(machine))") }
     }
 }

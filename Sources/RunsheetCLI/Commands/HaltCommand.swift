@@ -45,7 +45,7 @@ struct HaltCommand: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "halt")
+        let storeURL = try StoreRoute.postgresURL(storeOption.store)
         let what = lift ? "lifting a halt" : "a halt"
         let reason = try RepositoryRules.text(self.reason, option: "--reason", required: lift ? nil : what)
         let service = try RepositoryRules.text(self.service, option: "--service", required: nil)
@@ -61,7 +61,10 @@ struct HaltCommand: ParsableCommand {
         // With a key the person is the key's principal (as for `sign`), so the role is asked of them, after binding.
         let (person, signer) = try rules.bind(claimed, explicit: actor.actorName, key: key, act: what)
         _ = try rules.requireExceptionRole(person.name, act: lift ? "lift a halt" : "halt production")
-        let log = rules.haltLog, watch = rules.halts
+        // On the PostgreSQL store, its halts (StoreGovernanceMirror): read, appended and committed there.
+        let mirror = try storeURL.map { try StoreGovernanceMirror.open(url: $0, log: "halts") }
+        defer { mirror?.close() }
+        let log = mirror.map { GovernanceLog(path: $0.path, name: "halts") } ?? rules.haltLog, watch = rules.halts
         let book: (([GovernanceRecord]) -> HaltBook) = { records in
             HaltBook(records, liftProblem: { watch.liftProblem($0) })
         }
@@ -89,6 +92,7 @@ struct HaltCommand: ParsableCommand {
             try append(GovernanceRecord(type: Halt.lifted, by: person, data: data, repository: rules.identity), to: log, signer: signer) { current in
                 guard chosen(current).map(\.hash) == lifting.map(\.hash) else { throw Moved() }
             }
+            try mirror?.commitAppended()
             for halt in lifting { Output.line("lifted halt \(halt.seq): \(halt.sentence.shown)") }
             return
         }
@@ -97,6 +101,7 @@ struct HaltCommand: ParsableCommand {
         if let environment { data["environment"] = .string(environment) }
         if let end { data["until"] = .string(Timestamp.format(end)) }
         let written = try append(GovernanceRecord(type: Halt.declared, by: person, data: data, repository: rules.identity), to: log, signer: signer) { _ in }
+        try mirror?.commitAppended()
         let halt = book([written]).halts[0]
         Output.line("production \(halt.sentence.shown)")
         Output.line("production steps of matching runs do not start until 'runsheet halt --lift'\(end == nil ? "" : " or the halt's end"); rollback steps still run")

@@ -1,11 +1,30 @@
 import Foundation
 import RunsheetCore
+import RunsheetPostgres
 
 /// The halts in force, for `status`, `readiness` and `metrics`: read from the repository's
 /// `.runsheet/halts.jsonl` and judged by its rules as they are now.
 enum HaltStatus {
     /// The halts as they stand, or why they cannot be known; nil where the repository has no rules folder.
-    static func book(near directory: String) -> Result<HaltBook, GovernanceLog.Problem>? {
+    /// With `store` (a PostgreSQL store's URL), the store's halts, judged by the rules around
+    /// `directory`; where there are none, no lift can be judged, so every halt stands until its end.
+    static func book(near directory: String, store: String? = nil) -> Result<HaltBook, GovernanceLog.Problem>? {
+        if let store {
+            let shown = ConnectionSettings.redacted(store)
+            guard let mirror = try? StoreGovernanceMirror.open(url: store, log: "halts") else {
+                return .failure(GovernanceLog.Problem(path: "the halts of the store \(shown)", line: nil, message: "they cannot be read"))
+            }
+            defer { mirror.close() }
+            if let rules = try? RepositoryRules.load(from: directory, act: "reading halts") {
+                return rules.governance.haltWatch(folder: rules.folder, signersNear: rules.anchor, log: mirror.path).book()
+            }
+            do {
+                let records = try GovernanceLog(path: mirror.path, name: "halts").read()
+                return .success(HaltBook(records, liftProblem: { _ in "no repository rules here to judge it by" }))
+            } catch {
+                return .failure(error)
+            }
+        }
         guard let rules = try? RepositoryRules.load(from: directory, act: "reading halts") else {
             guard let folder = GovernanceLog.ruleFolder(from: directory) else { return nil }
             return .failure(GovernanceLog.Problem(path: folder + "/" + Halt.fileName, line: nil,
@@ -15,8 +34,8 @@ enum HaltStatus {
     }
 
     /// One line per halt in force, and one when the halts file does not verify.
-    static func lines(near directory: String, at date: Date = Date()) -> [String] {
-        switch book(near: directory) {
+    static func lines(near directory: String, store: String? = nil, at date: Date = Date()) -> [String] {
+        switch book(near: directory, store: store) {
         case nil: return []
         case .failure(let problem)?:
             return ["⛔ every production step is blocked: \((problem.errorDescription ?? problem.message).shown)"]
@@ -56,8 +75,8 @@ extension HaltStatus {
 
     /// The time production was halted in `metrics`' window, as the output shows it; nil in a
     /// repository that never halted.
-    static func metricsHalted(near directory: String, from: Date?, to: Date, service: String?) -> DeliveryMetrics.Halted? {
-        switch book(near: directory) {
+    static func metricsHalted(near directory: String, store: String? = nil, from: Date?, to: Date, service: String?) -> DeliveryMetrics.Halted? {
+        switch book(near: directory, store: store) {
         case nil: return nil
         case .failure(let problem)?: return .init(problem: "production halts cannot be counted: \((problem.errorDescription ?? problem.message).shown)")
         case .success(let book)?:

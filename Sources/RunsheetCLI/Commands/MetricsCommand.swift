@@ -67,7 +67,7 @@ struct Metrics: ParsableCommand {
             return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
         }
         var metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service, change: change)
-        metrics.halted = HaltStatus.metricsHalted(near: FileManager.default.currentDirectoryPath, from: from, to: to, service: service)
+        metrics.halted = HaltStatus.metricsHalted(near: FileManager.default.currentDirectoryPath, store: try StoreRoute.postgresURL(storeOption.store), from: from, to: to, service: service)
         let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         if let halted = HaltStatus.metricsLine(metrics.halted, service: service) { Output.error(halted) }

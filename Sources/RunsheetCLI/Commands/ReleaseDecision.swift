@@ -35,7 +35,7 @@ enum ReleaseDecision {
             if let fault = record.fault { Output.error("run \(record.id) is left out: \(fault.location): \(fault.message)") }
         }
         var report = ReadinessReport.evaluate(parsed, evidence: evidence, now: now, rewound: rewound, runsheetVersion: RunsheetCommand.version)
-        annotate(&report, release: parsed, evidence: evidence, now: now)
+        annotate(&report, release: parsed, evidence: evidence, now: now, store: try StoreRoute.postgresURL(store))
         return (parsed, report, evidence)
     }
 
@@ -62,12 +62,12 @@ enum ReleaseDecision {
     }
 
     /// Adds the halts in force that stop the release's runs (blocking) and its closure.
-    static func annotate(_ report: inout ReadinessReport, release: Release, evidence: [ReadinessReport.Evidence], now: Date) {
+    static func annotate(_ report: inout ReadinessReport, release: Release, evidence: [ReadinessReport.Evidence], now: Date, store: String? = nil) {
         let folder = (release.path as NSString).deletingLastPathComponent
         let near = folder.isEmpty ? "." : folder
         let runs = facts(evidence, now: now)
         let link = (release.path as NSString).lastPathComponent
-        switch HaltStatus.book(near: near) {
+        switch HaltStatus.book(near: near, store: store) {
         case nil: break
         case .failure(let problem)?:
             report.blockers.append(.governance(item: "halts", text: "\(problem.errorDescription ?? problem.message), so production may be halted", link: link,

@@ -541,6 +541,7 @@ struct Resume: ParsableCommand {
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)
         engine.notifier = notifier
+        if let store { engine.governance.halts = try store.session.watchHalts(engine.governance, runbook: runbook.path) }
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +

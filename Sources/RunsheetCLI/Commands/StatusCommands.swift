@@ -40,7 +40,7 @@ struct Status: ParsableCommand {
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
         for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.shownJournalPath(entry.directory))) }
         catalog.reportUnreadable()
-        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: FileManager.default.currentDirectoryPath)
+        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: FileManager.default.currentDirectoryPath, store: try StoreRoute.postgresURL(storeOption.store))
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             for line in locks { Output.line(line) }
             if let stored {

@@ -15,6 +15,9 @@ extension Run {
         defer { session.close() }
         try session.takeLease(for: who)
         try session.takeLocks(claim, items: runbook.touchedComponents, actor: who, refused: "nothing was started")
+        // The store's halts, not the repository's file, stop its runs (docs/TEAMS.md).
+        var governance = governance
+        governance.halts = try session.watchHalts(governance, runbook: file)
         let copy = try StoreRunSession.localFolder(store: session.shown)
         defer { copy.remove() }
         let runDirectory = copy.runs + "/" + runID

@@ -201,11 +201,12 @@ extension Governance {
     /// The halts of the repository whose rule folder is `folder`, judged by these rules: a lift
     /// counts when it was written in this repository, its author holds an exception role in the
     /// roles file as it is now, and, when the repository's policy requires signatures, is signed.
-    public func haltWatch(folder: String, signersNear path: String) -> HaltWatch {
+    /// `log` reads the halts from another file than the folder's (the store's halts, mirrored).
+    public func haltWatch(folder: String, signersNear path: String, log: String? = nil) -> HaltWatch {
         let roles = self.roles, exceptionRoles = self.exceptionRoles
         let signaturesRequired = Self.requiresSignatures(repositoryPolicy)
         let root = (folder as NSString).deletingLastPathComponent
-        return HaltWatch(path: folder + "/" + Halt.fileName, liftProblem: { record in
+        return HaltWatch(path: log ?? folder + "/" + Halt.fileName, liftProblem: { record in
             // Asked of Git only when a lift is judged: most repositories never lift.
             let here = RepositoryIdentity.of(directory: root.isEmpty ? "." : root)
             guard record.repository == here else {
