@@ -22,10 +22,9 @@ import Testing
     }
 
     /// Each command that works on runs and not on the store, with arguments it would act on
-    /// (`status`, `verify`, `audit`, `report`, `render`, `readiness`, `metrics`, `sign`, `reject`, `seal`, `run`, `resume`, `update` and `halt` work on it: StoreReadTests, StoreManyRunsTests, StoreSignTests, StoreRunTests).
+    /// (`status`, `verify`, `audit`, `report`, `render`, `readiness`, `metrics`, `sign`, `reject`, `seal`, `run`, `resume`, `update`, `halt` and `release close` work on it: StoreReadTests, StoreManyRunsTests, StoreSignTests, StoreRunTests).
     static func commands(_ id: String) -> [(name: String, arguments: [String])] {
-        [("unlock", ["unlock", "checkout", "production", "--as", "alice@example.com", "--reason", "stuck"]),
-         ("release close", ["release", "close", "release.md", "--as", "alice@example.com"])]
+        [("unlock", ["unlock", "checkout", "production", "--as", "alice@example.com", "--reason", "stuck"])]
     }
 
     func run(_ arguments: [String], in dir: URL, environment: [String: String]) throws -> (ProcessResult, TimeInterval) {

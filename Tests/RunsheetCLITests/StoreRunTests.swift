@@ -324,4 +324,26 @@ import Testing
         #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'halts'") == "2")
         for machine in [s.a, s.b, s.c] { #expect(leftovers(machine).isEmpty, "\(machine.dir.path): \(leftovers(machine))") }
     }
+
+    @Test func aReleaseIsClosedOnTheStoreOnceAndReadinessFromAnotherMachineShowsIt() throws {
+        let s = try setup()
+        try "---\nrelease: rel-1\ntitle: Checkout release\nowner: alice@example.com\n---\n# Checkout release\n\n## Requires\n\n- [Change](change.md)\n"
+            .write(to: s.a.dir.appendingPathComponent("release.md"), atomically: true, encoding: .utf8)
+        let run = try s.a.runsheet(["run", "change.md", "--as", "alice@example.com"], stdin: "done\ndone\ndone\n")
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let ready = try s.a.runsheet(["readiness", "release.md"])
+        #expect(ready.status == 0 && ready.stdout.contains("GO"), "\(ready.stdout)\(ready.stderr)")
+        // Bob may not close (not the owner, no closing role); Carol (release-manager) may, once.
+        let bob = try Fixtures.runsheet(["release", "close", "release.md", "--as", "bob@example.com", "--store", s.b.url], environment: s.b.environment, directory: s.a.dir)
+        #expect(bob.status == 1 && bob.stderr.contains("nothing was written"), "\(bob.status) \(bob.stderr)")
+        let carol = try Fixtures.runsheet(["release", "close", "release.md", "--as", "carol@example.com", "--store", s.c.url], environment: s.c.environment, directory: s.a.dir)
+        #expect(carol.status == 0 && carol.stdout.contains("release rel-1 closed by carol@example.com"), "\(carol.stdout)\(carol.stderr)")
+        #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'closures'") == "1")
+        #expect(!FileManager.default.fileExists(atPath: s.a.dir.appendingPathComponent(".runsheet/closures.jsonl").path), "the closure is in the store only")
+        let again = try s.a.runsheet(["release", "close", "release.md", "--as", "alice@example.com"])
+        #expect(again.status == 1 && again.stderr.contains("closed once"), "\(again.stderr)")
+        let shown = try s.a.runsheet(["readiness", "release.md"])
+        #expect(shown.stdout.contains("closed by carol@example.com"), "\(shown.stdout)")
+        #expect(leftovers(s.a).isEmpty, "\(leftovers(s.a))")
+    }
 }

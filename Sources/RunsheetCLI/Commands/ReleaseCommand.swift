@@ -49,10 +49,10 @@ struct ReleaseClose: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        try StoreRoute.requireFolder(storeOption.store, command: "release close")
+        let storeURL = try StoreRoute.postgresURL(storeOption.store)
         // Decided as of one instant, as `readiness --at` would: the report's hash can be checked again.
         let now = Timestamp.parse(Timestamp.now()) ?? Date()
-        let (parsed, report, evidence) = try ReleaseDecision.decide(release, at: now, rewound: true, runsDir: runsFolder.runsDir)
+        let (parsed, report, evidence) = try ReleaseDecision.decide(release, at: now, rewound: true, runsDir: runsFolder.runsDir, store: storeOption.store)
         let folder = (release as NSString).deletingLastPathComponent
         let rules = try RepositoryRules.load(from: folder.isEmpty ? "." : folder, act: "closing a release")
         if let closure = report.closure, closure.notCounted == nil {
@@ -77,7 +77,10 @@ struct ReleaseClose: ParsableCommand {
         }
         closure.file = file.path
         closure.fileSHA256 = fileSHA256
-        let log = rules.closureLog
+        // On the PostgreSQL store, its closures (StoreGovernanceMirror): read, appended and committed there.
+        let mirror = try storeURL.map { try StoreGovernanceMirror.open(url: $0, log: "closures") }
+        defer { mirror?.close() }
+        let log = mirror.map { GovernanceLog(path: $0.path, name: "closures") } ?? rules.closureLog
         let written: GovernanceRecord
         do {
             written = try log.append(GovernanceRecord(type: ReleaseClosure.closed, by: person, data: closure.data, repository: rules.identity), signer: signer) { records in
@@ -88,6 +91,7 @@ struct ReleaseClose: ParsableCommand {
         } catch let problem as GovernanceLog.Problem {
             throw CommandFailure(status: .findings, message: "\(problem.errorDescription ?? problem.message); nothing was written")
         }
+        try mirror?.commitAppended()
         let recorded = ReleaseClosure(written) ?? closure
         Output.line("release \(parsed.id.shown) \(recorded.sentence.shown)")
         Output.line("readiness as of \(report.asOf): runsheet readiness \(release.shown) --format json --at \(report.asOf) | sha256sum")

@@ -1,5 +1,6 @@
 import Foundation
 import RunsheetCore
+import RunsheetPostgres
 
 /// The readiness decision for a release file, with what the repository's governance logs add:
 /// halts in force (blocking) and the release's closure (who, when, later runs, a PIR follow-up).
@@ -79,7 +80,7 @@ enum ReleaseDecision {
                                                    location: ".runsheet/\(Halt.fileName):\(halt.seq)", by: halt.by))
             }
         }
-        switch closure(of: release, near: near, at: now) {
+        switch closure(of: release, near: near, at: now, store: store) {
         case .failure(let problem):
             report.blockers.append(.governance(item: "closures", text: problem.errorDescription ?? problem.message, link: link,
                                                location: problem.path + (problem.line.map { ":\($0)" } ?? "")))
@@ -95,9 +96,15 @@ enum ReleaseDecision {
 
     /// The release's closure recorded by `now` (the one that counts, else the last that does not),
     /// or why the closures file cannot be trusted.
-    static func closure(of release: Release, near directory: String, at now: Date) -> Result<ReleaseClosure?, GovernanceLog.Problem> {
+    /// With `store`, the closures of that PostgreSQL store.
+    static func closure(of release: Release, near directory: String, at now: Date, store: String? = nil) -> Result<ReleaseClosure?, GovernanceLog.Problem> {
         guard let rules = try? RepositoryRules.load(from: directory, act: "reading closures") else { return .success(nil) }
-        let log = rules.closureLog
+        let mirror: StoreGovernanceMirror?
+        do { mirror = try store.map { try StoreGovernanceMirror.open(url: $0, log: "closures") } } catch {
+            return .failure(GovernanceLog.Problem(path: "the closures of the store \(ConnectionSettings.redacted(store ?? ""))", line: nil, message: "they cannot be read"))
+        }
+        defer { mirror?.close() }
+        let log = mirror.map { GovernanceLog(path: $0.path, name: "closures") } ?? rules.closureLog
         let records: [GovernanceRecord]
         do { records = try log.read() } catch { return .failure(error) }
         var found: ReleaseClosure?
