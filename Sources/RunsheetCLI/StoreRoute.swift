@@ -80,7 +80,13 @@ enum StoreRoute {
     }
 
     static func refusal(_ command: String, url: String, source: StoreChoice.Source) -> CommandFailure {
-        CommandFailure(status: .store, message:
+        if command == "unlock" {
+            return CommandFailure(status: .store, message:
+                "runsheet unlock has nothing to release on the PostgreSQL store \(ConnectionSettings.redacted(url)) (chosen by \(source.rawValue)): " +
+                "there a lock is held only by the session that drives its run and ends with it, so it did nothing; " +
+                "give --store folder to release a lock of the run folders")
+        }
+        return CommandFailure(status: .store, message:
             "runsheet \(command) does not work on the PostgreSQL store \(ConnectionSettings.redacted(url)) (chosen by \(source.rawValue)) yet, " +
             "so it did nothing; give --store folder to use the run folders, or copy the run into one first with 'runsheet store pull RUN'")
     }
