@@ -346,4 +346,27 @@ import Testing
         #expect(shown.stdout.contains("closed by carol@example.com"), "\(shown.stdout)")
         #expect(leftovers(s.a).isEmpty, "\(leftovers(s.a))")
     }
+
+    @Test func aRunOnTheStoreNotifiesAsOnAFolder() throws {
+        let s = try setup()
+        try "notify:\n  - events: [gate.waiting, run.ended]\n    command: cat >> notified.jsonl; echo >> notified.jsonl\n"
+            .write(to: s.a.dir.appendingPathComponent(".runsheet/config.yaml"), atomically: true, encoding: .utf8)
+        let a = try s.a.start(["run", "deploy.md", "--as", "alice@example.com"])
+        a.send("wait", "run")
+        let id = try startedID(a)
+        #expect(a.waitFor("needs 2 more of cab", seconds: 30), "\(a.printed)\(a.errors)")
+        for (machine, person) in [(s.b, "bob@example.com"), (s.c, "carol@example.com")] {
+            #expect(try machine.runsheet(["sign", id, "approve-the-deploy", "--as", person]).status == 0)
+        }
+        #expect(a.finish(seconds: 60) == 0, "\(a.printed)\(a.errors)")
+        let sent = try String(contentsOf: s.a.dir.appendingPathComponent("notified.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(sent.map { $0["kind"] as? String ?? "" } == ["gate.waiting", "run.ended"], "\(sent)")
+        #expect(sent.allSatisfy { $0["run"] as? String == id }, "\(sent)")
+        // Each names its event in the store: seq and hash are the store's.
+        for notice in sent {
+            let seq = notice["seq"] as? Int ?? 0
+            #expect(try s.sql("SELECT hash FROM runsheet.events WHERE run = '\(id)' AND seq = \(seq)") == notice["hash"] as? String, "\(notice)")
+        }
+    }
 }
