@@ -240,6 +240,7 @@ final class WalkThrough {
             write("  " + style.red("⛔ production change blocked: \(conflict.shown)") + "\n")
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
         }
+        if let held = engine.itemHold() { write("  " + style.red("⛔ ITEM HELD: \(held.shown)") + "\n") }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
         for line in recordLines(step, width: 78) { write("  " + line + "\n") }
         for line in unfinishedLines() { write("  " + line + "\n") }

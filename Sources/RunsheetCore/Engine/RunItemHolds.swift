@@ -11,3 +11,13 @@ extension RunEngine {
         throw RunError.itemHeld(step: step.id, sentence)
     }
 }
+
+extension RunEngine {
+    /// The sentence naming the open run that holds one of the current production step's
+    /// configuration items now, as the step's start would be refused; nil when none does. Asked
+    /// by the waiting screen each time it looks again, so a hold and its release show within a second.
+    public func itemHold() -> String? {
+        guard let step = currentStep, step.production || runbook.production, !state.finished, let itemHolder else { return nil }
+        return itemHolder(state)
+    }
+}
