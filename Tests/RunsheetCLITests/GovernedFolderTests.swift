@@ -42,6 +42,9 @@ import Testing
         let halted = try runsheet(["halt", "--runbooks", "runbooks", "--as", "rita", "--reason", "INC-2041 checkout errors"], in: dir)
         #expect(halted.status == 0, "\(halted.stderr)")
         #expect(FileManager.default.fileExists(atPath: halts))
+        // status lists it when named the same way.
+        let status = try runsheet(["status", "--runbooks", "runbooks", "--runs-dir", "runs"], in: dir)
+        #expect(status.stdout.contains("halt 1: production halted by rita") && status.stdout.contains("INC-2041"), "\(status.stdout)\(status.stderr)")
         // The rules named are the ones a run of runbooks/change.md obeys, started from the root too.
         let run = try runsheet(["run", "runbooks/change.md", "--as", "olly", "--runs-dir", "runs"], in: dir, stdin: "done\ndone\nquit\n")
         #expect(run.stdout.contains("halted by rita") && run.stdout.contains("INC-2041"), "\(run.stdout)\(run.stderr)")

@@ -12,6 +12,7 @@ struct Status: ParsableCommand {
               runsheet status
               runsheet status checkout-deploy-20261122-051200-ab12
               runsheet status --runs-dir /srv/runsheet/runs --limit 5
+              runsheet status --runbooks runbooks    # the halts of runbooks/.runsheet/
             """
     )
 
@@ -20,6 +21,8 @@ struct Status: ParsableCommand {
 
     @OptionGroup var runsFolder: RunsFolderOption
     @OptionGroup var storeOption: StoreOption
+    /// Whose halts the list shows: the .runsheet/ found from there (as `halt --runbooks`).
+    @OptionGroup var governed: GovernedFolderOption
 
     @Option(help: "How many recent runs to list.")
     var limit = 20
@@ -40,7 +43,7 @@ struct Status: ParsableCommand {
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
         for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.shownJournalPath(entry.directory))) }
         catalog.reportUnreadable()
-        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: FileManager.default.currentDirectoryPath)
+        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: try governed.directory())
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             for line in locks { Output.line(line) }
             if let stored {
