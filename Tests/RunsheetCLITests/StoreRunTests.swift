@@ -344,6 +344,10 @@ import Testing
         #expect(again.status == 1 && again.stderr.contains("closed once"), "\(again.stderr)")
         let shown = try s.a.runsheet(["readiness", "release.md"])
         #expect(shown.stdout.contains("closed by carol@example.com"), "\(shown.stdout)")
+        // `release pir` reads the closure from the store: closed, with no PIR due (nothing failed).
+        let pir = try Fixtures.runsheet(["release", "pir", "release.md", "--link", "https://wiki/pir", "--as", "carol@example.com", "--store", s.c.url],
+                                        environment: s.c.environment, directory: s.a.dir)
+        #expect(pir.status == 1 && pir.stderr.contains("with no PIR follow-up due"), "\(pir.status) \(pir.stderr)")
         #expect(leftovers(s.a).isEmpty, "\(leftovers(s.a))")
     }
 

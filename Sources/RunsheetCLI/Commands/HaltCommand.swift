@@ -18,6 +18,11 @@ struct HaltCommand: ParsableCommand {
             --lift ends halts: every halt in force, or with --service and --environment \
             only those declared with exactly that service and environment.
 
+            The rules (roles, calendar, halts) are the .runsheet/ found from the current \
+            folder up to the repository's root, or from the folder --runbooks names: the \
+            one a run of a runbook there obeys (e.g. --runbooks runbooks when the rules \
+            are in runbooks/.runsheet/).
+
             Halts are kept in the repository's .runsheet/halts.jsonl, hash-chained and \
             signed where the policy requires signatures (docs/JOURNAL.md, Governance \
             logs); a file that does not verify halts every production step. 'runsheet \
@@ -26,12 +31,13 @@ struct HaltCommand: ParsableCommand {
             Exit codes: 0 recorded; 1 refused by a rule (no exception role, nothing to \
             lift, a halts file that does not verify, no key where signatures are \
             required); 2 bad input (no --reason, an --until that is not a time or is in \
-            the past, no roles file).
+            the past, no roles file found, a --runbooks that is not a folder).
 
             Examples:
               runsheet halt --reason "INC-2041: checkout errors" --service checkout
               runsheet halt --reason "payment provider outage" --until 2026-12-04T20:00:00Z
               runsheet halt --lift --reason "INC-2041 resolved"
+              runsheet halt --runbooks runbooks --reason "INC-2041: checkout errors"
             """
     )
 
@@ -40,6 +46,7 @@ struct HaltCommand: ParsableCommand {
     @Option(help: "Halt (or lift) only runs in this environment.") var environment: String?
     @Option(help: "End the halt by itself at this time (ISO 8601, or a date).") var until: String?
     @Flag(help: "Lift the halts in force (with --service/--environment: those declared with exactly them).") var lift = false
+    @OptionGroup var governed: GovernedFolderOption
     @OptionGroup var actor: ActorOption
     @OptionGroup var key: SigningKeyOption
     @OptionGroup var storeOption: StoreOption
@@ -56,7 +63,7 @@ struct HaltCommand: ParsableCommand {
         if let end, end <= now {
             throw CommandFailure(status: .usage, message: "--until \(until ?? "") is in the past (it is \(Timestamp.plain(now)) UTC now), so the halt would end before it began; nothing was written")
         }
-        let rules = try RepositoryRules.load(from: FileManager.default.currentDirectoryPath, act: lift ? "lifting a halt" : "halting production")
+        let rules = try RepositoryRules.load(from: try governed.directory(), act: lift ? "lifting a halt" : "halting production", hint: governed.hint)
         let claimed = try RunContext.actor(explicit: actor.actorName)
         // With a key the person is the key's principal (as for `sign`), so the role is asked of them, after binding.
         let (person, signer) = try rules.bind(claimed, explicit: actor.actorName, key: key, act: what)

@@ -8,11 +8,13 @@ struct ReleaseCommand: ParsableCommand {
         abstract: "Acts on a release as a whole.",
         discussion: """
             close: record that a GO release is closed (see 'runsheet release close --help').
+            pir: mark a closed release's PIR follow-up done (see 'runsheet release pir --help').
 
             Examples:
               runsheet release close releases/2026-12-checkout.md
+              runsheet release pir releases/2026-12-checkout.md --link https://wiki.example.com/pir/2041
             """,
-        subcommands: [ReleaseClose.self]
+        subcommands: [ReleaseClose.self, ReleasePIRCommand.self]
     )
 }
 
@@ -29,7 +31,8 @@ struct ReleaseClose: ParsableCommand {
             which 'runsheet readiness RELEASE --format json --at ASOF' (ASOF as printed) \
             gives again. readiness then shows the release as closed, flags runs started \
             after it, and shows a PIR follow-up due when the release had failures, \
-            rollbacks or exceptions. A release is closed once.
+            rollbacks or exceptions, until 'runsheet release pir' marks it done. A \
+            release is closed once.
 
             Exit codes: 0 closed; 1 refused (NO-GO, already closed, not the owner nor a \
             release manager, a closures file that does not verify, no key where \
@@ -54,7 +57,8 @@ struct ReleaseClose: ParsableCommand {
         let now = Timestamp.parse(Timestamp.now()) ?? Date()
         let (parsed, report, evidence) = try ReleaseDecision.decide(release, at: now, rewound: true, runsDir: runsFolder.runsDir, store: storeOption.store)
         let folder = (release as NSString).deletingLastPathComponent
-        let rules = try RepositoryRules.load(from: folder.isEmpty ? "." : folder, act: "closing a release")
+        let rules = try RepositoryRules.load(from: folder.isEmpty ? "." : folder, act: "closing a release",
+                                             hint: "the rules are found from the release file's folder, as readiness finds them, so keep it beside or below the .runsheet/ that governs its runbooks")
         if let closure = report.closure, closure.notCounted == nil {
             throw CommandFailure(status: .findings, message: "release \(parsed.id.shown) is already \(closure.sentence.shown), and a release is closed once; nothing was written")
         }
@@ -71,12 +75,10 @@ struct ReleaseClose: ParsableCommand {
         let rolledBack = ReleaseDecision.facts(evidence, now: now).filter { $0.rolledBack && used.contains($0.id) }.map(\.id)
         var closure = ReleaseClosure(release: parsed.id, by: person.name, at: "", verdict: report.decision.rawValue, reportSHA256: SHA256Hex.of(json),
                                      asOf: report.asOf, followUp: ReleaseClosure.followUp(for: report, rolledBack: rolledBack))
+        // The hash of the bytes the decision above was taken on (`Release.sha256`): the file is read once.
         let file = rules.releaseFile(parsed)
-        guard let fileSHA256 = file.sha256 else {
-            throw CommandFailure(status: .usage, message: "\(release.shown) cannot be read again to record its SHA-256; nothing was written")
-        }
         closure.file = file.path
-        closure.fileSHA256 = fileSHA256
+        closure.fileSHA256 = file.sha256
         // On the PostgreSQL store, its closures (StoreGovernanceMirror): read, appended and committed there.
         let mirror = try storeURL.map { try StoreGovernanceMirror.open(url: $0, log: "closures") }
         defer { mirror?.close() }
@@ -95,7 +97,8 @@ struct ReleaseClose: ParsableCommand {
         let recorded = ReleaseClosure(written) ?? closure
         Output.line("release \(parsed.id.shown) \(recorded.sentence.shown)")
         Output.line("readiness as of \(report.asOf): runsheet readiness \(release.shown) --format json --at \(report.asOf) | sha256sum")
-        Output.line(recorded.followUp.isEmpty ? "no PIR follow-up is due" : "PIR follow-up due: " + recorded.followUp.map(\.shown).joined(separator: "; "))
+        Output.line(recorded.followUp.isEmpty ? "no PIR follow-up is due" : "PIR follow-up due: " + recorded.followUp.map(\.shown).joined(separator: "; ")
+                    + "; once held, mark it done with: runsheet release pir \(release.shown) --link URL")
     }
 
     private struct AlreadyClosed: Error {}

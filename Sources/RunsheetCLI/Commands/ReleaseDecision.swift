@@ -115,7 +115,13 @@ enum ReleaseDecision {
                 return .failure(GovernanceLog.Problem(path: log.path, line: record.seq, message: "the signature of record \(record.seq) does not verify: \(problem)"))
             }
             closure.notCounted = rules.closeProblem(record, release: release)
-            if closure.notCounted == nil { return .success(closure) }
+            if closure.notCounted == nil {
+                switch rules.pir(completing: record, of: release, in: records, log: log, at: now) {
+                case .failure(let problem): return .failure(problem)
+                case .success(let pir): closure.pir = pir
+                }
+                return .success(closure)
+            }
             found = found ?? closure
         }
         return .success(found)
@@ -139,11 +145,13 @@ extension RepositoryRules {
         return "\(person) is not the release's owner\(release.owner.map { " (\($0))" } ?? "") and holds none of \(closingRoles.joined(separator: ", ")) in \(governance.roles?.path ?? RolesFile.relativePath)"
     }
 
-    /// The release file's path from the repository's root, and the SHA-256 of its bytes now (nil: unreadable).
-    func releaseFile(_ release: Release) -> (path: String, sha256: String?) {
+    /// The release file's path from the repository's root, and the SHA-256 of the very bytes the
+    /// release was parsed (and decided) from: one read, so a file changed in between cannot make
+    /// a closure's hash name other bytes than those its decision was taken on.
+    func releaseFile(_ release: Release) -> (path: String, sha256: String) {
         let root = (folder as NSString).deletingLastPathComponent
         let path = PathText.relative(release.path, from: root.isEmpty ? "." : root)
-        return (path, (try? FileReader.read(release.path)).map { SHA256Hex.of($0) })
+        return (path, release.sha256)
     }
 
     /// Why a recorded closure does not count under the rules as they are now: written in
@@ -156,7 +164,7 @@ extension RepositoryRules {
         let file = releaseFile(release)
         guard closure.file == file.path else { return "it closed the release file \(closure.file.isEmpty ? "(none named)" : closure.file), not \(file.path)" }
         guard closure.fileSHA256 == file.sha256 else {
-            return "the release file \(file.path) changed since it was closed (SHA-256 \(closure.fileSHA256.prefix(12)) then, \(file.sha256.map { String($0.prefix(12)) } ?? "unreadable") now)"
+            return "the release file \(file.path) changed since it was closed (SHA-256 \(closure.fileSHA256.prefix(12)) then, \(file.sha256.prefix(12)) now)"
         }
         if let problem = mayNotClose(record.actor, release: release) { return problem }
         if record.signature == nil && Governance.requiresSignatures(governance.repositoryPolicy) {

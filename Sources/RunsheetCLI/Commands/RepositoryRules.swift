@@ -11,9 +11,10 @@ struct RepositoryRules {
     /// A path at the repository's root that rule files and allowed signers are found from, as for a runbook there.
     var anchor: String
 
-    static func load(from directory: String, act: String) throws -> RepositoryRules {
+    /// `hint` says how to point the act at the right folder when no roles file is found.
+    static func load(from directory: String, act: String, hint: String = "run it inside the repository") throws -> RepositoryRules {
         guard let folder = GovernanceLog.ruleFolder(from: directory) else {
-            throw CommandFailure(status: .usage, message: "no \(RolesFile.relativePath) was found from \(directory) up to the repository's root, and \(act) needs the roles file that says who may; run it inside the repository (docs/FORMAT.md, \"The roles file\")")
+            throw CommandFailure(status: .usage, message: "no \(RolesFile.relativePath) was found from \(directory.shown) up to the repository's root, and \(act) needs the roles file that says who may; \(hint) (docs/FORMAT.md, \"The roles file\")")
         }
         let anchor = (folder as NSString).deletingLastPathComponent + "/.runsheet-rules.md"
         let runbook = Compiler().compile(path: anchor, bytes: Array("# Rules\n".utf8)).runbook

@@ -12,6 +12,7 @@ struct Status: ParsableCommand {
               runsheet status
               runsheet status checkout-deploy-20261122-051200-ab12
               runsheet status --runs-dir /srv/runsheet/runs --limit 5
+              runsheet status --runbooks runbooks    # the halts of runbooks/.runsheet/
             """
     )
 
@@ -20,6 +21,8 @@ struct Status: ParsableCommand {
 
     @OptionGroup var runsFolder: RunsFolderOption
     @OptionGroup var storeOption: StoreOption
+    /// Whose halts the list shows: the .runsheet/ found from there (as `halt --runbooks`).
+    @OptionGroup var governed: GovernedFolderOption
 
     @Option(help: "How many recent runs to list.")
     var limit = 20
@@ -40,7 +43,7 @@ struct Status: ParsableCommand {
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
         for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.shownJournalPath(entry.directory))) }
         catalog.reportUnreadable()
-        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: FileManager.default.currentDirectoryPath, store: try StoreRoute.postgresURL(storeOption.store))
+        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: try governed.directory(), store: try StoreRoute.postgresURL(storeOption.store))
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             for line in locks { Output.line(line) }
             if let stored {
@@ -81,7 +84,7 @@ struct Status: ParsableCommand {
         let (state, problem) = try RunSupport.shownState(in: directory)
         let lease = RunLease.probe(folder: directory)
         Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory), unsignedRule: Self.unsignedRule(state, directory: directory),
-                          session: lease.held ? lease.holder?.description ?? "another session" : nil))
+                          session: lease.held ? lease.holder?.description ?? "another session" : nil, items: StatusItemDemands.lines(state, directory: directory)))
         try RunSupport.finishShowing(problem)
         RunSupport.keepUntilExit(state)
     }
@@ -120,7 +123,8 @@ struct Status: ParsableCommand {
 
     /// The run in detail; every name and text from the journal shows escaped (`ShownText`).
     /// `session` names who drives the run now (its lease's holder), if anyone does.
-    func detail(_ state: RunState, lapsed: [String: String] = [:], unsignedRule: String? = nil, session: String? = nil) -> String {
+    /// `items`: what the criticality rule adds to the run's gates (`StatusItemDemands`).
+    func detail(_ state: RunState, lapsed: [String: String] = [:], unsignedRule: String? = nil, session: String? = nil, items: [String] = []) -> String {
         var lines: [String] = []
         lines.append("run      \(state.runID.shown)")
         lines.append("runbook  \(state.title.shown) (\(state.runbookPath.shown))")
@@ -148,6 +152,7 @@ struct Status: ParsableCommand {
         let settled = state.settledCount
         lines.append("status   \(state.outcome?.rawValue ?? "in progress")" + (state.endReason.map { ": \($0.shown)" } ?? "") + " · \(settled)/\(state.stepHashes.count) steps settled")
         if let cursor = state.cursor, !state.finished { lines.append("at       \(cursor.shown)") }
+        lines += items
         if let session { lines.append("session  driven by \(session.shown); another session is refused until it ends") }
         if let lock = state.lock, !state.finished {
             lines.append("lock     \(lock.shownName)" + (state.holdsLock ? " held since \((state.lockSince ?? "").shown)" + (lock.mode == .shared ? " (shared)" : "")

@@ -24,8 +24,9 @@ extension WalkThrough {
             // must not wake the wait below and draw the same screen again.
             terminal.discardChanges()
             let pressed: Key?
-            // With halts to watch, the screen looks again twice a second: a halt shows within one.
-            do { pressed = try decided ?? terminal.readKey(timeout: engine.governance.halts == nil ? 1 : 0.5) } catch is EndOfInput { return try pauseAtEndOfInput() }
+            // With halts or item holds to watch, the screen looks again twice a second: one shows within a second.
+            let watching = engine.governance.halts != nil || engine.itemHolder != nil
+            do { pressed = try decided ?? terminal.readKey(timeout: watching ? 0.5 : 1) } catch is EndOfInput { return try pauseAtEndOfInput() }
             decided = nil
             guard let key = pressed else {
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
@@ -212,6 +213,9 @@ extension WalkThrough {
             let roles = engine.governance.exceptionRoles.joined(separator: " or ")
             out.append(style.red(truncate("⛔ Production change blocked: \(conflict.shown)", width)))
             out.append(style.dim(truncate("waiting for an exception from a \(roles): " + Governance.exceptionCommand(run: state.runID, step: step.id), width)))
+        }
+        if let held = engine.itemHold() {
+            out += TerminalMarkdown.wrap("⛔ ITEM HELD: \(held.shown)", width: width).map(style.red)
         }
         out.append("")
         var body = TerminalMarkdown.render(engine.displayText(step.body), width: width - 2, style: style)

@@ -150,6 +150,16 @@ final class WalkThrough {
     /// exception a blocked production step needs is granted; false when Ctrl-C stopped the wait.
     func waitAtGate() throws -> Bool {
         interrupted.clear()
+        if engine.itemHold() != nil {
+            // Another run's end is not a change in this run's folder: look again at the pause's pace.
+            while engine.itemHold() != nil {
+                if interrupted.isRaised { return false }
+                showNotificationFailures()
+                pauseForChange()
+            }
+            write("  " + style.green("✓ no open run holds the step's configuration items now") + "\n")
+            if engine.currentGate == nil, engine.calendarConflict() == nil { return true }
+        }
         if engine.calendarConflict() != nil {
             while engine.calendarConflict() != nil {
                 if interrupted.isRaised { return false }
@@ -239,6 +249,10 @@ final class WalkThrough {
             let roles = engine.governance.exceptionRoles.joined(separator: " or ")
             write("  " + style.red("⛔ production change blocked: \(conflict.shown)") + "\n")
             write("  a \(roles) may grant an exception: \(Governance.exceptionCommand(run: engine.state.runID, step: step.id)); then 'wait' or resume\n")
+        }
+        if let held = engine.itemHold() {
+            write("  " + style.red("⛔ ITEM HELD: \(held.shown)") + "\n")
+            write("  'wait' waits until it is free\n")
         }
         if let status = engine.currentGate { write("  " + gateLine(status) + "\n") }
         for line in recordLines(step, width: 78) { write("  " + line + "\n") }

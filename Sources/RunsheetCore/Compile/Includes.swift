@@ -73,6 +73,14 @@ extension Lowering {
             s.origin = step.origin ?? included.path
             // A runbook that is all production stays so when included.
             s.production = s.production || included.production
+            // Its front matter's `components` are the items each of its production steps changes.
+            if s.production, !included.components.isEmpty {
+                var names = s.components ?? []
+                for name in included.components where !names.contains(where: { EnvironmentLock.Key.canonical($0) == EnvironmentLock.Key.canonical(name) }) {
+                    names.append(name)
+                }
+                s.components = names
+            }
             return s
         }
         // Place after the host and its own children.

@@ -142,7 +142,8 @@ struct Lowering {
         checkAnchors(runbook)
         checkParameters(runbook)
         // The same files, read the same way, as every command that acts on the runbook reads them.
-        let (governance, governanceProblems) = Governance.load(for: runbook, loader: compiler.loader)
+        let (loaded, governanceProblems) = Governance.load(for: runbook, loader: compiler.loader)
+        var governance = loaded
         diagnostics += governanceProblems
         let rolesFileUnread = governance.roles.map { $0.members.isEmpty && governanceProblems.contains { $0.code == .rolesFile } } ?? false
         let declaredRoles = checkRoles(runbook, rolesFile: governance.roles, rolesFileUnread: rolesFileUnread)
@@ -156,6 +157,9 @@ struct Lowering {
             if let parent = runbook.steps[index].parent, productionSteps.contains(parent) { runbook.steps[index].production = true }
             if runbook.steps[index].production { productionSteps.insert(runbook.steps[index].id) }
         }
+        // What the items of included steps add to the gates counts too, as it does in a run.
+        let demands = ItemDemands.of(runbook, inventory: governance.inventory, rules: governance.policy.criticality)
+        governance.policy.demands = demands.isEmpty ? nil : demands
         checkGovernance(runbook, governance: governance, declared: declaredRoles)
         checkLockNames(runbook, frontMatterEnd: bodyLine)
         FlowAnalysis.check(runbook, lowering: &self)

@@ -42,7 +42,11 @@ public enum ReadinessRenderer {
             + (report.rewound ? " (given: each journal counts as it stood then)" : " (now: every event counts)")
         if let closure = report.closure {
             context["closedText"] = cell(closure.notCounted.map { "not counted: a closure by \(closure.by) (\($0))" } ?? closure.sentence)
-            if closure.notCounted == nil, !closure.followUp.isEmpty { context["followUpText"] = cell(closure.followUp.joined(separator: "; ")) }
+            if closure.notCounted == nil, !closure.followUp.isEmpty {
+                let due = "due: " + closure.followUp.joined(separator: "; ")
+                let notCounted = closure.pir?.notCounted.map { " (a PIR record by \(closure.pir?.by ?? "") does not count: \($0))" } ?? ""
+                context["followUpText"] = cell(closure.pir.flatMap { $0.notCounted == nil ? "PIR " + $0.sentence : nil } ?? due + notCounted)
+            }
             if !closure.laterRuns.isEmpty { context["laterRunsText"] = cell(closure.laterRuns.joined(separator: ", ")) }
         }
         context["blockerCount"] = report.blockers.count

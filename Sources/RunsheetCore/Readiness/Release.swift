@@ -42,11 +42,15 @@ public struct Release: Sendable, Equatable {
     public var rehearsalWithin = 90 * 86400
     public var requires: [Item] = []
     public var rollback: [Item] = []
+    /// SHA-256 of the bytes this release was parsed from: what a closure binds to, so the file
+    /// is read once for both the decision and its hash.
+    public var sha256 = ""
 
     /// Reads a release file; the first problem found is thrown with its position.
     public static func parse(path: String, bytes: [UInt8]) throws -> Release {
         let source = SourceFile(path: path, bytes: bytes)
         var release = Release(path: path, id: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, title: "")
+        release.sha256 = SHA256Hex.of(bytes)
         func fail(_ line: Int, _ column: Int, _ message: String) -> Problem { Problem(path: path, line: line, column: column, message: message) }
         guard let block = FrontMatterBlock.locate(in: source) else {
             throw fail(1, 1, "a release file starts with front matter (--- lines) naming at least its target date; see docs/FORMAT.md#release-files")

@@ -29,6 +29,8 @@ public struct ReleaseClosure: Codable, Sendable, Equatable {
     /// Why the closure does not count (unsigned where signatures are required, its author no
     /// longer allowed): shown, never taken as closed.
     public var notCounted: String?
+    /// The PIR follow-up marked done (`runsheet release pir`), when one was by the time decided for.
+    public var pir: ReleasePIR?
 
     public init(release: String, by: String, at: String, verdict: String, reportSHA256: String, asOf: String, followUp: [String]) {
         (self.release, self.by, self.at, self.verdict, self.reportSHA256, self.asOf, self.followUp) = (release, by, at, verdict, reportSHA256, asOf, followUp)
