@@ -38,7 +38,15 @@ public struct StoreConnection: Sendable {
     private static func connect(_ settings: ConnectionSettings, password: String?, tls: PostgresConnection.Configuration.TLS,
                                 logger: Logger) async throws -> PostgresConnection {
         var configuration: PostgresConnection.Configuration
+        var named: (channel: any Channel, host: String)?
         switch settings.endpoint {
+        case .tcp(let host, let port) where settings.sslMode == .verifyFull && !CertificateHostName.isAddress(host):
+            // runsheet opens the socket itself to read the certificate afterwards (CertificateHostName).
+            let channel = try await ClientBootstrap(group: PostgresConnection.defaultEventLoopGroup)
+                .connectTimeout(.seconds(Int64(settings.connectTimeout ?? 10))).connect(host: host, port: port).get()
+            configuration = .init(establishedChannel: channel, tls: tls, username: settings.user, password: password, database: settings.database)
+            configuration.options.tlsServerName = host
+            named = (channel, host)
         case .tcp(let host, let port):
             configuration = .init(host: host, port: port, username: settings.user, password: password, database: settings.database, tls: tls)
         case .socket(let directory, let port):
@@ -47,7 +55,19 @@ public struct StoreConnection: Sendable {
         }
         configuration.options.connectTimeout = .seconds(Int64(settings.connectTimeout ?? 10))
         if let name = settings.applicationName { configuration.options.additionalStartupParameters.append(("application_name", name)) }
-        return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        guard let named else { return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger) }
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(on: named.channel.eventLoop, configuration: configuration, id: 1, logger: logger)
+        } catch {
+            try? await named.channel.close()
+            throw error
+        }
+        do { try await CertificateHostName.check(named.channel, host: named.host, store: settings.description) } catch {
+            try? await connection.close()
+            throw error
+        }
+        return connection
     }
 
     /// libpq's sslmode on postgres-nio: disable and allow without TLS; prefer with it when offered,
@@ -83,6 +103,7 @@ public struct StoreConnection: Sendable {
     static func describe(_ error: any Error, settings: ConnectionSettings, passwordFile: String) -> StoreError {
         let store = settings.description
         if let error = error as? StoreError { return error }
+        if let why = TLSFailureReason.of(error, settings: settings) { return .tlsFailed(store, why: why) }
         guard let error = error as? PSQLError else { return .unreachable(store, why: reason(error)) }
         switch error.code {
         case .server:
@@ -95,10 +116,11 @@ public struct StoreConnection: Sendable {
             }
         case .sslUnsupported: return .tlsRefused(store, sslmode: settings.sslMode.rawValue)
         case .authMechanismRequiresPassword: return .noPassword(store, passwordFile: passwordFile)
-        case .failedToAddSSLHandler: return .tlsFailed(store, why: error.underlying.map(reason) ?? "the TLS handler could not be set up")
+        case .failedToAddSSLHandler:
+            return .tlsFailed(store, why: error.underlying.map { TLSFailureReason.of($0, settings: settings) ?? reason($0) } ?? "the TLS handler could not be set up")
         default:
             if let underlying = error.underlying {
-                if underlying is NIOSSLError || underlying is BoringSSLError { return .tlsFailed(store, why: reason(underlying)) }
+                if let why = TLSFailureReason.of(underlying, settings: settings) { return .tlsFailed(store, why: why) }
                 return .unreachable(store, why: reason(underlying))
             }
             return .unreachable(store, why: "the connection failed (\(error.code))")

@@ -35,8 +35,15 @@ public final class PostgresServer: Sendable {
     let prefix: [String]
 
     /// A server of the test's own, for a test that stops and starts it (`stop`, `start`); the
-    /// test removes it with `remove()`.
-    public static func own() throws -> PostgresServer { try PostgresServer(shared: false) }
+    /// test removes it with `remove()`. With `tls`, it offers TLS with those certificates and lets
+    /// TCP connections in only with TLS (`hostssl`); psql then connects with sslmode=require.
+    public static func own(tls: ServerCertificates? = nil) throws -> PostgresServer { try PostgresServer(shared: false, tls: tls) }
+
+    /// The certificates the server offers TLS with; nil when it offers none.
+    public let certificates: ServerCertificates?
+
+    /// The `-o` options of every start: where it listens, and TLS when it has certificates.
+    let startOptions: String
 
     /// Stops the server: `immediate` is a crash (no checkpoint, recovery from the WAL at the next start).
     public func stop(immediate: Bool) throws {
@@ -45,8 +52,28 @@ public final class PostgresServer: Sendable {
 
     /// Starts the stopped server again on its port.
     public func start() throws {
-        try control(["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o",
-                     "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(folder) -c fsync=off -c full_page_writes=off", "start"])
+        try control(["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o", startOptions, "start"])
+    }
+
+    /// Makes a server with TLS offer `certificate` (a file for the key it has) from its next
+    /// connection on: the file replaces its own, the server reloads, and this waits until it
+    /// serves the new one.
+    public func offer(certificate: String) throws {
+        let pem = try String(contentsOfFile: certificate, encoding: .utf8)
+        // Written over the server's file, which keeps its owner.
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/tls/server.crt"))
+        try file.truncate(atOffset: 0)
+        try file.write(contentsOf: Data(pem.utf8))
+        try file.close()
+        try control(["-D", folder + "/data", "reload"])
+        let body = pem.components(separatedBy: "-----")[2].trimmingCharacters(in: .whitespacesAndNewlines)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let served = try Fixtures.run("/usr/bin/env", ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", "-starttls", "postgres"], timeout: 20)
+            if served.stdout.contains(body) { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw ServerFailure(description: "the server did not offer \(certificate) within 20 seconds of a reload")
     }
 
     /// Stops the server if it runs and removes its folder.
@@ -62,7 +89,7 @@ public final class PostgresServer: Sendable {
         guard result.status == 0 else { throw ServerFailure(description: "pg_ctl failed (\(result.status)): \(result.output)") }
     }
 
-    private init(shared: Bool = true) throws {
+    private init(shared: Bool = true, tls: ServerCertificates? = nil) throws {
         guard let binaries = Self.binaryFolder() else {
             throw ServerFailure(description: "no PostgreSQL server programs in /usr/lib/postgresql/*/bin: scripts/install-deps installs Debian's postgresql")
         }
@@ -71,12 +98,16 @@ public final class PostgresServer: Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let passwordFile = folder + "/superuser-password"
         try Self.superPassword.write(toFile: passwordFile, atomically: false, encoding: .utf8)
+        port = Self.freePort()
+        certificates = tls
+        var options = "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(folder) -c fsync=off -c full_page_writes=off"
+        if let tls { options += " " + (try tls.install(in: folder + "/tls")) }
+        startOptions = options
         let asRoot = getuid() == 0
         if asRoot {
             // initdb refuses root: the folder and all in it belong to nobody, who runs the server.
             _ = try Self.run("/bin/chown", ["-R", "nobody:nogroup", folder])
         }
-        port = Self.freePort()
         let prefix = asRoot ? ["/usr/sbin/runuser", "-u", "nobody", "--"] : []
         self.prefix = prefix
         func server(_ tool: String, _ arguments: [String]) throws {
@@ -92,9 +123,7 @@ public final class PostgresServer: Sendable {
         do {
             try server("initdb", ["-D", folder + "/data", "-U", Self.superuser, "--pwfile=" + passwordFile, "--auth=scram-sha-256",
                                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-            try server("pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o",
-                                  "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(folder) -c fsync=off -c full_page_writes=off",
-                                  "start"])
+            try server("pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "60", "-o", startOptions, "start"])
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
             throw error
@@ -131,7 +160,7 @@ public final class PostgresServer: Sendable {
     public func psql(_ sql: String, user: String, password: String, database: String) throws -> ProcessResult {
         try Fixtures.run(binaries + "/psql", ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port),
                                              "-U", user, "-d", database, "-c", sql],
-                         environment: ["PGPASSWORD": password, "PGPASSFILE": "/nonexistent", "PGSSLMODE": "disable"])
+                         environment: ["PGPASSWORD": password, "PGPASSFILE": "/nonexistent", "PGSSLMODE": certificates == nil ? "disable" : "require"])
     }
 
     static func suffix() -> String { String(UUID().uuidString.lowercased().filter(\.isHexDigit).prefix(10)) }
