@@ -161,7 +161,58 @@ public enum StoreSchema {
         "CREATE TRIGGER check_record BEFORE INSERT ON runsheet.governance FOR EACH ROW EXECUTE FUNCTION runsheet.check_governance()",
         "CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON runsheet.governance FOR EACH ROW EXECUTE FUNCTION runsheet.refuse_change()",
         "CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON runsheet.governance FOR EACH STATEMENT EXECUTE FUNCTION runsheet.refuse_change()",
+        // Only the session holding a run's lease drives it: every event but the acts of others
+        // (sign-offs, rejections, waivers, exceptions, reviews, seals) needs the lease held by
+        // the inserting connection; and a run's files come with its creation or from that session.
+        eventCheck.replacingOccurrences(of: "CREATE FUNCTION runsheet.check_event()", with: "CREATE OR REPLACE FUNCTION runsheet.check_event()")
+            .replacingOccurrences(of: leaseAnchor, with: leaseRule + leaseAnchor),
+        fileCheck,
+        "CREATE TRIGGER check_file BEFORE INSERT ON runsheet.run_files FOR EACH ROW EXECUTE FUNCTION runsheet.check_file()",
     ]
+
+    /// The event types anyone mapped may append to a run another session drives.
+    static let othersActs = ["signoff.signed", "signoff.rejected", "exception.granted", "review.signed", "gate.waived", "journal.sealed"]
+
+    /// Where the lease rule goes in `check_event`: after the member check, before RETURN.
+    static let leaseAnchor = """
+                END IF;
+            END IF;
+            RETURN NEW;
+        END
+        $$
+        """
+
+    static let leaseRule = """
+                END IF;
+                IF NOT (doc->>'type' = ANY (ARRAY['\(othersActs.joined(separator: "', '"))'])) AND NOT EXISTS (
+                    SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+                    AND classid = hashtext('runsheet.lease')::oid AND objid = hashtext(NEW.run)::oid AND objsubid = 2) THEN
+                    RAISE EXCEPTION 'runsheet: event % of run % is a %, which only the session driving the run writes, and this connection does not hold the run''s lease',
+                        NEW.seq, NEW.run, coalesce(doc->>'type', 'event') USING ERRCODE = 'RS007';
+
+        """
+
+    /// A run's files come in the transaction that creates the run (push, run), or later, command
+    /// output logs only, from the session holding the run's lease.
+    static let fileCheck = """
+        CREATE FUNCTION runsheet.check_file() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = pg_catalog, pg_temp AS $$
+        BEGIN
+            NEW.db_user := session_user;
+            NEW.server_time := now();
+            IF EXISTS (SELECT 1 FROM runsheet.runs WHERE run = NEW.run AND server_time = now() AND db_user = session_user) THEN
+                RETURN NEW;
+            END IF;
+            IF NEW.kind = 'output' AND EXISTS (
+                SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+                AND classid = hashtext('runsheet.lease')::oid AND objid = hashtext(NEW.run)::oid AND objsubid = 2) THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'runsheet: the % file % of run % comes with the run''s creation or from the session driving it, and this connection does neither',
+                NEW.kind, NEW.path, NEW.run USING ERRCODE = 'RS008';
+        END
+        $$
+        """
 
     static let governanceCheck = """
         CREATE FUNCTION runsheet.check_governance() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
