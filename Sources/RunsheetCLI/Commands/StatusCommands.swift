@@ -331,7 +331,9 @@ struct Verify: ParsableCommand {
     /// Checks the run in `directory` and prints what it proves.
     func verify(_ directory: String) throws {
         let (path, report) = try RunSupport.verification(of: directory)
-        let folded = RunState.fold(report.events)
+        // One fold, the gate check judged in it (a chain that does not hold is not judged).
+        var gates = VerifyGateFold(events: report.events, runDirectory: directory)
+        let folded = report.problem == nil ? gates.fold() : RunState.fold(report.events)
         let signatures = report.problem == nil ? RunSignatures.check(folded, runDirectory: directory) : (problem: nil, outcomes: [:])
         if let problem = report.problem ?? signatures.problem {
             Output.line("\(path):\(problem.line): journal does not verify: \(problem.message)")
@@ -350,7 +352,7 @@ struct Verify: ParsableCommand {
             throw CommandFailure(status: .findings, message: "")
         }
         // A gate recorded done without the sign-offs its rule needed then: the chain is whole, the record is not.
-        let unapproved = VerifyGates.findings(folded, events: report.events, runDirectory: directory)
+        let unapproved = gates.findings(after: folded)
         if !unapproved.isEmpty {
             for finding in unapproved { Output.line("\(path):\(finding.seq): journal does not verify: \(UnapprovedGates.describe(finding))") }
             throw CommandFailure(status: .findings, message: "")

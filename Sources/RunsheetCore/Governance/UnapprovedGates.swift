@@ -16,24 +16,46 @@ public enum UnapprovedGates {
 
     /// The completions of `runbook`'s gates in `events` that their rule did not allow.
     public static func find(events: [RunEvent], runbook: Runbook, governance: Governance) -> [Finding] {
-        var runbook = runbook
+        let gates = gateIDs(of: runbook)
         var state = RunState()
         var findings: [Finding] = []
         for index in events.indices {
-            let event = events[index]
-            if event.type == .stepCompleted || event.type == .stepForced, let id = event.step, let step = runbook.step(id), step.isGate {
-                if index == 0 { continue }
-                runbook.releaseClass = state.releaseClass
-                let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
-                if !status.satisfied {
-                    let needed = status.rejection.map { "it was rejected by \($0.signer)" }
-                        ?? "it still needed " + status.missing.joined(separator: " and ")
-                    findings.append(Finding(step: id, seq: event.seq, actor: event.actor, needed: needed))
-                }
+            if index > 0, isCompletion(events[index], ofOneOf: gates),
+               let finding = finding(for: events[index], before: state, runbook: runbook, governance: governance) {
+                findings.append(finding)
             }
-            state.apply(event)
+            state.apply(events[index])
         }
         return findings
+    }
+
+    /// Whether `event` records a step done (`step.completed`, `step.forced`): what this check
+    /// judges when the step is a gate. The journal's first event is never judged (it starts the run).
+    public static func isCompletion(_ event: RunEvent) -> Bool {
+        (event.type == .stepCompleted || event.type == .stepForced) && event.step != nil
+    }
+
+    /// Whether `event` records done one of the steps `gates` names (`gateIDs`).
+    public static func isCompletion(_ event: RunEvent, ofOneOf gates: Set<String>) -> Bool {
+        isCompletion(event) && gates.contains(event.step ?? "")
+    }
+
+    /// The ids of `runbook`'s gates: the only steps whose completion this check can count.
+    public static func gateIDs(of runbook: Runbook) -> Set<String> {
+        Set(runbook.steps.lazy.filter(\.isGate).map(\.id))
+    }
+
+    /// The finding for `event`, a completion in a journal after its first event, judged on `state`,
+    /// the run as the journal stood just before it; nil when it completes no gate of `runbook` or
+    /// the gate's rule allowed it.
+    public static func finding(for event: RunEvent, before state: RunState, runbook: Runbook, governance: Governance) -> Finding? {
+        guard isCompletion(event), let id = event.step, let step = runbook.step(id), step.isGate else { return nil }
+        var runbook = runbook
+        runbook.releaseClass = state.releaseClass
+        let status = GateStatus.evaluate(step: step, state: state, runbook: runbook, governance: governance)
+        guard !status.satisfied else { return nil }
+        let needed = status.rejection.map { "it was rejected by \($0.signer)" } ?? "it still needed " + status.missing.joined(separator: " and ")
+        return Finding(step: id, seq: event.seq, actor: event.actor, needed: needed)
     }
 
     /// One sentence for a finding.
