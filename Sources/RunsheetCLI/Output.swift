@@ -4,11 +4,11 @@ import RunsheetCore
 /// Writes to the standard streams, with colour only on a terminal that wants it.
 enum Output {
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        _ = try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("runsheet: " + text + "\n").utf8))
+        _ = try? FileHandle.standardError.write(contentsOf: Data(("runsheet: " + text + "\n").utf8))
     }
 
     static func line(_ text: String) { out(text + "\n") }
@@ -42,7 +42,7 @@ struct Style: Sendable {
 enum OutputFile {
     static func write(_ bytes: [UInt8], to path: String?) throws {
         guard let path else {
-            FileHandle.standardOutput.write(Data(bytes))
+            _ = try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
             return
         }
         if let kind = RegularFile.otherKind(at: path) {

@@ -33,17 +33,19 @@ enum StoreAccess {
 
     /// Runs `work` on an open store and waits for it; a `StoreError` becomes one sentence (exit 6, or 2).
     static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-        do { return try Blocking.wait(work) } catch let error as StoreError {
-            throw CommandFailure(status: error.isUsage ? .usage : .store, message: error.errorDescription ?? "\(error)")
-        }
+        try wait(seconds: commandBound, store: "", work)
     }
+
+    /// How long a command waits for the store at most, whatever it does (a server that goes quiet
+    /// without closing the connection would otherwise hold the command for ever).
+    static let commandBound = 300.0
 
     /// As `wait`, for a session's work on its connection: a store that gives no answer within
     /// `seconds` (a server gone without closing the connection) is a failure too, exit 6.
     static func wait<T: Sendable>(seconds: Double, store: String, _ work: @escaping @Sendable () async throws -> T) throws -> T {
         do {
             guard let result = try Blocking.wait(seconds: seconds, work) else {
-                throw CommandFailure(status: .store, message: "the store \(store) gave no answer within \(Int(seconds)) seconds")
+                throw CommandFailure(status: .store, message: "\(store.isEmpty ? "the PostgreSQL store" : "the store \(store)") gave no answer within \(Int(seconds)) seconds")
             }
             return result
         } catch let error as StoreError {
@@ -58,10 +60,10 @@ enum StoreAccess {
         do {
             let settings = try ConnectionSettings.parse(url, environment: environment, loginName: RunContext.loginName(), home: home)
             let lookup = PasswordLookup.password(for: settings, environment: environment, home: home)
-            if let warning = lookup.warning { FileHandle.standardError.write(Data("runsheet: warning: \(warning)\n".utf8)) }
+            if let warning = lookup.warning { _ = try? FileHandle.standardError.write(contentsOf: Data("runsheet: warning: \(warning)\n".utf8)) }
             let file = PasswordLookup.passwordFilePath(environment: environment, home: home)
             let password = lookup.password
-            return try Blocking.wait {
+            guard let result = try Blocking.wait(seconds: commandBound, {
                 let store = try await StoreConnection.open(settings, password: password, passwordFile: file)
                 do {
                     let result = try await work(store)
@@ -71,7 +73,10 @@ enum StoreAccess {
                     await RunStore.close(store)
                     throw error
                 }
+            }) else {
+                throw CommandFailure(status: .store, message: "the store \(ConnectionSettings.redacted(url)) gave no answer within \(Int(commandBound)) seconds, so the command stopped")
             }
+            return result
         } catch let error as StoreError {
             throw CommandFailure(status: error.isUsage ? .usage : .store, message: error.errorDescription ?? "\(error)")
         }

@@ -19,7 +19,7 @@ final class StoreJournal: JournalWriter {
 
     func close() {
         let store = store
-        _ = try? StoreAccess.wait { await RunStore.close(store) }
+        _ = try? StoreAccess.wait(seconds: 3, store: ConnectionSettings.redacted(url)) { await RunStore.close(store) }
     }
 
     func append(_ event: RunEvent) throws -> RunEvent {
@@ -31,7 +31,7 @@ final class StoreJournal: JournalWriter {
         let store = store, runID = runID, known = state.eventCount
         let lines: [[UInt8]]
         do {
-            lines = try StoreAccess.wait { try await RunStore.beginAppend(store, runID, after: known) }
+            lines = try StoreAccess.wait(seconds: StoreRunSession.answerWithin, store: ConnectionSettings.redacted(url)) { try await RunStore.beginAppend(store, runID, after: known) }
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(runID.shown)'")
         }
@@ -50,10 +50,10 @@ final class StoreJournal: JournalWriter {
             sealed = try event.sealed(seq: state.eventCount + 1, after: state.headHash)
             line = Array(try sealed.canonicalJSON())
         } catch {
-            _ = try? StoreAccess.wait { await RunStore.abandonAppend(store) }
+            _ = try? StoreAccess.wait(seconds: StoreRunSession.answerWithin, store: ConnectionSettings.redacted(url)) { await RunStore.abandonAppend(store) }
             throw error
         }
-        try StoreAccess.wait { try await RunStore.finishAppend(store, runID, line: line) }
+        try StoreAccess.wait(seconds: StoreRunSession.answerWithin, store: ConnectionSettings.redacted(url)) { try await RunStore.finishAppend(store, runID, line: line) }
         state.apply(sealed)
         return sealed
     }

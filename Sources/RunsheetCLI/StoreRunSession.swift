@@ -146,6 +146,12 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
 
     deinit { close(descriptor) }
 
+    /// Throws the sentence the session stopped on once the store failed (the follower found it
+    /// gone while the session waited): its lease went with its connection.
+    func requireWritable() throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+
     /// How many events the local copy holds.
     var count: Int { lock.withLock { head.eventCount } }
 

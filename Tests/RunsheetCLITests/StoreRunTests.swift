@@ -373,4 +373,25 @@ import Testing
             #expect(try s.sql("SELECT hash FROM runsheet.events WHERE run = '\(id)' AND seq = \(seq)") == notice["hash"] as? String, "\(notice)")
         }
     }
+
+    /// A session waiting at a gate when the server restarts has lost its lease with its
+    /// connection: it stops with one sentence (exit 6) instead of sitting there as if it drove
+    /// the run, and the run resumes. Found by the adversary (the session went on waiting, blind).
+    @Test func aSessionWaitingWhenTheServerRestartsStopsInsteadOfWaitingBlind() throws {
+        let server = try PostgresServer.own()
+        defer { server.remove() }
+        let s = try setup(on: server)
+        let a = try s.a.start(["run", "deploy.md", "--as", "alice@example.com"])
+        a.send("wait")
+        let id = try startedID(a)
+        #expect(a.waitFor("needs 2 more of cab", seconds: 30), "\(a.printed)\(a.errors)")
+        try server.stop(immediate: true)
+        try server.start()
+        let started = Date()
+        #expect(a.finish(seconds: 30) == 6, "\(a.printed)\(a.errors)")
+        #expect(Date().timeIntervalSince(started) < 25, "stopped within the follower's bound")
+        #expect(a.errors.contains("'runsheet resume \(id)' continues the run once the store answers again"), "\(a.errors)")
+        let resumed = try s.a.runsheet(["resume", id, "--as", "alice@example.com"], stdin: "quit\n")
+        #expect(resumed.status == 3, "\(resumed.status) \(resumed.stdout)\(resumed.stderr)")
+    }
 }

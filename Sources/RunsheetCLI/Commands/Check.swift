@@ -74,7 +74,7 @@ struct Check: ParsableCommand {
                 Output.line("\(style.bold("\(diagnostic.path):\(diagnostic.line):\(diagnostic.column):")) \(label): \(diagnostic.message) \(style.dim("[\(diagnostic.code.rawValue)]"))")
             }
             let summary = "checked \(files.paths.count) file\(files.paths.count == 1 ? "" : "s"): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
-            FileHandle.standardError.write(Data((summary + "\n").utf8))
+            _ = try? FileHandle.standardError.write(contentsOf: Data((summary + "\n").utf8))
         case .json:
             Output.out(try CheckReport.json(results))
         case .sarif:

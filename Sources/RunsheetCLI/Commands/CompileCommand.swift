@@ -36,7 +36,7 @@ struct CompileCommand: ParsableCommand {
             throw CommandFailure(status: .usage, message: RunbookFiles.describe(error, path: file))
         }
         for diagnostic in result.diagnostics {
-            FileHandle.standardError.write(Data((diagnostic.formatted + "\n").utf8))
+            _ = try? FileHandle.standardError.write(contentsOf: Data((diagnostic.formatted + "\n").utf8))
         }
         if result.hasErrors {
             throw CommandFailure(status: .findings, message: "\(file) has \(result.errors.count) error(s); nothing compiled")
@@ -44,7 +44,7 @@ struct CompileCommand: ParsableCommand {
         switch formatOption.format {
         case .json:
             // Streamed in chunks: the JSON of a large runbook is several times its size.
-            RunbookJSON.write(result.runbook) { FileHandle.standardOutput.write(Data(buffer: $0)) }
+            RunbookJSON.write(result.runbook) { _ = try? FileHandle.standardOutput.write(contentsOf: Data(buffer: $0)) }
         case .mermaid: Output.out(GraphRenderer.mermaid(result.runbook))
         case .dot: Output.out(GraphRenderer.dot(result.runbook))
         }

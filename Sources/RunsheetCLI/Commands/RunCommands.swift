@@ -19,7 +19,7 @@ enum RunSupport {
         let result = Compiler().compile(path: path, bytes: bytes)
         try refuseUnreadableRules(result.diagnostics, runbook: path)
         if result.hasErrors {
-            for d in result.diagnostics where d.severity == .error { FileHandle.standardError.write(Data((d.formatted + "\n").utf8)) }
+            for d in result.diagnostics where d.severity == .error { _ = try? FileHandle.standardError.write(contentsOf: Data((d.formatted + "\n").utf8)) }
             throw CommandFailure(status: .findings, message: "\(path) has \(result.errors.count) error(s); fix them first ('runsheet check \(path)')")
         }
         return (result, bytes)
@@ -169,8 +169,9 @@ enum RunSupport {
     }
 
     /// Walks `engine`'s run on `terminal`: unattended, one screen per step, or one action per line.
-    static func drive(_ engine: RunEngine, on terminal: any Terminal, auto: Bool) throws -> ExitStatus {
+    static func drive(_ engine: RunEngine, on terminal: any Terminal, auto: Bool, stillDriving: (() throws -> Void)? = nil) throws -> ExitStatus {
         let walk = WalkThrough(engine: engine, terminal: terminal, style: Style(enabled: terminal.colour))
+        walk.stillDriving = stillDriving
         let journal = journalPath(engine.runDirectory)
         // Asked again before each production step: an item may have come to be shared after the start.
         engine.itemHolder = ItemLocking.holder(runsDirectory: (engine.runDirectory as NSString).deletingLastPathComponent, runbook: engine.runbook)
@@ -562,7 +563,7 @@ struct Resume: ParsableCommand {
         if let store {
             try store.session.follow(store.journal)
             defer { store.session.keepOutputs(of: directory) }
-            return try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
+            return try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto, stillDriving: store.journal.requireWritable))
         }
         try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
     }

@@ -27,6 +27,7 @@ extension Run {
             throw CommandFailure(status: .usage, message: "cannot create the run's local folder \(runDirectory): \((error as NSError).localizedDescription)")
         }
         let journalPath = RunSupport.journalPath(runDirectory)
+        var mirror: StoreMirrorJournal!
         let engine = try RunEngine.start(
             runbook: runbook, runID: runID, runDirectory: runDirectory, sha256: SHA256Hex.of(bytes),
             gitCommit: RunContext.gitCommit(for: file), values: values, actor: who,
@@ -46,12 +47,13 @@ extension Run {
             }
             StoreRunView.register(runDirectory, .init(shown: "\(session.shown) run \(runID)", runbook: file, signersAnchor: file))
             let journal = try StoreMirrorJournal(session: session, localPath: journalPath, state: state)
+            mirror = journal
             try session.follow(journal)
             return (signingKey.map { SigningJournal(journal, signer: $0, run: runID) } ?? journal, written)
         }
         terminal.writeError("runsheet: started run \(runID) in the store \(session.shown)\n")
         defer { session.keepOutputs(of: runDirectory) }
-        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto))
+        try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto, stillDriving: mirror.requireWritable))
     }
 }
 

@@ -29,6 +29,7 @@ extension WalkThrough {
             do { pressed = try decided ?? terminal.readKey(timeout: watching ? 0.5 : 1) } catch is EndOfInput { return try pauseAtEndOfInput() }
             decided = nil
             guard let key = pressed else {
+                try stillDriving?()
                 // Sign-offs arrive from other terminals: re-read the journal and move on by itself.
                 if engine.currentGate != nil || engine.calendarConflict() != nil {
                     if let current = reloadState?() { engine.reload(current) }

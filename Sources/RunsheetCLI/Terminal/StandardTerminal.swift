@@ -75,11 +75,11 @@ final class StandardTerminal: Terminal {
     }
 
     func write(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        _ = try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
     }
 
     func writeError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        _ = try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
     }
 
     func enterRawMode() {

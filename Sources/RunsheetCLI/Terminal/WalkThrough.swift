@@ -13,6 +13,10 @@ final class WalkThrough {
     private let interrupted = InterruptFlag()
     /// Reads the journal again, to see sign-offs written by other processes.
     var reloadState: (() -> RunState?)?
+    /// Asked while the session waits (at a gate, a halt, a calendar rule): throws to stop the
+    /// session when what it writes to can no longer be written (a run of the store whose
+    /// connection failed: its lease is gone, so it must not sit there as if it drove the run).
+    var stillDriving: (() throws -> Void)?
     /// The run's folder, watched while a scripted `wait` waits; nil where inotify is not offered.
     private(set) lazy var changes = ChangeWatch(folder: engine.runDirectory)
 
@@ -162,6 +166,7 @@ final class WalkThrough {
         }
         if engine.calendarConflict() != nil {
             while engine.calendarConflict() != nil {
+                try stillDriving?()
                 if interrupted.isRaised { return false }
                 showNotificationFailures()
                 pauseForChange()
@@ -192,6 +197,7 @@ final class WalkThrough {
             }
             switch try engine.settleGate() {
             case .waiting:
+                try stillDriving?()
                 if interrupted.isRaised { return false }
                 showNotificationFailures()
                 pauseForChange()
