@@ -43,22 +43,33 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
     /// as a session lock of this connection; exit 5 naming the holder of the first one taken.
     func takeLocks(_ claim: LockClaim?, items: [String], actor: Actor, refused what: String) throws {
         let holder = "run \(runID) by \(actor.name) on \(actor.host), pid \(getpid())"
+        var taken: [(RunStore.LockKind, String)] = []
         if let claim {
             let key = EnvironmentLock.Key(service: claim.service, environment: claim.environment)
-            if let other = try lock(.environment, key: key.service + "\u{1F}" + key.environment, holder: holder, shared: claim.mode == .shared) {
+            let joined = key.service + "\u{1F}" + key.environment
+            if let other = try lock(.environment, key: joined, holder: holder, shared: claim.mode == .shared, naming: false) {
                 throw CommandFailure(status: .leased, message: "the lock on \(claim.shownName) is held in the store \(shown) by \(other); one run changes a service and environment at a time, so \(what)")
             }
+            taken.append((.environment, joined))
         }
         for item in Set(items.map(EnvironmentLock.Key.canonical)).sorted() {
-            if let other = try lock(.item, key: item, holder: holder) {
+            if let other = try lock(.item, key: item, holder: holder, naming: false) {
                 throw CommandFailure(status: .leased, message: "configuration item '\(item.shown)' is being changed in the store \(shown) by \(other); one open run changes a configuration item at a time, so \(what)")
             }
+            taken.append((.item, item))
+        }
+        // Named only once all are held (a refused start names nobody).
+        let connection = connection, runID = runID
+        for (kind, key) in taken {
+            try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.nameHolder(connection, kind, key: key, run: runID, holder: holder) }
         }
     }
 
-    private func lock(_ kind: RunStore.LockKind, key: String, holder: String, shared: Bool = false) throws -> String? {
+    private func lock(_ kind: RunStore.LockKind, key: String, holder: String, shared: Bool = false, naming: Bool = true) throws -> String? {
         let connection = connection, runID = runID
-        return try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.takeSessionLock(connection, kind, key: key, run: runID, holder: holder, shared: shared) }
+        return try StoreAccess.wait(seconds: Self.answerWithin, store: shown) {
+            try await RunStore.takeSessionLock(connection, kind, key: key, run: runID, holder: holder, shared: shared, naming: naming)
+        }
     }
 
     /// Listens for events others commit to the run and hands them to `journal` within a moment
@@ -186,7 +197,7 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
             _ = try? StoreAccess.wait(seconds: within, store: shown) { await RunStore.abandonAppend(connection) }
             throw error
         }
-        try stored { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.finishAppend(connection, runID, line: line) } }
+        try stored(committing: sealed.seq) { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.finishAppend(connection, runID, line: line) } }
         try writeLocal(line, sealed)
         state.apply(sealed)
         return sealed
@@ -229,9 +240,15 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
     }
 
     /// Runs a step against the store; a store that cannot be used becomes the sentence that pauses the session.
-    private func stored<T>(_ work: () throws -> T) throws -> T {
+    /// `committing`: the seq of the event whose commit was asked for, which may or may not have
+    /// been made when no answer came.
+    private func stored<T>(committing: Int? = nil, _ work: () throws -> T) throws -> T {
         do { return try work() } catch let failure as CommandFailure where failure.status == .store {
-            self.failure = stopping(failure)
+            // The database answered and refused the event: nothing of it was written, and waiting will not change that.
+            if failure.message.contains("answered with an error") {
+                throw CommandFailure(status: .store, message: "\(failure.message.hasSuffix(".") ? String(failure.message.dropLast()) : failure.message); nothing of this action was written")
+            }
+            self.failure = stopping(failure, committing: committing)
             throw self.failure!
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .store, message: "the store \(session.shown) no longer holds run \(session.runID.shown); the session stops here")
@@ -239,9 +256,10 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
     }
 
     /// The sentence a store failure stops the session with (the caller holds `lock`).
-    private func stopping(_ failure: CommandFailure) -> CommandFailure {
-        CommandFailure(status: .store, message: "\(failure.message.hasSuffix(".") ? String(failure.message.dropLast()) : failure.message); " +
-                       "the session stops here with every event up to \(head.eventCount) in the store and nothing it did not acknowledge: " +
-                       "'runsheet resume \(session.runID)' continues the run once the store answers again")
+    private func stopping(_ failure: CommandFailure, committing: Int? = nil) -> CommandFailure {
+        let unconfirmed = committing.map { ", and event \($0), whose commit was asked for and not confirmed, may be there too ('runsheet status' shows it)" } ?? ""
+        return CommandFailure(status: .store, message: "\(failure.message.hasSuffix(".") ? String(failure.message.dropLast()) : failure.message); " +
+                              "the session stops here with every event up to \(head.eventCount) in the store\(unconfirmed), and nothing it did not acknowledge: " +
+                              "'runsheet resume \(session.runID)' continues the run once the store answers again")
     }
 }

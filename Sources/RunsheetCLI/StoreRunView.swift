@@ -22,6 +22,8 @@ struct StoreRunView {
         var runbook: String
         /// Where the allowed signers are looked for from (`AllowedSigners.load(forRunbook:)`).
         var signersAnchor: String
+        /// The store's URL (redacted: it never holds a password), for the commands a summary suggests.
+        var store: String?
     }
 
     private static let layouts = Mutex<[String: Layout]>([:])
@@ -123,7 +125,7 @@ struct StoreRunView {
             try Self.create(directory + "/output/" + name, file.content)
         }
         let runbook = try layStartedFiles(run)
-        let layout = Layout(shown: "\(store) run \(run.id)", runbook: runbook.tree, signersAnchor: runbook.repository ?? runbook.tree)
+        let layout = Layout(shown: "\(store) run \(run.id)", runbook: runbook.tree, signersAnchor: runbook.repository ?? runbook.tree, store: store)
         Self.layouts.withLock { $0[directory] = layout }
     }
 

@@ -18,8 +18,10 @@ extension RunStore {
     /// session" when no row names one).
     /// A `shared` lock may be held by several sessions at once (a concurrent run's environment),
     /// never beside an exclusive one.
+    /// With `naming` false the holder is named later (`nameHolder`), once every lock a start needs
+    /// is taken: a start refused on a later lock leaves no row naming a run that never began.
     public static func takeSessionLock(_ store: StoreConnection, _ kind: LockKind, key: String, run: String, holder: String,
-                                       shared: Bool = false) async throws -> String? {
+                                       shared: Bool = false, naming: Bool = true) async throws -> String? {
         try await requireSchema(store)
         let db = store.connection, logger = store.logger
         do {
@@ -37,11 +39,20 @@ extension RunStore {
                 for try await text in try await db.query(query, logger: logger).decode(String.self) { named = text }
                 return named ?? "another session"
             }
-            try await db.query("""
+            if naming { try await nameHolder(store, kind, key: key, run: run, holder: holder) }
+            return nil
+        } catch let error as PSQLError {
+            throw serverError(error, store)
+        }
+    }
+
+    /// Records who holds the session lock `kind`/`key` this connection took.
+    public static func nameHolder(_ store: StoreConnection, _ kind: LockKind, key: String, run: String, holder: String) async throws {
+        do {
+            try await store.connection.query("""
                 INSERT INTO runsheet.session_locks (kind, key, run, holder) VALUES (\(kind.rawValue), \(key), \(run), \(holder))
                 ON CONFLICT (kind, key) DO UPDATE SET run = EXCLUDED.run, holder = EXCLUDED.holder
-                """, logger: logger)
-            return nil
+                """, logger: store.logger)
         } catch let error as PSQLError {
             throw serverError(error, store)
         }

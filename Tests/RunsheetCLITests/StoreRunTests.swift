@@ -191,6 +191,8 @@ import Testing
         let before = try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)'")
         let resumed = try s.b.runsheet(["resume", id, "--as", "bob@example.com"], stdin: "quit\n")
         #expect(resumed.status == 3, "\(resumed.status) \(resumed.stdout)\(resumed.stderr)")
+        // The summary names the store, never the session's temporary copy.
+        #expect(resumed.stdout.contains("runsheet resume \(id) --store '\(s.b.url)'") && !resumed.stdout.contains("--runs-dir"), "\(resumed.stdout)")
         let after = try s.sql("SELECT string_agg(line::text, '') FROM (SELECT convert_from(line, 'UTF8') AS line FROM runsheet.events WHERE run = '\(id)' AND seq > \(before) ORDER BY seq) l")
         #expect(after.contains("run.resumed") && after.contains("run.paused"), "\(after)")
         let verified = try s.b.runsheet(["verify", id])
@@ -393,5 +395,25 @@ import Testing
         #expect(a.errors.contains("'runsheet resume \(id)' continues the run once the store answers again"), "\(a.errors)")
         let resumed = try s.a.runsheet(["resume", id, "--as", "alice@example.com"], stdin: "quit\n")
         #expect(resumed.status == 3, "\(resumed.status) \(resumed.stdout)\(resumed.stderr)")
+    }
+
+    /// A start refused on a later lock (a configuration item) after taking an earlier one (a
+    /// shared environment) leaves no row naming it: the next refusal names the real holder.
+    @Test func aRefusedStartNamesNobodyAsAHolder() throws {
+        let s = try setup()
+        try "items:\n  payments-db: {owner: operator, criticality: low}\n".write(to: s.a.dir.appendingPathComponent(".runsheet/inventory.yaml"), atomically: true, encoding: .utf8)
+        let concurrent = Self.production.replacingOccurrences(of: "production: true", with: "production: true\nconcurrent: true\ncomponents: [payments-db]")
+        try concurrent.replacingOccurrences(of: "id: prod-deploy", with: "id: conc-a").write(to: s.a.dir.appendingPathComponent("conc-a.md"), atomically: true, encoding: .utf8)
+        try concurrent.replacingOccurrences(of: "id: prod-deploy", with: "id: conc-b").write(to: s.a.dir.appendingPathComponent("conc-b.md"), atomically: true, encoding: .utf8)
+        let a = try s.a.start(["run", "conc-a.md", "--as", "alice@example.com"])
+        let id = try startedID(a)
+        // Bob's concurrent run shares the environment, then is refused on the item.
+        let bob = try Fixtures.runsheet(["run", "conc-b.md", "--as", "bob@example.com", "--store", s.b.url], stdin: "quit\n", environment: s.b.environment, directory: s.a.dir)
+        #expect(bob.status == 5 && bob.stderr.contains("payments-db") && bob.stderr.contains(id), "\(bob.status) \(bob.stderr)")
+        // An exclusive run on the environment is refused, naming Alice's run, not Bob's refused one.
+        let exclusive = try Fixtures.runsheet(["run", "prod.md", "--as", "bob@example.com", "--store", s.b.url], stdin: "quit\n", environment: s.b.environment, directory: s.a.dir)
+        #expect(exclusive.status == 5 && exclusive.stderr.contains(id) && exclusive.stderr.contains("alice@example.com"), "\(exclusive.status) \(exclusive.stderr)")
+        a.send("quit")
+        #expect(a.finish() == 3, "\(a.printed)\(a.errors)")
     }
 }

@@ -45,7 +45,7 @@ extension Run {
             } catch is RunStore.RunPresence {
                 throw CommandFailure(status: .usage, message: "the store \(session.shown) holds a run \(runID) already; start the run again")
             }
-            StoreRunView.register(runDirectory, .init(shown: "\(session.shown) run \(runID)", runbook: file, signersAnchor: file))
+            StoreRunView.register(runDirectory, .init(shown: "\(session.shown) run \(runID)", runbook: file, signersAnchor: file, store: session.shown))
             let journal = try StoreMirrorJournal(session: session, localPath: journalPath, state: state)
             mirror = journal
             try session.follow(journal)

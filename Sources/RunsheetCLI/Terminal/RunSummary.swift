@@ -6,6 +6,8 @@ import RunsheetCore
 extension WalkThrough {
     /// The run folder's `--runs-dir`, when a command run from here would not look there by itself.
     var runsOption: String {
+        // A run of the PostgreSQL store is read back from the store, not from its local copy.
+        if let store = StoreRunView.layout(of: engine.runDirectory)?.store { return " --store " + ShellQuoting.quote(store).shown }
         let runs = (URL(fileURLWithPath: engine.runDirectory).standardizedFileURL.path as NSString).deletingLastPathComponent
         let here = RunContext.runsDirectory(explicit: nil, near: FileManager.default.currentDirectoryPath)
         let safe = runs.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/._-+:@%,=".contains($0)) }

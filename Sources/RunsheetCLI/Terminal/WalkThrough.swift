@@ -51,6 +51,9 @@ final class WalkThrough {
     }
 
     func resumeCommand() -> String {
+        if let store = StoreRunView.layout(of: engine.runDirectory)?.store {
+            return "runsheet resume \(engine.state.runID.shown) --store " + ShellQuoting.quote(store).shown
+        }
         // Name the runs folder when `resume` run from here would not look there by itself.
         let runs = (URL(fileURLWithPath: engine.runDirectory).standardizedFileURL.path as NSString).deletingLastPathComponent
         let here = RunContext.runsDirectory(explicit: nil, near: FileManager.default.currentDirectoryPath)
