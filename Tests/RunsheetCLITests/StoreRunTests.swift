@@ -87,14 +87,17 @@ import Testing
             return Machine(dir: dir, url: team.store.url(user: login.user), environment: environment)
         }
         let a = try machine("a", team.alice)
-        // A repository checkout (its Git folder), as a resume on the store needs one.
-        try FileManager.default.createDirectory(at: a.dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: a.dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
         try "roles:\n  operator: [alice@example.com, bob@example.com]\n  cab: [bob@example.com, carol@example.com]\n  release-manager: [carol@example.com]\n"
             .write(to: a.dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
         try Self.runbook.write(to: a.dir.appendingPathComponent("deploy.md"), atomically: true, encoding: .utf8)
         try Self.production.write(to: a.dir.appendingPathComponent("prod.md"), atomically: true, encoding: .utf8)
         try HaltTests.runbook.write(to: a.dir.appendingPathComponent("change.md"), atomically: true, encoding: .utf8)
+        // A Git repository with its rules committed, as a resume on the store needs; a copy of it is a clone.
+        for arguments in [["init", "-q"], ["add", "-A"], ["-c", "user.name=Alice", "-c", "user.email=alice@example.com", "commit", "-qm", "rules and runbooks"]] {
+            let git = try Fixtures.run("/usr/bin/git", ["-C", a.dir.path] + arguments)
+            #expect(git.status == 0, "git \(arguments): \(git.stderr)")
+        }
         return Setup(team: team, a: a, b: try machine("b", team.bob), c: try machine("c", carol), carol: carol)
     }
 
@@ -189,6 +192,14 @@ import Testing
         // A dies without a word: the server drops its lease with its connection.
         _ = a.kill()
         let before = try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)'")
+        // Not under rules edited in this checkout and not committed (found by the adversary).
+        let roles = s.b.dir.appendingPathComponent(".runsheet/roles.yaml")
+        let committed = try String(contentsOf: roles, encoding: .utf8)
+        try (committed + "  extra: [bob@example.com]\n").write(to: roles, atomically: true, encoding: .utf8)
+        let edited = try s.b.runsheet(["resume", id, "--as", "bob@example.com"], stdin: "quit\n")
+        #expect(edited.status == 1 && edited.stderr.contains(".runsheet/roles.yaml") && edited.stderr.contains("not committed"), "\(edited.status) \(edited.stderr)")
+        #expect(try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)'") == before, "nothing was written")
+        try committed.write(to: roles, atomically: true, encoding: .utf8)
         let resumed = try s.b.runsheet(["resume", id, "--as", "bob@example.com"], stdin: "quit\n")
         #expect(resumed.status == 3, "\(resumed.status) \(resumed.stdout)\(resumed.stderr)")
         // The summary names the store, never the session's temporary copy.

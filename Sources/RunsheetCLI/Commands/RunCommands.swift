@@ -508,6 +508,7 @@ struct Resume: ParsableCommand {
             terminal.writeError(lines.joined(separator: "\n") + "\n")
         }
         let governance = try RunSupport.governance(for: runbook)
+        if let store { try store.session.requireCommitted(runbook, governance: governance) }
         let notifier = try RunSupport.notifier(for: runbook)
         // The runbook may have gained production steps since the run started: its starter must
         // still be someone the roles file names, as at a start.

@@ -82,6 +82,23 @@ extension Resume {
 }
 
 extension StoreRunSession {
+    /// For `resume` on the store: the runbook, the files it includes and the rule files it goes on
+    /// under must be as the checkout's commit has them. A resume in a clone whose roles or policy
+    /// were edited and not committed would otherwise carry the run on under rules nobody else has
+    /// (found by the adversary). Exit 1, naming the files; where Git cannot say, refused too.
+    func requireCommitted(_ runbook: Runbook, governance: Governance) throws {
+        let folder = (runbook.path as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook.path as NSString).deletingLastPathComponent
+        let paths = [(runbook.path as NSString).lastPathComponent] + governance.ruleFiles.keys.sorted() + runbook.includedSHA256.keys.sorted()
+        guard let changed = RunContext.gitOutput(["status", "--porcelain", "--untracked-files=all", "--"] + paths, in: folder) else {
+            throw CommandFailure(status: .findings, message: "run \(runID.shown) of the store \(shown) goes on under its repository's rules as committed, and Git cannot say here whether \(runbook.path.shown) and its rule files are; resume it in a Git checkout of the repository; nothing was written")
+        }
+        // "XY path" lines (the first may have lost its leading space to trimming).
+        let files = changed.split(separator: "\n").map { $0.drop(while: { $0 != " " }).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard files.isEmpty else {
+            throw CommandFailure(status: .findings, message: "run \(runID.shown) of the store \(shown) goes on under its repository's rules as committed, and \(files.joined(separator: ", ").shown) \(files.count == 1 ? "has" : "have") changes not committed in this checkout; commit and share them, or undo them, then resume; nothing was written")
+        }
+    }
+
     /// A private folder (0700) for a session's local copy of a run, removed when the session ends.
     struct LocalFolder {
         let root: String
