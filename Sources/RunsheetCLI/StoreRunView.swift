@@ -58,15 +58,19 @@ struct StoreRunView {
             throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
         }
         let fetched: (run: StoredRun, origins: [EventOrigin])
+        var revisions: [String: [UInt8]] = [:]
         do {
             fetched = try StoreAccess.run(url) { store in (try await RunStore.fetch(store, id), try await RunStore.origins(store, id)) }
+            // Files the run recorded after it started (a resume on a changed runbook): kept by hash.
+            let hashes = Self.revisionHashes(fetched.run)
+            if !hashes.isEmpty { revisions = try StoreAccess.run(url) { store in try await RunStore.blobs(store, hashes) } }
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(id.shown)' (a run in the store is named by its whole id)")
         }
         let root = NSTemporaryDirectory() + "runsheet-store-run-\(UUID().uuidString)"
         let view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
         do {
-            try view.lay(fetched.run)
+            try view.lay(fetched.run, revisions: revisions)
         } catch {
             view.close()
             throw error
@@ -110,7 +114,32 @@ struct StoreRunView {
         _ = Self.layouts.withLock { $0.removeValue(forKey: directory) }
     }
 
-    func lay(_ run: StoredRun) throws {
+    /// The runbook, includes and rule files as the run last recorded them (`run.changed` and
+    /// `run.resumed` after a resume on another runbook or other rules): path → SHA-256, the
+    /// runbook under its recorded path. Where nothing changed, those of `run.started`.
+    static func recordedFiles(_ run: StoredRun) -> (runbook: (path: String, sha: String)?, includes: [String: String], rules: [String: String]) {
+        // Only run.started and the events that record other files are decoded (a long run stays cheap).
+        let marks = [Data(#""type":"run.changed""#.utf8), Data(#""type":"run.resumed""#.utf8)]
+        let events = run.lines.enumerated().compactMap { index, line -> RunEvent? in
+            let bytes = Data(line)
+            guard index == 0 || marks.contains(where: { bytes.range(of: $0) != nil }) else { return nil }
+            return try? JSONDecoder().decode(RunEvent.self, from: bytes)
+        }
+        guard !events.isEmpty else { return (nil, [:], [:]) }
+        let state = RunState.fold(events)
+        let runbook = state.runbookSHA256.isEmpty ? nil : (state.runbookPath, state.runbookSHA256)
+        return (runbook, state.includes, state.rules ?? [:])
+    }
+
+    /// The SHA-256 of the files the run recorded after it started (a resume on a changed runbook
+    /// or changed rules), which `run.started` does not name: fetched from the store's contents.
+    static func revisionHashes(_ run: StoredRun) -> [String] {
+        let current = recordedFiles(run)
+        let kept = Set(run.files.map(\.sha256))
+        return Array(Set([current.runbook?.sha].compactMap { $0 } + Array(current.includes.values) + Array(current.rules.values)).subtracting(kept)).sorted()
+    }
+
+    func lay(_ run: StoredRun, revisions: [String: [UInt8]] = [:]) throws {
         let manager = FileManager.default
         for folder in [root, root + "/runs", directory] where !(folder != directory && manager.fileExists(atPath: folder)) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -124,7 +153,7 @@ struct StoreRunView {
             }
             try Self.create(directory + "/output/" + name, file.content)
         }
-        let runbook = try layStartedFiles(run)
+        let runbook = try layStartedFiles(run, revisions: revisions)
         let layout = Layout(shown: "\(store) run \(run.id)", runbook: runbook.tree, signersAnchor: runbook.repository ?? runbook.tree, store: store)
         Self.layouts.withLock { $0[directory] = layout }
     }
@@ -132,12 +161,16 @@ struct StoreRunView {
     /// Writes the runbook, includes and rule files as `run.started` recorded them under
     /// `root/tree`, in the same places relative to each other; returns where the runbook is, and
     /// the runbook in the current folder's repository when that repository is the run's.
-    private func layStartedFiles(_ run: StoredRun) throws -> (tree: String, repository: String?) {
+    private func layStartedFiles(_ run: StoredRun, revisions: [String: [UInt8]] = [:]) throws -> (tree: String, repository: String?) {
         guard let first = run.lines.first, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(first)),
               case .runStarted(let started)? = try? event.payload() else {
             throw CommandFailure(status: .findings, message: "run \(run.id.shown) in the store \(store) does not begin with run.started, so it cannot be read")
         }
-        let includes = started.includes ?? [:], rules = started.rules ?? [:]
+        // The files as the run last recorded them: those it started with, or, after a resume on a
+        // changed runbook or changed rules, the ones it went on with (their contents by hash).
+        let current = revisions.isEmpty ? nil : Self.recordedFiles(run)
+        let includes = current?.includes ?? started.includes ?? [:], rules = current.map { $0.rules.isEmpty ? started.rules ?? [:] : $0.rules } ?? started.rules ?? [:]
+        let runbookSHA = current?.runbook?.sha ?? started.sha256
         // The runbook's folder sits deep enough in the tree for every "../" a rule path climbs.
         let climbs = (Array(includes.keys) + Array(rules.keys)).map { path in path.split(separator: "/").prefix { $0 == ".." }.count }.max() ?? 0
         let recordedFolder = (started.runbook as NSString).deletingLastPathComponent.split(separator: "/").filter { $0 != "." && $0 != ".." }.map(String.init)
@@ -149,16 +182,17 @@ struct StoreRunView {
         // and allowed signers stops at its top: nothing planted above it in the temporary folder is read.
         try FileManager.default.createDirectory(atPath: tree + "/.git", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try Self.create(tree + "/.git/HEAD", Array("ref: refs/heads/main\n".utf8))
-        var wanted: [(StoredFile.Kind, String, String, String)] = [(.runbook, started.runbook, runbook, started.sha256)]
+        var wanted: [(StoredFile.Kind, String, String, String)] = [(.runbook, started.runbook, runbook, runbookSHA)]
         for (path, sha) in includes { wanted.append((.include, path, folder + "/" + path, sha)) }
         for (path, sha) in rules { wanted.append((.rule, path, folder + "/" + path, sha)) }
         for (kind, recorded, location, sha) in wanted {
             let target = URL(fileURLWithPath: location).standardizedFileURL.path
-            guard target.hasPrefix(tree + "/"), !FileManager.default.fileExists(atPath: target),
-                  let file = run.files.first(where: { $0.kind == kind && $0.path == recorded && $0.sha256 == sha && SHA256Hex.of($0.content) == sha }) else { continue }
+            let content = run.files.first(where: { $0.kind == kind && $0.path == recorded && $0.sha256 == sha && SHA256Hex.of($0.content) == sha })?.content
+                ?? revisions[sha].flatMap { SHA256Hex.of($0) == sha ? $0 : nil }
+            guard target.hasPrefix(tree + "/"), !FileManager.default.fileExists(atPath: target), let content else { continue }
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            try Self.create(target, file.content)
+            try Self.create(target, content)
         }
         return (runbook, repository.flatMap { Self.repositoryRunbook(started, in: $0) })
     }

@@ -54,3 +54,31 @@ extension RunStore {
         return task
     }
 }
+
+extension RunStore {
+    /// Keeps file contents by SHA-256 (the database checks each hash), leaving those it has.
+    public static func keepBlobs(_ store: StoreConnection, _ contents: [String: [UInt8]]) async throws {
+        guard !contents.isEmpty else { return }
+        try await transaction(store) {
+            for (sha, content) in contents.sorted(by: { $0.key < $1.key }) {
+                try await store.connection.query("INSERT INTO runsheet.blobs (sha256, content) VALUES (\(sha), \(ByteBuffer(bytes: content))) ON CONFLICT DO NOTHING",
+                                                 logger: store.logger)
+            }
+        }
+    }
+
+    /// The contents the store keeps for `hashes` (those it has), by SHA-256.
+    public static func blobs(_ store: StoreConnection, _ hashes: [String]) async throws -> [String: [UInt8]] {
+        guard !hashes.isEmpty else { return [:] }
+        do {
+            var found: [String: [UInt8]] = [:]
+            let query: PostgresQuery = "SELECT sha256, content FROM runsheet.blobs WHERE sha256 = ANY(\(hashes))"
+            for try await (sha, content) in try await store.connection.query(query, logger: store.logger).decode((String, ByteBuffer).self) {
+                found[sha] = Array(content.readableBytesView)
+            }
+            return found
+        } catch let error as PSQLError {
+            throw serverError(error, store)
+        }
+    }
+}

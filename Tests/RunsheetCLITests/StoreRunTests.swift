@@ -427,4 +427,28 @@ import Testing
         a.send("quit")
         #expect(a.finish() == 3, "\(a.printed)\(a.errors)")
     }
+
+    /// After a resume that records a changed runbook, approvers without a checkout still sign:
+    /// the store keeps the runbook the run goes on with. Found by the adversary (every sign was
+    /// refused, asking for a resume that had already happened).
+    @Test func signersWithoutACheckoutSignAfterTheRunbookChanged() throws {
+        let s = try setup()
+        let paused = try s.a.runsheet(["run", "deploy.md", "--as", "alice@example.com"], stdin: "quit\n")
+        #expect(paused.status == 3, "\(paused.stdout)\(paused.stderr)")
+        let id = try #require(try s.sql("SELECT run FROM runsheet.runs").split(separator: "\n").first.map(String.init))
+        let runbook = s.a.dir.appendingPathComponent("deploy.md")
+        try (try String(contentsOf: runbook, encoding: .utf8)).replacingOccurrences(of: "# Deploy\n", with: "# Deploy\n\nCheck the dashboards first.\n")
+            .write(to: runbook, atomically: true, encoding: .utf8)
+        for arguments in [["add", "deploy.md"], ["-c", "user.name=Alice", "-c", "user.email=alice@example.com", "commit", "-qm", "a note"]] {
+            #expect(try Fixtures.run("/usr/bin/git", ["-C", s.a.dir.path] + arguments).status == 0)
+        }
+        let resumed = try s.a.runsheet(["resume", id, "--as", "alice@example.com"], stdin: "quit\n")
+        #expect(resumed.status == 3 && resumed.stderr.contains("changed since this run started"), "\(resumed.stdout)\(resumed.stderr)")
+        for (machine, person) in [(s.b, "bob@example.com"), (s.c, "carol@example.com")] {
+            let signed = try machine.runsheet(["sign", id, "approve-the-deploy", "--as", person])
+            #expect(signed.status == 0, "\(person): \(signed.stdout)\(signed.stderr)")
+        }
+        let done = try s.a.runsheet(["resume", id, "--as", "alice@example.com"], stdin: "wait\nrun\n")
+        #expect(done.status == 0, "\(done.stdout)\(done.stderr)")
+    }
 }

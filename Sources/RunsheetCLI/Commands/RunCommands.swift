@@ -561,6 +561,7 @@ struct Resume: ParsableCommand {
             throw CommandFailure(status: .findings, message: "run \(state.runID) cannot go on: " + (refusal.errorDescription ?? "\(refusal)"))
         }
         try EnvironmentLocking.hold(lock, engine: engine, actor: who, writer: store.map { _ in journal })
+        try store?.session.keepRecordedFiles(engine.state, runbook: runbook.path)
         if let store {
             try store.session.follow(store.journal)
             defer { store.session.keepOutputs(of: directory) }

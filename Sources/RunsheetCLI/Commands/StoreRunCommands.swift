@@ -99,6 +99,23 @@ extension StoreRunSession {
         }
     }
 
+    /// After a resume that recorded another runbook, includes or rule files than the run had
+    /// (`run.changed`, `run.resumed`): keeps their contents in the store by SHA-256, so a signer on
+    /// another machine reads the run with the files it goes on under (StoreRunView).
+    func keepRecordedFiles(_ state: RunState, runbook: String) throws {
+        let folder = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
+        var wanted = [(runbook, state.runbookSHA256)]
+        for (path, sha) in state.includes { wanted.append((folder + "/" + path, sha)) }
+        for (path, sha) in state.rules ?? [:] { wanted.append((folder + "/" + path, sha)) }
+        var contents: [String: [UInt8]] = [:]
+        for (path, sha) in wanted {
+            guard let bytes = try? FileReader.read(path), SHA256Hex.of(bytes) == sha else { continue }
+            contents[sha] = bytes
+        }
+        let connection = connection, kept = contents
+        try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.keepBlobs(connection, kept) }
+    }
+
     /// A private folder (0700) for a session's local copy of a run, removed when the session ends.
     struct LocalFolder {
         let root: String
