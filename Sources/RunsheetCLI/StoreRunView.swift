@@ -6,7 +6,8 @@ import Synchronization
 /// A run of the PostgreSQL store laid out for the commands that read run folders (`status`,
 /// `verify`, `audit`, `report`): its journal and output logs in a private temporary folder named
 /// for the run (the store's key), and the runbook, includes and rule files as the run started,
-/// each only when its SHA-256 is the one `run.started` records. Removed when the command ends.
+/// each only when its SHA-256 is the one `run.started` records. Removed when the command ends,
+/// or when SIGINT, SIGTERM or SIGHUP stops it (`ScratchFolders`).
 ///
 /// What binds it (docs/TEAMS.md, "Reading a run from the store"): the folder is named for the
 /// store's run id, so `RunBinding` still refuses a journal of another run; the runbook and rules
@@ -16,12 +17,16 @@ import Synchronization
 struct StoreRunView {
     /// What the commands' shared code asks of a laid-out run, by its folder.
     struct Layout: Sendable {
+        /// The store's id of the run, which its journal's run id must be (`RunBinding`).
+        var run: String
         /// How the journal is named in what a command prints: the store and the run id.
         var shown: String
         /// The runbook as the run started.
         var runbook: String
-        /// Where the allowed signers are looked for from (`AllowedSigners.load(forRunbook:)`).
-        var signersAnchor: String
+        /// Where the allowed signers, and the repository of the recorded commit, are looked for
+        /// from: the run's runbook in the current repository (`repositoryRunbook`); nil when the
+        /// run is not that repository's, and then its signatures are checked against none.
+        var signersAnchor: String?
     }
 
     private static let layouts = Mutex<[String: Layout]>([:])
@@ -29,6 +34,22 @@ struct StoreRunView {
     /// The layout of the run folder `directory`, if it is a store run's.
     static func layout(of directory: String) -> Layout? {
         layouts.withLock { $0.isEmpty ? nil : $0[directory] }
+    }
+
+    /// Whether `directory` is a store run's that no repository here anchors: no allowed signers
+    /// are looked for, so none planted beside its files can vouch for its signatures.
+    static func unanchored(_ directory: String) -> Bool {
+        layout(of: directory).map { $0.signersAnchor == nil } ?? false
+    }
+
+    /// Registers the layouts of runs read in memory (`StoreRuns`), by the name each stands under.
+    static func register(_ entries: [(String, Layout)]) {
+        layouts.withLock { for (directory, layout) in entries { $0[directory] = layout } }
+    }
+
+    /// Forgets the layouts of `directories`.
+    static func forget(_ directories: [String]) {
+        layouts.withLock { for directory in directories { $0.removeValue(forKey: directory) } }
     }
 
     let root: String
@@ -49,22 +70,24 @@ struct StoreRunView {
         (self.tree, self.repository) = (tree ?? root + "/tree", repository)
     }
 
-    /// Fetches run `id` from the store at `url` (with each event's database user and server time)
-    /// and lays it out; an unknown id is one sentence, exit 2.
-    static func open(_ id: String, url: String) throws -> StoreRunView {
+    /// Fetches run `id` from the store at `url` (with each event's database user and server time
+    /// when `origins`, for `audit`) and lays it out; an unknown id is one sentence, exit 2.
+    static func open(_ id: String, url: String, origins: Bool = false) throws -> StoreRunView {
         guard !id.isEmpty, !id.hasPrefix("."), !id.contains("/"), !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
         }
-        let fetched: (run: StoredRun, origins: [EventOrigin])
+        let fetched: (run: (journal: [UInt8], files: [StoredFile]), origins: [EventOrigin])
         do {
-            fetched = try StoreAccess.run(url) { store in (try await RunStore.fetch(store, id), try await RunStore.origins(store, id)) }
+            fetched = try StoreAccess.run(url) { store in (try await RunStore.journal(store, id), origins ? try await RunStore.origins(store, id) : []) }
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(id.shown)' (a run in the store is named by its whole id)")
         }
         let root = NSTemporaryDirectory() + "runsheet-store-run-\(UUID().uuidString)"
         let view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
+        // Removed also when a signal stops the command before it closes the view.
+        ScratchFolders.add(root)
         do {
-            try view.lay(fetched.run)
+            try view.lay(id, journal: fetched.run.journal, files: fetched.run.files)
         } catch {
             view.close()
             throw error
@@ -75,7 +98,7 @@ struct StoreRunView {
     /// Removes the folder and forgets its layout.
     func close() {
         forget()
-        try? FileManager.default.removeItem(atPath: root)
+        ScratchFolders.remove(root)
     }
 
     /// Forgets the layout of this run's folder.
@@ -83,13 +106,14 @@ struct StoreRunView {
         _ = Self.layouts.withLock { $0.removeValue(forKey: directory) }
     }
 
-    func lay(_ run: StoredRun) throws {
+    /// Writes run `id`'s journal (its lines, each with a newline) and `files` into the folder.
+    func lay(_ id: String, journal: [UInt8], files: [StoredFile]) throws {
         let manager = FileManager.default
         for folder in [root, root + "/runs", directory] where !(folder != directory && manager.fileExists(atPath: folder)) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         }
-        try Self.create(directory + "/journal.jsonl", run.journalBytes)
-        for file in run.files where file.kind == .output && SHA256Hex.of(file.content) == file.sha256 {
+        try Self.create(directory + "/journal.jsonl", journal)
+        for file in files where file.kind == .output && SHA256Hex.of(file.content) == file.sha256 {
             let name = String(file.path.dropFirst("output/".count))
             guard file.path.hasPrefix("output/"), !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }
             if !manager.fileExists(atPath: directory + "/output") {
@@ -97,18 +121,18 @@ struct StoreRunView {
             }
             try Self.create(directory + "/output/" + name, file.content)
         }
-        let runbook = try layStartedFiles(run)
-        let layout = Layout(shown: "\(store) run \(run.id)", runbook: runbook.tree, signersAnchor: runbook.repository ?? runbook.tree)
+        let runbook = try layStartedFiles(id, first: journal.prefix { $0 != 0x0A }, files: files)
+        let layout = Layout(run: id, shown: "\(store) run \(id)", runbook: runbook.tree, signersAnchor: runbook.repository)
         Self.layouts.withLock { $0[directory] = layout }
     }
 
     /// Writes the runbook, includes and rule files as `run.started` recorded them under
     /// `root/tree`, in the same places relative to each other; returns where the runbook is, and
     /// the runbook in the current folder's repository when that repository is the run's.
-    private func layStartedFiles(_ run: StoredRun) throws -> (tree: String, repository: String?) {
-        guard let first = run.lines.first, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(first)),
+    private func layStartedFiles(_ id: String, first: ArraySlice<UInt8>, files: [StoredFile]) throws -> (tree: String, repository: String?) {
+        guard !first.isEmpty, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(first)),
               case .runStarted(let started)? = try? event.payload() else {
-            throw CommandFailure(status: .findings, message: "run \(run.id.shown) in the store \(store) does not begin with run.started, so it cannot be read")
+            throw CommandFailure(status: .findings, message: "run \(id.shown) in the store \(store) does not begin with run.started, so it cannot be read")
         }
         let includes = started.includes ?? [:], rules = started.rules ?? [:]
         // The runbook's folder sits deep enough in the tree for every "../" a rule path climbs.
@@ -128,7 +152,7 @@ struct StoreRunView {
         for (kind, recorded, location, sha) in wanted {
             let target = URL(fileURLWithPath: location).standardizedFileURL.path
             guard target.hasPrefix(tree + "/"), !FileManager.default.fileExists(atPath: target),
-                  let file = run.files.first(where: { $0.kind == kind && $0.path == recorded && $0.sha256 == sha && SHA256Hex.of($0.content) == sha }) else { continue }
+                  let file = files.first(where: { $0.kind == kind && $0.path == recorded && $0.sha256 == sha && SHA256Hex.of($0.content) == sha }) else { continue }
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             try Self.create(target, file.content)
