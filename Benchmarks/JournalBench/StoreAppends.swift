@@ -4,6 +4,7 @@ import NIOCore
 import PostgresNIO
 import RunsheetCore
 import RunsheetPostgres
+import Synchronization
 
 /// `runsheet-bench storeappend URL RUN COUNT ROUNDS`: durable appends to run RUN of the
 /// PostgreSQL store at URL, made as `sign` makes them (`StoreJournal.append`: `RunStore.beginAppend`
@@ -48,8 +49,14 @@ enum StoreAppends {
             ratios.append(storeRate / plainRate)
             print("round=\(round) store_appends_per_s=\(String(format: "%.0f", storeRate)) plain_inserts_per_s=\(String(format: "%.0f", plainRate)) ratio=\(String(format: "%.2f", storeRate / plainRate))")
         }
+        let spent = phases.withLock { $0 }, appends = Double(count * rounds)
+        print(String(format: "store_phases_ms begin=%.2f decide=%.2f finish=%.2f (per append: BEGIN, lock, schema and new lines; check and seal; INSERT, NOTIFY, COMMIT)",
+                     spent.begin * 1000 / appends, spent.decide * 1000 / appends, spent.finish * 1000 / appends))
         print("median_ratio=\(String(format: "%.2f", ratios.sorted()[ratios.count / 2]))")
     }
+
+    /// Seconds spent in each phase of the store's appends so far: where an append's time goes.
+    static let phases = Mutex<(begin: Double, decide: Double, finish: Double)>((0, 0, 0))
 
     static let logger = Logger(label: "runsheet-bench", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -62,7 +69,9 @@ enum StoreAppends {
     /// `StoreJournal.append(_:onto:check:)` without the command around it; returns the line and event written.
     static func append(_ event: RunEvent, to store: StoreConnection, runID: String, onto state: inout RunState) throws -> ([UInt8], RunEvent) {
         let known = state.eventCount
+        let clock = ContinuousClock(), start = clock.now
         let lines = try Blocking.wait { try await RunStore.beginAppend(store, runID, after: known) }
+        let begun = clock.now
         let line: [UInt8], sealed: RunEvent
         do {
             for (offset, bytes) in lines.enumerated() {
@@ -77,7 +86,9 @@ enum StoreAppends {
             _ = try? Blocking.wait { await RunStore.abandonAppend(store) }
             throw error
         }
+        let decided = clock.now
         try Blocking.wait { try await RunStore.finishAppend(store, runID, line: line) }
+        phases.withLock { $0.begin += JournalBench.seconds(begun - start); $0.decide += JournalBench.seconds(decided - begun); $0.finish += JournalBench.seconds(clock.now - decided) }
         state.apply(sealed)
         return (line, sealed)
     }
