@@ -64,7 +64,10 @@ let package = Package(
         .executableTarget(name: "runsheet", dependencies: ["RunsheetCLI", "RunsheetMarkdown"]),
         // libFuzzer target; scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING.
         .executableTarget(name: "runsheet-fuzz", dependencies: ["RunsheetCore"], path: "Fuzz/RunsheetFuzz"),
-        .executableTarget(name: "runsheet-bench", dependencies: ["RunsheetCore"], path: "Benchmarks/JournalBench"),
+        // storeappend (StoreAppends.swift) drives the PostgreSQL store through RunsheetPostgres and postgres-nio.
+        .executableTarget(name: "runsheet-bench", dependencies: ["RunsheetCore", "RunsheetPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log")],
+                          path: "Benchmarks/JournalBench"),
         .target(name: "RunsheetTestSupport", dependencies: ["RunsheetCore", "RunsheetCLI"], path: "Tests/RunsheetTestSupport"),
         .testTarget(name: "RunsheetMarkdownTests", dependencies: ["RunsheetMarkdown", "RunsheetTestSupport"]),
         .testTarget(

@@ -15,6 +15,10 @@ import RunsheetCore
 ///                                              lock; the last OPEN runs still open, holding theirs
 ///     runsheet-bench lockscan DIR REPS           LockFolder.holders (the scan `run` does before it
 ///                                              starts) against listing DIR's runs, medians of REPS
+///     runsheet-bench storeappend URL RUN COUNT ROUNDS
+///                                              durable appends to a run of the PostgreSQL store, as
+///                                              `sign` makes them, against BEGIN/INSERT/COMMIT of the same
+///                                              rows into a plain table, ROUNDS rounds of COUNT (StoreAppends.swift)
 ///     runsheet-bench signed PATH COUNT SIGNED PRINCIPAL [KEY]
 ///                                              `generate`'s journal with SIGNED sign-offs by PRINCIPAL,
 ///                                              signed by `ssh-keygen -Y sign` with KEY (unsigned without)
@@ -36,12 +40,14 @@ struct JournalBench {
                 try RunHistory.write(to: arguments[1], runs: try number(arguments[2]), steps: try number(arguments[3]), locks: true,
                                      open: Int(arguments[4]) ?? 0)
             case ("lockscan", 3): try LockScan.time(directory: arguments[1], reps: try number(arguments[2]))
+            case ("storeappend", 5):
+                try StoreAppends.run(url: arguments[1], runID: arguments[2], count: try number(arguments[3]), rounds: try number(arguments[4]))
             case ("append", 3), ("append", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments.count == 4 ? arguments[3] : "bench")
             case ("notes", 4):
                 try append(path: arguments[1], count: try number(arguments[2]), actor: arguments[3], notesOnly: true)
             default:
-                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|fold|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, signed PATH COUNT SIGNED PRINCIPAL [KEY], history DIR RUNS STEPS, lockruns DIR RUNS STEPS OPEN, or lockscan DIR REPS\n".utf8))
+                FileHandle.standardError.write(Data("usage: runsheet-bench generate|replay|verify|fold|append PATH [COUNT|REPS] [ACTOR], notes PATH COUNT ACTOR, signed PATH COUNT SIGNED PRINCIPAL [KEY], history DIR RUNS STEPS, lockruns DIR RUNS STEPS OPEN, lockscan DIR REPS, or storeappend URL RUN COUNT ROUNDS\n".utf8))
                 exit(2)
             }
         } catch {

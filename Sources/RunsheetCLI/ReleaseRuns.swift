@@ -11,7 +11,7 @@ import RunsheetPostgres
 /// elsewhere) is left out, named on standard error, and never counts. Its signatures are checked
 /// against the release repository's allowed signers.
 enum ReleaseRuns {
-    /// The release's runs from the store `flag` chooses, laid out; nil when the folder store is chosen.
+    /// The release's runs from the store `flag` chooses, fetched (`StoreRuns`); nil when the folder store is chosen.
     static func fromStore(_ flag: String?, release: Release) throws -> StoreRuns? {
         let folder = (RunBinding.absolute(release.path) as NSString).deletingLastPathComponent
         let repository = RunContext.gitRoot(of: folder)

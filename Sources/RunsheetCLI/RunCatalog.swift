@@ -34,10 +34,28 @@ struct RunCatalog {
                 return fold
             }
         }
+        return collect(zip(ids, results).map { ($0, runsDirectory + "/" + $0, $1) })
+    }
+
+    /// The runs of the PostgreSQL store as `load` reads a runs folder's: each journal, read in
+    /// memory (`StoreRuns`), checked as it is folded, by the same code.
+    static func load(_ stored: StoreRuns) -> RunCatalog {
+        let runs = stored.runs.sorted { $0.id < $1.id }
+        let results = runs.parallelMap { run in
+            Result { () throws -> JournalFold in
+                var fold = try JournalBytes.verifiedState(run.journal, name: run.shown)
+                if fold.problem == nil { fold.problem = RunSignatures.problem(fold.state, runDirectory: run.directory) }
+                return fold
+            }
+        }
+        return collect(zip(runs, results).map { ($0.id, $0.directory, $1) })
+    }
+
+    private static func collect(_ results: [(id: String, directory: String, fold: Result<JournalFold, any Error>)]) -> RunCatalog {
         var catalog = RunCatalog(entries: [], unreadable: [])
-        for (id, result) in zip(ids, results) {
+        for (id, directory, result) in results {
             switch result {
-            case .success(let fold): catalog.entries.append(Entry(id: id, directory: runsDirectory + "/" + id, state: fold.state, problem: fold.problem))
+            case .success(let fold): catalog.entries.append(Entry(id: id, directory: directory, state: fold.state, problem: fold.problem))
             case .failure(let error): catalog.unreadable.append((id, (error as? LocalizedError)?.errorDescription ?? "\(error)"))
             }
         }

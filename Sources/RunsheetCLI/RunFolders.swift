@@ -9,6 +9,8 @@ import RunsheetCore
 final class RunFolders {
     private let directory: String
     private let folders: [(id: String, runbookID: String?)]
+    /// The runs of the PostgreSQL store read in memory, by id, when these are not a folder's.
+    private let stored: [String: StoreRuns.Run]?
     private var verified: [String: RunRecord] = [:]
     private var claimed: Set<String> = []
 
@@ -20,6 +22,14 @@ final class RunFolders {
                 || (try? manager.attributesOfItem(atPath: Self.journal(directory, id))) != nil)
         }.sorted()
         folders = ids.parallelMap { id in (id, Self.startingRunbookID(Self.journal(directory, id))) }
+        stored = nil
+    }
+
+    /// The runs of the PostgreSQL store, read as a runs folder's are (`StoreRuns`).
+    init(_ runs: StoreRuns) {
+        directory = ""
+        folders = runs.runs.sorted { $0.id < $1.id }.map { ($0.id, Self.startingRunbookID($0.journal)) }
+        stored = Dictionary(runs.runs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The runs of `runbook` (`RunRecord.belongs(to:)`), each journal verified: those whose first
@@ -40,6 +50,10 @@ final class RunFolders {
     private func records(_ ids: [String]) -> [RunRecord] {
         let missing = ids.filter { verified[$0] == nil }
         let directory = directory
+        if let stored {
+            for record in missing.compactMap({ stored[$0] }).parallelMap(Self.record) { verified[record.id] = record }
+            return ids.compactMap { verified[$0] }
+        }
         for record in missing.parallelMap({ id in Self.record(id, path: Self.journal(directory, id)) }) { verified[record.id] = record }
         return ids.compactMap { verified[$0] }
     }
@@ -91,6 +105,41 @@ final class RunFolders {
             if let shown = StoreRunView.layout(of: (path as NSString).deletingLastPathComponent)?.shown { location = shown + location.dropFirst(path.count) }
             return RunRecord(id: id, fault: .init(location: location, message: message, read: false), runbookID: startingRunbookID(path))
         }
+    }
+
+    /// `record(_:path:)` of a store run read in memory: its journal verified by the same code,
+    /// its problems named by the store and the run id.
+    private static func record(_ run: StoreRuns.Run) -> RunRecord {
+        do {
+            let report = try JournalBytes.verify(run.journal, name: run.shown)
+            guard let problem = report.problem ?? RunSignatures.problem(RunState.fold(report.events), runDirectory: run.directory)
+            else { return RunRecord(id: run.id, events: report.events) }
+            return RunRecord(id: run.id, fault: .init(location: "\(run.shown):\(problem.line)", message: problem.message, read: true),
+                             runbookID: startingRunbookID(run.journal))
+        } catch {
+            // JournalError descriptions start with the name (and a line) and end with a full stop.
+            var message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            var location = run.shown
+            if message.hasPrefix(run.shown) {
+                var rest = Substring(message.dropFirst(run.shown.count))
+                if rest.hasPrefix(":"), let colon = rest.dropFirst().firstIndex(of: ":"),
+                   let line = Int(rest[rest.index(after: rest.startIndex)..<colon]) {
+                    location += ":\(line)"
+                    rest = rest[rest.index(after: colon)...]
+                }
+                message = String(rest.drop { $0 == ":" || $0 == " " })
+            }
+            if message.hasSuffix(".") { message.removeLast() }
+            return RunRecord(id: run.id, fault: .init(location: location, message: message, read: false), runbookID: startingRunbookID(run.journal))
+        }
+    }
+
+    /// The runbook id in a journal's first line, as `startingRunbookID(_:)` reads it from a file.
+    private static func startingRunbookID(_ journal: [UInt8]) -> String? {
+        let end = journal.firstIndex(of: 0x0A) ?? journal.count
+        guard end < 1 << 26, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(journal[..<end])),
+              case .runStarted(let started)? = try? event.payload() else { return nil }
+        return started.runbookId
     }
 
     /// The runbook id in a journal's first line, if that line is a `run.started` event at all;

@@ -43,10 +43,11 @@ enum StoreRoute {
     /// read, and for a run of the PostgreSQL store (fetched by its whole id and laid out by
     /// `StoreRunView`, removed afterwards) its view. A journal or run folder named by its path is
     /// read where it is; otherwise, with the folder store, `locate` finds the run folder.
-    static func reading<T>(_ reference: String, flag: String?, locate: () throws -> String,
+    /// `origins`: fetch each event's database user and server time too (`audit`).
+    static func reading<T>(_ reference: String, flag: String?, origins: Bool = false, locate: () throws -> String,
                            _ body: (_ directory: String, _ view: StoreRunView?) throws -> T) throws -> T {
         if !names(folder: reference), case .postgres(let url, _) = try chosen(flag) {
-            let view = try StoreRunView.open(reference, url: url)
+            let view = try StoreRunView.open(reference, url: url, origins: origins)
             defer { view.close() }
             return try body(view.directory, view)
         }

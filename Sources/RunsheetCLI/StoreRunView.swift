@@ -6,7 +6,8 @@ import Synchronization
 /// A run of the PostgreSQL store laid out for the commands that read run folders (`status`,
 /// `verify`, `audit`, `report`): its journal and output logs in a private temporary folder named
 /// for the run (the store's key), and the runbook, includes and rule files as the run started,
-/// each only when its SHA-256 is the one `run.started` records. Removed when the command ends.
+/// each only when its SHA-256 is the one `run.started` records. Removed when the command ends,
+/// or when SIGINT, SIGTERM or SIGHUP stops it (`ScratchFolders`).
 ///
 /// What binds it (docs/TEAMS.md, "Reading a run from the store"): the folder is named for the
 /// store's run id, so `RunBinding` still refuses a journal of another run; the runbook and rules
@@ -16,14 +17,18 @@ import Synchronization
 struct StoreRunView {
     /// What the commands' shared code asks of a laid-out run, by its folder.
     struct Layout: Sendable {
+        /// The store's id of the run, which its journal's run id must be (`RunBinding`).
+        var run: String
         /// How the journal is named in what a command prints: the store and the run id.
         var shown: String
         /// The runbook as the run started.
         var runbook: String
-        /// Where the allowed signers are looked for from (`AllowedSigners.load(forRunbook:)`).
-        var signersAnchor: String
+        /// Where the allowed signers, and the repository of the recorded commit, are looked for
+        /// from: the run's runbook in the current repository (`repositoryRunbook`); nil when the
+        /// run is not that repository's, and then its signatures are checked against none.
+        var signersAnchor: String?
         /// The store's URL (redacted: it never holds a password), for the commands a summary suggests.
-        var store: String?
+        var store: String? = nil
     }
 
     private static let layouts = Mutex<[String: Layout]>([:])
@@ -31,6 +36,27 @@ struct StoreRunView {
     /// The layout of the run folder `directory`, if it is a store run's.
     static func layout(of directory: String) -> Layout? {
         layouts.withLock { $0.isEmpty ? nil : $0[directory] }
+    }
+
+    /// Whether `directory` is a store run's that no repository here anchors: no allowed signers
+    /// are looked for, so none planted beside its files can vouch for its signatures.
+    static func unanchored(_ directory: String) -> Bool {
+        layout(of: directory).map { $0.signersAnchor == nil } ?? false
+    }
+
+    /// Registers the layouts of runs read in memory (`StoreRuns`), by the name each stands under.
+    static func register(_ entries: [(String, Layout)]) {
+        layouts.withLock { for (directory, layout) in entries { $0[directory] = layout } }
+    }
+
+    /// Names `directory` as a store run's local folder (`StoreRunSession`): messages name the store.
+    static func register(_ directory: String, _ layout: Layout) {
+        layouts.withLock { $0[directory] = layout }
+    }
+
+    /// Forgets the layouts of `directories`.
+    static func forget(_ directories: [String]) {
+        layouts.withLock { for directory in directories { $0.removeValue(forKey: directory) } }
     }
 
     let root: String
@@ -51,26 +77,30 @@ struct StoreRunView {
         (self.tree, self.repository) = (tree ?? root + "/tree", repository)
     }
 
-    /// Fetches run `id` from the store at `url` (with each event's database user and server time)
-    /// and lays it out; an unknown id is one sentence, exit 2.
-    static func open(_ id: String, url: String) throws -> StoreRunView {
+    /// Fetches run `id` from the store at `url` (with each event's database user and server time
+    /// when `origins`, for `audit`) and lays it out; an unknown id is one sentence, exit 2.
+    /// `scratch` false leaves the folder out of `ScratchFolders` (a session that handles Ctrl-C
+    /// itself, `resume`, removes it when it ends).
+    static func open(_ id: String, url: String, origins: Bool = false, scratch: Bool = true) throws -> StoreRunView {
         guard !id.isEmpty, !id.hasPrefix("."), !id.contains("/"), !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
         }
-        let fetched: (run: StoredRun, origins: [EventOrigin])
+        let fetched: (run: (journal: [UInt8], files: [StoredFile]), origins: [EventOrigin])
         var revisions: [String: [UInt8]] = [:]
         do {
-            fetched = try StoreAccess.run(url) { store in (try await RunStore.fetch(store, id), try await RunStore.origins(store, id)) }
+            fetched = try StoreAccess.run(url) { store in (try await RunStore.journal(store, id), origins ? try await RunStore.origins(store, id) : []) }
             // Files the run recorded after it started (a resume on a changed runbook): kept by hash.
-            let hashes = Self.revisionHashes(fetched.run)
+            let hashes = Self.revisionHashes(journal: fetched.run.journal, files: fetched.run.files)
             if !hashes.isEmpty { revisions = try StoreAccess.run(url) { store in try await RunStore.blobs(store, hashes) } }
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(id.shown)' (a run in the store is named by its whole id)")
         }
         let root = NSTemporaryDirectory() + "runsheet-store-run-\(UUID().uuidString)"
         let view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
+        // Removed also when a signal stops the command before it closes the view.
+        if scratch { ScratchFolders.add(root) }
         do {
-            try view.lay(fetched.run, revisions: revisions)
+            try view.lay(id, journal: fetched.run.journal, files: fetched.run.files, revisions: revisions)
         } catch {
             view.close()
             throw error
@@ -78,17 +108,15 @@ struct StoreRunView {
         return view
     }
 
-    /// Names `directory` as a store run's local folder (`StoreRunSession`): messages name the store.
-    static func register(_ directory: String, _ layout: Layout) {
-        layouts.withLock { $0[directory] = layout }
+    /// Removes the folder and forgets its layout.
+    func close() {
+        forget()
+        ScratchFolders.remove(root)
     }
 
-    /// The run's `run.started`, from the first line of its laid-out journal.
-    var started: RunStarted? {
-        guard let bytes = try? FileReader.read(directory + "/journal.jsonl"), let end = bytes.firstIndex(of: 0x0A),
-              let event = try? JSONDecoder().decode(RunEvent.self, from: Data(bytes[..<end])),
-              case .runStarted(let started)? = try? event.payload() else { return nil }
-        return started
+    /// Forgets the layout of this run's folder.
+    func forget() {
+        _ = Self.layouts.withLock { $0.removeValue(forKey: directory) }
     }
 
     /// The layout of this run's folder.
@@ -103,49 +131,46 @@ struct StoreRunView {
         }
     }
 
-    /// Removes the folder and forgets its layout.
-    func close() {
-        forget()
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// Forgets the layout of this run's folder.
-    func forget() {
-        _ = Self.layouts.withLock { $0.removeValue(forKey: directory) }
+    /// The run's `run.started`, from the first line of its laid-out journal.
+    var started: RunStarted? {
+        guard let bytes = try? FileReader.read(directory + "/journal.jsonl"), let end = bytes.firstIndex(of: 0x0A),
+              let event = try? JSONDecoder().decode(RunEvent.self, from: Data(bytes[..<end])),
+              case .runStarted(let started)? = try? event.payload() else { return nil }
+        return started
     }
 
     /// The runbook, includes and rule files as the run last recorded them (`run.changed` and
-    /// `run.resumed` after a resume on another runbook or other rules): path → SHA-256, the
-    /// runbook under its recorded path. Where nothing changed, those of `run.started`.
-    static func recordedFiles(_ run: StoredRun) -> (runbook: (path: String, sha: String)?, includes: [String: String], rules: [String: String]) {
+    /// `run.resumed` after a resume on another runbook or other rules): the runbook's SHA-256 and
+    /// path → SHA-256 of the others. Where nothing changed, those of `run.started`.
+    static func recordedFiles(journal: [UInt8]) -> (runbook: String?, includes: [String: String], rules: [String: String]) {
         // Only run.started and the events that record other files are decoded (a long run stays cheap).
         let marks = [Data(#""type":"run.changed""#.utf8), Data(#""type":"run.resumed""#.utf8)]
-        let events = run.lines.enumerated().compactMap { index, line -> RunEvent? in
+        let events = journal.split(separator: 0x0A).enumerated().compactMap { index, line -> RunEvent? in
             let bytes = Data(line)
             guard index == 0 || marks.contains(where: { bytes.range(of: $0) != nil }) else { return nil }
             return try? JSONDecoder().decode(RunEvent.self, from: bytes)
         }
         guard !events.isEmpty else { return (nil, [:], [:]) }
         let state = RunState.fold(events)
-        let runbook = state.runbookSHA256.isEmpty ? nil : (state.runbookPath, state.runbookSHA256)
-        return (runbook, state.includes, state.rules ?? [:])
+        return (state.runbookSHA256.isEmpty ? nil : state.runbookSHA256, state.includes, state.rules ?? [:])
     }
 
     /// The SHA-256 of the files the run recorded after it started (a resume on a changed runbook
-    /// or changed rules), which `run.started` does not name: fetched from the store's contents.
-    static func revisionHashes(_ run: StoredRun) -> [String] {
-        let current = recordedFiles(run)
-        let kept = Set(run.files.map(\.sha256))
-        return Array(Set([current.runbook?.sha].compactMap { $0 } + Array(current.includes.values) + Array(current.rules.values)).subtracting(kept)).sorted()
+    /// or changed rules), which the run's files do not hold: fetched from the store's contents.
+    static func revisionHashes(journal: [UInt8], files: [StoredFile]) -> [String] {
+        let current = recordedFiles(journal: journal)
+        let kept = Set(files.map(\.sha256))
+        return Array(Set([current.runbook].compactMap { $0 } + Array(current.includes.values) + Array(current.rules.values)).subtracting(kept)).sorted()
     }
 
-    func lay(_ run: StoredRun, revisions: [String: [UInt8]] = [:]) throws {
+    /// Writes run `id`'s journal (its lines, each with a newline) and `files` into the folder.
+    func lay(_ id: String, journal: [UInt8], files: [StoredFile], revisions: [String: [UInt8]] = [:]) throws {
         let manager = FileManager.default
         for folder in [root, root + "/runs", directory] where !(folder != directory && manager.fileExists(atPath: folder)) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         }
-        try Self.create(directory + "/journal.jsonl", run.journalBytes)
-        for file in run.files where file.kind == .output && SHA256Hex.of(file.content) == file.sha256 {
+        try Self.create(directory + "/journal.jsonl", journal)
+        for file in files where file.kind == .output && SHA256Hex.of(file.content) == file.sha256 {
             let name = String(file.path.dropFirst("output/".count))
             guard file.path.hasPrefix("output/"), !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }
             if !manager.fileExists(atPath: directory + "/output") {
@@ -153,24 +178,27 @@ struct StoreRunView {
             }
             try Self.create(directory + "/output/" + name, file.content)
         }
-        let runbook = try layStartedFiles(run, revisions: revisions)
-        let layout = Layout(shown: "\(store) run \(run.id)", runbook: runbook.tree, signersAnchor: runbook.repository ?? runbook.tree, store: store)
+        let runbook = try layStartedFiles(id, first: journal.prefix { $0 != 0x0A }, files: files,
+                                          current: revisions.isEmpty ? nil : Self.recordedFiles(journal: journal), revisions: revisions)
+        let layout = Layout(run: id, shown: "\(store) run \(id)", runbook: runbook.tree, signersAnchor: runbook.repository, store: store)
         Self.layouts.withLock { $0[directory] = layout }
     }
 
     /// Writes the runbook, includes and rule files as `run.started` recorded them under
     /// `root/tree`, in the same places relative to each other; returns where the runbook is, and
     /// the runbook in the current folder's repository when that repository is the run's.
-    private func layStartedFiles(_ run: StoredRun, revisions: [String: [UInt8]] = [:]) throws -> (tree: String, repository: String?) {
-        guard let first = run.lines.first, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(first)),
+    /// With `current` (the files as the run last recorded them) and their `revisions` (contents
+    /// by hash), those instead of the ones it started with.
+    private func layStartedFiles(_ id: String, first: ArraySlice<UInt8>, files: [StoredFile],
+                                 current: (runbook: String?, includes: [String: String], rules: [String: String])? = nil,
+                                 revisions: [String: [UInt8]] = [:]) throws -> (tree: String, repository: String?) {
+        guard !first.isEmpty, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(first)),
               case .runStarted(let started)? = try? event.payload() else {
-            throw CommandFailure(status: .findings, message: "run \(run.id.shown) in the store \(store) does not begin with run.started, so it cannot be read")
+            throw CommandFailure(status: .findings, message: "run \(id.shown) in the store \(store) does not begin with run.started, so it cannot be read")
         }
-        // The files as the run last recorded them: those it started with, or, after a resume on a
-        // changed runbook or changed rules, the ones it went on with (their contents by hash).
-        let current = revisions.isEmpty ? nil : Self.recordedFiles(run)
-        let includes = current?.includes ?? started.includes ?? [:], rules = current.map { $0.rules.isEmpty ? started.rules ?? [:] : $0.rules } ?? started.rules ?? [:]
-        let runbookSHA = current?.runbook?.sha ?? started.sha256
+        let includes = current?.includes ?? started.includes ?? [:]
+        let rules = current.map { $0.rules.isEmpty ? started.rules ?? [:] : $0.rules } ?? started.rules ?? [:]
+        let runbookSHA = current?.runbook ?? started.sha256
         // The runbook's folder sits deep enough in the tree for every "../" a rule path climbs.
         let climbs = (Array(includes.keys) + Array(rules.keys)).map { path in path.split(separator: "/").prefix { $0 == ".." }.count }.max() ?? 0
         let recordedFolder = (started.runbook as NSString).deletingLastPathComponent.split(separator: "/").filter { $0 != "." && $0 != ".." }.map(String.init)
@@ -187,7 +215,7 @@ struct StoreRunView {
         for (path, sha) in rules { wanted.append((.rule, path, folder + "/" + path, sha)) }
         for (kind, recorded, location, sha) in wanted {
             let target = URL(fileURLWithPath: location).standardizedFileURL.path
-            let content = run.files.first(where: { $0.kind == kind && $0.path == recorded && $0.sha256 == sha && SHA256Hex.of($0.content) == sha })?.content
+            let content = files.first(where: { $0.kind == kind && $0.path == recorded && $0.sha256 == sha && SHA256Hex.of($0.content) == sha })?.content
                 ?? revisions[sha].flatMap { SHA256Hex.of($0) == sha ? $0 : nil }
             guard target.hasPrefix(tree + "/"), !FileManager.default.fileExists(atPath: target), let content else { continue }
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,

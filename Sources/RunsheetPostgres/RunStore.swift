@@ -60,10 +60,17 @@ public enum RunStore {
         return version
     }
 
-    /// Refuses a store without the schema, or with another version than this runsheet's.
+    /// Refuses a store without the schema, or with another version than this runsheet's. Called
+    /// outside a transaction: the version is read in one round trip, and only when that fails
+    /// (no schema, no right to it) is the store asked again to say why, as `schemaVersion` does.
     public static func requireSchema(_ store: StoreConnection) async throws {
         let name = store.settings.description
         do {
+            var read: Int?
+            if let rows = try? await store.connection.query("SELECT version FROM runsheet.store", logger: store.logger) {
+                for try await value in rows.decode(Int.self) { read = value }
+            }
+            if let read, read == StoreSchema.version { return }
             guard let found = try await schemaVersion(store) else { throw StoreError.schemaMissing(name) }
             if found < StoreSchema.version { throw StoreError.schemaOlder(name, found: found, known: StoreSchema.version) }
             if found > StoreSchema.version { throw StoreError.schemaNewer(name, found: found, known: StoreSchema.version) }
@@ -138,17 +145,8 @@ public enum RunStore {
             for try await _ in try await db.query("SELECT 1 FROM runsheet.runs WHERE run = \(run.id)", logger: logger).decode(Int.self) { present = true }
             if present { throw RunPresence(run: run.id, present: true) }
             try await db.query("INSERT INTO runsheet.runs (run, pushed, pushed_through) VALUES (\(run.id), true, \(run.lines.count))", logger: logger)
-            for line in run.lines {
-                let fields = try LineFields(line)
-                try await db.query("""
-                    INSERT INTO runsheet.events (run, seq, line, hash, prev, actor)
-                    VALUES (\(run.id), \(fields.seq), \(ByteBuffer(bytes: line)), \(fields.hash), \(fields.prev), \(fields.actor))
-                    """, logger: logger)
-            }
-            for file in run.files {
-                try await db.query("INSERT INTO runsheet.blobs (sha256, content) VALUES (\(file.sha256), \(ByteBuffer(bytes: file.content))) ON CONFLICT DO NOTHING", logger: logger)
-                try await db.query("INSERT INTO runsheet.run_files (run, kind, path, sha256) VALUES (\(run.id), \(file.kind.rawValue), \(file.path), \(file.sha256))", logger: logger)
-            }
+            try await insertEvents(store, run)
+            try await insertFiles(store, run)
             try check(try await read(store, run.id))
         }
     }

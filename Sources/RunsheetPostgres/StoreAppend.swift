@@ -19,12 +19,19 @@ extension RunStore {
             try await db.query("BEGIN", logger: logger)
             do {
                 try await db.query("SELECT pg_advisory_xact_lock(hashtext('runsheet.run'), hashtext(\(runID)))", logger: logger)
+                // The run and the lines after `known` in one round trip: no row, no run; a row
+                // without a line, a run with nothing new.
                 var present = false
-                for try await _ in try await db.query("SELECT 1 FROM runsheet.runs WHERE run = \(runID)", logger: logger).decode(Int.self) { present = true }
-                guard present else { throw RunPresence(run: runID, present: false) }
                 var lines: [[UInt8]] = []
-                let query: PostgresQuery = "SELECT line FROM runsheet.events WHERE run = \(runID) AND seq > \(known) ORDER BY seq"
-                for try await line in try await db.query(query, logger: logger).decode(ByteBuffer.self) { lines.append(Array(line.readableBytesView)) }
+                let query: PostgresQuery = """
+                    SELECT e.line FROM runsheet.runs r LEFT JOIN runsheet.events e ON e.run = r.run AND e.seq > \(known)
+                    WHERE r.run = \(runID) ORDER BY e.seq
+                    """
+                for try await line in try await db.query(query, logger: logger).decode(ByteBuffer?.self) {
+                    present = true
+                    if let line { lines.append(Array(line.readableBytesView)) }
+                }
+                guard present else { throw RunPresence(run: runID, present: false) }
                 return lines
             } catch {
                 _ = try? await db.query("ROLLBACK", logger: logger)
@@ -42,11 +49,16 @@ extension RunStore {
         do {
             do {
                 let fields = try LineFields(line)
-                try await db.query("""
-                    INSERT INTO runsheet.events (run, seq, line, hash, prev, actor)
-                    VALUES (\(runID), \(fields.seq), \(ByteBuffer(bytes: line)), \(fields.hash), \(fields.prev), \(fields.actor))
-                    """, logger: logger)
-                try await db.query("SELECT pg_notify(\(runChannel), \(runID))", logger: logger)
+                // The row and its announcement in one statement (one round trip), then COMMIT. Its
+                // row is read: a statement that returns rows reports a refusal (the trigger's) only
+                // there, and a COMMIT after it would roll back without a word.
+                for try await _ in try await db.query("""
+                    WITH inserted AS (
+                        INSERT INTO runsheet.events (run, seq, line, hash, prev, actor)
+                        VALUES (\(runID), \(fields.seq), \(ByteBuffer(bytes: line)), \(fields.hash), \(fields.prev), \(fields.actor)) RETURNING run
+                    )
+                    SELECT pg_notify(\(runChannel), run) FROM inserted
+                    """, logger: logger) {}
                 try await db.query("COMMIT", logger: logger)
             } catch {
                 _ = try? await db.query("ROLLBACK", logger: logger)

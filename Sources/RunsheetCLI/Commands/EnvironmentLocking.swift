@@ -139,7 +139,11 @@ enum EnvironmentLocking {
 
     /// The held locks of a runs folder as lines for `status`: a heading and one row per holder.
     static func statusLines(runsDirectory: String) -> [String] {
-        let holders = LockFolder(runsDirectory: runsDirectory).holders()
+        statusLines(holders: LockFolder(runsDirectory: runsDirectory).holders())
+    }
+
+    /// The lines `status` shows for `holders`.
+    static func statusLines(holders: [EnvironmentLock.Holder]) -> [String] {
         guard !holders.isEmpty else { return [] }
         var rows = [["SERVICE", "ENVIRONMENT", "RUN", "BY", "SINCE", "STATE"]]
         for holder in holders {

@@ -44,11 +44,11 @@ struct Metrics: ParsableCommand {
         }
         let from = try since.map { try DateOption.parse($0, option: "--since") }
         let to = try until.map { try DateOption.parse($0, option: "--until") } ?? Date()
-        // On the PostgreSQL store, its runs laid out as a runs folder (StoreRuns).
+        // On the PostgreSQL store, its runs read in memory as a runs folder's are (StoreRuns).
         let stored = try StoreRuns.chosen(storeOption.store)
         defer { stored?.close() }
-        let runsDirectory = stored?.runsDirectory ?? RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
-        var catalog = RunCatalog.load(runsDirectory)
+        var catalog = stored.map(RunCatalog.load)
+            ?? RunCatalog.load(RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath))
         // A run whose journal does not verify is no basis for the figures: warned about first, left out.
         let unverified = catalog.entries.filter { $0.problem != nil }
         for entry in unverified {

@@ -23,12 +23,12 @@ enum ReleaseDecision {
         let folder = (path as NSString).deletingLastPathComponent
         let stored = try ReleaseRuns.fromStore(store, release: parsed)
         defer { stored?.close() }
-        let runsDirectory = stored?.runsDirectory ?? RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder)
-        // The store's runs were bound to the release's repository one by one as they were laid out.
+        let runsDirectory = RunContext.runsDirectory(explicit: runsDir, near: folder.isEmpty ? "." : folder)
+        // The store's runs were bound to the release's repository one by one as they were fetched.
         if stored == nil, let refusal = RunBinding.readinessRefusal(release: path, runsDirectory: runsDirectory) {
             throw CommandFailure(status: .usage, message: refusal)
         }
-        let folders = RunFolders(runsDirectory)
+        let folders = stored.map(RunFolders.init) ?? RunFolders(runsDirectory)
         let evidence = try parsed.requires.map { try Readiness.evidence($0, rollback: false, runs: folders.runs(of:)) }
             + parsed.rollback.map { try Readiness.evidence($0, rollback: true, runs: folders.runs(of:)) }
         // A broken run that names no runbook and none of the release's claims by its folder name.

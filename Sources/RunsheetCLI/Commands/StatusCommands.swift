@@ -35,15 +35,15 @@ struct Status: ParsableCommand {
             }) { directory, _ in try show(directory) }
             return
         }
-        // On the PostgreSQL store, its runs laid out as a runs folder (StoreRuns).
+        // On the PostgreSQL store, its runs read in memory as a runs folder's are (StoreRuns).
         let stored = try StoreRuns.chosen(storeOption.store)
         defer { stored?.close() }
-        let catalog = RunCatalog.load(stored?.runsDirectory ?? runsDirectory)
+        let catalog = stored.map(RunCatalog.load) ?? RunCatalog.load(runsDirectory)
         // Runs whose journal does not verify are listed, marked, after a warning for each.
         let unverified = catalog.entries.compactMap { entry in entry.problem.map { (entry, $0) } }
         for (entry, problem) in unverified { Output.error(RunSupport.warning(problem, path: RunSupport.shownJournalPath(entry.directory))) }
         catalog.reportUnreadable()
-        let locks = EnvironmentLocking.statusLines(runsDirectory: stored?.runsDirectory ?? runsDirectory) + HaltStatus.lines(near: try governed.directory(), store: try StoreRoute.postgresURL(storeOption.store))
+        let locks = EnvironmentLocking.statusLines(holders: stored?.lockHolders() ?? LockFolder(runsDirectory: runsDirectory).holders()) + HaltStatus.lines(near: try governed.directory(), store: try StoreRoute.postgresURL(storeOption.store))
         guard !catalog.entries.isEmpty || !catalog.unreadable.isEmpty else {
             for line in locks { Output.line(line) }
             if let stored {
@@ -226,7 +226,7 @@ struct Audit: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, view in
+        try StoreRoute.reading(runID, flag: storeOption.store, origins: true, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, view in
             try show(directory, origins: view.map { Dictionary($0.origins.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first }) })
         }
     }

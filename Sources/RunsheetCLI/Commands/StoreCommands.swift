@@ -123,12 +123,17 @@ struct StorePush: ParsableCommand {
 
     func run() throws {
         let url = try StoreAccess.url(storeOption.store, command: "store push")
+        // One connection for every run; each run still goes in a transaction of its own.
+        var connection: StoreConnection?
+        defer { if let connection { _ = try? StoreAccess.wait { await RunStore.close(connection) } } }
         for reference in runIDs {
             let directory = try RunContext.runDirectory(reference, runsDir: runsFolder.runsDir)
             let (run, head) = try FolderRuns.read(directory)
             let count = run.lines.count
+            let store = try connection ?? StoreAccess.open(url)
+            connection = store
             do {
-                try StoreAccess.run(url) { store in
+                try StoreAccess.wait {
                     try await RunStore.push(store, run) { stored in
                         try FolderRuns.verifyStored(stored, count: count, head: head, where: "the store")
                         guard stored.lines == run.lines else {

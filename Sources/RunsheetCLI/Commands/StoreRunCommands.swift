@@ -45,7 +45,7 @@ extension Run {
             } catch is RunStore.RunPresence {
                 throw CommandFailure(status: .usage, message: "the store \(session.shown) holds a run \(runID) already; start the run again")
             }
-            StoreRunView.register(runDirectory, .init(shown: "\(session.shown) run \(runID)", runbook: file, signersAnchor: file, store: session.shown))
+            StoreRunView.register(runDirectory, .init(run: runID, shown: "\(session.shown) run \(runID)", runbook: file, signersAnchor: file, store: session.shown))
             let journal = try StoreMirrorJournal(session: session, localPath: journalPath, state: state)
             mirror = journal
             try session.follow(journal)
@@ -62,7 +62,8 @@ extension Resume {
     /// since it was read taken in, then continued as on a run folder, from the runbook and rules
     /// of the run's repository as they are now (the checkout the command runs in).
     func resumeOnStore(_ url: String, claimed: Actor, on terminal: any Terminal) throws {
-        let view = try StoreRunView.open(runID, url: url)
+        // Not among the folders a signal removes: Ctrl-C in a session stops a command, not the session.
+        let view = try StoreRunView.open(runID, url: url, scratch: false)
         defer { view.close() }
         guard let started = view.started, let runbook = StoreRunView.repositoryRunbook(started, in: RunContext.gitRoot(of: FileManager.default.currentDirectoryPath) ?? FileManager.default.currentDirectoryPath) else {
             throw CommandFailure(status: .usage, message: "run \(runID.shown) of the store \(view.store) goes on under its repository's rules as they are now, so resume it in a checkout of that repository " +

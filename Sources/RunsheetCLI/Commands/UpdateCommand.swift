@@ -47,21 +47,31 @@ struct Update: ParsableCommand {
     func run() throws {
         let (result, bytes) = try RunSupport.compile(runbook)
         let book = result.runbook
-        // On the PostgreSQL store, its runs of this runbook laid out as a runs folder (StoreRuns).
+        // On the PostgreSQL store, its runs of this runbook read in memory as a runs folder's are (StoreRuns).
         let stored = try StoreRuns.chosen(storeOption.store) { _, started in started?.runbookId == book.id }
         defer { stored?.close() }
-        let runsDirectory = stored?.runsDirectory ?? RunContext.runsDirectory(explicit: runsFolder.runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)
+        let storeCatalog = stored.map(RunCatalog.load)
+        let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent)
         var states: [RunState] = []
         for reference in runs {
-            let directory = try RunContext.runDirectory(reference, runsDir: stored?.runsDirectory ?? runsFolder.runsDir ?? runsDirectory)
-            let state = try RunSupport.verifiedState(in: directory, repair: false)
+            let state: RunState
+            if let storeCatalog, let stored {
+                // A run of the store is named by its whole id.
+                guard let entry = storeCatalog.entries.first(where: { $0.id == reference }) else {
+                    throw CommandFailure(status: .usage, message: "the store \(stored.store) holds no run '\(reference.shown)' of '\(book.id)' (a run in the store is named by its whole id)")
+                }
+                if let problem = entry.problem { throw CommandFailure(status: .findings, message: RunSupport.refusal(problem, path: RunSupport.shownJournalPath(entry.directory))) }
+                state = entry.state
+            } else {
+                state = try RunSupport.verifiedState(in: try RunContext.runDirectory(reference, runsDir: runsFolder.runsDir ?? runsDirectory), repair: false)
+            }
             guard state.runbookID == book.id else {
                 throw CommandFailure(status: .usage, message: "run \(state.runID) is a run of '\(state.runbookID)', not of '\(book.id)' (\(runbook)); pick runs of this runbook ('runsheet status' lists them)")
             }
             states.append(state)
         }
         if all {
-            let catalog = RunCatalog.load(runsDirectory)
+            let catalog = storeCatalog ?? RunCatalog.load(runsDirectory)
             for entry in catalog.entries where entry.state.runbookID == book.id && !states.contains(where: { $0.runID == entry.state.runID }) {
                 if let problem = entry.problem {
                     Output.error("run \(entry.id) is left out: " + RunSupport.refusal(problem, path: RunSupport.journalPath(entry.directory)))

@@ -14,7 +14,7 @@ enum CommitTimeCheck {
     /// The first event checked (`run.started` and each signed event) stamped before the commit was made.
     static func problem(_ state: RunState, runDirectory: String) -> JournalProblem? {
         guard let recorded = state.gitCommit, case let commit = String(recorded.prefix { $0 != "+" }),
-              commit.count >= 7, commit.allSatisfy(\.isHexDigit) else { return nil }
+              commit.count >= 7, commit.allSatisfy(\.isHexDigit), !StoreRunView.unanchored(runDirectory) else { return nil }
         let runbook = RunSupport.signersAnchor(of: state, runDirectory: runDirectory)
         let directory = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
         guard let root = RunContext.gitRoot(of: directory), let made = committed(commit, in: root) else { return nil }

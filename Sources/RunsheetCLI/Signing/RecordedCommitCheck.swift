@@ -41,9 +41,9 @@ enum RecordedCommitCheck {
     /// store's binding is its run id, docs/TEAMS.md).
     private static func repository(of state: RunState, runDirectory: String) -> (runbook: String, repository: String)? {
         if let layout = StoreRunView.layout(of: runDirectory) {
-            guard layout.signersAnchor != layout.runbook else { return nil }
-            let folder = (layout.signersAnchor as NSString).deletingLastPathComponent
-            return RunContext.gitRoot(of: folder.isEmpty ? "." : folder).map { (layout.signersAnchor, $0) }
+            guard let anchor = layout.signersAnchor else { return nil }
+            let folder = (anchor as NSString).deletingLastPathComponent
+            return RunContext.gitRoot(of: folder.isEmpty ? "." : folder).map { (anchor, $0) }
         }
         let runbook = RunSupport.runbookPath(of: state, runDirectory: runDirectory)
         let runbookFolder = (runbook as NSString).deletingLastPathComponent

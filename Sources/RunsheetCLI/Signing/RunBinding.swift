@@ -20,13 +20,15 @@ enum RunBinding {
             return JournalProblem(kind: .altered, line: 1, seq: 1, message:
                 "run.started's plan is not the hash of its runbook, parameters and change record, so one of them was edited after the run started; an approval covers them as they were")
         }
-        guard FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl") else { return nil }
-        let folder = (absolute(runDirectory) as NSString).lastPathComponent
+        // A run of the PostgreSQL store is bound by its id, the store's key, not by where it lies.
+        let store = StoreRunView.layout(of: runDirectory)
+        guard store != nil || FileManager.default.fileExists(atPath: runDirectory + "/journal.jsonl") else { return nil }
+        let folder = store?.run ?? (absolute(runDirectory) as NSString).lastPathComponent
         if !state.runID.isEmpty, folder != state.runID {
             return JournalProblem(kind: .misplaced, line: 1, seq: 1, message:
                 "the folder \(folder.shown) holds the journal of run \(state.runID.shown), a copy or a move; a run's approvals count once, in the folder named for it")
         }
-        if let repository = repository(ofRun: runDirectory), let outside = outside(state.runbookPath, repository: repository) {
+        if store == nil, let repository = repository(ofRun: runDirectory), let outside = outside(state.runbookPath, repository: repository) {
             return JournalProblem(kind: .misplaced, line: 1, seq: 1, message:
                 "the run was started from \(outside.shown), outside the repository \(repository.shown) that holds its runs folder, so the repository's rules never applied to it")
         }

@@ -7,7 +7,7 @@ enum RunSignatures {
     /// The allowed signers for a run's runbook and the file's path; nil when the repository has none.
     static func signers(for state: RunState, runDirectory: String) -> (signers: AllowedSigners, path: String)? {
         let runbook = RunSupport.signersAnchor(of: state, runDirectory: runDirectory)
-        guard let (signers, _) = AllowedSigners.load(forRunbook: runbook) else { return nil }
+        guard !StoreRunView.unanchored(runDirectory), let (signers, _) = AllowedSigners.load(forRunbook: runbook) else { return nil }
         return (signers, signers.path)
     }
 
@@ -32,7 +32,8 @@ enum RunSignatures {
             return (misplaced, [:])
         }
         guard !state.signedEvents.isEmpty else { return (nil, [:]) }
-        let loaded = AllowedSigners.load(forRunbook: RunSupport.signersAnchor(of: state, runDirectory: runDirectory))
+        // A store run of no repository here is checked against no allowed signers (StoreRunView).
+        let loaded = StoreRunView.unanchored(runDirectory) ? nil : AllowedSigners.load(forRunbook: RunSupport.signersAnchor(of: state, runDirectory: runDirectory))
         var all = SignatureVerification.outcomes(of: state, signers: loaded?.0)
         // A file that cannot be read says so, not that the key is missing from it.
         if let unreadable = loaded.flatMap({ AllowedSigners.readProblem(in: $0.1) }) {

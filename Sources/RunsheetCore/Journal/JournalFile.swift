@@ -289,7 +289,12 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
     /// decoder read it from the line (and the event's `data` is then empty: `decodeLineFolded`).
     static func forEachEvent(at path: String, repair: Bool, verify: Bool, readsPayloads: Bool = false, expecting: (Int) -> Void = { _ in },
                              _ body: (RunEvent, EventPayload?) throws -> Void) throws -> (torn: TornLine?, problem: JournalProblem?) {
-        let snapshot = try JournalSnapshot(path: path, repair: repair)
+        try forEachEvent(in: JournalSnapshot(path: path, repair: repair), path: path, verify: verify, readsPayloads: readsPayloads, expecting: expecting, body)
+    }
+
+    /// `forEachEvent(at:…)` over a journal already read; `path` names it in what is thrown and found.
+    static func forEachEvent(in snapshot: JournalSnapshot, path: String, verify: Bool, readsPayloads: Bool = false, expecting: (Int) -> Void = { _ in },
+                             _ body: (RunEvent, EventPayload?) throws -> Void) throws -> (torn: TornLine?, problem: JournalProblem?) {
         if verify && snapshot.lines.isEmpty { throw JournalError.empty(path: path) }
         expecting(snapshot.lines.count)
         var check: ChainCheck? = verify ? ChainCheck() : nil

@@ -73,29 +73,45 @@ struct JournalSnapshot {
                     initialized += count
                 }
             }
-            let terminated = (bytes.lastIndex(of: 0x0A) ?? -1) + 1
-            let unterminatedEvent = terminated < bytes.count
-                && bytes.withUnsafeBufferPointer { JournalFile.isEvent(UnsafeBufferPointer(rebasing: $0[terminated...])) }
-            let complete = unterminatedEvent ? bytes.count : terminated
+            let (lines, complete) = Self.lines(of: bytes)
             var torn: TornLine?
             if complete < bytes.count {
                 torn = TornLine(offset: complete, bytes: bytes.count - complete, savedAs: nil)
                 if repair { torn = try JournalFile.repair(fd, path: path, offset: complete, bytes: Array(bytes[complete...])) }
             }
-            var lines: [Range<Int>] = []
-            lines.reserveCapacity(complete / 256)
-            bytes.withUnsafeBytes { buffer in
-                guard let base = buffer.baseAddress else { return }
-                var lineStart = 0
-                // memchr finds each newline many bytes at a time.
-                while lineStart < terminated, let found = memchr(base + lineStart, 0x0A, terminated - lineStart) {
-                    let index = base.distance(to: UnsafeRawPointer(found))
-                    lines.append(lineStart..<index)
-                    lineStart = index + 1
-                }
-            }
-            if unterminatedEvent { lines.append(terminated..<complete) }
             return (bytes, lines, torn)
         }
+    }
+
+    /// A journal already in memory (a run fetched from the PostgreSQL store): its lines and torn
+    /// last line found exactly as in a file; nothing is repaired.
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+        let complete: Int
+        (lines, complete) = Self.lines(of: bytes)
+        torn = complete < bytes.count ? TornLine(offset: complete, bytes: bytes.count - complete, savedAs: nil) : nil
+    }
+
+    /// The byte ranges of the complete lines of `bytes`, without their newlines, and where the
+    /// complete lines end (a last line without its newline counts when it is a whole event).
+    static func lines(of bytes: [UInt8]) -> (lines: [Range<Int>], complete: Int) {
+        let terminated = (bytes.lastIndex(of: 0x0A) ?? -1) + 1
+        let unterminatedEvent = terminated < bytes.count
+            && bytes.withUnsafeBufferPointer { JournalFile.isEvent(UnsafeBufferPointer(rebasing: $0[terminated...])) }
+        let complete = unterminatedEvent ? bytes.count : terminated
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(complete / 256)
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var lineStart = 0
+            // memchr finds each newline many bytes at a time.
+            while lineStart < terminated, let found = memchr(base + lineStart, 0x0A, terminated - lineStart) {
+                let index = base.distance(to: UnsafeRawPointer(found))
+                lines.append(lineStart..<index)
+                lineStart = index + 1
+            }
+        }
+        if unterminatedEvent { lines.append(terminated..<complete) }
+        return (lines, complete)
     }
 }

@@ -86,7 +86,11 @@ public enum JournalVerifier {
     /// Verifies the journal at `path`. Problems in the chain are values in the report; I/O failures,
     /// an empty file and an unknown format version are thrown as `JournalError`.
     public static func verify(path: String) throws -> VerificationReport {
-        let snapshot = try JournalSnapshot(path: path, repair: false)
+        try verify(JournalSnapshot(path: path, repair: false), path: path)
+    }
+
+    /// `verify(path:)` over a journal already read; `path` names it in the report and what is thrown.
+    static func verify(_ snapshot: JournalSnapshot, path: String) throws -> VerificationReport {
         guard !snapshot.lines.isEmpty else { throw JournalError.empty(path: path) }
         var report = VerificationReport(path: path, eventCount: snapshot.lines.count, headHash: nil, problem: nil,
                                         tornLine: snapshot.torn)

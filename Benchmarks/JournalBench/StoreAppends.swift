@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import RunsheetCore
+import RunsheetPostgres
+import Synchronization
+
+/// `runsheet-bench storeappend URL RUN COUNT ROUNDS`: durable appends to run RUN of the
+/// PostgreSQL store at URL, made as `sign` makes them (`StoreJournal.append`: `RunStore.beginAppend`
+/// takes the run's lock and reads the events appended since, the event is checked against the
+/// run and sealed onto its head, `RunStore.finishAppend` inserts it, announces it and commits),
+/// against the bare baseline over the same kind of connection (postgres-nio, opened the same
+/// way): BEGIN, a single-row INSERT of the same line into a plain table with the same columns
+/// and key and no trigger, COMMIT. Both commit durably as the server is set up (fsync,
+/// synchronous_commit). ROUNDS rounds of COUNT appends each, store then baseline; prints each
+/// round's rates and the median of the per-round ratios. The person mapped to the connecting
+/// user must be `bench` (`runsheet store grant bench USER`).
+enum StoreAppends {
+    static func run(url: String, runID: String, count: Int, rounds: Int) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings = try ConnectionSettings.parse(url, environment: environment, loginName: NSUserName(), home: NSHomeDirectory())
+        let password = PasswordLookup.password(for: settings, environment: environment, home: NSHomeDirectory()).password
+        let store = try Blocking.wait { try await StoreConnection.open(settings, password: password, passwordFile: "") }
+        defer { _ = try? Blocking.wait { await RunStore.close(store) } }
+        try Blocking.wait {
+            try await store.connection.query("""
+                CREATE TABLE IF NOT EXISTS public.bench_plain (run text NOT NULL, seq integer NOT NULL, line bytea NOT NULL, hash text NOT NULL,
+                    prev text NOT NULL, actor text NOT NULL, PRIMARY KEY (run, seq))
+                """, logger: logger)
+        }
+        var state = RunState()
+        var ratios: [Double] = []
+        for round in 1...rounds {
+            let clock = ContinuousClock()
+            let storeStart = clock.now
+            var written: [(line: [UInt8], event: RunEvent)] = []
+            for index in 0..<count {
+                written.append(try append(note(round, index), to: store, runID: runID, onto: &state))
+            }
+            let storeSeconds = JournalBench.seconds(clock.now - storeStart)
+            let plainRun = "\(runID)-plain-\(UUID().uuidString.prefix(8))"
+            let plainStart = clock.now
+            for (index, (line, event)) in written.enumerated() {
+                try insertPlain(line, event, seq: index + 1, run: plainRun, store: store)
+            }
+            let plainSeconds = JournalBench.seconds(clock.now - plainStart)
+            let storeRate = Double(count) / storeSeconds, plainRate = Double(count) / plainSeconds
+            ratios.append(storeRate / plainRate)
+            print("round=\(round) store_appends_per_s=\(String(format: "%.0f", storeRate)) plain_inserts_per_s=\(String(format: "%.0f", plainRate)) ratio=\(String(format: "%.2f", storeRate / plainRate))")
+        }
+        let spent = phases.withLock { $0 }, appends = Double(count * rounds)
+        print(String(format: "store_phases_ms begin=%.2f decide=%.2f finish=%.2f (per append: BEGIN, lock, schema and new lines; check and seal; INSERT, NOTIFY, COMMIT)",
+                     spent.begin * 1000 / appends, spent.decide * 1000 / appends, spent.finish * 1000 / appends))
+        print("median_ratio=\(String(format: "%.2f", ratios.sorted()[ratios.count / 2]))")
+    }
+
+    /// Seconds spent in each phase of the store's appends so far: where an append's time goes.
+    static let phases = Mutex<(begin: Double, decide: Double, finish: Double)>((0, 0, 0))
+
+    static let logger = Logger(label: "runsheet-bench", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// A note by `bench`, as a person's act is recorded (its canonical name, which the store's trigger checks).
+    static func note(_ round: Int, _ index: Int) -> RunEvent {
+        RunEvent(seq: 0, time: Timestamp.now(), type: .note, actor: "bench", host: "bench-host", via: "terminal",
+                 data: ["text": .string("round \(round) note \(index): node drained, pods rescheduled")], canonical: "bench")
+    }
+
+    /// `StoreJournal.append(_:onto:check:)` without the command around it; returns the line and event written.
+    static func append(_ event: RunEvent, to store: StoreConnection, runID: String, onto state: inout RunState) throws -> ([UInt8], RunEvent) {
+        let known = state.eventCount
+        let clock = ContinuousClock(), start = clock.now
+        let lines = try Blocking.wait { try await RunStore.beginAppend(store, runID, after: known) }
+        let begun = clock.now
+        let line: [UInt8], sealed: RunEvent
+        do {
+            for (offset, bytes) in lines.enumerated() {
+                let next = try JSONDecoder().decode(RunEvent.self, from: Data(bytes))
+                guard next.seq == known + offset + 1, next.prev == state.headHash || state.eventCount == 0 else { throw BenchFailure.diverged }
+                state.apply(next)
+            }
+            if let refusal = state.refusal(of: event) { throw refusal }
+            sealed = try event.sealed(seq: state.eventCount + 1, after: state.headHash)
+            line = Array(try sealed.canonicalJSON())
+        } catch {
+            _ = try? Blocking.wait { await RunStore.abandonAppend(store) }
+            throw error
+        }
+        let decided = clock.now
+        try Blocking.wait { try await RunStore.finishAppend(store, runID, line: line) }
+        phases.withLock { $0.begin += JournalBench.seconds(begun - start); $0.decide += JournalBench.seconds(decided - begun); $0.finish += JournalBench.seconds(clock.now - decided) }
+        state.apply(sealed)
+        return (line, sealed)
+    }
+
+    /// The baseline: one row, in a transaction of its own, committed.
+    static func insertPlain(_ line: [UInt8], _ event: RunEvent, seq: Int, run: String, store: StoreConnection) throws {
+        try Blocking.wait {
+            try await store.connection.query("BEGIN", logger: logger)
+            try await store.connection.query("""
+                INSERT INTO public.bench_plain (run, seq, line, hash, prev, actor)
+                VALUES (\(run), \(seq), \(ByteBuffer(bytes: line)), \(event.hash), \(event.prev), \(event.actor))
+                """, logger: logger)
+            try await store.connection.query("COMMIT", logger: logger)
+        }
+    }
+
+    enum BenchFailure: Error {
+        case diverged
+    }
+}

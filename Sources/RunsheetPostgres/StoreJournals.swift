@@ -1,0 +1,65 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+extension RunStore {
+    /// The journals of the runs `ids`, as `journal.jsonl` would hold them (each line and a
+    /// newline, in seq order), in one query whatever their number: the server joins each run's
+    /// lines (`string_agg`), so a run is one row, not a row an event. A run without events is
+    /// absent; so is one the store does not hold. (A journal over PostgreSQL's 1 GB limit for a
+    /// value, some 2.5 million events, cannot be read so: the server's refusal is the error.)
+    public static func journals(_ store: StoreConnection, _ ids: [String]) async throws -> [String: [UInt8]] {
+        guard !ids.isEmpty else { return [:] }
+        try await requireSchema(store)
+        return try await fetchJournals(store, ids)
+    }
+
+    static func fetchJournals(_ store: StoreConnection, _ ids: [String]) async throws -> [String: [UInt8]] {
+        let query: PostgresQuery = """
+            SELECT run, string_agg(line || '\\x0a'::bytea, ''::bytea ORDER BY seq) FROM runsheet.events WHERE run = ANY(\(ids)) GROUP BY run
+            """
+        do {
+            var journals: [String: [UInt8]] = [:]
+            for try await (run, bytes) in try await store.connection.query(query, logger: store.logger).decode((String, ByteBuffer).self) {
+                journals[run] = Array(bytes.readableBytesView)
+            }
+            return journals
+        } catch let error as PSQLError {
+            throw serverError(error, store)
+        }
+    }
+}
+
+extension RunStore {
+    /// Run `runID` to read it (`status`, `verify`, `audit`, `report`, `sign`): its journal (each
+    /// line and a newline, in seq order) and its files. `RunPresence(present: false)` when the
+    /// store holds no such run.
+    public static func journal(_ store: StoreConnection, _ runID: String) async throws -> (journal: [UInt8], files: [StoredFile]) {
+        try await requireSchema(store)
+        let db = store.connection, logger = store.logger
+        do {
+            var present = false
+            for try await _ in try await db.query("SELECT 1 FROM runsheet.runs WHERE run = \(runID)", logger: logger).decode(Int.self) { present = true }
+            guard present else { throw RunPresence(run: runID, present: false) }
+            // One run's lines as rows in seq order (the primary key's order: the server sorts
+            // nothing), joined here: a long run's lines in one aggregate would be sorted again.
+            var journal: [UInt8] = []
+            for try await line in try await db.query("SELECT line FROM runsheet.events WHERE run = \(runID) ORDER BY seq", logger: logger).decode(ByteBuffer.self) {
+                journal += line.readableBytesView
+                journal.append(0x0A)
+            }
+            var files: [StoredFile] = []
+            let query: PostgresQuery = """
+                SELECT f.kind, f.path, f.sha256, b.content FROM runsheet.run_files f JOIN runsheet.blobs b USING (sha256)
+                WHERE f.run = \(runID) ORDER BY f.kind, f.path
+                """
+            for try await (kind, path, sha, content) in try await db.query(query, logger: logger).decode((String, String, String, ByteBuffer).self) {
+                guard let kind = StoredFile.Kind(rawValue: kind) else { continue }
+                files.append(StoredFile(kind: kind, path: path, content: Array(content.readableBytesView), sha256: sha))
+            }
+            return (journal, files)
+        } catch let error as PSQLError {
+            throw serverError(error, store)
+        }
+    }
+}
