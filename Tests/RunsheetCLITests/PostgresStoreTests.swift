@@ -86,7 +86,7 @@ import Testing
         let created = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(created.status == 0, "\(created.stderr)")
         // The store as version 1 left it: no session_locks or governance table.
-        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
+        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); DROP FUNCTION runsheet.check_file() CASCADE; UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
         #expect(downgraded.status == 0, "\(downgraded.stderr)")
         let refused = try Fixtures.runsheet(["status", "--store", store.url()], environment: owner)
         #expect(refused.status == 6 && refused.stderr.contains("older than version 2"), "\(refused.stderr)")
@@ -142,8 +142,10 @@ import Testing
     /// The line of the event after `head`, by `actor`, as runsheet would write it.
     func nextLine(after events: [RunEvent], actor: String, prev: String? = nil) throws -> (event: RunEvent, line: String) {
         let last = try #require(events.last)
-        let event = try RunEvent(seq: last.seq + 1, time: Timestamp.now(), type: .note, actor: actor, host: "h", via: "script",
-                                 data: ["text": .string("by \(actor)")], canonical: PersonName.canonical(actor))
+        // A review: an act of someone other than the session driving the run, which a member may
+        // append without the run's lease (StoreDrivingTests: a driving event needs it).
+        let event = try RunEvent(seq: last.seq + 1, time: Timestamp.now(), type: .reviewSigned, actor: actor, host: "h", via: "script",
+                                 data: ["comment": .string("by \(actor)")], canonical: PersonName.canonical(actor))
             .sealed(seq: last.seq + 1, after: prev ?? last.hash)
         return (event, String(decoding: try event.canonicalJSON(), as: UTF8.self))
     }
@@ -163,7 +165,7 @@ import Testing
         func asAlice(_ sql: String) throws -> ProcessResult { try team.store.sql(sql, user: team.alice.user, password: team.alice.password) }
         func asBob(_ sql: String) throws -> ProcessResult { try team.store.sql(sql, user: team.bob.user, password: team.bob.password) }
 
-        // Bob's own note goes in: the positive control for what follows.
+        // Bob's own review goes in: the positive control for what follows.
         let own = try nextLine(after: events, actor: "bob@example.com")
         let accepted = try asBob(insert(id, own.event, own.line))
         #expect(accepted.status == 0, "\(accepted.stderr)")
