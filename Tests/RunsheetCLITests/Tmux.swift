@@ -37,3 +37,33 @@ enum Tmux {
         return last
     }
 }
+
+/// One test suite's tmux session (on a server of its own, `Tmux`): start it, send keys, and read
+/// the screen until it shows, or no longer shows, a text.
+struct TmuxScreen: Sendable {
+    let session: String
+
+    init(prefix: String) { session = "\(prefix)-\(UUID().uuidString.prefix(8))" }
+
+    @discardableResult
+    func tmux(_ arguments: [String]) throws -> ProcessResult { try Tmux.run(arguments, server: session) }
+
+    func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", session] + keys) }
+
+    @discardableResult
+    func waitFor(_ text: String, seconds: Double = 15, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try Tmux.waitFor(text, server: session, seconds: seconds, every: 0.05, sourceLocation: sourceLocation)
+    }
+
+    /// Waits up to `seconds` until the screen no longer shows `text`.
+    func waitForNo(_ text: String, seconds: Double, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            last = try tmux(["capture-pane", "-p", "-t", session]).stdout
+            if !last.contains(text) { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Issue.record("screen still shows '\(text)':\n\(last)", sourceLocation: sourceLocation)
+    }
+}
