@@ -242,6 +242,15 @@ public enum StoreSchema {
             IF NEW.hash !~ '^[0-9a-f]{64}$' OR encode(sha256(convert_to(unsealed, 'UTF8')), 'hex') <> NEW.hash THEN
                 RAISE EXCEPTION 'runsheet: the hash of record % of the % log does not match its line', NEW.seq, NEW.log USING ERRCODE = 'RS001';
             END IF;
+            -- A record's own time is what lifts and readiness judge it by: it must be the server's, give or take five minutes.
+            BEGIN
+                IF doc->>'time' IS NULL OR abs(extract(epoch FROM ((doc->>'time')::timestamptz - now()))) > 300 THEN
+                    RAISE EXCEPTION 'runsheet: record % of the % log is dated %, and the server''s time is %; a record is written when it is dated',
+                        NEW.seq, NEW.log, doc->>'time', now() USING ERRCODE = 'RS009';
+                END IF;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation THEN
+                RAISE EXCEPTION 'runsheet: record % of the % log has no readable time', NEW.seq, NEW.log USING ERRCODE = 'RS009';
+            END;
             SELECT seq, hash INTO head_seq, head_hash FROM runsheet.governance WHERE log = NEW.log ORDER BY seq DESC LIMIT 1;
             IF NOT FOUND THEN
                 head_seq := 0;

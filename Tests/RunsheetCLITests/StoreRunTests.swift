@@ -309,6 +309,18 @@ import Testing
         let halted = try s.c.runsheet(["halt", "--reason", "INC-7 checkout errors", "--as", "carol@example.com"])
         #expect(halted.status == 0 && halted.stdout.contains("halted by carol@example.com"), "\(halted.stdout)\(halted.stderr)")
         #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'halts'") == "1")
+        // A record dated a day ahead (which no lift, being older, could end) is refused by the
+        // database, even well-formed and in the member's own name (found by the adversary).
+        let head = try s.sql("SELECT hash FROM runsheet.governance WHERE log = 'halts' AND seq = 1")
+        var future = GovernanceRecord(type: Halt.declared, by: Actor(name: "bob@example.com", host: "h", via: "script", canonical: "bob@example.com"),
+                                      data: ["reason": .string("unliftable")], time: Timestamp.format(Date().addingTimeInterval(86_400)))
+        (future.seq, future.prev) = (2, head)
+        future.hash = try future.computedHash()
+        let line = try future.canonicalBytes().map { String(format: "%02x", $0) }.joined()
+        let dated = try s.team.store.sql("INSERT INTO runsheet.governance (log, seq, line, hash, prev, actor) VALUES ('halts', 2, decode('\(line)', 'hex'), '\(future.hash)', '\(head)', 'bob@example.com')",
+                                         user: s.team.bob.user, password: s.team.bob.password)
+        #expect(dated.status != 0 && dated.stderr.contains("is dated"), "\(dated.stdout)\(dated.stderr)")
+        #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'halts'") == "1")
         for machine in [s.a, s.c] {
             #expect(!FileManager.default.fileExists(atPath: machine.dir.appendingPathComponent(".runsheet/halts.jsonl").path), "the halt is in the store only")
         }
@@ -450,5 +462,17 @@ import Testing
         }
         let done = try s.a.runsheet(["resume", id, "--as", "alice@example.com"], stdin: "wait\nrun\n")
         #expect(done.status == 0, "\(done.stdout)\(done.stderr)")
+    }
+
+    /// A halt in the repository's own halts file still stops a run on the store (it reads the
+    /// store's halts and the file's). Found by the adversary (the file's halt was ignored).
+    @Test func aHaltInTheRepositorysFileStillStopsARunOnTheStore() throws {
+        let s = try setup()
+        let halted = try Fixtures.runsheet(["halt", "--reason", "INC-8 from the file", "--as", "carol@example.com", "--store", "folder"], directory: s.a.dir)
+        #expect(halted.status == 0 && FileManager.default.fileExists(atPath: s.a.dir.appendingPathComponent(".runsheet/halts.jsonl").path), "\(halted.stderr)")
+        let run = try s.a.runsheet(["run", "change.md", "--as", "alice@example.com"], stdin: "done\ndone\n")
+        #expect(run.status == 3 && run.stdout.contains("INC-8 from the file"), "\(run.status) \(run.stdout)\(run.stderr)")
+        let id = try #require(try s.sql("SELECT run FROM runsheet.runs").split(separator: "\n").first.map(String.init))
+        #expect(try s.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(id)' AND convert_from(line, 'UTF8') LIKE '%\"step.completed\"%switch-traffic%'") == "0")
     }
 }

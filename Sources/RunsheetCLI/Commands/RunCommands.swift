@@ -543,7 +543,11 @@ struct Resume: ParsableCommand {
                                actor: who, values: values, runDirectory: directory,
                                governance: governance)
         engine.notifier = notifier
-        if let store { engine.governance.halts = try store.session.watchHalts(engine.governance, runbook: runbook.path) }
+        if let store {
+            // The store's halts, and the repository's file as well (a halt there still stops the run).
+            engine.governance.alsoHalts = engine.governance.halts
+            engine.governance.halts = try store.session.watchHalts(engine.governance, runbook: runbook.path)
+        }
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +

@@ -17,6 +17,7 @@ extension Run {
         try session.takeLocks(claim, items: runbook.touchedComponents, actor: who, refused: "nothing was started")
         // The store's halts, not the repository's file, stop its runs (docs/TEAMS.md).
         var governance = governance
+        governance.alsoHalts = governance.halts
         governance.halts = try session.watchHalts(governance, runbook: file)
         let copy = try StoreRunSession.localFolder(store: session.shown)
         defer { copy.remove() }

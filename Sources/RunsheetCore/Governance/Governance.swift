@@ -17,6 +17,9 @@ public struct Governance: Sendable {
     public var ruleFiles: [String: String] = [:]
     /// The repository's halts (`.runsheet/halts.jsonl`, Halts.swift), read again as they change.
     public var halts: HaltWatch?
+    /// Halts from another source that stop the run as well: a run of the PostgreSQL store reads
+    /// the store's halts (`halts`) and still obeys the repository's `.runsheet/halts.jsonl`.
+    public var alsoHalts: HaltWatch?
 
     public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {
         self.roles = roles

@@ -196,6 +196,7 @@ extension Governance {
     public func haltBlock(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> HaltBlock? {
         guard step.production || runbook.production, let halts, !Self.isRollback(step, in: runbook, state: state) else { return nil }
         return halts.block(service: state.service, environment: state.environment, at: date)
+            ?? alsoHalts?.block(service: state.service, environment: state.environment, at: date)
     }
 
     /// The halts of the repository whose rule folder is `folder`, judged by these rules: a lift
