@@ -33,12 +33,19 @@ enum FolderRuns {
     /// kept only when its SHA-256 is still the one `run.started` recorded.
     static func startedFiles(_ events: [RunEvent], state: RunState, directory: String) -> [StoredFile] {
         guard let first = events.first, case .runStarted(let started)? = try? first.payload() else { return [] }
-        let runbook = RunSupport.runbookPath(of: state, runDirectory: directory)
+        return recordedFiles(runbook: RunSupport.runbookPath(of: state, runDirectory: directory), recorded: started.runbook, sha256: started.sha256,
+                             includes: started.includes ?? [:], rules: started.rules ?? [:])
+    }
+
+    /// The runbook at `runbook` (recorded as `recorded`), the includes and the rule files (paths
+    /// relative to the runbook's folder), each as it is now and kept only when its SHA-256 is the
+    /// one given.
+    static func recordedFiles(runbook: String, recorded: String, sha256: String, includes: [String: String], rules: [String: String]) -> [StoredFile] {
         // A runbook named without a folder ("change.md") is in the current one, not at the root.
         let folder = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
-        var wanted: [(StoredFile.Kind, String, String, String)] = [(.runbook, started.runbook, runbook, started.sha256)]
-        for (path, sha) in (started.includes ?? [:]).sorted(by: { $0.key < $1.key }) { wanted.append((.include, path, folder + "/" + path, sha)) }
-        for (path, sha) in (started.rules ?? [:]).sorted(by: { $0.key < $1.key }) { wanted.append((.rule, path, folder + "/" + path, sha)) }
+        var wanted: [(StoredFile.Kind, String, String, String)] = [(.runbook, recorded, runbook, sha256)]
+        for (path, sha) in includes.sorted(by: { $0.key < $1.key }) { wanted.append((.include, path, folder + "/" + path, sha)) }
+        for (path, sha) in rules.sorted(by: { $0.key < $1.key }) { wanted.append((.rule, path, folder + "/" + path, sha)) }
         return wanted.compactMap { kind, recorded, location, sha in
             guard !recorded.isEmpty, let data = FileManager.default.contents(atPath: location) else { return nil }
             let content = Array(data)

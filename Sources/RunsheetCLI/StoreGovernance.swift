@@ -20,6 +20,9 @@ final class StoreGovernanceMirror: @unchecked Sendable {  // mutable state is gu
 
     var path: String { folder + "/" + log + ".jsonl" }
 
+    /// The file as the folder code reads and appends it.
+    var governanceLog: GovernanceLog { GovernanceLog(path: path, name: log) }
+
     /// The store's log `log` (on a connection of its own, closed by `close`).
     static func open(url: String, log: String) throws -> StoreGovernanceMirror {
         let mirror = try StoreGovernanceMirror(connection: StoreAccess.open(url), shown: ConnectionSettings.redacted(url), log: log, owned: true)

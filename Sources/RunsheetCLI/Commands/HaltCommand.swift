@@ -71,7 +71,7 @@ struct HaltCommand: ParsableCommand {
         // On the PostgreSQL store, its halts (StoreGovernanceMirror): read, appended and committed there.
         let mirror = try storeURL.map { try StoreGovernanceMirror.open(url: $0, log: "halts") }
         defer { mirror?.close() }
-        let log = mirror.map { GovernanceLog(path: $0.path, name: "halts") } ?? rules.haltLog, watch = rules.halts
+        let log = mirror?.governanceLog ?? rules.haltLog, watch = rules.halts
         let book: (([GovernanceRecord]) -> HaltBook) = { records in
             HaltBook(records, liftProblem: { watch.liftProblem($0) })
         }

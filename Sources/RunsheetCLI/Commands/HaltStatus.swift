@@ -19,7 +19,7 @@ enum HaltStatus {
                 return rules.governance.haltWatch(folder: rules.folder, signersNear: rules.anchor, log: mirror.path).book()
             }
             do {
-                let records = try GovernanceLog(path: mirror.path, name: "halts").read()
+                let records = try mirror.governanceLog.read()
                 return .success(HaltBook(records, liftProblem: { _ in "no repository rules here to judge it by" }))
             } catch {
                 return .failure(error)

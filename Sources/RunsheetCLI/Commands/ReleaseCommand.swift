@@ -82,7 +82,7 @@ struct ReleaseClose: ParsableCommand {
         // On the PostgreSQL store, its closures (StoreGovernanceMirror): read, appended and committed there.
         let mirror = try storeURL.map { try StoreGovernanceMirror.open(url: $0, log: "closures") }
         defer { mirror?.close() }
-        let log = mirror.map { GovernanceLog(path: $0.path, name: "closures") } ?? rules.closureLog
+        let log = mirror?.governanceLog ?? rules.closureLog
         let written: GovernanceRecord
         do {
             written = try log.append(GovernanceRecord(type: ReleaseClosure.closed, by: person, data: closure.data, repository: rules.identity), signer: signer) { records in

@@ -104,7 +104,7 @@ enum ReleaseDecision {
             return .failure(GovernanceLog.Problem(path: "the closures of the store \(ConnectionSettings.redacted(store ?? ""))", line: nil, message: "they cannot be read"))
         }
         defer { mirror?.close() }
-        let log = mirror.map { GovernanceLog(path: $0.path, name: "closures") } ?? rules.closureLog
+        let log = mirror?.governanceLog ?? rules.closureLog
         let records: [GovernanceRecord]
         do { records = try log.read() } catch { return .failure(error) }
         var found: ReleaseClosure?

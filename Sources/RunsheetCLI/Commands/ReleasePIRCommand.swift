@@ -49,7 +49,7 @@ struct ReleasePIRCommand: ParsableCommand {
         // On the PostgreSQL store, its closures log (StoreGovernanceMirror): read, appended and committed there.
         let mirror = try storeURL.map { try StoreGovernanceMirror.open(url: $0, log: "closures") }
         defer { mirror?.close() }
-        let log = mirror.map { GovernanceLog(path: $0.path, name: "closures") } ?? rules.closureLog
+        let log = mirror?.governanceLog ?? rules.closureLog
         if let problem = report.blockers.first(where: { $0.item == "closures" }) {
             throw CommandFailure(status: .findings, message: "\(problem.location): \(problem.text); nothing was written")
         }

@@ -105,16 +105,9 @@ extension StoreRunSession {
     /// (`run.changed`, `run.resumed`): keeps their contents in the store by SHA-256, so a signer on
     /// another machine reads the run with the files it goes on under (StoreRunView).
     func keepRecordedFiles(_ state: RunState, runbook: String) throws {
-        let folder = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
-        var wanted = [(runbook, state.runbookSHA256)]
-        for (path, sha) in state.includes { wanted.append((folder + "/" + path, sha)) }
-        for (path, sha) in state.rules ?? [:] { wanted.append((folder + "/" + path, sha)) }
-        var contents: [String: [UInt8]] = [:]
-        for (path, sha) in wanted {
-            guard let bytes = try? FileReader.read(path), SHA256Hex.of(bytes) == sha else { continue }
-            contents[sha] = bytes
-        }
-        let connection = connection, kept = contents
+        let files = FolderRuns.recordedFiles(runbook: runbook, recorded: state.runbookPath, sha256: state.runbookSHA256,
+                                             includes: state.includes, rules: state.rules ?? [:])
+        let connection = connection, kept = Dictionary(files.map { ($0.sha256, $0.content) }, uniquingKeysWith: { first, _ in first })
         try StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.keepBlobs(connection, kept) }
     }
 
