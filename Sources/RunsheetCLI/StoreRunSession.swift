@@ -176,31 +176,19 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
         defer { lock.unlock() }
         // A store that failed once is not waited for again: the session stops on the first failure.
         if let failure { throw failure }
-        let connection = session.connection, runID = session.runID, known = state.eventCount
+        let connection = session.connection, runID = session.runID
         let within = StoreRunSession.answerWithin, shown = session.shown
-        let lines = try stored { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.beginAppend(connection, runID, after: known) } }
-        let sealed: RunEvent, line: [UInt8]
-        do {
-            for (offset, bytes) in lines.enumerated() {
-                let next = try JSONDecoder().decode(RunEvent.self, from: Data(bytes))
-                guard next.seq == known + offset + 1, next.prev == state.headHash else {
-                    throw CommandFailure(status: .findings, message: "run \(runID.shown) in the store \(session.shown) does not continue from event \(known) as this session read it; nothing was written")
-                }
-                state.apply(next)
-                if next.seq > head.eventCount { try writeLocal(bytes, next) }
-            }
-            if let refusal = state.refusal(of: event) { throw refusal }
-            try check(state)
-            sealed = try event.sealed(seq: state.eventCount + 1, after: state.headHash)
-            line = Array(try sealed.canonicalJSON())
-        } catch {
+        return try StoreJournal.append(event, onto: &state, check: check, runID: runID, shown: shown, begin: { known in
+            try stored { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.beginAppend(connection, runID, after: known) } }
+        }, took: { bytes, next in
+            // What others committed joins the local copy in order.
+            if next.seq > head.eventCount { try writeLocal(bytes, next) }
+        }, abandon: {
             _ = try? StoreAccess.wait(seconds: within, store: shown) { await RunStore.abandonAppend(connection) }
-            throw error
-        }
-        try stored(committing: sealed.seq) { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.finishAppend(connection, runID, line: line) } }
-        try writeLocal(line, sealed)
-        state.apply(sealed)
-        return sealed
+        }, finish: { line, sealed in
+            try stored(committing: sealed.seq) { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.finishAppend(connection, runID, line: line) } }
+            try writeLocal(line, sealed)
+        })
     }
 
     /// Writes the events others committed since the local copy's last one into it (the follower
