@@ -44,18 +44,37 @@ import Testing
         - [ ] Switch
         """
 
-    /// A machine: a folder of its own (HOME too), connecting as its own database user.
+    /// A machine: a folder of its own (HOME too), connecting as its own database user; with
+    /// `user`, also an OS user of its own that owns the folder (mode 0700), so that the others
+    /// cannot read it.
     struct Machine {
         var dir: URL
         var url: String
         var environment: [String: String]
+        var user: UInt32?
 
         func runsheet(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
-            try Fixtures.runsheet(arguments + ["--store", url], stdin: stdin, environment: environment, directory: dir)
+            let (executable, prefixed) = Fixtures.command(arguments + ["--store", url], user: user)
+            return try Fixtures.run(executable, prefixed, stdin: stdin, environment: environment, directory: dir)
         }
 
         func start(_ arguments: [String]) throws -> RunningRunsheet {
-            try RunningRunsheet(arguments + ["--store", url], environment: environment, directory: dir)
+            try RunningRunsheet(arguments + ["--store", url], environment: environment, directory: dir, user: user)
+        }
+
+        /// Gives the folder, and all in it, to the machine's OS user alone.
+        func seal() throws {
+            guard let user else { return }
+            for (tool, arguments) in [("/bin/chown", ["-R", "\(user):\(user)", dir.path]), ("/bin/chmod", ["0700", dir.path])] {
+                let done = try Fixtures.run(tool, arguments)
+                #expect(done.status == 0, "\(tool): \(done.stderr)")
+            }
+        }
+
+        /// Whether this machine's OS user can list `folder`.
+        func canRead(_ folder: URL) throws -> Bool {
+            guard let user else { return true }
+            return try Fixtures.run("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", "/bin/ls", folder.path]).status == 0
         }
     }
 
@@ -72,21 +91,24 @@ import Testing
         }
     }
 
-    func setup(on own: PostgresServer? = nil) throws -> Setup {
+    /// `osUsers`: when the tests run as root, each machine is also an OS user of its own (ids
+    /// 62001 to 62003, no account needed), owning its folder alone.
+    func setup(on own: PostgresServer? = nil, osUsers: Bool = false) throws -> Setup {
         let team = try PostgresStoreTests().team(on: own)
         let carol = try team.store.makeUser("carol")
         let granted = try Fixtures.runsheet(["store", "grant", "carol@example.com", carol.user, "--store", team.store.url()],
                                             environment: team.store.environment(password: team.store.ownerPassword))
         #expect(granted.status == 0, "\(granted.stderr)")
-        func machine(_ name: String, _ login: (user: String, password: String)) throws -> Machine {
+        let separate = osUsers && getuid() == 0
+        func machine(_ name: String, _ login: (user: String, password: String), uid: UInt32) throws -> Machine {
             let dir = try Fixtures.temporaryDirectory("store-run-\(name)")
             var environment = team.store.environment(password: login.password)
             environment["HOME"] = dir.path
             environment["TMPDIR"] = dir.path + "/tmp"
             try FileManager.default.createDirectory(at: dir.appendingPathComponent("tmp"), withIntermediateDirectories: true)
-            return Machine(dir: dir, url: team.store.url(user: login.user), environment: environment)
+            return Machine(dir: dir, url: team.store.url(user: login.user), environment: environment, user: separate ? uid : nil)
         }
-        let a = try machine("a", team.alice)
+        let a = try machine("a", team.alice, uid: 62001)
         try FileManager.default.createDirectory(at: a.dir.appendingPathComponent(".runsheet"), withIntermediateDirectories: true)
         try "roles:\n  operator: [alice@example.com, bob@example.com]\n  cab: [bob@example.com, carol@example.com]\n  release-manager: [carol@example.com]\n"
             .write(to: a.dir.appendingPathComponent(".runsheet/roles.yaml"), atomically: true, encoding: .utf8)
@@ -98,7 +120,9 @@ import Testing
             let git = try Fixtures.run("/usr/bin/git", ["-C", a.dir.path] + arguments)
             #expect(git.status == 0, "git \(arguments): \(git.stderr)")
         }
-        return Setup(team: team, a: a, b: try machine("b", team.bob), c: try machine("c", carol), carol: carol)
+        let b = try machine("b", team.bob, uid: 62002), c = try machine("c", carol, uid: 62003)
+        for machine in [a, b, c] { try machine.seal() }
+        return Setup(team: team, a: a, b: b, c: c, carol: carol)
     }
 
     /// The run id a session announced on standard error.
@@ -120,7 +144,14 @@ import Testing
     }
 
     @Test func aGateWaitingOnOneMachineMovesOnWhenTwoOthersSignAndTheRunReadsTheSameEverywhere() throws {
-        let s = try setup()
+        let s = try setup(osUsers: true)
+        if s.a.user != nil {
+            // Three OS users: none of them can read another's folder, only the store joins them.
+            for (machine, others) in [(s.a, [s.b, s.c]), (s.b, [s.a, s.c]), (s.c, [s.a, s.b])] {
+                for other in others { #expect(try !machine.canRead(other.dir), "\(machine.dir.path) reads \(other.dir.path)") }
+                #expect(try machine.canRead(machine.dir))
+            }
+        }
         let a = try s.a.start(["run", "deploy.md", "--as", "alice@example.com"])
         a.send("wait", "run")
         let id = try startedID(a)
@@ -152,6 +183,15 @@ import Testing
         let users = try s.sql("SELECT string_agg(DISTINCT actor || '=' || db_user, ' ' ORDER BY actor || '=' || db_user) FROM runsheet.events WHERE run = '\(id)'")
         #expect(users == "alice@example.com=\(s.team.alice.user) bob@example.com=\(s.team.bob.user) carol@example.com=\(s.carol.user)", "\(users)")
 
+        if let a = s.a.user, let b = s.b.user, let c = s.c.user {
+            // And each person's events were written by their own OS user.
+            let uids = try s.sql("""
+                SELECT string_agg(DISTINCT actor || '=' || (convert_from(line, 'UTF8')::jsonb->>'uid'), ' ' ORDER BY actor || '=' || (convert_from(line, 'UTF8')::jsonb->>'uid'))
+                FROM runsheet.events WHERE run = '\(id)'
+                """)
+            #expect(uids == "alice@example.com=\(a) bob@example.com=\(b) carol@example.com=\(c)", "\(uids)")
+        }
+
         // B reads it whole: status, metrics; the export verifies as a folder journal.
         let status = try s.b.runsheet(["status", id])
         #expect(status.status == 0 && status.stdout.contains("completed"), "\(status.stdout)\(status.stderr)")
@@ -159,6 +199,7 @@ import Testing
         #expect(metrics.status == 0 && metrics.stdout.contains("shared-deploy"), "\(metrics.stdout)\(metrics.stderr)")
         // Into a folder named for the run, as a run folder is.
         try FileManager.default.createDirectory(at: s.b.dir.appendingPathComponent("runs/\(id)"), withIntermediateDirectories: true)
+        try s.b.seal()
         let exported = s.b.dir.appendingPathComponent("runs/\(id)/journal.jsonl").path
         let export = try s.b.runsheet(["export", id, "-o", exported])
         #expect(export.status == 0, "\(export.stderr)")

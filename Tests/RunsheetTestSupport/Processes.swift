@@ -37,6 +37,14 @@ extension Fixtures {
         try run(binary.path, arguments, stdin: stdin, environment: environment, directory: directory)
     }
 
+    /// The program and arguments that run `runsheet` with `arguments`, as OS user `user` when
+    /// given (`setpriv` changes the user, group and supplementary groups, then runs the binary in
+    /// its place; it needs root).
+    public static func command(_ arguments: [String], user: UInt32?) -> (String, [String]) {
+        guard let user else { return (binary.path, arguments) }
+        return ("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--", binary.path] + arguments)
+    }
+
     /// Makes writing to a pipe whose reader has gone an error instead of a signal.
     ///
     /// A test that feeds a child's standard input can lose the race with a child that exits early

@@ -9,9 +9,12 @@ public final class RunningRunsheet: @unchecked Sendable {
     private let stdout: PipeReader
     private let stderr: PipeReader
 
-    public init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
-        process.executableURL = Fixtures.binary
-        process.arguments = arguments
+    /// `user`: run as that OS user id (and group id), through `setpriv`, which runs the binary
+    /// in its own place (same pid); only when the tests run as root.
+    public init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, user: UInt32? = nil) throws {
+        let (executable, prefixed) = Fixtures.command(arguments, user: user)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = prefixed
         process.environment = ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"].merging(environment) { $1 }) { $1 }
         if let directory { process.currentDirectoryURL = directory }
         let output = Pipe(), errors = Pipe()
