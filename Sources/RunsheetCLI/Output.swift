@@ -61,7 +61,22 @@ enum OutputFile {
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw CommandFailure(status: .usage, message: "cannot write \(path): \((error as NSError).localizedDescription)")
+            throw CommandFailure(status: .usage, message: "cannot write \(path): \(reason(error, folder: url.deletingLastPathComponent().path))")
+        }
+    }
+
+    /// Why a file could not be written, in the words of the output's own path (not the
+    /// temporary file's, nor a journal's).
+    private static func reason(_ error: Error, folder: String) -> String {
+        switch error {
+        case JournalError.notFound:
+            "the folder \(folder) does not exist"
+        case JournalError.system(_, _, let code):
+            String(cString: strerror(code))
+        case JournalError.notRegularFile(_, let kind):
+            "a temporary file beside it is \(kind)"
+        default:
+            (error as NSError).localizedDescription
         }
     }
 }

@@ -34,7 +34,8 @@ import Testing
         let nowhere = dir.appendingPathComponent("missing/filled.md").path
         let failed = try Fixtures.runsheet(["render", id, "-o", nowhere, "--runs-dir", runs], directory: dir)
         #expect(failed.status == 2)
-        #expect(failed.stderr.hasPrefix("runsheet: cannot write \(nowhere): "))
+        // In the words of the output: its folder, not a temporary file or a journal.
+        #expect(failed.stderr == "runsheet: cannot write \(nowhere): the folder \(dir.appendingPathComponent("missing").path) does not exist\n", "\(failed.stderr)")
         #expect(failed.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("missing").path))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
