@@ -159,6 +159,12 @@ import Testing
         try compare(expectFailure: true)
         let flagged = try runsheet(["status", "--store", url], in: dir, environment: environment)
         #expect(flagged.stdout.contains("completed (does not verify)") && flagged.stderr.contains("\(url) run \(completed):"), "\(flagged.stdout)\(flagged.stderr)")
+        // A command that acts on it refuses, naming the store and the run, not a temporary copy.
+        for command in [["sign", completed, "approve", "--as", "alice@example.com"], ["reject", completed, "approve", "--reason", "no", "--as", "alice@example.com"]] {
+            let refused = try runsheet(command + ["--store", url], in: dir, environment: environment)
+            #expect(refused.status == 1 && refused.stderr.hasPrefix("runsheet: \(url) run \(completed):") && !refused.stderr.contains(scratch.path),
+                    "\(command): \(refused.stderr)")
+        }
         let tamperedReadiness = try runsheet(["readiness", "release.md", "--at", at, "--store", url], in: dir, environment: environment)
         #expect(tamperedReadiness.status == 1 && tamperedReadiness.stdout.contains("\(url) run \(completed):"), "\(tamperedReadiness.stdout)")
         // A newer run of a runbook with the same id, from another repository, in the same store:

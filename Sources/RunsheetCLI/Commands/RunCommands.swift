@@ -93,7 +93,7 @@ enum RunSupport {
             return (fold, fold.tornLine, fold.problem)
         }
         if let problem = fold.problem ?? RunSignatures.problem(fold.state, runDirectory: directory) {
-            throw CommandFailure(status: .findings, message: refusal(problem, path: journalPath(directory)))
+            throw CommandFailure(status: .findings, message: refusal(problem, path: shownJournalPath(directory)))
         }
         return fold.state
     }
@@ -160,7 +160,7 @@ enum RunSupport {
             let (value, torn, problem) = try read(path)
             if warn, let problem { Output.error(warning(problem, path: shownJournalPath(directory))) }
             if let torn {
-                Output.error("\(path): the last line was cut short by a crash (\(torn.bytes) bytes at offset \(torn.offset)); \(repair ? "kept a copy beside the journal and removed it" : "ignored it")")
+                Output.error("\(shownJournalPath(directory)): the last line was cut short by a crash (\(torn.bytes) bytes at offset \(torn.offset)); \(repair ? "kept a copy beside the journal and removed it" : "ignored it")")
             }
             return value
         } catch {
