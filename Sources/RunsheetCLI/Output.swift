@@ -107,6 +107,9 @@ enum ReportTemplate {
 /// A date or time given on the command line: ISO 8601, or `2026-10-01` / `2026-10-01 09:00` in UTC.
 enum DateOption {
     static func parse(_ text: String, option: String) throws -> Date {
+        if let impossible = PossibleDate.impossibility(text) {
+            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date that exists (\(impossible)); write 2026-10-01 or 2026-10-01T09:00:00Z")
+        }
         guard let date = Timestamp.parse(text) ?? Release.parseTarget(text, timeZone: TimeZone(identifier: "UTC")!) else {
             throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date; write 2026-10-01 or 2026-10-01T09:00:00Z")
         }

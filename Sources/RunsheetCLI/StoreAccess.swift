@@ -27,8 +27,9 @@ enum StoreAccess {
     }
 
     /// Opens the store at `url` and keeps it open for several steps (`wait`); the caller closes it.
-    static func open(_ url: String) throws -> StoreConnection {
-        try run(url, keepingOpen: true) { $0 }
+    /// `within`: how long to wait for the server at most.
+    static func open(_ url: String, within seconds: Double = commandBound) throws -> StoreConnection {
+        try run(url, keepingOpen: true, within: seconds) { $0 }
     }
 
     /// Runs `work` on an open store and waits for it; a `StoreError` becomes one sentence (exit 6, or 2).
@@ -54,7 +55,8 @@ enum StoreAccess {
     }
 
     /// Opens the store at `url`, runs `work` on it and closes it.
-    static func run<T: Sendable>(_ url: String, keepingOpen: Bool = false, _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
+    static func run<T: Sendable>(_ url: String, keepingOpen: Bool = false, within seconds: Double = commandBound,
+                                 _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         do {
@@ -63,7 +65,7 @@ enum StoreAccess {
             if let warning = lookup.warning { _ = try? FileHandle.standardError.write(contentsOf: Data("runsheet: warning: \(warning)\n".utf8)) }
             let file = PasswordLookup.passwordFilePath(environment: environment, home: home)
             let password = lookup.password
-            guard let result = try Blocking.wait(seconds: commandBound, {
+            guard let result = try Blocking.wait(seconds: seconds, {
                 let store = try await StoreConnection.open(settings, password: password, passwordFile: file)
                 do {
                     let result = try await work(store)
@@ -74,7 +76,7 @@ enum StoreAccess {
                     throw error
                 }
             }) else {
-                throw CommandFailure(status: .store, message: "the store \(ConnectionSettings.redacted(url)) gave no answer within \(Int(commandBound)) seconds, so the command stopped")
+                throw CommandFailure(status: .store, message: "the store \(ConnectionSettings.redacted(url)) gave no answer within \(Int(seconds)) seconds, so the command stopped")
             }
             return result
         } catch let error as StoreError {

@@ -96,6 +96,7 @@ struct HaltCommand: ParsableCommand {
             }
             var data: [String: JSONValue] = ["halts": .array(lifting.map { .string($0.hash) })]
             if let reason { data["reason"] = .string(reason) }
+            if let rules = rules.recordedRules { data["rules"] = rules }
             try append(GovernanceRecord(type: Halt.lifted, by: person, data: data, repository: rules.identity), to: log, signer: signer) { current in
                 guard chosen(current).map(\.hash) == lifting.map(\.hash) else { throw Moved() }
             }
@@ -107,6 +108,7 @@ struct HaltCommand: ParsableCommand {
         if let service { data["service"] = .string(service) }
         if let environment { data["environment"] = .string(environment) }
         if let end { data["until"] = .string(Timestamp.format(end)) }
+        if let rules = rules.recordedRules { data["rules"] = rules }
         let written = try append(GovernanceRecord(type: Halt.declared, by: person, data: data, repository: rules.identity), to: log, signer: signer) { _ in }
         try mirror?.commitAppended()
         let halt = book([written]).halts[0]

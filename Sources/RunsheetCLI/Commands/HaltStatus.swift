@@ -43,7 +43,10 @@ enum HaltStatus {
             let active = book.active(at: date)
             guard !active.isEmpty else { return [] }
             return ["", "production halts in force (lift with: runsheet halt --lift):"]
-                + active.map { "  ⛔ halt \($0.seq): production \($0.sentence.shown)" }
+                + active.map { halt in
+                    "  ⛔ halt \(halt.seq): production \(halt.sentence.shown)" + book.lifts.filter { $0.halts.contains(halt.hash) && $0.notCounted != nil }
+                        .map { " (lift \($0.seq) by \($0.by.shown) does not count: \(($0.notCounted ?? "").shown))" }.joined()
+                }
         }
     }
 }

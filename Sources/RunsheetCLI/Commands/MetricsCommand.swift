@@ -25,6 +25,7 @@ struct Metrics: ParsableCommand {
                   -o metrics.html
               runsheet metrics --format csv -o metrics.csv
               runsheet metrics --change CHG0012345
+              runsheet metrics --runbooks runbooks    # the halts of runbooks/.runsheet/
             """
     )
 
@@ -37,6 +38,8 @@ struct Metrics: ParsableCommand {
     @OptionGroup var layout: TemplateOption
     @OptionGroup var runsFolder: RunsFolderOption
     @OptionGroup var storeOption: StoreOption
+    /// Whose halts the halted time counts: the .runsheet/ found from there (as `status --runbooks`).
+    @OptionGroup var governed: GovernedFolderOption
 
     func run() throws {
         if let change, let problem = ChangeRecordRule().problem(with: change) {
@@ -67,7 +70,7 @@ struct Metrics: ParsableCommand {
             return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
         }
         var metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service, change: change)
-        metrics.halted = HaltStatus.metricsHalted(near: FileManager.default.currentDirectoryPath, store: try StoreRoute.postgresURL(storeOption.store), from: from, to: to, service: service)
+        metrics.halted = HaltStatus.metricsHalted(near: try governed.directory(), store: try StoreRoute.postgresURL(storeOption.store), from: from, to: to, service: service)
         let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         if let halted = HaltStatus.metricsLine(metrics.halted, service: service) { Output.error(halted) }

@@ -85,7 +85,8 @@ struct ReleaseClose: ParsableCommand {
         let log = mirror?.governanceLog ?? rules.closureLog
         let written: GovernanceRecord
         do {
-            written = try log.append(GovernanceRecord(type: ReleaseClosure.closed, by: person, data: closure.data, repository: rules.identity), signer: signer) { records in
+            written = try log.append(GovernanceRecord(type: ReleaseClosure.closed, by: person, data: closure.data.merging(rules.recordedRules.map { ["rules": $0] } ?? [:]) { a, _ in a },
+                                                      repository: rules.identity), signer: signer) { records in
                 if records.contains(where: { ReleaseClosure($0)?.release == parsed.id && rules.closeProblem($0, release: parsed) == nil }) { throw AlreadyClosed() }
             }
         } catch is AlreadyClosed {

@@ -76,8 +76,13 @@ enum ReleaseDecision {
         case .success(let book)?:
             for halt in book.active(at: now) where halt.service == nil && halt.environment == nil
                 || runs.contains(where: { halt.matches(service: $0.service, environment: $0.environment) }) {
-                report.blockers.append(.governance(item: "halt \(halt.seq)", text: "production is \(halt.sentence)", link: link,
-                                                   location: ".runsheet/\(Halt.fileName):\(halt.seq)", by: halt.by))
+                // A lift that names the halt and does not count is flagged with why (another repository, rules never committed...).
+                let refused = book.lifts.filter { $0.halts.contains(halt.hash) && $0.notCounted != nil }
+                    .map { "; lift \($0.seq) by \($0.by) does not count: \($0.notCounted ?? "")" }.joined()
+                // A halt of the store is cited by the store's log and record, not a file it is not in.
+                let location = store.map { "the halts log of the store \(ConnectionSettings.redacted($0)), record \(halt.seq)" } ?? ".runsheet/\(Halt.fileName):\(halt.seq)"
+                report.blockers.append(.governance(item: "halt \(halt.seq)", text: "production is \(halt.sentence)" + refused, link: link,
+                                                   location: location, by: halt.by))
             }
         }
         switch closure(of: release, near: near, at: now, store: store) {
@@ -166,6 +171,7 @@ extension RepositoryRules {
         guard closure.fileSHA256 == file.sha256 else {
             return "the release file \(file.path) changed since it was closed (SHA-256 \(closure.fileSHA256.prefix(12)) then, \(file.sha256.prefix(12)) now)"
         }
+        if let problem = CommittedRules.problem(record, directory: (folder as NSString).deletingLastPathComponent) { return problem }
         if let problem = mayNotClose(record.actor, release: release) { return problem }
         if record.signature == nil && Governance.requiresSignatures(governance.repositoryPolicy) {
             return "it is not signed, and the repository's policy requires signatures"

@@ -72,7 +72,8 @@ struct ReleasePIRCommand: ParsableCommand {
         let pir = ReleasePIR(release: parsed.id, by: person.name, at: "", link: link, closure: closed.hash)
         let written: GovernanceRecord
         do {
-            written = try log.append(GovernanceRecord(type: ReleasePIR.done, by: person, data: pir.data, repository: rules.identity), signer: signer) { records in
+            written = try log.append(GovernanceRecord(type: ReleasePIR.done, by: person, data: pir.data.merging(rules.recordedRules.map { ["rules": $0] } ?? [:]) { a, _ in a },
+                                                      repository: rules.identity), signer: signer) { records in
                 if records.contains(where: { ReleasePIR($0)?.closure == closed.hash && rules.pirProblem($0, closure: closed, release: parsed) == nil }) { throw AlreadyDone() }
             }
         } catch is AlreadyDone {
@@ -119,6 +120,7 @@ extension RepositoryRules {
         guard record.repository == identity else {
             return "it was written in another repository (\(RepositoryIdentity.shown(record.repository))), not this one (\(RepositoryIdentity.shown(identity)))"
         }
+        if let problem = CommittedRules.problem(record, directory: (folder as NSString).deletingLastPathComponent) { return problem }
         if let problem = mayNotClose(record.actor, release: release) { return problem }
         if record.signature == nil && Governance.requiresSignatures(governance.repositoryPolicy) {
             return "it is not signed, and the repository's policy requires signatures"

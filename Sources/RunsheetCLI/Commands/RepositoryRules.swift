@@ -59,5 +59,9 @@ struct RepositoryRules {
         let root = (folder as NSString).deletingLastPathComponent
         return RepositoryIdentity.of(directory: root.isEmpty ? "." : root)
     }
+    /// The rule files this act is made under, as its record's `data.rules` (`CommittedRules`); nil outside Git.
+    var recordedRules: JSONValue? {
+        CommittedRules.recorded(governance.ruleFiles, folder: (folder as NSString).deletingLastPathComponent)
+    }
     var haltLog: GovernanceLog { GovernanceLog(path: folder + "/" + Halt.fileName, name: "halts") }
 }

@@ -362,7 +362,7 @@ struct Run: ParsableCommand {
             return
         }
         let values = try ParameterInput.resolve(runbook, given: given) { RunSupport.prompt(for: $0, problem: $1, on: terminal) }
-        let governance = try RunSupport.governance(for: runbook)
+        var governance = try RunSupport.governance(for: runbook)
         let notifier = try RunSupport.notifier(for: runbook)
         // Decided before anything is written: a refused class leaves no run behind.
         let choice = try RunSupport.choose(releaseClass, for: runbook, values: values, governance: governance, actor: who.name)
@@ -397,6 +397,10 @@ struct Run: ParsableCommand {
             return try startOnStore(storeURL, runbook: runbook, bytes: bytes, values: values, who: who, signingKey: signingKey,
                                     governance: governance, notifier: notifier, choice: choice, on: terminal)
         }
+        // The repository's store's halts stop a run kept in a folder as well (StoreHaltsFloor).
+        let floor = try StoreHaltsFloor.forFolderRun(of: file)
+        defer { floor?.close() }
+        floor?.install(into: &governance, runbook: file)
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         if lock != nil { try ItemLocking.refuseConflicts(runbook, runsDirectory: runsDirectory) }
@@ -548,6 +552,10 @@ struct Resume: ParsableCommand {
             engine.governance.alsoHalts = engine.governance.halts
             engine.governance.halts = try store.session.watchHalts(engine.governance, runbook: runbook.path)
         }
+        // A run kept in a folder obeys the halts of the repository's store as well (StoreHaltsFloor).
+        let floor = store == nil ? try StoreHaltsFloor.forFolderRun(of: runbook.path) : nil
+        defer { floor?.close() }
+        floor?.install(into: &engine.governance, runbook: runbook.path)
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +

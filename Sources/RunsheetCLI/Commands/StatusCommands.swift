@@ -84,7 +84,8 @@ struct Status: ParsableCommand {
         let (state, problem) = try RunSupport.shownState(in: directory)
         let lease = RunLease.probe(folder: directory)
         Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory), unsignedRule: Self.unsignedRule(state, directory: directory),
-                          session: lease.held ? lease.holder?.description ?? "another session" : nil, items: StatusItemDemands.lines(state, directory: directory)))
+                          session: lease.held ? lease.holder?.description ?? "another session" : nil, items: StatusItemDemands.lines(state, directory: directory),
+                          neverDone: Self.neverDone(state, directory: directory)))
         try RunSupport.finishShowing(problem)
         RunSupport.keepUntilExit(state)
     }
@@ -124,7 +125,18 @@ struct Status: ParsableCommand {
     /// The run in detail; every name and text from the journal shows escaped (`ShownText`).
     /// `session` names who drives the run now (its lease's holder), if anyone does.
     /// `items`: what the criticality rule adds to the run's gates (`StatusItemDemands`).
-    func detail(_ state: RunState, lapsed: [String: String] = [:], unsignedRule: String? = nil, session: String? = nil, items: [String] = []) -> String {
+    /// The steps a completed run never did nor skipped with a reason (`RunState.neverDone`), by
+    /// the runbook as it is now; empty when it cannot be compiled.
+    static func neverDone(_ state: RunState, directory: String) -> [String] {
+        let path = RunSupport.runbookPath(of: state, runDirectory: directory)
+        guard state.outcome == .completed, let bytes = try? FileReader.read(path) else { return [] }
+        let result = Compiler().compile(path: path, bytes: bytes)
+        return result.hasErrors ? [] : state.neverDone(in: result.runbook).map(\.id)
+    }
+
+    /// `neverDone`: the steps a completed run moved past and never did (`RunState.neverDone`).
+    func detail(_ state: RunState, lapsed: [String: String] = [:], unsignedRule: String? = nil, session: String? = nil, items: [String] = [],
+                neverDone: [String] = []) -> String {
         var lines: [String] = []
         lines.append("run      \(state.runID.shown)")
         lines.append("runbook  \(state.title.shown) (\(state.runbookPath.shown))")
@@ -193,6 +205,8 @@ struct Status: ParsableCommand {
             for waiver in state.waivers[id] ?? [] { settledLines += "  (WAIVED by \(waiver.actor.shown) as \(waiver.role.shown): \(waiver.reason.shown))" }
         }
         if !settledSteps.isEmpty { lines.append(settledLines) }
+        if !neverDone.isEmpty { lines.append("") }
+        lines += neverDone.map { "  \(RunState.StepStatus.pending.mark) \($0.shown)  \(RunState.neverDoneText)" }
         let unfinished = state.unfinishedCommands
         if !unfinished.isEmpty { lines.append("") }
         for (step, command) in unfinished {

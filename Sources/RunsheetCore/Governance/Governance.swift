@@ -18,7 +18,8 @@ public struct Governance: Sendable {
     /// The repository's halts (`.runsheet/halts.jsonl`, Halts.swift), read again as they change.
     public var halts: HaltWatch?
     /// Halts from another source that stop the run as well: a run of the PostgreSQL store reads
-    /// the store's halts (`halts`) and still obeys the repository's `.runsheet/halts.jsonl`.
+    /// the store's halts (`halts`) and still obeys the repository's `.runsheet/halts.jsonl`; a run
+    /// kept in a folder obeys the halts of the store the repository's config names (`StoreHaltsFloor`).
     public var alsoHalts: HaltWatch?
 
     public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {

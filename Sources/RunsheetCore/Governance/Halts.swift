@@ -111,6 +111,9 @@ public struct HaltBook: Sendable, Equatable {
 public enum HaltBlock: Sendable, Equatable {
     case halted([Halt])
     case unverifiable(String)
+    /// The halts of the repository's PostgreSQL store could not be read (a folder run obeys
+    /// them too): the whole sentence, naming the store and what to do.
+    case storeUnreadable(String)
 
     /// One sentence for the screen, the journal and errors.
     public func sentence(roles: [String]) -> String {
@@ -122,6 +125,8 @@ public enum HaltBlock: Sendable, Equatable {
         case .unverifiable(let problem):
             return "production steps are blocked because \(problem), so whether production is halted cannot be known; " +
                 "restore the file from Git or a copy (docs/JOURNAL.md, \"Governance logs\") (this never blocks rollback steps)"
+        case .storeUnreadable(let sentence):
+            return sentence
         }
     }
 }
@@ -135,13 +140,18 @@ public final class HaltWatch: Sendable {
     public let liftProblem: @Sendable (GovernanceRecord) -> String?
     /// Why a signed record's signature does not verify; nil when it does or carries none.
     public let signatureProblem: @Sendable (GovernanceRecord) -> String?
+    /// Brings the file up to date from where it is kept (a PostgreSQL store), `fresh`: now, not
+    /// from a copy a moment old; returns the sentence to block with when that cannot be done.
+    public let prepare: (@Sendable (_ fresh: Bool) -> String?)?
     private let cache = Mutex<(key: [Int], book: Result<HaltBook, GovernanceLog.Problem>)?>(nil)
 
     public init(path: String, liftProblem: @escaping @Sendable (GovernanceRecord) -> String?,
-                signatureProblem: @escaping @Sendable (GovernanceRecord) -> String?) {
+                signatureProblem: @escaping @Sendable (GovernanceRecord) -> String?,
+                prepare: (@Sendable (_ fresh: Bool) -> String?)? = nil) {
         self.path = path
         self.liftProblem = liftProblem
         self.signatureProblem = signatureProblem
+        self.prepare = prepare
     }
 
     /// The halts as the file now stands, or why it cannot be trusted.
@@ -168,7 +178,9 @@ public final class HaltWatch: Sendable {
     }
 
     /// What stops a production step of a run on `service` in `environment` at `date`; nil when nothing.
-    public func block(service: String?, environment: String?, at date: Date) -> HaltBlock? {
+    /// `fresh`: read the source again now (before a production step starts), not a copy a moment old.
+    public func block(service: String?, environment: String?, at date: Date, fresh: Bool = false) -> HaltBlock? {
+        if let unreadable = prepare?(fresh) { return .storeUnreadable(unreadable) }
         switch book() {
         case .failure(let problem): return .unverifiable(problem.errorDescription ?? problem.message)
         case .success(let book):
@@ -193,17 +205,43 @@ extension Governance {
 
     /// What halts `step` now: nil for a step that changes no production, a rollback step, or
     /// a repository without halts.
-    public func haltBlock(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> HaltBlock? {
-        guard step.production || runbook.production, let halts, !Self.isRollback(step, in: runbook, state: state) else { return nil }
-        return halts.block(service: state.service, environment: state.environment, at: date)
-            ?? alsoHalts?.block(service: state.service, environment: state.environment, at: date)
+    /// A store whose halts cannot be read stops the step unless an exception role granted an
+    /// exception for it (`storeException`); a halt that can be read is never excused.
+    /// `fresh`: read a store's halts now (before the step starts), not a copy a moment old.
+    public func haltBlock(for step: Step, in runbook: Runbook, state: RunState, at date: Date, fresh: Bool = false) -> HaltBlock? {
+        guard step.production || runbook.production, halts != nil || alsoHalts != nil, !Self.isRollback(step, in: runbook, state: state) else { return nil }
+        let block = halts?.block(service: state.service, environment: state.environment, at: date, fresh: fresh)
+            ?? alsoHalts?.block(service: state.service, environment: state.environment, at: date, fresh: fresh)
+        if case .storeUnreadable = block, storeException(for: step, state: state) != nil { return nil }
+        return block
+    }
+
+    /// The exception (`sign --exception`, by an exception role who did not start the run, for
+    /// this step as it is) that lets a production step start while the store's halts cannot be read.
+    public func storeException(for step: Step, state: RunState) -> RunState.Grant? {
+        let current = StepHash.of(step)
+        return state.exceptions[step.id]?.first {
+            state.covers(stepHash: $0.stepHash, plan: $0.plan, current: current) && mayGrant(as: $0.actor, role: $0.role, state: state)
+        }
+    }
+
+    /// What to record when a production step starts under `storeException` because the store's
+    /// halts could not be read; nil when the step starts for no such reason.
+    public func excusedStoreBlock(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> String? {
+        guard step.production || runbook.production, !Self.isRollback(step, in: runbook, state: state),
+              case .storeUnreadable(let sentence)? = alsoHalts?.block(service: state.service, environment: state.environment, at: date),
+              let grant = storeException(for: step, state: state) else { return nil }
+        return "started under the exception granted by \(grant.actor) as \(grant.role) (\(grant.text)), although \(sentence)"
     }
 
     /// The halts of the repository whose rule folder is `folder`, judged by these rules: a lift
-    /// counts when it was written in this repository, its author holds an exception role in the
-    /// roles file as it is now, and, when the repository's policy requires signatures, is signed.
+    /// counts when it was written in this repository under rule files it committed (`CommittedRules`),
+    /// its author holds an exception role in the roles file as it is now, and, when the
+    /// repository's policy requires signatures, is signed.
     /// `log` reads the halts from another file than the folder's (the store's halts, mirrored).
-    public func haltWatch(folder: String, signersNear path: String, log: String? = nil) -> HaltWatch {
+    /// `prepare` brings that file up to date before each read (`HaltWatch.prepare`).
+    public func haltWatch(folder: String, signersNear path: String, log: String? = nil,
+                          prepare: (@Sendable (_ fresh: Bool) -> String?)? = nil) -> HaltWatch {
         let roles = self.roles, exceptionRoles = self.exceptionRoles
         let signaturesRequired = Self.requiresSignatures(repositoryPolicy)
         let root = (folder as NSString).deletingLastPathComponent
@@ -213,6 +251,8 @@ extension Governance {
             guard record.repository == here else {
                 return "it was written in another repository (\(RepositoryIdentity.shown(record.repository))), not this one (\(RepositoryIdentity.shown(here)))"
             }
+            // Made under rule files the repository never committed (a clone's own roles file): not this repository's rules.
+            if let problem = CommittedRules.problem(record, directory: root.isEmpty ? "." : root) { return problem }
             guard let roles, exceptionRoles.contains(where: { roles.holds(record.actor, $0) }) else {
                 return "\(record.actor) holds none of \(exceptionRoles.joined(separator: ", ")) in the roles file now"
             }
@@ -221,7 +261,7 @@ extension Governance {
         }, signatureProblem: { record in
             // Read only when a record is signed, and again with each read of the file.
             record.signature == nil ? nil : record.signatureProblem(log: "halts", signers: AllowedSigners.load(forRunbook: path)?.0)
-        })
+        }, prepare: prepare)
     }
 
     /// Whether the repository's policy requires signatures for any class (or at its top level):

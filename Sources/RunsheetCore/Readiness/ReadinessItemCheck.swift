@@ -83,6 +83,7 @@ struct ItemCheck {
         if let rehearsal = runs.first(where: { $0.outcome == .completed && (Timestamp.parse($0.endedAt ?? "") ?? .distantPast) >= since }) {
             describe(rehearsal, runbook)
             sealCheck(rehearsal)
+            neverDoneCheck(rehearsal, runbook)
             for step in runbook.steps { overrides(step, of: rehearsal) }
             return
         }
@@ -118,6 +119,7 @@ struct ItemCheck {
         }
         sealCheck(run)
         classCheck(run)
+        neverDoneCheck(run, runbook)
         for step in runbook.steps {
             let record = run.record(step.id)
             switch record.status {
@@ -158,6 +160,16 @@ struct ItemCheck {
             block("the follow-up review this \(run.releaseClass.rawValue) change owes is overdue since \(due); record it with: runsheet sign \(run.runID) --follow-up --comment ...", run: run.runID)
         default:
             break
+        }
+    }
+
+    /// A step the completed run never did nor skipped with a reason (moved past with `goto`):
+    /// the run did not carry the runbook out, so it does not count as done.
+    private mutating func neverDoneCheck(_ run: RunState, _ runbook: Runbook) {
+        for step in run.neverDone(in: runbook) {
+            block("step \(step.id) was never done: run \(run.runID) ended without it being done or skipped with a reason (it was moved past with goto); "
+                  + "run it again with: runsheet run \(entry.item.path)",
+                  link: stepLink(step), location: stepLocation(step), run: run.runID)
         }
     }
 

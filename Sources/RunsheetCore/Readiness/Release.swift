@@ -153,6 +153,8 @@ public struct Release: Sendable, Equatable {
     /// `2026-11-28`, `2026-11-28 09:00`, `2026-11-28T09:00`, or a full ISO 8601 time with offset.
     public static func parseTarget(_ text: String, timeZone: TimeZone) -> Date? {
         let trimmed = text.trimmed
+        // 2026-02-30 is no day, not 2026-03-02.
+        guard PossibleDate.impossibility(trimmed) == nil else { return nil }
         let iso = ISO8601DateFormatter()
         if let date = iso.date(from: trimmed) { return date }
         for format in ["yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"] {

@@ -133,6 +133,7 @@ public enum ReportRenderer {
     static func details(_ step: RunReport.Step) -> String {
         var parts: [String] = []
         if step.approvalLapsed == true { parts.append("APPROVAL LAPSED: the gate must be approved again") }
+        if let never = step.neverDone { parts.append(never) }
         if let unfinished = step.mayHaveRun { parts.append(unfinished.text) }
         if let awaiting = step.awaitingDecision { parts.append(awaiting) }
         if let forced = step.forced {

@@ -155,6 +155,9 @@ public struct RunReport: Codable, Sendable, Equatable {
         /// Set while the step's commands failed and it waits for a person's decision (the run is
         /// open, the step too: `StepRecord.failedCheck`): "failed check, awaiting decision: …". Absent otherwise.
         public var awaitingDecision: String? = nil
+        /// Set on a step a completed run never did nor skipped with a reason (`RunState.neverDone`):
+        /// `RunState.neverDoneText`. Absent otherwise.
+        public var neverDone: String? = nil
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -186,6 +189,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         let sectionTitles = Dictionary(runbook.sections.map { ($0.id, $0.title) }, uniquingKeysWith: { a, _ in a })
         var ids = runbook.steps.map(\.id)
         ids += state.steps.keys.filter { !ids.contains($0) }.sorted()
+        let neverDone = Set(state.neverDone(in: runbook).map(\.id))
         let steps = ids.map { id -> Step in
             let step = runbook.step(id)
             let record = state.record(id)
@@ -209,6 +213,7 @@ public struct RunReport: Codable, Sendable, Equatable {
                            stale: state.staleness(of: waiver.plan) ?? (state.drove(waiver.actor) ? "\(waiver.actor) drove the run after waiving it" : nil))
                 } })
             if state.approvalLapsed(id) { reported.approvalLapsed = true }
+            if neverDone.contains(id) { reported.neverDone = RunState.neverDoneText }
             if record.status.isSettled { reported.visitedAt = record.settlingVisit }
             if !state.finished, let failed = record.failedCheck {
                 reported.awaitingDecision = "failed check, awaiting decision: \(failed.failureSummary)"
