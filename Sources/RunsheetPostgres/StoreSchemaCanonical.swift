@@ -102,16 +102,23 @@ extension StoreSchema {
         DECLARE
             written text;
             complete boolean;
+            wide boolean;
         BEGIN
             CASE jsonb_typeof(value)
             WHEN 'object' THEN
-                SELECT '{' || coalesce(string_agg(to_jsonb(m.key)::text || ':' || m.encoded, ',' ORDER BY m.key COLLATE "C"), '') || '}',
-                       coalesce(bool_and(m.encoded IS NOT NULL), true)
-                       AND (coalesce(NOT bool_or(octet_length(m.key) > char_length(m.key)), true) OR count(*) = count(DISTINCT normalize(m.key, NFC)))
-                    INTO written, complete
+                IF value = '{}' THEN
+                    RETURN '{}';
+                END IF;
+                SELECT '{' || string_agg(to_jsonb(m.key)::text || ':' || m.encoded, ',' ORDER BY m.key COLLATE "C") || '}',
+                       bool_and(m.encoded IS NOT NULL), bool_or(octet_length(m.key) > char_length(m.key))
+                    INTO written, complete, wide
                     FROM (SELECT e.key, CASE jsonb_typeof(e.value) WHEN 'object' THEN runsheet.canonical(e.value) WHEN 'array' THEN runsheet.canonical(e.value)
                               WHEN 'number' THEN \(integerSQL("e.value")) ELSE e.value::text END AS encoded
                           FROM jsonb_each(value) AS e) AS m;
+                -- Only keys beyond ASCII can be two spellings of one Swift string.
+                IF wide AND complete THEN
+                    complete := (SELECT count(*) = count(DISTINCT normalize(k, NFC)) FROM jsonb_object_keys(value) AS k);
+                END IF;
             WHEN 'array' THEN
                 SELECT '[' || coalesce(string_agg(m.encoded, ',' ORDER BY m.at), '') || ']', coalesce(bool_and(m.encoded IS NOT NULL), true)
                     INTO written, complete
