@@ -7,10 +7,10 @@ import Foundation
 /// running it again changes nothing, then sets the role's grants to exactly `grants(role:)`.
 public enum StoreSchema {
     /// The version this runsheet creates and uses.
-    public static let version = 2
+    public static let version = 3
 
     /// Migrations by the version they lead to; `migrations[0]` makes version 1.
-    static let migrations: [[String]] = [version1, version2]
+    static let migrations: [[String]] = [version1, version2, version3]
 
     static let version1: [String] = [
         """
@@ -164,11 +164,15 @@ public enum StoreSchema {
         // Only the session holding a run's lease drives it: every event but the acts of others
         // (sign-offs, rejections, waivers, exceptions, reviews, seals) needs the lease held by
         // the inserting connection; and a run's files come with its creation or from that session.
-        eventCheck.replacingOccurrences(of: "CREATE FUNCTION runsheet.check_event()", with: "CREATE OR REPLACE FUNCTION runsheet.check_event()")
-            .replacingOccurrences(of: leaseAnchor, with: leaseRule + leaseAnchor),
+        eventCheckVersion2,
         fileCheck,
         "CREATE TRIGGER check_file BEFORE INSERT ON runsheet.run_files FOR EACH ROW EXECUTE FUNCTION runsheet.check_file()",
     ]
+
+    /// `check_event` as version 2 made it: `eventCheck` with the lease rule.
+    static let eventCheckVersion2 = eventCheck
+        .replacingOccurrences(of: "CREATE FUNCTION runsheet.check_event()", with: "CREATE OR REPLACE FUNCTION runsheet.check_event()")
+        .replacingOccurrences(of: leaseAnchor, with: leaseRule + leaseAnchor)
 
     /// The event types anyone mapped may append to a run another session drives.
     static let othersActs = ["signoff.signed", "signoff.rejected", "exception.granted", "review.signed", "gate.waived", "journal.sealed"]

@@ -50,10 +50,10 @@ import Testing
         let owner = store.environment(password: store.ownerPassword)
         let first = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("created the runsheet schema, version 2"))
+        #expect(first.stdout.contains("created the runsheet schema, version 3"))
         let second = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("at version 2 already"))
+        #expect(second.stdout.contains("at version 3 already"))
         let grants = try store.sql("""
             SELECT string_agg(t || ':' || p || '=' || has_table_privilege('\(role)', 'runsheet.' || t, p)::text, ' ' ORDER BY t, p)
             FROM unnest(ARRAY['events','runs','members','blobs','run_files','store','governance']) t,
@@ -76,22 +76,22 @@ import Testing
         let login = try store.sql("SELECT rolcanlogin FROM pg_roles WHERE rolname = '\(role)'", user: store.owner, password: store.ownerPassword)
         #expect(login.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "f", "the role is NOLOGIN")
         let version = try store.sql("SELECT version FROM runsheet.store", user: store.owner, password: store.ownerPassword)
-        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 
-    @Test func initUpgradesAVersion1StoreToVersion2() throws {
+    @Test func initUpgradesAVersion1StoreToVersion3() throws {
         let store = try server().makeStore()
         let role = "rs_\(store.suffix)"
         let owner = store.environment(password: store.ownerPassword)
         let created = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(created.status == 0, "\(created.stderr)")
-        // The store as version 1 left it: no session_locks or governance table.
-        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); DROP FUNCTION runsheet.check_file() CASCADE; UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
+        // The store as version 1 left it: no session_locks or governance table, no canonical check.
+        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); DROP FUNCTION runsheet.check_file() CASCADE; DROP FUNCTION runsheet.canonical_event(jsonb), runsheet.canonical_governance(jsonb), runsheet.canonical(jsonb); UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
         #expect(downgraded.status == 0, "\(downgraded.stderr)")
         let refused = try Fixtures.runsheet(["status", "--store", store.url()], environment: owner)
-        #expect(refused.status == 6 && refused.stderr.contains("older than version 2"), "\(refused.stderr)")
+        #expect(refused.status == 6 && refused.stderr.contains("older than version 3"), "\(refused.stderr)")
         let upgraded = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
-        #expect(upgraded.status == 0 && upgraded.stdout.contains("from version 1 to 2"), "\(upgraded.stdout)\(upgraded.stderr)")
+        #expect(upgraded.status == 0 && upgraded.stdout.contains("from version 1 to 3"), "\(upgraded.stdout)\(upgraded.stderr)")
         let table = try store.sql("SELECT to_regclass('runsheet.session_locks') IS NOT NULL", user: store.owner, password: store.ownerPassword)
         #expect(table.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "t")
     }
@@ -250,7 +250,7 @@ import Testing
         let bare = try server().makeStore()
         let missing = try Fixtures.runsheet(["export", id, "--store", bare.url()], environment: bare.environment(password: bare.ownerPassword))
         #expect(missing.status == 6 && missing.stderr.contains("holds no runsheet schema") && missing.stderr.contains("runsheet store init"), "\(missing.stderr)")
-        for (version, words) in [(99, "newer than version 2 this runsheet knows; upgrade runsheet"), (1, "older than version 2")] {
+        for (version, words) in [(99, "newer than version 3 this runsheet knows; upgrade runsheet"), (1, "older than version 3")] {
             let set = try store.sql("UPDATE runsheet.store SET version = \(version)", user: store.owner, password: store.ownerPassword)
             #expect(set.status == 0, "\(set.stderr)")
             let result = try Fixtures.runsheet(["export", id, "--store", store.url(user: team.alice.user)], environment: alice)
