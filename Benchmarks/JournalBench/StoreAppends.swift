@@ -53,9 +53,17 @@ enum StoreAppends {
                 try insertPlain(line, event, seq: index + 1, run: plainRun, store: store)
             }
             let plainSeconds = JournalBench.seconds(clock.now - plainStart)
+            // For reference, not the target's baseline: the same rows as single autocommit INSERTs (one round trip each).
+            let autoRun = "\(runID)-auto-\(UUID().uuidString.prefix(8))"
+            let autoStart = clock.now
+            for (index, (line, event)) in written.enumerated() {
+                try insertPlain(line, event, seq: index + 1, run: autoRun, store: store, autocommit: true)
+            }
+            let autoSeconds = JournalBench.seconds(clock.now - autoStart)
             let storeRate = Double(count) / storeSeconds, plainRate = Double(count) / plainSeconds
             ratios.append(storeRate / plainRate)
-            print("round=\(round) store_appends_per_s=\(String(format: "%.0f", storeRate)) plain_inserts_per_s=\(String(format: "%.0f", plainRate)) ratio=\(String(format: "%.2f", storeRate / plainRate))")
+            print("round=\(round) store_appends_per_s=\(String(format: "%.0f", storeRate)) plain_inserts_per_s=\(String(format: "%.0f", plainRate)) ratio=\(String(format: "%.2f", storeRate / plainRate))" +
+                  " plain_autocommit_inserts_per_s=\(String(format: "%.0f", Double(count) / autoSeconds))")
         }
         let spent = phases.withLock { $0 }, appends = Double(count * rounds)
         print(String(format: "store_phases_ms decide=%.2f send=%.2f statements_per_append=%.2f (per append: check and seal; the INSERT with its NOTIFY, committed and confirmed)",
@@ -107,9 +115,16 @@ enum StoreAppends {
         throw BenchFailure.diverged
     }
 
-    /// The baseline: one row, in a transaction of its own, committed.
-    static func insertPlain(_ line: [UInt8], _ event: RunEvent, seq: Int, run: String, store: StoreConnection) throws {
+    /// The baseline: one row, in a transaction of its own, committed (with `autocommit`, the INSERT alone).
+    static func insertPlain(_ line: [UInt8], _ event: RunEvent, seq: Int, run: String, store: StoreConnection, autocommit: Bool = false) throws {
         try Blocking.wait {
+            if autocommit {
+                try await store.connection.query("""
+                    INSERT INTO public.bench_plain (run, seq, line, hash, prev, actor)
+                    VALUES (\(run), \(seq), \(ByteBuffer(bytes: line)), \(event.hash), \(event.prev), \(event.actor))
+                    """, logger: logger)
+                return
+            }
             try await store.connection.query("BEGIN", logger: logger)
             try await store.connection.query("""
                 INSERT INTO public.bench_plain (run, seq, line, hash, prev, actor)

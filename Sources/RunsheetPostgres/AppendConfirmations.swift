@@ -22,6 +22,7 @@ public final class AppendConfirmations: Sendable {
         var heard: Set<String> = []
         var waiting: [String: CheckedContinuation<Void, any Error>] = [:]
         var listener: Task<Void, Never>?
+        var executor: DedicatedThreadExecutor?
     }
     private let state = Mutex(State())
 
@@ -37,7 +38,10 @@ public final class AppendConfirmations: Sendable {
         store.countStatement()
         let ready = AsyncStream<(any Error)?>.makeStream()
         let channel = channel
-        let listener = Task {
+        // On a thread of its own: the notification must be heard even when every thread of the
+        // shared pool is blocked (a test process, or a command waiting on it).
+        let executor = DedicatedThreadExecutor()
+        let listener = Task.detached(executorPreference: executor) {
             do {
                 try await store.connection.listen(on: channel) { notifications in
                     ready.continuation.yield(nil)
@@ -48,7 +52,7 @@ public final class AppendConfirmations: Sendable {
             }
             self.end()
         }
-        state.withLock { $0.listener = listener }
+        state.withLock { $0.listener = listener; $0.executor = executor }
         for await failure in ready.stream {
             if let failure = failure as? PSQLError { throw RunStore.serverError(failure, store) }
             if let failure { throw failure }
@@ -94,6 +98,8 @@ public final class AppendConfirmations: Sendable {
 
     /// Stops listening (the connection is closing).
     func stop() {
-        state.withLock { $0.listener }?.cancel()
+        let (listener, executor) = state.withLock { ($0.listener, $0.executor) }
+        listener?.cancel()
+        executor?.finish()
     }
 }
