@@ -134,8 +134,9 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
 }
 
 /// The journal of a run of the store as its driving session writes it: each event is checked
-/// against the run as the store holds it and committed there (one transaction holding the run's
-/// advisory lock, as `sign` appends), and only then written to the session's local copy, which
+/// against the run as the store holds it and committed there (one statement the database commits
+/// only onto the head it was checked against, as `sign` appends: `StoreJournal.append`), and only
+/// then written to the session's local copy, which
 /// also takes the events others committed (`catchUp`), in order and byte for byte. A store that
 /// stops answering pauses the session with one sentence (exit 6); nothing acknowledged is lost.
 final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable state is guarded by `lock`
@@ -178,16 +179,19 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
         if let failure { throw failure }
         let connection = session.connection, runID = session.runID
         let within = StoreRunSession.answerWithin, shown = session.shown
-        return try StoreJournal.append(event, onto: &state, check: check, runID: runID, shown: shown, begin: { known in
-            try stored { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.beginAppend(connection, runID, after: known) } }
+        return try StoreJournal.append(event, onto: &state, check: check, runID: runID, shown: shown, within: within, read: { known in
+            try stored { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.newLines(connection, runID, after: known) } }
         }, took: { bytes, next in
             // What others committed joins the local copy in order.
             if next.seq > head.eventCount { try writeLocal(bytes, next) }
-        }, abandon: {
-            _ = try? StoreAccess.wait(seconds: within, store: shown) { await RunStore.abandonAppend(connection) }
-        }, finish: { line, sealed in
-            try stored(committing: sealed.seq) { try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.finishAppend(connection, runID, line: line) } }
+        }, commit: { line, sealed in
+            let outcome = try stored(committing: sealed.seq) {
+                try StoreAccess.wait(seconds: within, store: shown) { try await RunStore.append(connection, runID, line: line) }
+            }
+            guard outcome == .committed else { return false }
+            // Committed to the store, and only then written to the private copy.
             try writeLocal(line, sealed)
+            return true
         })
     }
 

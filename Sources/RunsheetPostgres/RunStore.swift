@@ -207,6 +207,7 @@ public enum RunStore {
 
     /// Closes the connection, ignoring a failure to (the work is done or already failed).
     public static func close(_ store: StoreConnection) async {
+        store.confirmations.stop()
         try? await store.connection.close()
     }
 }

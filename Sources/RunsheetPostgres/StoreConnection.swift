@@ -4,15 +4,35 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// An open connection to a PostgreSQL store, with the settings it was opened with.
 public struct StoreConnection: Sendable {
     public let connection: PostgresConnection
     public let settings: ConnectionSettings
     let logger: Logger
+    /// The commits of this connection's appends, confirmed (`RunStore.append`).
+    let confirmations = AppendConfirmations()
+    private let statements = StatementCount()
+
+    /// How many statements the append path (`RunStore.append`, `newLines`) has sent on this
+    /// connection, each one round trip: what its tests and benchmark count.
+    public var statementCount: Int { statements.value.load(ordering: .relaxed) }
+
+    func countStatement() { statements.value.add(1, ordering: .relaxed) }
+
+    /// Sends `query`, counted.
+    func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        countStatement()
+        return try await connection.query(query, logger: logger)
+    }
 
     /// postgres-nio logs nothing a user should see: failures come back as `StoreError` sentences.
     static let quietLogger = Logger(label: "runsheet.store", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    private final class StatementCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
 
     /// Connects as `settings` says, with `password` (from `PasswordLookup`, never the URL).
     public static func open(_ settings: ConnectionSettings, password: String?, passwordFile: String) async throws -> StoreConnection {
