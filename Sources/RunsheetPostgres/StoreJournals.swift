@@ -42,9 +42,12 @@ extension RunStore {
             var present = false
             for try await _ in try await db.query("SELECT 1 FROM runsheet.runs WHERE run = \(runID)", logger: logger).decode(Int.self) { present = true }
             guard present else { throw RunPresence(run: runID, present: false) }
-            // The journal as one value, joined on the server in seq order: one message to
-            // receive and one copy here, instead of a row, a message and a decode for each event
-            // (docs/BENCHMARKS.md, 2026-12-05). The newline the last line needs is added here.
+            // The journal as one value, joined on the server: one message to receive and one
+            // copy here, instead of a row, a message and a decode for each event (docs/BENCHMARKS.md,
+            // 2026-12-05). The lines come from the primary key in seq order through a subquery,
+            // which PostgreSQL aggregates in that order (an ORDER BY inside string_agg sorts the
+            // 39 MB again, on disk past work_mem: slower); a journal out of order could not pass
+            // the chain check, so it would never be taken for the run. The last newline is added here.
             var journal: [UInt8] = []
             let lines: PostgresQuery = "SELECT string_agg(line, '\\x0a'::bytea) FROM (SELECT line FROM runsheet.events WHERE run = \(runID) ORDER BY seq) e"
             for try await bytes in try await db.query(lines, logger: logger).decode(ByteBuffer?.self) {
