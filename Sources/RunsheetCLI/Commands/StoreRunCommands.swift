@@ -65,7 +65,7 @@ extension Resume {
     /// since it was read taken in, then continued as on a run folder, from the runbook and rules
     /// of the run's repository as they are now (the checkout the command runs in).
     func resumeOnStore(_ url: String, claimed: Actor, on terminal: any Terminal) throws {
-        // Not among the folders a signal removes: Ctrl-C in a session stops a command, not the session.
+        // Removed by SIGTERM and SIGHUP, not by Ctrl-C: in a session that stops a command, not the session.
         let view = try StoreRunView.open(runID, url: url, signals: ScratchFolders.session)
         defer { view.close() }
         guard let started = view.started, let runbook = StoreRunView.repositoryRunbook(started, in: RunContext.gitRoot(of: FileManager.default.currentDirectoryPath) ?? FileManager.default.currentDirectoryPath) else {
