@@ -71,8 +71,8 @@ enum FolderRuns {
     /// Checks a run as the store returned it: `JournalVerifier` passes it, and it ends at `head`
     /// with `count` events. Throws a sentence otherwise.
     static func verifyStored(_ run: StoredRun, count: Int, head: String, where place: String) throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try ScratchFolders.make("verify")
+        defer { ScratchFolders.remove(folder) }
         let path = folder + "/journal.jsonl"
         try Data(run.journalBytes).write(to: URL(fileURLWithPath: path))
         let report: VerificationReport
@@ -135,15 +135,15 @@ enum FolderRuns {
     /// A new file (never through a link or over a file), mode 0600, synced unless told not to.
     static func create(_ path: String, _ bytes: [UInt8], synced: Bool = true) throws {
         let fd = try RegularFile.descriptor(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        try handle.write(contentsOf: Data(bytes))
-        if synced { try handle.synchronize() }
-        try handle.close()
-    }
-
-    private static func temporaryFolder() throws -> String {
-        let path = NSTemporaryDirectory() + "runsheet-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return path
+        defer { close(fd) }
+        // Straight from the array (a run's journal can be tens of megabytes: no copy into Data).
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw JournalError.system(path: path, operation: "write", errno: errno) }
+            offset += written
+        }
+        if synced && fsync(fd) != 0 { throw JournalError.system(path: path, operation: "fsync", errno: errno) }
     }
 }

@@ -57,6 +57,8 @@ enum StoreAccess {
     /// Opens the store at `url`, runs `work` on it and closes it.
     static func run<T: Sendable>(_ url: String, keepingOpen: Bool = false, within seconds: Double = commandBound,
                                  _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
+        // What store commands of this user left behind when they were killed goes first.
+        StaleScratchFolders.sweepOnce()
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         do {

@@ -36,9 +36,9 @@ final class StoreGovernanceMirror: @unchecked Sendable {  // mutable state is gu
     /// The log on a session's connection (`StoreRunSession`), refreshed by its follower.
     init(connection: StoreConnection, shown: String, log: String, owned: Bool = false) throws {
         (self.connection, self.shown, self.log, self.owned) = (connection, shown, log, owned)
-        folder = NSTemporaryDirectory() + "runsheet-store-\(log)-\(UUID().uuidString)"
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            // A session's (not owned) goes on SIGTERM and SIGHUP only: Ctrl-C is the session's key.
+            folder = try ScratchFolders.make(log, signals: owned ? ScratchFolders.all : ScratchFolders.session)
         } catch {
             throw CommandFailure(status: .usage, message: "cannot make a private folder for the store's \(log) in \(NSTemporaryDirectory()): \((error as NSError).localizedDescription)")
         }
@@ -82,7 +82,7 @@ final class StoreGovernanceMirror: @unchecked Sendable {  // mutable state is gu
 
     /// Removes the file and its folder (and closes the connection when it is this mirror's own).
     func close() {
-        try? FileManager.default.removeItem(atPath: folder)
+        ScratchFolders.remove(folder)
         if owned {
             let connection = connection
             _ = try? StoreAccess.wait(seconds: 3, store: shown) { await RunStore.close(connection) }

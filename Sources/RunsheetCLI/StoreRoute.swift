@@ -43,11 +43,12 @@ enum StoreRoute {
     /// read, and for a run of the PostgreSQL store (fetched by its whole id and laid out by
     /// `StoreRunView`, removed afterwards) its view. A journal or run folder named by its path is
     /// read where it is; otherwise, with the folder store, `locate` finds the run folder.
-    /// `origins`: fetch each event's database user and server time too (`audit`).
-    static func reading<T>(_ reference: String, flag: String?, origins: Bool = false, locate: () throws -> String,
+    /// `origins`: fetch each event's database user and server time too (`audit`); `outputs`
+    /// false: not the command output logs (`status`).
+    static func reading<T>(_ reference: String, flag: String?, origins: Bool = false, outputs: Bool = true, locate: () throws -> String,
                            _ body: (_ directory: String, _ view: StoreRunView?) throws -> T) throws -> T {
         if !names(folder: reference), case .postgres(let url, _) = try chosen(flag) {
-            let view = try StoreRunView.open(reference, url: url, origins: origins)
+            let view = try StoreRunView.open(reference, url: url, origins: origins, outputs: outputs)
             defer { view.close() }
             return try body(view.directory, view)
         }

@@ -112,9 +112,9 @@ final class StoreRunSession: @unchecked Sendable {  // immutable after init but 
 
     /// Keeps the command output logs of the run folder with the run (up to the cap), quietly: a
     /// log that cannot be kept leaves its event, which names its size and SHA-256.
-    func keepOutputs(of directory: String) {
+    func keepOutputs(of directory: String, within seconds: Double = answerWithin) {
         let logs = FolderRuns.outputLogs(directory), connection = connection, runID = runID
-        _ = try? StoreAccess.wait(seconds: Self.answerWithin, store: shown) { try await RunStore.keep(connection, runID, files: logs) }
+        _ = try? StoreAccess.wait(seconds: seconds, store: shown) { try await RunStore.keep(connection, runID, files: logs) }
     }
 
     /// Stops listening and closes the connection, which ends every lock the session held.
@@ -148,10 +148,13 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
     private let descriptor: Int32
     /// The sentence the session stopped on, once the store failed.
     private var failure: CommandFailure?
+    /// How many events the local copy holds, readable without the lock (`stopForGood`).
+    private let localCount = Atomic<Int>(0)
 
     /// Over the local copy at `localPath`, whose events `state` folds.
     init(session: StoreRunSession, localPath: String, state: RunState) throws {
         (self.session, self.localPath, head) = (session, localPath, state)
+        localCount.store(state.eventCount, ordering: .releasing)
         descriptor = open(localPath, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw JournalError.system(path: localPath, operation: "open", errno: errno) }
     }
@@ -219,6 +222,15 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
         }
     }
 
+    /// Stops the journal for good when a signal ends the session (`StoreSessionSignals`): the
+    /// append under way, if any, finishes first (up to `seconds`), and none follows, since the
+    /// lock is never given back. Returns how many events the store holds for certain, and
+    /// whether an append was still under way when the wait ended.
+    func stopForGood(within seconds: Double) -> (events: Int, unfinished: Bool) {
+        let taken = lock.lock(before: Date().addingTimeInterval(seconds))
+        return (localCount.load(ordering: .acquiring), !taken)
+    }
+
     /// Appends one committed line to the local copy (the caller holds `lock`).
     private func writeLocal(_ bytes: [UInt8], _ event: RunEvent) throws {
         var line = bytes
@@ -229,6 +241,7 @@ final class StoreMirrorJournal: JournalWriter, @unchecked Sendable {  // mutable
         _ = flock(descriptor, LOCK_UN)
         guard written == line.count else { throw JournalError.system(path: localPath, operation: "write", errno: errno) }
         head.apply(event)
+        localCount.store(head.eventCount, ordering: .releasing)
     }
 
     /// Runs a step against the store; a store that cannot be used becomes the sentence that pauses the session.

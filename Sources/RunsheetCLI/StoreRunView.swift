@@ -79,26 +79,29 @@ struct StoreRunView {
 
     /// Fetches run `id` from the store at `url` (with each event's database user and server time
     /// when `origins`, for `audit`) and lays it out; an unknown id is one sentence, exit 2.
-    /// `scratch` false leaves the folder out of `ScratchFolders` (a session that handles Ctrl-C
-    /// itself, `resume`, removes it when it ends).
-    static func open(_ id: String, url: String, origins: Bool = false, scratch: Bool = true) throws -> StoreRunView {
+    /// `signals`: those that remove the folder as they stop the command (`ScratchFolders`); a
+    /// session (`resume`) handles Ctrl-C itself.
+    /// `outputs` false leaves the command output logs in the store (`status` reads none).
+    static func open(_ id: String, url: String, origins: Bool = false, outputs: Bool = true, signals: [Int32] = ScratchFolders.all) throws -> StoreRunView {
         guard !id.isEmpty, !id.hasPrefix("."), !id.contains("/"), !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
         }
         let fetched: (run: (journal: [UInt8], files: [StoredFile]), origins: [EventOrigin])
         var revisions: [String: [UInt8]] = [:]
         do {
-            fetched = try StoreAccess.run(url) { store in (try await RunStore.journal(store, id), origins ? try await RunStore.origins(store, id) : []) }
+            fetched = try StoreAccess.run(url) { store in (try await RunStore.journal(store, id, outputs: outputs), origins ? try await RunStore.origins(store, id) : []) }
             // Files the run recorded after it started (a resume on a changed runbook): kept by hash.
             let hashes = Self.revisionHashes(journal: fetched.run.journal, files: fetched.run.files)
             if !hashes.isEmpty { revisions = try StoreAccess.run(url) { store in try await RunStore.blobs(store, hashes) } }
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(id.shown)' (a run in the store is named by its whole id)")
         }
-        let root = NSTemporaryDirectory() + "runsheet-store-run-\(UUID().uuidString)"
-        let view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
         // Removed also when a signal stops the command before it closes the view.
-        if scratch { ScratchFolders.add(root) }
+        let root: String
+        do { root = try ScratchFolders.make("run", signals: signals) } catch {
+            throw CommandFailure(status: .usage, message: "cannot make a private folder for run \(id.shown) of the store in \(NSTemporaryDirectory()): \((error as NSError).localizedDescription)")
+        }
+        let view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
         do {
             try view.lay(id, journal: fetched.run.journal, files: fetched.run.files, revisions: revisions)
         } catch {
@@ -144,11 +147,9 @@ struct StoreRunView {
     /// path → SHA-256 of the others. Where nothing changed, those of `run.started`.
     static func recordedFiles(journal: [UInt8]) -> (runbook: String?, includes: [String: String], rules: [String: String]) {
         // Only run.started and the events that record other files are decoded (a long run stays cheap).
-        let marks = [Data(#""type":"run.changed""#.utf8), Data(#""type":"run.resumed""#.utf8)]
-        let events = journal.split(separator: 0x0A).enumerated().compactMap { index, line -> RunEvent? in
-            let bytes = Data(line)
-            guard index == 0 || marks.contains(where: { bytes.range(of: $0) != nil }) else { return nil }
-            return try? JSONDecoder().decode(RunEvent.self, from: bytes)
+        let marks = [Array(#""type":"run.changed""#.utf8), Array(#""type":"run.resumed""#.utf8)]
+        let events = JournalLineSearch.firstAndContaining(marks, in: journal).compactMap { line in
+            try? JSONDecoder().decode(RunEvent.self, from: Data(line))
         }
         guard !events.isEmpty else { return (nil, [:], [:]) }
         let state = RunState.fold(events)

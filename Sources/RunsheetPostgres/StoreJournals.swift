@@ -33,25 +33,48 @@ extension RunStore {
 extension RunStore {
     /// Run `runID` to read it (`status`, `verify`, `audit`, `report`, `sign`): its journal (each
     /// line and a newline, in seq order) and its files. `RunPresence(present: false)` when the
-    /// store holds no such run.
-    public static func journal(_ store: StoreConnection, _ runID: String) async throws -> (journal: [UInt8], files: [StoredFile]) {
+    /// store holds no such run. `outputs` false leaves the command output logs out (`status`
+    /// shows none, and each may be megabytes).
+    public static func journal(_ store: StoreConnection, _ runID: String, outputs: Bool = true) async throws -> (journal: [UInt8], files: [StoredFile]) {
         try await requireSchema(store)
         let db = store.connection, logger = store.logger
         do {
             var present = false
             for try await _ in try await db.query("SELECT 1 FROM runsheet.runs WHERE run = \(runID)", logger: logger).decode(Int.self) { present = true }
             guard present else { throw RunPresence(run: runID, present: false) }
-            // One run's lines as rows in seq order (the primary key's order: the server sorts
-            // nothing), joined here: a long run's lines in one aggregate would be sorted again.
+            // The journal as one value, joined on the server: one message to receive and one
+            // copy here, instead of a row, a message and a decode for each event (docs/BENCHMARKS.md,
+            // 2026-12-05). The lines come from the primary key in seq order through a subquery
+            // (an ORDER BY inside string_agg sorts the 39 MB again, on disk past work_mem: slower);
+            // PostgreSQL aggregates them in that order "usually", so the seqs come along, joined by
+            // the same aggregation in the same order, and only when they are 1, 2, 3… is the value
+            // taken. Otherwise the journal is asked for again with the order inside the aggregate.
             var journal: [UInt8] = []
-            for try await line in try await db.query("SELECT line FROM runsheet.events WHERE run = \(runID) ORDER BY seq", logger: logger).decode(ByteBuffer.self) {
-                journal += line.readableBytesView
-                journal.append(0x0A)
+            func take(_ query: PostgresQuery, checked: Bool) async throws -> Bool {
+                for try await (bytes, seqs) in try await db.query(query, logger: logger).decode((ByteBuffer?, [Int32]?).self) {
+                    guard let bytes, bytes.readableBytes > 0 else { continue }
+                    let order = seqs ?? []
+                    if checked, !order.indices.allSatisfy({ Int(order[$0]) == $0 + 1 }) { return false }
+                    journal.reserveCapacity(bytes.readableBytes + 1)
+                    journal += bytes.readableBytesView
+                    journal.append(0x0A)
+                }
+                return true
+            }
+            let inOrder: PostgresQuery = """
+                SELECT string_agg(line, '\\x0a'::bytea), array_agg(seq) FROM (SELECT line, seq FROM runsheet.events WHERE run = \(runID) ORDER BY seq) e
+                """
+            if try await !take(inOrder, checked: true) {
+                journal = []
+                let sorted: PostgresQuery = """
+                    SELECT string_agg(line, '\\x0a'::bytea ORDER BY seq), NULL::integer[] FROM runsheet.events WHERE run = \(runID)
+                    """
+                _ = try await take(sorted, checked: false)
             }
             var files: [StoredFile] = []
             let query: PostgresQuery = """
                 SELECT f.kind, f.path, f.sha256, b.content FROM runsheet.run_files f JOIN runsheet.blobs b USING (sha256)
-                WHERE f.run = \(runID) ORDER BY f.kind, f.path
+                WHERE f.run = \(runID) AND (\(outputs) OR f.kind <> 'output') ORDER BY f.kind, f.path
                 """
             for try await (kind, path, sha, content) in try await db.query(query, logger: logger).decode((String, String, String, ByteBuffer).self) {
                 guard let kind = StoredFile.Kind(rawValue: kind) else { continue }

@@ -575,6 +575,7 @@ struct Resume: ParsableCommand {
         try EnvironmentLocking.hold(lock, engine: engine, actor: who, writer: store.map { _ in journal })
         try store?.session.keepRecordedFiles(engine.state, runbook: runbook.path)
         if let store {
+            store.session.stopsOnSignals(store.journal, directory: directory, terminal: terminal)
             try store.session.follow(store.journal)
             defer { store.session.keepOutputs(of: directory) }
             return try RunSupport.finish(try RunSupport.drive(engine, on: terminal, auto: auto, stillDriving: store.journal.requireWritable))

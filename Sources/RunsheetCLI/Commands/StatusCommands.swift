@@ -30,7 +30,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
-            try StoreRoute.reading(runID, flag: storeOption.store, locate: {
+            try StoreRoute.reading(runID, flag: storeOption.store, outputs: false, locate: {
                 try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil).directory
             }) { directory, _ in try show(directory) }
             return

@@ -13,6 +13,7 @@ extension Run {
         let claim = try EnvironmentLocking.claim(for: runbook, values: values)
         let session = try StoreRunSession(url: url, runID: runID)
         defer { session.close() }
+        defer { ScratchFolders.clearStop() }
         try session.takeLease(for: who)
         try session.takeLocks(claim, items: runbook.touchedComponents, actor: who, refused: "nothing was started")
         // The store's halts, not the repository's file, stop its runs (docs/TEAMS.md).
@@ -49,6 +50,7 @@ extension Run {
             StoreRunView.register(runDirectory, .init(run: runID, shown: "\(session.shown) run \(runID)", runbook: file, signersAnchor: file, store: session.shown))
             let journal = try StoreMirrorJournal(session: session, localPath: journalPath, state: state)
             mirror = journal
+            session.stopsOnSignals(journal, directory: runDirectory, terminal: terminal)
             try session.follow(journal)
             return (signingKey.map { SigningJournal(journal, signer: $0, run: runID) } ?? journal, written)
         }
@@ -63,8 +65,8 @@ extension Resume {
     /// since it was read taken in, then continued as on a run folder, from the runbook and rules
     /// of the run's repository as they are now (the checkout the command runs in).
     func resumeOnStore(_ url: String, claimed: Actor, on terminal: any Terminal) throws {
-        // Not among the folders a signal removes: Ctrl-C in a session stops a command, not the session.
-        let view = try StoreRunView.open(runID, url: url, scratch: false)
+        // Removed by SIGTERM and SIGHUP, not by Ctrl-C: in a session that stops a command, not the session.
+        let view = try StoreRunView.open(runID, url: url, signals: ScratchFolders.session)
         defer { view.close() }
         guard let started = view.started, let runbook = StoreRunView.repositoryRunbook(started, in: RunContext.gitRoot(of: FileManager.default.currentDirectoryPath) ?? FileManager.default.currentDirectoryPath) else {
             throw CommandFailure(status: .usage, message: "run \(runID.shown) of the store \(view.store) goes on under its repository's rules as they are now, so resume it in a checkout of that repository " +
@@ -73,6 +75,7 @@ extension Resume {
         view.useRunbook(runbook)
         let session = try StoreRunSession(url: url, runID: runID)
         defer { session.close() }
+        defer { ScratchFolders.clearStop() }
         let (who, signingKey) = try RunSupport.bindIdentity(claimed, explicit: actor.actorName, key: key, runDirectory: view.directory)
         try session.takeLease(for: who)
         // What others committed between the read and the lease joins the local copy first.
@@ -120,19 +123,20 @@ extension StoreRunSession {
             if let names = try? FileManager.default.contentsOfDirectory(atPath: runs) {
                 for name in names { StoreRunView(root: root, directory: runs + "/" + name, origins: [], store: "", repository: nil).forget() }
             }
-            try? FileManager.default.removeItem(atPath: root)
+            ScratchFolders.remove(root)
         }
     }
 
     static func localFolder(store: String) throws -> LocalFolder {
-        let root = NSTemporaryDirectory() + "runsheet-store-session-\(UUID().uuidString)"
+        var made: String?
         do {
-            try FileManager.default.createDirectory(atPath: root + "/runs", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: root)
+            let root = try ScratchFolders.make("session", signals: ScratchFolders.session)
+            made = root
+            try FileManager.default.createDirectory(atPath: root + "/runs", withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            return LocalFolder(root: root)
         } catch {
-            try? FileManager.default.removeItem(atPath: root)
+            if let made { ScratchFolders.remove(made) }
             throw CommandFailure(status: .usage, message: "cannot make a local folder for a run of the store \(store) in \(NSTemporaryDirectory()): \((error as NSError).localizedDescription)")
         }
-        return LocalFolder(root: root)
     }
 }
