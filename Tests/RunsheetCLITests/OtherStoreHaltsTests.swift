@@ -31,7 +31,7 @@ import Testing
             #expect(run.status == 3 && run.stdout.contains("production is halted by carol@example.com") && run.stdout.contains("INC-7 payments down"),
                     "\(variable): \(run.status) \(run.stdout)\(run.stderr)")
         }
-        let done = try other.store.sql("select count(*) from runsheet.events where convert_from(line, 'UTF8') like '%\"step.completed\"%\"switch-traffic\"%'",
+        let done = try other.store.sql("select count(*) from runsheet.events where convert_from(line, 'UTF8') like '%\"step\":\"switch-traffic\"%\"type\":\"step.completed\"%'",
                                        user: other.store.owner, password: other.store.ownerPassword)
         #expect(done.status == 0 && done.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "the halted step was never done: \(done.stdout)\(done.stderr)")
 
