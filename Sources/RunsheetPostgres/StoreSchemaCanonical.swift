@@ -9,11 +9,52 @@ extension StoreSchema {
         canonicalValue,
         canonicalRecord(function: "canonical_event", fields: eventFields, types: eventTypes),
         canonicalRecord(function: "canonical_governance", fields: governanceFields, types: nil),
-        eventCheckVersion2.replacingOccurrences(of: eventHashCheck, with: eventHashCheck + eventCanonicalCheck),
+        armoredSignature,
+        eventCheckVersion2.replacingOccurrences(of: eventHashCheck, with: eventHashCheck + eventCanonicalCheck + eventSignatureCheck),
         governanceCheck
             .replacingOccurrences(of: "CREATE FUNCTION runsheet.check_governance()", with: "CREATE OR REPLACE FUNCTION runsheet.check_governance()")
-            .replacingOccurrences(of: governanceHashCheck, with: governanceHashCheck + governanceCanonicalCheck),
+            .replacingOccurrences(of: governanceHashCheck, with: governanceHashCheck + governanceCanonicalCheck + governanceSignatureCheck),
     ]
+
+    /// `runsheet.armored_signature(text)`: whether a `signature` is written as `ssh-keygen -Y sign`
+    /// writes one (docs/JOURNAL.md, "Signatures in the journal"): the BEGIN line, base64 lines
+    /// that decode to an `SSHSIG` blob, the END line. Whether it verifies is for `verify`: the
+    /// database holds no allowed signers. A line with `"signature":"garbage"` would never verify,
+    /// and a log or run that does not verify decides nothing again (append-only: for good).
+    static let armoredSignature = """
+        CREATE FUNCTION runsheet.armored_signature(sig text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+        DECLARE
+            body text;
+        BEGIN
+            IF sig !~ '^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+\n-----END SSH SIGNATURE-----$' THEN
+                RETURN false;
+            END IF;
+            body := translate(substr(sig, 31, length(sig) - 58), E'\n', '');
+            IF body !~ '^([A-Za-z0-9+/]{4})+([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' THEN
+                RETURN false;
+            END IF;
+            RETURN substr(decode(body, 'base64'), 1, 6) = 'SSHSIG'::bytea;
+        END
+        $$
+        """
+
+    /// A `signature` not written as runsheet writes one, or a seal without one (runsheet always signs a seal).
+    static let eventSignatureCheck = """
+            IF (doc ? 'signature' AND NOT coalesce(runsheet.armored_signature(doc->>'signature'), false))
+               OR (doc->>'type' = 'journal.sealed' AND NOT doc ? 'signature') THEN
+                RAISE EXCEPTION 'runsheet: event % of run % carries no armored SSH signature where it must (a seal is always signed, and a signature is written as ssh-keygen writes one), so its run would never verify again',
+                    NEW.seq, NEW.run USING ERRCODE = 'RS011';
+            END IF;
+
+        """
+
+    static let governanceSignatureCheck = """
+            IF doc ? 'signature' AND NOT coalesce(runsheet.armored_signature(doc->>'signature'), false) THEN
+                RAISE EXCEPTION 'runsheet: record % of the % log carries a signature not written as ssh-keygen writes one, so the log would never verify again',
+                    NEW.seq, NEW.log USING ERRCODE = 'RS011';
+            END IF;
+
+        """
 
     /// What the canonical encoding says, for the refusals.
     static let canonicalRule = "a known type and fields, keys in UTF-8 order, no spaces, no needless escapes, whole numbers only"

@@ -86,7 +86,7 @@ import Testing
         let created = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(created.status == 0, "\(created.stderr)")
         // The store as version 1 left it: no session_locks or governance table, no canonical check.
-        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); DROP FUNCTION runsheet.check_file() CASCADE; DROP FUNCTION runsheet.canonical_event(jsonb), runsheet.canonical_governance(jsonb), runsheet.canonical(jsonb); UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
+        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); DROP FUNCTION runsheet.check_file() CASCADE; DROP FUNCTION runsheet.canonical_event(jsonb), runsheet.canonical_governance(jsonb), runsheet.canonical(jsonb), runsheet.armored_signature(text); UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
         #expect(downgraded.status == 0, "\(downgraded.stderr)")
         let refused = try Fixtures.runsheet(["status", "--store", store.url()], environment: owner)
         #expect(refused.status == 6 && refused.stderr.contains("older than version 3"), "\(refused.stderr)")

@@ -180,7 +180,7 @@ import Testing
                 END LOOP;
             END
             $$;
-            DROP FUNCTION runsheet.canonical_event(jsonb), runsheet.canonical_governance(jsonb), runsheet.canonical(jsonb);
+            DROP FUNCTION runsheet.canonical_event(jsonb), runsheet.canonical_governance(jsonb), runsheet.canonical(jsonb), runsheet.armored_signature(text);
             UPDATE runsheet.store SET version = 2
             """, user: team.store.owner, password: team.store.ownerPassword)
         #expect(downgraded.status == 0, "\(downgraded.stderr)")

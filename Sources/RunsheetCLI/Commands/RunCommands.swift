@@ -556,6 +556,10 @@ struct Resume: ParsableCommand {
         let floor = store == nil ? try StoreHaltsFloor.forFolderRun(of: runbook.path) : nil
         defer { floor?.close() }
         floor?.install(into: &engine.governance, runbook: runbook.path)
+        // A run kept on another store than the repository's config names obeys that store's halts too.
+        let beside = try store.flatMap { try StoreHaltsFloor.forStoreRun(of: runbook.path, keptOn: $0.session.url) }
+        defer { beside?.close() }
+        beside?.installBeside(into: &engine.governance, runbook: runbook.path)
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +

@@ -21,6 +21,9 @@ public struct Governance: Sendable {
     /// the store's halts (`halts`) and still obeys the repository's `.runsheet/halts.jsonl`; a run
     /// kept in a folder obeys the halts of the store the repository's config names (`StoreHaltsFloor`).
     public var alsoHalts: HaltWatch?
+    /// The halts of the store the repository's config names, for a run kept on another
+    /// PostgreSQL store (`StoreHaltsFloor.forStoreRun`): they stop its production steps too.
+    public var floorHalts: [HaltWatch] = []
 
     public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {
         self.roles = roles

@@ -209,9 +209,10 @@ extension Governance {
     /// exception for it (`storeException`); a halt that can be read is never excused.
     /// `fresh`: read a store's halts now (before the step starts), not a copy a moment old.
     public func haltBlock(for step: Step, in runbook: Runbook, state: RunState, at date: Date, fresh: Bool = false) -> HaltBlock? {
-        guard step.production || runbook.production, halts != nil || alsoHalts != nil, !Self.isRollback(step, in: runbook, state: state) else { return nil }
+        guard step.production || runbook.production, halts != nil || alsoHalts != nil || !floorHalts.isEmpty, !Self.isRollback(step, in: runbook, state: state) else { return nil }
         let block = halts?.block(service: state.service, environment: state.environment, at: date, fresh: fresh)
             ?? alsoHalts?.block(service: state.service, environment: state.environment, at: date, fresh: fresh)
+            ?? floorHalts.lazy.compactMap { $0.block(service: state.service, environment: state.environment, at: date, fresh: fresh) }.first
         if case .storeUnreadable = block, storeException(for: step, state: state) != nil { return nil }
         return block
     }
@@ -229,7 +230,8 @@ extension Governance {
     /// halts could not be read; nil when the step starts for no such reason.
     public func excusedStoreBlock(for step: Step, in runbook: Runbook, state: RunState, at date: Date) -> String? {
         guard step.production || runbook.production, !Self.isRollback(step, in: runbook, state: state),
-              case .storeUnreadable(let sentence)? = alsoHalts?.block(service: state.service, environment: state.environment, at: date),
+              case .storeUnreadable(let sentence)? = alsoHalts?.block(service: state.service, environment: state.environment, at: date)
+                ?? floorHalts.lazy.compactMap({ $0.block(service: state.service, environment: state.environment, at: date) }).first,
               let grant = storeException(for: step, state: state) else { return nil }
         return "started under the exception granted by \(grant.actor) as \(grant.role) (\(grant.text)), although \(sentence)"
     }
