@@ -106,12 +106,20 @@ enum ReportTemplate {
 
 /// A date or time given on the command line: ISO 8601, or `2026-10-01` / `2026-10-01 09:00` in UTC.
 enum DateOption {
+    /// The formats a date option takes, for its error sentences: a form, not an example date that would age into the past.
+    static let formats = "write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
+
     static func parse(_ text: String, option: String) throws -> Date {
+        // A year of more than four digits (02027-01-01) is read by ISO 8601 parsers, but no one means it.
+        let year = text.trimmingCharacters(in: .whitespaces).prefix { $0.isASCII && $0.isNumber }
+        if year.count > 4 {
+            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date: its year has \(year.count) digits, not 4; \(formats)")
+        }
         if let impossible = PossibleDate.impossibility(text) {
-            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date that exists (\(impossible)); write 2026-10-01 or 2026-10-01T09:00:00Z")
+            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date that exists (\(impossible)); \(formats)")
         }
         guard let date = Timestamp.parse(text) ?? Release.parseTarget(text, timeZone: TimeZone(identifier: "UTC")!) else {
-            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date; write 2026-10-01 or 2026-10-01T09:00:00Z")
+            throw CommandFailure(status: .usage, message: "\(option) '\(text)' is not a date; \(formats)")
         }
         return date
     }

@@ -21,9 +21,14 @@ final class StoreHaltsFloor: Sendable {
     private let state = Mutex<(connection: StoreConnection?, read: Date?, tried: Date?, problem: String?)>((nil, nil, nil, nil))
 
     /// The floor for a run of `runbook` kept in a folder: nil when the repository names no PostgreSQL store.
+    /// The store is the one `.runsheet/config.yaml` names as committed at `HEAD` (an uncommitted
+    /// edit or deletion of the file does not free a run from it), else the working copy's.
     static func forFolderRun(of runbook: String) throws -> StoreHaltsFloor? {
-        guard let configured = RepositoryConfig.load(forRunbook: runbook)?.0.store?.trimmingCharacters(in: .whitespaces),
-              !configured.isEmpty, configured != "folder" else { return nil }
+        func postgres(_ store: String?) -> String? {
+            guard let store = store?.trimmingCharacters(in: .whitespaces), !store.isEmpty, store != "folder" else { return nil }
+            return store
+        }
+        guard let configured = postgres(CommittedConfig.store(forRunbook: runbook)) ?? postgres(RepositoryConfig.load(forRunbook: runbook)?.0.store) else { return nil }
         return try StoreHaltsFloor(url: configured)
     }
 

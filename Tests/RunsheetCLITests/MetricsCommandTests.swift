@@ -48,7 +48,7 @@ import Testing
         #expect(!html.contains("<script") && !html.contains("https://"))
 
         let bad = try Fixtures.runsheet(["metrics", "--since", "last week"], directory: Self.fixture)
-        #expect(bad.status == 2 && bad.stderr == "runsheet: --since 'last week' is not a date; write 2026-10-01 or 2026-10-01T09:00:00Z\n")
+        #expect(bad.status == 2 && bad.stderr == "runsheet: --since 'last week' is not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n")
     }
 
     @Test func definitionsOnHandBuiltRuns() throws {

@@ -173,6 +173,7 @@ extension RepositoryRules {
         }
         if let problem = CommittedRules.problem(record, directory: (folder as NSString).deletingLastPathComponent) { return problem }
         if let problem = mayNotClose(record.actor, release: release) { return problem }
+        if let problem = mayNotCloseCommitted(record, release: release) { return problem }
         if record.signature == nil && Governance.requiresSignatures(governance.repositoryPolicy) {
             return "it is not signed, and the repository's policy requires signatures"
         }

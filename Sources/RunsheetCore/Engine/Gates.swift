@@ -257,10 +257,13 @@ public enum SignOffs {
             throw Refusal.separation("\(signer.name) started this run and may not grant its own exception; ask \(someone(of: needed, besides: signer.name, roles: governance.roles)) " +
                                      "to grant it with '\(Governance.exceptionCommand(run: state.runID, step: step.id))'")
         }
-        let purpose = "grant a calendar exception"
+        // One exception serves two ends: a step outside the change calendar, and a step that may
+        // start while the store's halts cannot be read. Worded for the calendar only when it conflicts.
+        let calendarConflict = governance.calendar?.conflict(at: now)
+        let purpose = calendarConflict != nil ? "grant a calendar exception" : "grant an exception to start a production step"
         let role = try role(for: signer.name, among: needed, requested: requested, roles: governance.roles, purpose: purpose,
                             refusal: .noRoleFor(signer: signer.name, needed: needed, purpose: purpose, holders: holders(of: needed, in: governance.roles)))
-        let conflict = governance.calendar?.conflict(at: now) ?? "no conflict at the time it was granted"
+        let conflict = calendarConflict ?? "no change-calendar conflict when it was granted; it lets the step start while the halts of the repository's store cannot be read"
         return try RunEvent(by: signer, step: step.id, .exceptionGranted(ExceptionGranted(role: role, reason: reason.trimmed, conflict: conflict,
                                                                                      stepHash: StepHash.of(step), plan: state.plan)))
     }

@@ -7,7 +7,7 @@ import Synchronization
 /// a closure made in a clone whose roles file was edited (and perhaps committed there, never
 /// shared) names a version the repository never had, and does not count (docs/JOURNAL.md).
 public enum CommittedRules {
-    private static let known = Mutex<[String: Set<String>]>([:])
+    private static let known = Mutex<[String: [String: String]]>([:])
 
     /// `data.rules` for a record made under `ruleFiles` (paths from `folder`, as `Governance.ruleFiles`
     /// holds them): paths from the Git root, the inventory left out. nil outside Git or when no rule file was read.
@@ -41,6 +41,16 @@ public enum CommittedRules {
     /// The SHA-256 of every version of `path` (from the Git root) committed in `HEAD`'s history;
     /// asked of Git once per file and process.
     static func versions(of path: String, in directory: String) -> Set<String> {
+        Set(blobs(of: path, in: directory).keys)
+    }
+
+    /// The bytes of the committed version of `path` whose SHA-256 is `sha256`; nil when there is none.
+    static func version(of path: String, sha256: String, in directory: String) -> [UInt8]? {
+        blobs(of: path, in: directory)[sha256].flatMap { GitCommand.bytes(["cat-file", "blob", $0], in: directory) }
+    }
+
+    /// SHA-256 of each committed version of `path` to its Git blob name.
+    private static func blobs(of path: String, in directory: String) -> [String: String] {
         let key = directory + "\u{0}" + path
         if let cached = known.withLock({ $0[key] }) { return cached }
         var blobs = Set<String>()
@@ -49,9 +59,9 @@ public enum CommittedRules {
             let fields = line.split(separator: " ")
             if fields.count >= 4, fields[3].contains(where: { $0 != "0" }) { blobs.insert(String(fields[3])) }
         }
-        var versions = Set<String>()
+        var versions: [String: String] = [:]
         for blob in blobs {
-            if let bytes = GitCommand.bytes(["cat-file", "blob", blob], in: directory) { versions.insert(SHA256Hex.of(bytes)) }
+            if let bytes = GitCommand.bytes(["cat-file", "blob", blob], in: directory) { versions[SHA256Hex.of(bytes)] = blob }
         }
         known.withLock { $0[key] = versions }
         return versions

@@ -115,7 +115,10 @@ public struct GovernanceLog: Sendable {
     public func read() throws(Problem) -> [GovernanceRecord] {
         var info = stat()
         if lstat(path, &info) != 0 {
-            if errno == ENOENT { return [] }
+            if errno == ENOENT {
+                if CommittedLog.head(of: path) != nil { throw CommittedLog.problem(path: path) }
+                return []
+            }
             throw Problem(path: path, line: nil, message: "it cannot be read (\(String(cString: strerror(errno))))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw Problem(path: path, line: nil, message: "it is not a regular file") }
@@ -123,6 +126,7 @@ public struct GovernanceLog: Sendable {
         do { bytes = try FileReader.read(path) } catch {
             throw Problem(path: path, line: nil, message: "it cannot be read (\((error as? LocalizedError)?.errorDescription ?? "\(error)"))")
         }
+        if let committed = CommittedLog.head(of: path), !bytes.starts(with: committed) { throw CommittedLog.problem(path: path) }
         return try Self.records(in: bytes, path: path)
     }
 

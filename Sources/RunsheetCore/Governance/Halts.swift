@@ -258,6 +258,9 @@ extension Governance {
             guard let roles, exceptionRoles.contains(where: { roles.holds(record.actor, $0) }) else {
                 return "\(record.actor) holds none of \(exceptionRoles.joined(separator: ", ")) in the roles file now"
             }
+            // The roles file as committed (and as recorded) is the floor: an uncommitted grant gives no power.
+            if let problem = CommittedRoles.problem(record, needed: exceptionRoles.joined(separator: ", "), rolesPath: roles.path, directory: root.isEmpty ? "." : root,
+                                                    allowed: { file in exceptionRoles.contains { file.holds(record.actor, $0) } }) { return problem }
             if signaturesRequired && record.signature == nil { return "it is not signed, and the repository's policy requires signatures" }
             return nil
         }, signatureProblem: { record in
