@@ -171,6 +171,13 @@ extension RepositoryRules {
         guard closure.fileSHA256 == file.sha256 else {
             return "the release file \(file.path) changed since it was closed (SHA-256 \(closure.fileSHA256.prefix(12)) then, \(file.sha256.prefix(12)) now)"
         }
+        return authorProblem(record, release: release)
+    }
+
+    /// Why a closure or PIR does not count for who wrote it and how: under rule files that are
+    /// not the repository's committed ones, by someone who may not close the release (now, or by
+    /// the roles file committed at HEAD), or unsigned where the policy requires signatures.
+    func authorProblem(_ record: GovernanceRecord, release: Release) -> String? {
         if let problem = CommittedRules.problem(record, directory: (folder as NSString).deletingLastPathComponent) { return problem }
         if let problem = mayNotClose(record.actor, release: release) { return problem }
         if let problem = mayNotCloseCommitted(record, release: release) { return problem }

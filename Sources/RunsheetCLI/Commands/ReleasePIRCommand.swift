@@ -120,12 +120,6 @@ extension RepositoryRules {
         guard record.repository == identity else {
             return "it was written in another repository (\(RepositoryIdentity.shown(record.repository))), not this one (\(RepositoryIdentity.shown(identity)))"
         }
-        if let problem = CommittedRules.problem(record, directory: (folder as NSString).deletingLastPathComponent) { return problem }
-        if let problem = mayNotClose(record.actor, release: release) { return problem }
-        if let problem = mayNotCloseCommitted(record, release: release) { return problem }
-        if record.signature == nil && Governance.requiresSignatures(governance.repositoryPolicy) {
-            return "it is not signed, and the repository's policy requires signatures"
-        }
-        return nil
+        return authorProblem(record, release: release)
     }
 }
