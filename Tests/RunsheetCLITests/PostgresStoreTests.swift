@@ -44,6 +44,15 @@ import Testing
         return (runs, id, runs.path + "/\(id)/journal.jsonl")
     }
 
+    /// `aliceRun()`, pushed to the team's store by alice.
+    func pushedAliceRun(_ team: Team) throws -> (runs: URL, id: String, journal: String) {
+        let run = try aliceRun()
+        let pushed = try Fixtures.runsheet(["store", "push", run.id, "--runs-dir", run.runs.path, "--store", team.store.url(user: team.alice.user)],
+                                           environment: team.store.environment(password: team.alice.password))
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        return run
+    }
+
     @Test func initTwiceIsIdempotentAndTheRoleHoldsExactlyItsGrants() throws {
         let store = try server().makeStore()
         let role = "rs_\(store.suffix)"
@@ -157,10 +166,7 @@ import Testing
 
     @Test func theDatabaseRefusesForgeriesAndChanges() throws {
         let team = try team()
-        let (runs, id, journal) = try aliceRun()
-        let pushed = try Fixtures.runsheet(["store", "push", id, "--runs-dir", runs.path, "--store", team.store.url(user: team.alice.user)],
-                                           environment: team.store.environment(password: team.alice.password))
-        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let (runs, id, journal) = try pushedAliceRun(team)
         var events = try JournalFile.read(at: journal).events
         func asAlice(_ sql: String) throws -> ProcessResult { try team.store.sql(sql, user: team.alice.user, password: team.alice.password) }
         func asBob(_ sql: String) throws -> ProcessResult { try team.store.sql(sql, user: team.bob.user, password: team.bob.password) }

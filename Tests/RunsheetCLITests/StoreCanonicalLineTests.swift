@@ -38,10 +38,7 @@ import Testing
 
     @Test func aForgedSignOffNotInCanonicalFormIsRefusedAndTheRunStillVerifies() throws {
         let team = try stores.team()
-        let (runs, id, journal) = try stores.aliceRun()
-        let pushed = try Fixtures.runsheet(["store", "push", id, "--runs-dir", runs.path, "--store", team.store.url(user: team.alice.user)],
-                                           environment: team.store.environment(password: team.alice.password))
-        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let (_, id, journal) = try stores.pushedAliceRun(team)
         let head = try #require(try JournalFile.read(at: journal).events.last)
         // Bob's own sign-off (an act of others: no lease needed), correctly chained and in his name.
         let signOff = try RunEvent(seq: head.seq + 1, time: Timestamp.now(), type: .signOff, actor: "bob@example.com", host: "h", via: "script",
@@ -102,10 +99,7 @@ import Testing
     /// both encoders (`CanonicalEventWriter`, and `JSONEncoder` for non-ASCII keys); the run verifies.
     @Test func everyLineRunsheetWritesGoesIn() throws {
         let team = try stores.team()
-        let (runs, id, journal) = try stores.aliceRun()
-        let pushed = try Fixtures.runsheet(["store", "push", id, "--runs-dir", runs.path, "--store", team.store.url(user: team.alice.user)],
-                                           environment: team.store.environment(password: team.alice.password))
-        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let (_, id, journal) = try stores.pushedAliceRun(team)
         let controls = String((1..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }) + "\u{7f}"
         let strings: [String] = ["", "say \"hi\"", "back\\slash", controls, "a/b//c", "line\u{2028}sep\u{2029}", "😀👩‍👩‍👧", "e\u{301} vs \u{e9}",
                                  "\u{FEFF}bom \u{FFFD} \u{10FFFF}", "日本語", String(repeating: "long é ", count: 4_000), "\\u0041 \\/"]

@@ -33,10 +33,7 @@ import Testing
 
     @Test func aMemberCannotSealAnotherPersonsRunWithoutAWellFormedSignature() throws {
         let team = try stores.team()
-        let (runs, id, journal) = try stores.aliceRun()
-        let pushed = try Fixtures.runsheet(["store", "push", id, "--runs-dir", runs.path, "--store", team.store.url(user: team.alice.user)],
-                                           environment: team.store.environment(password: team.alice.password))
-        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let (_, id, journal) = try stores.pushedAliceRun(team)
         let head = try #require(try JournalFile.read(at: journal).events.last)
         let armored = try realSignature()
         func seal(_ signature: String?, type: EventType = .journalSealed) throws -> (RunEvent, ProcessResult) {
