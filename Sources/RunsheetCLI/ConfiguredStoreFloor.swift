@@ -11,8 +11,8 @@ extension StoreHaltsFloor {
     /// repository names no PostgreSQL store, or names the very store the run is kept on (the same
     /// host, port and database once both URLs are parsed; the run already obeys that store's halts).
     static func forStoreRun(of runbook: String, keptOn url: String) throws -> StoreHaltsFloor? {
-        guard let configured = RepositoryConfig.load(forRunbook: runbook)?.0.store?.trimmingCharacters(in: .whitespaces),
-              !configured.isEmpty, configured != "folder" else { return nil }
+        // The store config.yaml names as committed at HEAD, else the working copy's, as for a folder run.
+        guard let configured = configuredStore(forRunbook: runbook) else { return nil }
         if let kept = place(of: url), let named = place(of: configured), kept == named { return nil }
         // A configured URL that cannot be parsed is not the run's store: its floor fails closed when read.
         return try StoreHaltsFloor(url: configured)

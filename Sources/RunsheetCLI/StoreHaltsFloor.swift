@@ -24,12 +24,18 @@ final class StoreHaltsFloor: Sendable {
     /// The store is the one `.runsheet/config.yaml` names as committed at `HEAD` (an uncommitted
     /// edit or deletion of the file does not free a run from it), else the working copy's.
     static func forFolderRun(of runbook: String) throws -> StoreHaltsFloor? {
+        guard let configured = configuredStore(forRunbook: runbook) else { return nil }
+        return try StoreHaltsFloor(url: configured)
+    }
+
+    /// The PostgreSQL store `.runsheet/config.yaml` names as committed at HEAD, else the working
+    /// copy's: an uncommitted edit may add a store, never take the committed one away.
+    static func configuredStore(forRunbook runbook: String) -> String? {
         func postgres(_ store: String?) -> String? {
             guard let store = store?.trimmingCharacters(in: .whitespaces), !store.isEmpty, store != "folder" else { return nil }
             return store
         }
-        guard let configured = postgres(CommittedConfig.store(forRunbook: runbook)) ?? postgres(RepositoryConfig.load(forRunbook: runbook)?.0.store) else { return nil }
-        return try StoreHaltsFloor(url: configured)
+        return postgres(CommittedConfig.store(forRunbook: runbook)) ?? postgres(RepositoryConfig.load(forRunbook: runbook)?.0.store)
     }
 
     init(url: String) throws {

@@ -47,5 +47,17 @@ import Testing
                                          stdin: "done\ndone\n", environment: s.a.environment, directory: s.a.dir)
         #expect(down.status == 3 && down.stdout.contains("production steps do not start: the halts of the store") && down.stdout.contains("could not be read"),
                 "\(down.status) \(down.stdout)\(down.stderr)")
+
+        // The team store committed in config.yaml, an uncommitted edit naming the run's own store
+        // instead: the committed one is still obeyed.
+        try "store: \(s.a.url)\n".write(to: s.a.dir.appendingPathComponent(".runsheet/config.yaml"), atomically: true, encoding: .utf8)
+        for arguments in [["add", ".runsheet/config.yaml"], ["-c", "user.name=Alice", "-c", "user.email=alice@example.com", "commit", "-qm", "the team store"]] {
+            let git = try Fixtures.run("/usr/bin/git", ["-C", s.a.dir.path] + arguments)
+            #expect(git.status == 0, "git \(arguments): \(git.stderr)")
+        }
+        try "store: \(otherURL)\n".write(to: s.a.dir.appendingPathComponent(".runsheet/config.yaml"), atomically: true, encoding: .utf8)
+        let edited = try Fixtures.runsheet(["run", "change.md", "--as", "alice@example.com", "--store", otherURL],
+                                           stdin: "done\ndone\n", environment: s.a.environment, directory: s.a.dir)
+        #expect(edited.status == 3 && edited.stdout.contains("production is halted by carol@example.com"), "\(edited.status) \(edited.stdout)\(edited.stderr)")
     }
 }
