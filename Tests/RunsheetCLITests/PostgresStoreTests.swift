@@ -166,7 +166,7 @@ import Testing
 
     @Test func theDatabaseRefusesForgeriesAndChanges() throws {
         let team = try team()
-        let (runs, id, journal) = try pushedAliceRun(team)
+        let (_, id, journal) = try pushedAliceRun(team)
         var events = try JournalFile.read(at: journal).events
         func asAlice(_ sql: String) throws -> ProcessResult { try team.store.sql(sql, user: team.alice.user, password: team.alice.password) }
         func asBob(_ sql: String) throws -> ProcessResult { try team.store.sql(sql, user: team.bob.user, password: team.bob.password) }
@@ -222,14 +222,19 @@ import Testing
         #expect(who.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(team.alice.user) true")
 
         // What the store holds still verifies, with Bob's and Alice's own events in it.
-        let folder = try Fixtures.temporaryDirectory("after").appendingPathComponent(id)
+        try expectVerifies(team, id, events: events.count + 1)
+    }
+
+    /// The run as the store holds it, exported by bob, verifies, with `events` events.
+    func expectVerifies(_ team: Team, _ id: String, events: Int) throws {
+        let folder = try Fixtures.temporaryDirectory("canonical").appendingPathComponent(id)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("journal.jsonl").path
         let exported = try Fixtures.runsheet(["export", id, "-o", file, "--store", team.store.url(user: team.bob.user)],
                                              environment: team.store.environment(password: team.bob.password))
         #expect(exported.status == 0, "\(exported.stderr)")
         let verified = try Fixtures.runsheet(["verify", file])
-        #expect(verified.status == 0 && verified.stdout.contains("intact, \(events.count + 1) events"), "\(verified.stdout)")
+        #expect(verified.status == 0 && verified.stdout.contains("intact, \(events) events"), "\(verified.stdout)\(verified.stderr)")
     }
 
     /// Each way the store cannot be used: one sentence on standard error, exit 6.

@@ -62,7 +62,7 @@ import Testing
         // The same sign-off as runsheet writes it goes in, and the run verifies with it.
         let accepted = try insert(String(decoding: try signOff.canonicalJSON(), as: UTF8.self), hash: signOff.hash)
         #expect(accepted.status == 0, "\(accepted.stderr)")
-        try expectVerifies(team, id, events: head.seq + 1)
+        try stores.expectVerifies(team, id, events: head.seq + 1)
     }
 
     @Test func aForgedHaltRecordNotInCanonicalFormIsRefusedAndTheLogStillVerifies() throws {
@@ -125,7 +125,7 @@ import Testing
             #expect(inserted.status == 0, "event \(index): \(inserted.stderr)")
             previous = event
         }
-        try expectVerifies(team, id, events: previous.seq)
+        try stores.expectVerifies(team, id, events: previous.seq)
     }
 
     /// The repository's journal fixtures, every line as written, go in as pushed runs.
@@ -184,7 +184,7 @@ import Testing
         let upgraded = try Fixtures.runsheet(["store", "init", team.store.url(), "--role", team.role], environment: owner)
         #expect(upgraded.status == 0 && upgraded.stdout.contains("from version 2 to 3"), "\(upgraded.stdout)\(upgraded.stderr)")
         let events = try JournalFile.read(at: journal).events
-        try expectVerifies(team, id, events: events.count)
+        try stores.expectVerifies(team, id, events: events.count)
         let halts = try team.store.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'halts'", user: team.alice.user, password: team.alice.password)
         #expect(halts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         // The check is in place: a line with a space after a comma is refused.
@@ -199,16 +199,4 @@ import Testing
     }
 
     func sqlText(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
-
-    /// The run as the store holds it verifies, with `events` events.
-    func expectVerifies(_ team: PostgresStoreTests.Team, _ id: String, events: Int) throws {
-        let folder = try Fixtures.temporaryDirectory("canonical").appendingPathComponent(id)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("journal.jsonl").path
-        let exported = try Fixtures.runsheet(["export", id, "-o", file, "--store", team.store.url(user: team.bob.user)],
-                                             environment: team.store.environment(password: team.bob.password))
-        #expect(exported.status == 0, "\(exported.stderr)")
-        let verified = try Fixtures.runsheet(["verify", file])
-        #expect(verified.status == 0 && verified.stdout.contains("intact, \(events) events"), "\(verified.stdout)\(verified.stderr)")
-    }
 }
