@@ -28,7 +28,7 @@ import Testing
         #expect(blocker.run == run && blocker.location == "runbooks/deploy.md:13", "\(blocker)")
 
         let status = try Fixtures.runsheet(["status", run] + runs, directory: dir)
-        #expect(status.stdout.contains("· switch-traffic  NEVER DONE"), "\(status.stdout)")
+        #expect(status.stdout.contains("⊘ switch-traffic  NEVER DONE"), "\(status.stdout)")
         let shown = try Fixtures.runsheet(["report", run] + runs, directory: dir)
         #expect(shown.stdout.contains("NEVER DONE"), "\(shown.stdout)\(shown.stderr)")
         let json = try Fixtures.runsheet(["report", run, "--format", "json"] + runs, directory: dir)

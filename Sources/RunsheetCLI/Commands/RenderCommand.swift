@@ -9,8 +9,9 @@ struct Render: ParsableCommand {
         discussion: """
             A done step's box becomes [x]; any other step's box is left empty. Each \
             settled step gets one bullet under it: who, when, how long against the \
-            estimate, the skip or failure reason, sign-offs and notes. No other byte \
-            changes, so the diff against the source shows only those lines.
+            estimate, the skip or failure reason, sign-offs and notes; a step a completed \
+            run jumped over with goto and never did gets a "⊘ NEVER DONE" bullet. No other \
+            byte changes, so the diff against the source shows only those lines.
 
             Examples:
               runsheet render checkout-deploy-20261122-051200-ab12

@@ -206,7 +206,7 @@ struct Status: ParsableCommand {
         }
         if !settledSteps.isEmpty { lines.append(settledLines) }
         if !neverDone.isEmpty { lines.append("") }
-        lines += neverDone.map { "  \(RunState.StepStatus.pending.mark) \($0.shown)  \(RunState.neverDoneText)" }
+        lines += neverDone.map { "  \(RunState.neverDoneMark) \($0.shown)  \(RunState.neverDoneText)" }
         let unfinished = state.unfinishedCommands
         if !unfinished.isEmpty { lines.append("") }
         for (step, command) in unfinished {

@@ -71,7 +71,7 @@ extension WalkThrough {
     func recordLines(_ step: Step, width: Int) -> [String] {
         guard let summary = recordSummary(step.id) else { return [] }
         let record = engine.state.record(step.id)
-        let mark = overviewMark(step.id) == "▶" ? (record.forced ? "!" : record.status.mark) : overviewMark(step.id)
+        let mark = overviewMark(step) == "▶" ? (record.forced ? "!" : record.status.mark) : overviewMark(step)
         let text = TerminalMarkdown.wrap("\(mark) " + summary.prefix(1).uppercased() + summary.dropFirst(), width: width)
         return text.map { record.status == .done && !record.forced ? style.green($0) : style.yellow($0) }
     }

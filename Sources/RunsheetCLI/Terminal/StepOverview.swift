@@ -10,30 +10,33 @@ extension WalkThrough {
         var lines: [String]
     }
 
-    /// The mark a step has in the list: ✓ done, – skipped, ✗ failed, ! forced, ▶ current, · ahead.
-    func overviewMark(_ id: String) -> String {
-        let record = engine.state.record(id)
-        if !engine.state.finished, engine.state.cursor == id { return "▶" }
+    /// The mark a step has in the list: ✓ done, – skipped, ✗ failed, ! forced, ▶ current, · ahead,
+    /// ⊘ never done (a completed run moved past it with goto).
+    func overviewMark(_ step: Step) -> String {
+        let record = engine.state.record(step.id)
+        if !engine.state.finished, engine.state.cursor == step.id { return "▶" }
         switch record.status {
         case .done: return record.forced ? "!" : "✓"
         case .skipped: return "–"
         case .failed: return "✗"
-        case .pending, .active: return "·"
+        case .pending, .active: return engine.state.isNeverDone(step, in: engine.runbook) ? RunState.neverDoneMark : "·"
         }
     }
 
-    /// How many steps are done, skipped, failed, forced and ahead. Steps of a branch the run never
-    /// took are not ahead: it may never take them.
-    func stepCounts() -> (done: Int, skipped: Int, failed: Int, forced: Int, ahead: Int) {
-        var counts = (done: 0, skipped: 0, failed: 0, forced: 0, ahead: 0)
+    /// How many steps are done, skipped, failed, forced, never done and ahead. Steps of a branch the
+    /// run never took are not ahead: it may never take them. Nor is a step a completed run moved
+    /// past with goto: it is never done.
+    func stepCounts() -> (done: Int, skipped: Int, failed: Int, forced: Int, neverDone: Int, ahead: Int) {
+        var counts = (done: 0, skipped: 0, failed: 0, forced: 0, neverDone: 0, ahead: 0)
         for step in engine.runbook.steps {
             let record = engine.state.record(step.id)
             switch record.status {
             case .done: if record.forced { counts.forced += 1 } else { counts.done += 1 }
             case .skipped: counts.skipped += 1
             case .failed: counts.failed += 1
-            case .active: counts.ahead += 1
-            case .pending: if engine.section(of: step)?.branch != true { counts.ahead += 1 }
+            case .pending where engine.section(of: step)?.branch == true: break
+            case .pending, .active:
+                if engine.state.isNeverDone(step, in: engine.runbook) { counts.neverDone += 1 } else { counts.ahead += 1 }
             }
         }
         counts.done += engine.state.addedSteps.filter { engine.state.record($0.id).status == .done }.count
@@ -42,9 +45,11 @@ extension WalkThrough {
 
     func countsLine() -> String { countItems().joined(separator: " · ") }
 
+    /// The counts as the list and the summary show them; "never done" only when there is one.
     func countItems() -> [String] {
         let c = stepCounts()
-        return ["\(c.done) done", "\(c.skipped) skipped", "\(c.failed) failed", "\(c.forced) forced", "\(c.ahead) ahead"]
+        return ["\(c.done) done", "\(c.skipped) skipped", "\(c.failed) failed", "\(c.forced) forced"]
+            + (c.neverDone > 0 ? ["\(c.neverDone) never done"] : []) + ["\(c.ahead) ahead"]
     }
 
     /// "bob at 18:02Z": who settled a step and when (UTC, as the journal has it).
@@ -101,11 +106,12 @@ extension WalkThrough {
                 entries.append(OverviewEntry(step: nil, lines: ["  ✓ " + added.title.shown + style.dim("  (added)")]
                                                  + details("\(added.id.shown) · " + (recordSummary(added.id) ?? ""))))
             }
-            let mark = overviewMark(step.id)
+            let mark = overviewMark(step)
             var lines = TerminalMarkdown.wrap(engine.displayText(step.title).shown, width: width - 5).enumerated()
                 .map { ($0.offset == 0 ? "  \(mark) " : "    ") + $0.element }
             var detail = step.id
             if let summary = recordSummary(step.id) { detail += " · " + summary } else if mark == "▶" { detail += " · you are here" }
+            else if mark == RunState.neverDoneMark { detail += " · " + RunState.neverDoneText }
             lines += details(detail)
             if let gate = gateSigners(step) { lines += details(gate) }
             entries.append(OverviewEntry(step: step.id, lines: lines))
@@ -120,7 +126,7 @@ extension WalkThrough {
     func overviewText() -> String {
         var lines = [style.bold("Steps of \(engine.displayText(engine.runbook.title).shown): ") + countsLine()]
         for entry in overviewEntries(width: 80) { lines += entry.lines }
-        lines.append(style.dim("marks: ✓ done · – skipped · ✗ failed · ! forced · ▶ current · · ahead"))
+        lines.append(style.dim("marks: ✓ done · – skipped · ✗ failed · ! forced · ▶ current · · ahead" + (stepCounts().neverDone > 0 ? " · \(RunState.neverDoneMark) never done" : "")))
         return lines.joined(separator: "\n") + "\n"
     }
 

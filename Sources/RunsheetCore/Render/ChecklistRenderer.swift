@@ -42,6 +42,9 @@ public enum ChecklistRenderer {
         return MarkdownText.inline(parts.joined(separator: "; "))
     }
 
+    /// The trail bullet of a step a completed run moved past with goto and never settled.
+    static let neverDoneTrail = MarkdownText.inline("\(RunState.neverDoneMark) \(RunState.neverDoneText)")
+
     /// Renders `source` (the runbook file's bytes) for the run `state`.
     public static func render(source: [UInt8], runbook: Runbook, state: RunState) -> [UInt8] {
         var bytes = source
@@ -53,7 +56,8 @@ public enum ChecklistRenderer {
                 if status == .done && !ticked { bytes[box] = UInt8(ascii: "x") }
                 if status != .done && ticked { bytes[box] = UInt8(ascii: " ") }
             }
-            if let line = step.trailLine, let column = step.trailColumn, let text = trail(for: step, in: state) {
+            if let line = step.trailLine, let column = step.trailColumn,
+               let text = trail(for: step, in: state) ?? (state.isNeverDone(step, in: runbook) ? neverDoneTrail : nil) {
                 trails[line, default: []].append((column, step.line, text))
             }
         }

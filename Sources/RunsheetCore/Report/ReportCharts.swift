@@ -6,7 +6,7 @@ enum ReportCharts {
     /// that settled the step, from when the operator came to it for the last time.
     static func timed(_ report: RunReport) -> [(step: RunReport.Step, start: Date, end: Date)] {
         report.steps.compactMap { step -> (RunReport.Step, Date, Date)? in
-            guard step.status != "pending", step.status != "active",
+            guard step.status != "pending", step.status != "active", step.status != RunReport.neverDoneStatus,
                   let start = (step.visitedAt ?? step.startedAt).flatMap(Timestamp.parse), let end = step.endedAt.flatMap(Timestamp.parse) else { return nil }
             return (step, start, max(start, end))
         }.sorted { ($0.1, $0.0.id) < ($1.1, $1.0.id) }

@@ -55,11 +55,12 @@ public enum ReportRenderer {
         for (index, step) in report.steps.enumerated() {
             var extra: [String: Any] = [
                 "number": index + 1,
-                "mark": step.approvalLapsed == true ? "↺" : step.forced != nil ? "⚠" : RunState.StepStatus(rawValue: step.status)?.mark ?? "·",
+                "mark": mark(step, at: run.at),
                 "duration": step.durationSeconds.map(DurationText.format) ?? "",
                 "estimate": step.estimateSeconds.map(DurationText.format) ?? "",
                 "overEstimate": (step.durationSeconds ?? 0) > (step.estimateSeconds ?? Int.max),
                 "failed": step.status == "failed",
+                "neverDoneStep": step.status == RunReport.neverDoneStatus,
                 "skipped": step.status == "skipped",
                 "open": step.status == "pending" || step.status == "active",
                 "exitCodes": step.commands.map { $0.exit.map(String.init) ?? ($0.timedOut ? "timeout" : "-") }.joined(separator: ", "),
@@ -94,12 +95,15 @@ public enum ReportRenderer {
         context["steps"] = steps
         let failed = report.steps.filter { $0.status == "failed" }.count
         let skipped = report.steps.filter { $0.status == "skipped" }.count
+        let neverDone = report.steps.filter { $0.status == RunReport.neverDoneStatus }.count
         context["summary"] = [
             "done": report.steps.filter { $0.status == "done" }.count, "failed": failed, "skipped": skipped,
+            // A never-done step is a failure to JUnit: the run ended without it.
+            "neverDone": neverDone, "hasNeverDone": neverDone > 0, "failures": failed + neverDone,
             "open": report.steps.filter { $0.status == "pending" || $0.status == "active" }.count, "total": report.steps.count,
             // Once the run has ended, a step it never reached (a branch not taken) is not open.
             "openLabel": run.outcome == "in progress" ? "open" : "not reached",
-            "notRun": report.steps.filter { $0.status != "done" && $0.status != "failed" }.count,
+            "notRun": report.steps.filter { $0.status != "done" && $0.status != "failed" && $0.status != RunReport.neverDoneStatus }.count,
             "duration": (run.durationSeconds.map(DurationText.format) ?? "") + (run.pausedSeconds > 0 ? " (plus \(DurationText.format(run.pausedSeconds)) paused)" : ""), "seconds": String(format: "%.3f", Double(run.durationSeconds ?? 0)),
             "params": run.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "),
             "actors": run.actors.joined(separator: ", "), "commit": run.gitCommit ?? "not recorded",
@@ -121,6 +125,17 @@ public enum ReportRenderer {
         return context
     }
 
+    /// The step's mark: ↺ approval lapsed, ⚠ forced, ⊘ never done, ▶ only on the open step the
+    /// run is at; a step it has not settled elsewhere is ·, whether ahead or moved past.
+    static func mark(_ step: RunReport.Step, at current: String?) -> String {
+        if step.approvalLapsed == true { return "↺" }
+        if step.forced != nil { return "⚠" }
+        if step.status == RunReport.neverDoneStatus { return RunState.neverDoneMark }
+        guard let status = RunState.StepStatus(rawValue: step.status) else { return "·" }
+        if status.isSettled { return status.mark }
+        return step.id == current ? RunState.StepStatus.active.mark : RunState.StepStatus.pending.mark
+    }
+
     static func followUpText(_ followUp: RunReport.FollowUpStatus) -> String {
         switch followUp.status {
         case "done": "done by \(followUp.by ?? "?") at \(followUp.at ?? "?")"
@@ -134,6 +149,7 @@ public enum ReportRenderer {
         var parts: [String] = []
         if step.approvalLapsed == true { parts.append("APPROVAL LAPSED: the gate must be approved again") }
         if let never = step.neverDone { parts.append(never) }
+        if let moved = step.movedPast { parts.append(moved) }
         if let unfinished = step.mayHaveRun { parts.append(unfinished.text) }
         if let awaiting = step.awaitingDecision { parts.append(awaiting) }
         if let forced = step.forced {

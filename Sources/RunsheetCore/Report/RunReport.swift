@@ -4,6 +4,8 @@ import Foundation
 /// so the same journal always gives the same report. Its JSON form is `runsheet.report/1`.
 public struct RunReport: Codable, Sendable, Equatable {
     public static let schema = "runsheet.report/1"
+    /// The status of a step a completed run moved past with goto and never settled.
+    public static let neverDoneStatus = "never-done"
 
     public struct Run: Codable, Sendable, Equatable {
         public var id: String
@@ -31,12 +33,15 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var changes: [Change]?
         /// The change record the run carries out (`run --change`); absent when it named none.
         public var changeRecord: String?
+        /// The step the run is at while it is open (its cursor); absent once it has ended.
+        public var at: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case id, runbookId, title, path, sha256, gitCommit
             case releaseClass = "class"
             case params, host, startedBy, startedAt, endedAt, durationSeconds, pausedSeconds, outcome, endReason, actors, runbookChanged, changes
             case changeRecord = "change"
+            case at
         }
     }
 
@@ -124,7 +129,8 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var id: String
         public var title: String
         public var section: String?
-        /// pending, active, done, skipped or failed.
+        /// pending, active, done, skipped, failed, or never-done: a step a completed run moved past
+        /// with goto and never settled (`RunState.neverDone`).
         public var status: String
         public var actor: String?
         public var startedAt: String?
@@ -155,9 +161,14 @@ public struct RunReport: Codable, Sendable, Equatable {
         /// Set while the step's commands failed and it waits for a person's decision (the run is
         /// open, the step too: `StepRecord.failedCheck`): "failed check, awaiting decision: …". Absent otherwise.
         public var awaitingDecision: String? = nil
-        /// Set on a step a completed run never did nor skipped with a reason (`RunState.neverDone`):
-        /// `RunState.neverDoneText`. Absent otherwise.
+        /// Set on a step a completed run never did nor skipped with a reason (`RunState.neverDone`,
+        /// status `never-done`): "NEVER DONE: goto from … moved the run past this step, and the run
+        /// ended without it …", naming the move when the journal has it. Absent otherwise.
         public var neverDone: String? = nil
+        /// Set while the run is open on a step it moved past or off with goto or back and has not
+        /// settled since (`MovedPast`): "MOVED PAST: goto from … moved the run past this step; it
+        /// is not done yet". Absent otherwise.
+        public var movedPast: String? = nil
     }
 
     public struct FollowUpStatus: Codable, Sendable, Equatable {
@@ -190,6 +201,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         var ids = runbook.steps.map(\.id)
         ids += state.steps.keys.filter { !ids.contains($0) }.sorted()
         let neverDone = Set(state.neverDone(in: runbook).map(\.id))
+        let moves = MovedPast.steps(events: events, runbook: runbook, final: state)
         let steps = ids.map { id -> Step in
             let step = runbook.step(id)
             let record = state.record(id)
@@ -213,7 +225,12 @@ public struct RunReport: Codable, Sendable, Equatable {
                            stale: state.staleness(of: waiver.plan) ?? (state.drove(waiver.actor) ? "\(waiver.actor) drove the run after waiving it" : nil))
                 } })
             if state.approvalLapsed(id) { reported.approvalLapsed = true }
-            if neverDone.contains(id) { reported.neverDone = RunState.neverDoneText }
+            if neverDone.contains(id) {
+                reported.status = RunReport.neverDoneStatus
+                reported.neverDone = moves[id].map { "NEVER DONE: \($0.text), and the run ended without it being done or skipped with a reason" } ?? RunState.neverDoneText
+            } else if !state.finished, !record.status.isSettled, let move = moves[id] {
+                reported.movedPast = "MOVED PAST: \(move.text); it is not done yet"
+            }
             if record.status.isSettled { reported.visitedAt = record.settlingVisit }
             if !state.finished, let failed = record.failedCheck {
                 reported.awaitingDecision = "failed check, awaiting decision: \(failed.failureSummary)"
@@ -230,7 +247,7 @@ public struct RunReport: Codable, Sendable, Equatable {
             durationSeconds: state.activeSeconds(from: state.startedAt, to: state.endedAt), pausedSeconds: Self.pausedSeconds(state), outcome: state.outcome?.rawValue ?? "in progress",
             endReason: state.endReason, actors: state.actors, runbookChanged: currentSHA256 != state.runbookSHA256,
             changes: state.changes.isEmpty ? nil : state.changes.map { Change(actor: $0.actor, time: $0.time, reasons: $0.reasons) },
-            changeRecord: state.changeRecord)
+            changeRecord: state.changeRecord, at: state.finished ? nil : state.cursor)
         var followUp: FollowUpStatus?
         switch FollowUp.of(state, now: Timestamp.parse(state.lastTime) ?? Date(timeIntervalSince1970: 0)) {
         case .notRequired: break
