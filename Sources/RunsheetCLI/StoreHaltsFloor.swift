@@ -3,10 +3,10 @@ import RunsheetCore
 import RunsheetPostgres
 import Synchronization
 
-/// The halts of the PostgreSQL store the repository's `.runsheet/config.yaml` names, obeyed by a
-/// run on a folder as well (docs/TEAMS.md, "Halts and closures on the store"): `--store folder`
-/// or RUNSHEET_STORE=folder choose where the run is kept, not which halts it obeys. The config
-/// file is in the repository, a flag or a variable is not, so the repository's store is the floor.
+/// The halts of one PostgreSQL store the repository's `.runsheet/config.yaml` names, obeyed by a
+/// run kept in a folder or on another store as well (`ConfiguredStoreFloor`; docs/TEAMS.md, "Halts
+/// and closures on the store"). The config file is in the repository, a flag or a variable is not,
+/// so the repository's store is the floor.
 /// The store's halts log is read into a private file (mode 0600 in a 0700 folder) before each
 /// production step starts, within `within` seconds; when it cannot be, the step does not start.
 final class StoreHaltsFloor: Sendable {
@@ -20,24 +20,6 @@ final class StoreHaltsFloor: Sendable {
     static let served = 2.0
     private let state = Mutex<(connection: StoreConnection?, read: Date?, tried: Date?, problem: String?)>((nil, nil, nil, nil))
 
-    /// The floor for a run of `runbook` kept in a folder: nil when the repository names no PostgreSQL store.
-    /// The store is the one `.runsheet/config.yaml` names as committed at `HEAD` (an uncommitted
-    /// edit or deletion of the file does not free a run from it), else the working copy's.
-    static func forFolderRun(of runbook: String) throws -> StoreHaltsFloor? {
-        guard let configured = configuredStore(forRunbook: runbook) else { return nil }
-        return try StoreHaltsFloor(url: configured)
-    }
-
-    /// The PostgreSQL store `.runsheet/config.yaml` names as committed at HEAD, else the working
-    /// copy's: an uncommitted edit may add a store, never take the committed one away.
-    static func configuredStore(forRunbook runbook: String) -> String? {
-        func postgres(_ store: String?) -> String? {
-            guard let store = store?.trimmingCharacters(in: .whitespaces), !store.isEmpty, store != "folder" else { return nil }
-            return store
-        }
-        return postgres(CommittedConfig.store(forRunbook: runbook)) ?? postgres(RepositoryConfig.load(forRunbook: runbook)?.0.store)
-    }
-
     init(url: String) throws {
         self.url = url
         shown = ConnectionSettings.redacted(url)
@@ -49,11 +31,28 @@ final class StoreHaltsFloor: Sendable {
         }
     }
 
-    /// Adds the store's halts to `governance`, judged by the repository's rules as the file's are.
+    /// Adds the store's halts to those `governance` obeys (`floorHalts`), judged by the
+    /// repository's rules as the file's are.
     func install(into governance: inout Governance, runbook: String) {
+        governance.floorHalts.append(governance.haltWatch(folder: Self.ruleFolder(near: runbook), signersNear: runbook, log: path,
+                                                          prepare: { [self] fresh in refresh(fresh: fresh) }))
+    }
+
+    /// The repository's `.runsheet/` folder for `runbook` (where it would be when there is none).
+    static func ruleFolder(near runbook: String) -> String {
         let around = (runbook as NSString).deletingLastPathComponent.isEmpty ? "." : (runbook as NSString).deletingLastPathComponent
-        let rules = GovernanceLog.ruleFolder(from: around) ?? around + "/.runsheet"
-        governance.alsoHalts = governance.haltWatch(folder: rules, signersNear: runbook, log: path, prepare: { [self] fresh in refresh(fresh: fresh) })
+        return GovernanceLog.ruleFolder(from: around) ?? around + "/.runsheet"
+    }
+
+    /// Host (or socket folder), port and database of `url` as libpq reads it; nil when it cannot be parsed.
+    static func place(of url: String) -> [String]? {
+        let environment = ProcessInfo.processInfo.environment
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        guard let settings = try? ConnectionSettings.parse(url, environment: environment, loginName: RunContext.loginName(), home: home) else { return nil }
+        switch settings.endpoint {
+        case .tcp(let host, let port): return ["tcp", host.lowercased(), String(port), settings.database]
+        case .socket(let directory, let port): return ["socket", directory, String(port), settings.database]
+        }
     }
 
     /// Reads the store's halts into the file (at once when `fresh`, else when the copy is older

@@ -60,4 +60,34 @@ import Testing
                                            stdin: "done\ndone\n", environment: s.a.environment, directory: s.a.dir)
         #expect(edited.status == 3 && edited.stdout.contains("production is halted by carol@example.com"), "\(edited.status) \(edited.stdout)\(edited.stderr)")
     }
+
+    /// The committed config names one store, an uncommitted edit another: a run obeys the halts of
+    /// both, kept in a folder or on either store. (Only the committed one's were obeyed.)
+    @Test func aRunObeysTheHaltsOfTheCommittedAndTheWorkingCopyStores() throws {
+        let server = try PostgresServer.own()
+        defer { server.remove() }
+        let s = try StoreRunTests().setup(on: server)
+        let other = try PostgresStoreTests().team(on: server)
+        let granted = try Fixtures.runsheet(["store", "grant", "alice@example.com", s.team.alice.user, "--store", other.store.url()],
+                                            environment: other.store.environment(password: other.store.ownerPassword))
+        #expect(granted.status == 0, "\(granted.stderr)")
+        let otherURL = other.store.url(user: s.team.alice.user)
+        // Committed: the other store (no halt there); in the working copy: the team's store, halted by carol.
+        let config = s.a.dir.appendingPathComponent(".runsheet/config.yaml")
+        try "store: \(otherURL)\n".write(to: config, atomically: true, encoding: .utf8)
+        for arguments in [["add", ".runsheet/config.yaml"], ["-c", "user.name=Alice", "-c", "user.email=alice@example.com", "commit", "-qm", "the other store"]] {
+            let git = try Fixtures.run("/usr/bin/git", ["-C", s.a.dir.path] + arguments)
+            #expect(git.status == 0, "git \(arguments): \(git.stderr)")
+        }
+        try "store: \(s.a.url)\n".write(to: config, atomically: true, encoding: .utf8)
+        let halted = try Fixtures.runsheet(["halt", "--reason", "INC-9 checkout down", "--as", "carol@example.com", "--store", s.c.url],
+                                           environment: s.c.environment, directory: s.a.dir)
+        #expect(halted.status == 0, "\(halted.stdout)\(halted.stderr)")
+        for (store, runs) in [("folder", "runs-folder"), (otherURL, "runs-other")] {
+            let run = try Fixtures.runsheet(["run", "change.md", "--as", "alice@example.com", "--store", store, "--runs-dir", runs],
+                                            stdin: "done\ndone\n", environment: s.a.environment, directory: s.a.dir)
+            #expect(run.status == 3 && run.stdout.contains("production is halted by carol@example.com") && run.stdout.contains("INC-9 checkout down"),
+                    "\(store): \(run.status) \(run.stdout)\(run.stderr)")
+        }
+    }
 }

@@ -6,7 +6,7 @@ extension RepositoryRules {
     /// (and as `data.rules` recorded it): not its owner and holding no closing role there.
     /// nil outside Git, where the working copy's roles file is all there is.
     func mayNotCloseCommitted(_ record: GovernanceRecord, release: Release) -> String? {
-        if let owner = release.owner, PersonName.same(owner, record.actor) { return nil }
+        if let owner = committedOwner(of: release).owner, PersonName.same(owner, record.actor) { return nil }
         let roles = closingRoles
         return CommittedRoles.problem(record, needed: roles.joined(separator: ", "), rolesPath: governance.roles?.path ?? folder + "/roles.yaml",
                                       directory: (folder as NSString).deletingLastPathComponent,

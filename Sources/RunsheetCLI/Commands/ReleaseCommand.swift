@@ -23,7 +23,8 @@ struct ReleaseClose: ParsableCommand {
         commandName: "close",
         abstract: "Close a release: record who closed it, when, and the readiness decision then.",
         discussion: """
-            By the release's owner (its release file's owner key) or someone holding \
+            By the release's owner (its release file's owner key; inside Git only while \
+            the release file is as committed at HEAD) or someone holding \
             release-manager, or one of the calendar's exception-roles, in the roles file; \
             only when readiness decides GO or GO with exceptions. The closure goes to the \
             repository's .runsheet/closures.jsonl (docs/JOURNAL.md, Governance logs) with \

@@ -143,13 +143,6 @@ extension RepositoryRules {
         return roles
     }
 
-    /// Why `person` may not close `release`: not its owner and holding no closing role now.
-    func mayNotClose(_ person: String, release: Release) -> String? {
-        if let owner = release.owner, PersonName.same(owner, person) { return nil }
-        if let roles = governance.roles, closingRoles.contains(where: { roles.holds(person, $0) }) { return nil }
-        return "\(person) is not the release's owner\(release.owner.map { " (\($0))" } ?? "") and holds none of \(closingRoles.joined(separator: ", ")) in \(governance.roles?.path ?? RolesFile.relativePath)"
-    }
-
     /// The release file's path from the repository's root, and the SHA-256 of the very bytes the
     /// release was parsed (and decided) from: one read, so a file changed in between cannot make
     /// a closure's hash name other bytes than those its decision was taken on.

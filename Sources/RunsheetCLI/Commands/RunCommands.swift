@@ -397,10 +397,10 @@ struct Run: ParsableCommand {
             return try startOnStore(storeURL, runbook: runbook, bytes: bytes, values: values, who: who, signingKey: signingKey,
                                     governance: governance, notifier: notifier, choice: choice, on: terminal)
         }
-        // The repository's store's halts stop a run kept in a folder as well (StoreHaltsFloor).
-        let floor = try StoreHaltsFloor.forFolderRun(of: file)
-        defer { floor?.close() }
-        floor?.install(into: &governance, runbook: file)
+        // The halts of the stores the repository's config names stop a run kept in a folder as well.
+        let floor = try ConfiguredStoreFloor.of(runbook: file, keptOn: nil)
+        defer { floor.close() }
+        floor.install(into: &governance, runbook: file)
         // Checked and held from here until the journal records the lock: two starts are decided in turn.
         let lock = try EnvironmentLocking.take(try EnvironmentLocking.claim(for: runbook, values: values), runsDirectory: runsDirectory)
         if lock != nil { try ItemLocking.refuseConflicts(runbook, runsDirectory: runsDirectory) }
@@ -552,14 +552,11 @@ struct Resume: ParsableCommand {
             engine.governance.alsoHalts = engine.governance.halts
             engine.governance.halts = try store.session.watchHalts(engine.governance, runbook: runbook.path)
         }
-        // A run kept in a folder obeys the halts of the repository's store as well (StoreHaltsFloor).
-        let floor = store == nil ? try StoreHaltsFloor.forFolderRun(of: runbook.path) : nil
-        defer { floor?.close() }
-        floor?.install(into: &engine.governance, runbook: runbook.path)
-        // A run kept on another store than the repository's config names obeys that store's halts too.
-        let beside = try store.flatMap { try StoreHaltsFloor.forStoreRun(of: runbook.path, keptOn: $0.session.url) }
-        defer { beside?.close() }
-        beside?.installBeside(into: &engine.governance, runbook: runbook.path)
+        // A run kept in a folder, or on another store than the repository's config names, obeys
+        // the halts of the stores the config names as well (ConfiguredStoreFloor).
+        let floor = try ConfiguredStoreFloor.of(runbook: runbook.path, keptOn: store?.session.url)
+        defer { floor.close() }
+        floor.install(into: &engine.governance, runbook: runbook.path)
         if let recorded = state.rules, recorded != engine.governance.ruleFiles {
             terminal.writeError("runsheet: the rule files changed since this run recorded them (" +
                                 RunState.ruleDifferences(from: recorded, to: engine.governance.ruleFiles).joined(separator: "; ").shown +

@@ -21,9 +21,9 @@ extension Run {
         governance.alsoHalts = governance.halts
         governance.halts = try session.watchHalts(governance, runbook: file)
         // Kept on another store than the repository's config names: that store's halts stop it too.
-        let floor = try StoreHaltsFloor.forStoreRun(of: file, keptOn: url)
-        defer { floor?.close() }
-        floor?.installBeside(into: &governance, runbook: file)
+        let floor = try ConfiguredStoreFloor.of(runbook: file, keptOn: url)
+        defer { floor.close() }
+        floor.install(into: &governance, runbook: file)
         let copy = try StoreRunSession.localFolder(store: session.shown)
         defer { copy.remove() }
         let runDirectory = copy.runs + "/" + runID

@@ -12,17 +12,18 @@ public struct Governance: Sendable {
     public var repositoryPolicy: Policy?
     /// `.runsheet/inventory.yaml`: the configuration items and their owners.
     public var inventory: Inventory?
-    /// Every rule file read, by path from the runbook's folder, with the SHA-256 of the bytes that
-    /// were parsed: what a run records as the rules it ran under.
+    /// Every rule file read (roles, policy, calendar, inventory and the config file), by path from
+    /// the runbook's folder, with the SHA-256 of the bytes that were parsed: what a run records as
+    /// the rules it ran under.
     public var ruleFiles: [String: String] = [:]
     /// The repository's halts (`.runsheet/halts.jsonl`, Halts.swift), read again as they change.
     public var halts: HaltWatch?
     /// Halts from another source that stop the run as well: a run of the PostgreSQL store reads
-    /// the store's halts (`halts`) and still obeys the repository's `.runsheet/halts.jsonl`; a run
-    /// kept in a folder obeys the halts of the store the repository's config names (`StoreHaltsFloor`).
+    /// the store's halts (`halts`) and still obeys the repository's `.runsheet/halts.jsonl`.
     public var alsoHalts: HaltWatch?
-    /// The halts of the store the repository's config names, for a run kept on another
-    /// PostgreSQL store (`StoreHaltsFloor.forStoreRun`): they stop its production steps too.
+    /// The halts of the stores the repository's config names (committed and in the working copy),
+    /// for a run kept in a folder or on another PostgreSQL store (`ConfiguredStoreFloor`): they
+    /// stop its production steps too.
     public var floorHalts: [HaltWatch] = []
 
     public init(roles: RolesFile? = nil, policy: Policy = .builtIn, calendar: ChangeCalendar? = nil, repositoryPolicy: Policy? = nil) {
@@ -66,6 +67,9 @@ public struct Governance: Sendable {
             governance.calendar = calendar
             diagnostics += problems
         }
+        // Read for its hash only: it names the store whose halts a run obeys, so it is a rule file the
+        // run and every governance record name; its problems stop `run` and `resume` where it is used.
+        _ = RepositoryConfig.load(forRunbook: runbook.path, loader: loader)
         let folder = (runbook.path as NSString).deletingLastPathComponent
         if let rules = GovernanceLog.ruleFolder(from: folder.isEmpty ? "." : folder) {
             governance.halts = governance.haltWatch(folder: rules, signersNear: runbook.path)

@@ -71,6 +71,13 @@ public struct RepositoryConfig: Sendable, Equatable {
         return (config, diagnostics)
     }
 
+    /// Parses a config file's bytes read from elsewhere (Git's objects), as `load` parses the file
+    /// it reads: bytes that are not UTF-8 are an error, and the file then declares nothing.
+    public static func parse(path: String, bytes: [UInt8]) -> (RepositoryConfig, [Diagnostic]) {
+        RepositoryFile.read(path, code: .configFile, what: "config file", loader: { _ in bytes })?
+            .parsed(with: parse, unusable: { RepositoryConfig(path: $0) }) ?? (RepositoryConfig(path: path), [])
+    }
+
     /// Loads the config file that applies to a runbook, if any, with `loader`. One that cannot be
     /// read, decoded or parsed is an error, and stands in as a file that declares nothing.
     public static func load(forRunbook path: String, loader: Compiler.Loader = Compiler.disk) -> (RepositoryConfig, [Diagnostic])? {
