@@ -57,6 +57,22 @@ import Testing
         return before
     }
 
+    /// Mallory appends to the store's `log`, by psql, a record of `type` signed with a key no one
+    /// lists: canonical, chained and in her own name, so the database takes it. Returns its line.
+    func forgeRecord(_ s: StoreRunTests.Setup, _ mallory: (user: String, password: String, url: String, environment: [String: String]),
+                     log: String, type: String, data: [String: JSONValue]) throws -> String {
+        let empty = try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = '\(log)'") == "0"
+        let last: (seq: Int, hash: String) = empty ? (0, "") : try head(s, "governance", "log = '\(log)'")
+        var record = GovernanceRecord(type: type, by: Actor(name: "mallory@example.com", host: "h", via: "script", canonical: "mallory@example.com"), data: data)
+        (record.seq, record.prev, record.signature) = (last.seq + 1, last.hash, try forms.realSignature())
+        record.hash = try record.computedHash()
+        let line = String(decoding: try record.canonicalBytes(), as: UTF8.self)
+        let inserted = try s.team.store.sql("INSERT INTO runsheet.governance (log, seq, line, hash, prev, actor) VALUES ('\(log)', \(record.seq), decode('\(forms.hex(line))', 'hex'), '\(record.hash)', '\(last.hash)', 'mallory@example.com')",
+                                            user: mallory.user, password: mallory.password)
+        #expect(inserted.status == 0, "\(inserted.stderr)")
+        return line
+    }
+
     @Test func aHaltWithASignatureThatDoesNotVerifyIsVoidedByTheOwnerAndProductionGoesOn() throws {
         let s = try StoreRunTests().setup()
         let mallory = try member(s, "mallory")
@@ -64,15 +80,7 @@ import Testing
         #expect(try carol(s, ["--reason", "INC-1 maintenance"]).status == 0)
         #expect(try carol(s, ["--lift"]).status == 0)
         // Mallory's halt: canonical, chained, in her own name, signed with a key no allowed signers file lists.
-        let last = try head(s, "governance", "log = 'halts'")
-        var record = GovernanceRecord(type: Halt.declared, by: Actor(name: "mallory@example.com", host: "h", via: "script", canonical: "mallory@example.com"),
-                                      data: ["reason": "INC-1 still going"])
-        (record.seq, record.prev, record.signature) = (last.seq + 1, last.hash, try forms.realSignature())
-        record.hash = try record.computedHash()
-        let line = String(decoding: try record.canonicalBytes(), as: UTF8.self)
-        let inserted = try s.team.store.sql("INSERT INTO runsheet.governance (log, seq, line, hash, prev, actor) VALUES ('halts', \(record.seq), decode('\(forms.hex(line))', 'hex'), '\(record.hash)', '\(last.hash)', 'mallory@example.com')",
-                                            user: mallory.user, password: mallory.password)
-        #expect(inserted.status == 0, "\(inserted.stderr)")
+        let line = try forgeRecord(s, mallory, log: "halts", type: Halt.declared, data: ["reason": "INC-1 still going"])
 
         // Every production step is blocked, and no lift is taken.
         let blocked = try s.a.runsheet(["run", "change.md", "--as", "alice@example.com"], stdin: "done\ndone\n")
@@ -196,5 +204,19 @@ import Testing
             voided = try owner(s, ["store", "void", id, "--from", "\(before.seq + 1)", "--reason", "INC-7: sign-off forged by mallory"])
         }
         #expect(voided.status == 0, "\(voided.status) \(voided.stdout)\(voided.stderr)")
+    }
+
+    @Test func aClosureWithASignatureThatDoesNotVerifyIsVoidedFromTheClosuresLog() throws {
+        let s = try StoreRunTests().setup()
+        let mallory = try member(s, "mallory")
+        let line = try forgeRecord(s, mallory, log: "closures", type: ReleaseClosure.closed, data: ["release": "2026.12"])
+        let wrong = try owner(s, ["store", "void", "--log", "closures", "--from", "2", "--reason", "INC-8"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("record 1 is"), "\(wrong.status) \(wrong.stderr)")
+        let voided = try owner(s, ["store", "void", "--log", "closures", "--from", "1", "--reason", "INC-8: closure forged by mallory"])
+        #expect(voided.status == 0 && voided.stdout.contains("voided record 1 of the closures log"), "\(voided.status) \(voided.stdout)\(voided.stderr)")
+        #expect(try s.sql("SELECT count(*) FROM runsheet.governance WHERE log = 'closures'") == "0")
+        let listed = try s.b.runsheet(["store", "void", "--list", "--log", "closures"])
+        let row = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any], "\(listed.stdout)\(listed.stderr)")
+        #expect(row["line"] as? String == line && row["log"] as? String == "closures" && row["reason"] as? String == "INC-8: closure forged by mallory", "\(row)")
     }
 }
