@@ -63,6 +63,8 @@ struct StoreRunView {
     /// The run folder: `root/runs/<id>`.
     let directory: String
     let origins: [EventOrigin]
+    /// The records `store void` took out of the run, by act (`status` and `audit` name them).
+    var voidings: [Voiding] = []
     let store: String
     /// Where the runbook and rule files as the run started are written: `root/tree`, or for runs
     /// laid out together (`StoreRuns`), one tree per run.
@@ -86,10 +88,12 @@ struct StoreRunView {
         guard !id.isEmpty, !id.hasPrefix("."), !id.contains("/"), !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
         }
-        let fetched: (run: (journal: [UInt8], files: [StoredFile]), origins: [EventOrigin])
+        let fetched: (run: (journal: [UInt8], files: [StoredFile]), origins: [EventOrigin], voidings: [Voiding])
         var revisions: [String: [UInt8]] = [:]
         do {
-            fetched = try StoreAccess.run(url) { store in (try await RunStore.journal(store, id, outputs: outputs), origins ? try await RunStore.origins(store, id) : []) }
+            fetched = try StoreAccess.run(url) { store in
+                (try await RunStore.journal(store, id, outputs: outputs), origins ? try await RunStore.origins(store, id) : [], try await RunStore.voidings(store, .run(id)))
+            }
             // Files the run recorded after it started (a resume on a changed runbook): kept by hash.
             let hashes = Self.revisionHashes(journal: fetched.run.journal, files: fetched.run.files)
             if !hashes.isEmpty { revisions = try StoreAccess.run(url) { store in try await RunStore.blobs(store, hashes) } }
@@ -101,7 +105,8 @@ struct StoreRunView {
         do { root = try ScratchFolders.make("run", signals: signals) } catch {
             throw CommandFailure(status: .usage, message: "cannot make a private folder for run \(id.shown) of the store in \(NSTemporaryDirectory()): \((error as NSError).localizedDescription)")
         }
-        let view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
+        var view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
+        view.voidings = fetched.voidings
         do {
             try view.lay(id, journal: fetched.run.journal, files: fetched.run.files, revisions: revisions)
         } catch {

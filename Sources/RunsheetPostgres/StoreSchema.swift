@@ -7,10 +7,10 @@ import Foundation
 /// running it again changes nothing, then sets the role's grants to exactly `grants(role:)`.
 public enum StoreSchema {
     /// The version this runsheet creates and uses.
-    public static let version = 3
+    public static let version = 4
 
     /// Migrations by the version they lead to; `migrations[0]` makes version 1.
-    static let migrations: [[String]] = [version1, version2, version3]
+    static let migrations: [[String]] = [version1, version2, version3, version4]
 
     static let version1: [String] = [
         """
@@ -338,8 +338,9 @@ public enum StoreSchema {
         $$
         """
 
-    /// The tables runsheet's role reads, and those it appends to: no UPDATE, DELETE or TRUNCATE anywhere.
-    static let readable = ["store", "members", "runs", "events", "blobs", "run_files", "governance"]
+    /// The tables runsheet's role reads, and those it appends to: no UPDATE, DELETE or TRUNCATE anywhere
+    /// (`voided` is read only: the owner's `store void` alone writes it).
+    static let readable = ["store", "members", "runs", "events", "blobs", "run_files", "governance", "voided"]
     static let appendable = ["runs", "events", "blobs", "run_files", "governance"]
 
     /// Statements that leave `role` with exactly the grants runsheet needs, and PUBLIC with none.

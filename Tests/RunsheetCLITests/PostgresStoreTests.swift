@@ -59,20 +59,21 @@ import Testing
         let owner = store.environment(password: store.ownerPassword)
         let first = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("created the runsheet schema, version 3"))
+        #expect(first.stdout.contains("created the runsheet schema, version 4"))
         let second = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(second.stdout.contains("at version 3 already"))
+        #expect(second.stdout.contains("at version 4 already"))
         let grants = try store.sql("""
             SELECT string_agg(t || ':' || p || '=' || has_table_privilege('\(role)', 'runsheet.' || t, p)::text, ' ' ORDER BY t, p)
-            FROM unnest(ARRAY['events','runs','members','blobs','run_files','store','governance']) t,
+            FROM unnest(ARRAY['events','runs','members','blobs','run_files','store','governance','voided']) t,
                  unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p
             """, user: store.owner, password: store.ownerPassword)
         let table = grants.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         for name in ["events", "runs", "blobs", "run_files", "governance"] {
             #expect(table.contains("\(name):SELECT=true") && table.contains("\(name):INSERT=true"), "\(table)")
         }
-        for name in ["members", "store"] {
+        // What store void moved aside is read by all and written by the owner alone.
+        for name in ["members", "store", "voided"] {
             #expect(table.contains("\(name):SELECT=true") && table.contains("\(name):INSERT=false"), "\(table)")
         }
         for privilege in ["UPDATE", "DELETE", "TRUNCATE"] { #expect(!table.contains("\(privilege)=true"), "\(table)") }
@@ -85,22 +86,22 @@ import Testing
         let login = try store.sql("SELECT rolcanlogin FROM pg_roles WHERE rolname = '\(role)'", user: store.owner, password: store.ownerPassword)
         #expect(login.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "f", "the role is NOLOGIN")
         let version = try store.sql("SELECT version FROM runsheet.store", user: store.owner, password: store.ownerPassword)
-        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "4")
     }
 
-    @Test func initUpgradesAVersion1StoreToVersion3() throws {
+    @Test func initUpgradesAVersion1StoreToVersion4() throws {
         let store = try server().makeStore()
         let role = "rs_\(store.suffix)"
         let owner = store.environment(password: store.ownerPassword)
         let created = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
         #expect(created.status == 0, "\(created.stderr)")
-        // The store as version 1 left it: no session_locks or governance table, no canonical check.
-        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance; DROP FUNCTION runsheet.check_governance(); DROP FUNCTION runsheet.check_file() CASCADE; DROP FUNCTION runsheet.canonical_event(jsonb), runsheet.canonical_governance(jsonb), runsheet.canonical(jsonb), runsheet.armored_signature(text); UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
+        // The store as version 1 left it: no session_locks, governance or voided table, no canonical check.
+        let downgraded = try store.sql("DROP TABLE runsheet.session_locks, runsheet.governance, runsheet.voided; DROP FUNCTION runsheet.stamp_voided(), runsheet.check_governance(); DROP FUNCTION runsheet.check_file() CASCADE; DROP FUNCTION runsheet.canonical_event(jsonb), runsheet.canonical_governance(jsonb), runsheet.canonical(jsonb), runsheet.armored_signature(text); UPDATE runsheet.store SET version = 1", user: store.owner, password: store.ownerPassword)
         #expect(downgraded.status == 0, "\(downgraded.stderr)")
         let refused = try Fixtures.runsheet(["status", "--store", store.url()], environment: owner)
-        #expect(refused.status == 6 && refused.stderr.contains("older than version 3"), "\(refused.stderr)")
+        #expect(refused.status == 6 && refused.stderr.contains("older than version 4"), "\(refused.stderr)")
         let upgraded = try Fixtures.runsheet(["store", "init", store.url(), "--role", role], environment: owner)
-        #expect(upgraded.status == 0 && upgraded.stdout.contains("from version 1 to 3"), "\(upgraded.stdout)\(upgraded.stderr)")
+        #expect(upgraded.status == 0 && upgraded.stdout.contains("from version 1 to 4"), "\(upgraded.stdout)\(upgraded.stderr)")
         let table = try store.sql("SELECT to_regclass('runsheet.session_locks') IS NOT NULL", user: store.owner, password: store.ownerPassword)
         #expect(table.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "t")
     }
@@ -225,15 +226,16 @@ import Testing
         try expectVerifies(team, id, events: events.count + 1)
     }
 
-    /// The run as the store holds it, exported by bob, verifies, with `events` events.
-    func expectVerifies(_ team: Team, _ id: String, events: Int) throws {
+    /// The run as the store holds it, exported by bob, verifies, with `events` events; `directory`:
+    /// where `verify` runs (a run started in another repository than this package's is checked there).
+    func expectVerifies(_ team: Team, _ id: String, events: Int, directory: URL? = nil) throws {
         let folder = try Fixtures.temporaryDirectory("canonical").appendingPathComponent(id)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("journal.jsonl").path
         let exported = try Fixtures.runsheet(["export", id, "-o", file, "--store", team.store.url(user: team.bob.user)],
                                              environment: team.store.environment(password: team.bob.password))
         #expect(exported.status == 0, "\(exported.stderr)")
-        let verified = try Fixtures.runsheet(["verify", file])
+        let verified = try Fixtures.runsheet(["verify", file], directory: directory)
         #expect(verified.status == 0 && verified.stdout.contains("intact, \(events) events"), "\(verified.stdout)\(verified.stderr)")
     }
 
@@ -261,7 +263,7 @@ import Testing
         let bare = try server().makeStore()
         let missing = try Fixtures.runsheet(["export", id, "--store", bare.url()], environment: bare.environment(password: bare.ownerPassword))
         #expect(missing.status == 6 && missing.stderr.contains("holds no runsheet schema") && missing.stderr.contains("runsheet store init"), "\(missing.stderr)")
-        for (version, words) in [(99, "newer than version 3 this runsheet knows; upgrade runsheet"), (1, "older than version 3")] {
+        for (version, words) in [(99, "newer than version 4 this runsheet knows; upgrade runsheet"), (1, "older than version 4")] {
             let set = try store.sql("UPDATE runsheet.store SET version = \(version)", user: store.owner, password: store.ownerPassword)
             #expect(set.status == 0, "\(set.stderr)")
             let result = try Fixtures.runsheet(["export", id, "--store", store.url(user: team.alice.user)], environment: alice)

@@ -80,7 +80,10 @@ struct HaltCommand: ParsableCommand {
             throw CommandFailure(status: .findings, message: "\(error.errorDescription ?? error.message); nothing was written: restore it from Git or a copy first")
         }
         if let bad = records.first(where: { watch.signatureProblem($0) != nil }) {
-            throw CommandFailure(status: .findings, message: "\(log.path):\(bad.seq) does not verify: the signature of record \(bad.seq) does not (\(watch.signatureProblem(bad) ?? "")); nothing was written")
+            // On the store no file can be restored: its owner voids the record (`store void`).
+            let place = mirror.map { "the halts log of the store \($0.shown), record \(bad.seq)," } ?? "\(log.path):\(bad.seq)"
+            let way = mirror == nil ? "" : "; the store's owner voids it, with the records after it, by: runsheet store void --log halts --from \(bad.seq) --reason TEXT"
+            throw CommandFailure(status: .findings, message: "\(place) does not verify: the signature of record \(bad.seq) does not (\(watch.signatureProblem(bad) ?? "")); nothing was written\(way)")
         }
         if lift {
             let chosen = { (records: [GovernanceRecord]) -> [Halt] in

@@ -33,8 +33,19 @@ enum HaltStatus {
         return rules.halts.book()
     }
 
-    /// One line per halt in force, and one when the halts file does not verify.
+    /// One line per halt in force, and one when the halts file does not verify; on a store, one
+    /// per act of `store void` on its halts log.
     static func lines(near directory: String, store: String? = nil, at date: Date = Date()) -> [String] {
+        halts(near: directory, store: store, at: date) + (store.map(voided) ?? [])
+    }
+
+    /// What `store void` took out of the store's halts log.
+    static func voided(_ store: String) -> [String] {
+        let voidings = (try? StoreAccess.run(store) { connection in try await RunStore.voidings(connection, .log("halts")) }) ?? []
+        return voidings.isEmpty ? [] : [""] + VoidedLines.lines(voidings, of: "the store's halts log", list: "runsheet store void --list --log halts")
+    }
+
+    static func halts(near directory: String, store: String?, at date: Date) -> [String] {
         switch book(near: directory, store: store) {
         case nil: return []
         case .failure(let problem)?:

@@ -32,7 +32,7 @@ struct Status: ParsableCommand {
         if let runID {
             try StoreRoute.reading(runID, flag: storeOption.store, outputs: false, locate: {
                 try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil).directory
-            }) { directory, _ in try show(directory) }
+            }) { directory, view in try show(directory, voided: VoidedLines.lines(of: view, run: runID)) }
             return
         }
         // On the PostgreSQL store, its runs read in memory as a runs folder's are (StoreRuns).
@@ -79,13 +79,14 @@ struct Status: ParsableCommand {
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 
-    /// One run in detail, from its folder.
-    func show(_ directory: String) throws {
+    /// One run in detail, from its folder; `voided`: what `store void` took out of it, said after it.
+    func show(_ directory: String, voided: [String] = []) throws {
         let (state, problem) = try RunSupport.shownState(in: directory)
         let lease = RunLease.probe(folder: directory)
         Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory), unsignedRule: Self.unsignedRule(state, directory: directory),
                           session: lease.held ? lease.holder?.description ?? "another session" : nil, items: StatusItemDemands.lines(state, directory: directory),
                           neverDone: Self.neverDone(state, directory: directory)))
+        for line in voided { Output.line(line) }
         try RunSupport.finishShowing(problem)
         RunSupport.keepUntilExit(state)
     }
@@ -241,13 +242,15 @@ struct Audit: ParsableCommand {
 
     func run() throws {
         try StoreRoute.reading(runID, flag: storeOption.store, origins: true, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, view in
-            try show(directory, origins: view.map { Dictionary($0.origins.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first }) })
+            try show(directory, origins: view.map { Dictionary($0.origins.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first }) },
+                     voided: VoidedLines.lines(of: view, run: runID))
         }
     }
 
     /// The trail of the run in `directory`; for a run read from the store, each event's database
     /// user and server time (`origins`, by seq) stand beside the actor it claims.
-    func show(_ directory: String, origins: [Int: EventOrigin]?) throws {
+    /// `voided`: what `store void` took out of the run, after the trail.
+    func show(_ directory: String, origins: [Int: EventOrigin]?, voided: [String] = []) throws {
         let (events, problem) = try RunSupport.shownEvents(in: directory)
         let state = RunState.fold(events)
         // Every name and text from the journal shows escaped (`ShownText`): one event, one line.
@@ -267,6 +270,7 @@ struct Audit: ParsableCommand {
             }
             lines.append("\(event.time.shown)  \(event.actor.shownName)@\(event.host.shown) (\(event.via.shown)\(account))  \(what)" + (details.isEmpty ? "" : "  " + details.joined(separator: " ")))
         }
+        if !voided.isEmpty { lines += [""] + voided }
         Output.out(lines.joined(separator: "\n") + "\n")
         try RunSupport.finishShowing(problem)
     }

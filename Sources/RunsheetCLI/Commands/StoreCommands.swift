@@ -15,19 +15,22 @@ struct StoreOption: ParsableArguments {
 struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Set up the shared PostgreSQL run store, and push runs to it or pull them from it.",
+        abstract: "Set up the shared PostgreSQL run store, push runs to it or pull them from it, and void records that do not verify.",
         discussion: """
-            See docs/TEAMS.md. Exit codes: 0 done; 1 a journal that does not verify; 2 bad \
-            usage, a URL with a password, an unknown run, a run already there; 6 the store \
-            cannot be used (unreachable, password or TLS refused, no such database, its \
-            schema missing, too old or too new) or refused an event.
+            See docs/TEAMS.md. Exit codes: 0 done; 1 a journal that does not verify, or a \
+            record to void that is not the first that does not verify; 2 bad usage, a URL \
+            with a password, an unknown run, a run already there; 5 a session drives the run \
+            to void; 6 the store cannot be used (unreachable, password or TLS refused, no \
+            such database, its schema missing, too old or too new), refused an event, or \
+            the database user does not own its tables (store void).
 
             Examples:
               runsheet store init postgresql://owner@db.example.com/runsheet
               runsheet store grant carol@example.com carol --store postgresql://owner@db.example.com/runsheet
               RUNSHEET_STORE=postgresql://carol@db.example.com/runsheet runsheet store push checkout-deploy-20261122-051200-ab12
+              runsheet store void --log halts --from 9 --reason "INC-78: halt with a copied signature" --store postgresql://owner@db.example.com/runsheet
             """,
-        subcommands: [StoreInit.self, StoreGrant.self, StorePush.self, StorePull.self]
+        subcommands: [StoreInit.self, StoreGrant.self, StorePush.self, StorePull.self, StoreVoid.self]
     )
 }
 
