@@ -35,6 +35,9 @@ import Testing
         #expect(result.status == 3 && result.stdout.contains("production steps do not start: .runsheet/config.yaml:")
                 && result.stdout.contains("as committed at HEAD") && result.stdout.contains(named)
                 && result.stdout.contains("rollback steps still run"), "\(result.status) \(result.stdout)\(result.stderr)")
+        // The screen does not promise that waiting lifts it: a config fixed on disk counts from the next resume.
+        #expect(result.stdout.contains("'wait' waits until the halts can be read or an exception is granted for this step; a fixed config file counts from the next resume")
+                && !result.stdout.contains("'wait' waits until it is lifted"), "\(result.stdout)")
         let events = try JournalFile.read(at: dir.appendingPathComponent("runs/\(try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path)))/journal.jsonl").path).events
         #expect(events.contains { $0.type == .stepCompleted && $0.step == "prepare" }, "a step that changes no production runs")
         #expect(!events.contains { $0.type == .stepCompleted && $0.step == "switch-traffic" }, "\(result.stdout)")

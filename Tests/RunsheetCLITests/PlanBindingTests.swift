@@ -173,7 +173,7 @@ import Testing
         #expect(try events(dir, id: id).contains { $0["type"] as? String == "run.changed" })
         // The reports say so too (found by the adversary: they showed the gate as ✓).
         let md = try runsheet(["report", id, "--format", "md"], in: dir).stdout
-        let row = try #require(md.split(separator: "\n").first { $0.contains("`approve-version-version`") }, "\(md)")
+        let row = try #require(md.split(separator: "\n").first { $0.contains("`approve-version-version`") && !$0.hasPrefix("| At |") }, "\(md)")
         #expect(row.contains("| ↺ |") && row.contains("APPROVAL LAPSED: the gate must be approved again"), "\(row)")
         let json = try runsheet(["report", id, "--format", "json"], in: dir).stdout
         #expect(json.contains("\"approvalLapsed\":true") || json.contains("\"approvalLapsed\" : true"), "\(json)")

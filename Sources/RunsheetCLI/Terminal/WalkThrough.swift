@@ -251,9 +251,9 @@ final class WalkThrough {
         var line = "▶ [\(settled)/\(total)] \(step.id) · \(engine.displayText(step.title).shown)"
         if step.isGate { line += "  (sign-off: " + engine.gateSummary(step) + ")" }
         write(style.bold(line) + "\n")
-        if engine.haltBlock() != nil, let conflict = engine.calendarConflict() {
+        if let block = engine.haltBlock(), let conflict = engine.calendarConflict() {
             write("  " + style.red("⛔ HALTED: \(conflict.shown)") + "\n")
-            write("  'wait' waits until it is lifted\n")
+            write("  " + Self.haltWaitHint(block) + "\n")
         } else if let conflict = engine.calendarConflict() {
             let roles = engine.governance.exceptionRoles.joined(separator: " or ")
             write("  " + style.red("⛔ production change blocked: \(conflict.shown)") + "\n")
