@@ -44,11 +44,12 @@ enum StoreRoute {
     /// `StoreRunView`, removed afterwards) its view. A journal or run folder named by its path is
     /// read where it is; otherwise, with the folder store, `locate` finds the run folder.
     /// `origins`: fetch each event's database user and server time too (`audit`); `outputs`
-    /// false: not the command output logs (`status`).
-    static func reading<T>(_ reference: String, flag: String?, origins: Bool = false, outputs: Bool = true, locate: () throws -> String,
+    /// false: not the command output logs (`status`); `fold`: fold the journal as it is fetched
+    /// (`StoreRunView.folded`, `status`).
+    static func reading<T>(_ reference: String, flag: String?, origins: Bool = false, outputs: Bool = true, fold: Bool = false, locate: () throws -> String,
                            _ body: (_ directory: String, _ view: StoreRunView?) throws -> T) throws -> T {
         if !names(folder: reference), case .postgres(let url, _) = try chosen(flag) {
-            let view = try StoreRunView.open(reference, url: url, origins: origins, outputs: outputs)
+            let view = try StoreRunView.open(reference, url: url, origins: origins, outputs: outputs, fold: fold)
             defer { view.close() }
             return try body(view.directory, view)
         }

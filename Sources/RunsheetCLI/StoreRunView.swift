@@ -60,6 +60,11 @@ struct StoreRunView {
     }
 
     let root: String
+    /// The journal folded as it was fetched (`open(…, fold: true)`), for `status`.
+    let fetchedFold: StoreJournalFold?
+    /// The journal, while it is not yet written into the folder: with a fold, only when the fold
+    /// gives nothing (then the laid-out journal is read, as without one).
+    private let unwrittenJournal: [UInt8]?
     /// The run folder: `root/runs/<id>`.
     let directory: String
     let origins: [EventOrigin]
@@ -74,8 +79,9 @@ struct StoreRunView {
     var repository: String?
 
     init(root: String, directory: String, origins: [EventOrigin], store: String, tree: String? = nil,
-         repository: String? = RunContext.gitRoot(of: FileManager.default.currentDirectoryPath)) {
-        (self.root, self.directory, self.origins, self.store) = (root, directory, origins, store)
+         repository: String? = RunContext.gitRoot(of: FileManager.default.currentDirectoryPath), fold: StoreJournalFold? = nil, unwrittenJournal: [UInt8]? = nil) {
+        (self.root, self.directory, self.origins, self.store, self.fetchedFold) = (root, directory, origins, store, fold)
+        self.unwrittenJournal = unwrittenJournal
         (self.tree, self.repository) = (tree ?? root + "/tree", repository)
     }
 
@@ -84,15 +90,20 @@ struct StoreRunView {
     /// `signals`: those that remove the folder as they stop the command (`ScratchFolders`); a
     /// session (`resume`) handles Ctrl-C itself.
     /// `outputs` false leaves the command output logs in the store (`status` reads none).
-    static func open(_ id: String, url: String, origins: Bool = false, outputs: Bool = true, signals: [Int32] = ScratchFolders.all) throws -> StoreRunView {
+    /// `fold`: fold the journal while it is fetched (`folded`), for a command that only shows the run.
+    static func open(_ id: String, url: String, origins: Bool = false, outputs: Bool = true, fold: Bool = false,
+                     signals: [Int32] = ScratchFolders.all) throws -> StoreRunView {
         guard !id.isEmpty, !id.hasPrefix("."), !id.contains("/"), !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
         }
         let fetched: (run: (journal: [UInt8], files: [StoredFile]), origins: [EventOrigin], voidings: [Voiding])
         var revisions: [String: [UInt8]] = [:]
+        let folding = fold ? StoreJournalFold(name: "\(ConnectionSettings.redacted(url)) run \(id)") : nil
+        let piece: (@Sendable ([UInt8]?) -> Void)? = folding.map { folding in { @Sendable piece in folding.take(piece) } }
         do {
             fetched = try StoreAccess.run(url) { store in
-                (try await RunStore.journal(store, id, outputs: outputs), origins ? try await RunStore.origins(store, id) : [], try await RunStore.voidings(store, .run(id)))
+                (try await RunStore.journal(store, id, outputs: outputs, piece: piece),
+                 origins ? try await RunStore.origins(store, id) : [], try await RunStore.voidings(store, .run(id)))
             }
             // Files the run recorded after it started (a resume on a changed runbook): kept by hash.
             let hashes = Self.revisionHashes(journal: fetched.run.journal, files: fetched.run.files)
@@ -105,10 +116,12 @@ struct StoreRunView {
         do { root = try ScratchFolders.make("run", signals: signals) } catch {
             throw CommandFailure(status: .usage, message: "cannot make a private folder for run \(id.shown) of the store in \(NSTemporaryDirectory()): \((error as NSError).localizedDescription)")
         }
-        var view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url))
+        // With a fold the journal is written only if the fold gives nothing (`folded`): 39 MB for a long run.
+        var view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url),
+                                fold: folding, unwrittenJournal: folding == nil ? nil : fetched.run.journal)
         view.voidings = fetched.voidings
         do {
-            try view.lay(id, journal: fetched.run.journal, files: fetched.run.files, revisions: revisions)
+            try view.lay(id, journal: fetched.run.journal, files: fetched.run.files, revisions: revisions, writesJournal: folding == nil)
         } catch {
             view.close()
             throw error
@@ -129,6 +142,17 @@ struct StoreRunView {
 
     /// The layout of this run's folder.
     var layout: Layout? { Self.layout(of: directory) }
+
+    /// The state folded from the journal as it was fetched, when every line of it verified (the
+    /// fold `RunSupport.shownState` makes, from the same bytes); nil when it was not asked for or
+    /// does not verify: then the journal is written into the folder and read from there, which
+    /// says why in the words a folder run's journal gets.
+    func folded() throws -> JournalFold? {
+        guard let fetchedFold else { return nil }
+        if let fold = fetchedFold.result() { return fold }
+        if let unwrittenJournal { try Self.create(directory + "/journal.jsonl", unwrittenJournal) }
+        return nil
+    }
 
     /// Has the commands read the runbook at `path` (the run's repository's) instead of the copy
     /// the run started with: `resume` goes on under the rules as they are now.
@@ -170,12 +194,13 @@ struct StoreRunView {
     }
 
     /// Writes run `id`'s journal (its lines, each with a newline) and `files` into the folder.
-    func lay(_ id: String, journal: [UInt8], files: [StoredFile], revisions: [String: [UInt8]] = [:]) throws {
+    /// `writesJournal` false: all but the journal (`folded` writes it when it is read after all).
+    func lay(_ id: String, journal: [UInt8], files: [StoredFile], revisions: [String: [UInt8]] = [:], writesJournal: Bool = true) throws {
         let manager = FileManager.default
         for folder in [root, root + "/runs", directory] where !(folder != directory && manager.fileExists(atPath: folder)) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         }
-        try Self.create(directory + "/journal.jsonl", journal)
+        if writesJournal { try Self.create(directory + "/journal.jsonl", journal) }
         for file in files where file.kind == .output && SHA256Hex.of(file.content) == file.sha256 {
             let name = String(file.path.dropFirst("output/".count))
             guard file.path.hasPrefix("output/"), !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }

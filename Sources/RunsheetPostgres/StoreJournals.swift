@@ -31,45 +31,91 @@ extension RunStore {
 }
 
 extension RunStore {
+    /// How many lines of a run's journal are asked for at a time after the first two pieces
+    /// (`journalPieces`): about 4 MB of a long run's lines.
+    static let journalPiece = 10_000
+
+    /// The ranges of seqs `journal` reads a journal whose highest seq is `last` in: a small first
+    /// piece, so the caller starts folding soon, then `journalPiece` at a time.
+    static func journalPieces(through last: Int) -> [ClosedRange<Int>] {
+        var pieces: [ClosedRange<Int>] = []
+        var from = 1
+        for size in [1_000, 4_000] + Array(repeating: journalPiece, count: last / journalPiece + 1) where from <= last {
+            pieces.append(from...min(last, from + size - 1))
+            from += size
+        }
+        return pieces
+    }
+
     /// Run `runID` to read it (`status`, `verify`, `audit`, `report`, `sign`): its journal (each
     /// line and a newline, in seq order) and its files. `RunPresence(present: false)` when the
     /// store holds no such run. `outputs` false leaves the command output logs out (`status`
-    /// shows none, and each may be megabytes).
-    public static func journal(_ store: StoreConnection, _ runID: String, outputs: Bool = true) async throws -> (journal: [UInt8], files: [StoredFile]) {
+    /// shows none, and each may be megabytes). `piece`, when given, is handed the journal's lines
+    /// as they arrive, a piece at a time in order (so a caller can fold one while the next is
+    /// fetched), and nil if what it was handed turns out not to be the journal (see below).
+    public static func journal(_ store: StoreConnection, _ runID: String, outputs: Bool = true,
+                               piece: (@Sendable ([UInt8]?) -> Void)? = nil) async throws -> (journal: [UInt8], files: [StoredFile]) {
         try await requireSchema(store)
         let db = store.connection, logger = store.logger
         do {
-            var present = false
-            for try await _ in try await db.query("SELECT 1 FROM runsheet.runs WHERE run = \(runID)", logger: logger).decode(Int.self) { present = true }
+            var present = false, last: Int32?
+            for try await head in try await db.query("""
+                SELECT (SELECT max(seq) FROM runsheet.events WHERE run = \(runID)) FROM runsheet.runs WHERE run = \(runID)
+                """, logger: logger).decode(Int32?.self) { (present, last) = (true, head) }
             guard present else { throw RunPresence(run: runID, present: false) }
-            // The journal as one value, joined on the server: one message to receive and one
-            // copy here, instead of a row, a message and a decode for each event (docs/BENCHMARKS.md,
-            // 2026-12-05). The lines come from the primary key in seq order through a subquery
-            // (an ORDER BY inside string_agg sorts the 39 MB again, on disk past work_mem: slower);
-            // PostgreSQL aggregates them in that order "usually", so the seqs come along, joined by
-            // the same aggregation in the same order, and only when they are 1, 2, 3… is the value
-            // taken. Otherwise the journal is asked for again with the order inside the aggregate.
+            // The journal in pieces of seqs up to the highest (`journalPieces`), in one query: each piece
+            // joined on the server (one message and one copy here, not a row and a decode for each
+            // event) from the primary key's range of seqs, and sent as soon as it is joined, so the
+            // caller folds one piece while the server reads the next, and nothing sorts the whole
+            // run (docs/BENCHMARKS.md, 2026-12-05, branch statusfast). A piece is joined in the
+            // order the server reads its rows in, the primary key's or the table's (the order they
+            // were appended in, as the store only appends; a sort of each piece, on disk past
+            // work_mem, cost three times the read), and its seqs are joined beside its lines by
+            // the same aggregation: the pieces are taken
+            // only when they come in turn and each one's seqs are exactly from, from+1, …, to. So
+            // they hold the events 1…highest, every one, in order. Otherwise (a seq missing, rows
+            // out of order) the journal is asked for again whole, sorted by seq inside the aggregate.
             var journal: [UInt8] = []
-            func take(_ query: PostgresQuery, checked: Bool) async throws -> Bool {
+            var whole = true
+            if let last {
+                let pieces = journalPieces(through: Int(last))
+                let (lows, highs) = (pieces.map { Int32($0.lowerBound) }, pieces.map { Int32($0.upperBound) })
+                let query: PostgresQuery = """
+                    SELECT p.lines, p.seqs FROM unnest(\(lows)::integer[], \(highs)::integer[]) AS k(low, high), LATERAL (
+                        SELECT string_agg(line, '\\x0a'::bytea) AS lines, array_agg(seq) AS seqs FROM runsheet.events
+                        WHERE run = \(runID) AND seq BETWEEN k.low AND k.high) p
+                    """
+                var taken = 0
                 for try await (bytes, seqs) in try await db.query(query, logger: logger).decode((ByteBuffer?, [Int32]?).self) {
+                    guard whole, taken < pieces.count, let bytes, let seqs, seqs.count == pieces[taken].count,
+                          seqs.indices.allSatisfy({ Int(seqs[$0]) == pieces[taken].lowerBound + $0 }) else {
+                        whole = false
+                        continue
+                    }
+                    var lines = [UInt8]()
+                    lines.reserveCapacity(bytes.readableBytes + 1)
+                    lines += bytes.readableBytesView
+                    lines.append(0x0A)
+                    // Room for the whole journal, guessed from the first piece: one copy of each piece.
+                    if journal.isEmpty { journal.reserveCapacity(lines.count * Int(last) / pieces[0].count + lines.count) }
+                    journal += lines
+                    piece?(lines)
+                    taken += 1
+                }
+                whole = whole && taken == pieces.count
+            }
+            if !whole {
+                piece?(nil)
+                journal = []
+                let sorted: PostgresQuery = """
+                    SELECT string_agg(line, '\\x0a'::bytea ORDER BY seq) FROM runsheet.events WHERE run = \(runID)
+                    """
+                for try await bytes in try await db.query(sorted, logger: logger).decode(ByteBuffer?.self) {
                     guard let bytes, bytes.readableBytes > 0 else { continue }
-                    let order = seqs ?? []
-                    if checked, !order.indices.allSatisfy({ Int(order[$0]) == $0 + 1 }) { return false }
                     journal.reserveCapacity(bytes.readableBytes + 1)
                     journal += bytes.readableBytesView
                     journal.append(0x0A)
                 }
-                return true
-            }
-            let inOrder: PostgresQuery = """
-                SELECT string_agg(line, '\\x0a'::bytea), array_agg(seq) FROM (SELECT line, seq FROM runsheet.events WHERE run = \(runID) ORDER BY seq) e
-                """
-            if try await !take(inOrder, checked: true) {
-                journal = []
-                let sorted: PostgresQuery = """
-                    SELECT string_agg(line, '\\x0a'::bytea ORDER BY seq), NULL::integer[] FROM runsheet.events WHERE run = \(runID)
-                    """
-                _ = try await take(sorted, checked: false)
             }
             var files: [StoredFile] = []
             let query: PostgresQuery = """

@@ -100,10 +100,11 @@ enum RunSupport {
 
     /// The run's state for a command that shows it (`status`, `render`): when the journal does
     /// not verify, a warning naming the first bad line is printed before anything else, and
-    /// `finishShowing` ends the command with exit 1 once it has shown what it read.
-    static func shownState(in directory: String) throws -> (state: RunState, problem: JournalProblem?) {
+    /// `finishShowing` ends the command with exit 1 once it has shown what it read. `folded`: the
+    /// journal's fold when it was already made with every check (`StoreRunView.folded`).
+    static func shownState(in directory: String, folded: JournalFold? = nil) throws -> (state: RunState, problem: JournalProblem?) {
         let fold = try reading(directory, repair: false, warn: true) { path in
-            var fold = try JournalFile.verifiedState(at: path, repair: false)
+            var fold = try folded ?? JournalFile.verifiedState(at: path, repair: false)
             if fold.problem == nil { fold.problem = RunSignatures.problem(fold.state, runDirectory: directory) }
             return (fold, fold.tornLine, fold.problem)
         }

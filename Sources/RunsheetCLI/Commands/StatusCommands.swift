@@ -30,9 +30,9 @@ struct Status: ParsableCommand {
     func run() throws {
         let runsDirectory = RunContext.runsDirectory(explicit: runsFolder.runsDir, near: FileManager.default.currentDirectoryPath)
         if let runID {
-            try StoreRoute.reading(runID, flag: storeOption.store, outputs: false, locate: {
+            try StoreRoute.reading(runID, flag: storeOption.store, outputs: false, fold: true, locate: {
                 try RunContext.locateRun(runID, runsDirectory: runsDirectory, explicit: runsFolder.runsDir != nil).directory
-            }) { directory, view in try show(directory, voided: VoidedLines.lines(of: view, run: runID)) }
+            }) { directory, view in try show(directory, voided: VoidedLines.lines(of: view, run: runID), folded: view?.folded()) }
             return
         }
         // On the PostgreSQL store, its runs read in memory as a runs folder's are (StoreRuns).
@@ -79,9 +79,10 @@ struct Status: ParsableCommand {
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 
-    /// One run in detail, from its folder; `voided`: what `store void` took out of it, said after it.
-    func show(_ directory: String, voided: [String] = []) throws {
-        let (state, problem) = try RunSupport.shownState(in: directory)
+    /// One run in detail, from its folder; `voided`: what `store void` took out of it, said after
+    /// it; `folded`: its journal's fold, already made from the store's copy.
+    func show(_ directory: String, voided: [String] = [], folded: JournalFold? = nil) throws {
+        let (state, problem) = try RunSupport.shownState(in: directory, folded: folded)
         let lease = RunLease.probe(folder: directory)
         Output.out(detail(state, lapsed: Self.lapsedGates(state, directory: directory), unsignedRule: Self.unsignedRule(state, directory: directory),
                           session: lease.held ? lease.holder?.description ?? "another session" : nil, items: StatusItemDemands.lines(state, directory: directory),

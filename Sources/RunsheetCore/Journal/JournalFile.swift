@@ -297,29 +297,17 @@ public final class JournalFile: @unchecked Sendable {  // mutable state is guard
                              _ body: (RunEvent, EventPayload?) throws -> Void) throws -> (torn: TornLine?, problem: JournalProblem?) {
         if verify && snapshot.lines.isEmpty { throw JournalError.empty(path: path) }
         expecting(snapshot.lines.count)
-        var check: ChainCheck? = verify ? ChainCheck() : nil
+        var lines = JournalLineCheck(path: path, verify: verify, readsPayloads: readsPayloads)
         var problem: JournalProblem?
-        var signed: SignedRecordCheck? = verify ? SignedRecordCheck() : nil
-        var previous: (time: String, hash: String)?
         try snapshot.bytes.withUnsafeBufferPointer { buffer in
-            for (index, range) in snapshot.lines.enumerated() {
-                let event: RunEvent, hashValue: Range<Int>?, payload: EventPayload?
-                if readsPayloads {
-                    (event, hashValue, payload) = try decodeLineFolded(buffer, range, path: path, after: previous) { index + 1 }
-                } else {
-                    ((event, hashValue), payload) = (try decodeLineChecked(buffer, range, path: path, after: previous) { index + 1 }, nil)
-                }
-                previous = (event.time, event.hash)
-                if index == 0 { try checkStart(event, path: path) }
-                if check != nil, try !check!.accepts(event, in: buffer, range, hashValue: hashValue) {
-                    (check, signed) = (nil, nil)
+            for range in snapshot.lines {
+                let (event, payload, finding) = try lines.next(buffer, range)
+                switch finding {
+                case .chain?:
                     problem = try JournalVerifier.firstProblem(in: snapshot, path: path)
-                        ?? JournalProblem(kind: .altered, line: index + 1, seq: event.seq, message: "it does not follow the line before it in the hash chain")
-                }
-                // Unsigned acts and broken seals (`SignedRecordCheck`), on a chain that holds so far.
-                if signed != nil, let found = signed!.problem(with: event, line: index + 1) {
-                    (check, signed) = (nil, nil)
-                    problem = found
+                        ?? JournalProblem(kind: .altered, line: lines.count, seq: event.seq, message: "it does not follow the line before it in the hash chain")
+                case .signed(let found)?: problem = found
+                case nil: break
                 }
                 try body(event, payload)
             }
