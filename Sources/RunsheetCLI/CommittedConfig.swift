@@ -11,7 +11,7 @@ enum CommittedConfig {
     static func read(forRunbook runbook: String) -> (path: String, config: RepositoryConfig, problems: [Diagnostic])? {
         let start = (runbook as NSString).deletingLastPathComponent
         var folder = URL(fileURLWithPath: start.isEmpty ? "." : start).resolvingSymlinksInPath().path
-        guard let top = GitCommand.output(["rev-parse", "--show-toplevel"], in: folder), !top.isEmpty else { return nil }
+        guard let top = GitReading.of(folder).top else { return nil }
         while true {
             // "MODE TYPE OBJECT\tPATH": what HEAD holds at the path, a file or not.
             if let entry = GitCommand.output(["ls-tree", "HEAD", "--", RepositoryConfig.relativePath], in: folder), !entry.isEmpty {

@@ -8,7 +8,7 @@ import RunsheetPostgres
 /// is kept (`--store folder`, `--store postgresql://…/other`, RUNSHEET_STORE) does not choose which
 /// halts it obeys. A config file that cannot be read, decoded or parsed leaves which store's halts
 /// apply unknown: then no production step starts (rollback steps still run), as when a store
-/// cannot be read.
+/// cannot be read; so does a repository Git cannot read (`GitReading`).
 struct ConfiguredStoreFloor {
     /// The configured stores other than the one the run is kept on, each read before a production step.
     var stores: [StoreHaltsFloor]
@@ -21,7 +21,10 @@ struct ConfiguredStoreFloor {
     static func of(runbook: String, keptOn url: String?) throws -> ConfiguredStoreFloor {
         let (named, problem) = configured(forRunbook: runbook)
         let kept = url.flatMap(StoreHaltsFloor.place(of:))
-        var floor = ConfiguredStoreFloor(stores: [], refusal: problem.map(Self.refusal(because:)))
+        let folder = (runbook as NSString).deletingLastPathComponent
+        // In a repository Git cannot read, what is committed at HEAD (this file, the roles, the halts) cannot be known.
+        let unreadable = GitReading.of(folder.isEmpty ? "." : folder).refusal.map(Self.refusal(becauseGitCannotRead:))
+        var floor = ConfiguredStoreFloor(stores: [], refusal: unreadable ?? problem.map(Self.refusal(because:)))
         do {
             for store in named where kept == nil || StoreHaltsFloor.place(of: store) != kept {
                 // A configured URL that cannot be parsed is not the run's store: its floor fails closed when read.
@@ -71,6 +74,12 @@ struct ConfiguredStoreFloor {
         return "production steps do not start: \(problem), so which store's halts apply to this run " +
             "cannot be known (runsheet does not act on rules it cannot read); rollback steps still run; fix \(RepositoryConfig.relativePath) and commit it, " +
             "or have someone holding an exception role grant an exception for the step with 'runsheet sign RUN STEP --exception --reason \"...\"'"
+    }
+
+    /// One sentence: production steps do not start because Git cannot read the repository (`GitReading`).
+    static func refusal(becauseGitCannotRead why: String) -> String {
+        "production steps do not start: \(why); which store's halts apply to this run and who may lift them are as committed at HEAD, " +
+            "so they cannot be known (runsheet does not act on rules it cannot read); rollback steps still run"
     }
 
     /// Adds the configured stores' halts, and the refusal, to those `governance` obeys.

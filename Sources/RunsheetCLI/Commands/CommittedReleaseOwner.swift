@@ -5,10 +5,13 @@ extension RepositoryRules {
     /// The release's owner as the repository committed it: the `owner` its release file names when
     /// the file's very bytes (owner, requirements and every other field a closure relies on) are the
     /// version committed at `HEAD`; otherwise none, and why. An operator who names themselves owner
-    /// in an uncommitted edit is no owner. Outside Git the release file is all there is.
+    /// in an uncommitted edit is no owner. Outside Git the release file is all there is; in a repository Git cannot read
+    /// (`GitReading`) there is no owner.
     func committedOwner(of release: Release) -> (owner: String?, why: String?) {
         let folder = (release.path as NSString).deletingLastPathComponent.isEmpty ? "." : (release.path as NSString).deletingLastPathComponent
-        guard let top = GitCommand.output(["rev-parse", "--show-toplevel"], in: folder), !top.isEmpty else { return (release.owner, nil) }
+        let reading = GitReading.of(folder)
+        if let unreadable = reading.refusal { return (nil, unreadable) }
+        guard reading.top != nil else { return (release.owner, nil) }
         guard let committed = GitCommand.bytes(["show", "HEAD:./" + (release.path as NSString).lastPathComponent], in: folder) else {
             return (nil, "it is not committed at HEAD")
         }

@@ -64,6 +64,7 @@ struct HaltCommand: ParsableCommand {
             throw CommandFailure(status: .usage, message: "--until \(until ?? "") is in the past (it is \(Timestamp.plain(now)) UTC now), so the halt would end before it began; nothing was written")
         }
         let rules = try RepositoryRules.load(from: try governed.directory(), act: lift ? "lifting a halt" : "halting production", hint: governed.hint)
+        if lift { try rules.requireReadableGit(act: "lifting a halt") }
         let claimed = try RunContext.actor(explicit: actor.actorName)
         // With a key the person is the key's principal (as for `sign`), so the role is asked of them, after binding.
         let (person, signer) = try rules.bind(claimed, explicit: actor.actorName, key: key, act: what)

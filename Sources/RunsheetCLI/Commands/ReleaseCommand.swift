@@ -60,6 +60,7 @@ struct ReleaseClose: ParsableCommand {
         let folder = (release as NSString).deletingLastPathComponent
         let rules = try RepositoryRules.load(from: folder.isEmpty ? "." : folder, act: "closing a release",
                                              hint: "the rules are found from the release file's folder, as readiness finds them, so keep it beside or below the .runsheet/ that governs its runbooks")
+        try rules.requireReadableGit(act: "closing release \(parsed.id.shown)")
         if let closure = report.closure, closure.notCounted == nil {
             throw CommandFailure(status: .findings, message: "release \(parsed.id.shown) is already \(closure.sentence.shown), and a release is closed once; nothing was written")
         }

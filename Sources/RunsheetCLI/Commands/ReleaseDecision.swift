@@ -104,6 +104,10 @@ enum ReleaseDecision {
     /// With `store`, the closures of that PostgreSQL store.
     static func closure(of release: Release, near directory: String, at now: Date, store: String? = nil) -> Result<ReleaseClosure?, GovernanceLog.Problem> {
         guard let rules = try? RepositoryRules.load(from: directory, act: "reading closures") else { return .success(nil) }
+        // Who may close is as committed at HEAD: where Git cannot read the repository, no closure can be judged (NO-GO).
+        if let why = GitReading.of((rules.folder as NSString).deletingLastPathComponent).refusal {
+            return .failure(GovernanceLog.Problem(path: rules.closureLog.path, line: nil, message: why))
+        }
         let mirror: StoreGovernanceMirror?
         do { mirror = try store.map { try StoreGovernanceMirror.open(url: $0, log: "closures") } } catch {
             return .failure(GovernanceLog.Problem(path: "the closures of the store \(ConnectionSettings.redacted(store ?? ""))", line: nil, message: "they cannot be read"))

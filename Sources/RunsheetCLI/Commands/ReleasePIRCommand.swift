@@ -46,6 +46,7 @@ struct ReleasePIRCommand: ParsableCommand {
         let folder = (release as NSString).deletingLastPathComponent
         let rules = try RepositoryRules.load(from: folder.isEmpty ? "." : folder, act: "marking a PIR done",
                                              hint: "the rules are found from the release file's folder, as readiness finds them")
+        try rules.requireReadableGit(act: "marking the PIR of release \(parsed.id.shown) done")
         // On the PostgreSQL store, its closures log (StoreGovernanceMirror): read, appended and committed there.
         let mirror = try storeURL.map { try StoreGovernanceMirror.open(url: $0, log: "closures") }
         defer { mirror?.close() }

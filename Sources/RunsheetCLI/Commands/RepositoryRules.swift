@@ -21,6 +21,14 @@ struct RepositoryRules {
         return RepositoryRules(folder: folder, governance: try RunSupport.governance(for: runbook), anchor: anchor)
     }
 
+    /// Refuses (exit 1) `act` (a lift, a closure, a PIR: what counts by the rules as committed at
+    /// `HEAD`) in a repository Git cannot read (`GitReading`).
+    func requireReadableGit(act: String) throws {
+        let root = (folder as NSString).deletingLastPathComponent
+        guard let why = GitReading.of(root.isEmpty ? "." : root).refusal else { return }
+        throw CommandFailure(status: .findings, message: "\(act) is refused: \(why); nothing was written")
+    }
+
     /// Who acts and with which key: with a key, the person the allowed signers name for it. Where
     /// the repository's policy requires signatures, acting without a key is refused (exit 1).
     func bind(_ claimed: Actor, explicit: String?, key: SigningKeyOption, act: String) throws -> (Actor, SSHKeygenSigner?) {

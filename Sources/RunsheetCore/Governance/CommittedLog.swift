@@ -6,10 +6,15 @@ import Foundation
 /// `HEAD` does not hold, nothing is asked.
 enum CommittedLog {
     /// The bytes of `path` as committed at `HEAD`; nil outside Git or when `HEAD` has no such file.
-    static func head(of path: String) -> [UInt8]? {
+    /// In a repository Git cannot read (`GitReading`) the log does not verify: what it committed is unknown.
+    static func head(of path: String) throws(GovernanceLog.Problem) -> [UInt8]? {
         let folder = (path as NSString).deletingLastPathComponent
         guard access(folder.isEmpty ? "." : folder, F_OK) == 0 else { return nil }
-        return GitCommand.bytes(["show", "HEAD:./" + (path as NSString).lastPathComponent], in: folder.isEmpty ? "." : folder)
+        switch GitReading.of(folder) {
+        case .outsideGit, .empty: return nil
+        case .unreadable(let why): throw GovernanceLog.Problem(path: path, line: nil, message: why)
+        case .head: return GitCommand.bytes(["show", "HEAD:./" + (path as NSString).lastPathComponent], in: folder.isEmpty ? "." : folder)
+        }
     }
 
     static func problem(path: String) -> GovernanceLog.Problem {

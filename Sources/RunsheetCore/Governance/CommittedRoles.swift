@@ -5,7 +5,8 @@ import Synchronization
 /// repository committed it: the rules in the repository are the rules that ran, so `HEAD`'s
 /// committed roles file is the floor (a working-copy edit may add restrictions, never powers),
 /// and the version `data.rules` names, when it names one, must grant the role as well.
-/// Outside Git nothing is asked (the working copy is all there is, as before).
+/// Outside Git nothing is asked (the working copy is all there is, as before); in a repository
+/// Git cannot read (`GitReading`), no record counts.
 public enum CommittedRoles {
     private static let head = Mutex<[String: RolesFile?]>([:])
 
@@ -16,7 +17,9 @@ public enum CommittedRoles {
     public static func problem(_ record: GovernanceRecord, needed: String, rolesPath: String, directory: String,
                                allowed: (RolesFile) -> Bool) -> String? {
         let real = URL(fileURLWithPath: directory.isEmpty ? "." : directory).resolvingSymlinksInPath().path
-        guard let top = GitCommand.output(["rev-parse", "--show-toplevel"], in: real), !top.isEmpty else { return nil }
+        let reading = GitReading.of(real)
+        if let unreadable = reading.refusal { return unreadable }
+        guard let top = reading.top else { return nil }
         if case .object(let rules)? = record.data["rules"], rules.isEmpty {
             return "its rules name no rule file, so the rules it was made under cannot be known (no runsheet writes an empty one)"
         }

@@ -13,7 +13,7 @@ public enum CommittedRules {
     /// holds them): paths from the Git root, the inventory left out. nil outside Git or when no rule file was read.
     public static func recorded(_ ruleFiles: [String: String], folder: String) -> JSONValue? {
         let real = URL(fileURLWithPath: folder.isEmpty ? "." : folder).resolvingSymlinksInPath().path
-        guard !ruleFiles.isEmpty, let top = GitCommand.output(["rev-parse", "--show-toplevel"], in: real), !top.isEmpty else { return nil }
+        guard !ruleFiles.isEmpty, let top = GitReading.of(real).top else { return nil }
         var rules: [String: JSONValue] = [:]
         // The files that decide who may act (roles, policy, calendar); the inventory names owners of items, not of these acts.
         for (path, sha) in ruleFiles where (path as NSString).lastPathComponent != (Inventory.relativePath as NSString).lastPathComponent {

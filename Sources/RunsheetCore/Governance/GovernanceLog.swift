@@ -116,7 +116,7 @@ public struct GovernanceLog: Sendable {
         var info = stat()
         if lstat(path, &info) != 0 {
             if errno == ENOENT {
-                if CommittedLog.head(of: path) != nil { throw CommittedLog.problem(path: path) }
+                if try CommittedLog.head(of: path) != nil { throw CommittedLog.problem(path: path) }
                 return []
             }
             throw Problem(path: path, line: nil, message: "it cannot be read (\(String(cString: strerror(errno))))")
@@ -126,7 +126,7 @@ public struct GovernanceLog: Sendable {
         do { bytes = try FileReader.read(path) } catch {
             throw Problem(path: path, line: nil, message: "it cannot be read (\((error as? LocalizedError)?.errorDescription ?? "\(error)"))")
         }
-        if let committed = CommittedLog.head(of: path), !bytes.starts(with: committed) { throw CommittedLog.problem(path: path) }
+        if let committed = try CommittedLog.head(of: path), !bytes.starts(with: committed) { throw CommittedLog.problem(path: path) }
         return try Self.records(in: bytes, path: path)
     }
 

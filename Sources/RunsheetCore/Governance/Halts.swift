@@ -123,8 +123,10 @@ public enum HaltBlock: Sendable, Equatable {
             return "production is " + halts.map(\.sentence).joined(separator: "; and ") +
                 "; a \(lifters) lifts it with 'runsheet halt --lift' (a halt never blocks rollback steps)"
         case .unverifiable(let problem):
+            // Git cannot read the repository: the file is not at fault, and the sentence already says what to do.
+            let fix = problem.contains(GitReading.unknown) ? "" : "restore the file from Git or a copy (docs/JOURNAL.md, \"Governance logs\") "
             return "production steps are blocked because \(problem), so whether production is halted cannot be known; " +
-                "restore the file from Git or a copy (docs/JOURNAL.md, \"Governance logs\") (this never blocks rollback steps)"
+                fix + "(this never blocks rollback steps)"
         case .storeUnreadable(let sentence):
             return sentence
         }
