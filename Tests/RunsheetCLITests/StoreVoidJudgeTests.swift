@@ -81,6 +81,18 @@ import Testing
         #expect(elsewhere.status == 1 && elsewhere.stderr.split(separator: "\n").count == 1)
         try untouched()
 
+        // A copy of the repository (its config names the store) with carol's lift made invalid by a
+        // committed valid-before: the lift verifies under the allowed signers its history holds.
+        let clone = try Fixtures.temporaryDirectory("void-judge-copy").appendingPathComponent("repo")
+        #expect(try Fixtures.run("/usr/bin/git", ["clone", "-q", s.a.dir.path, clone.path]).status == 0)
+        try edits[0].2.write(to: clone.appendingPathComponent(".runsheet/allowed_signers"), atomically: true, encoding: .utf8)
+        let recommitted = try Fixtures.run("/bin/sh", ["-c", "git add -A && git -c user.name=m -c user.email=m@example.com -c commit.gpgsign=false commit -qm 'valid-before'"], directory: clone)
+        #expect(recommitted.status == 0, "\(recommitted.stderr)")
+        let inCopy = try owner(s, ["store", "void", "--log", "halts", "--from", "2", "--reason", "INC-12"], in: clone)
+        #expect(inCopy.status == 1 && inCopy.stderr.contains("a version of the allowed signers committed in this repository's history") && inCopy.stderr.split(separator: "\n").count == 1,
+                "\(inCopy.status) \(inCopy.stdout)\(inCopy.stderr)")
+        try untouched()
+
         // The positive control: judged by the committed file, both verify.
         let verifies = try void.owner(s, ["store", "void", "--log", "halts", "--from", "2", "--reason", "INC-13"])
         #expect(verifies.status == 1 && verifies.stderr.contains("verifies here"), "\(verifies.status) \(verifies.stderr)")

@@ -16,8 +16,10 @@ struct StoreVoid: ParsableCommand {
             log) that does not verify here, as 'verify' and 'halt' judge it (so run it in the \
             repository whose rules and allowed signers apply), with the allowed signers as \
             committed at HEAD (refused while the working copy's file differs); a run's record \
-            must also fail under those committed at the commit the run started at, and a log \
-            is judged only in a repository whose committed config names the store; it and every record after it \
+            must also fail under those committed at the commit the run started at; a log is \
+            judged only in a repository whose committed config names the store, and its \
+            record must fail under every version of the allowed signers in HEAD's history; \
+            it and every record after it \
             (they chain onto it) move, in one transaction, into runsheet.voided with the \
             database user who voided them, when and --reason. A record that verifies is never \
             voided. Only the owner of the store's tables may void; anyone may list what was \
@@ -166,6 +168,9 @@ struct StoreVoid: ParsableCommand {
             }
             for record in records {
                 if let problem = record.signatureProblem(log: name, signers: signers) {
+                    if record.signature != nil, let version = try VoidSigners.history(near: rules.anchor).first(where: { record.signatureProblem(log: name, signers: $0) == nil }) {
+                        throw CommandFailure(status: .findings, message: "record \(record.seq) of the store's \(name) log (\(record.type.shown) by \(record.actor.shown)) verifies under \(version.path.shown), a version of the allowed signers committed in this repository's history, and a record that verifies is never voided; nothing was voided")
+                    }
                     return (lines, (record.seq, "the signature of record \(record.seq) (\(record.type.shown) by \(record.actor.shown)) does not verify: \(problem.shown)"))
                 }
             }

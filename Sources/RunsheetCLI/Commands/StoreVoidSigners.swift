@@ -45,6 +45,16 @@ enum VoidSigners {
         return AllowedSigners.parse(text: String(decoding: bytes, as: UTF8.self), path: "\(relative)@\(commit.prefix(12))").0
     }
 
+    /// Every version of the allowed signers file (the one that applies to `anchor`) committed in
+    /// `HEAD`'s history, parsed: a governance record that verifies under any of them is not
+    /// voided, so a commit of other signers (in a copy of the repository, say) cannot make it fail.
+    static func history(near anchor: String) throws -> [AllowedSigners] {
+        let (top, relative) = try place(near: anchor, working: AllowedSigners.load(forRunbook: anchor)?.0.path)
+        return CommittedRules.versions(of: relative, in: top).sorted().compactMap { sha in
+            CommittedRules.version(of: relative, sha256: sha, in: top).map { AllowedSigners.parse(text: String(decoding: $0, as: UTF8.self), path: "\(relative)@\(sha.prefix(12))").0 }
+        }
+    }
+
     /// The Git root around `anchor` and the allowed signers file's path from it (`working`, the
     /// file found in the working copy, or the root's `.runsheet/allowed_signers`).
     private static func place(near anchor: String, working: String?) throws -> (top: String, relative: String) {
