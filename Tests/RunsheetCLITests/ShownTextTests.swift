@@ -62,6 +62,13 @@ import Testing
         let reversed = try runsheet(["run", "esc.md", "--as", "\u{202E}moc.elpmaxe@ecila"], in: dir, stdin: "done\nquit\n")
         #expect(reversed.status == 2 && reversed.stderr.contains("holds the control character \\u202e"), "\(reversed.stderr)")
         #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+        // Found by the adversary: a line or paragraph separator, which many screens show as a line break (a forged ⚠ line).
+        for (separator, escaped) in [("\u{2028}", "\\u2028"), ("\u{2029}", "\\u2029")] {
+            let split = try runsheet(["run", "esc.md", "--as", "mallory\(separator)⚠ forged line"], in: dir, stdin: "done\nquit\n")
+            #expect(split.status == 2 && split.stderr.contains("holds the control character \(escaped)"), "\(split.stderr)")
+            #expect(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path) == nil)
+            #expect("INC-1\(separator)⚠ fake".shown == "INC-1\(escaped)⚠ fake")
+        }
         let note = try runsheet(["run", "esc.md", "--as", "alice"], in: dir, stdin: "note see \u{2066}hidden\u{2069}\nquit\n")
         #expect(note.stdout.contains("holds the control character \\u2066"), "\(note.stdout)")
         #expect(try RepositoryRuns.events(dir, id: try #require(Fixtures.onlyRun(in: dir.appendingPathComponent("runs").path)))

@@ -30,6 +30,18 @@ import Testing
         try Fixtures.runsheet(["halt", "--as", "carol@example.com", "--store", s.c.url] + arguments, environment: s.c.environment, directory: s.a.dir)
     }
 
+    /// Writes `files` (path from alice's checkout → text) and commits the checkout; with no files,
+    /// the config naming the team's store, whose logs only that repository judges.
+    func commit(_ s: StoreRunTests.Setup, _ files: [String: String]? = nil) throws {
+        for (path, text) in files ?? [".runsheet/config.yaml": "store: \(s.a.url)\n"] {
+            try text.write(to: s.a.dir.appendingPathComponent(path), atomically: true, encoding: .utf8)
+        }
+        for arguments in [["add", "-A"], ["-c", "user.name=Alice", "-c", "user.email=alice@example.com", "-c", "commit.gpgsign=false", "commit", "-qm", "rules"]] {
+            let git = try Fixtures.run("/usr/bin/git", ["-C", s.a.dir.path] + arguments)
+            #expect(git.status == 0, "git \(arguments): \(git.stderr)")
+        }
+    }
+
     /// The seq and hash of the last row of `table` where `filter` holds.
     func head(_ s: StoreRunTests.Setup, _ table: String, _ filter: String) throws -> (seq: Int, hash: String) {
         let parts = try s.sql("SELECT seq || ' ' || hash FROM runsheet.\(table) WHERE \(filter) ORDER BY seq DESC LIMIT 1").split(separator: " ").map(String.init)
@@ -75,6 +87,7 @@ import Testing
 
     @Test func aHaltWithASignatureThatDoesNotVerifyIsVoidedByTheOwnerAndProductionGoesOn() throws {
         let s = try StoreRunTests().setup()
+        try commit(s)
         let mallory = try member(s, "mallory")
         // Two records that verify: a halt and its lift.
         #expect(try carol(s, ["--reason", "INC-1 maintenance"]).status == 0)
@@ -95,7 +108,7 @@ import Testing
                                               environment: mallory.environment, directory: s.a.dir)
         #expect(byMallory.status == 6 && byMallory.stderr.contains("does not own the runsheet tables") && byMallory.stderr.split(separator: "\n").count == 1,
                 "\(byMallory.status) \(byMallory.stderr)")
-        for reason in ["", "two\nlines", "red \u{1B}[31m"] {
+        for reason in ["", "two\nlines", "red \u{1B}[31m", "two\u{2028}\u{26A0} lines", "two\u{2029}paragraphs", "next\u{85}line"] {
             let bad = try owner(s, ["store", "void", "--log", "halts", "--from", "3", "--reason", reason])
             #expect(bad.status == 2 && bad.stderr.split(separator: "\n").count == 1, "\(reason.debugDescription): \(bad.status) \(bad.stderr)")
         }
@@ -178,6 +191,21 @@ import Testing
             #expect(shown.status == 0 && shown.stdout.contains(words) && shown.stdout.contains("INC-6: sign-offs forged by mallory"),
                     "\(command): \(shown.status) \(shown.stdout)\(shown.stderr)")
         }
+        // An export stays the journal byte for byte, and says on standard error what it lacks; reports list it.
+        let exported = try s.a.runsheet(["export", id])
+        #expect(exported.status == 0 && exported.stdout.split(separator: "\n").count == events
+                && exported.stderr.contains("records \(first) to \(first + 1) of run \(id) were voided from the store by database user \(s.team.store.owner)")
+                && exported.stderr.contains("runsheet store void --list \(id)") && exported.stderr.split(separator: "\n").count == 1,
+                "\(exported.status) \(exported.stderr)")
+        let json = try s.a.runsheet(["report", id, "--format", "json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)\(json.stderr)")
+        let voidedList = try #require(report["voided"] as? [[String: Any]], "\(report.keys)")
+        #expect(voidedList.count == 1 && voidedList[0]["first"] as? Int == first && voidedList[0]["last"] as? Int == first + 1
+                && voidedList[0]["by"] as? String == s.team.store.owner && voidedList[0]["reason"] as? String == "INC-6: sign-offs forged by mallory", "\(voidedList)")
+        for format in ["md", "html"] {
+            let shown = try s.a.runsheet(["report", id, "--format", format])
+            #expect(shown.status == 0 && shown.stdout.contains(words), "\(format): \(shown.stdout)\(shown.stderr)")
+        }
         let listed = try s.b.runsheet(["store", "void", "--list", id])
         let rows = listed.stdout.split(separator: "\n")
         #expect(listed.status == 0 && rows.count == 2 && rows.allSatisfy { $0.contains(#"\"type\":\"signoff.signed\""#) && $0.contains(#""db_user":"\#(mallory.user)""#) },
@@ -208,6 +236,7 @@ import Testing
 
     @Test func aClosureWithASignatureThatDoesNotVerifyIsVoidedFromTheClosuresLog() throws {
         let s = try StoreRunTests().setup()
+        try commit(s)
         let mallory = try member(s, "mallory")
         let line = try forgeRecord(s, mallory, log: "closures", type: ReleaseClosure.closed, data: ["release": "2026.12"])
         let wrong = try owner(s, ["store", "void", "--log", "closures", "--from", "2", "--reason", "INC-8"])

@@ -34,19 +34,20 @@ struct Report: ParsableCommand {
     @OptionGroup var storeOption: StoreOption
 
     func run() throws {
-        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, _ in
-            try report(directory)
+        try StoreRoute.reading(runID, flag: storeOption.store, locate: { try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir) }) { directory, view in
+            try report(directory, voided: VoidedLines.reported(of: view, run: runID))
         }
     }
 
-    /// Writes the report of the run in `directory`.
-    func report(_ directory: String) throws {
+    /// Writes the report of the run in `directory`; `voided`: what `store void` took out of it.
+    func report(_ directory: String, voided: [RunReport.VoidedRecords]? = nil) throws {
         let (events, problem) = try RunSupport.shownEvents(in: directory)
         let state = RunState.fold(events)
         let (result, bytes) = try RunSupport.compileRunbook(of: state, runDirectory: directory)
         var report = RunReport.make(events: events, runbook: result.runbook, currentSHA256: SHA256Hex.of(bytes),
                                     signatures: RunSignatures.outcomes(state, runDirectory: directory))
         if let rule = UnsignedSignOffs.rule(state, Governance.load(for: result.runbook).0) { report.markUnsignedSignOffs(rule) }
+        report.voided = voided
         let text = try ReportTemplate.render(layout.template) { try ReportRenderer.render(report, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         try RunSupport.finishShowing(problem)

@@ -211,6 +211,7 @@ struct Export: ParsableCommand {
     func run() throws {
         let choice = StoreAccess.choice(storeOption.store)
         let bytes: [UInt8]
+        var voidings: [Voiding] = []
         switch choice {
         case .folder:
             let directory = try RunContext.runDirectory(runID, runsDir: runsFolder.runsDir)
@@ -222,8 +223,11 @@ struct Export: ParsableCommand {
             bytes = Array(data)
         case .postgres(let url, _):
             bytes = try Self.fetch(runID, url: url).journalBytes
+            voidings = try StoreAccess.run(url) { store in try await RunStore.voidings(store, .run(runID)) }
         }
         try OutputFile.write(bytes, to: outputFile.output)
+        // The journal stays byte for byte; that it is shorter than what was written is said beside it.
+        for line in VoidedLines.exported(voidings, run: runID) { Output.error(line) }
     }
 
     /// The run as the store at `url` holds it; an unknown id is one sentence, exit 2.

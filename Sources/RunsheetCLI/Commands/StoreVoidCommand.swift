@@ -14,7 +14,12 @@ struct StoreVoid: ParsableCommand {
         discussion: """
             SEQ must be the first record of the run (or of the store's halts or closures \
             log) that does not verify here, as 'verify' and 'halt' judge it (so run it in the \
-            repository whose rules and allowed signers apply); it and every record after it \
+            repository whose rules and allowed signers apply), with the allowed signers as \
+            committed at HEAD (refused while the working copy's file differs); a run's record \
+            must also fail under those committed at the commit the run started at; a log is \
+            judged only in a repository whose committed config names the store, and its \
+            record must fail under every version of the allowed signers in HEAD's history; \
+            it and every record after it \
             (they chain onto it) move, in one transaction, into runsheet.voided with the \
             database user who voided them, when and --reason. A record that verifies is never \
             voided. Only the owner of the store's tables may void; anyone may list what was \
@@ -22,8 +27,10 @@ struct StoreVoid: ParsableCommand {
             voided it, when and why). 'status' and 'audit' name the voided records.
 
             Exit codes: 0 voided (or listed); 1 refused: SEQ is not the first record that does \
-            not verify, or the run or log changed meanwhile; 2 bad input (no --reason or one \
-            with a control character, no such record, --log neither halts nor closures); 5 a \
+            not verify, the allowed signers file differs from HEAD's, or the run or log changed \
+            meanwhile; 2 bad input (no --reason or one with a control character, no such \
+            record, --log neither halts nor closures, an allowed signers file that cannot be \
+            read); 5 a \
             session drives the run; 6 the store cannot be used, or the database user does not \
             own its tables.
 
@@ -124,13 +131,31 @@ struct StoreVoid: ParsableCommand {
             let path = RunSupport.journalPath(view.directory)
             let lines = try FileReader.read(path).split(separator: 0x0A, omittingEmptySubsequences: true).map(Array.init)
             let contents = try JournalFile.verifiedRead(at: path, repair: false)
-            guard let problem = contents.problem ?? RunSignatures.problem(RunState.fold(contents.events), runDirectory: view.directory) else { return (lines, nil) }
+            let state = RunState.fold(contents.events)
+            // Judged by the committed allowed signers only (the working copy's are refused when they differ).
+            let anchor = RunSupport.signersAnchor(of: state, runDirectory: view.directory)
+            _ = try VoidSigners.committed(near: anchor)
+            guard let problem = contents.problem ?? RunSignatures.problem(state, runDirectory: view.directory) else { return (lines, nil) }
             if problem.kind == .misplaced {
                 throw CommandFailure(status: .findings, message: "run \(id.shown) does not verify here as a whole, not at one record (\(problem.message.shown)); run store void in the run's repository, and nothing was voided")
             }
-            return (lines, (problem.seq ?? problem.line, problem.message.shown))
+            let seq = problem.seq ?? problem.line
+            // A signature must also fail under the allowed signers committed where the run started:
+            // a commit made since (even in a copy of the repository) cannot make a valid one fail.
+            if contents.problem == nil, state.signedEvents.contains(where: { $0.seq == seq }) {
+                guard let commit = state.gitCommit.map({ String($0.prefix { $0 != "+" }) }), !commit.isEmpty else {
+                    throw CommandFailure(status: .findings, message: "run \(id.shown) recorded no commit at its start, so the allowed signers it started under cannot be read and the signature of record \(seq) cannot be judged by them; nothing was voided")
+                }
+                let started = try VoidSigners.at(commit: commit, near: anchor, run: id)
+                if SignatureVerification.outcomes(of: state, signers: started).contains(where: { $0.seq == seq && $0.verified }) {
+                    throw CommandFailure(status: .findings, message: "record \(seq) of run \(id.shown) verifies under the allowed signers committed at the commit the run started at (\(commit.prefix(12))), and a record that verifies is never voided; nothing was voided")
+                }
+            }
+            return (lines, (seq, problem.message.shown))
         case .log(let name):
             let rules = try RepositoryRules.load(from: try governed.directory(), act: "voiding records of the store's \(name) log", hint: governed.hint)
+            try Self.requireConfigured(url, anchor: rules.anchor, log: name)
+            let signers = try VoidSigners.committed(near: rules.anchor)
             let mirror = try StoreGovernanceMirror.open(url: url, log: name)
             defer { mirror.close() }
             let lines = try FileReader.read(mirror.path).split(separator: 0x0A, omittingEmptySubsequences: true).map(Array.init)
@@ -141,13 +166,28 @@ struct StoreVoid: ParsableCommand {
                 }
                 return (lines, (line, error.message.shown))
             }
-            let signers = AllowedSigners.load(forRunbook: rules.anchor)?.0
             for record in records {
                 if let problem = record.signatureProblem(log: name, signers: signers) {
+                    if record.signature != nil, let version = try VoidSigners.history(near: rules.anchor).first(where: { record.signatureProblem(log: name, signers: $0) == nil }) {
+                        throw CommandFailure(status: .findings, message: "record \(record.seq) of the store's \(name) log (\(record.type.shown) by \(record.actor.shown)) verifies under \(version.path.shown), a version of the allowed signers committed in this repository's history, and a record that verifies is never voided; nothing was voided")
+                    }
                     return (lines, (record.seq, "the signature of record \(record.seq) (\(record.type.shown) by \(record.actor.shown)) does not verify: \(problem.shown)"))
                 }
             }
             return (lines, nil)
+        }
+    }
+
+    /// Refuses (exit 1) voiding a log of a store that the repository's committed
+    /// `.runsheet/config.yaml` does not name: only that store's halts and closures are this
+    /// repository's to judge (another repository's signers would make its records fail).
+    static func requireConfigured(_ url: String, anchor: String, log: String) throws {
+        let here = StoreHaltsFloor.place(of: url)
+        guard let committed = CommittedConfig.read(forRunbook: anchor) else {
+            throw CommandFailure(status: .findings, message: "no \(RepositoryConfig.relativePath) is committed at HEAD here, so this repository does not name the store \(ConnectionSettings.redacted(url)) and cannot judge its \(log) log; run store void in the repository whose committed config names the store, and nothing was voided")
+        }
+        guard committed.problems.allSatisfy({ $0.severity != .error }), let named = committed.config.store, here != nil, StoreHaltsFloor.place(of: named) == here else {
+            throw CommandFailure(status: .findings, message: "\(committed.path.shown) as committed at HEAD does not name the store \(ConnectionSettings.redacted(url)) (same host, port and database), so this repository cannot judge its \(log) log; run store void in the repository whose committed config names the store, and nothing was voided")
         }
     }
 
@@ -175,6 +215,23 @@ enum VoidedLines {
     /// For a run read from the store (`view`); none for a run folder.
     static func lines(of view: StoreRunView?, run id: String) -> [String] {
         view.map { lines($0.voidings, of: "this run", list: "runsheet store void --list \(id.shown)") } ?? []
+    }
+
+    /// The report's `voided` list for a run read from the store (`view`); nil when none were voided.
+    static func reported(of view: StoreRunView?, run id: String) -> [RunReport.VoidedRecords]? {
+        guard let voidings = view?.voidings, !voidings.isEmpty else { return nil }
+        let texts = lines(voidings, of: "this run", list: "runsheet store void --list \(id.shown)")
+        return zip(voidings, texts).map { voiding, text in
+            RunReport.VoidedRecords(first: voiding.first, last: voiding.last, by: voiding.voidedBy, at: voiding.voidedAt, reason: voiding.reason, text: text)
+        }
+    }
+
+    /// What `export` says on standard error of a run's voided records: its journal, byte for
+    /// byte, ends without them.
+    static func exported(_ voidings: [Voiding], run id: String) -> [String] {
+        voidings.map { voiding in
+            "⚠ record\(voiding.first == voiding.last ? "" : "s") \(StoreVoid.range(voiding.first, voiding.last)) of run \(id.shown) \(voiding.first == voiding.last ? "was" : "were") voided from the store by database user \(voiding.voidedBy.shown) at \(voiding.voidedAt.shown) server time (\(voiding.reason.shown)), so this journal does not hold \(voiding.first == voiding.last ? "it" : "them"); 'runsheet store void --list \(id.shown)' lists \(voiding.first == voiding.last ? "it" : "them")"
+        }
     }
 
     static func lines(_ voidings: [Voiding], of what: String, list: String) -> [String] {

@@ -40,12 +40,12 @@ public enum CommittedRules {
 
     /// The SHA-256 of every version of `path` (from the Git root) committed in `HEAD`'s history;
     /// asked of Git once per file and process.
-    static func versions(of path: String, in directory: String) -> Set<String> {
+    public static func versions(of path: String, in directory: String) -> Set<String> {
         Set(blobs(of: path, in: directory).keys)
     }
 
     /// The bytes of the committed version of `path` whose SHA-256 is `sha256`; nil when there is none.
-    static func version(of path: String, sha256: String, in directory: String) -> [UInt8]? {
+    public static func version(of path: String, sha256: String, in directory: String) -> [UInt8]? {
         blobs(of: path, in: directory)[sha256].flatMap { GitCommand.bytes(["cat-file", "blob", $0], in: directory) }
     }
 

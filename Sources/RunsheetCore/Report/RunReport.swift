@@ -185,6 +185,24 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var followUp: FollowUpStatus?
     /// Notifications that could not be delivered (`notify.failed`); absent when none failed.
     public var notifications: [NotificationNotice]?
+    /// Records `store void` took out of the run (a run of the PostgreSQL store), one entry per
+    /// act; absent when none were: the journal reported on ends without them.
+    public var voided: [VoidedRecords]?
+
+    /// One act of `store void` on the run: records `first` to `last`, by database user `by`, at
+    /// `at` (server time, UTC), for `reason`; `text` is the line `status` shows for it.
+    public struct VoidedRecords: Codable, Sendable, Equatable {
+        public var first: Int
+        public var last: Int
+        public var by: String
+        public var at: String
+        public var reason: String
+        public var text: String
+
+        public init(first: Int, last: Int, by: String, at: String, reason: String, text: String) {
+            (self.first, self.last, self.by, self.at, self.reason, self.text) = (first, last, by, at, reason, text)
+        }
+    }
 
     /// Builds the report of a run. `runbook` is the runbook compiled now; steps the run recorded
     /// that it no longer has are listed after its own, by id.

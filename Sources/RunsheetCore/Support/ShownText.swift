@@ -5,8 +5,9 @@
 ///
 /// C0 controls and DEL become `\xHH` (ESC is `\x1b`), with `\n`, `\t` and `\r` for line feed,
 /// tab and carriage return; C1 controls (U+0080 to U+009F) become `\u0085` and the like, and
+/// the line and paragraph separators (U+2028, U+2029), which break a line on many screens, and
 /// the bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069),
-/// which reorder what follows them on screen, `\u202e` and the like.
+/// which reorder what follows them on screen, `\u2028`, `\u202e` and the like.
 public enum ShownText {
     /// `text` with its control characters escaped; with `keepingLineBreaks`, line feeds and tabs
     /// stay as they are (for text shown over several lines: notes, commands, a step's body).
@@ -50,11 +51,12 @@ public enum ShownText {
         return decoded
     }
 
-    /// Whether `scalar` is a C0 control, DEL, a C1 control, or a bidirectional embedding,
-    /// override or isolate (it would make `alice` of `\u{202E}ecila` on screen).
+    /// Whether `scalar` is a C0 control, DEL, a C1 control (NEL, U+0085, among them), the line or
+    /// paragraph separator (U+2028, U+2029: a line break to many terminals and viewers), or a
+    /// bidirectional embedding, override or isolate (it would make `alice` of `\u{202E}ecila` on screen).
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
-            || (0x2066...0x2069).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
     static func isLineBreakOrTab(_ scalar: Unicode.Scalar) -> Bool { scalar == "\n" || scalar == "\t" }
