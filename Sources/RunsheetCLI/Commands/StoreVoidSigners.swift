@@ -60,7 +60,11 @@ enum VoidSigners {
     private static func place(near anchor: String, working: String?) throws -> (top: String, relative: String) {
         let folder = (anchor as NSString).deletingLastPathComponent
         let real = URL(fileURLWithPath: folder.isEmpty ? "." : folder).resolvingSymlinksInPath().path
-        guard let top = GitCommand.output(["rev-parse", "--show-toplevel"], in: real), !top.isEmpty else {
+        let reading = GitReading.of(real)
+        if let refusal = reading.refusal {
+            throw CommandFailure(status: .findings, message: "\(refusal), and store void judges signatures only by the allowed signers as committed; nothing was voided")
+        }
+        guard let top = reading.top else {
             throw CommandFailure(status: .findings, message: "\(real.shown) is not in a Git repository, so the allowed signers as committed cannot be read and store void judges signatures only by them; nothing was voided")
         }
         guard let working else { return (top, AllowedSigners.relativePath) }
