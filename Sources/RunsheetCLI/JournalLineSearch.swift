@@ -7,6 +7,17 @@ enum JournalLineSearch {
     /// The first line (after any empty ones) and every later line holding one of `fragments`,
     /// each once, in journal order; without the newline.
     static func firstAndContaining(_ fragments: [[UInt8]], in journal: [UInt8]) -> [ArraySlice<UInt8>] {
+        lines(fragments, in: journal, first: true)
+    }
+
+    /// `firstAndContaining` over a journal in pieces of whole lines (`RunStore.journal`), which
+    /// joined make the journal: the first line of the first piece, then the lines of each piece
+    /// holding a fragment, in order.
+    static func firstAndContaining(_ fragments: [[UInt8]], in pieces: [[UInt8]]) -> [ArraySlice<UInt8>] {
+        pieces.indices.flatMap { index in lines(fragments, in: pieces[index], first: index == 0) }
+    }
+
+    private static func lines(_ fragments: [[UInt8]], in journal: [UInt8], first: Bool) -> [ArraySlice<UInt8>] {
         journal.withUnsafeBufferPointer { buffer -> [ArraySlice<UInt8>] in
             guard let base = buffer.baseAddress else { return [] }
             let count = buffer.count
@@ -34,7 +45,7 @@ enum JournalLineSearch {
                 }
                 return nil
             }
-            var starts: Set<Int> = [start]
+            var starts: Set<Int> = first ? [start] : []
             for fragment in fragments where !fragment.isEmpty {
                 var from = start
                 while from < count, let at = find(fragment, from: from) {

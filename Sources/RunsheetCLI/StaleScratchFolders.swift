@@ -8,12 +8,22 @@ import Synchronization
 /// and emptied through its descriptor. A folder whose process lives (whoever it is) is left
 /// alone, and so is anything else (docs/TEAMS.md, "Temporary folders").
 enum StaleScratchFolders {
-    private static let swept = Mutex(false)
+    private static let sweeping = Mutex<DispatchGroup?>(nil)
 
-    /// Sweeps the temporary folder once per process (the first store command's connection).
+    /// Starts sweeping the temporary folder, once per process (the first store command's
+    /// connection), on a thread of its own: a temporary folder of tens of thousands of entries
+    /// takes some 20 ms to list, which the command's connection need not wait for. `finish()`
+    /// waits for it, so the sweep is done before the store command returns.
     static func sweepOnce() {
-        guard swept.withLock({ done in defer { done = true }; return !done }) else { return }
-        sweep(in: NSTemporaryDirectory())
+        let group = DispatchGroup()
+        guard sweeping.withLock({ started in defer { started = started ?? group }; return started == nil }) else { return }
+        let directory = NSTemporaryDirectory()
+        DispatchQueue.global(qos: .utility).async(group: group) { sweep(in: directory) }
+    }
+
+    /// Waits for the sweep `sweepOnce` started, if any.
+    static func finish() {
+        sweeping.withLock { $0 }?.wait()
     }
 
     /// Removes the stale folders in `directory`; returns their names.
@@ -23,7 +33,7 @@ enum StaleScratchFolders {
         guard parent >= 0 else { return [] }
         defer { close(parent) }
         var removed: [String] = []
-        for name in names(in: parent) {
+        for name in names(in: parent, prefix: ScratchFolders.prefix) {
             guard let pid = ScratchFolders.owner(ofName: name), pid != getpid(), !alive(pid) else { continue }
             var info = stat()
             guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid() else { continue }
@@ -37,8 +47,11 @@ enum StaleScratchFolders {
         kill(pid, 0) == 0 || errno != ESRCH
     }
 
-    /// The entries of the directory open at `descriptor` (its own descriptor is not consumed).
-    private static func names(in descriptor: Int32) -> [String] {
+    /// The entries of the directory open at `descriptor` (its own descriptor is not consumed);
+    /// with `prefix`, only those whose name begins with it (compared as bytes: the other
+    /// entries of a busy temporary folder are never made into strings).
+    private static func names(in descriptor: Int32, prefix: String = "") -> [String] {
+        let wanted = Array(prefix.utf8)
         let copy = dup(descriptor)
         guard copy >= 0, let stream = fdopendir(copy) else {
             if copy >= 0 { close(copy) }
@@ -48,10 +61,11 @@ enum StaleScratchFolders {
         rewinddir(stream)
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes -> String? in
+                guard bytes.starts(with: wanted) else { return nil }
+                return String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if let name, name != "." && name != ".." { names.append(name) }
         }
         return names
     }

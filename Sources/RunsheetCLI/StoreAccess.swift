@@ -59,6 +59,7 @@ enum StoreAccess {
                                  _ work: @escaping @Sendable (StoreConnection) async throws -> T) throws -> T {
         // What store commands of this user left behind when they were killed goes first.
         StaleScratchFolders.sweepOnce()
+        defer { StaleScratchFolders.finish() }
         let environment = ProcessInfo.processInfo.environment
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         do {

@@ -64,7 +64,7 @@ struct StoreRunView {
     let fetchedFold: StoreJournalFold?
     /// The journal, while it is not yet written into the folder: with a fold, only when the fold
     /// gives nothing (then the laid-out journal is read, as without one).
-    private let unwrittenJournal: [UInt8]?
+    private let unwrittenJournal: [[UInt8]]?
     /// The run folder: `root/runs/<id>`.
     let directory: String
     let origins: [EventOrigin]
@@ -79,7 +79,7 @@ struct StoreRunView {
     var repository: String?
 
     init(root: String, directory: String, origins: [EventOrigin], store: String, tree: String? = nil,
-         repository: String? = RunContext.gitRoot(of: FileManager.default.currentDirectoryPath), fold: StoreJournalFold? = nil, unwrittenJournal: [UInt8]? = nil) {
+         repository: String? = RunContext.gitRoot(of: FileManager.default.currentDirectoryPath), fold: StoreJournalFold? = nil, unwrittenJournal: [[UInt8]]? = nil) {
         (self.root, self.directory, self.origins, self.store, self.fetchedFold) = (root, directory, origins, store, fold)
         self.unwrittenJournal = unwrittenJournal
         (self.tree, self.repository) = (tree ?? root + "/tree", repository)
@@ -96,7 +96,7 @@ struct StoreRunView {
         guard !id.isEmpty, !id.hasPrefix("."), !id.contains("/"), !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw CommandFailure(status: .usage, message: "'\(id.shown)' is not a run id: a run in the store is named by its whole id")
         }
-        let fetched: (run: (journal: [UInt8], files: [StoredFile]), origins: [EventOrigin], voidings: [Voiding])
+        let fetched: (run: (journal: [[UInt8]], files: [StoredFile]), origins: [EventOrigin], voidings: [Voiding])
         var revisions: [String: [UInt8]] = [:]
         let folding = fold ? StoreJournalFold(name: "\(ConnectionSettings.redacted(url)) run \(id)") : nil
         let piece: (@Sendable ([UInt8]?) -> Void)? = folding.map { folding in { @Sendable piece in folding.take(piece) } }
@@ -106,7 +106,7 @@ struct StoreRunView {
                  origins ? try await RunStore.origins(store, id) : [], try await RunStore.voidings(store, .run(id)))
             }
             // Files the run recorded after it started (a resume on a changed runbook): kept by hash.
-            let hashes = Self.revisionHashes(journal: fetched.run.journal, files: fetched.run.files)
+            let hashes = Self.revisionHashes(pieces: fetched.run.journal, files: fetched.run.files)
             if !hashes.isEmpty { revisions = try StoreAccess.run(url) { store in try await RunStore.blobs(store, hashes) } }
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(id.shown)' (a run in the store is named by its whole id)")
@@ -116,12 +116,15 @@ struct StoreRunView {
         do { root = try ScratchFolders.make("run", signals: signals) } catch {
             throw CommandFailure(status: .usage, message: "cannot make a private folder for run \(id.shown) of the store in \(NSTemporaryDirectory()): \((error as NSError).localizedDescription)")
         }
-        // With a fold the journal is written only if the fold gives nothing (`folded`): 39 MB for a long run.
+        // With a fold the journal is written only if the fold gives nothing (`folded`): 39 MB for a
+        // long run, left in the pieces it came in until then.
         var view = StoreRunView(root: root, directory: root + "/runs/" + id, origins: fetched.origins, store: ConnectionSettings.redacted(url),
                                 fold: folding, unwrittenJournal: folding == nil ? nil : fetched.run.journal)
         view.voidings = fetched.voidings
         do {
-            try view.lay(id, journal: fetched.run.journal, files: fetched.run.files, revisions: revisions, writesJournal: folding == nil)
+            try view.lay(id, journal: folding == nil ? Self.joined(fetched.run.journal) : [], first: fetched.run.journal.first ?? [],
+                         files: fetched.run.files, revisions: revisions, current: revisions.isEmpty ? nil : Self.recordedFiles(pieces: fetched.run.journal),
+                         writesJournal: folding == nil)
         } catch {
             view.close()
             throw error
@@ -150,7 +153,7 @@ struct StoreRunView {
     func folded() throws -> JournalFold? {
         guard let fetchedFold else { return nil }
         if let fold = fetchedFold.result() { return fold }
-        if let unwrittenJournal { try Self.create(directory + "/journal.jsonl", unwrittenJournal) }
+        if let unwrittenJournal { try Self.create(directory + "/journal.jsonl", Self.joined(unwrittenJournal)) }
         return nil
     }
 
@@ -174,10 +177,10 @@ struct StoreRunView {
     /// The runbook, includes and rule files as the run last recorded them (`run.changed` and
     /// `run.resumed` after a resume on another runbook or other rules): the runbook's SHA-256 and
     /// path → SHA-256 of the others. Where nothing changed, those of `run.started`.
-    static func recordedFiles(journal: [UInt8]) -> (runbook: String?, includes: [String: String], rules: [String: String]) {
+    static func recordedFiles(pieces: [[UInt8]]) -> (runbook: String?, includes: [String: String], rules: [String: String]) {
         // Only run.started and the events that record other files are decoded (a long run stays cheap).
         let marks = [Array(#""type":"run.changed""#.utf8), Array(#""type":"run.resumed""#.utf8)]
-        let events = JournalLineSearch.firstAndContaining(marks, in: journal).compactMap { line in
+        let events = JournalLineSearch.firstAndContaining(marks, in: pieces).compactMap { line in
             try? JSONDecoder().decode(RunEvent.self, from: Data(line))
         }
         guard !events.isEmpty else { return (nil, [:], [:]) }
@@ -187,15 +190,23 @@ struct StoreRunView {
 
     /// The SHA-256 of the files the run recorded after it started (a resume on a changed runbook
     /// or changed rules), which the run's files do not hold: fetched from the store's contents.
-    static func revisionHashes(journal: [UInt8], files: [StoredFile]) -> [String] {
-        let current = recordedFiles(journal: journal)
+    static func revisionHashes(pieces: [[UInt8]], files: [StoredFile]) -> [String] {
+        let current = recordedFiles(pieces: pieces)
         let kept = Set(files.map(\.sha256))
         return Array(Set([current.runbook].compactMap { $0 } + Array(current.includes.values) + Array(current.rules.values)).subtracting(kept)).sorted()
     }
 
-    /// Writes run `id`'s journal (its lines, each with a newline) and `files` into the folder.
+    /// A journal read in pieces (`RunStore.journal`) as one array.
+    static func joined(_ pieces: [[UInt8]]) -> [UInt8] {
+        pieces.count == 1 ? pieces[0] : Array(pieces.joined())
+    }
+
+    /// Writes run `id`'s journal (its lines, each with a newline) and `files` into the folder;
+    /// `first`: the journal's first piece (or the journal), where its `run.started` is.
     /// `writesJournal` false: all but the journal (`folded` writes it when it is read after all).
-    func lay(_ id: String, journal: [UInt8], files: [StoredFile], revisions: [String: [UInt8]] = [:], writesJournal: Bool = true) throws {
+    /// `current`: the files as the run last recorded them (`recordedFiles`), with `revisions`.
+    func lay(_ id: String, journal: [UInt8], first: [UInt8]? = nil, files: [StoredFile], revisions: [String: [UInt8]] = [:],
+             current: (runbook: String?, includes: [String: String], rules: [String: String])? = nil, writesJournal: Bool = true) throws {
         let manager = FileManager.default
         for folder in [root, root + "/runs", directory] where !(folder != directory && manager.fileExists(atPath: folder)) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -209,8 +220,8 @@ struct StoreRunView {
             }
             try Self.create(directory + "/output/" + name, file.content)
         }
-        let runbook = try layStartedFiles(id, first: journal.prefix { $0 != 0x0A }, files: files,
-                                          current: revisions.isEmpty ? nil : Self.recordedFiles(journal: journal), revisions: revisions)
+        let runbook = try layStartedFiles(id, first: (first ?? journal).prefix { $0 != 0x0A }, files: files,
+                                          current: revisions.isEmpty ? nil : current ?? Self.recordedFiles(pieces: [journal]), revisions: revisions)
         let layout = Layout(run: id, shown: "\(store) run \(id)", runbook: runbook.tree, signersAnchor: runbook.repository, store: store)
         Self.layouts.withLock { $0[directory] = layout }
     }

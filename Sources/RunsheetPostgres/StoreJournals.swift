@@ -48,13 +48,15 @@ extension RunStore {
     }
 
     /// Run `runID` to read it (`status`, `verify`, `audit`, `report`, `sign`): its journal (each
-    /// line and a newline, in seq order) and its files. `RunPresence(present: false)` when the
+    /// line and a newline, in seq order), in the pieces it was read in (joined, they are the
+    /// journal: a caller that folds the pieces as they come need not copy 39 MB of a long run
+    /// into one array), and its files. `RunPresence(present: false)` when the
     /// store holds no such run. `outputs` false leaves the command output logs out (`status`
     /// shows none, and each may be megabytes). `piece`, when given, is handed the journal's lines
     /// as they arrive, a piece at a time in order (so a caller can fold one while the next is
     /// fetched), and nil if what it was handed turns out not to be the journal (see below).
     public static func journal(_ store: StoreConnection, _ runID: String, outputs: Bool = true,
-                               piece: (@Sendable ([UInt8]?) -> Void)? = nil) async throws -> (journal: [UInt8], files: [StoredFile]) {
+                               piece: (@Sendable ([UInt8]?) -> Void)? = nil) async throws -> (journal: [[UInt8]], files: [StoredFile]) {
         try await requireSchema(store)
         let db = store.connection, logger = store.logger
         do {
@@ -75,7 +77,7 @@ extension RunStore {
             // only when they come in turn and each one's seqs are exactly from, from+1, …, to. So
             // they hold the events 1…highest, every one, in order. Otherwise (a seq missing, rows
             // out of order) the journal is asked for again whole, sorted by seq inside the aggregate.
-            var journal: [UInt8] = []
+            var journal: [[UInt8]] = []
             var whole = true
             if let last {
                 let pieces = journalPieces(through: Int(last))
@@ -96,9 +98,7 @@ extension RunStore {
                     lines.reserveCapacity(bytes.readableBytes + 1)
                     lines += bytes.readableBytesView
                     lines.append(0x0A)
-                    // Room for the whole journal, guessed from the first piece: one copy of each piece.
-                    if journal.isEmpty { journal.reserveCapacity(lines.count * Int(last) / pieces[0].count + lines.count) }
-                    journal += lines
+                    journal.append(lines)
                     piece?(lines)
                     taken += 1
                 }
@@ -112,9 +112,11 @@ extension RunStore {
                     """
                 for try await bytes in try await db.query(sorted, logger: logger).decode(ByteBuffer?.self) {
                     guard let bytes, bytes.readableBytes > 0 else { continue }
-                    journal.reserveCapacity(bytes.readableBytes + 1)
-                    journal += bytes.readableBytesView
-                    journal.append(0x0A)
+                    var lines = [UInt8]()
+                    lines.reserveCapacity(bytes.readableBytes + 1)
+                    lines += bytes.readableBytesView
+                    lines.append(0x0A)
+                    journal.append(lines)
                 }
             }
             var files: [StoredFile] = []

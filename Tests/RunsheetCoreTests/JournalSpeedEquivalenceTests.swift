@@ -34,6 +34,34 @@ import Testing
         #expect(problem?.message.contains("sealed event 2 with hash \(other), but event 2 now has hash \(hash), ") == true)
     }
 
+    /// The hashes are kept in chunks of 4,096: a seal of an event on either side of a chunk's
+    /// edge is checked against that event's hash as written, and a wrong one is found.
+    @Test func sealsAcrossTheHashChunksAreCheckedAgainstTheirEvent() throws {
+        var events = try sealedNote(noteHash: String(repeating: "0", count: 64), sealedHead: String(repeating: "0", count: 64)).prefix(1).map { $0 }
+        let odd: [Int: String] = [4_096: "3f2a", 4_097: String(repeating: "AB", count: 32), 8_192: "", 8_193: String(repeating: "é", count: 32)]
+        for seq in 2...9_000 {
+            var note = try RunEvent(time: "2026-11-22T04:55:02.123Z", by: alice, .note(NoteTaken(text: "n\(seq)"))).sealed(seq: seq, after: events[seq - 2].hash)
+            note.hash = odd[seq] ?? String(format: "%064x", seq)
+            events.append(note)
+        }
+        func sealing(_ seqs: [Int], head: (Int) -> String) throws -> [RunEvent] {
+            var all = events
+            for sealed in seqs {
+                var seal = try RunEvent(time: "2026-11-22T04:55:03.123Z", by: alice, .journalSealed(JournalSealed(head: head(sealed), seq: sealed)))
+                seal.signature = "-----BEGIN SSH SIGNATURE-----\n-----END SSH SIGNATURE-----"
+                all.append(try seal.sealed(seq: all.count + 1, after: all[all.count - 1].hash))
+            }
+            return all
+        }
+        let edges = [2, 4_095, 4_096, 4_097, 4_098, 8_192, 8_193, 8_194, 9_000]
+        #expect(SignedRecordCheck.firstProblem(in: try sealing(edges) { events[$0 - 1].hash }) == nil)
+        for wrong in edges {
+            let problem = SignedRecordCheck.firstProblem(in: try sealing([wrong]) { $0 == wrong ? String(repeating: "1", count: 64) : events[$0 - 1].hash })
+            #expect(problem?.kind == .sealBroken && problem?.line == 9_001, "seal of event \(wrong)")
+            #expect(problem?.message.contains("but event \(wrong) now has hash \(events[wrong - 1].hash), ") == true)
+        }
+    }
+
     @Test func eventsStampedEarlierAreFoundAndTheSameTimeIsNot() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("speed-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -524,6 +524,41 @@ for index in range(1, count + 1):
         #expect(accepted > 1_000)
     }
 
+    /// Strings are scanned eight bytes at a time while no byte is special: a quote, a backslash, a
+    /// control character or a byte past ASCII at any place of a long string, in any field, gives
+    /// what JSONDecoder gives (the same event, or a refusal).
+    @Test func aSpecialByteAnywhereInALongStringIsSeen() throws {
+        let decoder = JSONDecoder()
+        let specials: [[UInt8]] = [Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\n"#.utf8), Array(#"\u0041"#.utf8), [0x22], [0x01], [0x1F], [0x7F],
+                                   [0x80], [0xC3, 0xA9], [0xE2, 0x80, 0xA8], [0xF0, 0x9F, 0x98, 0x80], [0xFF], [0xC3], [0x5C]]
+        var compared = 0
+        for field in ["actor", "time", "hash", "text"] {
+            for length in [7, 8, 9, 15, 16, 17, 31] {
+                for at in 0...length {
+                    for special in specials {
+                        var value = Array(repeating: UInt8(ascii: "x"), count: length)
+                        value.insert(contentsOf: special, at: at)
+                        func text(_ name: String) -> [UInt8] { name == field ? value : Array("plain-\(name)".utf8) }
+                        let line = Array(#"{"actor":""#.utf8) + text("actor") + Array(#"","data":{"text":""#.utf8) + text("text")
+                            + Array(#""},"hash":""#.utf8) + text("hash") + Array(#"","host":"h","prev":"","seq":1,"time":""#.utf8) + text("time")
+                            + Array(#"","type":"note","via":"v"}"#.utf8)
+                        let reference = try? decoder.decode(RunEvent.self, from: Data(line))
+                        let fast = decodeFast(line)
+                        #expect(fast == nil || fast == reference, "\(field) \(length) \(at) \(special)")
+                        if special.count == 1 && special[0] == 0x7F || special == [0xC3, 0xA9] || special == Array(#"\""#.utf8) {
+                            #expect(fast != nil && fast == reference, "\(field) \(length) \(at) \(special)")
+                        }
+                        if [[0x22], [0x01], [0x1F], [0xFF], [0xC3], [0x5C]].contains(special) && !(special == [0x5C] && at == length) {
+                            #expect(fast == nil, "\(field) \(length) \(at) \(special)")
+                        }
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 4_000)
+    }
+
     /// A line the decoder calls canonical is byte for byte the canonical encoding of its event, so
     /// hashing the line's own bytes (as verification does) is hashing that encoding. Every other
     /// spelling of the same event (spaces, `\/`, `\u00e9`, upper-case hex, `"step":null`, an extra

@@ -160,11 +160,11 @@ struct FastEventDecoder {
 
     /// The fields of an event line, by name.
     private enum Field: String, CaseIterable { case seq, time, type, actor, host, via, prev, hash, canonical, login, uid, signature, step, data }
-    private static let fields = Field.allCases.map { (Array($0.rawValue.utf8), $0) }
-    private static let types = EventType.allCases.map { (Array($0.rawValue.utf8), $0) }
+    private static let fields = ByteNames(Field.allCases.map { ($0.rawValue, $0) })
+    private static let types = ByteNames(EventType.allCases.map { ($0.rawValue, $0) })
 
-    private static func named<Value>(_ name: UnsafeBufferPointer<UInt8>, in table: [([UInt8], Value)]) -> Value? {
-        table.first { $0.0.elementsEqual(name) }?.1
+    private static func named<Value>(_ name: UnsafeBufferPointer<UInt8>, in table: ByteNames<Value>) -> Value? {
+        table.value(named: name)
     }
 
     /// A field name or an event type, as its bytes, matched without making and comparing `String`s
@@ -299,6 +299,12 @@ struct FastEventDecoder {
         let start = index
         var ascii = true
         while index < end {
+            // Eight bytes at a time while none is a quote, a backslash, a control character or
+            // past ASCII (hashes, times, commands: most of a journal's bytes are in strings).
+            if end - index >= 8, Self.plain(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
             let byte = base[index]
             if byte == UInt8(ascii: "\"") {
                 let bytes = UnsafeBufferPointer(start: base + start, count: index - start)
@@ -315,6 +321,15 @@ struct FastEventDecoder {
             index += 1
         }
         return nil
+    }
+
+    /// Whether none of the eight bytes of `word` is a quote, a backslash, below 0x20 or above
+    /// 0x7F (each test says only whether some byte is one, which is all a skip needs).
+    @inline(__always) private static func plain(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (0x22 &* ones), backslash = word ^ (0x5C &* ones)
+        let control = (word &- 0x20 &* ones) & ~word
+        return (control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | word) & highs == 0
     }
 
     private mutating func escapedString(from start: Int) -> String? {

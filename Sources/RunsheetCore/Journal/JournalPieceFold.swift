@@ -27,26 +27,31 @@ public struct JournalPieceReader {
             return nil
         }
         let (ranges, _) = JournalSnapshot.lines(of: piece)
-        var events: [(RunEvent, EventPayload?)] = []
+        var events: [RunEvent] = [], payloads: [EventPayload?] = []
         events.reserveCapacity(ranges.count)
+        payloads.reserveCapacity(ranges.count)
         do {
             try piece.withUnsafeBufferPointer { buffer in
                 for range in ranges {
                     let (event, payload, finding) = try lines.next(buffer, range)
                     if finding != nil { return stopped = true }
-                    events.append((event, payload))
+                    events.append(event)
+                    payloads.append(payload)
                 }
             }
         } catch {
             stopped = true
         }
-        return stopped ? nil : JournalPiece(events: events)
+        return stopped ? nil : JournalPiece(events: events, payloads: payloads)
     }
 }
 
 /// The events of one piece of a journal, read and checked (`JournalPieceReader`), for `JournalPieceFold`.
 public struct JournalPiece: Sendable {
-    fileprivate var events: [(RunEvent, EventPayload?)]
+    /// The events and their payloads, by line: two arrays, so the fold reads each in place (an
+    /// element of an array of pairs was copied out whole, a retain of every field, to be read).
+    fileprivate var events: [RunEvent]
+    fileprivate var payloads: [EventPayload?]
 }
 
 /// The run's state folded from the pieces `JournalPieceReader` read, in order.
@@ -56,7 +61,8 @@ public struct JournalPieceFold {
     public init() {}
 
     public mutating func apply(_ piece: JournalPiece) {
-        for (event, payload) in piece.events { state.apply(event, payload: payload) }
+        // By index: `for (event, payload) in` copies every event (a retain of each of its fields) first.
+        for index in piece.events.indices { state.apply(piece.events[index], payload: piece.payloads[index]) }
     }
 
     /// The fold, when the reader found every line verified (`JournalPieceReader.verified`).

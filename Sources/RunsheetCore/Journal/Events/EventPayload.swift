@@ -4,7 +4,9 @@
 /// newer runsheet added included; a payload is read from it and written into it (through
 /// `JSONValueDecoder` and `JSONValueEncoder`), so readers never look fields up by name.
 public enum EventPayload: Sendable, Equatable {
-    case runStarted(RunStarted)
+    /// Boxed: its thirty fields would make every payload, and every event a fold hands on, some
+    /// 450 bytes; a long run is nearly all commands, notes and steps, a third of that.
+    indirect case runStarted(RunStarted)
     case runResumed(RunResumed)
     case runPaused(RunPaused)
     case runEnded(RunEnded)
