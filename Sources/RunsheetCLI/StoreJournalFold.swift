@@ -23,15 +23,14 @@ final class StoreJournalFold: Sendable {
     /// (what came was not the journal).
     func take(_ piece: [UInt8]?) {
         reading.async { [self] in
-            let read = reader.withLock { reader -> JournalPiece? in
-                guard let piece else {
-                    reader = nil
-                    return nil
+            reader.withLock { reader in
+                guard let piece else { return reader = nil }
+                // Handed on 2,000 lines at a time: the fold of a piece's last lines is all that
+                // is left when the last piece is read.
+                reader?.read(piece, by: 2_000) { read in
+                    folding.async { [self] in fold.withLock { $0.apply(read) } }
                 }
-                return reader?.read(piece)
             }
-            guard let read else { return }
-            folding.async { [self] in fold.withLock { $0.apply(read) } }
         }
     }
 

@@ -191,7 +191,10 @@ public struct RunState: Sendable, Equatable {
     public var changes: [(time: String, actor: String, reasons: [String])] = []
     public var steps: [String: StepRecord] = [:]
     /// Every output file a command attempt of the run was given, finished or not: never reused.
-    public var outputFiles: Set<String> = []
+    /// A list, in journal order, a name there once for each event naming it: only a session
+    /// choosing a new name searches it, while every fold makes it (a set hashed each name again
+    /// as it grew: a tenth of the fold of a long run).
+    public var outputFiles: [String] = []
     /// The step the operator is on; nil once the walk has reached the end.
     public var cursor: String?
     public var outcome: Outcome?
@@ -453,7 +456,7 @@ public struct RunState: Sendable, Equatable {
                 index: finished.index, attempt: finished.attempt, command: finished.command, exitCode: finished.exit,
                 timedOut: finished.timedOut, interrupted: finished.interrupted, durationMs: finished.durationMs,
                 outputFile: finished.outputFile, outputSha256: finished.outputSha256, passed: finished.passed)
-            if let file = finished.outputFile { outputFiles.insert(file) }
+            if let file = finished.outputFile { outputFiles.append(file) }
             update(step) { record in
                 record.commands.append(command)
                 record.unfinished = nil
@@ -467,7 +470,7 @@ public struct RunState: Sendable, Equatable {
             }
         case .commandStarted(let started):
             guard let step = event.step else { break }
-            outputFiles.insert(started.outputFile)
+            outputFiles.append(started.outputFile)
             update(step) { record in
                 record.unfinished = UnfinishedCommand(index: started.index, attempt: started.attempt, command: started.command,
                                                       outputFile: started.outputFile, startedAt: event.time)

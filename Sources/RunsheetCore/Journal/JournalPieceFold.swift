@@ -21,15 +21,30 @@ public struct JournalPieceReader {
     /// The events of `piece`, the journal's next lines each with its newline, every line checked;
     /// nil from the first piece with a line that does not verify on.
     public mutating func read(_ piece: [UInt8]) -> JournalPiece? {
+        var whole: JournalPiece?
+        read(piece, by: .max) { whole = $0 }
+        return stopped ? nil : whole
+    }
+
+    /// `read(piece)` handing the events to `take` as they are checked, `count` lines at a time, so
+    /// a fold on another thread starts on the first lines of a piece while the rest are read (and
+    /// is not left with a whole piece to fold after the last is read). Nothing is handed on from a
+    /// line that does not verify, nor after it; false then, as `read` gives nil.
+    @discardableResult
+    public mutating func read(_ piece: [UInt8], by count: Int, to take: (JournalPiece) -> Void) -> Bool {
         // Pieces of whole lines split as the journal they make up does (`JournalSnapshot.lines`).
-        guard !stopped, !piece.isEmpty, piece.last == 0x0A else {
+        guard !stopped, !piece.isEmpty, piece.last == 0x0A, count > 0 else {
             stopped = true
-            return nil
+            return false
         }
         let (ranges, _) = JournalSnapshot.lines(of: piece)
         var events: [RunEvent] = [], payloads: [EventPayload?] = []
-        events.reserveCapacity(ranges.count)
-        payloads.reserveCapacity(ranges.count)
+        func start() {
+            (events, payloads) = ([], [])
+            events.reserveCapacity(min(count, ranges.count))
+            payloads.reserveCapacity(min(count, ranges.count))
+        }
+        start()
         do {
             try piece.withUnsafeBufferPointer { buffer in
                 for range in ranges {
@@ -37,12 +52,17 @@ public struct JournalPieceReader {
                     if finding != nil { return stopped = true }
                     events.append(event)
                     payloads.append(payload)
+                    if events.count == count {
+                        take(JournalPiece(events: events, payloads: payloads))
+                        start()
+                    }
                 }
             }
         } catch {
             stopped = true
         }
-        return stopped ? nil : JournalPiece(events: events, payloads: payloads)
+        if !stopped && !events.isEmpty { take(JournalPiece(events: events, payloads: payloads)) }
+        return !stopped
     }
 }
 
@@ -61,8 +81,13 @@ public struct JournalPieceFold {
     public init() {}
 
     public mutating func apply(_ piece: JournalPiece) {
-        // By index: `for (event, payload) in` copies every event (a retain of each of its fields) first.
-        for index in piece.events.indices { state.apply(piece.events[index], payload: piece.payloads[index]) }
+        // Through the buffers: `for (event, payload) in`, or even an index into the array, copies
+        // every event (a retain of each of its fields) before it is read.
+        piece.events.withUnsafeBufferPointer { events in
+            piece.payloads.withUnsafeBufferPointer { payloads in
+                for index in events.indices { state.apply(events[index], payload: payloads[index]) }
+            }
+        }
     }
 
     /// The fold, when the reader found every line verified (`JournalPieceReader.verified`).
