@@ -12,8 +12,9 @@ struct Metrics: ParsableCommand {
             deployments, change lead time (when a run's commit_time or commit parameter \
             tells when the change was made), change fail rate, failed deployment recovery \
             time and deployment rework rate, each with n and, for durations, median and \
-            p90; then step durations against estimates and the steps that fail or are \
-            skipped most.
+            p90; then step durations against estimates and the steps that fail, are \
+            skipped, or are left never done (moved past with goto in a completed run, \
+            judged against the runbook as it is now) most.
 
             A deployment is a finished, not aborted, run that started a production step. \
             Definitions and formulas: docs/METRICS.md. Markdown has Mermaid charts, HTML \
@@ -59,21 +60,21 @@ struct Metrics: ParsableCommand {
         }
         catalog.entries.removeAll { $0.problem != nil }
         catalog.reportUnreadable()
-        var estimates: [String: [String: Int]] = [:]
+        // Estimates and never-done steps come from the runbook as it is now, found as `report` finds it.
+        var runbooks = CurrentRunbooks()
         var commits: [String: Date?] = [:]
         let facts = catalog.entries.map { entry -> DeliveryMetrics.RunFacts in
             let state = entry.state
-            if estimates[state.runbookPath] == nil {
-                let book = (try? FileReader.read(state.runbookPath)).map { Compiler().compile(path: state.runbookPath, bytes: $0).runbook }
-                estimates[state.runbookPath] = Dictionary((book?.steps ?? []).compactMap { s in s.estimateSeconds.map { (s.id, $0) } }, uniquingKeysWith: { a, _ in a })
-            }
-            return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates[state.runbookPath] ?? [:])
+            let (runbook, problem) = runbooks.of(state, runDirectory: entry.directory)
+            let estimates = Dictionary((runbook?.steps ?? []).compactMap { s in s.estimateSeconds.map { (s.id, $0) } }, uniquingKeysWith: { a, _ in a })
+            return .init(state: state, commitTime: Self.commitTime(state, cache: &commits), estimates: estimates, runbook: runbook, runbookProblem: problem)
         }
         var metrics = DeliveryMetrics.compute(facts, since: from, until: to, service: service, change: change)
         metrics.halted = HaltStatus.metricsHalted(near: try governed.directory(), store: try StoreRoute.postgresURL(storeOption.store), from: from, to: to, service: service)
         let text = try ReportTemplate.render(layout.template) { try MetricsRenderer.render(metrics, format: formatOption.format, template: $0) }
         try OutputFile.write(Array(text.utf8), to: outputFile.output)
         if let halted = HaltStatus.metricsLine(metrics.halted, service: service) { Output.error(halted) }
+        for run in metrics.neverDoneNotCounted { Output.error(run.text) }
         if !unverified.isEmpty { throw CommandFailure(status: .findings, message: "") }
     }
 

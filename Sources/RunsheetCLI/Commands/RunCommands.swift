@@ -9,7 +9,8 @@ extension ReleaseClass: ExpressibleByArgument {
 
 /// Opening runs: compile the runbook, find the journal, fold it.
 enum RunSupport {
-    static func compile(_ path: String) throws -> (CompileResult, [UInt8]) {
+    /// `quiet`: the errors are not listed on standard error (the thrown sentence still counts them).
+    static func compile(_ path: String, quiet: Bool = false) throws -> (CompileResult, [UInt8]) {
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(path)
@@ -19,7 +20,7 @@ enum RunSupport {
         let result = Compiler().compile(path: path, bytes: bytes)
         try refuseUnreadableRules(result.diagnostics, runbook: path)
         if result.hasErrors {
-            for d in result.diagnostics where d.severity == .error { _ = try? FileHandle.standardError.write(contentsOf: Data((d.formatted + "\n").utf8)) }
+            for d in result.diagnostics where d.severity == .error && !quiet { _ = try? FileHandle.standardError.write(contentsOf: Data((d.formatted + "\n").utf8)) }
             throw CommandFailure(status: .findings, message: "\(path) has \(result.errors.count) error(s); fix them first ('runsheet check \(path)')")
         }
         return (result, bytes)

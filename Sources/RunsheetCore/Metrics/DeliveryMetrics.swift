@@ -41,6 +41,10 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
         public var estimate: Int?
         public var failed: Int
         public var skipped: Int
+        /// Completed runs that left the step never done (`RunState.neverDone`), out of
+        /// `neverDoneOf`: the completed runs that started with it and could be judged.
+        public var neverDone: Int
+        public var neverDoneOf: Int
     }
 
     /// One run as metrics see it: its state, and the time of the change it shipped, if known.
@@ -49,11 +53,17 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
         public var commitTime: Date?
         /// Step estimates of the runbook, for the step table.
         public var estimates: [String: Int]
+        /// The runbook as it is now, which never-done steps are judged against; when nil,
+        /// `runbookProblem` says why it could not be read or compiled.
+        public var runbook: Runbook?
+        public var runbookProblem: String?
 
-        public init(state: RunState, commitTime: Date? = nil, estimates: [String: Int] = [:]) {
+        public init(state: RunState, commitTime: Date? = nil, estimates: [String: Int] = [:], runbook: Runbook? = nil, runbookProblem: String? = nil) {
             self.state = state
             self.commitTime = commitTime
             self.estimates = estimates
+            self.runbook = runbook
+            self.runbookProblem = runbookProblem
         }
     }
 
@@ -68,6 +78,11 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
     public var steps: [StepStat]
     public var mostFailed: [StepStat]
     public var mostSkipped: [StepStat]
+    /// The ten steps completed runs left never done most often.
+    public var mostNeverDone: [StepStat]
+    /// Completed runs in range whose never-done steps are not counted: their runbook could not
+    /// be read or compiled.
+    public var neverDoneNotCounted: [NeverDoneNotCounted]
     /// How long production was halted in the window (`runsheet halt`); nil in a repository that
     /// never halted. Set by the caller, which reads the repository's halts file.
     public var halted: Halted?
@@ -128,7 +143,7 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
         var order: [String] = []
         for fact in inRange {
             for (id, record) in fact.state.steps.sorted(by: { $0.key < $1.key }) {
-                let key = fact.state.runbookID + "\u{0}" + id
+                let key = stepKey(fact.state.runbookID, id)
                 if stats[key] == nil {
                     stats[key] = (fact.state.runbookID, id, [], 0, 0, fact.estimates[id])
                     order.append(key)
@@ -142,14 +157,23 @@ public struct DeliveryMetrics: Codable, Sendable, Equatable {
                 }
             }
         }
-        let steps = order.sorted().compactMap { stats[$0] }.map { entry in
+        // Never done: a step jumped over was never started, so it may have no record in any run.
+        let tally = NeverDoneTally(inRange)
+        for (key, count) in tally.counts where count.never > 0 && stats[key] == nil {
+            stats[key] = (count.runbook, count.step, [], 0, 0, count.estimate)
+            order.append(key)
+        }
+        let steps = order.sorted().compactMap { key in stats[key].map { (key, $0) } }.map { key, entry in
             StepStat(runbook: entry.runbook, step: entry.step, n: entry.durations.count, median: median(entry.durations),
-                     p90: percentile90(entry.durations), estimate: entry.estimate, failed: entry.failed, skipped: entry.skipped)
+                     p90: percentile90(entry.durations), estimate: entry.estimate, failed: entry.failed, skipped: entry.skipped,
+                     neverDone: tally.counts[key]?.never ?? 0, neverDoneOf: tally.counts[key]?.of ?? 0)
         }
         let mostFailed = steps.filter { $0.failed > 0 }.sorted { ($0.failed, $1.runbook, $1.step) > ($1.failed, $0.runbook, $0.step) }.prefix(10)
         let mostSkipped = steps.filter { $0.skipped > 0 }.sorted { ($0.skipped, $1.runbook, $1.step) > ($1.skipped, $0.runbook, $0.step) }.prefix(10)
+        let mostNeverDone = steps.filter { $0.neverDone > 0 }.sorted { ($0.neverDone, $1.runbook, $1.step) > ($1.neverDone, $0.runbook, $0.step) }.prefix(10)
         return DeliveryMetrics(since: since.map(Timestamp.format), until: Timestamp.format(until), service: service, change: change, runs: inRange.count,
-                               groups: groups, steps: steps, mostFailed: Array(mostFailed), mostSkipped: Array(mostSkipped))
+                               groups: groups, steps: steps, mostFailed: Array(mostFailed), mostSkipped: Array(mostSkipped),
+                               mostNeverDone: Array(mostNeverDone), neverDoneNotCounted: tally.notCounted)
     }
 
     static func groupKey(_ state: RunState) -> String {

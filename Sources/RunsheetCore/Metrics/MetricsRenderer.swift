@@ -37,6 +37,7 @@ public enum MetricsRenderer {
             list.map { stat -> [String: Any] in
                 [
                     "runbook": stat.runbook, "step": stat.step, "mdStep": MarkdownText.cell(stat.step), "n": stat.n, "failed": stat.failed, "skipped": stat.skipped,
+                    "neverDone": stat.neverDone, "neverDoneOf": stat.neverDoneOf,
                     "median": stat.median.map(DurationText.approximate) ?? "–", "p90": stat.p90.map(DurationText.approximate) ?? "–",
                     "estimate": stat.estimate.map(DurationText.format) ?? "–",
                     "over": (stat.median ?? 0) > (stat.estimate ?? Int.max),
@@ -48,6 +49,10 @@ public enum MetricsRenderer {
         context["mostSkipped"] = steps(metrics.mostSkipped)
         context["hasMostFailed"] = !metrics.mostFailed.isEmpty
         context["hasMostSkipped"] = !metrics.mostSkipped.isEmpty
+        context["mostNeverDone"] = steps(metrics.mostNeverDone)
+        context["hasMostNeverDone"] = !metrics.mostNeverDone.isEmpty
+        context["neverDoneNotCounted"] = metrics.neverDoneNotCounted.map { ["text": $0.text, "mdText": MarkdownText.inline($0.text)] }
+        context["neverDoneCSV"] = neverDoneCSV(metrics)
         if let halted = metrics.halted {
             let count = halted.halts ?? 0
             context["halted"] = [
@@ -58,6 +63,16 @@ public enum MetricsRenderer {
             ] as [String: Any]
         }
         return context
+    }
+
+    /// CSV rows: per step some run left never done, `,,never done: RUNBOOK/STEP,runs,OF,COUNT,,`;
+    /// per run not judged, `,,never done not counted: run RUN,,,,,`.
+    static func neverDoneCSV(_ metrics: DeliveryMetrics) -> [String] {
+        let steps = metrics.steps.filter { $0.neverDone > 0 }.map { stat in
+            ["", "", "never done: \(stat.runbook)/\(stat.step)", "runs", String(stat.neverDoneOf), String(stat.neverDone), "", ""]
+        }
+        let runs = metrics.neverDoneNotCounted.map { ["", "", "never done not counted: run \($0.run)", "", "", "", "", ""] }
+        return (steps + runs).map { $0.map(ReportRenderer.csvField).joined(separator: ",") }
     }
 
     static func text(_ value: Double?, unit: String) -> String {
