@@ -25,12 +25,15 @@ public enum ScratchRoot {
     private static func make() -> (path: String, lock: Int32) {
         let base = FileManager.default.temporaryDirectory.path
         removeStale(in: base)
-        let path = base + "/" + prefix + "\(getpid())-" + UUID().uuidString.prefix(4).lowercased()
+        let name = prefix + "\(getpid())-" + UUID().uuidString.prefix(4).lowercased()
+        let path = base + "/" + name, hidden = base + "/." + name
         // Others may pass through: the PostgreSQL server runs as nobody when the tests run as root.
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try? FileManager.default.createDirectory(atPath: hidden, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         // Held until the process ends, whichever way: the kernel lets go of it with the process.
-        let lock = open(path + "/" + lockName, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        // Locked before the folder takes the name another process's sweep looks at.
+        let lock = open(hidden + "/" + lockName, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         if lock >= 0 { _ = flock(lock, LOCK_EX) }
+        rename(hidden, path)
         exitPath.withLock { $0 = path }
         // Registered before any PostgreSQL server of this process is made in the folder, so it
         // runs after the server's own handler has stopped it (handlers run in reverse order).
@@ -64,7 +67,6 @@ public enum ScratchRoot {
         for name in names where name.hasPrefix(prefix) {
             let folder = base + "/" + name
             let lock = open(folder + "/" + lockName, O_RDWR | O_CLOEXEC)
-            // No lock file: a process between making its folder and locking it; left alone.
             guard lock >= 0 else { continue }
             defer { close(lock) }
             guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { continue }
