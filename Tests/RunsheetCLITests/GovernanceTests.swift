@@ -25,6 +25,7 @@ import Testing
                 self?.lock.withLock { self?.data.append(chunk) }
             }
             try process.run()
+            ScratchRoot.started(process)
         }
 
         var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }

@@ -196,6 +196,7 @@ final class TerminalProcess: @unchecked Sendable {
         output.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
         Fixtures.ignoreBrokenPipes()
         try process.run()
+        ScratchRoot.started(process)
     }
 
     var output: String { collected.text }

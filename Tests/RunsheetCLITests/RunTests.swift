@@ -209,7 +209,7 @@ import Testing
 
     @Test func hostileParameterValuesAreData() throws {
         let runs = try Fixtures.temporaryDirectory()
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("pwned-\(UUID().uuidString)").path
+        let marker = Fixtures.temporaryFile("pwned")
         let quoting = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/runbooks/quoting-demo.md").path
         let values = ["x; touch \(marker)", "$(touch \(marker))", "`touch \(marker)`", "' ; touch \(marker); '",
                       "\" ; touch \(marker); \"", "EOF\ntouch \(marker)", "\\", "*"]

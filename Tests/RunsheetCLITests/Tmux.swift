@@ -4,7 +4,8 @@ import RunsheetTestSupport
 import Testing
 
 /// A tmux server of a test's own, named after its session, never one the machine may already
-/// run. tmux goes through the project's own command runner, which reaps the client itself:
+/// run; its socket is in the test process's `ScratchRoot`, since tmux leaves it behind when the
+/// server ends. tmux goes through the project's own command runner, which reaps the client itself:
 /// Foundation's Process can wait forever on a client whose server, a daemon it forks, inherits
 /// the descriptors Process watches. Descriptors above 2 are closed first so the server keeps no
 /// other test's pipes open either. Every call has a time limit.
@@ -13,6 +14,7 @@ enum Tmux {
     static func run(_ arguments: [String], server: String) throws -> ProcessResult {
         let script = """
             unset TMUX
+            export TMUX_TMPDIR=\(ShellQuoting.quote(ScratchRoot.path))
             for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
             exec /usr/bin/tmux -L \(server) \(arguments.map(ShellQuoting.quote).joined(separator: " "))
             """

@@ -266,7 +266,7 @@ private func firstLinePID(_ text: String) -> pid_t? {
 
     @Test func substitutedValuesArePassedAsDataNotCode() throws {
         let id = UUID().uuidString
-        let markers = (1...5).map { "/tmp/PWNED\($0)-\(id)" }
+        let markers = (1...5).map { Fixtures.temporaryFile("PWNED\($0)-\(id)") }
         let values = [
             "x; touch \(markers[0])",
             "$(touch \(markers[1]))",

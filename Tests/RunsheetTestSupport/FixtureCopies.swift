@@ -7,7 +7,7 @@ extension Fixtures {
     /// "The recorded commit").
     public static func outsideRepository(_ relative: String) -> URL {
         let source = packageRoot.appendingPathComponent(relative)
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("runsheet-fixture-\(UUID().uuidString)/" + source.lastPathComponent)
+        let copy = URL(fileURLWithPath: temporaryFile("runsheet-fixture")).appendingPathComponent(source.lastPathComponent)
         try? FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
         try? FileManager.default.copyItem(at: source, to: copy)
         return copy

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A throwaway PostgreSQL server on 127.0.0.1 for the store tests: one per test process, started
-/// on first use with `initdb` and `pg_ctl` in a temporary folder, as an unprivileged user
+/// on first use with `initdb` and `pg_ctl` in a folder of `ScratchRoot`, as an unprivileged user
 /// (`nobody` when the tests run as root, since initdb refuses root), with password
 /// (scram-sha-256) authentication on TCP, and stopped when the process exits. Each test takes a
 /// fresh database (`makeStore`), owned by a fresh owner with CREATEROLE.
@@ -94,7 +94,7 @@ public final class PostgresServer: Sendable {
             throw ServerFailure(description: "no PostgreSQL server programs in /usr/lib/postgresql/*/bin: scripts/install-deps installs Debian's postgresql")
         }
         self.binaries = binaries
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("runsheet-pg-\(UUID().uuidString.prefix(8))").path
+        folder = ScratchRoot.path + "/runsheet-pg-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let passwordFile = folder + "/superuser-password"
         try Self.superPassword.write(toFile: passwordFile, atomically: false, encoding: .utf8)

@@ -106,14 +106,15 @@ extension Fixtures {
         (try? FileManager.default.contentsOfDirectory(atPath: runs))?.first { !$0.hasPrefix(".") }
     }
 
-    /// A path for a temporary file that does not exist yet.
+    /// A path for a temporary file that does not exist yet, in the process's `ScratchRoot`
+    /// (removed when the test process exits).
     public static func temporaryFile(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)").path
+        URL(fileURLWithPath: ScratchRoot.path).appendingPathComponent("\(name)-\(UUID().uuidString)").path
     }
 
-    /// A fresh temporary directory.
+    /// A fresh temporary directory, in the process's `ScratchRoot` (removed when the test process exits).
     public static func temporaryDirectory(_ name: String = "runsheet-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        let url = URL(fileURLWithPath: ScratchRoot.path).appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -25,6 +25,7 @@ public final class RunningRunsheet: @unchecked Sendable {
         stderr = PipeReader(errors.fileHandleForReading)
         Fixtures.ignoreBrokenPipes()
         try process.run()
+        ScratchRoot.started(process)
         stdout.start()
         stderr.start()
     }

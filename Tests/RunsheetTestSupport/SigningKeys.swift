@@ -47,6 +47,7 @@ public enum SigningKeys {
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
             try process.run()
+            ScratchRoot.started(process)
             pid = process.processIdentifier
             for _ in 0..<500 where access(socket, F_OK) != 0 { usleep(10_000) }
             guard access(socket, F_OK) == 0 else {
