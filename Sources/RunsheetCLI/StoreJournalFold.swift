@@ -28,7 +28,12 @@ final class StoreJournalFold: Sendable {
                 // Handed on 2,000 lines at a time: the fold of a piece's last lines is all that
                 // is left when the last piece is read.
                 reader?.read(piece, by: 2_000) { read in
-                    folding.async { [self] in fold.withLock { $0.apply(read) } }
+                    folding.async { [self] in
+                        fold.withLock { $0.apply(read) }
+                        // Freed on the reading queue, whose thread made them: a free from the
+                        // folding thread waited on the allocator's lock the reader was holding.
+                        reading.async { withExtendedLifetime(read) {} }
+                    }
                 }
             }
         }

@@ -177,30 +177,30 @@ struct Status: ParsableCommand {
         lines += Self.signingLines(state, unsignedRule: unsignedRule)
         // In the order the journal settled them, each step where it was settled last: no sort,
         // which a run of tens of thousands of steps would feel.
-        // Records are read in place, by index, field by field: a copy of each costs a retain of every field.
-        let records = state.steps.values
-        let settledSteps = state.settlements.compactMap { entry -> (String, Dictionary<String, RunState.StepRecord>.Index)? in
-            guard let index = state.steps.index(forKey: entry.step), records[index].status.isSettled, records[index].settledSeq == entry.seq else { return nil }
-            return (entry.step, index)
+        // Each record is copied out once (a read of a field through the dictionary's values
+        // copied the whole record, a retain of each of its fields, every time).
+        let settledSteps = state.settlements.compactMap { entry -> (String, RunState.StepRecord)? in
+            guard let record = state.steps[entry.step], record.status.isSettled, record.settledSeq == entry.seq else { return nil }
+            return (entry.step, record)
         }
         if !settledSteps.isEmpty { lines.append("") }
         // One text for all of them, written piece by piece: a string of its own for each line
         // (then joined) was tens of thousands of allocations and copies on a long run.
         var settledLines = ""
         settledLines.reserveCapacity(settledSteps.count * 64)
-        for (id, index) in settledSteps {
+        for (id, record) in settledSteps {
             let why = lapsed[id]
             let lapsed = why != nil || state.approvalLapsed(id)
             if !settledLines.isEmpty { settledLines += "\n" }
             settledLines += "  "
-            settledLines += lapsed ? "↺" : records[index].mark
+            settledLines += lapsed ? "↺" : record.mark
             settledLines += " "
             settledLines += id.shown
             settledLines += "  "
-            settledLines += (records[index].actor ?? "").shownName
+            settledLines += (record.actor ?? "").shownName
             settledLines += "  "
-            settledLines += (records[index].endedAt ?? "").shown
-            if let reason = records[index].reason?.shown { settledLines += records[index].forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
+            settledLines += (record.endedAt ?? "").shown
+            if let reason = record.reason?.shown { settledLines += record.forced ? "  (FORCED: \(reason))" : "  (\(reason))" }
             if lapsed {
                 settledLines += "  (APPROVAL LAPSED: it no longer holds under the run's plan and rules as they are now" + (why.map { $0.isEmpty ? "" : ": \($0.shown)" } ?? "") + "; it must be approved again)"
             }
