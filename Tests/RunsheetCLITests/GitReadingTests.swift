@@ -120,6 +120,22 @@ import Testing
         }
     }
 
+    /// A PIR is not marked done where Git cannot read the repository: the owner who marks it is
+    /// the release file's as committed at HEAD, which nobody can then say (exit 1, nothing written).
+    @Test func aPIRIsRefusedWhereGitCannotRead() throws {
+        let dir = try ReleasePIRTests().closedWithAnException()
+        let closures = URL(fileURLWithPath: close.closures(dir))
+        let before = try Data(contentsOf: closures)
+        let pir = try Fixtures.runsheet(["release", "pir", "release.md", "--as", "owen", "--link", "https://wiki.example.com/pir/1",
+                                         "--runs-dir", dir.appendingPathComponent("runs").path], environment: try withoutGit(), directory: dir)
+        #expect(pir.status == 1 && pir.stderr.contains("marking the PIR of release rel-1 done is refused: Git cannot read the repository at ")
+                && pir.stderr.contains("nothing was written"), "\(pir.status) \(pir.stderr)")
+        #expect(try Data(contentsOf: closures) == before)
+        // With Git, the same owner marks it done.
+        let done = try close.runsheet(["release", "pir", "release.md", "--as", "owen", "--link", "https://wiki.example.com/pir/1"], in: dir)
+        #expect(done.status == 0, "\(done.stderr)")
+    }
+
     /// A halt is not lifted where Git cannot read the repository (exit 1, nothing written).
     @Test func aLiftIsRefusedWhereGitCannotRead() throws {
         let dir = try rules.repository()
