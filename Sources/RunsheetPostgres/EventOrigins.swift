@@ -23,7 +23,7 @@ extension RunStore {
         let query: PostgresQuery = """
             SELECT e.seq, e.db_user::text, to_char(e.server_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                    r.pushed AND e.seq <= r.pushed_through
-            FROM runsheet.events e JOIN runsheet.runs r USING (run) WHERE e.run = \(runID) ORDER BY e.seq
+            FROM runsheet.events e JOIN runsheet.runs r USING (run) WHERE e.run = \(runID) AND e.seq IS NOT NULL ORDER BY e.seq, e.line
             """
         do {
             var origins: [EventOrigin] = []

@@ -163,7 +163,7 @@ public enum RunStore {
         for try await flag in try await db.query("SELECT pushed FROM runsheet.runs WHERE run = \(runID)", logger: logger).decode(Bool.self) { pushed = flag }
         guard let pushed else { throw RunPresence(run: runID, present: false) }
         var lines: [[UInt8]] = []
-        for try await line in try await db.query("SELECT line FROM runsheet.events WHERE run = \(runID) ORDER BY seq", logger: logger).decode(ByteBuffer.self) {
+        for try await line in try await db.query("SELECT line FROM runsheet.events WHERE run = \(runID) ORDER BY seq, line", logger: logger).decode(ByteBuffer.self) {
             lines.append(Array(line.readableBytesView))
         }
         var files: [StoredFile] = []

@@ -71,7 +71,7 @@ extension RunStore {
             var lines: [[UInt8]] = []
             let query: PostgresQuery = """
                 SELECT e.line FROM runsheet.runs r LEFT JOIN runsheet.events e ON e.run = r.run AND e.seq > \(known)
-                WHERE r.run = \(runID) ORDER BY e.seq
+                WHERE r.run = \(runID) ORDER BY e.seq, e.line
                 """
             for try await line in try await store.query(query).decode(ByteBuffer?.self) {
                 present = true

@@ -14,7 +14,7 @@ extension RunStore {
         try await requireSchema(store)
         do {
             var lines: [[UInt8]] = []
-            let query: PostgresQuery = "SELECT line FROM runsheet.governance WHERE log = \(log) ORDER BY seq"
+            let query: PostgresQuery = "SELECT line FROM runsheet.governance WHERE log = \(log) ORDER BY seq, line"
             for try await line in try await store.connection.query(query, logger: store.logger).decode(ByteBuffer.self) { lines.append(Array(line.readableBytesView)) }
             return lines
         } catch let error as PSQLError {

@@ -16,7 +16,7 @@ extension RunStore {
 
     static func fetchJournals(_ store: StoreConnection, _ ids: [String]) async throws -> [String: [UInt8]] {
         let query: PostgresQuery = """
-            SELECT run, string_agg(line || '\\x0a'::bytea, ''::bytea ORDER BY seq) FROM runsheet.events WHERE run = ANY(\(ids)) GROUP BY run
+            SELECT run, string_agg(line || '\\x0a'::bytea, ''::bytea ORDER BY seq, line) FROM runsheet.events WHERE run = ANY(\(ids)) GROUP BY run
             """
         do {
             var journals: [String: [UInt8]] = [:]
@@ -60,11 +60,18 @@ extension RunStore {
         try await requireSchema(store)
         let db = store.connection, logger = store.logger
         do {
-            var present = false, last: Int32?
-            for try await head in try await db.query("""
-                SELECT (SELECT max(seq) FROM runsheet.events WHERE run = \(runID)) FROM runsheet.runs WHERE run = \(runID)
-                """, logger: logger).decode(Int32?.self) { (present, last) = (true, head) }
+            var present = false, last: Int32?, rows = 0, first: Int32?
+            for try await (highest, count, lowest) in try await db.query("""
+                SELECT e.highest, e.count, e.lowest FROM runsheet.runs r, LATERAL (
+                    SELECT max(seq) AS highest, count(*) AS count, min(seq) AS lowest FROM runsheet.events WHERE run = \(runID)) e
+                WHERE r.run = \(runID)
+                """, logger: logger).decode((Int32?, Int, Int32?).self) { (present, last, rows, first) = (true, highest, count, lowest) }
             guard present else { throw RunPresence(run: runID, present: false) }
+            // Pieces only where the rows can be nothing but seqs 1 to the highest, one each: as
+            // many rows as the highest seq, the lowest 1 (and below, each piece exactly its range).
+            // A row the owner put at seq 0 or below, or with no seq, is in the journal `export`
+            // writes, so it must be in this one too: such a run is read whole (found by the adversary).
+            if rows != Int(last ?? 0) || first.map({ $0 != 1 }) ?? (rows > 0) { last = nil }
             // The journal in pieces of seqs up to the highest (`journalPieces`), in one query: each piece
             // joined on the server (one message and one copy here, not a row and a decode for each
             // event) from the primary key's range of seqs, and sent as soon as it is joined, so the
@@ -78,8 +85,9 @@ extension RunStore {
             // they hold the events 1…highest, every one, in order. Otherwise (a seq missing, rows
             // out of order) the journal is asked for again whole, sorted by seq inside the aggregate.
             var journal: [[UInt8]] = []
-            var whole = true
+            var whole = rows == 0
             if let last {
+                whole = true
                 let pieces = journalPieces(through: Int(last))
                 let (lows, highs) = (pieces.map { Int32($0.lowerBound) }, pieces.map { Int32($0.upperBound) })
                 let query: PostgresQuery = """
@@ -108,7 +116,7 @@ extension RunStore {
                 piece?(nil)
                 journal = []
                 let sorted: PostgresQuery = """
-                    SELECT string_agg(line, '\\x0a'::bytea ORDER BY seq) FROM runsheet.events WHERE run = \(runID)
+                    SELECT string_agg(line, '\\x0a'::bytea ORDER BY seq, line) FROM runsheet.events WHERE run = \(runID)
                     """
                 for try await bytes in try await db.query(sorted, logger: logger).decode(ByteBuffer?.self) {
                     guard let bytes, bytes.readableBytes > 0 else { continue }

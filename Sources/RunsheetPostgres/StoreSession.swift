@@ -107,7 +107,7 @@ extension RunStore {
     public static func lines(_ store: StoreConnection, _ runID: String, after known: Int) async throws -> [[UInt8]] {
         do {
             var lines: [[UInt8]] = []
-            let query: PostgresQuery = "SELECT line FROM runsheet.events WHERE run = \(runID) AND seq > \(known) ORDER BY seq"
+            let query: PostgresQuery = "SELECT line FROM runsheet.events WHERE run = \(runID) AND seq > \(known) ORDER BY seq, line"
             for try await line in try await store.connection.query(query, logger: store.logger).decode(ByteBuffer.self) { lines.append(Array(line.readableBytesView)) }
             return lines
         } catch let error as PSQLError {

@@ -116,7 +116,7 @@ extension RunStore {
             }
             try await db.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(target.table) IN SHARE ROW EXCLUSIVE MODE"), logger: logger)
             var lines: [[UInt8]] = []
-            let read = PostgresQuery(unsafeSQL: "SELECT line FROM \(target.table) WHERE \(target.column) = $1 ORDER BY seq", binds: binds(key))
+            let read = PostgresQuery(unsafeSQL: "SELECT line FROM \(target.table) WHERE \(target.column) = $1 ORDER BY seq, line", binds: binds(key))
             for try await line in try await db.query(read, logger: logger).decode(ByteBuffer.self) { lines.append(Array(line.readableBytesView)) }
             guard lines == verified else { throw VoidRefusal.changed }
             guard seq >= 1, seq <= lines.count else { throw VoidRefusal.noRecord(count: lines.count) }

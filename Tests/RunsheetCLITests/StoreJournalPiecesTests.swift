@@ -23,20 +23,20 @@ import Testing
     }
 
     /// A run of `events` events (`runsheet-bench generate`) in a runs folder, pushed by alice.
-    func pushedLongRun() throws -> LongRun {
+    func pushedLongRun(events: Int = Self.events) throws -> LongRun {
         let team = try PostgresStoreTests().team()
         let dir = try Fixtures.temporaryDirectory("store-pieces")
         let id = "long-run"
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("runs/\(id)"), withIntermediateDirectories: true)
         let bench = Fixtures.binary.deletingLastPathComponent().appendingPathComponent("runsheet-bench").path
-        let generated = try Fixtures.run(bench, ["generate", "runs/\(id)/journal.jsonl", String(Self.events)], directory: dir)
+        let generated = try Fixtures.run(bench, ["generate", "runs/\(id)/journal.jsonl", String(events)], directory: dir)
         #expect(generated.status == 0, "\(generated.stderr)")
         let url = team.store.url(user: team.alice.user)
         let environment = team.store.environment(password: team.alice.password)
         let pushed = try Fixtures.runsheet(["store", "push", id, "--runs-dir", "runs", "--store", url], environment: environment, directory: dir)
         #expect(pushed.status == 0, "\(pushed.stdout)\(pushed.stderr)")
         let lines = try String(contentsOf: dir.appendingPathComponent("runs/\(id)/journal.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines.count == Self.events)
+        #expect(lines.count == events)
         return LongRun(dir: dir, id: id, url: url, environment: environment, team: team, lines: lines)
     }
 
@@ -65,6 +65,52 @@ import Testing
         #expect(verifies == !store.stderr.contains("the journal does not verify"), "\(what): \(store.stderr)")
         #expect(normalized(store.stderr) == normalized(folder.stderr), "\(what):\n\(store.stderr)\n---\n\(folder.stderr)")
         #expect(normalized(store.stdout) == normalized(folder.stdout) && store.stdout.contains("events   \(lines.count), head "), "\(what):\n\(store.stdout.prefix(2000))\n---\n\(folder.stdout.prefix(2000))")
+    }
+
+    /// Rows the owner puts where no seq of a journal can be (seq 0, no seq at all, once the
+    /// constraints are dropped) or two rows under one seq: what `status`, `verify` and `audit` read
+    /// from the store is the journal `export` writes, so they say of the run what the folder says
+    /// of that export (before, a row at seq 0 or without a seq was left out of the pieces and the
+    /// run showed intact while its export did not verify; two rows under one seq came out in one
+    /// order here and the other in the export). Found by the adversary.
+    @Test func rowsOutsideTheSeqsAreInTheJournalTheStoreShows() throws {
+        let run = try pushedLongRun(events: 2_500)
+        defer { try? FileManager.default.removeItem(at: run.dir) }
+        try asOwner(run, "ALTER TABLE runsheet.events DROP CONSTRAINT events_seq_check; ALTER TABLE runsheet.events DROP CONSTRAINT events_pkey; ALTER TABLE runsheet.events ALTER seq DROP NOT NULL")
+        let environment = run.environment.merging(["NO_COLOR": "1"]) { $1 }
+        func normalized(_ text: String) -> String {
+            text.replacingOccurrences(of: "exported/\(run.id)/journal.jsonl", with: "JOURNAL").replacingOccurrences(of: "\(run.url) run \(run.id)", with: "JOURNAL")
+        }
+        func expectAsExported(_ what: String, verifies: Bool) throws {
+            let folder = run.dir.appendingPathComponent("exported/\(run.id)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let export = try Fixtures.runsheet(["export", run.id, "--store", run.url, "-o", "exported/\(run.id)/journal.jsonl"], environment: environment, directory: run.dir)
+            #expect(export.status == 0, "\(what): \(export.stderr)")
+            for command in [["verify", run.id], ["status", run.id]] {
+                let store = try Fixtures.runsheet(command + ["--store", run.url], environment: environment, directory: run.dir)
+                let exported = try Fixtures.runsheet(command + ["--store", "folder", "--runs-dir", "exported"], environment: environment, directory: run.dir)
+                #expect(store.status == exported.status && (store.status == 0) == verifies, "\(what), \(command[0]): store \(store.status) \(store.stderr), export \(exported.status) \(exported.stderr)")
+                #expect(normalized(store.stdout) == normalized(exported.stdout), "\(what), \(command[0]):\n\(store.stdout.prefix(1500))\n---\n\(exported.stdout.prefix(1500))")
+            }
+            let audit = try Fixtures.runsheet(["audit", run.id, "--store", run.url], environment: environment, directory: run.dir)
+            #expect(!audit.stderr.contains("Postgres") && !audit.stderr.contains("Error"), "\(what), audit: \(audit.stderr)")
+            try FileManager.default.removeItem(at: folder)
+        }
+        try expectAsExported("the run as pushed", verifies: true)
+        let copy = "run, seq, line, hash, prev, actor"
+        // A copy of line 1 at seq 0.
+        try asOwner(run, "INSERT INTO runsheet.events (\(copy)) SELECT run, 0, line, hash, prev, actor FROM runsheet.events WHERE run = '\(run.id)' AND seq = 1")
+        try expectAsExported("line 1 again at seq 0", verifies: false)
+        try asOwner(run, "DELETE FROM runsheet.events WHERE run = '\(run.id)' AND seq = 0")
+        // A line without a seq: the last line again, after every other in the export.
+        try asOwner(run, "INSERT INTO runsheet.events (\(copy)) SELECT run, NULL, line, hash, prev, actor FROM runsheet.events WHERE run = '\(run.id)' AND seq = 2500")
+        try expectAsExported("line 2500 again without a seq", verifies: false)
+        try asOwner(run, "DELETE FROM runsheet.events WHERE run = '\(run.id)' AND seq IS NULL")
+        // Line 999 moved under seq 1000, beside line 1000: one order, whichever command reads them.
+        try asOwner(run, "UPDATE runsheet.events SET seq = 1000 WHERE run = '\(run.id)' AND seq = 999")
+        let stored = try run.team.store.sql("SELECT count(*) FROM runsheet.events WHERE run = '\(run.id)' AND seq = 1000", user: run.team.store.owner, password: run.team.store.ownerPassword)
+        #expect(stored.stdout.contains("2"), "\(stored.stdout)")
+        try expectAsExported("lines 999 and 1000 both under seq 1000", verifies: Array(run.lines[998].utf8).lexicographicallyPrecedes(Array(run.lines[999].utf8)))
     }
 
     @Test func statusOfALongRunReadInPiecesSaysWhatTheFolderSaysWhateverTheRowsHold() throws {
