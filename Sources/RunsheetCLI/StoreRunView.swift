@@ -98,6 +98,7 @@ struct StoreRunView {
         }
         let fetched: (run: (journal: [[UInt8]], files: [StoredFile]), origins: [EventOrigin], voidings: [Voiding])
         var revisions: [String: [UInt8]] = [:]
+        let current: RecordedFiles
         let folding = fold ? StoreJournalFold(name: "\(ConnectionSettings.redacted(url)) run \(id)") : nil
         let piece: (@Sendable ([UInt8]?) -> Void)? = folding.map { folding in { @Sendable piece in folding.take(piece) } }
         do {
@@ -106,7 +107,8 @@ struct StoreRunView {
                  origins ? try await RunStore.origins(store, id) : [], try await RunStore.voidings(store, .run(id)))
             }
             // Files the run recorded after it started (a resume on a changed runbook): kept by hash.
-            let hashes = Self.revisionHashes(pieces: fetched.run.journal, files: fetched.run.files)
+            current = Self.recordedFiles(pieces: fetched.run.journal)
+            let hashes = Self.revisionHashes(current, files: fetched.run.files)
             if !hashes.isEmpty { revisions = try StoreAccess.run(url) { store in try await RunStore.blobs(store, hashes) } }
         } catch is RunStore.RunPresence {
             throw CommandFailure(status: .usage, message: "the store \(ConnectionSettings.redacted(url)) holds no run '\(id.shown)' (a run in the store is named by its whole id)")
@@ -122,8 +124,7 @@ struct StoreRunView {
                                 fold: folding, unwrittenJournal: folding == nil ? nil : fetched.run.journal)
         view.voidings = fetched.voidings
         do {
-            try view.lay(id, journal: folding == nil ? Self.joined(fetched.run.journal) : [], first: fetched.run.journal.first ?? [],
-                         files: fetched.run.files, revisions: revisions, current: revisions.isEmpty ? nil : Self.recordedFiles(pieces: fetched.run.journal),
+            try view.lay(id, pieces: fetched.run.journal, files: fetched.run.files, current: revisions.isEmpty ? nil : current, revisions: revisions,
                          writesJournal: folding == nil)
         } catch {
             view.close()
@@ -177,7 +178,9 @@ struct StoreRunView {
     /// The runbook, includes and rule files as the run last recorded them (`run.changed` and
     /// `run.resumed` after a resume on another runbook or other rules): the runbook's SHA-256 and
     /// path → SHA-256 of the others. Where nothing changed, those of `run.started`.
-    static func recordedFiles(pieces: [[UInt8]]) -> (runbook: String?, includes: [String: String], rules: [String: String]) {
+    typealias RecordedFiles = (runbook: String?, includes: [String: String], rules: [String: String])
+
+    static func recordedFiles(pieces: [[UInt8]]) -> RecordedFiles {
         // Only run.started and the events that record other files are decoded (a long run stays cheap).
         let marks = [Array(#""type":"run.changed""#.utf8), Array(#""type":"run.resumed""#.utf8)]
         let events = JournalLineSearch.firstAndContaining(marks, in: pieces).compactMap { line in
@@ -190,8 +193,8 @@ struct StoreRunView {
 
     /// The SHA-256 of the files the run recorded after it started (a resume on a changed runbook
     /// or changed rules), which the run's files do not hold: fetched from the store's contents.
-    static func revisionHashes(pieces: [[UInt8]], files: [StoredFile]) -> [String] {
-        let current = recordedFiles(pieces: pieces)
+    /// `current`: the files as the run last recorded them (`recordedFiles`).
+    static func revisionHashes(_ current: RecordedFiles, files: [StoredFile]) -> [String] {
         let kept = Set(files.map(\.sha256))
         return Array(Set([current.runbook].compactMap { $0 } + Array(current.includes.values) + Array(current.rules.values)).subtracting(kept)).sorted()
     }
@@ -201,17 +204,17 @@ struct StoreRunView {
         pieces.count == 1 ? pieces[0] : Array(pieces.joined())
     }
 
-    /// Writes run `id`'s journal (its lines, each with a newline) and `files` into the folder;
-    /// `first`: the journal's first piece (or the journal), where its `run.started` is.
-    /// `writesJournal` false: all but the journal (`folded` writes it when it is read after all).
-    /// `current`: the files as the run last recorded them (`recordedFiles`), with `revisions`.
-    func lay(_ id: String, journal: [UInt8], first: [UInt8]? = nil, files: [StoredFile], revisions: [String: [UInt8]] = [:],
-             current: (runbook: String?, includes: [String: String], rules: [String: String])? = nil, writesJournal: Bool = true) throws {
+    /// Writes run `id`'s journal (`pieces` of its lines, each with a newline, as `RunStore.journal`
+    /// read them) and `files` into the folder. `writesJournal` false: all but the journal (`folded`
+    /// writes it when it is read after all). `current`: the files as the run last recorded them
+    /// (`recordedFiles`), whose contents not among `files` are in `revisions`; nil: those it started with.
+    func lay(_ id: String, pieces: [[UInt8]], files: [StoredFile], current: RecordedFiles? = nil, revisions: [String: [UInt8]] = [:],
+             writesJournal: Bool = true) throws {
         let manager = FileManager.default
         for folder in [root, root + "/runs", directory] where !(folder != directory && manager.fileExists(atPath: folder)) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         }
-        if writesJournal { try Self.create(directory + "/journal.jsonl", journal) }
+        if writesJournal { try Self.create(directory + "/journal.jsonl", Self.joined(pieces)) }
         for file in files where file.kind == .output && SHA256Hex.of(file.content) == file.sha256 {
             let name = String(file.path.dropFirst("output/".count))
             guard file.path.hasPrefix("output/"), !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }
@@ -220,8 +223,7 @@ struct StoreRunView {
             }
             try Self.create(directory + "/output/" + name, file.content)
         }
-        let runbook = try layStartedFiles(id, first: (first ?? journal).prefix { $0 != 0x0A }, files: files,
-                                          current: revisions.isEmpty ? nil : current ?? Self.recordedFiles(pieces: [journal]), revisions: revisions)
+        let runbook = try layStartedFiles(id, first: (pieces.first ?? []).prefix { $0 != 0x0A }, files: files, current: current, revisions: revisions)
         let layout = Layout(run: id, shown: "\(store) run \(id)", runbook: runbook.tree, signersAnchor: runbook.repository, store: store)
         Self.layouts.withLock { $0[directory] = layout }
     }
@@ -232,7 +234,7 @@ struct StoreRunView {
     /// With `current` (the files as the run last recorded them) and their `revisions` (contents
     /// by hash), those instead of the ones it started with.
     private func layStartedFiles(_ id: String, first: ArraySlice<UInt8>, files: [StoredFile],
-                                 current: (runbook: String?, includes: [String: String], rules: [String: String])? = nil,
+                                 current: RecordedFiles? = nil,
                                  revisions: [String: [UInt8]] = [:]) throws -> (tree: String, repository: String?) {
         guard !first.isEmpty, let event = try? JSONDecoder().decode(RunEvent.self, from: Data(first)),
               case .runStarted(let started)? = try? event.payload() else {

@@ -73,8 +73,6 @@ extension RunStore {
             // once the constraints are dropped, is in the journal `export` writes, so it must be in
             // this one too: such a run is read whole (found by the adversary). Two probes of the
             // primary key's index, where a count of the rows read them all (30 ms for 100,000).
-            let empty = last == nil && !outside  // no rows at all: nothing to read
-            if outside { last = nil }
             // The journal in pieces of seqs up to the highest (`journalPieces`), in one query: each piece
             // joined on the server (one message and one copy here, not a row and a decode for each
             // event) from the primary key's range of seqs, and sent as soon as it is joined, so the
@@ -88,8 +86,17 @@ extension RunStore {
             // they hold the events 1…highest, every one, in order. Otherwise (a seq missing, rows
             // out of order) the journal is asked for again whole, sorted by seq inside the aggregate.
             var journal: [[UInt8]] = []
-            var whole = empty
-            if let last {
+            // Each piece as the journal holds it: its lines, each with a newline.
+            func terminated(_ bytes: ByteBuffer) -> [UInt8] {
+                var lines = [UInt8]()
+                lines.reserveCapacity(bytes.readableBytes + 1)
+                lines += bytes.readableBytesView
+                lines.append(0x0A)
+                return lines
+            }
+            // Whether the pieces are the whole journal; so is nothing, where the run has no rows.
+            var whole = last == nil && !outside
+            if let last, !outside {
                 whole = true
                 let pieces = journalPieces(through: Int(last))
                 let (lows, highs) = (pieces.map { Int32($0.lowerBound) }, pieces.map { Int32($0.upperBound) })
@@ -105,10 +112,7 @@ extension RunStore {
                         whole = false
                         continue
                     }
-                    var lines = [UInt8]()
-                    lines.reserveCapacity(bytes.readableBytes + 1)
-                    lines += bytes.readableBytesView
-                    lines.append(0x0A)
+                    let lines = terminated(bytes)
                     journal.append(lines)
                     piece?(lines)
                     taken += 1
@@ -123,11 +127,7 @@ extension RunStore {
                     """
                 for try await bytes in try await db.query(sorted, logger: logger).decode(ByteBuffer?.self) {
                     guard let bytes, bytes.readableBytes > 0 else { continue }
-                    var lines = [UInt8]()
-                    lines.reserveCapacity(bytes.readableBytes + 1)
-                    lines += bytes.readableBytesView
-                    lines.append(0x0A)
-                    journal.append(lines)
+                    journal.append(terminated(bytes))
                 }
             }
             var files: [StoredFile] = []

@@ -94,11 +94,11 @@ struct FastEventDecoder {
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipSpace()
             // A repeated field is left to JSONDecoder, which keeps the first.
-            switch Self.named(key, in: Self.fields) {
+            switch Self.fields.value(named: key) {
             case .seq?: guard seq == nil, let value = integer() else { return nil }; seq = value
             case .time?: guard time == nil, let value = string(reusing: previous?.time) else { return nil }; time = value
             case .type?:
-                guard type == nil, let value = name(), let known = Self.named(value, in: Self.types) else { return nil }
+                guard type == nil, let value = name(), let known = Self.types.value(named: value) else { return nil }
                 type = known
             case .actor?: guard actor == nil, let value = string() else { return nil }; actor = value
             case .host?: guard host == nil, let value = string() else { return nil }; host = value
@@ -162,10 +162,6 @@ struct FastEventDecoder {
     private enum Field: String, CaseIterable { case seq, time, type, actor, host, via, prev, hash, canonical, login, uid, signature, step, data }
     private static let fields = ByteNames(Field.allCases.map { ($0.rawValue, $0) })
     private static let types = ByteNames(EventType.allCases.map { ($0.rawValue, $0) })
-
-    private static func named<Value>(_ name: UnsafeBufferPointer<UInt8>, in table: ByteNames<Value>) -> Value? {
-        table.value(named: name)
-    }
 
     /// A field name or an event type, as its bytes, matched without making and comparing `String`s
     /// (4% of a replay's instructions). Runsheet writes both in ASCII without escapes, so a name
@@ -301,7 +297,7 @@ struct FastEventDecoder {
         while index < end {
             // Eight bytes at a time while none is a quote, a backslash, a control character or
             // past ASCII (hashes, times, commands: most of a journal's bytes are in strings).
-            if end - index >= 8, Self.plain(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+            if end - index >= 8, JSONWord.plainASCII(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
                 index += 8
                 continue
             }
@@ -321,15 +317,6 @@ struct FastEventDecoder {
             index += 1
         }
         return nil
-    }
-
-    /// Whether none of the eight bytes of `word` is a quote, a backslash, below 0x20 or above
-    /// 0x7F (each test says only whether some byte is one, which is all a skip needs).
-    @inline(__always) private static func plain(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        let quote = word ^ (0x22 &* ones), backslash = word ^ (0x5C &* ones)
-        let control = (word &- 0x20 &* ones) & ~word
-        return (control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | word) & highs == 0
     }
 
     private mutating func escapedString(from start: Int) -> String? {

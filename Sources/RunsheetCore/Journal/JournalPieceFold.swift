@@ -18,18 +18,11 @@ public struct JournalPieceReader {
     /// Whether every line read so far verified (and there was one).
     public var verified: Bool { !stopped && lines.count > 0 }
 
-    /// The events of `piece`, the journal's next lines each with its newline, every line checked;
-    /// nil from the first piece with a line that does not verify on.
-    public mutating func read(_ piece: [UInt8]) -> JournalPiece? {
-        var whole: JournalPiece?
-        read(piece, by: .max) { whole = $0 }
-        return stopped ? nil : whole
-    }
-
-    /// `read(piece)` handing the events to `take` as they are checked, `count` lines at a time, so
-    /// a fold on another thread starts on the first lines of a piece while the rest are read (and
-    /// is not left with a whole piece to fold after the last is read). Nothing is handed on from a
-    /// line that does not verify, nor after it; false then, as `read` gives nil.
+    /// Reads `piece`, the journal's next lines each with its newline, checking every line, and
+    /// hands the events to `take` as they are checked, `count` lines at a time, so a fold on
+    /// another thread starts on the first lines of a piece while the rest are read (and is not
+    /// left with a whole piece to fold after the last is read). Nothing is handed on from a line
+    /// that does not verify, nor after it, nor from any later piece; false then.
     @discardableResult
     public mutating func read(_ piece: [UInt8], by count: Int, to take: (JournalPiece) -> Void) -> Bool {
         // Pieces of whole lines split as the journal they make up does (`JournalSnapshot.lines`).

@@ -215,16 +215,9 @@ private struct JSONOutput: ~Copyable {
             var i = 0
             while i < utf8.count {
                 // Eight bytes at a time while none is a control character, a quote or a backslash.
-                if i + 8 <= utf8.count {
-                    let word = UnsafeRawPointer(start + i).loadUnaligned(as: UInt64.self)
-                    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-                    let control = (word &- 0x20 &* ones) & ~word & highs
-                    let quote = ((word ^ (0x22 &* ones)) &- ones) & ~(word ^ (0x22 &* ones)) & highs
-                    let backslash = ((word ^ (0x5C &* ones)) &- ones) & ~(word ^ (0x5C &* ones)) & highs
-                    if control | quote | backslash == 0 {
-                        i += 8
-                        continue
-                    }
+                if i + 8 <= utf8.count, JSONWord.needsNoEscape(UnsafeRawPointer(start + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
                 }
                 let c = start[i]
                 i += 1
